@@ -1,0 +1,77 @@
+"""Benchmarks: England, region and statistical-neighbour values per KPI and period.
+
+The sample is seeded with the England figures quoted in domain.md section 2 (OHID health visitor service delivery
+metrics). A benchmark is matched to a quarter by the same period where published, otherwise the latest earlier one,
+always labelled with its own period (domain.md section 3 "compare with the same year where published, otherwise the
+latest, always labelled with its year"). Loads supersede earlier values for the same KPI, comparator and period.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from kpi import periods
+from kpi.store import ROOT, Store
+
+SAMPLE_FILE = ROOT / "sample_data" / "benchmarks" / "england_health_visiting.csv"
+
+
+def period_end_index(code: str) -> int:
+    """Quarter index of the last quarter of a quarter ('2024-25 Q1') or financial year ('2024-25')."""
+    text = code.strip()
+    if len(text) == 7 and text[4] in "-/":
+        return periods.parse_period(f"{text} Q4").index
+    return periods.parse_period(text).quarter.index
+
+
+def load_benchmarks(
+    store: Store,
+    council_code: str,
+    frame: pl.DataFrame,
+    *,
+    loaded_at: datetime | None = None,
+    actor: str = "cli",
+) -> int:
+    """Store benchmark rows (kpi_code, period, comparator, area_code, area_name, value_pct, ...); supersedes."""
+    at = loaded_at or periods.now()
+    rows = frame.with_columns(
+        pl.col("period").map_elements(period_end_index, return_dtype=pl.Int64).alias("period_end_index"),
+        *[pl.col(c).cast(pl.Float64) for c in ("value_pct", "numerator", "denominator")],
+    )
+    for name in ("lower_ci_pct", "upper_ci_pct"):
+        if name not in rows.columns:
+            rows = rows.with_columns(pl.lit(None, dtype=pl.Float64).alias(name))
+    with store.transaction() as cur:
+        cur.register("benchmark_frame", rows)
+        cur.execute(
+            """
+            update benchmarks set superseded_at = ?
+            where council_code = ? and superseded_at is null and exists (
+                select 1 from benchmark_frame as f
+                where f.kpi_code = benchmarks.kpi_code and f.comparator = benchmarks.comparator
+                  and f.period = benchmarks.period)
+            """,
+            [at, council_code],
+        )
+        cur.execute(
+            """
+            insert into benchmarks
+            select ?, kpi_code, period, period_end_index, comparator, area_code, area_name, value_pct, lower_ci_pct,
+                   upper_ci_pct, numerator, denominator, source, ?, null
+            from benchmark_frame
+            """,
+            [council_code, at],
+        )
+        cur.unregister("benchmark_frame")
+        store.audit(
+            "benchmarks loaded", actor=actor, council_code=council_code, detail={"rows": rows.height}, cur=cur
+        )
+    return rows.height
+
+
+def seed_sample(store: Store, council_code: str) -> int:
+    """Seed the sample's England values from domain.md (``sample_data/benchmarks/``)."""
+    frame = pl.read_csv(SAMPLE_FILE, infer_schema_length=0)
+    return load_benchmarks(store, council_code, frame, loaded_at=datetime(2022, 4, 1), actor="sample")

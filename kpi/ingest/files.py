@@ -1,0 +1,165 @@
+"""Read an uploaded CSV or XLSX file into a frame of text columns, refusing what is unsafe or unreadable.
+
+Every column is read as text and cast strictly later (architecture.md section 8: fastexcel silently turns "n/a" in
+a numeric column into null otherwise). Harmless variants are accepted: UTF-8 with or without BOM, Windows-1252,
+CRLF line ends, headers in another order or case. Refused with a message: empty files, files that are neither CSV
+nor XLSX, macro-enabled workbooks, archive bombs and workbooks without the expected sheet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+
+import polars as pl
+
+#: Largest upload accepted (bytes): a quarter's return is a few hundred kilobytes.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+#: Largest total uncompressed size of an XLSX's parts, and the largest compression ratio, before it is refused.
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+MAX_ZIP_RATIO = 200
+
+
+class ReadError(ValueError):
+    """A file that cannot be read; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A file's rows as text, with the spreadsheet row number of each (header = row 1)."""
+
+    frame: pl.DataFrame  # all columns pl.String, plus source_row
+    encoding: str
+    kind: str  # csv or xlsx
+
+
+def sha256(data: bytes) -> str:
+    """Hex SHA-256 of the file's bytes (how the same file twice is recognised)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _normalise_header(name: str) -> str:
+    return name.strip().strip("\ufeff").strip().lower().replace(" ", "_")
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "UTF-8 with BOM"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "UTF-16"
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError as exc:
+        raise ReadError(
+            "the file's characters could not be read: save it as CSV UTF-8 (Excel: File > Save As > "
+            "'CSV UTF-8 (Comma delimited)')"
+        ) from exc
+
+
+def _check_xlsx_container(data: bytes, file_name: str) -> None:
+    lowered = file_name.lower()
+    if lowered.endswith((".xlsm", ".xltm", ".xlsb")):
+        raise ReadError(
+            "macro-enabled workbooks are refused: save the return as a plain .xlsx workbook or as CSV"
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ReadError(
+            "the workbook is damaged or incomplete and cannot be opened: save it again from Excel, or send CSV"
+        ) from exc
+    if any(member.filename.lower().endswith("vbaproject.bin") for member in members):
+        raise ReadError(
+            "macro-enabled workbooks are refused: save the return as a plain .xlsx workbook or as CSV"
+        )
+    unzipped = sum(member.file_size for member in members)
+    if unzipped > MAX_UNZIPPED_BYTES or (data and unzipped / max(len(data), 1) > MAX_ZIP_RATIO):
+        raise ReadError(
+            "the workbook expands to far more data than a return holds and was refused as unsafe: send CSV instead"
+        )
+    if "xl/workbook.xml" not in {member.filename for member in members}:
+        raise ReadError("the file is not an Excel workbook: send the return as .xlsx or CSV")
+
+
+def read_text_table(data: bytes, file_name: str, *, sheet: str = "Return") -> TextTable:
+    """Read CSV or XLSX bytes into text columns with lower-case headers and ``source_row``.
+
+    Raises:
+        ReadError: the file is empty, too large, unsafe or unreadable.
+    """
+    if not data or not data.strip():
+        raise ReadError("the file is empty: export the return again with its header row and data")
+    if len(data) > MAX_FILE_BYTES:
+        raise ReadError(
+            f"the file is {len(data) / 1_048_576:.1f} MB, over the {MAX_FILE_BYTES // 1_048_576} MB limit: "
+            "a return is normally well under 1 MB; check you chose the right file"
+        )
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an OLE2 file (.xls), whatever its name says
+        raise ReadError("old .xls workbooks are not read: save the return as .xlsx or CSV")
+    if data[:4] == b"PK\x03\x04" or file_name.lower().endswith((".xlsx", ".xlsm", ".xltm", ".xlsb", ".xls")):
+        _check_xlsx_container(data, file_name)
+        frame = _read_xlsx(data, sheet)
+        encoding, kind, first_data_row = "xlsx", "xlsx", 2
+    else:
+        text, encoding = _decode(data)
+        if "\x00" in text:
+            raise ReadError("the file is not a text CSV file: send the return as CSV or .xlsx")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        try:
+            frame = pl.read_csv(
+                io.StringIO(text), infer_schema_length=0, truncate_ragged_lines=False, raise_if_empty=False
+            )
+        except pl.exceptions.PolarsError as exc:
+            raise ReadError(
+                f"the CSV file could not be read ({str(exc).splitlines()[0][:120]}): check every row has the same "
+                "number of commas as the header and that text with commas is in double quotes"
+            ) from exc
+        kind, first_data_row = "csv", 2
+    if frame.width == 0:
+        raise ReadError("the file has no header row: the first row must name the columns")
+    frame = frame.rename({name: _normalise_header(name) for name in frame.columns})
+    frame = frame.with_columns(pl.all().cast(pl.String).str.strip_chars())
+    frame = frame.with_columns(
+        [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns]
+    )
+    frame = frame.with_row_index("source_row", offset=first_data_row).with_columns(
+        pl.col("source_row").cast(pl.Int64)
+    )
+    data_columns = [c for c in frame.columns if c != "source_row"]
+    frame = frame.filter(~pl.all_horizontal(pl.col(data_columns).is_null()))
+    return TextTable(frame=frame, encoding=encoding, kind=kind)
+
+
+def _read_xlsx(data: bytes, sheet: str) -> pl.DataFrame:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(data)
+    except Exception as exc:  # fastexcel raises its own error types for damaged workbooks
+        raise ReadError(
+            "the workbook is damaged or incomplete and cannot be opened: save it again from Excel, or send CSV"
+        ) from exc
+    names = reader.sheet_names
+    chosen = next((name for name in names if name.strip().lower() == sheet.lower()), None)
+    if chosen is None:
+        raise ReadError(
+            f"the workbook has no sheet named '{sheet}' (it has: {', '.join(names)}): put the data on a sheet "
+            f"called '{sheet}'"
+        )
+    try:
+        loaded = reader.load_sheet_by_name(chosen, dtypes="string")
+        frame = pl.from_arrow(loaded.to_arrow())
+    except Exception as exc:
+        raise ReadError(
+            f"the sheet '{chosen}' could not be read: save the workbook again, or send CSV"
+        ) from exc
+    if not isinstance(frame, pl.DataFrame):
+        raise ReadError(f"the sheet '{chosen}' could not be read: save the workbook again, or send CSV")
+    return frame.with_columns(pl.all().cast(pl.String))

@@ -1,0 +1,291 @@
+"""The commissioner's first screen and the mandated-contacts views, as data.
+
+Everything here reads the marts (``sql/marts/mart_kpi_values.sql``, ``mart_benchmarks.sql``) through
+:meth:`kpi.store.Store.run_sql`; pages and packs call these functions, so a number is computed once.
+RAG is never shown by colour alone: :data:`RAG_SHAPES` gives each status a word and a shape (domain.md section 5).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+import polars as pl
+
+from kpi import periods
+from kpi.councils import localities
+from kpi.stats import compare_with_benchmark_expr
+from kpi.store import Store
+
+RAG_SHAPES = {"green": "●", "amber": "▲", "red": "■", "not rated": "○"}
+RAG_WORDS = {"green": "Green", "amber": "Amber", "red": "Red", "not rated": "Not rated"}
+#: Background colours (colour-blind-safe light tints; text stays dark for WCAG AA contrast).
+RAG_BACKGROUNDS = {"green": "#cfe8d5", "amber": "#ffe3b3", "red": "#f6c9cc", "not rated": "#ececec"}
+#: A change smaller than this many points is shown as level.
+STEADY_POINTS = 0.5
+SMALL_MARK = "†"
+
+
+def _as_at(as_at: datetime | None) -> datetime:
+    return as_at or periods.now()
+
+
+def kpi_values(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
+    """Every KPI value at every level for every period with an accepted return, as at ``as_at``."""
+    known = store.query(
+        "select min(period_index), max(period_index) from submissions where council_code = ?", [council_code]
+    ).row(0)
+    first, last = known if known[0] is not None else (0, 0)
+    return store.run_sql(
+        "marts/mart_kpi_values",
+        council_code=council_code,
+        as_at=_as_at(as_at),
+        first_period_index=first,
+        last_period_index=last,
+    )
+
+
+def available_periods(values: pl.DataFrame) -> list[str]:
+    """Periods that have values, newest first."""
+    if values.is_empty():
+        return []
+    return (
+        values.select("period", "period_index")
+        .unique()
+        .sort("period_index", descending=True)["period"]
+        .to_list()
+    )
+
+
+def latest_complete_period(values: pl.DataFrame, today: datetime | None = None) -> str | None:
+    """The newest period that has ended and has values (the overview's default)."""
+    ended = periods.latest_ended_quarter(today.date() if today else None).index
+    shown = values.filter(pl.col("period_index") <= ended)
+    return available_periods(shown)[0] if not shown.is_empty() else None
+
+
+def benchmarks(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
+    """Benchmark values current at ``as_at`` (England, region, neighbours)."""
+    return store.run_sql("marts/mart_benchmarks", council_code=council_code, as_at=_as_at(as_at))
+
+
+def with_benchmark(values: pl.DataFrame, bench: pl.DataFrame, comparator: str = "england") -> pl.DataFrame:
+    """Attach the comparator's value for the same period, or the latest earlier one (labelled with its period)."""
+    chosen = (
+        bench.filter(pl.col("comparator") == comparator)
+        .select(
+            "kpi_code",
+            pl.col("period_end_index").cast(pl.Int64),
+            pl.col("benchmark_period").alias(f"{comparator}_period"),
+            pl.col("value_pct").alias(f"{comparator}_pct"),
+            pl.col("area_name").alias(f"{comparator}_name"),
+        )
+        .sort("period_end_index")
+    )
+    left = values.with_columns(pl.col("period_index").cast(pl.Int64)).sort("period_index")
+    joined = left.join_asof(
+        chosen,
+        left_on="period_index",
+        right_on="period_end_index",
+        by="kpi_code",
+        strategy="backward",
+        check_sortedness=False,
+    )
+    return joined.drop("period_end_index")
+
+
+def compare_with_england(values: pl.DataFrame) -> pl.DataFrame:
+    """Add ``england_comparison`` (Fingertips words) for rows that carry a 95% CI and an England value."""
+    comparison = compare_with_benchmark_expr(
+        "value_pct",
+        "lower_ci_pct",
+        "upper_ci_pct",
+        pl.col("england_pct"),
+        pl.col("polarity"),
+        benchmark_name="England",
+    )
+    return values.with_columns(
+        comparison.struct.field("outcome").alias("england_outcome"),
+        comparison.struct.field("label").alias("england_comparison"),
+    )
+
+
+def change_arrow(change: float | None, polarity: str) -> str:
+    """↑, ↓ or → for a change in points (→ when smaller than :data:`STEADY_POINTS`)."""
+    if change is None:
+        return ""
+    if abs(change) < STEADY_POINTS:
+        return "→"
+    return "↑" if change > 0 else "↓"
+
+
+def _cell_text(row: dict) -> str:
+    if row.get("rag") is None:
+        return "○ Not rated · no return"
+    value = row["value_pct"]
+    shown = (
+        f"{row['numerator']:,.0f}"
+        if row["value_kind"] == "count"
+        else ("–" if value is None else f"{value:.1f}%")
+    )
+    arrow = change_arrow(row.get("change_pct"), row["polarity"])
+    small = f" {SMALL_MARK}" if row.get("is_small_denominator") else ""
+    return f"{shown}{small} {RAG_SHAPES[row['rag']]} {RAG_WORDS[row['rag']]} {arrow}".strip()
+
+
+def overview_matrix(values: pl.DataFrame, period: str, locality_names: dict[str, str]) -> pl.DataFrame:
+    """One row per KPI: a cell per locality and the borough (value, RAG word and shape, arrow, small mark).
+
+    Cells of KPIs without a locality breakdown are blank; a KPI × locality the return lacks is "no return".
+    Columns: kpi_code, kpi_name, then ``<locality>_text``/``<locality>_rag`` pairs and ``borough_*``.
+    """
+    now = values.filter(pl.col("period") == period, pl.col("level").is_in(["borough", "locality"]))
+    kpis = values.select("kpi_code", "kpi_name", "sort_order", "breakdown").unique().sort("sort_order")
+    out = []
+    for kpi in kpis.iter_rows(named=True):
+        rows = {
+            r["locality_code"]: r
+            for r in now.filter(pl.col("kpi_code") == kpi["kpi_code"]).iter_rows(named=True)
+        }
+        record = {"kpi_code": kpi["kpi_code"], "kpi_name": kpi["kpi_name"]}
+        for code in locality_names:
+            if kpi["breakdown"] == "borough":
+                record[f"{code}_text"], record[f"{code}_rag"] = "", None
+            else:
+                row = rows.get(code, {})
+                record[f"{code}_text"] = _cell_text(row) if row else "○ Not rated · no return"
+                record[f"{code}_rag"] = row.get("rag", "not rated") if row else "not rated"
+        borough = rows.get("ALL")
+        record["borough_text"] = _cell_text(borough) if borough else "○ Not rated · no return"
+        record["borough_rag"] = borough["rag"] if borough else "not rated"
+        record["borough_reason"] = borough["not_rated_reason"] if borough else "no return"
+        out.append(record)
+    return pl.DataFrame(out)
+
+
+def rag_counts(values: pl.DataFrame, period: str, level: str = "locality") -> dict[str, int]:
+    """How many cells are green, amber, red and not rated at a level for a period."""
+    counts = values.filter(pl.col("period") == period, pl.col("level") == level).group_by("rag").len()
+    found = dict(zip(counts["rag"].to_list(), counts["len"].to_list(), strict=True))
+    return {rag: int(found.get(rag, 0)) for rag in RAG_WORDS}
+
+
+def decile_matrix(values: pl.DataFrame, period: str) -> pl.DataFrame:
+    """Borough × decile: one row per KPI with deprivation breakdown, a cell per decile 1-10 and U."""
+    rows = values.filter(pl.col("period") == period, pl.col("level") == "borough_decile")
+    out = []
+    for kpi_code in rows.select("kpi_code", "sort_order").unique().sort("sort_order")["kpi_code"].to_list():
+        cells = {
+            r["imd_decile"]: r for r in rows.filter(pl.col("kpi_code") == kpi_code).iter_rows(named=True)
+        }
+        record = {"kpi_code": kpi_code, "kpi_name": next(iter(cells.values()))["kpi_name"]}
+        for decile in [str(d) for d in range(1, 11)] + ["U"]:
+            cell = cells.get(decile)
+            record[f"d{decile}_text"] = _cell_text(cell) if cell else "–"
+            record[f"d{decile}_rag"] = cell["rag"] if cell else None
+        out.append(record)
+    return pl.DataFrame(out)
+
+
+def matrix_html(
+    matrix: pl.DataFrame, columns: dict[str, str], caption: str, first_header: str = "KPI"
+) -> str:
+    """An accessible HTML table of a RAG matrix: header row, row headers, RAG as word, shape and colour."""
+    head = "".join(f'<th scope="col">{html.escape(label)}</th>' for label in columns.values())
+    body = []
+    for row in matrix.iter_rows(named=True):
+        cells = [
+            f'<th scope="row">{html.escape(row["kpi_name"])} <small>({html.escape(row["kpi_code"])})</small></th>'
+        ]
+        for key in columns:
+            rag = row.get(f"{key}_rag")
+            text = row.get(f"{key}_text") or ""
+            style = f' style="background:{RAG_BACKGROUNDS[rag]}"' if rag else ""
+            attr = f' data-rag="{rag}"' if rag else ""
+            cells.append(f'<td{style}{attr} data-col="{html.escape(key)}">{html.escape(text)}</td>')
+        body.append(f'<tr data-kpi="{html.escape(row["kpi_code"])}">{"".join(cells)}</tr>')
+    return (
+        f'<table class="rag-matrix"><caption>{html.escape(caption)}</caption>'
+        f'<thead><tr><th scope="col">{html.escape(first_header)}</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def england_column(values: pl.DataFrame, bench: pl.DataFrame, period: str) -> pl.DataFrame:
+    """The borough's value against England for a period: kpi, value, England value (and its period), words."""
+    borough = values.filter(pl.col("period") == period, pl.col("level") == "borough")
+    compared = compare_with_england(with_benchmark(borough, bench))
+    return compared.sort("sort_order").select(
+        "kpi_code",
+        "kpi_name",
+        "value_pct",
+        "lower_ci_pct",
+        "upper_ci_pct",
+        "england_pct",
+        "england_period",
+        "england_comparison",
+        "england_outcome",
+    )
+
+
+def pending(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
+    """Newer submissions waiting for a commissioner's decision (the overview's badge)."""
+    return store.run_sql("marts/mart_pending_submissions", council_code=council_code, as_at=_as_at(as_at))
+
+
+def trend(
+    values: pl.DataFrame, kpi_code: str, level: str = "borough", locality_code: str = "ALL"
+) -> pl.DataFrame:
+    """One KPI over all periods at a level, in period order."""
+    return values.filter(
+        pl.col("kpi_code") == kpi_code,
+        pl.col("level") == level,
+        pl.col("locality_code") == locality_code,
+        pl.col("imd_decile") == "ALL",
+    ).sort("period_index")
+
+
+def by_locality(values: pl.DataFrame, kpi_code: str, period: str, names: dict[str, str]) -> pl.DataFrame:
+    """One KPI's value per locality for a period, with locality names."""
+    return values.filter(
+        pl.col("kpi_code") == kpi_code, pl.col("period") == period, pl.col("level") == "locality"
+    ).with_columns(
+        pl.col("locality_code").replace_strict(names, default=pl.col("locality_code")).alias("locality_name")
+    )
+
+
+def by_decile(values: pl.DataFrame, kpi_code: str, period: str) -> pl.DataFrame:
+    """One KPI's value per national IMD decile (borough) for a period, deciles 1-10 then U."""
+    return (
+        values.filter(
+            pl.col("kpi_code") == kpi_code, pl.col("period") == period, pl.col("level") == "borough_decile"
+        )
+        .with_columns(
+            pl.when(pl.col("imd_decile") == "U")
+            .then(99)
+            .otherwise(pl.col("imd_decile").cast(pl.Int64, strict=False))
+            .alias("decile_order")
+        )
+        .sort("decile_order")
+    )
+
+
+def decile_gap(deciles: pl.DataFrame) -> dict | None:
+    """The gap between the most and least deprived deciles present (decile 1 − decile 10 when both are there)."""
+    known = deciles.filter(pl.col("imd_decile") != "U", pl.col("value_pct").is_not_null())
+    if known.height < 2:
+        return None
+    most, least = known.row(0, named=True), known.row(-1, named=True)
+    return {
+        "most_deprived": most["imd_decile"],
+        "least_deprived": least["imd_decile"],
+        "most_pct": most["value_pct"],
+        "least_pct": least["value_pct"],
+        "gap_points": most["value_pct"] - least["value_pct"],
+    }
+
+
+def locality_names(store: Store, council_code: str, as_at: datetime | None = None) -> dict[str, str]:
+    """Locality codes to names, in the council's order."""
+    frame = localities(store, council_code, as_at)
+    return dict(zip(frame["locality_code"].to_list(), frame["locality_name"].to_list(), strict=True))

@@ -1,0 +1,103 @@
+"""Build the marked sample database from ``sample_data/``: Trafford's real localities, synthetic returns.
+
+Every page of a sample database says "Sample data: synthetic figures". The provider returns are loaded through the
+same loader as a real return, with the receipt times of ``sample_data/provider_returns/manifest.csv`` so the late
+return and the resubmission appear as they would in life. The database is built in a temporary file and moved into
+place only when complete.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from kpi.councils import add_provider, init_council, load_localities
+from kpi.store import ROOT, Store, StoreError, ensure_not_held, replace_database
+from kpi.submissions import WRITTEN, load_return
+
+SAMPLE_DIR = ROOT / "sample_data"
+COUNCIL_CODE = "E08000009"
+REGION_CODE, REGION_NAME = "E12000002", "North West"
+PROVIDER_CODE = "ZZ1"
+PROVIDER_NAME = "Sample Community Health NHS Trust (synthetic)"
+CONTRACT_NAME = "0-19 Healthy Child Programme (sample contract)"
+ACTOR = "sample"
+
+
+def build_sample(target: Path, *, force: bool = False) -> str:
+    """Build the sample database at ``target``; returns a one-paragraph summary."""
+    target = Path(target)
+    if target.exists() and not force:
+        raise StoreError(f"a database already exists at {target}: remove it or run 'hcp sample --force'")
+    ensure_not_held(target)  # never build a replacement for a file the running dashboard holds
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = target.with_name(target.name + ".building")
+    leftovers = (building, Path(str(building) + ".wal"))
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    try:
+        with Store.open(building) as store:
+            init_council(
+                store,
+                COUNCIL_CODE,
+                region_code=REGION_CODE,
+                region_name=REGION_NAME,
+                actor=ACTOR,
+                is_sample=True,
+            )
+            add_provider(store, COUNCIL_CODE, PROVIDER_CODE, PROVIDER_NAME, CONTRACT_NAME)
+            localities_file = SAMPLE_DIR / "reference" / "trafford_localities.csv"
+            report = load_localities(
+                store,
+                COUNCIL_CODE,
+                localities_file.read_bytes(),
+                localities_file.name,
+                actor=ACTOR,
+                loaded_at=datetime(2022, 4, 1),
+            )
+            if not report.ok:
+                raise StoreError("the sample localities did not load:\n" + report.to_text())
+            loaded = _load_returns(store)
+            extras = _load_extras(store)
+        replace_database(building, target)
+    finally:
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
+    return (
+        f"sample database built at {target}: Trafford ({COUNCIL_CODE}), 4 localities, {loaded} provider returns"
+        f"{extras}. All KPI values are synthetic."
+    )
+
+
+def _load_returns(store: Store) -> int:
+    manifest = pl.read_csv(SAMPLE_DIR / "provider_returns" / "manifest.csv", infer_schema_length=0)
+    manifest = manifest.with_columns(pl.col("received_at").str.to_datetime()).sort("received_at")
+    count = 0
+    for row in manifest.iter_rows(named=True):
+        path = SAMPLE_DIR / "provider_returns" / row["file"]
+        result = load_return(
+            store,
+            path.read_bytes(),
+            path.name,
+            council_code=COUNCIL_CODE,
+            provider_code=PROVIDER_CODE,
+            actor=ACTOR,
+            source="sample",
+            accept_warnings=True,
+            reason="sample data: synthetic return",
+            received_at=row["received_at"],
+        )
+        if result.outcome != WRITTEN:
+            raise StoreError(f"the sample return {path.name} did not load:\n{result.report.to_text()}")
+        count += 1
+    return count
+
+
+def _load_extras(store: Store) -> str:
+    """Hook for later datasets (benchmarks, NCMP, outcomes); returns text for the summary."""
+    from kpi import benchmarks
+
+    loaded = benchmarks.seed_sample(store, COUNCIL_CODE)
+    return f", {loaded} England benchmark values"

@@ -1,0 +1,125 @@
+"""Contract targets and settings as dated, audited rows (domain.md section 5 "Contract RAG"; local rule).
+
+Defaults come from ``config/catalogue.toml`` and ``config/settings.toml``; a commissioner's change is a new row with
+an effective-from period (targets) or a set-at time (settings), so a pack rebuilt for an earlier as-at time shows
+the targets in force then.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import polars as pl
+
+from kpi import periods
+from kpi.catalogue import load_catalogue, load_setting_defaults
+from kpi.store import Store
+
+
+class TargetError(ValueError):
+    """A target change that cannot be made; the message says why."""
+
+
+def set_target(
+    store: Store,
+    council_code: str,
+    kpi_code: str,
+    *,
+    target_pct: float | None,
+    amber_margin_pct: float | None,
+    effective_from: str,
+    actor: str,
+    reason: str | None = None,
+) -> periods.Period:
+    """Record a new target (or ``None``: no target) for a KPI from a period on; audited."""
+    kpis = load_catalogue()
+    code = next((c for c in kpis if c.upper() == kpi_code.strip().upper()), None)
+    if code is None:
+        raise TargetError(f"'{kpi_code}' is not a KPI in the catalogue: use one of {', '.join(kpis)}")
+    if kpis[code].polarity == "none" and target_pct is not None:
+        raise TargetError(f"{code} has no judgement (polarity none), so it cannot have a target")
+    if target_pct is not None and not 0 <= target_pct <= 100:
+        raise TargetError(f"a target of {target_pct} is not a percentage between 0 and 100")
+    if target_pct is not None and (amber_margin_pct is None or amber_margin_pct < 0):
+        raise TargetError("a target needs an amber margin of zero or more percentage points (--amber-margin)")
+    start = periods.parse_period(effective_from)
+    if start.kind != "Q":
+        raise TargetError(f"targets take effect from a quarter: write '{start.quarter.code}'")
+    at = periods.now()
+    with store.transaction() as cur:
+        cur.execute(
+            "insert into targets (council_code, kpi_code, effective_from, effective_from_index, target_pct, "
+            "amber_margin_pct, set_at, set_by, reason) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [council_code, code, start.code, start.index, target_pct, amber_margin_pct, at, actor, reason],
+        )
+        store.audit(
+            "target set",
+            actor=actor,
+            council_code=council_code,
+            subject=code,
+            cur=cur,
+            detail={
+                "target_pct": target_pct,
+                "amber_margin_pct": amber_margin_pct,
+                "effective_from": start.code,
+                "reason": reason,
+            },
+        )
+    return start
+
+
+def list_targets(store: Store, council_code: str) -> pl.DataFrame:
+    """Every target row, newest first within each KPI."""
+    return store.query(
+        "select kpi_code, effective_from, target_pct, amber_margin_pct, set_at, set_by, reason from targets "
+        "where council_code = ? order by kpi_code, effective_from_index desc, set_at desc",
+        [council_code],
+    )
+
+
+def targets_in_force(
+    store: Store,
+    council_code: str,
+    first: periods.Period,
+    last: periods.Period,
+    as_at: datetime | None = None,
+) -> pl.DataFrame:
+    """The target in force for each KPI and quarter from ``first`` to ``last``, as known at ``as_at``."""
+    return store.run_sql(
+        "staging/stg_targets",
+        council_code=council_code,
+        as_at=as_at or periods.now(),
+        first_period_index=first.index,
+        last_period_index=last.index,
+    )
+
+
+def set_setting(
+    store: Store, council_code: str, key: str, value: object, *, actor: str, reason: str | None = None
+) -> None:
+    """Record a new value for a setting; audited."""
+    defaults = load_setting_defaults()
+    if key not in defaults:
+        raise TargetError(f"'{key}' is not a setting: use one of {', '.join(sorted(defaults))}")
+    default = defaults[key].value
+    try:
+        typed = type(default)(value)
+    except (TypeError, ValueError) as exc:
+        raise TargetError(
+            f"'{value}' is not a valid value for {key} (expected a {type(default).__name__})"
+        ) from exc
+    with store.transaction() as cur:
+        cur.execute(
+            "insert into settings (council_code, setting_key, value_json, set_at, set_by, reason) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [council_code, key, json.dumps(typed), periods.now(), actor, reason],
+        )
+        store.audit(
+            "setting changed",
+            actor=actor,
+            council_code=council_code,
+            subject=key,
+            cur=cur,
+            detail={"value": typed, "reason": reason},
+        )

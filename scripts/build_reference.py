@@ -1,0 +1,168 @@
+"""Build the reference lookups shipped in sample_data/reference/ from ../shared/reference/.
+
+Run from anywhere: ``uv run python scripts/build_reference.py``. The output is deterministic: running it twice
+gives byte-identical files.
+
+Writes
+- ``lsoa11_imd2019.parquet``: all 32,844 English LSOAs (2011) with IMD 2019 rank and national decile (File 1)
+  and dependent children aged 0-15, mid 2015 (File 6, IoD2019 population denominators); zstd, sorted by
+  lsoa_code.
+- ``trafford_localities.csv``: Trafford's 138 LSOAs and the council-defined locality each belongs to.
+- ``localities_2023_generalised.geojson`` (with a ``locality_code`` property added) and
+  ``lsoa11_super_generalised.geojson`` (copied unchanged).
+
+Provenance and licences: sample_data/reference/LICENCE.md.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCE = REPO.parent / "shared" / "reference"
+OUT = REPO / "sample_data" / "reference"
+
+FILE_1 = SOURCE / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"
+FILE_6 = SOURCE / "File_6_-_IoD2019_Population_Denominators.csv.gz"
+TRAFFORD = SOURCE / "trafford"
+
+N_LSOA_ENGLAND = 32_844
+TRAFFORD_LAD = "E08000009"
+N_LSOA_TRAFFORD = 138
+# domain.md section 7: Trafford's dependent children 0-15 by IMD decile 1..10.
+TRAFFORD_CHILDREN_BY_DECILE = [3111, 2155, 4409, 4223, 4126, 2542, 4458, 7038, 6191, 10150]
+# domain.md section 7: locality x decile cells with no LSOA.
+TRAFFORD_EMPTY_CELLS = {"CENTRAL": {4}, "WEST": {4}, "NORTH": {8, 10}, "SOUTH": {2}}
+LOCALITY_NAMES = {"CENTRAL": "Central", "NORTH": "North", "SOUTH": "South", "WEST": "West"}
+
+
+def read_gz_csv(path: Path) -> pl.DataFrame:
+    """Read a gzipped MHCLG CSV (UTF-8 BOM, CRLF, numbers like "29,199") as all-text columns."""
+    text = gzip.decompress(path.read_bytes()).decode("utf-8-sig")
+    frame = pl.read_csv(io.StringIO(text), infer_schema_length=0)
+    return frame.with_columns(pl.all().str.strip_chars())
+
+
+def to_int(column: str) -> pl.Expr:
+    """Parse '29,199' as 29199 (strict: anything unparseable fails the build)."""
+    return pl.col(column).str.replace_all(",", "", literal=True).cast(pl.Int32, strict=True)
+
+
+def build_imd() -> pl.DataFrame:
+    imd = read_gz_csv(FILE_1).select(
+        pl.col("LSOA code (2011)").alias("lsoa_code"),
+        pl.col("LSOA name (2011)").alias("lsoa_name"),
+        pl.col("Local Authority District code (2019)").alias("lad_code"),
+        pl.col("Local Authority District name (2019)").alias("lad_name"),
+        to_int("Index of Multiple Deprivation (IMD) Rank").alias("imd_rank"),
+        to_int("Index of Multiple Deprivation (IMD) Decile").alias("imd_decile"),
+    )
+    pop = read_gz_csv(FILE_6).select(
+        pl.col("LSOA code (2011)").alias("lsoa_code"),
+        to_int("Dependent Children aged 0-15: mid 2015 (excluding prisoners)").alias("children_0_15"),
+    )
+    assert imd.height == N_LSOA_ENGLAND, f"File 1 has {imd.height} rows, expected {N_LSOA_ENGLAND}"
+    assert pop.height == N_LSOA_ENGLAND, f"File 6 has {pop.height} rows, expected {N_LSOA_ENGLAND}"
+    assert imd["lsoa_code"].n_unique() == N_LSOA_ENGLAND, "duplicate LSOA codes in File 1"
+    out = imd.join(pop, on="lsoa_code", how="inner", validate="1:1").sort("lsoa_code")
+    assert out.height == N_LSOA_ENGLAND, f"File 1 joined to File 6 has {out.height} rows"
+    nulls = {c: n for c, n in zip(out.columns, out.null_count().row(0), strict=True) if n}
+    assert not nulls, f"null values: {nulls}"
+    assert out["imd_decile"].is_between(1, 10).all(), "IMD decile outside 1-10"
+    assert out["imd_rank"].is_between(1, N_LSOA_ENGLAND).all(), "IMD rank outside 1-32,844"
+    # Ranks are not unique: File 1 itself has 26 tied ranks (e.g. 30,326 for Barnet 014A and Bromley 021B).
+    return out
+
+
+def build_localities(imd: pl.DataFrame) -> pl.DataFrame:
+    raw = pl.read_csv(TRAFFORD / "lsoa11_locality.csv", infer_schema_length=0, encoding="utf8-lossy")
+    out = (
+        raw.select(
+            pl.col("lsoa11_code").str.strip_chars().alias("lsoa_code"),
+            pl.col("locality").str.strip_chars().str.to_uppercase().alias("locality_code"),
+        )
+        .with_columns(pl.col("locality_code").replace_strict(LOCALITY_NAMES).alias("locality_name"))
+        .sort("lsoa_code")
+    )
+    assert out.height == N_LSOA_TRAFFORD, f"{out.height} Trafford LSOAs, expected {N_LSOA_TRAFFORD}"
+    assert out["lsoa_code"].n_unique() == N_LSOA_TRAFFORD, "duplicate LSOA in the locality lookup"
+    trafford = set(imd.filter(pl.col("lad_code") == TRAFFORD_LAD)["lsoa_code"])
+    assert set(out["lsoa_code"]) == trafford, "locality lookup LSOAs differ from Trafford's LSOAs in IMD 2019"
+    return out
+
+
+def write_locality_geojson() -> None:
+    """Copy the locality boundaries, adding locality_code (upper case, as in our lookups) to each feature."""
+    src = TRAFFORD / "localities_2023_generalised.geojson"
+    data = json.loads(src.read_text(encoding="utf-8"))
+    features = []
+    for feature in data["features"]:
+        props = feature["properties"]
+        code = props["area_name"].strip().upper()
+        assert code in LOCALITY_NAMES, f"unknown locality {props['area_name']!r} in {src.name}"
+        feature = dict(feature, properties={"locality_code": code, **props})
+        features.append(feature)
+    assert sorted(f["properties"]["locality_code"] for f in features) == sorted(LOCALITY_NAMES)
+    header = {k: v for k, v in data.items() if k != "features"}
+    # One feature per line, like the GDAL-written source, so diffs stay readable.
+    lines = ["{"]
+    lines += [f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in header.items()]
+    lines.append('"features": [')
+    lines.append(",\n".join(json.dumps(f, ensure_ascii=False) for f in features))
+    lines.append("]")
+    lines.append("}")
+    dest = OUT / src.name
+    dest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    check = json.loads(dest.read_text(encoding="utf-8"))
+    for before, after in zip(data["features"], check["features"], strict=True):
+        assert after["geometry"] == before["geometry"]
+        assert {k: v for k, v in after["properties"].items() if k != "locality_code"} == before["properties"]
+
+
+def print_checks(imd: pl.DataFrame, localities: pl.DataFrame) -> None:
+    trafford = imd.filter(pl.col("lad_code") == TRAFFORD_LAD)
+    by_decile = trafford.group_by("imd_decile").agg(pl.col("children_0_15").sum()).sort("imd_decile")
+    got = by_decile["children_0_15"].to_list()
+    print(f"Trafford {TRAFFORD_LAD}: {trafford.height} LSOAs, children 0-15 by decile 1..10: {got}")
+    assert by_decile["imd_decile"].to_list() == list(range(1, 11)), "Trafford lacks a decile"
+    assert got == TRAFFORD_CHILDREN_BY_DECILE, f"expected {TRAFFORD_CHILDREN_BY_DECILE}"
+    print("  matches domain.md section 7")
+
+    cells = localities.join(trafford.select("lsoa_code", "imd_decile"), on="lsoa_code", how="inner")
+    empty = {}
+    for code in sorted(LOCALITY_NAMES):
+        present = set(cells.filter(pl.col("locality_code") == code)["imd_decile"])
+        empty[code] = set(range(1, 11)) - present
+        n = cells.filter(pl.col("locality_code") == code).height
+        print(f"  {code:<8} {n:>3} LSOAs; deciles with no LSOA: {sorted(empty[code]) or 'none'}")
+    assert empty == TRAFFORD_EMPTY_CELLS, f"expected empty cells {TRAFFORD_EMPTY_CELLS}"
+    print("  empty locality x decile cells match domain.md section 7")
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    imd = build_imd()
+    imd.write_parquet(
+        OUT / "lsoa11_imd2019.parquet", compression="zstd", compression_level=19, statistics=True
+    )
+    print(f"wrote lsoa11_imd2019.parquet: {imd.height} rows, columns {imd.columns}")
+
+    localities = build_localities(imd)
+    localities.write_csv(OUT / "trafford_localities.csv", line_terminator="\n")
+    print(f"wrote trafford_localities.csv: {localities.height} rows")
+
+    write_locality_geojson()
+    shutil.copyfile(TRAFFORD / "lsoa11_super_generalised.geojson", OUT / "lsoa11_super_generalised.geojson")
+    print("wrote localities_2023_generalised.geojson (locality_code added), lsoa11_super_generalised.geojson")
+
+    print_checks(imd, localities)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+-- grain: one row per council x locality, from the locality load current at $as_at
+-- parameters: $council_code, $as_at
+with current_load as (
+    select locality_load_id
+    from locality_loads
+    where council_code = $council_code
+      and loaded_at <= $as_at
+      and (superseded_at is null or superseded_at > $as_at)
+),
+
+final as (
+    select l.council_code, l.locality_code, l.locality_name, l.sort_order
+    from localities as l
+    inner join current_load as c using (locality_load_id)
+)
+
+select * from final order by sort_order

@@ -1,0 +1,110 @@
+"""Browser tests: the real app served by `hcp serve` on a free loopback port, driven in Debian's Chromium.
+
+Playwright's own browser download cannot run here, so Chromium comes from Debian (`.ci/run` installs it). Without
+it these tests skip with a reason, except under HCP_REQUIRE_BROWSER=1 (CI), where a missing browser fails.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium")
+    if path:
+        return path
+    if os.environ.get("HCP_REQUIRE_BROWSER") == "1":
+        pytest.fail(
+            "Debian's chromium is not installed but HCP_REQUIRE_BROWSER=1: install it (apt-get install chromium)"
+        )
+    pytest.skip("Debian's chromium is not installed: apt-get install chromium to run the browser tests")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(db_path: Path, env_extra: dict | None = None):
+    """Start `hcp serve` on a free port; returns (process, base_url) once /_stcore/health answers."""
+    port = _free_port()
+    env = dict(os.environ, HCP_DB=str(db_path), HCP_TODAY="2026-11-23", **(env_extra or {}))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kpi", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited: {process.stdout.read().decode(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return process, base
+        except OSError:
+            time.sleep(0.5)
+    process.kill()
+    raise RuntimeError("the app did not answer /_stcore/health within 90 s")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """The sample app, served from its own copy of the sample database."""
+    _chromium()
+    from kpi.sample import build_sample
+
+    db = tmp_path_factory.mktemp("browser") / "sample.duckdb"
+    build_sample(db)
+    process, base = start_app(db)
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    opened.set_default_timeout(30_000)
+    yield opened
+    context.close()

@@ -1,0 +1,34 @@
+"""The real app in Debian's Chromium: the Returns page, the overview's RAG matrix and the mandated-contacts page."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_returns_page_shows_the_late_return(page, app_url):
+    page.goto(f"{app_url}/returns")
+    page.get_by_role("heading", name="Returns").wait_for()
+    late = page.get_by_text("Late return: 2025-26 Q2")
+    late.wait_for()
+    assert "after its due date" in late.inner_text()
+    page.get_by_text("Sample data: synthetic figures").first.wait_for()
+
+
+def test_overview_rag_cell_decile_view_and_mandated_contacts(page, app_url):
+    page.goto(f"{app_url}/overview")
+    matrix = page.locator("table.rag-matrix")
+    matrix.wait_for()
+    assert "2026-27 Q2" in matrix.locator("caption").inner_text()
+    # NORTH's new birth visits slipped below target: the cell says so in words and shape, not colour alone
+    north_c2 = page.locator('tr[data-kpi="C2"] td[data-col="NORTH"]')
+    assert north_c2.get_attribute("data-rag") == "red"
+    assert "■ Red" in north_c2.inner_text()
+
+    page.get_by_text("Deprivation deciles").click()
+    page.locator("table.rag-matrix caption", has_text="national IMD decile").wait_for()
+    assert page.locator('tr[data-kpi="C2"] td[data-col="d1"]').inner_text().strip() != ""
+
+    page.goto(f"{app_url}/mandated-contacts?kpi=C2")
+    page.get_by_role("heading", name="Mandated contacts").wait_for()
+    page.get_by_text("Deprivation gap:").wait_for()
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for()

@@ -1,0 +1,209 @@
+"""Shared fixtures: the sample database (built once per session), writable copies of it, and return files.
+
+* ``sample_db_path``: the sample database built once with :func:`kpi.sample.build_sample`. Never write to it:
+  tests that write take ``sample_db_copy`` (a copy of the file, much faster than a rebuild) or ``sample_store``
+  (that copy, opened read-write).
+* ``sample_ro_store``: the session database opened read-only, for checks that write nothing.
+* ``hcp_today``: fixes the clock (``HCP_TODAY``) at 2026-11-23, after the sample's last quarter (2026-27 Q2) ended.
+* ``return_rows``: the sample's 2026-27 Q2 return (a valid file) as editable rows; ``write_return`` writes rows
+  to a CSV or XLSX file; ``check_return`` runs the loader with ``check_only`` and returns its report.
+* ``table_counts``: the row count of every table of a store, to show that something wrote nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kpi.ingest.report import Report
+from kpi.sample import COUNCIL_CODE, PROVIDER_CODE, SAMPLE_DIR, build_sample
+from kpi.store import Store
+
+TODAY = "2026-11-23"
+RETURN_COLUMNS = [
+    "period",
+    "provider_code",
+    "metric_code",
+    "locality_code",
+    "imd_decile",
+    "numerator",
+    "denominator",
+    "comment",
+]
+SAMPLE_Q2_RETURN = SAMPLE_DIR / "provider_returns" / "mandated_contacts_2026-27_Q2.csv"
+
+
+@pytest.fixture(scope="session")
+def sample_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample database, built once per session. Read only: copy it (``sample_db_copy``) to write."""
+    target = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HCP_TODAY", TODAY)
+        build_sample(target)
+    assert not Path(str(target) + ".wal").exists(), "the sample database should be checkpointed when built"
+    return target
+
+
+@pytest.fixture
+def hcp_today(monkeypatch: pytest.MonkeyPatch) -> date:
+    """Fix today's date (``HCP_TODAY``) at 2026-11-23: 2026-27 Q2 has ended, Q3 has not."""
+    monkeypatch.setenv("HCP_TODAY", TODAY)
+    return date.fromisoformat(TODAY)
+
+
+@pytest.fixture
+def sample_db_copy(sample_db_path: Path, tmp_path: Path) -> Path:
+    """A writable copy of the sample database file (not opened)."""
+    target = tmp_path / "db" / "hcp.duckdb"
+    target.parent.mkdir()
+    shutil.copyfile(sample_db_path, target)
+    return target
+
+
+@pytest.fixture
+def sample_store(sample_db_copy: Path, hcp_today: date) -> Iterator[Store]:
+    """A copy of the sample database, open read-write, with the clock fixed (``hcp_today``)."""
+    store = Store.open(sample_db_copy)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def sample_ro_store(sample_db_path: Path) -> Iterator[Store]:
+    """The session's sample database opened read-only (for checks that write nothing)."""
+    store = Store.open(sample_db_path, read_only=True)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+class ReturnRows(list):
+    """A provider return as a list of rows (dicts of text keyed by column), with look-ups by key."""
+
+    def index_of(self, metric: str, locality: str, decile: str = "") -> int:
+        """Position in the list of the row for a metric, locality and decile ("" = all deciles)."""
+        for position, row in enumerate(self):
+            if (row["metric_code"], row["locality_code"], row["imd_decile"]) == (metric, locality, decile):
+                return position
+        raise KeyError((metric, locality, decile))
+
+    def row(self, metric: str, locality: str, decile: str = "") -> dict:
+        """The row for a metric, locality and decile."""
+        return self[self.index_of(metric, locality, decile)]
+
+    def source_row(self, metric: str, locality: str, decile: str = "") -> int:
+        """The row's number in the written file as a spreadsheet shows it (header = row 1)."""
+        return self.index_of(metric, locality, decile) + 2
+
+
+@pytest.fixture
+def return_rows() -> ReturnRows:
+    """The sample's 2026-27 Q2 return for ZZ1 (valid, no warnings against the sample database) as rows."""
+    with open(SAMPLE_Q2_RETURN, newline="", encoding="utf-8") as handle:
+        return ReturnRows(dict(row) for row in csv.DictReader(handle))
+
+
+def _cell(value: object) -> object:
+    """For XLSX: numbers as numbers (as a spreadsheet holds them), everything else as text."""
+    text = "" if value is None else str(value)
+    if text.isdigit():
+        return int(text)
+    return text if text else None
+
+
+@pytest.fixture
+def write_return(tmp_path: Path) -> Callable[..., Path]:
+    """Write rows to a return file in ``tmp_path``; returns its path.
+
+    ``write_return(rows, name="return.csv", *, columns=None, encoding="utf-8", bom=False, line_end="\\n",
+    sheet="Return")``: ``columns`` picks and orders the header (default: the first row's keys); a name ending
+    ``.xlsx`` writes a workbook with xlsxwriter (numbers as numbers) on sheet ``sheet``.
+    """
+    folder = tmp_path / "returns"
+    folder.mkdir(exist_ok=True)
+
+    def write(
+        rows: list[dict],
+        name: str = "return.csv",
+        *,
+        columns: list[str] | None = None,
+        encoding: str = "utf-8",
+        bom: bool = False,
+        line_end: str = "\n",
+        sheet: str = "Return",
+    ) -> Path:
+        header = list(columns) if columns is not None else (list(rows[0]) if rows else list(RETURN_COLUMNS))
+        path = folder / name
+        if name.lower().endswith(".xlsx"):
+            import xlsxwriter
+
+            buffer = io.BytesIO()
+            workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+            worksheet = workbook.add_worksheet(sheet)
+            worksheet.write_row(0, 0, header)
+            for number, row in enumerate(rows, start=1):
+                for column, key in enumerate(header):
+                    value = _cell(row.get(key))
+                    if value is not None:
+                        worksheet.write(number, column, value)
+            workbook.close()
+            path.write_bytes(buffer.getvalue())
+            return path
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator=line_end)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if row.get(key) is None else row.get(key) for key in header])
+        data = text.getvalue().encode(encoding)
+        path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def check_return(sample_ro_store: Store, hcp_today: date) -> Callable[..., Report]:
+    """Validate a return file (path or bytes) against the sample database, writing nothing; returns the report.
+
+    ``check_return(path_or_bytes, *, provider="ZZ1", name=None)``.
+    """
+    from kpi.submissions import CHECKED, load_return
+
+    def check(file: Path | bytes, *, provider: str = PROVIDER_CODE, name: str | None = None) -> Report:
+        data = file if isinstance(file, bytes) else Path(file).read_bytes()
+        file_name = name or (Path(file).name if not isinstance(file, bytes) else "return.csv")
+        result = load_return(
+            sample_ro_store,
+            data,
+            file_name,
+            council_code=COUNCIL_CODE,
+            provider_code=provider,
+            actor="test",
+            check_only=True,
+        )
+        assert result.outcome == CHECKED
+        return result.report
+
+    return check
+
+
+@pytest.fixture
+def table_counts() -> Callable[[Store], dict[str, int]]:
+    """``table_counts(store)``: rows in every table of the store, by table name."""
+
+    def counts(store: Store) -> dict[str, int]:
+        names = store.query("select table_name from duckdb_tables() order by table_name")[
+            "table_name"
+        ].to_list()
+        return {name: store.query(f'select count(*) from "{name}"').item() for name in names}
+
+    return counts

@@ -1,0 +1,92 @@
+"""The committed reference lookups in sample_data/reference/ (built by scripts/build_reference.py).
+
+Expected values come from domain.md section 7 (Trafford's children 0-15 by IMD decile and its empty locality x
+decile cells), not from the build script.
+"""
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+REFERENCE = Path(__file__).resolve().parents[2] / "sample_data" / "reference"
+TRAFFORD = "E08000009"
+
+
+@pytest.fixture(scope="module")
+def imd() -> pl.DataFrame:
+    return pl.read_parquet(REFERENCE / "lsoa11_imd2019.parquet")
+
+
+@pytest.fixture(scope="module")
+def localities() -> pl.DataFrame:
+    return pl.read_csv(REFERENCE / "trafford_localities.csv", infer_schema_length=0)
+
+
+def test_national_lookup_has_every_english_lsoa(imd):
+    assert imd.height == 32_844
+    assert imd.columns == [
+        "lsoa_code",
+        "lsoa_name",
+        "lad_code",
+        "lad_name",
+        "imd_rank",
+        "imd_decile",
+        "children_0_15",
+    ]
+    assert imd.null_count().row(0) == (0,) * 7
+    assert imd["lsoa_code"].n_unique() == 32_844
+    assert imd["lsoa_code"].is_sorted()
+    assert imd["lsoa_code"].str.starts_with("E01").all()
+    for col in ("imd_rank", "imd_decile", "children_0_15"):
+        assert imd[col].dtype.is_integer(), col
+    assert imd["imd_decile"].is_between(1, 10).all()
+    assert imd["imd_rank"].is_between(1, 32_844).all()
+    # national deciles: each holds a tenth of England's LSOAs
+    assert imd.group_by("imd_decile").len()["len"].is_between(3284, 3285).all()
+
+
+def test_trafford_children_by_decile_match_domain_guide(imd):
+    trafford = imd.filter(pl.col("lad_code") == TRAFFORD)
+    assert trafford.height == 138
+    assert set(trafford["lad_name"]) == {"Trafford"}
+    by_decile = trafford.group_by("imd_decile").agg(pl.col("children_0_15").sum()).sort("imd_decile")
+    assert by_decile["imd_decile"].to_list() == list(range(1, 11))
+    expected = [3111, 2155, 4409, 4223, 4126, 2542, 4458, 7038, 6191, 10150]  # domain.md section 7
+    assert by_decile["children_0_15"].to_list() == expected
+
+
+def test_localities_cover_trafford_and_leave_the_known_cells_empty(imd, localities):
+    assert localities.columns == ["lsoa_code", "locality_code", "locality_name"]
+    assert localities.height == 138
+    assert localities["lsoa_code"].n_unique() == 138
+    assert dict(localities.select("locality_code", "locality_name").unique().iter_rows()) == {
+        "CENTRAL": "Central",
+        "NORTH": "North",
+        "SOUTH": "South",
+        "WEST": "West",
+    }
+    trafford = imd.filter(pl.col("lad_code") == TRAFFORD)
+    assert set(localities["lsoa_code"]) == set(trafford["lsoa_code"])
+    cells = localities.join(trafford, on="lsoa_code")
+    empty = {
+        code: set(range(1, 11)) - set(cells.filter(pl.col("locality_code") == code)["imd_decile"])
+        for code in ("CENTRAL", "NORTH", "SOUTH", "WEST")
+    }
+    assert empty == {"CENTRAL": {4}, "WEST": {4}, "NORTH": {8, 10}, "SOUTH": {2}}
+
+
+def test_boundaries_carry_our_codes():
+    loc = json.loads((REFERENCE / "localities_2023_generalised.geojson").read_text(encoding="utf-8"))
+    codes = sorted(f["properties"]["locality_code"] for f in loc["features"])
+    assert codes == ["CENTRAL", "NORTH", "SOUTH", "WEST"]
+    lsoa = json.loads((REFERENCE / "lsoa11_super_generalised.geojson").read_text(encoding="utf-8"))
+    assert len(lsoa["features"]) == 138
+    assert all(f["properties"]["area_code"].startswith("E01") for f in lsoa["features"])
+
+
+def test_licence_names_sources_and_attribution():
+    text = (REFERENCE / "LICENCE.md").read_text(encoding="utf-8")
+    assert "Open Government Licence v3.0" in text
+    assert "Contains National Statistics and OS data © Crown copyright and database right 2023" in text
