@@ -1,13 +1,19 @@
-"""Who is asking: the local single-user mode and the rule that it only serves this machine.
+"""Who is asking: the principal, the local single-user mode and the rule that it only serves this machine.
 
-Without ``[auth]`` in ``.streamlit/secrets.toml`` the app runs as one local commissioner and must not be reachable
-from other machines (architecture.md section 5): the launcher refuses a non-loopback address and the app refuses
-any session that reaches it off loopback.
+With ``[auth]`` in the secrets file the app signs people in with OIDC (``st.login``) and each signed-in e-mail is
+looked up in the ``users`` table (:mod:`kpi.users`) to make a :class:`Principal`. Without it the app runs as one
+local commissioner and must not be reachable from other machines (architecture.md section 5): the launcher refuses
+a non-loopback address and the app refuses any session that reaches it off loopback.
+
+The secrets file is the project's ``.streamlit/secrets.toml``, or the files named by ``STREAMLIT_SECRETS_FILES``
+(Streamlit's own environment variable for its ``secrets.files`` option, whitespace-separated), so that the launcher,
+the app and Streamlit's own sign-in read the same file.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,24 +28,62 @@ REFUSAL = (
 )
 
 
+ROLES = ("commissioner", "provider", "viewer", "admin")
+
+
 @dataclass(frozen=True)
 class Principal:
-    """The signed-in user: e-mail, role and (for providers) the provider they work for."""
+    """Who is asking: e-mail, role and (for providers) the provider they work for.
+
+    ``is_local`` marks the single user of an app without sign-in, and the command line: the person at this
+    computer, who is the commissioner and also administers the installation (users, settings, backups).
+
+    Example:
+        >>> Principal("lead@trust.nhs.uk", "provider", "ZZ1").roles
+        frozenset({'provider'})
+    """
 
     email: str
     role: str  # commissioner | provider | viewer | admin
     provider_code: str | None = None
+    is_local: bool = False
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles whose rights this principal has (the local user: commissioner and admin)."""
+        return frozenset({"commissioner", "admin"}) if self.is_local else frozenset({self.role})
+
+    @property
+    def label(self) -> str:
+        """How the principal is named to people and in the audit log."""
+        if self.role == "provider" and self.provider_code:
+            return f"{self.email} (provider {self.provider_code})"
+        return f"{self.email} ({self.role})"
 
 
-LOCAL_USER = Principal(email="local user", role="commissioner")
+LOCAL_USER = Principal(email="local user", role="commissioner", is_local=True)
 
 
-def auth_configured(secrets: Path = SECRETS) -> bool:
-    """Whether sign-in (OIDC ``[auth]``) is configured."""
-    if not secrets.is_file():
-        return False
-    with open(secrets, "rb") as handle:
-        return bool(tomllib.load(handle).get("auth"))
+def local_principal(actor: str) -> Principal:
+    """The principal of a command-line user (``--actor``): the local commissioner and administrator."""
+    return Principal(email=actor, role="commissioner", is_local=True)
+
+
+def secrets_files() -> list[Path]:
+    """The secrets files Streamlit reads: ``STREAMLIT_SECRETS_FILES`` if set, else the project's file."""
+    named = os.environ.get("STREAMLIT_SECRETS_FILES", "").split()
+    return [Path(name) for name in named] if named else [SECRETS]
+
+
+def auth_configured(secrets: Path | None = None) -> bool:
+    """Whether sign-in (OIDC ``[auth]``) is configured in the secrets file(s)."""
+    for file in [secrets] if secrets is not None else secrets_files():
+        if not file.is_file():
+            continue
+        with open(file, "rb") as handle:
+            if tomllib.load(handle).get("auth"):
+                return True
+    return False
 
 
 def is_loopback(address: str | None) -> bool:

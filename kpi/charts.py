@@ -13,8 +13,25 @@ import vl_convert as vlc
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def escape_cell(text: str) -> str:
+    """``text`` with a ``'`` in front when a spreadsheet would run it as a formula (it starts ``= + - @``, tab, CR).
+
+    Example:
+        >>> escape_cell("=1+1"), escape_cell("North")
+        ("'=1+1", 'North')
+    """
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
 def safe_csv(frame: pl.DataFrame) -> bytes:
-    """CSV bytes of ``frame`` with text cells that a spreadsheet would run as a formula prefixed by ``'``."""
+    """CSV bytes of ``frame`` with text cells that a spreadsheet would run as a formula prefixed by ``'``.
+
+    Text, categorical and enum columns are escaped, and so are column names (a pivot can make a locality code a
+    header); numbers are written as numbers (``-2`` stays a number).
+    """
+    categorical = [n for n, d in frame.schema.items() if isinstance(d, pl.Categorical | pl.Enum)]
+    frame = frame.with_columns(pl.col(categorical).cast(pl.String)) if categorical else frame
+    frame = frame.rename({name: escape_cell(name) for name in frame.columns if escape_cell(name) != name})
     text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     escaped = frame.with_columns(
         [

@@ -24,7 +24,7 @@ from kpi.store import (
     replace_database,
 )
 
-LOAD_DATASETS = ("mandated-contacts", "localities")
+LOAD_DATASETS = ("mandated-contacts", "localities", "fingertips", "outcome-measures", "ncmp", "ncmp-eligible")
 
 
 def _open(args: argparse.Namespace, *, read_only: bool = False) -> Store:
@@ -95,12 +95,29 @@ def cmd_load(args: argparse.Namespace) -> int:
     data = path.read_bytes()
     with _open(args) as store:
         council = _council(store, args)
+        if args.dataset in ("ncmp", "ncmp-eligible"):
+            return _load_ncmp(store, council, data, path, args)
         if args.dataset == "localities":
             from kpi.councils import load_localities
 
             report = load_localities(store, council, data, path.name, actor=args.actor, check_only=args.check)
             _print_report(report, args, "localities loaded" if report.ok and not args.check else "")
             return 0 if report.ok else 1
+        if args.dataset in ("fingertips", "outcome-measures"):
+            from kpi import outcome_loads
+
+            loader = (
+                outcome_loads.load_fingertips
+                if args.dataset == "fingertips"
+                else outcome_loads.load_outcome_measures
+            )
+            result = loader(
+                store, data, path.name, council_code=council, actor=args.actor, check_only=args.check
+            )
+            _print_report(
+                result.report, args, result.message, outcome=result.outcome, load=result.submission_id
+            )
+            return result.exit_code
         from kpi.submissions import load_return
 
         result = load_return(
@@ -120,6 +137,13 @@ def cmd_load(args: argparse.Namespace) -> int:
         return result.exit_code
 
 
+def _csv(frame) -> str:
+    """CSV for the terminal or a redirect into a spreadsheet: formula-like cells escaped (kpi.charts.safe_csv)."""
+    from kpi.charts import safe_csv
+
+    return safe_csv(frame).decode("utf-8")
+
+
 def _print_report(report, args, message: str, **extra) -> None:
     if args.json:
         print(json.dumps({**report.to_dict(), "message": message, **extra}, default=str))
@@ -136,7 +160,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
     if args.action == "list":
         with _open(args, read_only=True) as store:
             frame = list_targets(store, _council(store, args))
-            print(frame.write_csv() if args.json is False else frame.write_json())
+            print(_csv(frame) if args.json is False else frame.write_json())
         return 0
     target = None if args.no_target else args.target
     if target is None and not args.no_target:
@@ -180,6 +204,133 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fingertips(args: argparse.Namespace) -> int:
+    """Fetch an export from the Fingertips API (optional fingertips_py) and load it."""
+    from kpi import outcome_loads
+
+    try:
+        ids = [int(part) for part in (args.indicators or "").replace(" ", "").split(",") if part]
+    except ValueError:
+        print(
+            "--indicators takes Fingertips indicator IDs separated by commas, e.g. 93085,20401",
+            file=sys.stderr,
+        )
+        return 2
+    with _open(args) as store:
+        try:
+            result = outcome_loads.fetch_fingertips(
+                store,
+                council_code=_council(store, args),
+                actor=args.actor,
+                indicator_ids=ids or None,
+                area_type_id=args.area_type,
+                parent_area_type_id=args.parent_area_type,
+                all_areas=args.all_areas,
+                check_only=args.check,
+            )
+        except outcome_loads.FetchUnavailable as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+        _print_report(result.report, args, result.message, outcome=result.outcome, load=result.submission_id)
+        return result.exit_code
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    """Add, list or remove the users who may sign in (the command line acts as the local administrator)."""
+    from kpi.auth import local_principal
+    from kpi.users import UserError, add_user, list_users, remove_user
+
+    who = local_principal(args.actor)
+    try:
+        if args.action == "list":
+            with _open(args, read_only=True) as store:
+                frame = list_users(store, who, include_removed=args.all)
+                print(frame.write_json() if args.json else _csv(frame), end="")
+            return 0
+        with _open(args) as store:
+            if args.action == "add":
+                added = add_user(store, who, args.email, args.role, provider_code=args.provider)
+                scope = f" for provider {added.provider_code}" if added.provider_code else ""
+                print(f"{added.email} may sign in as {added.role}{scope}")
+            else:
+                remove_user(store, who, args.email)
+                print(
+                    f"{args.email.strip().lower()} removed: they can no longer sign in (the history is kept)"
+                )
+    except UserError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write a consistent snapshot of the database and its manifest into a new folder."""
+    from kpi.backup import backup
+
+    manifest = backup(Path(args.db or db_path()), Path(args.directory), actor=args.actor)
+    rows = sum(manifest["tables"].values())
+    print(
+        f"backed up {manifest['source']} to {args.directory}: {len(manifest['tables'])} tables, {rows:,} rows, "
+        f"{manifest['bytes'] / 1_048_576:.1f} MB (SHA-256 {manifest['sha256'][:12]}…)"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Replace the database with a backup (the dashboard must be stopped)."""
+    from kpi.backup import restore
+
+    target = Path(args.db or db_path())
+    manifest = restore(Path(args.directory), target, actor=args.actor)
+    print(f"restored {target} from the backup of {manifest.get('created_at', '?')} in {args.directory}")
+    if manifest["kept"]:
+        print(f"the database it replaced is kept as {manifest['kept']}")
+    return 0
+
+
+def _as_at(text: str | None):
+    """An ``--as-at`` ISO 8601 time as a naive local datetime (default: now)."""
+    from datetime import datetime
+
+    if not text:
+        return periods.now()
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValueError(
+            f"--as-at '{text}' is not an ISO 8601 date and time: write it as 2026-11-20T09:00"
+        ) from exc
+    return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Build the meeting pack (``hcp pack``) or the scrutiny briefing (``hcp briefing``) and write it to a file."""
+    from kpi import reports
+    from kpi.reports.words import as_at_text
+
+    as_at = _as_at(args.as_at)
+    out = Path(args.out)
+    with _open(args) as store:
+        built = reports.build(
+            store,
+            args.command,
+            args.period,
+            as_at,
+            council_code=_council(store, args),
+            provider_code=args.provider,
+            draft=getattr(args, "draft", False),
+        )
+        content, pack_id = reports.publish(store, built, args.format, actor=args.actor)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(content)
+    what = "meeting pack" if args.command == "pack" else "scrutiny briefing"
+    print(
+        f"wrote {out}: {what} for {built.period}, data as at {as_at_text(built.as_at)}, data version "
+        f"{built.data_version}, {len(content):,} bytes (recorded as {args.command} {pack_id})"
+    )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the dashboard, refusing a non-loopback address without sign-in."""
     from kpi.auth import auth_configured, is_loopback
@@ -203,8 +354,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     env = dict(os.environ, HCP_DB=str(target.resolve()), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     command = [
         sys.executable,
-        "-m",
-        "streamlit",
+        str(ROOT / "serve.py"),
         "run",
         str(ROOT / "app.py"),
         "--server.address",
@@ -222,6 +372,63 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.chdir(ROOT)
     os.execvpe(command[0], command, env)
     return 0  # pragma: no cover
+
+
+def _load_ncmp(store: Store, council: str, data: bytes, path: Path, args: argparse.Namespace) -> int:
+    """``hcp load ncmp`` / ``ncmp-eligible``: the NCMP loaders (kpi.ncmp_loads)."""
+    from kpi import ncmp_loads
+    from kpi.ingest.ncmp_return import read_mapping
+
+    options = {"check_only": args.check, "accept_warnings": args.accept_warnings, "reason": args.reason}
+    if args.dataset == "ncmp":
+        mapping = read_mapping(Path(args.mapping).read_bytes(), args.mapping) if args.mapping else None
+        result = ncmp_loads.load_ncmp(
+            store,
+            data,
+            path.name,
+            council_code=council,
+            actor=args.actor,
+            mapping=mapping,
+            age_method=args.age_method,
+            **options,
+        )
+    else:
+        result = ncmp_loads.load_ncmp_eligible(
+            store, data, path.name, council_code=council, actor=args.actor, **options
+        )
+    _print_report(result.report, args, result.message, outcome=result.outcome, load=result.submission_id)
+    return result.exit_code
+
+
+def cmd_ncmp(args: argparse.Namespace) -> int:
+    """``hcp ncmp classify IN OUT`` (an analyst's file, nothing stored) and ``hcp ncmp purge --before YEAR``."""
+    if args.action == "classify":
+        from kpi.ingest.ncmp_return import classify_file
+
+        if not args.input or not args.output:
+            print(
+                "give the file to classify and the file to write: hcp ncmp classify IN OUT", file=sys.stderr
+            )
+            return 2
+        source = Path(args.input)
+        if not source.is_file():
+            print(f"there is no file at {source}", file=sys.stderr)
+            return 2
+        output, summary = classify_file(source.read_bytes(), source.name, age_method=args.age_method)
+        Path(args.output).write_bytes(output)
+        print(f"{summary}; written to {args.output}")
+        return 0
+    if not args.before:
+        print("give the first academic year to keep: hcp ncmp purge --before 2021/22", file=sys.stderr)
+        return 2
+    from kpi.ncmp_loads import purge_ncmp
+
+    with _open(args) as store:
+        result = purge_ncmp(
+            store, _council(store, args), args.before, actor=args.actor, force=args.force, reason=args.reason
+        )
+    print(result.message)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -256,6 +463,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8501")))
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("backup", help="snapshot the database and a manifest into a new folder")
+    p.add_argument("directory", help="a new (or empty) folder for the backup")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace the database with a backup (stop the dashboard first)")
+    p.add_argument("directory", help="a folder made by 'hcp backup' or the Admin page")
+    p.set_defaults(func=cmd_restore)
+
     p = sub.add_parser("load", help="check and load a file")
     p.add_argument("dataset", choices=LOAD_DATASETS)
     p.add_argument("file")
@@ -265,7 +480,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accept-warnings", action="store_true", help="load despite warnings (needs --reason)")
     p.add_argument("--reason", help="why the warnings are accepted (recorded in the audit log)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--mapping", help="ncmp: CSV source_column,target_column renaming the extract's headers")
+    p.add_argument(
+        "--age-method", choices=("exact", "month"), default="exact", help="ncmp: UK90 age convention"
+    )
     p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("ncmp", help="NCMP: classify an analyst's file, or purge old child-level rows")
+    p.add_argument("action", choices=("classify", "purge"))
+    p.add_argument(
+        "input", nargs="?", help="classify: CSV/XLSX with sex, height_cm, weight_kg and age or dates"
+    )
+    p.add_argument("output", nargs="?", help="classify: the CSV to write (adds bmi, bmi_z, bmi_category)")
+    p.add_argument(
+        "--age-method", choices=("exact", "month"), default="exact", help="classify: UK90 age convention"
+    )
+    p.add_argument("--before", help="purge: child-level rows of academic years before this one, e.g. 2021/22")
+    p.add_argument(
+        "--force", action="store_true", help="purge: even inside the retention period (needs --reason)"
+    )
+    p.add_argument("--reason", help="purge: why (recorded in the audit log)")
+    p.add_argument("--council")
+    p.set_defaults(func=cmd_ncmp)
 
     p = sub.add_parser("targets", help="list or set dated contract targets")
     p.add_argument("action", choices=("list", "set"))
@@ -281,6 +517,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_targets)
 
+    p = sub.add_parser(
+        "users", help="add, list or remove the users who may sign in (with sign-in configured)"
+    )
+    p.add_argument("action", choices=("add", "list", "remove"))
+    p.add_argument("email", nargs="?", help="the e-mail address the person signs in with (add, remove)")
+    p.add_argument(
+        "--role", choices=("commissioner", "provider", "viewer", "admin"), help="the user's role (add)"
+    )
+    p.add_argument("--provider", help="the provider a provider user works for (add --role provider)")
+    p.add_argument("--all", action="store_true", help="list removed users and past roles too")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_users)
+
     p = sub.add_parser("settings", help="list or set dated settings")
     p.add_argument("action", choices=("list", "set"))
     p.add_argument("key", nargs="?")
@@ -288,6 +537,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason")
     p.add_argument("--council")
     p.set_defaults(func=cmd_settings)
+
+    p = sub.add_parser(
+        "fingertips", help="fetch indicators from the Fingertips API (needs the fingertips extra)"
+    )
+    p.add_argument("action", choices=("fetch",))
+    p.add_argument("--indicators", help="indicator IDs, e.g. 93085,20401 (default: those the frameworks use)")
+    p.add_argument("--area-type", type=int, default=502, help="Fingertips area type ID (default 502)")
+    p.add_argument("--parent-area-type", type=int, default=6, help="parent area type ID (default 6: regions)")
+    p.add_argument(
+        "--all-areas", action="store_true", help="keep every area, not only yours, its region, England"
+    )
+    p.add_argument("--council")
+    p.add_argument("--check", action="store_true", help="fetch and validate only: write nothing")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_fingertips)
+
+    for name, what in (
+        ("pack", "the six-weekly contract meeting pack"),
+        ("briefing", "the scrutiny briefing"),
+    ):
+        p = sub.add_parser(name, help=f"build {what} for a period (PDF or DOCX)")
+        p.add_argument("--period", required=True, help="quarter, e.g. '2026-27 Q2'")
+        p.add_argument(
+            "--as-at", help="ISO 8601 time the data is taken as at, e.g. 2026-11-20T09:00 (default: now)"
+        )
+        p.add_argument("--format", choices=("pdf", "docx", "html"), default="pdf")
+        p.add_argument("--out", required=True, help="file to write")
+        p.add_argument("--provider", help="provider code (default: the council's provider)")
+        p.add_argument("--council")
+        if name == "pack":
+            p.add_argument(
+                "--draft", action="store_true", help="mark it as a draft for the provider's review"
+            )
+        p.set_defaults(func=cmd_report)
     return parser
 
 
@@ -299,6 +582,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("targets set needs CODE and --from PERIOD")
     if args.command == "settings" and args.action == "set" and (not args.key or args.value is None):
         parser.error("settings set needs KEY and VALUE")
+    if args.command == "users" and args.action != "list" and not args.email:
+        parser.error(f"users {args.action} needs EMAIL")
+    if args.command == "users" and args.action == "add" and not args.role:
+        parser.error("users add needs --role commissioner|provider|viewer|admin")
     try:
         return args.func(args)
     except StoreError as exc:

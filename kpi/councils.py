@@ -21,6 +21,8 @@ from kpi.store import ROOT, Store, StoreError, set_info, sync_catalogue
 REFERENCE_DIR = ROOT / "sample_data" / "reference"
 LSOA_LOOKUP = REFERENCE_DIR / "lsoa11_imd2019.parquet"
 IMD_EDITION = "IoD2019"
+#: A locality code as returns and templates carry it: never something a spreadsheet would run as a formula.
+LOCALITY_CODE = r"^[A-Z0-9][A-Z0-9_-]{0,29}$"
 
 
 def ensure_reference(store: Store) -> int:
@@ -135,6 +137,30 @@ def check_localities(frame: pl.DataFrame, report: Report, store: Store) -> pl.Da
     frame = frame.with_columns(
         pl.col("lsoa_code").str.to_uppercase(), pl.col("locality_code").str.to_uppercase()
     )
+    report.add(
+        problems_where(
+            frame,
+            pl.col("locality_code").is_not_null() & ~pl.col("locality_code").str.contains(LOCALITY_CODE),
+            severity="error",
+            check="locality_code_form",
+            column="locality_code",
+            message=pl.format(
+                "'{}' is not a locality code: use up to 30 letters, digits, - or _, starting with a letter or digit "
+                "(e.g. NORTH); the name can be anything",
+                pl.col("locality_code"),
+            ),
+        )
+    )
+    report.add(
+        problems_where(
+            frame,
+            pl.col("locality_code") == "ALL",
+            severity="error",
+            check="locality_code_reserved",
+            column="locality_code",
+            message="ALL is kept for borough-wide rows of a return: give this locality another code",
+        )
+    )
     known = store.query("select lsoa_code from lsoa_reference")["lsoa_code"]
     report.add(
         problems_where(
@@ -206,7 +232,7 @@ def load_localities(
             "localities rejected",
             actor=actor,
             council_code=council_code,
-            subject=file_name,
+            subject=report.file_name,
             detail={"errors": report.errors.height},
         )
         return report
@@ -223,7 +249,7 @@ def load_localities(
         )
         cur.execute(
             "insert into locality_loads values (?, ?, ?, null, ?, ?, ?)",
-            [load_id, council_code, at, actor, Path(file_name).name, report.sha256],
+            [load_id, council_code, at, actor, report.file_name, report.sha256],
         )
         cur.register("locality_frame", order)
         cur.execute(
@@ -241,7 +267,7 @@ def load_localities(
             "localities loaded",
             actor=actor,
             council_code=council_code,
-            subject=file_name,
+            subject=report.file_name,
             detail={"lsoas": rows.height, "localities": order.height},
             cur=cur,
         )

@@ -65,13 +65,13 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from statistics import NormalDist
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy.special import expit, logit
-from scipy.stats import norm, rankdata
 
 __all__ = [
     "MAX_QUANTILES",
@@ -86,7 +86,7 @@ __all__ = [
 ]
 
 #: The package fixes the 95% z when it turns confidence limits into a standard error.
-Z_95 = float(norm.ppf(0.975))
+Z_95 = NormalDist().inv_cdf(0.975)
 MIN_QUANTILES = 5
 MAX_QUANTILES = 100
 #: More quantiles than this gives a warning: small values make the SII unstable.
@@ -1023,6 +1023,8 @@ def quantiles(
             warnings.warn(MSG_Q_TOO_FEW.format(q=q, n=n), SIIWarning, stacklevel=2)
         return pl.Series("quantile", out, dtype=pl.Int64)
     ordered = values[has_value] if most_deprived_first else -values[has_value]
+    from scipy.stats import rankdata  # imported here: scipy.stats takes seconds to import
+
     ranks = rankdata(ordered, method="min")
     assigned = np.floor((q + 1) - np.ceil(((n + 1) - ranks) / (n / q)))
     assigned[assigned == 0] = 1

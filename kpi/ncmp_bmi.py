@@ -68,11 +68,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import importlib.util
 import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from importlib import resources
+from pathlib import Path
 from statistics import NormalDist
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
@@ -112,6 +113,8 @@ EXACT_AGE_DECIMALS = 4
 """An age matches a tabulated age when both agree rounded to this many decimal places (as rcpchgrowth)."""
 MONTH_FLOOR_TOLERANCE = 1e-9
 """Months added before flooring so that e.g. 487 days (16 × 30.4375) is 16 completed months, not 15.99…."""
+MAX_DAY_TABLE = 20_000
+"""Widest spread of ages (days) for which :func:`classify` looks L, M, S up in a table of every day of age."""
 AGE_METHODS = ("exact", "month")
 """``exact``: interpolated at exact decimal age (default); ``month``: tabulated value at completed month."""
 
@@ -168,13 +171,27 @@ def _lms_from_rows(rows: Sequence[dict[str, Any]], label: str) -> LmsTable:
     return LmsTable(*columns)
 
 
+def _uk90_source() -> Path:
+    """Where the installed rcpchgrowth keeps the UK90 table, found without importing rcpchgrowth.
+
+    ``importlib.resources.files("rcpchgrowth.data_tables")`` would run rcpchgrowth's ``__init__``, which imports
+    scipy.stats and takes 1.5-3 s; only the data file is needed, so the package's folder is located from its import
+    spec instead (the same file, read in place).
+    """
+    spec = importlib.util.find_spec(UK90_PACKAGE.split(".")[0])
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("rcpchgrowth")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return folder.joinpath(*UK90_PACKAGE.split(".")[1:], UK90_FILE)
+
+
 @functools.lru_cache(maxsize=1)
 def load_uk90_bmi_lms() -> Mapping[str, LmsTable]:
     """Return the UK90 BMI L, M and S by age for each sex, read from the installed ``rcpchgrowth``.
 
     Reference: UK 1990 growth reference (Cole, Freeman & Preece 1995; reanalysed 2009), in
-    ``rcpchgrowth/data_tables/uk90_child.json`` (``measurement → bmi → male|female``), located with
-    :mod:`importlib.resources` and read once per process (``functools.lru_cache``).  The mapping and
+    ``rcpchgrowth/data_tables/uk90_child.json`` (``measurement → bmi → male|female``), located from the
+    package's import spec (without running rcpchgrowth's own imports) and read once per process (``functools.lru_cache``).  The mapping and
     its arrays are read-only because they are shared between callers.
 
     Returns:
@@ -188,7 +205,7 @@ def load_uk90_bmi_lms() -> Mapping[str, LmsTable]:
 
     """
     try:
-        source = resources.files(UK90_PACKAGE).joinpath(UK90_FILE)
+        source = _uk90_source()
         with source.open("r", encoding="utf-8") as handle:
             document = json.load(handle)
     except ModuleNotFoundError as err:
@@ -509,6 +526,14 @@ def bmi_zscore(sex: Any, age_years: Any, bmi: Any, *, age_method: str = "exact")
     value = _as_float_array(bmi, "bmi")
     codes, age, value = _broadcast(("sex", "age_years", "bmi"), codes, age, value)
 
+    lms_l, lms_m, lms_s = _lms_by_sex(codes, age, age_method)
+    return _finish_float(_lms_z(value, lms_l, lms_m, lms_s), kind, "bmi_z")
+
+
+def _lms_by_sex(
+    codes: np.ndarray, age: np.ndarray, age_method: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """L, M and S for each child (sex code 0 = M, 1 = F; decimal age); NaN outside the table or for a NaN age."""
     lms_l = np.full(age.shape, np.nan)
     lms_m = np.full(age.shape, np.nan)
     lms_s = np.full(age.shape, np.nan)
@@ -518,7 +543,33 @@ def bmi_zscore(sex: Any, age_years: Any, bmi: Any, *, age_method: str = "exact")
         rows = np.flatnonzero((codes == code) & (age >= table.age_years[0]) & (age <= table.age_years[-1]))
         if rows.size:
             lms_l[rows], lms_m[rows], lms_s[rows] = lookup(table, age[rows])
-    return _finish_float(_lms_z(value, lms_l, lms_m, lms_s), kind, "bmi_z")
+    return lms_l, lms_m, lms_s
+
+
+def _z_from_whole_days(sex: pl.Series, days: pl.Series, bmi: pl.Series, age_method: str) -> pl.Series:
+    """:func:`bmi_zscore` for ages in whole days, with L, M and S looked up in a table of every day of age.
+
+    The children of an NCMP file are a few thousand days apart in age at most, however many there are, so L, M and S
+    are interpolated once per sex and day between the youngest and the oldest child and each child's are then read
+    by index: a national file's 1.2 million interpolations become a few thousand. The same L, M, S (at the same
+    decimal age, days / 365.25) and the same formula as :func:`bmi_zscore`, so the z-scores agree with it to
+    floating-point rounding (differences below 1e-10 from numpy's vectorised powers).
+    """
+    codes = _sex_codes(sex).astype(np.int64)
+    whole = days.cast(pl.Int64)
+    known = whole.is_not_null().to_numpy()
+    values = whole.fill_null(0).to_numpy()
+    if not known.any():
+        return _finish_float(np.full(len(values), np.nan), "polars", "bmi_z")
+    first, last = int(values[known].min()), int(values[known].max())
+    if last - first > MAX_DAY_TABLE:  # ages far apart (not an NCMP file): interpolate per child
+        return bmi_zscore(sex, whole.cast(pl.Float64) / DAYS_PER_YEAR, bmi, age_method=age_method)
+    span = last - first + 1
+    grid_age = np.arange(first, last + 1, dtype=np.float64) / DAYS_PER_YEAR
+    table = _lms_by_sex(np.repeat(np.array([0, 1]), span), np.tile(grid_age, 2), age_method)
+    index = codes * span + np.where(known, values - first, 0)
+    lms = [np.where(known, column[index], np.nan) for column in table]
+    return _finish_float(_lms_z(_as_float_array(bmi, "bmi"), *lms), "polars", "bmi_z")
 
 
 # --- Categories -----------------------------------------------------------------------------------------
@@ -673,7 +724,10 @@ def classify(frame: pl.DataFrame, *, age_method: str = "exact") -> pl.DataFrame:
     measurable = (height_m > 0) & (weight > 0) & bmi.is_finite() & (bmi > 0)
     bmis = frame.select(pl.when(measurable).then(bmi).otherwise(None).alias("bmi")).to_series()
 
-    z = bmi_zscore(frame["sex"], age, bmis, age_method=age_method)
+    if "age_days" in frame.columns and frame["age_days"].dtype.is_integer():
+        z = _z_from_whole_days(frame["sex"], frame["age_days"], bmis, age_method)
+    else:
+        z = bmi_zscore(frame["sex"], age, bmis, age_method=age_method)
     return frame.with_columns(bmis, z).with_columns(
         _category_expr(pl.col("bmi_z")).alias("bmi_category"),
         _severe_expr(pl.col("bmi_z")).alias("severe_obesity"),

@@ -7,6 +7,7 @@ RAG is never shown by colour alone: :data:`RAG_SHAPES` gives each status a word 
 
 from __future__ import annotations
 
+import base64
 import html
 from datetime import datetime
 
@@ -30,8 +31,24 @@ def _as_at(as_at: datetime | None) -> datetime:
     return as_at or periods.now()
 
 
-def kpi_values(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
-    """Every KPI value at every level for every period with an accepted return, as at ``as_at``."""
+def kpi_values(
+    store: Store,
+    council_code: str,
+    as_at: datetime | None = None,
+    *,
+    provider_code: str | None = None,
+    principal=None,
+) -> pl.DataFrame:
+    """Every KPI value at every level for every period with an accepted return, as at ``as_at``.
+
+    ``provider_code`` (or a provider ``principal``, whose own provider it then is) confines the values to one
+    provider's returns; a principal who may not read the figures is refused (:mod:`kpi.access`).
+    """
+    if principal is not None:
+        from kpi.access import provider_scope, require
+
+        require(principal, "read_data", provider_code)
+        provider_code = provider_scope(principal) or provider_code
     known = store.query(
         "select min(period_index), max(period_index) from submissions where council_code = ?", [council_code]
     ).row(0)
@@ -42,6 +59,7 @@ def kpi_values(store: Store, council_code: str, as_at: datetime | None = None) -
         as_at=_as_at(as_at),
         first_period_index=first,
         last_period_index=last,
+        provider_code=provider_code,
     )
 
 
@@ -188,10 +206,21 @@ def decile_matrix(values: pl.DataFrame, period: str) -> pl.DataFrame:
 
 
 def matrix_html(
-    matrix: pl.DataFrame, columns: dict[str, str], caption: str, first_header: str = "KPI"
+    matrix: pl.DataFrame,
+    columns: dict[str, str],
+    caption: str,
+    first_header: str = "KPI",
+    spc: pl.DataFrame | None = None,
 ) -> str:
-    """An accessible HTML table of a RAG matrix: header row, row headers, RAG as word, shape and colour."""
+    """An accessible HTML table of a RAG matrix: header row, row headers, RAG as word, shape and colour.
+
+    With ``spc`` (:func:`kpi.assurance.spc_summary`) two more columns carry each KPI's Making Data Count variation
+    and assurance icons (an image whose alt text is the full label) and the words beside them (never colour alone).
+    """
     head = "".join(f'<th scope="col">{html.escape(label)}</th>' for label in columns.values())
+    icons = {} if spc is None else {r["kpi_code"]: r for r in spc.iter_rows(named=True)}
+    if spc is not None:
+        head += '<th scope="col">Variation (SPC)</th><th scope="col">Assurance (SPC)</th>'
     body = []
     for row in matrix.iter_rows(named=True):
         cells = [
@@ -203,12 +232,36 @@ def matrix_html(
             style = f' style="background:{RAG_BACKGROUNDS[rag]}"' if rag else ""
             attr = f' data-rag="{rag}"' if rag else ""
             cells.append(f'<td{style}{attr} data-col="{html.escape(key)}">{html.escape(text)}</td>')
+        if spc is not None:
+            cells.extend(_spc_cells(icons.get(row["kpi_code"])))
         body.append(f'<tr data-kpi="{html.escape(row["kpi_code"])}">{"".join(cells)}</tr>')
     return (
         f'<table class="rag-matrix"><caption>{html.escape(caption)}</caption>'
         f'<thead><tr><th scope="col">{html.escape(first_header)}</th>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
     )
+
+
+def _spc_cells(icon: dict | None) -> list[str]:
+    """The variation and assurance cells of one KPI: the icon and the words beside it.
+
+    Streamlit's ``st.html`` sanitises with DOMPurify's HTML profile, which strips inline ``<svg>``; the icon (our
+    :mod:`kpi.spc_icons` SVG, with its own title) therefore goes in as an ``<img>`` data URI whose ``alt`` is the
+    full label, and the short words are shown beside it.
+    """
+    if icon is None:
+        return ['<td data-col="variation"></td>', '<td data-col="assurance"></td>']
+    out = []
+    for kind in ("variation", "assurance"):
+        code = html.escape(icon[kind] or "none")
+        label = html.escape(icon[f"{kind}_label"])
+        data = base64.b64encode(icon[f"{kind}_svg"].encode("utf-8")).decode("ascii")
+        out.append(
+            f'<td data-col="{kind}" data-{kind}="{code}" title="{label}">'
+            f'<img class="spc-icon" src="data:image/svg+xml;base64,{data}" alt="{label}" width="32" height="32"> '
+            f'<span class="spc-text">{html.escape(icon[f"{kind}_short"])}</span></td>'
+        )
+    return out
 
 
 def england_column(values: pl.DataFrame, bench: pl.DataFrame, period: str) -> pl.DataFrame:

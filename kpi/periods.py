@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-_PATTERN = re.compile(r"^\s*(\d{4})\s*[-/]\s*(\d{2})\s*([QqMm])\s*(\d{1,2})\s*$")
+_PATTERN = re.compile(r"^\s*([0-9]{4})\s*[-/]\s*([0-9]{2})\s*([QqMm])\s*([0-9]{1,2})\s*$")
 
 
 class PeriodError(ValueError):

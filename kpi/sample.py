@@ -100,4 +100,44 @@ def _load_extras(store: Store) -> str:
     from kpi import benchmarks
 
     loaded = benchmarks.seed_sample(store, COUNCIL_CODE)
-    return f", {loaded} England benchmark values"
+    return f", {loaded} England benchmark values" + _load_outcomes(store) + _load_ncmp(store)
+
+
+def _load_ncmp(store: Store) -> str:
+    """Four academic years of synthetic NCMP children, eligible pupils and England's NCMP figures (sample_data/ncmp/)."""
+    from kpi import ncmp_loads
+
+    return ncmp_loads.seed_sample(store, COUNCIL_CODE, actor=ACTOR)
+
+
+def _load_outcomes(store: Store) -> str:
+    """The synthetic Fingertips export and local outcome measures (sample_data/fingertips/, outcome_measures/)."""
+    from kpi.outcome_loads import load_fingertips, load_outcome_measures
+
+    files = (
+        (
+            load_fingertips,
+            SAMPLE_DIR / "fingertips" / "fingertips_trafford_synthetic.csv",
+            datetime(2025, 6, 2),
+        ),
+        (
+            load_outcome_measures,
+            SAMPLE_DIR / "outcome_measures" / "local_outcome_measures.csv",
+            datetime(2026, 10, 20),
+        ),
+    )
+    rows = 0
+    for loader, path, loaded_at in files:
+        result = loader(
+            store,
+            path.read_bytes(),
+            path.name,
+            council_code=COUNCIL_CODE,
+            actor=ACTOR,
+            source="sample",
+            loaded_at=loaded_at,
+        )
+        if result.outcome != WRITTEN:
+            raise StoreError(f"the sample file {path.name} did not load:\n{result.report.to_text()}")
+        rows += result.report.rows_read
+    return f", {rows} outcome values (synthetic Fingertips export and local measures)"

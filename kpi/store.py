@@ -42,6 +42,10 @@ BUSY_MESSAGE = "the dashboard is running and holds the database: stop it or use 
 CATALOGUE_SET_AT = datetime(1900, 1, 1)
 FIRST_PERIOD = "2000-01 Q1"
 
+#: Scope parameters a SQL file may use without every caller passing them; unset means "no restriction" (the
+#: whole council). ``$provider_code`` confines a relation to one provider's data (kpi.access.provider_scope).
+OPTIONAL_PARAMS: dict[str, object] = {"provider_code": None}
+
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 #: SQL comments (``-- ...`` to the end of the line, ``/* ... */``): a ``$name`` there is not a parameter.
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -198,14 +202,16 @@ class Store:
     def run_sql(self, name: str, **params: object) -> pl.DataFrame:
         """Run the SQL file ``sql/<name>.sql`` with the named parameters it uses (``$as_at``, ...).
 
-        Parameters the file does not mention are ignored; a parameter it needs and is not given is an error.
+        Parameters the file does not mention are ignored; a parameter it needs and is not given is an error, except
+        the scope parameters of :data:`OPTIONAL_PARAMS` (unset: no restriction).
         """
         text = sql_text(name)
         needed = set(_PARAM.findall(_COMMENT.sub(" ", text)))
-        missing = needed - params.keys()
+        missing = needed - params.keys() - OPTIONAL_PARAMS.keys()
         if missing:
             raise TypeError(f"sql/{name}.sql needs parameters: {', '.join(sorted(missing))}")
-        return self.query(text, {key: params[key] for key in needed} or None)
+        values = {**OPTIONAL_PARAMS, **params}
+        return self.query(text, {key: values[key] for key in needed} or None)
 
     # ---- writing -------------------------------------------------------------------------------------------
 

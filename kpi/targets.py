@@ -3,6 +3,10 @@
 Defaults come from ``config/catalogue.toml`` and ``config/settings.toml``; a commissioner's change is a new row with
 an effective-from period (targets) or a set-at time (settings), so a pack rebuilt for an earlier as-at time shows
 the targets in force then.
+
+Only commissioners change targets; commissioners and admins change settings (:mod:`kpi.access`). The writing
+functions take the principal; without one they act for the local user at this computer named ``actor`` (the
+command line), who is commissioner and admin.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from datetime import datetime
 import polars as pl
 
 from kpi import periods
+from kpi.access import require
+from kpi.auth import LOCAL_USER, Principal, local_principal
 from kpi.catalogue import load_catalogue, load_setting_defaults
-from kpi.store import Store
+from kpi.store import Store, setting
 
 
 class TargetError(ValueError):
@@ -29,10 +35,14 @@ def set_target(
     target_pct: float | None,
     amber_margin_pct: float | None,
     effective_from: str,
-    actor: str,
+    actor: str | None = None,
     reason: str | None = None,
+    principal: Principal | None = None,
 ) -> periods.Period:
-    """Record a new target (or ``None``: no target) for a KPI from a period on; audited."""
+    """Record a new target (or ``None``: no target) for a KPI from a period on; audited. Commissioners only."""
+    who = principal or local_principal(actor or "cli")
+    require(who, "set_target")
+    actor = who.email
     kpis = load_catalogue()
     code = next((c for c in kpis if c.upper() == kpi_code.strip().upper()), None)
     if code is None:
@@ -69,8 +79,9 @@ def set_target(
     return start
 
 
-def list_targets(store: Store, council_code: str) -> pl.DataFrame:
+def list_targets(store: Store, council_code: str, principal: Principal | None = None) -> pl.DataFrame:
     """Every target row, newest first within each KPI."""
+    require(principal or LOCAL_USER, "read_settings")
     return store.query(
         "select kpi_code, effective_from, target_pct, amber_margin_pct, set_at, set_by, reason from targets "
         "where council_code = ? order by kpi_code, effective_from_index desc, set_at desc",
@@ -96,9 +107,19 @@ def targets_in_force(
 
 
 def set_setting(
-    store: Store, council_code: str, key: str, value: object, *, actor: str, reason: str | None = None
+    store: Store,
+    council_code: str,
+    key: str,
+    value: object,
+    *,
+    actor: str | None = None,
+    reason: str | None = None,
+    principal: Principal | None = None,
 ) -> None:
-    """Record a new value for a setting; audited."""
+    """Record a new value for a setting; audited. Commissioners and admins only."""
+    who = principal or local_principal(actor or "cli")
+    require(who, "set_setting")
+    actor = who.email
     defaults = load_setting_defaults()
     if key not in defaults:
         raise TargetError(f"'{key}' is not a setting: use one of {', '.join(sorted(defaults))}")
@@ -109,6 +130,8 @@ def set_setting(
         raise TargetError(
             f"'{value}' is not a valid value for {key} (expected a {type(default).__name__})"
         ) from exc
+    if isinstance(typed, int | float) and typed < 0:
+        raise TargetError(f"{key} cannot be negative: give a number of zero or more")
     with store.transaction() as cur:
         cur.execute(
             "insert into settings (council_code, setting_key, value_json, set_at, set_by, reason) "
@@ -123,3 +146,31 @@ def set_setting(
             cur=cur,
             detail={"value": typed, "reason": reason},
         )
+
+
+def list_settings(store: Store, council_code: str, principal: Principal) -> pl.DataFrame:
+    """Every setting with its value in force, its default and help text."""
+    require(principal, "read_settings")
+    defaults = load_setting_defaults()
+    return pl.DataFrame(
+        [
+            {
+                "setting_key": key,
+                "value": str(setting(store, council_code, key)),
+                "default": str(spec.value),
+                "help": spec.help,
+            }
+            for key, spec in defaults.items()
+        ],
+        schema={"setting_key": pl.String, "value": pl.String, "default": pl.String, "help": pl.String},
+    )
+
+
+def settings_history(store: Store, council_code: str, principal: Principal) -> pl.DataFrame:
+    """Every setting change, newest first: what, when, who and why."""
+    require(principal, "read_settings")
+    return store.query(
+        "select setting_key, value_json as value, set_at, set_by, reason from settings where council_code = ? "
+        "order by set_at desc, setting_id desc",
+        [council_code],
+    )

@@ -37,8 +37,13 @@ def database_info() -> dict[str, str]:
 
 
 def principal():
-    """Who is asking (local single-user mode: the local commissioner)."""
-    return LOCAL_USER
+    """Who is asking: the signed-in user as the users table knows them (``None`` for a stranger), or, without
+    sign-in configured, the local commissioner."""
+    if not auth_configured():
+        return LOCAL_USER
+    from kpi.users import find_user
+
+    return find_user(store(), signed_in_email()) if st.user.get("is_logged_in") else None
 
 
 def refuse_off_loopback() -> bool:
@@ -107,6 +112,8 @@ table.rag-matrix caption {text-align: left; font-weight: 600; padding: 0.3rem 0;
 table.rag-matrix th, table.rag-matrix td {border: 1px solid #9a9a9a; padding: 0.3rem 0.45rem; color: #1a1a1a;}
 table.rag-matrix thead th {background: #f3f3f3;}
 table.rag-matrix tbody th {text-align: left; font-weight: 500; background: #fafafa;}
+table.rag-matrix img.spc-icon {vertical-align: middle; display: inline;}
+table.rag-matrix .spc-text {font-size: 0.8rem;}
 </style>"""
 
 
@@ -118,15 +125,20 @@ def _data_version() -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _kpi_values(council: str, version: int) -> pl.DataFrame:
+def _kpi_values(council: str, version: int, provider: str | None = None) -> pl.DataFrame:
     from kpi import overview
 
-    return overview.kpi_values(store(), council)
+    return overview.kpi_values(store(), council, provider_code=provider)
 
 
 def kpi_values() -> pl.DataFrame:
-    """Every KPI value at every level (the mandated-contacts mart), cached until the next write."""
-    return _kpi_values(council_code(), _data_version())
+    """Every KPI value at every level (the mandated-contacts mart) the principal may see (a provider: its own
+    returns only), cached until the next write."""
+    from kpi.access import provider_scope, require
+
+    who = principal()
+    require(who, "read_data")
+    return _kpi_values(council_code(), _data_version(), provider_scope(who))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -142,10 +154,16 @@ def benchmarks() -> pl.DataFrame:
 
 
 def pending() -> pl.DataFrame:
-    """Submissions waiting for a decision."""
+    """Submissions waiting for a decision (a provider: its own; a viewer, who reads accepted data only: none)."""
     from kpi import overview
+    from kpi.access import accepted_only, provider_scope
 
-    return overview.pending(store(), council_code())
+    who = principal()
+    frame = overview.pending(store(), council_code())
+    if accepted_only(who):
+        return frame.head(0)
+    scope = provider_scope(who)
+    return frame.filter(pl.col("provider_code") == scope) if scope else frame
 
 
 def locality_names() -> dict[str, str]:
@@ -153,6 +171,25 @@ def locality_names() -> dict[str, str]:
     from kpi import overview
 
     return overview.locality_names(store(), council_code())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _outcome_series(council: str, framework_key: str, version: int) -> pl.DataFrame:
+    from kpi import frameworks, outcomes
+
+    framework = frameworks.load_frameworks()[framework_key]
+    return outcomes.measure_series(
+        store(),
+        council,
+        framework,
+        kpi_values=_kpi_values(council, version),
+        benchmarks=_benchmarks(council, version),
+    )
+
+
+def outcome_series(framework_key: str) -> pl.DataFrame:
+    """Every value of a framework's measures (area, region, England, breakdowns), cached until the next write."""
+    return _outcome_series(council_code(), framework_key, _data_version())
 
 
 # ---- inequalities (issue 6): quantile frames and SII per period, each cached by its inputs -------------------------
@@ -198,3 +235,113 @@ def locality_cells() -> pl.DataFrame:
     from kpi.councils import locality_cells as cells
 
     return cells(store(), council_code())
+
+
+# ---- sign-in, roles and the provider portal (issue 7) ---------------------------------------------------------------
+
+
+def signed_in_email() -> str | None:
+    """The e-mail claim of the signed-in user (``None`` when nobody is signed in)."""
+    email = st.user.get("email")
+    return str(email) if email else None
+
+
+def sign_in() -> bool:
+    """The sign-in gate app.py runs before anything else; ``True`` when the session may see pages.
+
+    Without sign-in configured the local commissioner passes. With it, a visitor who is not signed in sees only a
+    sign-in button, and a signed-in e-mail that is not in the users table sees only a polite refusal. Each sign-in
+    (or refusal) is audited once per session.
+    """
+    if not auth_configured():
+        return True
+    if not st.user.get("is_logged_in"):
+        st.title("HCP Contract Monitor")
+        st.write("Sign in with your organisation's account to see your contract's returns and figures.")
+        st.button("Sign in", key="sign_in", type="primary", on_click=st.login)
+        return False
+    from kpi.users import record_sign_in
+
+    who, email = principal(), signed_in_email()
+    if st.session_state.get("_signed_in_as") != email:
+        record_sign_in(store(), email, who)
+        st.session_state["_signed_in_as"] = email
+    if who is None:
+        st.title("HCP Contract Monitor")
+        st.error(
+            f"You are signed in as {email or 'an account without an e-mail address'}, but this account has not "
+            "been given access to HCP Contract Monitor. If you need access, please ask the council's contract "
+            "team to add you.",
+            icon=":material/lock:",
+        )
+        st.button("Sign out", key="sign_out_refused", on_click=st.logout)
+        return False
+    return True
+
+
+def allowed_pages(sections: dict) -> dict:
+    """The navigation's sections with only the pages the principal's role is offered (empty sections dropped)."""
+    from kpi.access import page_allowed
+
+    who = principal()
+
+    def declared_path(page) -> str:
+        # The default page answers url_path "" (the root URL); its declared path is what PAGE_ROLES names.
+        return getattr(page, "_url_path", None) or page.url_path
+
+    kept = {
+        name: [page for page in pages if page_allowed(who, declared_path(page))]
+        for name, pages in sections.items()
+    }
+    return {name: pages for name, pages in kept.items() if pages}
+
+
+def navigation(sections: dict):
+    """``st.navigation`` over the pages the principal's role is offered (kpi.access.PAGE_ROLES)."""
+    return st.navigation(allowed_pages(sections))
+
+
+def account_sidebar() -> None:
+    """Who is signed in, as what, and a sign-out button (with sign-in configured)."""
+    if not auth_configured():
+        return
+    who = principal()
+    with st.sidebar:
+        st.caption(f"Signed in as {who.label}")
+        st.button("Sign out", key="sign_out", on_click=st.logout)
+
+
+def show_denied(exc: Exception) -> None:
+    """Show a refusal from the data layer (kpi.access.AccessDenied) and stop the page."""
+    st.error(str(exc), icon=":material/block:")
+    st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _ncmp(council: str, version: int):
+    from kpi import ncmp_views
+
+    return ncmp_views.ncmp_data(store(), council)
+
+
+def ncmp_data():
+    """The NCMP marts (kpi.ncmp_views.NcmpData), cached until the next write."""
+    return _ncmp(council_code(), _data_version())
+
+
+def exception_narratives(period: str) -> None:
+    """The exception narratives in force for a period (the overview's Exceptions section), as text."""
+    from kpi import exceptions
+
+    frame = exceptions.overview_narratives(store(), principal(), council_code(), period)
+    if frame.is_empty():
+        st.caption("No explanation has been recorded for this period yet (see the Exceptions page).")
+        return
+    names = locality_names()
+    for row in frame.iter_rows(named=True):
+        where = names.get(row["locality_code"], "Borough")
+        st.markdown(
+            f"**{row['kpi_name']}, {where}** ({row['provider_code']}, {row['rag'] or 'exception'}; "
+            f"{row['agreement']}): {row['explanation']}  \n"
+            f"Remedial action: {row['remedial_action']} Owner: {row['owner']}, by {row['due_date']:%d %B %Y}."
+        )

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from kpi import charts, overview
+from kpi import assurance, charts, charts_spc, overview
 from pages import _ui
 
 _ui.start_page("Mandated contacts")
@@ -31,17 +31,20 @@ st.query_params["kpi"] = kpi_code
 
 bench = _ui.benchmarks()
 series = overview.with_benchmark(overview.trend(values, kpi_code), bench)
-st.subheader("Trend (borough)")
+st.subheader("Trend (borough): statistical process control")
+spc_frame = assurance.xmr_frame(assurance.kpi_series(values, kpi_code, period))
 st.caption(
-    "Line: borough value; band: 95% confidence interval (Wilson); dashed line: contract target in force; "
-    "diamonds: England (latest published at or before each quarter)."
+    f"XmR chart of the quarters up to {period}: mean, process limits (mean ± 2.66 × average moving range; shown "
+    "from 12 points) and the contract target. Special-cause points are marked by colour, shape and letter: "
+    "I improvement (blue diamond), C concern (orange square), N neither (purple triangle)."
 )
 _ui.chart_with_downloads(
-    charts.trend_chart(series, f"{kpi_code} {names[kpi_code]}", england=series),
-    series.drop("comment"),
-    f"{kpi_code}_trend",
+    charts_spc.xmr_chart(spc_frame, f"{kpi_code} {names[kpi_code]}: XmR chart"),
+    spc_frame,
+    f"{kpi_code}_xmr",
     key="mc_trend",
 )
+st.markdown(assurance.xmr_summary(spc_frame))
 
 this = series.filter(pl.col("period") == period)
 target = this["target_pct"].item() if this.height and this["target_pct"].item() is not None else None

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from kpi import overview
+from kpi import assurance, overview
 from pages import _ui
 
 _ui.start_page("Overview")
@@ -36,16 +36,27 @@ names = _ui.locality_names()
 if view == "Localities":
     matrix = overview.overview_matrix(values, period, names)
     columns = {**names, "borough": "Borough"}
-    caption = f"Contract RAG by locality, {period}"
+    caption = f"Contract RAG by locality, {period}, with SPC variation and assurance of the borough series"
+    spc = assurance.spc_summary(values, period)
 else:
     matrix = overview.decile_matrix(values, period)
     columns = {f"d{d}": f"Decile {d}" for d in range(1, 11)} | {"dU": "Unknown"}
     caption = f"Contract RAG by national IMD decile (1 = most deprived), borough, {period}"
-st.html(_ui.MATRIX_CSS + overview.matrix_html(matrix, columns, caption))
+    spc = None
+st.html(_ui.MATRIX_CSS + overview.matrix_html(matrix, columns, caption, spc=spc))
 st.caption(
     f"{overview.SMALL_MARK} denominator below the KPI's minimum: shown but not rated. "
     "Arrows show the change since the previous quarter (→ less than half a point)."
+    + (
+        " Variation and assurance: Making Data Count XmR of the borough's quarters up to this one."
+        if spc is not None
+        else ""
+    )
 )
+if spc is not None:
+    matrix = matrix.join(
+        spc.select("kpi_code", "variation_label", "assurance_label"), on="kpi_code", how="left"
+    )
 _ui.download_frame(
     matrix,
     f"overview_{period}_{'localities' if view == 'Localities' else 'deciles'}",
@@ -67,3 +78,6 @@ st.caption(
     "Fingertips rule: similar when England's value lies inside the borough's 95% confidence interval. "
     "England values are the latest published for the same period or earlier, labelled with their period."
 )
+
+with st.expander(f"Exceptions: the provider's explanations of red and amber KPIs, {period}"):
+    _ui.exception_narratives(period)

@@ -12,7 +12,7 @@ st.caption(
     "provider and period, which stays here in the history."
 )
 
-listing = submissions.list_submissions(_ui.store(), _ui.council_code())
+listing = submissions.list_submissions(_ui.store(), _ui.council_code(), _ui.principal())
 if listing.is_empty():
     st.warning(
         "No returns have been loaded yet. Load one with `hcp load mandated-contacts FILE --provider CODE`."
@@ -59,6 +59,6 @@ labels = {
 }
 chosen = st.selectbox("Submission", ids, index=default, format_func=labels.get, key="returns_submission")
 st.query_params["submission"] = str(chosen)
-rows = submissions.submission_rows(_ui.store(), chosen)
+rows = submissions.submission_rows(_ui.store(), chosen, _ui.principal())
 st.dataframe(rows, hide_index=True, key="returns_rows", width="stretch")
 _ui.download_frame(rows, f"return_{chosen}_rows", key="returns_rows_csv")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from dataclasses import dataclass
+from pathlib import PureWindowsPath
 
 import polars as pl
 
@@ -20,6 +22,10 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 #: Largest total uncompressed size of an XLSX's parts, and the largest compression ratio, before it is refused.
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_RATIO = 200
+#: Longest text accepted in one cell: a spreadsheet cell's own limit (Excel: 32,767 characters).
+MAX_CELL_CHARS = 32_767
+#: How readers rename a repeated header: polars ``x_duplicated_0``, fastexcel ``x_1``.
+_RENAMED = re.compile(r"^(?P<base>.+?)_(duplicated_)?\d+$")
 
 
 class ReadError(ValueError):
@@ -35,6 +41,20 @@ class TextTable:
     kind: str  # csv or xlsx
 
 
+def base_name(file_name: str) -> str:
+    r"""The file's own name without any folder, whichever system's separators it has.
+
+    A browser or another computer may report ``C:\Users\me\return.csv`` or ``../../etc/passwd.csv``; only
+    ``return.csv`` and ``passwd.csv`` are kept (the name is shown and stored, never used as a path).
+
+    Example:
+        >>> base_name(r"C:\x\y.csv"), base_name("../../etc/passwd.csv")
+        ('y.csv', 'passwd.csv')
+    """
+    name = PureWindowsPath(str(file_name).replace("\x00", "")).name
+    return name.strip() or "unnamed file"
+
+
 def sha256(data: bytes) -> str:
     """Hex SHA-256 of the file's bytes (how the same file twice is recognised)."""
     return hashlib.sha256(data).hexdigest()
@@ -46,13 +66,25 @@ def _normalise_header(name: str) -> str:
 
 def _decode(data: bytes) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "UTF-8 with BOM"
+        try:
+            return data[3:].decode("utf-8", errors="strict"), "UTF-8 with BOM"
+        except UnicodeDecodeError as exc:
+            raise ReadError(
+                "the file starts as UTF-8 but has characters that are not: save it again as CSV UTF-8 (Excel: "
+                "File > Save As > 'CSV UTF-8 (Comma delimited)')"
+            ) from exc
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            pass
+    unmarked = _utf16_without_bom(data)
+    if unmarked:
+        return data.decode(unmarked), "UTF-16 (no byte-order mark)"
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
         pass
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "UTF-16"
     try:
         return data.decode("cp1252"), "Windows-1252"
     except UnicodeDecodeError as exc:
@@ -60,6 +92,66 @@ def _decode(data: bytes) -> tuple[str, str]:
             "the file's characters could not be read: save it as CSV UTF-8 (Excel: File > Save As > "
             "'CSV UTF-8 (Comma delimited)')"
         ) from exc
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when the start is plainly UTF-16 text without its byte-order mark, else None.
+
+    Plain: every other byte of the first 512 is NUL and none of the others is (ASCII text written two bytes a
+    character), and the whole decodes.
+    """
+    head = data[:512]
+    if len(head) < 8 or len(data) % 2:
+        return None
+    for encoding, zeros, chars in (
+        ("utf-16-le", head[1::2], head[0::2]),
+        ("utf-16-be", head[0::2], head[1::2]),
+    ):
+        if not zeros.strip(b"\x00") and b"\x00" not in chars:
+            try:
+                data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return encoding
+    return None
+
+
+def _check_header(names: list[str]) -> None:
+    """Refuse a header that names a column twice (also after case and spaces are ignored)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ReadError(f"the column '{name}' appears twice in the header row: keep one of them")
+        seen.add(name)
+    for name in names:
+        match = _RENAMED.match(name)
+        if match and match["base"] in seen:
+            raise ReadError(f"the column '{match['base']}' appears twice in the header row: keep one of them")
+
+
+def _check_separator(frame: pl.DataFrame) -> None:
+    """A whole line read as one column because the file is separated by something other than commas."""
+    if frame.width != 1:
+        return
+    header = frame.columns[0]
+    for mark, word in ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "vertical bars (|)")):
+        if mark in header:
+            raise ReadError(
+                f"the file is separated by {word}, not commas: save it as 'CSV UTF-8 (Comma delimited)' (Excel: "
+                "File > Save As), or send the .xlsx workbook"
+            )
+
+
+def _check_cell_lengths(frame: pl.DataFrame, first_data_row: int) -> None:
+    for name in frame.columns:
+        lengths = frame.get_column(name).str.len_chars()
+        longest = lengths.max()
+        if longest is not None and longest > MAX_CELL_CHARS:
+            row = int(lengths.arg_max()) + first_data_row
+            raise ReadError(
+                f"row {row}, column {name} holds {longest:,} characters, more than a spreadsheet cell can "
+                f"({MAX_CELL_CHARS:,}): check this is the right file"
+            )
 
 
 def _check_xlsx_container(data: bytes, file_name: str) -> None:
@@ -122,10 +214,14 @@ def read_text_table(data: bytes, file_name: str, *, sheet: str = "Return") -> Te
                 "number of commas as the header and that text with commas is in double quotes"
             ) from exc
         kind, first_data_row = "csv", 2
+        _check_separator(frame)
     if frame.width == 0:
         raise ReadError("the file has no header row: the first row must name the columns")
-    frame = frame.rename({name: _normalise_header(name) for name in frame.columns})
+    names = [_normalise_header(name) for name in frame.columns]
+    _check_header(names)
+    frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
     frame = frame.with_columns(pl.all().cast(pl.String).str.strip_chars())
+    _check_cell_lengths(frame, first_data_row)
     frame = frame.with_columns(
         [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns]
     )

@@ -36,9 +36,9 @@ ALL_DECILES = "ALL"
 UNKNOWN_DECILE = "U"
 DECILES = tuple(str(d) for d in range(1, 11))
 
-_WHOLE = r"^\d+(\.0+)?$"
-_DECIMAL = r"^\d+(\.\d+)?$"
-_NUMBERLIKE = r"^-?\d+(\.\d+)?$"
+_WHOLE = r"^[0-9]+(\.0+)?$"
+_DECIMAL = r"^[0-9]+(\.[0-9]+)?$"
+_NUMBERLIKE = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
 @dataclass
@@ -357,6 +357,18 @@ def _check_codes(frame: pl.DataFrame, report: Report, context: ReturnContext) ->
         )
 
 
+#: More digits than this before the decimal point is no count of children (nor a WTE): refused, never summed.
+MAX_DIGITS = 12
+
+
+def _digits(text: pl.Expr) -> pl.Expr:
+    return text.str.extract(r"^-?([0-9]+)").str.len_chars()
+
+
+def _too_long(text: pl.Expr) -> pl.Expr:
+    return text.str.contains(_NUMBERLIKE) & (_digits(text) > MAX_DIGITS)
+
+
 def _check_numbers(frame: pl.DataFrame, report: Report) -> pl.DataFrame:
     whole = pl.col("value_kind") != "ratio"
     for column in ("numerator", "denominator"):
@@ -377,7 +389,22 @@ def _check_numbers(frame: pl.DataFrame, report: Report) -> pl.DataFrame:
                 ),
             )
         )
-        negative = text.str.contains(r"^-\d") & text.str.contains(_NUMBERLIKE)
+        report.add(
+            problems_where(
+                frame,
+                _too_long(text),
+                severity="error",
+                check="too_large",
+                column=column,
+                value=text.str.slice(0, 20) + pl.lit("…"),
+                message=pl.format(
+                    "the {} has {} digits, far more than any count: check the cell",
+                    pl.lit(column),
+                    _digits(text),
+                ),
+            )
+        )
+        negative = text.str.contains(r"^-[0-9]") & text.str.contains(_NUMBERLIKE)
         report.add(
             problems_where(
                 frame,
@@ -447,8 +474,11 @@ def _check_numbers(frame: pl.DataFrame, report: Report) -> pl.DataFrame:
         )
     )
     frame = frame.with_columns(
-        pl.col("numerator").cast(pl.Float64, strict=False).alias("numerator_value"),
-        pl.col("denominator").cast(pl.Float64, strict=False).alias("denominator_value"),
+        pl.when(_too_long(pl.col(c)))
+        .then(None)
+        .otherwise(pl.col(c).cast(pl.Float64, strict=False))
+        .alias(f"{c}_value")
+        for c in ("numerator", "denominator")
     )
     over = pl.col("numerator_value") > pl.col("denominator_value")
     report.add(

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from kpi.ingest.files import base_name
+
 PROBLEM_SCHEMA = {
     "severity": pl.String,
     "check": pl.String,
@@ -56,7 +58,9 @@ def problems_where(
     ``frame`` must carry ``source_row``; ``message`` may be an expression (e.g. ``pl.format(...)``) so each row's
     message names its own value.
     """
-    hits = frame.filter(mask.fill_null(False))
+    # rechunk: polars 2.1 panicked ("assertion failed: i < self.len()" in binview) formatting three string columns
+    # of a multi-chunk frame's filtered rows (a Fingertips export with a repeated line; found by property tests)
+    hits = frame.filter(mask.fill_null(False)).rechunk()
     if hits.is_empty():
         return empty_problems()
     value_expr = value if value is not None else (pl.col(column) if column else pl.lit(None))
@@ -105,6 +109,9 @@ class Report:
     rows_read: int = 0
     problems: pl.DataFrame = field(default_factory=empty_problems)
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.file_name = base_name(self.file_name)  # never a path: "C:\\x\\y.csv" and "../y.csv" are "y.csv"
 
     def add(self, frame: pl.DataFrame) -> None:
         """Add problem rows."""

@@ -1,7 +1,33 @@
 -- grain: one row per submission of the council (every dataset, every status, superseded ones included)
--- parameters: $council_code, $due_working_days (working days after the period's end a return is due)
-with superseding as (
-    select submission_id as superseded_by, period as superseding_period from submissions
+-- parameters: $council_code, $provider_code (optional scope: null for every provider)
+-- status: submitted (waiting for a commissioner), accepted, queried, or superseded (a newer return for the same
+-- provider, dataset and period was accepted). The review columns carry the latest acceptance or query made after
+-- the submission arrived (a load accepted at once has none: its only event is the first).
+with scoped as (
+    select *
+    from submissions
+    where council_code = $council_code
+      and ($provider_code is null or provider_code = $provider_code)
+),
+
+events as (
+    -- submission_events is append-only, so rowid orders events recorded within the same second
+    select e.*, e.rowid as event_order,
+           row_number() over (partition by e.submission_id order by e.event_at, e.rowid) as event_number
+    from submission_events as e
+    inner join scoped as s using (submission_id)
+),
+
+reviews as (
+    select
+        submission_id,
+        status as review_status,
+        event_at as reviewed_at,
+        actor as reviewed_by,
+        comment as review_comment
+    from events
+    where status in ('accepted', 'queried') and event_number > 1
+    qualify row_number() over (partition by submission_id order by event_at desc, event_order desc) = 1
 ),
 
 final as (
@@ -27,9 +53,13 @@ final as (
         s.warnings_reason,
         s.accepted_at,
         s.superseded_at,
-        s.superseded_by
-    from submissions as s
-    where s.council_code = $council_code
+        s.superseded_by,
+        r.review_status,
+        r.reviewed_at,
+        r.reviewed_by,
+        r.review_comment
+    from scoped as s
+    left join reviews as r using (submission_id)
 )
 
-select * from final order by period_index desc, provider_code, received_at desc
+select * from final order by period_index desc, provider_code, received_at desc, submission_id desc

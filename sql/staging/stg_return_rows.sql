@@ -1,7 +1,7 @@
 -- grain: one row per council x provider x period x KPI x locality x decile from the return current at $as_at
 -- (accepted by $as_at and not superseded by then). Locality all-decile rows the provider left out are added up
 -- from its decile rows.
--- parameters: $council_code, $as_at
+-- parameters: $council_code, $as_at, $provider_code (optional scope: null for every provider of the council)
 with current_submissions as (
     select submission_id, provider_code, period, period_index, received_at
     from submissions
@@ -10,6 +10,7 @@ with current_submissions as (
       and status = 'accepted'
       and accepted_at <= $as_at
       and (superseded_at is null or superseded_at > $as_at)
+      and ($provider_code is null or provider_code = $provider_code)
 ),
 
 given as (

@@ -45,9 +45,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(db_path: Path, env_extra: dict | None = None):
-    """Start `hcp serve` on a free port; returns (process, base_url) once /_stcore/health answers."""
-    port = _free_port()
+def start_app(db_path: Path, env_extra: dict | None = None, port: int | None = None):
+    """Start `hcp serve` on a free port (or ``port``); returns (process, base_url) once /_stcore/health answers."""
+    port = port or _free_port()
     env = dict(os.environ, HCP_DB=str(db_path), HCP_TODAY="2026-11-23", **(env_extra or {}))
     process = subprocess.Popen(
         [sys.executable, "-m", "kpi", "serve", "--port", str(port)],
@@ -69,6 +69,13 @@ def start_app(db_path: Path, env_extra: dict | None = None):
             time.sleep(0.5)
     process.kill()
     raise RuntimeError("the app did not answer /_stcore/health within 90 s")
+
+
+@pytest.fixture()
+def serve_app():
+    """``start_app`` for tests that need a server of their own (a fresh start, a special database)."""
+    _chromium()
+    return start_app
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,23 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
+def test_the_first_request_after_start_runs_through_app_navigation(page, tmp_path, serve_app):
+    """A fresh server's first session goes through app.py (serve.py), never a page file on its own."""
+    from kpi.sample import build_sample
+
+    build_sample(tmp_path / "fresh.duckdb")
+    process, base = serve_app(tmp_path / "fresh.duckdb")
+    try:
+        page.goto(f"{base}/mandated-contacts?kpi=C2")
+        page.get_by_role("heading", name="Mandated contacts").wait_for()
+        page.get_by_text("Contract monitoring").first.wait_for()
+        assert page.get_by_text("Page not found").count() == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        process.stdout.close()
+
+
 def test_returns_page_shows_the_late_return(page, app_url):
     page.goto(f"{app_url}/returns")
     page.get_by_role("heading", name="Returns").wait_for()
@@ -15,7 +32,7 @@ def test_returns_page_shows_the_late_return(page, app_url):
 
 
 def test_overview_rag_cell_decile_view_and_mandated_contacts(page, app_url):
-    page.goto(f"{app_url}/overview")
+    page.goto(f"{app_url}/")
     matrix = page.locator("table.rag-matrix")
     matrix.wait_for()
     assert "2026-27 Q2" in matrix.locator("caption").inner_text()

@@ -6,7 +6,23 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ["pages/overview.py", "pages/mandated_contacts.py", "pages/returns.py"]
+PAGES = [
+    "pages/overview.py",
+    "pages/mandated_contacts.py",
+    "pages/returns.py",
+    "pages/upload.py",
+    "pages/review.py",
+    "pages/exceptions.py",
+    "pages/data_quality.py",
+    "pages/targets_settings.py",
+    "pages/audit_log.py",
+    "pages/admin.py",
+    "pages/inequalities.py",
+    "pages/outcomes.py",
+    "pages/ncmp.py",
+    "pages/meeting_pack.py",
+    "pages/meetings.py",
+]
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +81,98 @@ def test_mandated_contacts_for_c2_shows_the_gap(app):
 def test_returns_page_lists_the_late_return(app):
     at = app("pages/returns.py")
     assert any("Late return: 2025-26 Q2" in w.value for w in at.warning)
+
+
+# ---- issue 6: inequalities page, XmR chart, SPC icons -------------------------------------------------------------
+
+
+def test_inequalities_page_states_the_borough_gap_then_each_locality(app):
+    at = app("pages/inequalities.py")
+    assert at.selectbox(key="ineq_kpi").value == "C2"
+    assert at.selectbox(key="ineq_period").value == "2026-27 Q2"
+    assert any(
+        m.value.startswith("Children in the most deprived areas were")
+        and "slope index of inequality" in m.value
+        for m in at.markdown
+    )
+    assert any("Which quantiles were used and why" in h.value for h in at.subheader)
+    at.radio(key="ineq_level").set_value("locality").run()
+    assert not at.exception, [e.value for e in at.exception]
+    localities = [m.value for m in at.markdown if m.value.startswith("In ")]
+    assert [text.split(",")[0] for text in localities] == ["In Central", "In North", "In South", "In West"]
+    assert any("quintile 1 = deciles 1-2" in m.value for m in at.markdown)
+
+
+def test_inequalities_page_for_another_kpi(app):
+    at = app("pages/inequalities.py")
+    at.selectbox(key="ineq_kpi").set_value("C8ii").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("to be breastfed at 6-8 weeks" in m.value or "no clear gap" in m.value for m in at.markdown)
+
+
+def test_mandated_contacts_trend_is_an_xmr_chart_with_its_words(app):
+    at = app("pages/mandated_contacts.py")
+    at.selectbox(key="mc_kpi").set_value("SN2").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("statistical process control" in h.value for h in at.subheader)
+    assert any("Special-cause points: 2023-24 Q1 concern" in m.value for m in at.markdown)
+
+
+def test_overview_matrix_has_variation_and_assurance_icons(app):
+    at = app("pages/overview.py")
+    body = at.get("html")[0].proto.body
+    assert "Variation (SPC)" in body and 'data-variation="common_cause"' in body
+    assert 'alt="Hit and miss"' in body
+
+
+def test_outcomes_rug_and_the_worse_and_getting_worse_filter(app):
+    at = app("pages/outcomes.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="outcomes_framework").value == "cambridgeshire_peterborough"
+    rug = at.html[0].value
+    assert rug.count("<caption>") == 8
+    assert "1. The very youngest children have the best start in life" in rug
+    everything = rug.count("<tr data-measure=")
+    at.checkbox(key="outcomes_worse_filter").check().run()
+    assert not at.exception
+    filtered = at.html[0].value
+    shown = filtered.count("<tr data-measure=")
+    assert 0 < shown < everything
+    # every row left is worse than England and getting worse, in words
+    assert filtered.count('data-outcome="worse"') >= shown
+    assert filtered.count("⚑ worse than England and getting worse") == shown
+    assert 'data-measure="fingertips:20602"' in filtered  # Year 6 excess weight: the sample's story
+    at.selectbox(key="outcomes_framework").set_value("stockport_family").run()
+    assert not at.exception
+    stockport = at.html[0].value
+    assert stockport.count("⚑ worse than England and getting worse") == stockport.count("<tr data-measure=")
+    at.checkbox(key="outcomes_worse_filter").uncheck().run()
+    assert "<caption>1. I feel safe</caption>" in at.html[0].value
+
+
+def test_outcomes_measure_detail_with_deprivation(app):
+    at = app("pages/outcomes.py")
+    at.selectbox(key="outcomes_measure").set_value("fingertips:90319").run()
+    assert not at.exception
+    assert "By deprivation decile: Trafford, 2022/23" in [s.value for s in at.subheader]
+
+
+def test_ncmp_page_prevalence_map_and_selectors(app):
+    at = app("pages/ncmp.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="ncmp_year").value == "2025/26"
+    assert at.radio(key="ncmp_group").value == "R"
+    headings = [s.value for s in at.subheader]
+    assert headings[:2] == ["Prevalence by weight category", "Deprivation gradient"]
+    captions = [c.value for c in at.caption]
+    assert "Contains National Statistics and OS data © Crown copyright and database right 2023" in captions
+    assert any(m.value.startswith("**Deprivation gap:**") for m in at.markdown)
+    at.radio(key="ncmp_group").set_value("6").run()
+    at.selectbox(key="ncmp_year").set_value("2022/23").run()
+    at.selectbox(key="ncmp_category").set_value("severely_obese").run()
+    at.radio(key="ncmp_locality_basis").set_value("school_locality").run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Children measured"] == "2,895"  # the sample's 2022/23 Year 6 children
+    table = at.dataframe[0].value  # the England comparison
+    assert table["England year"].fillna("").tolist() == ["", "", "", "2022/23", "", ""]

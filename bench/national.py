@@ -1,0 +1,620 @@
+"""A seeded national-size synthetic dataset for the benchmark (``make bench``), written under ``bench/work/``.
+
+* **Councils**: 150 local authority codes drawn (seeded) from the national LSOA lookup
+  (``sample_data/reference/lsoa11_imd2019.parquet``), always including Birmingham (the largest, the worst case for
+  one council's pages) and Trafford (the sample borough); each keeps its real LSOAs and IMD 2019 deciles.
+* **Localities**: each council's LSOAs grouped into 2-8 localities by MSOA number (about 40 LSOAs each), written as
+  the lookup ``hcp load localities`` reads (``lsoa_code,locality_code,locality_name``).
+* **Provider returns**: 20 KPIs x 16 quarters (2022-23 Q3 .. 2026-27 Q2) x locality x decile for every council, one
+  valid CSV per council and quarter in the provider-return format (decile rows for every cell with LSOAs, a ``U``
+  row and the all-deciles row), cohorts in proportion to each cell's children aged 0-15, binomial numerators.
+* **NCMP**: 1.2 million measured children a year for three academic years (2022/23 .. 2024/25) in the 150
+  councils' schools (shared by their children aged 0-15), one national child-level CSV a year (with an NHS number
+  the loader must drop), and Birmingham's own child-level and eligible-pupils CSVs.
+* **Fingertips**: an "all data" export of the 11 configured indicators for England, 9 regions and the 150 councils
+  over 12 years (Persons, Male and Female; England also by deprivation decile), about 30,000 rows.
+* **Local outcome measures**: the 7 configured measures x council and localities x 5 years for each council.
+
+Every value is synthetic. Generation is vectorised (numpy, polars) so the whole set takes well under a minute.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOKUP = ROOT / "sample_data" / "reference" / "lsoa11_imd2019.parquet"
+SEED = 20261123
+N_COUNCILS = 150
+FOCUS = "E08000025"  # Birmingham: 639 LSOAs, the largest council: the worst case for one council's pages
+ALWAYS = ("E08000025", "E08000009")
+PROVIDER = "BP1"
+FIRST_QUARTER = (2022, 3)
+N_QUARTERS = 16
+NCMP_YEARS = ("2022/23", "2023/24", "2024/25")
+NCMP_CHILDREN_PER_YEAR = 1_200_000
+FINGERTIPS_YEARS = 12
+TODAY = "2026-11-23"
+
+LOCALITY_DECILE_KPIS = {
+    # code: (rate in decile 1, rate in decile 10); C1 is a count (rate scales the cohort)
+    "C1": (0.72, 0.88),
+    "C2": (0.86, 0.95),
+    "C3": (0.06, 0.03),
+    "C8i": (0.80, 0.90),
+    "C8ii": (0.35, 0.65),
+    "C4": (0.71, 0.81),
+    "C5": (0.82, 0.91),
+    "C6i": (0.75, 0.85),
+    "C6ii": (0.90, 0.96),
+    "C6iii": (0.82, 0.93),
+    "C6iv": (0.88, 0.96),
+    "C6v": (0.86, 0.95),
+    "C6vi": (0.85, 0.94),
+    "C6vii": (0.85, 0.94),
+    "C6viii": (0.68, 0.82),
+}
+UNKNOWN_SHARE = 0.03
+ETHNIC_GROUPS = ["White", "Asian or Asian British", "Black or Black British", "Mixed", "Other", ""]
+ETHNIC_WEIGHTS = [0.70, 0.12, 0.06, 0.06, 0.03, 0.03]
+REGIONS = [f"E1200000{i}" for i in range(1, 10)]
+
+
+def quarters() -> list[str]:
+    """The 16 quarters of the benchmark, oldest first."""
+    year, quarter = FIRST_QUARTER
+    out = []
+    for _ in range(N_QUARTERS):
+        out.append(f"{year}-{(year + 1) % 100:02d} Q{quarter}")
+        quarter += 1
+        if quarter == 5:
+            year, quarter = year + 1, 1
+    return out
+
+
+def choose_councils(lookup: pl.DataFrame, rng: np.random.Generator) -> list[str]:
+    """150 local authority codes: Birmingham and Trafford, and 148 more drawn at random."""
+    codes = sorted(set(lookup["lad_code"].to_list()) - set(ALWAYS))
+    drawn = rng.choice(len(codes), size=N_COUNCILS - len(ALWAYS), replace=False)
+    return list(ALWAYS) + sorted(codes[i] for i in drawn)
+
+
+def make_localities(lookup: pl.DataFrame, councils: list[str]) -> pl.DataFrame:
+    """Each council's LSOAs grouped into localities by MSOA number: lad_code, lsoa_code, locality_code, ..."""
+    frame = lookup.filter(pl.col("lad_code").is_in(councils)).with_columns(
+        pl.col("lsoa_name").str.extract(r"(\d{3})[A-Z]$").cast(pl.Int32).alias("msoa")
+    )
+    frame = frame.with_columns(
+        pl.len().over("lad_code").alias("n_lsoa"),
+        pl.col("msoa").rank("dense").over("lad_code").alias("msoa_rank"),
+        pl.col("msoa").n_unique().over("lad_code").alias("n_msoa"),
+    ).with_columns(
+        pl.max_horizontal(pl.lit(2), pl.min_horizontal(pl.lit(8), (pl.col("n_lsoa") / 40).ceil())).alias(
+            "n_loc"
+        )
+    )
+    frame = frame.with_columns(
+        ((pl.col("msoa_rank") - 1) * pl.col("n_loc") // pl.col("n_msoa") + 1).cast(pl.Int32).alias("loc")
+    )
+    return frame.select(
+        "lad_code",
+        "lsoa_code",
+        pl.format("LOC{}", pl.col("loc")).alias("locality_code"),
+        pl.format("Locality {}", pl.col("loc")).alias("locality_name"),
+        "imd_decile",
+        "children_0_15",
+    ).sort("lad_code", "lsoa_code")
+
+
+def _rate(kpi: str, decile: np.ndarray) -> np.ndarray:
+    low, high = LOCALITY_DECILE_KPIS[kpi]
+    return low + (high - low) * (decile - 1) / 9
+
+
+def make_return_rows(localities: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Every return row of every council and quarter, typed as the loader stores them plus the text to write."""
+    cells = (
+        localities.group_by("lad_code", "locality_code", "imd_decile")
+        .agg(pl.col("children_0_15").sum().alias("children"))
+        .with_columns(pl.col("imd_decile").cast(pl.Int32))
+    )
+    totals = cells.group_by("lad_code").agg(pl.col("children").sum().alias("council_children"))
+    cells = cells.join(totals, on="lad_code").with_columns(
+        # children 0-15 are about 16 yearly cohorts; a quarter's cohort is a quarter of one
+        (pl.col("children") / 16 / 4 * (1 - UNKNOWN_SHARE)).alias("cohort")
+    )
+    periods = pl.DataFrame({"period": quarters(), "quarter_index": list(range(N_QUARTERS))})
+    kpis = pl.DataFrame({"kpi_code": list(LOCALITY_DECILE_KPIS)})
+    grid = cells.join(periods, how="cross").join(kpis, how="cross")
+    unknown = (
+        cells.group_by("lad_code", "locality_code")
+        .agg((pl.col("children").sum() / 16 / 4 * UNKNOWN_SHARE).alias("cohort"))
+        .with_columns(pl.lit(2, dtype=pl.Int32).alias("imd_decile"))  # unknown LSOAs fare like decile 2
+        .join(periods, how="cross")
+        .join(kpis, how="cross")
+    )
+    grid = pl.concat(
+        [
+            grid.select(
+                "lad_code", "locality_code", "imd_decile", "cohort", "period", "quarter_index", "kpi_code"
+            ).with_columns(pl.col("imd_decile").cast(pl.String).alias("decile_text")),
+            unknown.select(
+                "lad_code", "locality_code", "imd_decile", "cohort", "period", "quarter_index", "kpi_code"
+            ).with_columns(pl.lit("U").alias("decile_text")),
+        ]
+    )
+    decile = grid["imd_decile"].to_numpy()
+    rate = np.zeros(grid.height)
+    for kpi in LOCALITY_DECILE_KPIS:
+        mask = (grid["kpi_code"] == kpi).to_numpy()
+        rate[mask] = _rate(kpi, decile[mask])
+    rate = np.clip(rate + rng.normal(0, 0.01, grid.height), 0.01, 0.995)
+    denominator = rng.poisson(np.maximum(grid["cohort"].to_numpy(), 0.2))
+    numerator = rng.binomial(denominator, rate)
+    is_count = (grid["kpi_code"] == "C1").to_numpy()
+    numerator = np.where(is_count, rng.poisson(grid["cohort"].to_numpy() * rate), numerator)
+    grid = grid.with_columns(
+        pl.Series("numerator", numerator, dtype=pl.Float64),
+        pl.when(pl.lit(pl.Series(is_count)))
+        .then(None)
+        .otherwise(pl.Series(denominator, dtype=pl.Float64))
+        .alias("denominator"),
+    )
+    decile_rows = grid.select(
+        "lad_code",
+        "period",
+        "quarter_index",
+        "kpi_code",
+        "locality_code",
+        pl.col("decile_text").alias("imd_decile"),
+        "numerator",
+        "denominator",
+    )
+    all_rows = (
+        decile_rows.group_by("lad_code", "period", "quarter_index", "kpi_code", "locality_code")
+        .agg(pl.col("numerator").sum(), pl.col("denominator").sum())
+        .with_columns(
+            pl.lit("ALL").alias("imd_decile"),
+            pl.when(pl.col("kpi_code") == "C1")
+            .then(None)
+            .otherwise(pl.col("denominator"))
+            .alias("denominator"),
+        )
+        .select(decile_rows.columns)
+    )
+    # school nursing by locality, FNP and the vacancy rate for the borough
+    locs = localities.group_by("lad_code", "locality_code").agg(
+        pl.col("children_0_15").sum().alias("children")
+    )
+    sn = locs.join(periods, how="cross").join(pl.DataFrame({"kpi_code": ["SN1", "SN2"]}), how="cross")
+    sn_den = rng.poisson(
+        np.where((sn["kpi_code"] == "SN1").to_numpy(), sn["children"].to_numpy() / 16 / 4, 30)
+    )
+    sn = sn.with_columns(
+        pl.Series("denominator", sn_den, dtype=pl.Float64),
+        pl.Series("numerator", rng.binomial(sn_den, 0.93), dtype=pl.Float64),
+        pl.lit("ALL").alias("imd_decile"),
+    )
+    borough = totals.join(periods, how="cross").join(
+        pl.DataFrame({"kpi_code": ["FNP1", "FNP2", "HVVAC"]}), how="cross"
+    )
+    n = borough.height
+    fnp_den = rng.poisson(20, n) + 5
+    establishment = np.round(borough["council_children"].to_numpy() / 1100 + 5, 1)
+    borough = borough.with_columns(
+        pl.lit("ALL").alias("locality_code"),
+        pl.lit("ALL").alias("imd_decile"),
+        pl.Series(
+            "denominator",
+            np.select(
+                [(borough["kpi_code"] == "FNP1").to_numpy(), (borough["kpi_code"] == "FNP2").to_numpy()],
+                [fnp_den, np.full(n, 100)],
+                establishment,
+            ),
+            dtype=pl.Float64,
+        ),
+    ).with_columns(
+        pl.Series(
+            "numerator",
+            np.select(
+                [(borough["kpi_code"] == "FNP1").to_numpy(), (borough["kpi_code"] == "FNP2").to_numpy()],
+                [rng.binomial(fnp_den, 0.66), rng.binomial(100, 0.95, n)],
+                np.round(establishment * rng.uniform(0.04, 0.12, n), 1),
+            ),
+            dtype=pl.Float64,
+        )
+    )
+    rows = pl.concat(
+        [
+            decile_rows,
+            all_rows,
+            sn.select(decile_rows.columns),
+            borough.select(decile_rows.columns),
+        ]
+    )
+    order = {code: i for i, code in enumerate([*LOCALITY_DECILE_KPIS, "SN1", "SN2", "FNP1", "FNP2", "HVVAC"])}
+    decile_order = {str(d): d for d in range(1, 11)} | {"U": 11, "ALL": 12}
+    rows = rows.with_columns(
+        pl.col("kpi_code").replace_strict(order, return_dtype=pl.Int32).alias("_k"),
+        pl.col("imd_decile").replace_strict(decile_order, return_dtype=pl.Int32).alias("_d"),
+    ).sort("lad_code", "quarter_index", "_k", "locality_code", "_d")
+    rows = rows.with_columns(
+        (pl.int_range(pl.len()).over("lad_code", "period") + 2).cast(pl.Int32).alias("source_row")
+    ).drop("_k", "_d")
+    return rows
+
+
+def write_returns(rows: pl.DataFrame, folder: Path) -> pl.DataFrame:
+    """One CSV per council and quarter; returns the file list (lad_code, period, path)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    whole = pl.col("numerator") == pl.col("numerator").round(0)
+    text = rows.select(
+        "lad_code",
+        "period",
+        pl.col("period").alias("period_text"),
+        pl.lit(PROVIDER).alias("provider_code"),
+        pl.col("kpi_code").alias("metric_code"),
+        "locality_code",
+        pl.when(pl.col("imd_decile") == "ALL")
+        .then(pl.lit(""))
+        .otherwise(pl.col("imd_decile"))
+        .alias("imd_decile"),
+        pl.when(whole)
+        .then(pl.col("numerator").cast(pl.Int64).cast(pl.String))
+        .otherwise(pl.col("numerator").round(1).cast(pl.String))
+        .alias("numerator"),
+        pl.when(pl.col("denominator").is_null())
+        .then(pl.lit(""))
+        .when(pl.col("denominator") == pl.col("denominator").round(0))
+        .then(pl.col("denominator").cast(pl.Int64).cast(pl.String))
+        .otherwise(pl.col("denominator").round(1).cast(pl.String))
+        .alias("denominator"),
+        pl.lit("").alias("comment"),
+    )
+    files = []
+    for (lad, period), part in text.partition_by(
+        "lad_code", "period", as_dict=True, maintain_order=True
+    ).items():
+        path = folder / lad / f"mandated_contacts_{period.replace(' ', '_')}.csv"
+        path.parent.mkdir(exist_ok=True)
+        part.drop("lad_code", "period").rename({"period_text": "period"}).write_csv(path)
+        files.append((lad, period, str(path)))
+    return pl.DataFrame(files, schema=["lad_code", "period", "path"], orient="row")
+
+
+def _academic_start(year: str) -> int:
+    return int(year[:4])
+
+
+def make_ncmp(
+    localities: pl.DataFrame, lookup: pl.DataFrame, year: str, rng: np.random.Generator
+) -> pl.DataFrame:
+    """1.2 million measured children of one academic year across the councils (text columns as an extract)."""
+    per_council = (
+        localities.group_by("lad_code").agg(pl.col("children_0_15").sum().alias("children")).sort("lad_code")
+    )
+    share = per_council["children"].to_numpy() / per_council["children"].sum()
+    counts = np.floor(share * NCMP_CHILDREN_PER_YEAR).astype(int)
+    counts[0] += NCMP_CHILDREN_PER_YEAR - counts.sum()
+    lad = np.repeat(per_council["lad_code"].to_numpy(), counts)
+    council_index = np.repeat(np.arange(len(counts)), counts)
+    n = len(lad)
+    # home LSOA: a council LSOA weighted by children; 3% elsewhere in England; 1% not recorded
+    lsoas = localities.sort("lad_code", "lsoa_code")
+    lsoa_codes = lsoas["lsoa_code"].to_numpy()
+    weights = lsoas["children_0_15"].to_numpy().astype(float)
+    starts = np.searchsorted(lsoas["lad_code"].to_numpy(), per_council["lad_code"].to_numpy())
+    ends = np.append(starts[1:], len(lsoa_codes))
+    cumulative = np.cumsum(weights)
+    base = np.where(starts > 0, cumulative[np.maximum(starts - 1, 0)], 0.0)
+    span = cumulative[ends - 1] - base
+    draw = base[council_index] + rng.random(n) * span[council_index]
+    home = lsoa_codes[np.minimum(np.searchsorted(cumulative, draw, side="right"), len(lsoa_codes) - 1)]
+    everywhere = lookup["lsoa_code"].to_numpy()
+    outside = rng.random(n) < 0.03
+    home = np.where(outside, everywhere[rng.integers(0, len(everywhere), n)], home)
+    home = np.where(rng.random(n) < 0.01, "", home)
+    group = np.where(rng.random(n) < 0.5, "R", "6")
+    start = _academic_start(year)
+    birth_year_start = np.where(group == "R", start - 5, start - 11)
+    born = np.array([dt.date(y, 9, 1).toordinal() for y in range(start - 12, start - 3)])[
+        birth_year_start - (start - 12)
+    ] + rng.integers(0, 365, n)
+    measured = dt.date(start, 9, 15).toordinal() + rng.integers(0, 300, n)
+    # schools: about 30 children per year group per school, numbered within the council
+    schools = np.maximum(1, counts // 60)
+    school = 100000 + council_index * 400 + rng.integers(0, schools[council_index])
+    height = np.where(group == "R", rng.normal(110, 5, n), rng.normal(145, 7, n))
+    height = np.clip(height, 90, 185)
+    bmi = np.where(group == "R", 15.8 * np.exp(rng.normal(0, 0.10, n)), 18.2 * np.exp(rng.normal(0, 0.16, n)))
+    bmi = np.where(group == "R", np.clip(bmi, 13.0, 22.5), np.clip(bmi, 14.0, 30.0))
+    weight = np.round(bmi * (height / 100) ** 2, 1)
+    epoch = dt.date(1970, 1, 1).toordinal()
+    frame = pl.DataFrame(
+        {
+            "lad_code": lad,
+            "nhs_number": (9_000_000_000 + NCMP_YEARS.index(year) * 10_000_000 + np.arange(n)).astype(str),
+            "date_of_birth": pl.Series(born - epoch, dtype=pl.Int32).cast(pl.Date),
+            "sex": np.where(rng.random(n) < 0.51, "M", "F"),
+            "lsoa_code": home,
+            "ethnic_group": np.array(ETHNIC_GROUPS)[rng.choice(len(ETHNIC_GROUPS), n, p=ETHNIC_WEIGHTS)],
+            "school_urn": school.astype(str),
+            "school_year": group,
+            "academic_year": np.full(n, year),
+            "date_of_measurement": pl.Series(measured - epoch, dtype=pl.Int32).cast(pl.Date),
+            "height_cm": np.round(height, 1),
+            "weight_kg": weight,
+        }
+    )
+    return frame
+
+
+def write_ncmp(children: pl.DataFrame, localities: pl.DataFrame, year: str, folder: Path) -> dict:
+    """The national child-level CSV of the year, and the focus council's own child-level and eligible CSVs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = year.replace("/", "-")
+    national_path = folder / f"ncmp_national_{stem}.csv"
+    children.drop("lad_code").write_csv(national_path)
+    own = children.filter(pl.col("lad_code") == FOCUS).drop("lad_code")
+    (folder / FOCUS).mkdir(exist_ok=True)
+    own_path = folder / FOCUS / f"ncmp_{stem}.csv"
+    own.write_csv(own_path)
+    names = sorted(set(localities.filter(pl.col("lad_code") == FOCUS)["locality_code"].to_list()))
+    eligible = (
+        (
+            own.group_by("school_urn", "school_year")
+            .agg(pl.len().alias("measured"))
+            .sort("school_urn", "school_year")
+        )
+        .with_columns(
+            pl.lit(year).alias("academic_year"),
+            pl.format("Benchmark school {}", pl.col("school_urn")).alias("school_name"),
+            (pl.col("measured") / 0.95).ceil().cast(pl.Int64).alias("eligible_pupils"),
+            pl.col("school_urn")
+            .cast(pl.Int64)
+            .mod(len(names))
+            .replace_strict(dict(enumerate(names)), return_dtype=pl.String)
+            .alias("locality_code"),
+        )
+        .select(
+            "academic_year", "school_urn", "school_name", "school_year", "eligible_pupils", "locality_code"
+        )
+    )
+    eligible_path = folder / FOCUS / f"ncmp_eligible_{stem}.csv"
+    eligible.write_csv(eligible_path)
+    return {
+        "academic_year": year,
+        "national_path": str(national_path),
+        "national_children": children.height,
+        "path": str(own_path),
+        "children": own.height,
+        "eligible_path": str(eligible_path),
+    }
+
+
+def _fingertips_ids() -> list[int]:
+    import tomllib
+
+    with open(ROOT / "config" / "fingertips_indicators.toml", "rb") as handle:
+        data = tomllib.load(handle)
+    entries = next((value for value in data.values() if isinstance(value, list)), [])
+    return [int(entry["id"]) for entry in entries] or [93085, 20401, 90319]
+
+
+def make_fingertips(councils: list[str], lookup: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """A Fingertips "all data" export of the configured indicators for England, regions and the councils."""
+    names = lookup.select("lad_code", "lad_name").unique().filter(pl.col("lad_code").is_in(councils))
+    region_of = {code: REGIONS[i % len(REGIONS)] for i, code in enumerate(sorted(councils))}
+    areas = (
+        [("E92000001", "England", "England", "", "")]
+        + [(code, f"Region {code[-1]}", "Regions (statistical)", "E92000001", "England") for code in REGIONS]
+        + [
+            (
+                row[0],
+                row[1],
+                "Counties & UAs (from Apr 2023)",
+                region_of[row[0]],
+                f"Region {region_of[row[0]][-1]}",
+            )
+            for row in names.sort("lad_code").iter_rows()
+        ]
+    )
+    area_frame = pl.DataFrame(
+        areas, schema=["Area Code", "Area Name", "Area Type", "Parent Code", "Parent Name"], orient="row"
+    )
+    ids = _fingertips_ids()
+    years = [f"{y}/{(y + 1) % 100:02d}" for y in range(2024 - FINGERTIPS_YEARS, 2024)]
+    grid = (
+        pl.DataFrame({"Indicator ID": ids})
+        .join(area_frame, how="cross")
+        .join(pl.DataFrame({"Time period": years}), how="cross")
+        .join(pl.DataFrame({"Sex": ["Persons", "Male", "Female"]}), how="cross")
+        .with_columns(pl.lit("").alias("Category Type"), pl.lit("").alias("Category"))
+    )
+    deciles = (
+        pl.DataFrame({"Indicator ID": ids})
+        .join(area_frame.head(1), how="cross")
+        .join(pl.DataFrame({"Time period": years}), how="cross")
+        .join(
+            pl.DataFrame(
+                {
+                    "Sex": ["Persons"] * 10,
+                    "Category Type": ["LSOA11 deprivation deciles in England (IMD2019)"] * 10,
+                    "Category": [
+                        f"{d}{'st' if d == 1 else 'nd' if d == 2 else 'rd' if d == 3 else 'th'} decile"
+                        for d in range(1, 11)
+                    ],
+                }
+            ),
+            how="cross",
+        )
+    )
+    grid = pl.concat([grid, deciles.select(grid.columns)])
+    n = grid.height
+    denominator = rng.integers(800, 20000, n)
+    value = np.clip(rng.normal(0.3, 0.12, n), 0.02, 0.95)
+    count = np.round(denominator * value).astype(int)
+    p = count / denominator
+    z = 1.959963984540054
+    centre = (p + z * z / (2 * denominator)) / (1 + z * z / denominator)
+    half = z * np.sqrt(p * (1 - p) / denominator + z * z / (4 * denominator**2)) / (1 + z * z / denominator)
+    return grid.with_columns(
+        pl.format("Synthetic indicator {}", pl.col("Indicator ID")).alias("Indicator Name"),
+        pl.lit("All ages").alias("Age"),
+        pl.Series("Value", np.round(p * 100, 6)),
+        pl.Series("Lower CI 95.0 limit", np.round((centre - half) * 100, 6)),
+        pl.Series("Upper CI 95.0 limit", np.round((centre + half) * 100, 6)),
+        pl.lit(None, dtype=pl.Float64).alias("Lower CI 99.8 limit"),
+        pl.lit(None, dtype=pl.Float64).alias("Upper CI 99.8 limit"),
+        pl.Series("Count", count),
+        pl.Series("Denominator", denominator),
+        pl.lit("").alias("Value note"),
+        pl.lit("").alias("Recent Trend"),
+        pl.lit("Similar").alias("Compared to England value or percentiles"),
+        pl.lit("Similar").alias("Compared to Region value or percentiles"),
+        (pl.col("Time period").str.slice(0, 4) + pl.lit("0000")).alias("Time period Sortable"),
+        pl.lit("").alias("New data"),
+        pl.lit("").alias("Compared to goal"),
+    ).select(
+        "Indicator ID",
+        "Indicator Name",
+        "Parent Code",
+        "Parent Name",
+        "Area Code",
+        "Area Name",
+        "Area Type",
+        "Sex",
+        "Age",
+        "Category Type",
+        "Category",
+        "Time period",
+        "Value",
+        "Lower CI 95.0 limit",
+        "Upper CI 95.0 limit",
+        "Lower CI 99.8 limit",
+        "Upper CI 99.8 limit",
+        "Count",
+        "Denominator",
+        "Value note",
+        "Recent Trend",
+        "Compared to England value or percentiles",
+        "Compared to Region value or percentiles",
+        "Time period Sortable",
+        "New data",
+        "Compared to goal",
+    )
+
+
+def _measure_codes() -> list[str]:
+    import tomllib
+
+    with open(ROOT / "config" / "outcome_measures.toml", "rb") as handle:
+        data = tomllib.load(handle)
+    entries = next((value for value in data.values() if isinstance(value, list)), [])
+    return [str(entry["code"]) for entry in entries if entry.get("value_kind", "proportion") == "proportion"]
+
+
+def write_outcome_measures(localities: pl.DataFrame, folder: Path, rng: np.random.Generator) -> pl.DataFrame:
+    """A local outcome measures file per council (council and locality rows, 5 years)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    codes = _measure_codes()
+    files = []
+    years = [f"{y}-{(y + 1) % 100:02d}" for y in range(2019, 2024)]
+    for (lad,), part in localities.partition_by("lad_code", as_dict=True, maintain_order=True).items():
+        locs = sorted(set(part["locality_code"].to_list()))
+        rows = []
+        for code in codes:
+            for year in years:
+                total_num = total_den = 0
+                for loc in locs:
+                    den = int(rng.integers(300, 900))
+                    num = int(rng.binomial(den, 0.7))
+                    total_num, total_den = total_num + num, total_den + den
+                    rows.append((code, year, "", loc, "", num, den))
+                rows.append((code, year, "", "", "", total_num, total_den))
+        frame = pl.DataFrame(
+            rows,
+            schema=[
+                "measure_code",
+                "period",
+                "area_code",
+                "locality_code",
+                "imd_decile",
+                "numerator",
+                "denominator",
+            ],
+            orient="row",
+        ).with_columns(pl.lit("").alias("value"), pl.lit("").alias("lower_ci"), pl.lit("").alias("upper_ci"))
+        path = folder / f"{lad}_outcome_measures.csv"
+        frame.write_csv(path)
+        files.append((lad, str(path)))
+    return pl.DataFrame(files, schema=["lad_code", "path"], orient="row")
+
+
+def generate(work: Path) -> dict:
+    """Write the whole dataset under ``work``; returns what was made (also saved as ``work/dataset.json``)."""
+    rng = np.random.default_rng(SEED)
+    lookup = pl.read_parquet(LOOKUP)
+    councils = choose_councils(lookup, rng)
+    localities = make_localities(lookup, councils)
+    loc_folder = work / "localities"
+    loc_folder.mkdir(parents=True, exist_ok=True)
+    for (lad,), part in localities.partition_by("lad_code", as_dict=True, maintain_order=True).items():
+        part.select("lsoa_code", "locality_code", "locality_name").write_csv(
+            loc_folder / f"{lad}_localities.csv"
+        )
+    localities.write_parquet(work / "localities.parquet")
+
+    rows = make_return_rows(localities, rng)
+    rows.write_parquet(work / "return_rows.parquet")
+    returns = write_returns(rows, work / "returns")
+    returns.write_parquet(work / "returns.parquet")
+
+    ncmp_files = []
+    for year in NCMP_YEARS:
+        children = make_ncmp(localities, lookup, year, rng)
+        ncmp_files.append(write_ncmp(children, localities, year, work / "ncmp"))
+        del children
+    ncmp = pl.DataFrame(ncmp_files)
+    ncmp.write_parquet(work / "ncmp.parquet")
+
+    fingertips = make_fingertips(councils, lookup, rng)
+    fingertips_path = work / "fingertips_all_data.csv"
+    fingertips.write_csv(fingertips_path)
+    outcomes = write_outcome_measures(localities, work / "outcome_measures", rng)
+    outcomes.write_parquet(work / "outcome_measures.parquet")
+
+    summary = {
+        "councils": councils,
+        "focus_council": FOCUS,
+        "lsoas": localities.height,
+        "localities": localities.select("lad_code", "locality_code").unique().height,
+        "quarters": quarters(),
+        "return_files": returns.height,
+        "return_rows": rows.height,
+        "ncmp_children": int(ncmp["national_children"].sum()),
+        "ncmp_focus_children": int(ncmp["children"].sum()),
+        "fingertips_rows": fingertips.height,
+        "fingertips_bytes": fingertips_path.stat().st_size,
+        "outcome_measure_files": outcomes.height,
+        "seed": SEED,
+    }
+    (work / "dataset.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+    import time
+
+    started = time.perf_counter()
+    out = generate(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "work")
+    print(
+        {k: v for k, v in out.items() if k not in ("councils", "quarters")},
+        f"{time.perf_counter() - started:.1f} s",
+    )

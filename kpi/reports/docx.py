@@ -1,0 +1,202 @@
+"""Render a document to DOCX with python-docx, for councils that edit the pack in Word.
+
+Accessibility as in Word's accessibility checker: the title, subject and language (en-GB) in the document
+properties; headings in Word's Heading styles (the navigation pane lists them); tables with a header row that
+repeats on each page (``w:tblHeader``), first-row and first-column formatting, a caption paragraph above and the
+caption as the table's alternative text (``w:tblCaption``/``w:tblDescription``); RAG as shape and word plus a cell
+shade; charts as PNG at :data:`kpi.reports.figures.PNG_PPI` pixels per inch (python-docx cannot embed SVG) with
+their text alternative in ``wp:docPr/@descr`` (and the title in ``@title``) and printed in the caption; SPC icons as
+small PNG pictures with their labels as alternative text and as words beside them. Body 11 pt, tables 9.5 pt.
+"""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document as new_docx
+from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Inches, Pt, RGBColor
+
+from kpi.overview import RAG_BACKGROUNDS
+from kpi.reports.document import Bullets, Cell, Document, FigureBlock, Heading, PageBreak, Paragraph, Table
+from kpi.reports.figures import PNG_PPI, icon_label
+
+BODY_PT = 11
+TABLE_PT = 9.5
+NOTE_PT = 9
+FONT = "Arial"
+#: Widest a chart is placed, in inches (A4 less 1.8 cm margins is 6.85 in).
+CHART_MAX_INCHES = 6.5
+PAGE_CM = (21.0, 29.7)
+MARGIN_CM = 1.8
+ICON_INCHES = 0.2
+
+
+def render_docx(document: Document) -> bytes:
+    """The document as DOCX bytes."""
+    out = new_docx()
+    _setup(out, document)
+    numbers: dict[str, int] = {}
+    page = {"width_cm": PAGE_CM[0] - 2 * MARGIN_CM}
+    for block in document.blocks:
+        if isinstance(block, Heading):
+            out.add_heading(block.text, level=min(max(block.level, 1), 9))
+        elif isinstance(block, Paragraph):
+            _paragraph(out, block)
+        elif isinstance(block, Bullets):
+            for item in block.items:
+                out.add_paragraph(item, style="List Bullet")
+        elif isinstance(block, Table):
+            _table(out, block, document, page["width_cm"])
+        elif isinstance(block, FigureBlock):
+            numbers[block.key] = len(numbers) + 1
+            _figure(out, block.key, numbers[block.key], document)
+        elif isinstance(block, PageBreak):
+            page["width_cm"] = _new_section(out, block.landscape)
+        else:  # pragma: no cover - the document model has no other block
+            raise TypeError(f"cannot render a {type(block).__name__}")
+    buffer = io.BytesIO()
+    out.save(buffer)
+    return buffer.getvalue()
+
+
+def _new_section(out, landscape: bool) -> float:
+    """Start a new page as a new section (portrait or landscape); returns the width between the margins, cm."""
+    section = out.add_section(WD_SECTION.NEW_PAGE)
+    short, long = Cm(PAGE_CM[0]), Cm(PAGE_CM[1])
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = (long, short) if landscape else (short, long)
+    return (PAGE_CM[1] if landscape else PAGE_CM[0]) - 2 * MARGIN_CM
+
+
+def _setup(out, document: Document) -> None:
+    section = out.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(PAGE_CM[0]), Cm(PAGE_CM[1])
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(MARGIN_CM))
+    normal = out.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(BODY_PT)
+    rpr = normal.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.append(fonts)
+    fonts.set(qn("w:eastAsia"), FONT)
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), document.language)
+    rpr.append(lang)
+    props = out.core_properties
+    props.title = document.title
+    props.subject = document.subject
+    props.language = document.language
+    props.author = "HCP Contract Monitor"
+    footer = section.footer.paragraphs[0]
+    run = footer.add_run(document.footer + " · Page ")
+    run.font.size = Pt(8)
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    footer._p.append(field)
+
+
+def _paragraph(out, block: Paragraph) -> None:
+    paragraph = out.add_paragraph()
+    run = paragraph.add_run(block.text)
+    if block.style == "lead":
+        run.font.size = Pt(13)
+    elif block.style == "note":
+        run.font.size = Pt(NOTE_PT)
+        run.font.color.rgb = RGBColor(0x33, 0x33, 0x33)
+    elif block.style == "banner":
+        run.bold = True
+        _shade(paragraph._p.get_or_add_pPr(), "FFF4CE")
+
+
+def _shade(parent, fill: str) -> None:
+    shade = OxmlElement("w:shd")
+    shade.set(qn("w:val"), "clear")
+    shade.set(qn("w:color"), "auto")
+    shade.set(qn("w:fill"), fill)
+    parent.append(shade)
+
+
+def _text(cell, text: str, *, bold: bool = False, right: bool = False) -> None:
+    paragraph = cell.paragraphs[0]
+    run = paragraph.add_run(text)
+    run.font.size = Pt(TABLE_PT)
+    run.bold = bold
+    if right:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def _table(out, table: Table, document: Document, width_cm: float) -> None:
+    caption = out.add_paragraph(table.caption, style="Caption")
+    caption.paragraph_format.keep_with_next = True
+    grid = out.add_table(rows=len(table.rows) + 1, cols=len(table.columns))
+    grid.style = "Table Grid"
+    grid.autofit = False
+    widths = [Cm(width_cm * share) for share in table.relative_widths()]
+    for column, width in zip(grid.columns, widths, strict=True):
+        column.width = width
+    props = grid._tbl.tblPr
+    look = props.find(qn("w:tblLook"))
+    if look is None:
+        look = OxmlElement("w:tblLook")
+        props.append(look)
+    for name, value in (("w:firstRow", "1"), ("w:firstColumn", "1" if table.row_headers else "0")):
+        look.set(qn(name), value)
+    for tag, value in (("w:tblCaption", table.caption), ("w:tblDescription", table.note or table.caption)):
+        element = OxmlElement(tag)
+        element.set(qn("w:val"), value[:255])
+        props.append(element)
+    header = grid.rows[0]
+    header_props = header._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header_props.append(repeat)
+    for cell, name, width in zip(header.cells, table.columns, widths, strict=True):
+        cell.width = width
+        _text(cell, name, bold=True)
+        _shade(cell._tc.get_or_add_tcPr(), "E8E8E8")
+    first_total = len(table.rows) - table.total_rows
+    for number, (row, values) in enumerate(zip(grid.rows[1:], table.rows, strict=True)):
+        total = number >= first_total
+        for cell, value, width in zip(row.cells, values, widths, strict=True):
+            cell.width = width
+            item = value if isinstance(value, Cell) else Cell(str(value))
+            if item.icon:
+                kind, code = item.icon
+                run = cell.paragraphs[0].add_run()
+                picture = run.add_picture(
+                    io.BytesIO(document.figures.icon_png(kind, code)), width=Inches(ICON_INCHES)
+                )
+                label = icon_label(kind, code)
+                picture._inline.docPr.set("descr", label)
+                picture._inline.docPr.set("title", label)
+                _text(cell, " " + item.text)
+                continue
+            _text(cell, item.text, bold=total, right=item.numeric)
+            if item.rag:
+                _shade(cell._tc.get_or_add_tcPr(), RAG_BACKGROUNDS[item.rag].lstrip("#").upper())
+    if table.note:
+        note = out.add_paragraph()
+        run = note.add_run(table.note)
+        run.font.size = Pt(NOTE_PT)
+
+
+def _figure(out, key: str, number: int, document: Document) -> None:
+    figure = document.figures[key]
+    png = document.figures.png(key)
+    pixels = int.from_bytes(png[16:20], "big")  # IHDR width
+    width = min(CHART_MAX_INCHES, pixels / PNG_PPI)
+    picture = out.add_picture(io.BytesIO(png), width=Inches(width))
+    picture._inline.docPr.set("descr", figure.alt)
+    picture._inline.docPr.set("title", figure.title)
+    out.paragraphs[-1].paragraph_format.keep_with_next = True
+    caption = out.add_paragraph(style="Caption")
+    caption.add_run(f"Figure {number}. {figure.title}. ").bold = True
+    caption.add_run(figure.alt)

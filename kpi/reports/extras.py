@@ -1,0 +1,177 @@
+"""Optional pack sections: NCMP and outcome summaries, shown only when their tables exist and hold data.
+
+The NCMP (migration 003) and outcomes (migration 004) features are separate; a database without them, or with
+their tables empty for the council, gives a pack without these sections. Whether a table exists is asked of
+``information_schema.tables``, so this module never fails on a database that predates those migrations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from kpi.reports import words
+from kpi.reports.document import Cell, Paragraph, Table
+from kpi.store import Store
+
+
+@dataclass
+class ExtraSection:
+    """A titled section of blocks (:mod:`kpi.reports.document`) added to the pack after the inequalities page."""
+
+    title: str
+    anchor: str
+    blocks: list = field(default_factory=list)
+
+
+#: The tables this module may look into (their names are written into SQL, so only these are accepted).
+OPTIONAL_TABLES = frozenset(
+    {"ncmp_counts", "fingertips_values", "outcome_measure_values", "exception_narratives"}
+)
+
+
+def table_exists(store: Store, table: str) -> bool:
+    """Whether a table exists in the database (``information_schema.tables``)."""
+    return bool(
+        store.query(
+            "select count(*) from information_schema.tables where table_schema = 'main' and table_name = ?",
+            [table],
+        ).item()
+    )
+
+
+def has_rows(store: Store, table: str, council_code: str) -> bool:
+    """Whether one of :data:`OPTIONAL_TABLES` exists and holds a row for the council."""
+    if table not in OPTIONAL_TABLES:
+        raise ValueError(f"{table!r} is not one of the optional tables: {', '.join(sorted(OPTIONAL_TABLES))}")
+    if not table_exists(store, table):
+        return False
+    # an identifier cannot be a bound parameter: the name is one of OPTIONAL_TABLES, never the user's
+    return bool(store.query(f'select count(*) from "{table}" where council_code = ?', [council_code]).item())
+
+
+def optional_sections(store: Store, council_code: str, as_at: datetime) -> list[ExtraSection]:
+    """The NCMP and outcome sections that apply to this database (possibly none)."""
+    sections = []
+    for builder in (ncmp_section, outcomes_section):
+        section = builder(store, council_code, as_at)
+        if section is not None:
+            sections.append(section)
+    return sections
+
+
+def _strip_markdown(text: str) -> str:
+    return text.replace("**", "")
+
+
+def ncmp_section(store: Store, council_code: str, as_at: datetime) -> ExtraSection | None:
+    """NCMP summary for the latest academic year loaded by ``as_at``.
+
+    Prevalence by category beside England (Fingertips rule) for Reception and Year 6, and the deprivation gap in
+    obesity, from :mod:`kpi.ncmp_views` (the functions the NCMP page uses).
+    """
+    if not has_rows(store, "ncmp_counts", council_code):
+        return None
+    from kpi import ncmp_views as views
+
+    data = views.ncmp_data(store, council_code, as_at)
+    years = views.academic_years(data)
+    if not years:
+        return None
+    year = years[0]
+    blocks: list = [
+        Paragraph(
+            f"Academic year {year}, the latest loaded by the data-as-at time: prevalence among measured children "
+            "with a valid BMI (UK90 population monitoring cut-offs), 95% Wilson interval, and England by the "
+            "Fingertips rule (the same year where published, otherwise the latest, labelled with its year)."
+        )
+    ]
+    for group in ("R", "6"):
+        frame = views.categories(data, year, group)
+        if frame.is_empty():
+            continue
+        rows = [
+            [
+                row["category_name"],
+                Cell(words.pct(row["value_pct"]), numeric=True),
+                Cell(words.ci(row["lower_ci_pct"], row["upper_ci_pct"]), numeric=True),
+                Cell(
+                    "–"
+                    if row["england_pct"] is None
+                    else f"{words.pct(row['england_pct'])} ({row['england_year']})",
+                    numeric=True,
+                ),
+                row["comparison"] or "Not compared",
+            ]
+            for row in frame.iter_rows(named=True)
+        ]
+        label = views.school_year_label(group)
+        blocks.append(
+            Table(
+                f"NCMP {label}, {year}",
+                ["Category", "Borough", "95% CI", "England", "Compared with England"],
+                rows,
+                key=f"ncmp-{group}",
+                widths=(2.4, 0.9, 1.2, 1.3, 1.6),
+            )
+        )
+        sentence = views.gap_sentence(views.gap(data, year, group, "obese"))
+        if sentence:
+            blocks.append(Paragraph(f"{label}: {_strip_markdown(sentence)}"))
+    return ExtraSection("Child measurement (NCMP)", "ncmp", blocks)
+
+
+def outcomes_section(store: Store, council_code: str, as_at: datetime) -> ExtraSection | None:
+    """Outcome measures of the default outcome framework, when any is loaded by ``as_at``.
+
+    Fingertips and local measures as the Outcomes page's rug shows them (:func:`kpi.outcomes.outcome_rug`): latest
+    value, England by the Fingertips rule, recent trend. Contract KPIs in the framework are left out (the pack has
+    them already).
+    """
+    if not (
+        has_rows(store, "fingertips_values", council_code)
+        or has_rows(store, "outcome_measure_values", council_code)
+    ):
+        return None
+    from kpi import frameworks, outcomes
+
+    available = frameworks.load_frameworks()
+    framework = available[frameworks.default_framework_key(available)]
+    series = outcomes.measure_series(store, council_code, framework, as_at)
+    rug = outcomes.outcome_rug(framework, series).filter(
+        pl.col("kind") != "kpi", pl.col("value").is_not_null()
+    )
+    if rug.is_empty():
+        return None
+    rows = [
+        [
+            row["label"],
+            row["period"] or "–",
+            Cell(outcomes.format_value(row["value"], row["unit"]), numeric=True),
+            Cell(
+                "–"
+                if row["england_value"] is None
+                else outcomes.format_value(row["england_value"], row["unit"]),
+                numeric=True,
+            ),
+            row["england_label"] or "Not compared",
+            row["trend_label"] or "–",
+        ]
+        for row in rug.iter_rows(named=True)
+    ]
+    blocks = [
+        Paragraph(
+            f"{framework.name}: the latest value of each outcome measure loaded by the data-as-at time, beside "
+            f"England (Fingertips rule) with Fingertips' recent-trend words. {_strip_markdown(outcomes.rug_summary(rug))}"
+        ),
+        Table(
+            f"Outcome measures, {framework.name}",
+            ["Measure", "Period", "Value", "England", "Compared with England", "Recent trend"],
+            rows,
+            key="outcomes",
+            widths=(2.8, 1.0, 0.9, 0.9, 1.5, 1.6),
+        ),
+    ]
+    return ExtraSection("Outcomes", "outcomes", blocks)

@@ -1,0 +1,450 @@
+"""Lay a :class:`~kpi.reports.pack.Pack` out as a document.
+
+Sections: cover, RAG summary, RAG by locality, exceptions, inequalities, NCMP and outcomes (when present), data
+quality, actions and risks.
+
+Internal pack: figures are unrounded; a small denominator (below the KPI's minimum) is marked † and not rated.
+RAG is always a shape and a word (and a colour in the renderers); SPC icons carry their labels as text too.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kpi.overview import SMALL_MARK
+from kpi.reports import words
+from kpi.reports.document import Bullets, Cell, Document, FigureBlock, Heading, PageBreak, Paragraph, Table
+from kpi.reports.pack import ExceptionItem, Pack
+
+LEGEND = (
+    "RAG against the contract target in force for the period: ● Green meets the target, ▲ Amber misses it by no "
+    "more than the amber margin, ■ Red misses it by more, ○ Not rated (no target, no judgement, or a denominator "
+    f"below the KPI's minimum, marked {SMALL_MARK}). Change is since the previous quarter (↑ up, ↓ down, → less "
+    "than half a point). England: Fingertips rule, similar when England's value lies inside the borough's 95% "
+    "confidence interval (Wilson). Variation and assurance: Making Data Count XmR chart of the borough series "
+    "(12 quarters or more)."
+)
+
+BREAKDOWN_WIDTHS = (1.5, 1.2, 1.4, 0.9, 1.3, 1.2, 1.2)
+
+
+def layout(pack: Pack) -> Document:
+    """The pack as a document (see the module docstring)."""
+    c = pack.cover
+    doc = Document(
+        title=f"Contract review meeting pack: {c.period}",
+        subject=f"{c.council_name} 0-19 Healthy Child Programme contract, {c.period}",
+        figures=pack.figures,
+        footer=(
+            f"{c.council_name} · {c.contract_name} · {c.period} · data as at {words.as_at_text(c.as_at)} · "
+            f"data version {c.data_version}" + (" · DRAFT" if c.is_draft else "")
+        ),
+    )
+    blocks = doc.blocks
+    _cover(pack, blocks)
+    blocks.append(PageBreak(landscape=True))
+    _summary(pack, blocks)
+    blocks.append(PageBreak(landscape=True))
+    _locality_matrix(pack, blocks)
+    blocks.append(PageBreak())
+    _exceptions(pack, blocks)
+    blocks.append(PageBreak())
+    _inequalities(pack, blocks)
+    for extra in pack.extras:
+        blocks.append(Heading(extra.title, 2, anchor=extra.anchor))
+        blocks.extend(extra.blocks)
+    blocks.append(PageBreak())
+    _data_quality(pack, blocks)
+    _actions(pack, blocks)
+    _risks(pack, blocks)
+    return doc
+
+
+def _cover(pack: Pack, blocks: list) -> None:
+    c = pack.cover
+    blocks.append(Heading(f"Contract review meeting pack: {c.period}", 1, anchor="cover"))
+    blocks.append(Paragraph(f"{c.council_name}: {c.contract_name}", "lead"))
+    if c.is_sample:
+        blocks.append(
+            Paragraph(
+                "Sample data: synthetic figures for a real borough. No figure here describes a real service.",
+                "banner",
+            )
+        )
+    if c.is_draft:
+        blocks.append(Paragraph("DRAFT for the provider's review before the pack circulates.", "banner"))
+    previous = c.previous_pack
+    rows = [
+        ["Council", f"{c.council_name} ({c.council_code})"],
+        ["Contract", c.contract_name],
+        ["Provider", f"{c.provider_name}" + (f" ({c.provider_code})" if c.provider_code else "")],
+        ["Period", c.period],
+        ["Data as at", words.as_at_text(c.as_at)],
+        ["Data version", c.data_version],
+        ["Built", words.as_at_text(c.built_at)],
+        [
+            "Previous pack",
+            f"data as at {words.as_at_text(previous['as_at'])}, version {previous['data_version']}"
+            if previous
+            else "none recorded",
+        ],
+        ["Returns counted since", words.as_at_text(c.since) if c.since else "the first return"],
+    ]
+    blocks.append(Table("About this pack", ["Item", "Detail"], rows, key="cover", widths=(1, 3)))
+    flagged = len(pack.exceptions)
+    reds = int((pack.summary["rag"] == "red").sum())
+    ambers = int((pack.summary["rag"] == "amber").sum())
+    blocks.append(
+        Paragraph(
+            f"At borough level {reds} KPI{'s' if reds != 1 else ''} {'are' if reds != 1 else 'is'} red and {ambers} "
+            f"amber; {flagged} KPI{'s' if flagged != 1 else ''} {'are' if flagged != 1 else 'is'} red or amber at "
+            "borough or locality level and each has an exception page. "
+            f"{pack.actions.filter(pl.col('status') != 'closed').height} actions are open; "
+            f"{pack.risks.height} risks are on the log."
+        )
+    )
+    blocks.append(
+        Paragraph(
+            "The figures are the provider's returns as accepted by the data-as-at time, against the targets in force "
+            "then; rebuilding the pack for the same time gives the same figures and the same data version.",
+            "note",
+        )
+    )
+
+
+def _value(row: dict) -> str:
+    if row.get("value_kind") == "count":
+        text = words.count(row.get("numerator"))
+    else:
+        text = words.pct(row.get("value_pct"))
+    return text + (f" {SMALL_MARK}" if row.get("is_small_denominator") else "")
+
+
+def _england(row: dict) -> str:
+    if row.get("england_pct") is None:
+        return "No England figure"
+    outcome = (row.get("england_outcome") or "not compared").capitalize()
+    return f"{outcome} ({words.pct(row['england_pct'])}, {row['england_period']})"
+
+
+def _summary(pack: Pack, blocks: list) -> None:
+    period = pack.cover.period
+    blocks.append(Heading(f"RAG summary, {period}", 2, anchor="summary"))
+    rows = []
+    for row in pack.summary.iter_rows(named=True):
+        rows.append(
+            [
+                f"{row['kpi_code']} {row['kpi_name']}",
+                Cell(_value(row), numeric=True),
+                Cell(words.target(row["target_pct"], row["polarity"]), numeric=True),
+                Cell(words.rag(row["rag"]), rag=row["rag"]),
+                Cell(words.change(row), numeric=True),
+                _england(row),
+                Cell(row["variation_short"] or "", icon=("variation", row["variation"])),
+                Cell(row["assurance_short"] or "", icon=("assurance", row["assurance"])),
+            ]
+        )
+    blocks.append(
+        Table(
+            f"Every KPI at borough level, {period}",
+            ["KPI", "Value", "Target", "RAG", "Change", "Compared with England", "Variation", "Assurance"],
+            rows,
+            key="summary",
+            note=LEGEND,
+            widths=(6.0, 0.9, 0.85, 1.55, 1.3, 3.6, 2.4, 2.4),
+        )
+    )
+
+
+def _locality_matrix(pack: Pack, blocks: list) -> None:
+    period = pack.cover.period
+    blocks.append(Heading(f"RAG by locality, {period}", 2, anchor="localities"))
+    names = pack.locality_names
+    matrix = pack.locality_matrix
+    columns = list(names) + ["borough"]
+    heads = ["KPI", *names.values(), "Borough"]
+    matrix_rows = []
+    for row in matrix.iter_rows(named=True):
+        cells: list = [f"{row['kpi_code']} {row['kpi_name']}"]
+        for key in columns:
+            rag = row.get(f"{key}_rag")
+            cells.append(Cell(row.get(f"{key}_text") or "", rag=rag))
+        matrix_rows.append(cells)
+    blocks.append(
+        Table(
+            f"Value, RAG and change by locality and for the borough, {period}",
+            heads,
+            matrix_rows,
+            key="localities",
+            note=f"{SMALL_MARK} small denominator (not rated). Arrows: change since the previous quarter.",
+            widths=(3.0, *([1.2] * (len(heads) - 1))),
+        )
+    )
+
+
+def _exceptions(pack: Pack, blocks: list) -> None:
+    blocks.append(Heading("Exceptions", 2, anchor="exceptions"))
+    if not pack.exceptions:
+        blocks.append(Paragraph("No KPI is red or amber at borough or locality level this period."))
+        return
+    blocks.append(
+        Paragraph(
+            f"{len(pack.exceptions)} KPIs are red or amber at borough or locality level in {pack.cover.period}. "
+            "Each has its trend, its values by locality and by national deprivation decile, and the provider's "
+            "explanation and remedial action."
+        )
+    )
+    for number, item in enumerate(pack.exceptions):
+        if number:
+            blocks.append(PageBreak())
+        _exception(pack, item, blocks)
+
+
+def _exception(pack: Pack, item: ExceptionItem, blocks: list) -> None:
+    b = item.borough
+    where = [f"{words.rag(f['rag'])} in {f['where']} ({_value(f)})" for f in item.flagged]
+    blocks.append(Heading(f"{item.kpi_code} {item.kpi_name}", 3, anchor=f"exception-{item.kpi_code}"))
+    blocks.append(
+        Paragraph(
+            f"Borough {_value(b)} against a target of {words.target(b['target_pct'], b['polarity'])}: "
+            f"{words.rag(b['rag'])}. Red or amber: {words.join_words(where)}."
+        )
+    )
+    blocks.append(Heading("Provider's explanation and remedial action", 4))
+    if not item.narratives:
+        blocks.append(Paragraph("The provider has not given an explanation for this period.", "note"))
+    for narrative in item.narratives:
+        lines = [f"{narrative['where']}: {narrative['explanation'] or 'no explanation given'}"]
+        action = narrative.get("remedial_action")
+        lines.append(f"Remedial action: {action}" if action else "Remedial action: not stated in the return")
+        if narrative.get("owner") or narrative.get("due_date"):
+            lines.append(f"Owner: {narrative.get('owner') or '–'}; due {narrative.get('due_date') or '–'}")
+        agreed = narrative.get("agreed")
+        status = "agreed" if agreed else "not yet agreed" if agreed is False else None
+        lines.append(f"Source: {narrative['source']}" + (f" ({status})" if status else ""))
+        blocks.append(Bullets(lines))
+    blocks.append(FigureBlock(item.trend_key))
+    rows = [_breakdown_row(row, row["locality_name"]) for row in item.localities.iter_rows(named=True)]
+    rows.append(_breakdown_row(b, "Borough"))
+    blocks.append(
+        Table(
+            f"{item.kpi_code} by locality, {pack.cover.period}",
+            ["Locality", "Numerator", "Denominator", "Value", "95% CI", "RAG", "Change"],
+            rows,
+            widths=BREAKDOWN_WIDTHS,
+            key=f"exception-{item.kpi_code}-localities",
+            total_rows=1,
+        )
+    )
+    deciles = [
+        _breakdown_row(row, "Unknown (U)" if row["imd_decile"] == "U" else f"Decile {row['imd_decile']}")
+        for row in item.deciles.iter_rows(named=True)
+    ]
+    if deciles:
+        blocks.append(
+            Table(
+                f"{item.kpi_code} by national IMD decile (1 = most deprived), borough, {pack.cover.period}",
+                ["Decile", "Numerator", "Denominator", "Value", "95% CI", "RAG", "Change"],
+                deciles,
+                widths=BREAKDOWN_WIDTHS,
+                key=f"exception-{item.kpi_code}-deciles",
+            )
+        )
+    if item.decile_key:
+        blocks.append(FigureBlock(item.decile_key))
+
+
+def _breakdown_row(row: dict, label: str) -> list:
+    return [
+        label,
+        Cell(words.count(row.get("numerator")), numeric=True),
+        Cell(words.count(row.get("denominator")), numeric=True),
+        Cell(_value(row), numeric=True),
+        Cell(words.ci(row.get("lower_ci_pct"), row.get("upper_ci_pct")), numeric=True),
+        Cell(words.rag(row.get("rag")), rag=row.get("rag") or "not rated"),
+        Cell(words.change(row), numeric=True),
+    ]
+
+
+def _inequalities(pack: Pack, blocks: list) -> None:
+    period = pack.cover.period
+    blocks.append(Heading(f"Inequalities: headline KPIs by deprivation, {period}", 2, anchor="inequalities"))
+    frame = pack.inequalities
+    if frame.is_empty():
+        blocks.append(Paragraph("No headline KPI has a deprivation breakdown this period."))
+        return
+    rows = []
+    for row in frame.iter_rows(named=True):
+        sii = (
+            f"{_signed(row['sii_pts'])} ({_signed(row['sii_lower_pts'])} to {_signed(row['sii_upper_pts'])})"
+            if row["rated"]
+            else "Not rated"
+        )
+        rii = f"{row['rii']:.2f} ({row['rii_lower']:.2f} to {row['rii_upper']:.2f})" if row["rated"] else "–"
+        rows.append(
+            [
+                f"{row['kpi_code']} {row['kpi_name']}",
+                Cell(f"{words.pct(row['most_pct'])} ({row['most_deprived']})", numeric=True),
+                Cell(f"{words.pct(row['least_pct'])} ({row['least_deprived']})", numeric=True),
+                Cell(words.points(row["gap_points"]), numeric=True),
+                Cell(sii, numeric=True),
+                Cell(rii, numeric=True),
+            ]
+        )
+    blocks.append(
+        Table(
+            f"Deprivation gap and slope index of inequality, borough, {period}",
+            [
+                "KPI",
+                "Most deprived (decile)",
+                "Least deprived (decile)",
+                "Gap",
+                "SII, points (95% CI)",
+                "RII (95% CI)",
+            ],
+            rows,
+            key="inequalities",
+            widths=(2.4, 1.4, 1.4, 1.1, 2.1, 1.7),
+            note=(
+                "Gap: most deprived decile minus least deprived decile, in percentage points. SII: slope index of "
+                "inequality (Low & Low 2004; PHEindicatormethods phe_sii) over the ten national IMD 2019 deciles, "
+                "most deprived minus least deprived end of the fitted line, in points, 95% CI by simulation. "
+                "Children whose LSOA is unknown (decile U) are left out."
+            ),
+        )
+    )
+    blocks.append(Bullets([row["sentence"] for row in frame.iter_rows(named=True)]))
+
+
+def _signed(value: float) -> str:
+    return words.points(value).removesuffix(" pts")
+
+
+def _table_or_none(blocks: list, frame: pl.DataFrame, table: Table, none: str) -> None:
+    blocks.append(table if frame.height else Paragraph(none))
+
+
+def _data_quality(pack: Pack, blocks: list) -> None:
+    q = pack.data_quality
+    since = words.as_at_text(q.since) if q.since else "the first return"
+    blocks.append(Heading("Data quality", 2, anchor="data-quality"))
+    blocks.append(
+        Paragraph(
+            f"Since {since}: {q.received.height} returns received, {q.late.height} late, "
+            f"{q.resubmitted.height} resubmitted; {q.missing.height} returns overdue and not received; "
+            f"{q.waiting.height} newer submissions waiting for review (as at {words.as_at_text(pack.cover.as_at)})."
+        )
+    )
+    received = [
+        [
+            f"{row['period']} {row['provider_code']}",
+            row["dataset"],
+            words.as_at_text(row["received_at"]),
+            words.day_text(row["due_date"]),
+            row["timeliness"].capitalize(),
+            row["status_at"].capitalize(),
+            Cell(str(row["submission_id"]), numeric=True),
+        ]
+        for row in q.received.iter_rows(named=True)
+    ]
+    _table_or_none(
+        blocks,
+        q.received,
+        Table(
+            f"Returns received since {since}",
+            ["Return", "Dataset", "Received", "Due", "Timeliness", "Status", "Submission"],
+            received,
+            key="returns-received",
+        ),
+        "No return has been received since the last pack.",
+    )
+    resubmitted = [
+        [
+            f"{row['period']} {row['provider_code']}",
+            Cell(str(row["submission_id"]), numeric=True),
+            Cell(str(row["replaced_submission"]), numeric=True),
+            words.as_at_text(row["received_at"]) if row["received_at"] else "–",
+        ]
+        for row in q.resubmitted.iter_rows(named=True)
+    ]
+    _table_or_none(
+        blocks,
+        q.resubmitted,
+        Table(
+            "Resubmissions",
+            ["Return", "New submission", "Replaces", "Received"],
+            resubmitted,
+            key="resubmissions",
+        ),
+        "No return was resubmitted since the last pack.",
+    )
+    missing = [
+        [f"{row['period']} {row['provider_code']}", words.day_text(row["due_date"])]
+        for row in q.missing.iter_rows(named=True)
+    ]
+    _table_or_none(
+        blocks,
+        q.missing,
+        Table("Returns overdue and not received", ["Return", "Was due"], missing, key="missing"),
+        "No return is overdue.",
+    )
+
+
+def _actions(pack: Pack, blocks: list) -> None:
+    blocks.append(Heading("Actions log", 2, anchor="actions"))
+    frame = pack.actions
+    rows = []
+    for row in frame.iter_rows(named=True):
+        due = words.day_text(row["due_date"]) + (" (overdue)" if row["is_overdue"] else "")
+        raised = words.day_text(row["meeting_date"] or row["raised_at"])
+        rows.append(
+            [
+                f"A{row['action_id']}",
+                row["what"] + (f" [{row['kpi_code']}]" if row["kpi_code"] else ""),
+                row["owner"] + (f" ({row['provider_code']})" if row["provider_code"] else ""),
+                due,
+                row["status"].capitalize(),
+                row["notes"] or "",
+                raised,
+            ]
+        )
+    _table_or_none(
+        blocks,
+        frame,
+        Table(
+            "Actions carried until closed (and those closed since the last pack)",
+            ["Action", "What", "Owner", "Due", "Status", "Notes", "Raised"],
+            rows,
+            key="actions",
+        ),
+        "There are no open actions.",
+    )
+
+
+def _risks(pack: Pack, blocks: list) -> None:
+    blocks.append(Heading("Risks log", 2, anchor="risks"))
+    frame = pack.risks
+    rows = [
+        [
+            f"R{row['risk_id']}",
+            row["risk"],
+            Cell(f"{row['rating']} {row['rating_band']} ({row['likelihood']}×{row['impact']})", numeric=True),
+            row["owner"],
+            row["mitigation"] or "",
+            words.day_text(row["review_date"]) + (" (overdue)" if row["is_review_overdue"] else ""),
+        ]
+        for row in frame.iter_rows(named=True)
+    ]
+    _table_or_none(
+        blocks,
+        frame,
+        Table(
+            "Open risks, highest rating first",
+            ["Risk", "Description", "Rating", "Owner", "Mitigation", "Review"],
+            rows,
+            key="risks",
+            note="Rating = likelihood × impact on the 5 × 5 matrix (NPSA 2008): 1-3 low, 4-6 moderate, 8-12 high, "
+            "15-25 extreme.",
+        ),
+        "The risks log is empty.",
+    )

@@ -1,0 +1,124 @@
+"""App-layer helpers for the Meeting pack and Meetings pages: cached builds, progress, who is acting.
+
+A build is cached per (council, document, period, as-at time, draft, provider): the figures as at a time already past
+never change (every mart reads as at that time), so the preview, the PDF and the DOCX of one build share it and
+each chart is rendered once per format. An as-at time still in the future adds the data version to the key.
+Rendered files are cached too, so a file is recorded in ``packs`` once per build and format. Streamlit caching
+lives here (app layer); the work is :mod:`kpi.reports`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+import streamlit as st
+
+from kpi import meetings, periods, reports
+from kpi.reports.html import render_html
+from pages import _ui
+
+KINDS = {"Meeting pack": "pack", "Scrutiny briefing": "briefing"}
+
+
+def actor() -> str:
+    """Who is acting, for the audit log."""
+    return _ui.principal().email
+
+
+def actor_provider() -> str | None:
+    """The provider the signed-in user works for (None: a commissioner)."""
+    principal = _ui.principal()
+    return principal.provider_code if principal.role == "provider" else None
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _build(
+    council: str, kind: str, period: str, as_at: datetime, draft: bool, provider: str | None, version: int
+):
+    return reports.build(
+        _ui.store(), kind, period, as_at, council_code=council, provider_code=provider, draft=draft
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _publish(key: tuple, fmt: str, who: str) -> tuple[bytes, int]:
+    return reports.publish(_ui.store(), _build(*key), fmt, actor=who)
+
+
+def build_key(kind: str, period: str, as_at: datetime, draft: bool = False) -> tuple:
+    """What identifies a build (see the module docstring)."""
+    from kpi.store import data_version
+
+    provider = actor_provider()
+    version = data_version(_ui.store()) if as_at >= periods.now() else 0
+    return (_ui.council_code(), kind, period, as_at, draft or provider is not None, provider, version)
+
+
+def build(key: tuple) -> reports.Built:
+    """The built pack or briefing for a :func:`build_key` (cached)."""
+    return _build(*key)
+
+
+def preview_html(built: reports.Built) -> str:
+    """The document as one HTML page (charts rendered once, cached in the build)."""
+    return render_html(built.document)
+
+
+def render_with_progress(key: tuple, fmt: str) -> tuple[bytes, int]:
+    """Render charts one by one with a progress bar, then the file; records it (once per build and format)."""
+    built = build(key)
+    figures = built.document.figures
+    keys = list(figures.figures)
+    bar = st.progress(0.0, text="Rendering charts")
+    for number, figure_key in enumerate(keys, start=1):
+        figures.png(figure_key) if fmt == "docx" else figures.svg(figure_key)
+        bar.progress(number / (len(keys) + 1), text=f"Rendering charts: {number} of {len(keys)}")
+    bar.progress(len(keys) / (len(keys) + 1), text=f"Laying out the {fmt.upper()}")
+    result = _publish(key, fmt, actor())
+    bar.progress(1.0, text=f"{fmt.upper()} ready")
+    return result
+
+
+def file_name(built: reports.Built, fmt: str) -> str:
+    """A file name that says what the file holds."""
+    stem = "meeting_pack" if built.kind == "pack" else "scrutiny_briefing"
+    return f"{stem}_{built.period.replace(' ', '_')}_{built.as_at:%Y%m%dT%H%M}.{fmt}"
+
+
+def pack_labels() -> dict[int | None, str]:
+    """Recorded packs for the "pack used" choice: id to label (None: no pack)."""
+    frame = meetings.packs(_ui.store(), _ui.council_code()).filter(pl.col("document") == "pack")
+    labels: dict[int | None, str] = {None: "No pack recorded"}
+    for row in frame.iter_rows(named=True):
+        labels[row["pack_id"]] = (
+            f"Pack {row['pack_id']}: {row['period']}, data as at {row['as_at']:%d %b %Y %H:%M}, "
+            f"version {row['data_version']} ({row['format'].upper()})"
+        )
+    return labels
+
+
+def write(action, *args, done: str, **kwargs) -> None:
+    """Run a :mod:`kpi.meetings` write as the signed-in user, then rerun with ``done`` shown; a refusal is shown as
+    an error instead of raising."""
+    try:
+        action(
+            _ui.store(),
+            _ui.council_code(),
+            *args,
+            actor=actor(),
+            actor_provider_code=actor_provider(),
+            **kwargs,
+        )
+    except (ValueError, PermissionError) as exc:
+        st.error(str(exc))
+        return
+    st.session_state["mt_flash"] = done
+    st.rerun()
+
+
+def flash() -> None:
+    """Show what the last write did (once)."""
+    message = st.session_state.pop("mt_flash", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")

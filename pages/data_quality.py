@@ -1,0 +1,64 @@
+"""Data quality: late and missing returns against the due-date setting, resubmissions, and warnings confirmed."""
+
+import polars as pl
+import streamlit as st
+
+from kpi import data_quality
+from kpi.store import setting
+from pages import _ui
+
+_ui.start_page("Data quality")
+who, council, store = _ui.principal(), _ui.council_code(), _ui.store()
+due_days = setting(store, council, "return_due_working_days")
+st.caption(
+    f"A return is due {due_days} working days after its quarter ends (the return_due_working_days setting). "
+    "Quarters are expected from each provider's first return to the latest quarter that has ended."
+)
+
+timeliness = data_quality.return_timeliness(store, who, council)
+resubmitted = data_quality.resubmissions(store, who, council)
+warned = data_quality.confirmed_warnings(store, who, council)
+cols = st.columns(4)
+cols[0].metric("Late returns", timeliness.filter(timeliness=data_quality.LATE).height)
+cols[1].metric("Missing returns", timeliness.filter(timeliness=data_quality.MISSING).height)
+cols[2].metric("Quarters resubmitted", resubmitted.height)
+cols[3].metric("Returns with warnings confirmed", warned.height)
+
+for row in timeliness.filter(timeliness=data_quality.MISSING).iter_rows(named=True):
+    st.error(
+        f"Missing return: {row['period']} from {row['provider_code']} was due on {row['due_date']:%d %B %Y} "
+        f"and has not been received ({row['days_late']} days overdue).",
+        icon=":material/error:",
+    )
+
+st.subheader("Timeliness by quarter")
+st.dataframe(
+    timeliness.select(
+        pl.col("provider_code").alias("Provider"),
+        pl.col("period").alias("Period"),
+        pl.col("due_date").dt.strftime("%d %b %Y").alias("Due"),
+        pl.col("first_received_at").dt.strftime("%d %b %Y %H:%M").alias("First received"),
+        pl.col("timeliness").str.to_titlecase().alias("Timeliness"),
+        pl.col("days_late").alias("Days late"),
+        pl.col("submissions").alias("Files received"),
+        pl.col("accepted").alias("Accepted"),
+    ),
+    hide_index=True,
+    key="dq_timeliness",
+    width="stretch",
+)
+_ui.download_frame(timeliness, "return_timeliness", key="dq_timeliness_csv")
+
+st.subheader("Resubmissions")
+if resubmitted.is_empty():
+    st.info("No quarter has been returned more than once.")
+else:
+    st.dataframe(resubmitted, hide_index=True, key="dq_resubmissions", width="stretch")
+    _ui.download_frame(resubmitted, "resubmissions", key="dq_resubmissions_csv")
+
+st.subheader("Warnings confirmed, and the reasons given")
+if warned.is_empty():
+    st.info("No return was stored with warnings.")
+else:
+    st.dataframe(warned, hide_index=True, key="dq_warnings", width="stretch")
+    _ui.download_frame(warned, "warnings_confirmed", key="dq_warnings_csv")

@@ -1,0 +1,80 @@
+"""Meeting pack: build the six-weekly pack or the scrutiny briefing for a period and as-at time, preview, download."""
+
+from datetime import datetime, time
+
+import streamlit as st
+
+from kpi import overview, periods
+from pages import _pack_ui, _ui
+
+_ui.start_page("Meeting pack")
+st.caption(
+    "The pack the commissioner circulates before the contract review meeting, and the public briefing for the "
+    "scrutiny committee (small numbers hidden, others rounded). Both read the data as it stood at the chosen time, "
+    "so building again for the same time gives the same figures."
+)
+values = _ui.kpi_values()
+if values.is_empty():
+    st.warning("No accepted returns yet: there is nothing to put in a pack.")
+    st.stop()
+
+period_list = overview.available_periods(values)
+default = overview.latest_complete_period(values) or period_list[0]
+requested = st.query_params.get("period")
+now = periods.now().replace(second=0, microsecond=0)
+cols = st.columns([2, 2, 2, 1.4])
+label = cols[0].radio("Document", list(_pack_ui.KINDS), key="mp_kind")
+period = cols[1].selectbox(
+    "Period",
+    period_list,
+    index=period_list.index(requested if requested in period_list else default),
+    key="mp_period",
+)
+day = cols[2].date_input("Data as at: date", value=now.date(), key="mp_as_at_date", format="YYYY-MM-DD")
+moment = cols[3].time_input("Time", value=time(now.hour, now.minute), key="mp_as_at_time", step=300)
+st.query_params["period"] = period
+kind = _pack_ui.KINDS[label]
+draft = kind == "pack" and st.checkbox(
+    "Draft for the provider's review (marked DRAFT, not counted as a circulated pack)", key="mp_draft"
+)
+as_at = datetime.combine(day, moment)
+key = _pack_ui.build_key(kind, period, as_at, draft)
+
+if st.button("Build preview", key="mp_build", type="primary"):
+    st.session_state["mp_built"] = key
+if st.session_state.get("mp_built") != key:
+    st.info("Choose the document, period and time, then build the preview.", icon=":material/description:")
+    st.stop()
+
+with st.status(f"Building the {label.lower()} for {period}", expanded=False) as status:
+    try:
+        built = _pack_ui.build(key)
+    except ValueError as exc:
+        status.update(label="The document could not be built", state="error")
+        st.error(str(exc))
+        st.stop()
+    status.update(label=f"{label} for {period}: data version {built.data_version}", state="complete")
+
+st.success(
+    f"{label} for {built.period}, data as at {built.as_at:%d %B %Y %H:%M}, data version {built.data_version}.",
+    icon=":material/check_circle:",
+)
+downloads = st.columns(2)
+for column, fmt in zip(downloads, ("pdf", "docx"), strict=True):
+    with column:
+        if st.button(f"Build {fmt.upper()}", key=f"mp_build_{fmt}"):
+            st.session_state[f"mp_file_{fmt}"] = key
+        if st.session_state.get(f"mp_file_{fmt}") == key:
+            content, pack_id = _pack_ui.render_with_progress(key, fmt)
+            st.download_button(
+                f"Download {fmt.upper()} ({len(content) / 1024:,.0f} KB)",
+                content,
+                file_name=_pack_ui.file_name(built, fmt),
+                mime=_pack_ui.reports.MEDIA_TYPES[fmt],
+                key=f"mp_download_{fmt}",
+                on_click="ignore",
+            )
+            st.caption(f"Recorded as {built.kind} {pack_id}.")
+
+st.subheader("Preview")
+st.iframe(_pack_ui.preview_html(built), height=900)

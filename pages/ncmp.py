@@ -1,0 +1,102 @@
+"""Child measurement (NCMP): weight categories, deprivation gradient, localities, participation, England, years."""
+
+import streamlit as st
+
+from kpi import charts_ncmp as charts
+from kpi import ncmp_views as views
+from pages import _ui
+
+_ui.start_page("Child measurement (NCMP)")
+data = _ui.ncmp_data()
+years = views.academic_years(data)
+if not years:
+    st.warning("No NCMP returns loaded yet: an analyst loads one with `hcp load ncmp FILE`.")
+    st.stop()
+
+left, middle, right = st.columns(3)
+asked = st.query_params.get("year")
+year = left.selectbox(
+    "Academic year", years, index=years.index(asked) if asked in years else 0, key="ncmp_year"
+)
+group = middle.radio(
+    "Year group", ["R", "6"], format_func=views.school_year_label, horizontal=True, key="ncmp_group"
+)
+category = right.selectbox(
+    "Weight category (for the breakdowns)",
+    views.CATEGORY_ORDER,
+    index=views.CATEGORY_ORDER.index("obese"),
+    format_func=views.category_label,
+    key="ncmp_category",
+)
+st.query_params["year"] = year
+who, what = f"{views.school_year_label(group)}, {year}", views.category_label(category)
+stem = f"ncmp_{year.replace('/', '-')}_{group}_{category}"
+
+
+def show(chart, frame, name: str) -> None:
+    _ui.chart_with_downloads(chart, frame, f"{stem}_{name}", key=f"ncmp_{name}")
+
+
+st.subheader("Prevalence by weight category")
+st.caption(
+    "Children measured in the borough's schools, UK90 population-monitoring centiles; bars: 95% confidence "
+    "interval (Wilson); diamonds: England for the same year where published, otherwise the latest, labelled."
+)
+cats = views.categories(data, year, group)
+show(charts.prevalence_chart(cats, f"Weight categories, {who}"), cats, "categories")
+st.markdown("**Compared with England** (Fingertips rule: similar when England lies in the 95% interval)")
+st.dataframe(views.england_table(cats), hide_index=True, key="ncmp_england_table")
+
+st.subheader("Deprivation gradient")
+sentence = views.gap_sentence(views.gap(data, year, group, category))
+if sentence:
+    st.markdown(sentence)
+deciles = views.decile_gradient(data, year, group, category)
+title = f"{what} by national IMD decile (1 = most deprived), {who}"
+refs = views.england_deciles(data, year, group, category)
+show(
+    charts.category_ci_chart(deciles, "group_code", title, sort_field="sort_order", reference=refs),
+    deciles,
+    "deciles",
+)
+trend = views.gap_trend(data, group, category)
+show(charts.gap_trend_chart(trend, f"Deprivation gap by academic year, {what}"), trend, "gap")
+
+st.subheader("Localities")
+bases = views.LOCALITY_BREAKDOWNS
+basis = st.radio(
+    "Localities by", list(bases), format_func=bases.get, horizontal=True, key="ncmp_locality_basis"
+)
+places = views.breakdown(data, year, group, category, basis)
+boundaries = views.locality_boundaries(data)
+if boundaries:
+    show(
+        charts.locality_map(boundaries, places, f"{what} by locality ({bases[basis].lower()}), {who}"),
+        places,
+        "map",
+    )
+    st.caption(views.MAP_ATTRIBUTION)
+title = f"{what} by locality ({bases[basis].lower()}), {who}"
+show(charts.category_ci_chart(places, "group_name", title, sort_field="sort_order"), places, "localities")
+ethnic = views.breakdown(data, year, group, category, "ethnic_group")
+title = f"{what} by ethnic group, {who}"
+show(charts.category_ci_chart(ethnic, "group_name", title, sort_field="sort_order"), ethnic, "ethnic")
+
+st.subheader("Participation")
+quality = views.data_quality(data, year, group)
+for column, (label, value) in zip(st.columns(5), views.headline_metrics(quality), strict=True):
+    column.metric(label, value)
+schools = views.participation(data, year, group, "school")
+chart = charts.participation_chart(
+    schools, f"Participation by school, {who}", borough_pct=quality["participation_pct"]
+)
+show(chart, schools, "participation")
+
+st.subheader("Over the years")
+st.caption(
+    "Run chart (fewer than 12 years: no process limits); letters mark special causes (shifts, trends)."
+)
+runs = views.run_chart(data, group, category)
+show(charts.run_chart(runs, f"{what}, {views.school_year_label(group)}"), runs, "years")
+with st.expander("Loads (child-level returns and eligible pupils)"):
+    st.dataframe(data.loads.drop("file_sha256"), hide_index=True, key="ncmp_loads")

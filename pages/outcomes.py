@@ -1,0 +1,81 @@
+"""Outcomes: each outcome statement's measures as a tartan rug beside England, with one measure's detail."""
+
+import streamlit as st
+
+from kpi import frameworks, outcome_charts, outcomes
+from pages import _ui
+
+_ui.start_page("Outcomes")
+available = frameworks.load_frameworks()
+keys = list(available)
+requested = st.query_params.get("framework")
+default = requested if requested in keys else frameworks.default_framework_key(available)
+key = st.selectbox(
+    "Outcome framework",
+    keys,
+    index=keys.index(default),
+    format_func=lambda k: available[k].name,
+    key="outcomes_framework",
+)
+st.query_params["framework"] = key
+framework = available[key]
+series = _ui.outcome_series(key)
+if series.is_empty():
+    st.warning(
+        "No outcome values yet. Load a Fingertips export with `hcp load fingertips FILE` and the council's own "
+        "measures with `hcp load outcome-measures FILE`."
+    )
+    st.stop()
+
+rug = outcomes.outcome_rug(framework, series)
+only_worse = st.checkbox("Only measures worse than England and getting worse", key="outcomes_worse_filter")
+shown = outcomes.worse_and_getting_worse(rug) if only_worse else rug
+st.markdown(outcomes.rug_summary(rug))
+if shown.is_empty():
+    st.success("No measure is worse than England and getting worse.")
+else:
+    st.html(outcomes.RUG_CSS + outcomes.rug_html(shown))
+st.caption(outcomes.RUG_LEGEND)
+_ui.download_frame(outcomes.rug_export(shown), f"outcomes_{key}", key="outcomes_rug_csv")
+
+st.subheader("Measure detail")
+choices = outcomes.measure_choices(framework)
+measure_keys = list(choices)
+flagged = outcomes.worse_and_getting_worse(rug)["measure_key"].to_list()
+wanted = st.query_params.get("measure")
+start = wanted if wanted in measure_keys else (flagged[0] if flagged else measure_keys[0])
+measure = st.selectbox(
+    "Measure",
+    measure_keys,
+    index=measure_keys.index(start),
+    format_func=choices.get,
+    key="outcomes_measure",
+)
+st.query_params["measure"] = measure
+unit = outcomes.measure_unit(framework, measure)
+detail = outcomes.measure_detail(series, measure)
+if detail.is_empty():
+    st.info("No values have been loaded for this measure yet.")
+    st.stop()
+st.caption(
+    "Line and circles: this area, with its 95% confidence interval as a band; dashed line and diamonds: England; "
+    "dotted line and squares: the region. A gap is a suppressed or missing value."
+)
+_ui.chart_with_downloads(
+    outcome_charts.outcome_trend_chart(detail, choices[measure], unit),
+    detail,
+    f"outcome_{measure.replace(':', '_')}_trend",
+    key="outcomes_trend",
+)
+deciles = outcomes.deprivation_breakdown(series, measure)
+if not deciles.is_empty():
+    where, period = deciles["area_name"][0], deciles["period"][0]
+    st.subheader(f"By deprivation decile: {where}, {period}")
+    _ui.chart_with_downloads(
+        outcome_charts.decile_chart(
+            deciles, f"{choices[measure]} by national IMD decile, {where}, {period}", unit
+        ),
+        deciles,
+        f"outcome_{measure.replace(':', '_')}_deciles",
+        key="outcomes_deciles",
+    )

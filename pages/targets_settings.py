@@ -1,0 +1,71 @@
+"""Targets and settings: dated, audited contract targets and settings (commissioners change them)."""
+
+import streamlit as st
+
+from kpi import access, periods, targets
+from kpi.catalogue import load_catalogue
+from pages import _portal, _ui
+
+_ui.start_page("Targets and settings")
+who, council, store = _ui.principal(), _ui.council_code(), _ui.store()
+st.caption(
+    "A change never overwrites: it is a new dated row with who made it and why, so a pack rebuilt for an "
+    "earlier date shows the targets and settings in force then."
+)
+if flash := st.session_state.pop("targets_flash", None):
+    st.success(flash, icon=":material/check_circle:")
+
+st.subheader("Contract targets")
+rows = targets.list_targets(store, council, who)
+st.dataframe(rows, hide_index=True, key="targets_table", width="stretch")
+_ui.download_frame(rows, "targets", key="targets_csv")
+if access.allowed(who, "set_target"):
+    rated = [
+        k.code for k in sorted(load_catalogue().values(), key=lambda k: k.sort_order) if k.polarity != "none"
+    ]
+    with st.form(key="targets_form"):
+        cols = st.columns(4)
+        code = cols[0].selectbox("KPI", rated, key="targets_kpi")
+        target = cols[1].number_input("Target %", 0.0, 100.0, 90.0, 0.5, key="targets_target")
+        margin = cols[2].number_input("Amber margin (points)", 0.0, 100.0, 5.0, 0.5, key="targets_margin")
+        start = cols[3].text_input(
+            "From quarter", periods.latest_ended_quarter().next().code, key="targets_from"
+        )
+        no_target = st.checkbox("No target from this quarter on", key="targets_none")
+        reason = st.text_input("Reason", key="targets_reason")
+        if st.form_submit_button("Set the target", key="targets_save"):
+            try:
+                begun = targets.set_target(
+                    store,
+                    council,
+                    code,
+                    target_pct=None if no_target else target,
+                    amber_margin_pct=None if no_target else margin,
+                    effective_from=start,
+                    reason=reason or None,
+                    principal=who,
+                )
+                st.session_state["targets_flash"] = f"{code}: the new target applies from {begun.code}."
+                st.rerun()
+            except (targets.TargetError, periods.PeriodError) as exc:
+                st.error(_portal.sentence(str(exc)))
+
+st.subheader("Settings")
+current = targets.list_settings(store, council, who)
+st.dataframe(current, hide_index=True, key="settings_table", width="stretch")
+if access.allowed(who, "set_setting"):
+    with st.form(key="settings_form"):
+        cols = st.columns([2, 1, 3])
+        key = cols[0].selectbox("Setting", current["setting_key"].to_list(), key="settings_key")
+        value = cols[1].text_input("New value", key="settings_value")
+        reason = cols[2].text_input("Reason", key="settings_reason")
+        if st.form_submit_button("Change the setting", key="settings_save"):
+            try:
+                targets.set_setting(store, council, key, value.strip(), reason=reason or None, principal=who)
+                st.session_state["targets_flash"] = f"{key} is now {value.strip()}."
+                st.rerun()
+            except targets.TargetError as exc:
+                st.error(_portal.sentence(str(exc)))
+with st.expander("History of setting changes"):
+    history = targets.settings_history(store, council, who)
+    st.dataframe(history, hide_index=True, key="settings_history", width="stretch")

@@ -1,0 +1,96 @@
+"""Upload a return: templates, check or submit a file, the validation report, and the submission history."""
+
+import streamlit as st
+
+from kpi import access, return_template, submissions
+from kpi.councils import providers
+from kpi.ingest.files import MAX_FILE_BYTES, sha256
+from pages import _portal, _ui
+
+_ui.start_page("Upload a return")
+who, council, store = _ui.principal(), _ui.council_code(), _ui.store()
+scope = access.provider_scope(who)
+if scope:
+    provider = scope
+    st.caption(f"Returns for provider {provider}. Every upload is stamped with your provider's code.")
+else:
+    codes = providers(store, council)["provider_code"].to_list()
+    provider = st.selectbox("Provider", codes, key="upload_provider")
+    st.caption("A commissioner's upload is accepted at once; a provider's waits for review.")
+if not provider:
+    st.warning("No provider is recorded for this council yet.")
+    st.stop()
+
+listing = submissions.list_submissions(store, council, who).filter(provider_code=provider)
+_portal.query_notices(listing)
+
+st.subheader("1. Download a template")
+period = st.selectbox("Quarter", return_template.open_periods(), key="upload_template_period")
+stem = f"mandated_contacts_{period.replace(' ', '_')}_{provider}"
+cols = st.columns(2)
+cols[0].download_button(
+    "Template (CSV)",
+    lambda: return_template.template_csv(store, who, council, provider, period),
+    file_name=f"{stem}.csv",
+    mime="text/csv",
+    key="upload_template_csv",
+    on_click="ignore",
+)
+cols[1].download_button(
+    "Template (Excel, with drop-down lists)",
+    lambda: return_template.template_xlsx(store, who, council, provider, period),
+    file_name=f"{stem}.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="upload_template_xlsx",
+    on_click="ignore",
+)
+
+st.subheader("2. Check and submit")
+upload = st.file_uploader(
+    f"Return file: CSV or Excel workbook (.xlsx, data on sheet Return), up to {MAX_FILE_BYTES // 1_048_576} MB",
+    type=["csv", "xlsx", "xlsm", "xls", "txt"],
+    key="upload_file",
+)
+last = st.session_state.get("upload_last")
+data = upload.getvalue() if upload is not None else None
+confirmed, reason = False, ""
+if data is not None and last and last["sha256"] == sha256(data) and last["report"].warnings.height:
+    # the tick and the reason belong to this file's warnings, shown once it has been checked
+    confirmed = st.checkbox("I have checked the warnings and the figures are right", key="upload_confirm")
+    reason = st.text_input("Why the figures are right despite the warnings", key="upload_reason").strip()
+cols = st.columns(2)
+check = cols[0].button("Check only", key="upload_check", disabled=data is None)
+submit = cols[1].button("Submit", key="upload_submit", type="primary", disabled=data is None)
+if data is not None and submit and confirmed and not reason:
+    st.error("Say why the figures are right despite the warnings, then submit again.")
+elif data is not None and (check or submit):
+    result = submissions.portal_load(
+        store,
+        who,
+        data,
+        upload.name,
+        council_code=council,
+        provider_code=provider,
+        check_only=check,
+        accept_warnings=confirmed and submit,
+        reason=reason or None,
+    )
+    keep = ("outcome", "message", "would_write", "report", "submission_id")
+    st.session_state["upload_last"] = {"sha256": result.report.sha256} | {k: getattr(result, k) for k in keep}
+    st.rerun()
+
+if data is not None and last and last["sha256"] == sha256(data):
+    outcome, message = last["outcome"], _portal.sentence(last["message"])
+    if outcome == submissions.WRITTEN or (outcome == submissions.CHECKED and last["would_write"]):
+        st.success(message, icon=":material/check_circle:")
+    elif outcome in (submissions.REJECTED, submissions.FAILED) or not last["report"].ok:
+        st.error(message, icon=":material/error:")
+    else:
+        st.warning(message, icon=":material/warning:")
+    _portal.show_report(last["report"], key="upload_report")
+
+st.subheader("3. Your submissions")
+if listing.is_empty():
+    st.info("No returns yet.")
+else:
+    _portal.history_table(listing, key="upload_history")

@@ -1,0 +1,16 @@
+"""Start Streamlit on app.py with the page list that app.py declares (st.navigation) from the first request.
+
+Streamlit treats a ``pages/`` folder beside the entry script as a legacy multipage app until the entry script has
+called ``st.navigation`` once; the first session after start would then run a page file directly, skipping
+app.py's guard and navigation. Telling Streamlit up front that this app does not use the legacy folder closes that
+gap. ``hcp serve`` runs this file; it takes the same arguments as ``streamlit``.
+"""
+
+import sys
+
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.web import cli
+
+if __name__ == "__main__":
+    PagesManager.uses_pages_directory = False
+    sys.exit(cli.main(prog_name="streamlit"))  # click command: parses sys.argv

@@ -1,0 +1,193 @@
+"""The provider portal through a real OIDC sign-in, in Debian's Chromium.
+
+``oidc-provider-mock`` runs on a free loopback port in a subprocess; the app is served by ``hcp serve`` with its
+secrets file (``STREAMLIT_SECRETS_FILES``, Streamlit's own variable for ``secrets.files``) pointing at a temporary
+``[auth]`` section, so the developer's ``.streamlit/secrets.toml`` is never touched. Each person signs in in a
+browser context of their own (own cookies) by typing their e-mail as the subject on the mock's form.
+
+The story: provider ZZ1 uploads a broken return and sees its problems, uploads a good one and submits it; provider
+ZZ2 cannot see it; the commissioner accepts it; a stranger gets a polite refusal.
+"""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from kpi.auth import LOCAL_USER
+from kpi.councils import add_provider
+from kpi.sample import COUNCIL_CODE, SAMPLE_DIR
+from kpi.store import Store
+from kpi.users import add_user
+
+pytestmark = pytest.mark.browser
+
+Q2 = SAMPLE_DIR / "provider_returns" / "mandated_contacts_2026-27_Q2.csv"
+COMMISSIONER, ZZ1, ZZ2 = "commissioner@council.gov.uk", "lead@zz1.nhs.uk", "lead@zz2.nhs.uk"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def oidc_server():
+    """``oidc-provider-mock`` in a process of its own (its library warnings are not this suite's errors)."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/.well-known/openid-configuration", timeout=2):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(
+                    f"oidc-provider-mock did not start: {process.stdout.read().decode(errors='replace')[-2000:]}"
+                ) from None
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def portal_url(oidc_server, sample_db_path, tmp_path_factory):
+    from tests.browser.conftest import _chromium, start_app
+
+    _chromium()
+    folder = tmp_path_factory.mktemp("portal_browser")
+    db = folder / "portal.duckdb"
+    shutil.copyfile(sample_db_path, db)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HCP_TODAY", "2026-11-23")
+        with Store.open(db) as store:
+            add_provider(store, COUNCIL_CODE, "ZZ2", "Second trust (synthetic)", "0-19 HCP (lot 2)")
+            add_user(store, LOCAL_USER, COMMISSIONER, "commissioner")
+            add_user(store, LOCAL_USER, ZZ1, "provider", provider_code="ZZ1")
+            add_user(store, LOCAL_USER, ZZ2, "provider", provider_code="ZZ2")
+    port = _free_port()
+    secrets = folder / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+        'cookie_secret = "a-long-random-string-only-for-this-test"\n'
+        'client_id = "hcp-contract-monitor"\n'
+        'client_secret = "any-secret-the-mock-accepts"\n'
+        f'server_metadata_url = "{oidc_server}/.well-known/openid-configuration"\n'
+    )
+    process, base = start_app(db, {"STREAMLIT_SECRETS_FILES": str(secrets)}, port=port)
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+
+
+@pytest.fixture()
+def sign_in(browser, portal_url):
+    contexts = []
+
+    def as_(email: str):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(portal_url)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_placeholder("sub").fill(email)  # the mock's authorisation form
+        page.get_by_role("button", name="Authorize").click()
+        page.get_by_text("Signed in as").wait_for()
+        return page
+
+    yield as_
+    for context in contexts:
+        context.close()
+
+
+def _upload(page, path, button: str) -> None:
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.get_by_text(path.name).first.wait_for()
+    page.get_by_role("button", name=button, exact=True).click()
+
+
+def test_sign_in_upload_submit_review(sign_in, portal_url, return_rows, write_return):
+    # provider ZZ1: a broken return first
+    page = sign_in(ZZ1)
+    page.goto(f"{portal_url}/upload")
+    page.get_by_role("heading", name="Upload a return").wait_for()
+    page.get_by_text("Returns for provider ZZ1").wait_for()
+    broken_rows = type(return_rows)(dict(row) for row in return_rows)
+    broken_rows.row("C2", "NORTH", "2")["numerator"] = "n/a"
+    broken_rows.row("C8i", "WEST")["provider_code"] = "ZZ2"
+    _upload(page, write_return(broken_rows, "broken_return.csv"), "Check only")
+    page.get_by_text("the file has errors, so it would be rejected").wait_for()
+    problems = page.locator("[data-testid='stTable']")
+    problems.wait_for()
+    text = problems.inner_text()
+    assert "n/a" in text and "numerator" in text
+    assert "the provider code 'ZZ2' is not ZZ1" in text
+    assert str(broken_rows.source_row("C2", "NORTH", "2")) in text
+
+    # then a good one, submitted
+    good = write_return(return_rows, "good_return.csv", line_end="\r\n")
+    _upload(page, good, "Submit")
+    page.get_by_text("waits for the commissioner's review").wait_for()
+
+    # provider ZZ2 sees none of it, and is not offered the review page
+    other = sign_in(ZZ2)
+    other.goto(f"{portal_url}/returns")
+    other.get_by_text("No returns have been loaded yet").wait_for()
+    other.goto(f"{portal_url}/upload")
+    other.get_by_text("Returns for provider ZZ2").wait_for()
+    other.get_by_text("No returns yet.").wait_for()
+    assert other.get_by_text("good_return.csv").count() == 0
+    assert other.get_by_role("link", name="Review returns").count() == 0
+    other.goto(f"{portal_url}/review")  # a deep link to a page the role is not offered
+    other.get_by_role("heading", name="Overview").wait_for()
+    assert other.get_by_role("heading", name="Review returns").count() == 0
+
+    # the commissioner accepts it
+    commissioner = sign_in(COMMISSIONER)
+    commissioner.goto(f"{portal_url}/review")
+    commissioner.get_by_role("heading", name="Review returns").wait_for()
+    commissioner.get_by_text("good_return.csv").first.wait_for()
+    commissioner.get_by_role("button", name="Accept", exact=True).click()
+    commissioner.get_by_text("accepted; it supersedes submission 17").wait_for()
+    commissioner.get_by_text("No return is waiting for review.").wait_for()
+
+
+def test_a_stranger_is_refused_politely(sign_in, browser, portal_url):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(portal_url)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_placeholder("sub").fill("someone@elsewhere.org")
+        page.get_by_role("button", name="Authorize").click()
+        page.get_by_text("has not been given access to HCP Contract Monitor").wait_for()
+        assert page.get_by_role("button", name="Sign out").count() == 1
+        assert page.locator("[data-testid='stSidebarNav']").count() == 0
+    finally:
+        context.close()

@@ -1,0 +1,206 @@
+"""Meetings, actions, risks and recorded packs (kpi.meetings): writes, scope, history, as-at views, messages."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+
+import polars as pl
+import pytest
+
+from kpi import meetings
+from kpi.councils import init_council
+from kpi.store import Store
+
+COUNCIL = "E08000009"
+
+
+@pytest.fixture()
+def store(monkeypatch):
+    monkeypatch.setenv("HCP_TODAY", "2026-11-10")
+    db = Store.open(":memory:")
+    init_council(db, COUNCIL, actor="test")
+    yield db
+    db.close()
+
+
+def audit_actions(store: Store) -> list[str]:
+    return store.query("select action from audit_log order by audit_id")["action"].to_list()
+
+
+def test_a_provider_may_update_the_status_of_its_own_actions_only(store):
+    own = meetings.add_action(
+        store, COUNCIL, what="Recovery plan", owner="Trust lead", provider_code="zz1", actor="c"
+    )
+    other = meetings.add_action(store, COUNCIL, what="Council task", owner="Commissioner", actor="c")
+    assert (
+        meetings.update_action(
+            store,
+            COUNCIL,
+            own,
+            status="in progress",
+            notes="started",
+            actor="lead",
+            actor_provider_code="ZZ1",
+        )
+        == 2
+    )
+    with pytest.raises(meetings.NotAllowed, match=f"action {other} is not owned by provider ZZ1"):
+        meetings.update_action(
+            store, COUNCIL, other, status="closed", actor="lead", actor_provider_code="ZZ1"
+        )
+    with pytest.raises(
+        meetings.NotAllowed, match="may change the status and notes of its actions, not the due_date"
+    ):
+        meetings.update_action(
+            store, COUNCIL, own, due_date="2027-01-01", actor="lead", actor_provider_code="ZZ1"
+        )
+    with pytest.raises(meetings.NotAllowed, match="raising an action is for the commissioner"):
+        meetings.add_action(store, COUNCIL, what="x", owner="y", actor="lead", actor_provider_code="ZZ1")
+    with pytest.raises(meetings.NotAllowed, match="the risks log is for the commissioner"):
+        meetings.add_risk(
+            store, COUNCIL, risk="r", likelihood=1, impact=1, owner="o", actor="l", actor_provider_code="ZZ1"
+        )
+    frame = meetings.actions(store, COUNCIL)
+    row = frame.filter(frame["action_id"] == own).row(0, named=True)
+    assert (row["status"], row["notes"], row["version"], row["updated_by"]) == (
+        "in progress",
+        "started",
+        2,
+        "lead",
+    )
+    assert audit_actions(store).count("action updated") == 1
+
+
+def test_every_change_is_a_new_version_and_the_log_can_be_read_as_at(store, monkeypatch):
+    action = meetings.add_action(
+        store, COUNCIL, what="Audit", owner="Analyst", due_date="2026-11-20", actor="c"
+    )
+    monkeypatch.setenv("HCP_TODAY", "2026-11-25")
+    meetings.update_action(store, COUNCIL, action, status="closed", actor="c")
+    history = meetings.action_history(store, COUNCIL, action)
+    assert history["status"].to_list() == ["open", "closed"] and history["version"].to_list() == [1, 2]
+    before = meetings.actions(store, COUNCIL, datetime(2026, 11, 21))
+    assert before["status"].to_list() == ["open"] and before["is_overdue"].to_list() == [True]
+    after = meetings.actions(store, COUNCIL, datetime(2026, 11, 26))
+    assert after["status"].to_list() == ["closed"] and after["closed_at"][0].date() == date(2026, 11, 25)
+    assert meetings.actions(store, COUNCIL, datetime(2026, 11, 1)).is_empty()
+
+
+def test_packs_carry_open_actions_and_those_closed_since_the_last_pack(store, monkeypatch):
+    kept = meetings.add_action(store, COUNCIL, what="Still open", owner="A", actor="c")
+    early = meetings.add_action(store, COUNCIL, what="Closed early", owner="B", actor="c")
+    meetings.update_action(store, COUNCIL, early, status="closed", actor="c")
+    monkeypatch.setenv("HCP_TODAY", "2026-11-20")
+    late = meetings.add_action(store, COUNCIL, what="Closed late", owner="C", actor="c")
+    meetings.update_action(store, COUNCIL, late, status="closed", actor="c")
+    carried = meetings.carried_actions(store, COUNCIL, datetime(2026, 11, 21), since=datetime(2026, 11, 15))
+    assert sorted(carried["action_id"].to_list()) == [kept, late]
+
+
+def test_risks_are_rated_on_the_five_by_five_matrix(store):
+    risk = meetings.add_risk(
+        store,
+        COUNCIL,
+        risk="Vacancies",
+        likelihood=4,
+        impact=3,
+        owner="Director",
+        review_date="2026-11-01",
+        actor="c",
+    )
+    row = meetings.risks(store, COUNCIL).row(0, named=True)
+    assert (row["rating"], row["rating_band"], row["is_review_overdue"]) == (12, "high", True)
+    assert meetings.update_risk(store, COUNCIL, risk, impact=5, actor="c") == 2
+    assert meetings.risks(store, COUNCIL)["rating_band"].to_list() == ["extreme"]
+    meetings.update_risk(store, COUNCIL, risk, status="closed", actor="c")
+    assert meetings.risks(store, COUNCIL, include_closed=False).is_empty()
+    assert [meetings.rating_band(n) for n in (3, 4, 6, 8, 12, 15, 25)] == [
+        "low",
+        "moderate",
+        "moderate",
+        "high",
+        "high",
+        "extreme",
+        "extreme",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: meetings.add_action(s, COUNCIL, what=" ", owner="o", actor="c"), "give the action"),
+        (
+            lambda s: meetings.add_action(s, COUNCIL, what="w", owner="o", due_date="20/11/2026", actor="c"),
+            "the due date '20/11/2026' is not a date: write it as YYYY-MM-DD",
+        ),
+        (
+            lambda s: meetings.add_action(s, COUNCIL, what="w", owner="o", status="done", actor="c"),
+            "the status must be one of open, in progress, closed, not 'done'",
+        ),
+        (
+            lambda s: meetings.update_action(s, COUNCIL, 99, status="closed", actor="c"),
+            "there is no action 99",
+        ),
+        (
+            lambda s: meetings.add_risk(s, COUNCIL, risk="r", likelihood=6, impact=1, owner="o", actor="c"),
+            "the likelihood is a whole number from 1 \\(lowest\\) to 5 \\(highest\\), not 6",
+        ),
+        (lambda s: meetings.update_risk(s, COUNCIL, 1, colour="red", actor="c"), "a risk has no colour"),
+        (
+            lambda s: meetings.record_meeting(s, COUNCIL, meeting_date=None, attendees="a", actor="c"),
+            "give the meeting date",
+        ),
+        (
+            lambda s: meetings.record_meeting(
+                s, COUNCIL, meeting_date="2026-11-09", attendees="a", pack_id=5, actor="c"
+            ),
+            "there is no recorded pack 5 for this council",
+        ),
+    ],
+)
+def test_bad_input_is_refused_with_a_plain_message(store, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(store)
+
+
+def test_packs_are_recorded_and_the_previous_circulated_one_found(store, monkeypatch):
+    first = meetings.record_pack(
+        store,
+        COUNCIL,
+        document="pack",
+        period="2026/27 Q1",
+        as_at=datetime(2026, 8, 20, 9),
+        data_version="aaa",
+        file_format="pdf",
+        content=b"%PDF-1",
+        actor="c",
+    )
+    meetings.record_pack(
+        store,
+        COUNCIL,
+        document="pack",
+        period="2026-27 Q1",
+        as_at=datetime(2026, 9, 1),
+        data_version="bbb",
+        file_format="pdf",
+        content=b"draft",
+        actor="trust",
+        is_draft=True,
+    )
+    meeting = meetings.record_meeting(
+        store,
+        COUNCIL,
+        meeting_date="2026-08-25",
+        attendees="Commissioner; Trust lead",
+        pack_id=first,
+        actor="c",
+    )
+    row = meetings.meetings(store, COUNCIL).row(0, named=True)
+    assert (row["meeting_id"], row["pack_data_version"], row["pack_period"]) == (meeting, "aaa", "2026-27 Q1")
+    previous = meetings.previous_pack(store, COUNCIL, datetime(2026, 11, 10, 12))
+    assert previous["pack_id"] == first and previous["data_version"] == "aaa"  # drafts do not count
+    assert meetings.previous_pack(store, COUNCIL, datetime(2026, 8, 20, 9)) is None
+    recorded = meetings.packs(store, COUNCIL).filter(pl.col("pack_id") == first).row(0, named=True)
+    assert recorded["sha256"] == hashlib.sha256(b"%PDF-1").hexdigest() and recorded["size_bytes"] == 6
+    assert "pack built" in audit_actions(store) and "meeting recorded" in audit_actions(store)

@@ -1,0 +1,107 @@
+"""AppTest: the Meeting pack page builds the preview and the PDF; the Meetings page records actions and risks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+#: The Meetings page's tables in page order (AppTest does not keep a display-only dataframe's key).
+MEETINGS, ACTIONS, RISKS = 0, 1, 2
+
+
+@pytest.fixture(scope="module")
+def db(sample_db_path, tmp_path_factory):
+    target = tmp_path_factory.mktemp("meeting_pages") / "hcp.duckdb"
+    shutil.copyfile(sample_db_path, target)
+    return target
+
+
+@pytest.fixture()
+def app(db, monkeypatch):
+    monkeypatch.setenv("HCP_DB", str(db))
+    monkeypatch.setenv("HCP_TODAY", "2026-11-23")
+
+    def run(page: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=180)
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    yield run
+    from pages import _pack_ui, _ui
+
+    _pack_ui._build.clear()
+    _pack_ui._publish.clear()
+    _ui.store.clear()
+
+
+def preview(at: AppTest) -> str:
+    frames = at.get("iframe")
+    assert frames, "no preview"
+    return frames[0].proto.srcdoc
+
+
+def test_meeting_pack_preview_and_pdf(app):
+    at = app("pages/meeting_pack.py")
+    assert at.selectbox(key="mp_period").value == "2026-27 Q2"
+    assert any("build the preview" in info.value for info in at.info)
+    at.button(key="mp_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Meeting pack for 2026-27 Q2" in s.value and "data version" in s.value for s in at.success)
+    html = preview(at)
+    assert "<h1" in html and "Contract review meeting pack: 2026-27 Q2" in html
+    at.button(key="mp_build_pdf").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(c.value.startswith("Recorded as pack ") for c in at.caption)
+    assert at.get("download_button"), "no PDF download"
+
+
+def test_meeting_pack_builds_the_briefing_too(app):
+    at = app("pages/meeting_pack.py")
+    at.radio(key="mp_kind").set_value("Scrutiny briefing").run()
+    at.button(key="mp_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "briefing for the scrutiny committee" in preview(at)
+
+
+def test_meetings_page_records_actions_risks_and_meetings(app):
+    at = app("pages/meetings.py")
+    at.text_area(key="mt_action_what").input("Recovery plan for North")
+    at.text_input(key="mt_action_owner").input("Trust lead")
+    at.text_input(key="mt_action_provider").input("ZZ1")
+    at.button(key="mt_action_add").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Action added." in s.value for s in at.success)
+    actions = at.dataframe[ACTIONS].value
+    assert "Recovery plan for North" in actions["what"].to_list()
+    chosen = at.selectbox(key="mt_update_id")
+    assert chosen.options == ["A1"]
+    chosen.set_value(1)
+    at.radio(key="mt_update_status").set_value("closed")
+    at.button(key="mt_update_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.dataframe[ACTIONS].value["status"].to_list() == ["closed"]
+
+    at.text_area(key="mt_risk_text").input("Vacancies in North")
+    at.text_input(key="mt_risk_owner").input("Director of nursing")
+    at.button(key="mt_risk_add").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    risks = at.dataframe[RISKS].value
+    assert risks["rating"].to_list() == [9] and risks["rating_band"].to_list() == ["high"]
+
+    at.text_area(key="mt_attendees").input("Commissioner; Trust lead")
+    at.button(key="mt_record").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.dataframe[MEETINGS].value) == 1
+
+
+def test_meetings_page_refuses_an_action_without_an_owner(app):
+    at = app("pages/meetings.py")
+    at.text_area(key="mt_action_what").input("Something")
+    at.button(key="mt_action_add").click().run()
+    assert any("give the owner" in e.value for e in at.error)
