@@ -70,7 +70,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "meetings": frozenset({"commissioner"}),
     # Offered to providers (their draft pack) once the pack page takes the principal and builds only the
     # provider's own draft: add "provider" here then.
-    "meeting-pack": frozenset({"commissioner"}),
+    "meeting-pack": frozenset({"commissioner", "provider"}),  # a provider sees its own draft only
 }
 
 

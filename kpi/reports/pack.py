@@ -139,7 +139,7 @@ def build_pack(
     council = (council_code or default_council(store)).upper()
     at = as_at or periods.now()
     code = periods.normalise_period(period)
-    values = overview.kpi_values(store, council, at)
+    values = overview.kpi_values(store, council, at, provider_code=provider_code)
     available = overview.available_periods(values)
     if code not in available:
         shown = ", ".join(available[:8]) or "none yet"

@@ -235,3 +235,15 @@ def test_warnings_need_a_tick_and_a_reason_before_submission(signed_in, return_r
     assert "waits for the commissioner's review" in at.success[0].value
     history = at.dataframe[0].value
     assert "warned.csv" in history["File"].tolist()
+
+
+def test_a_provider_sees_only_its_own_draft_pack(signed_in):
+    at = signed_in("provider", "pages/meeting_pack.py")
+    at.button(key="mp_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    html = at.get("iframe")[0].proto.srcdoc
+    assert "DRAFT" in html and "ZZ1" in html
+    # ZZ2 has sent no return: its pack page has no figures to show, not ZZ1's
+    other = signed_in("other provider", "pages/meeting_pack.py")
+    assert "nothing to put in a pack" in texts(other)
+    assert not other.get("iframe")
