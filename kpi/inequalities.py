@@ -25,7 +25,9 @@ Extension point (NCMP categories, outcome measures): any measure with a deprivat
 a *quantile frame*, one row per area x period x quantile with the columns of :data:`QUANTILE_FRAME_COLUMNS`
 (population > 0, values in per cent, Wilson or other 95% limits in per cent, ``reason`` null or why the row cannot be
 used), and passing it to :func:`sii_table`; :func:`gap_sentence` takes the measure's own phrase ("to be a healthy
-weight"). Nothing here reads NCMP or outcome tables yet.
+weight"). :func:`ncmp_deciles` (an NCMP category x school year, per academic year) and :func:`outcome_deciles` (an
+outcome measure with a decile breakdown) build such frames for the borough; a quantile frame whose ``numerator``
+is null (a measure that is not a count over a population) is fitted on the natural scale from its limits.
 
 References:
 - Low A, Low A. Measuring the gap: quantifying and comparing local health inequalities. J Public Health
@@ -58,14 +60,19 @@ __all__ = [
     "KPI_PHRASES",
     "LEVELS",
     "MULTIPLIER",
+    "NCMP_PHRASES",
+    "OUTCOME_PHRASE",
     "QUANTILE_FRAME_COLUMNS",
     "REPETITIONS",
     "borough_deciles",
     "deprivation_kpis",
+    "deprivation_outcomes",
     "fitted_lines",
     "gap_sentence",
     "locality_quintiles",
     "missing_deciles",
+    "ncmp_deciles",
+    "outcome_deciles",
     "polarity_sentence",
     "quantile_explanation",
     "quantile_frame",
@@ -114,6 +121,18 @@ KPI_PHRASES = {
     "C8i": "to have a 6-8 week review by 8 weeks",
     "C8ii": "to be breastfed at 6-8 weeks",
 }
+
+#: The same for the NCMP prevalence categories (``kpi.ncmp.PREVALENCE_CATEGORIES``).
+NCMP_PHRASES = {
+    "underweight": "to be underweight",
+    "healthy_weight": "to be a healthy weight",
+    "overweight": "to be overweight",
+    "obese": "to be living with obesity",
+    "severely_obese": "to be living with severe obesity",
+    "excess_weight": "to be living with excess weight",
+}
+#: The phrase for an outcome measure, formatted with its name.
+OUTCOME_PHRASE = "to be counted in \u201c{name}\u201d"
 
 _SCHEMA = {
     "area_code": pl.String,
@@ -259,6 +278,120 @@ def quantile_frame(
     )
 
 
+def _decile_grid(rows: pl.DataFrame, unit: str) -> pl.DataFrame:
+    """Borough rows (period, period_index, quantile, population, numerator, values) on a full 1-10 grid."""
+    keys = rows.select("period", "period_index").unique()
+    grid = keys.join(pl.DataFrame({"quantile": list(range(1, 11))}), how="cross")
+    frame = grid.join(rows, on=["period", "period_index", "quantile"], how="left")
+    reason = (
+        pl.when(pl.col("population").is_null() | (pl.col("population") <= 0))
+        .then(pl.format(f"no children were counted in decile {{}} this {unit}", pl.col("quantile")))
+        .when(
+            pl.col("value_pct").is_null()
+            | pl.col("lower_ci_pct").is_null()
+            | pl.col("upper_ci_pct").is_null()
+        )
+        .then(pl.format(f"decile {{}} has no value with confidence limits this {unit}", pl.col("quantile")))
+    )
+    return (
+        frame.with_columns(
+            pl.lit("ALL").alias("area_code"), pl.lit("Borough").alias("area_name"), reason.alias("reason")
+        )
+        .select(list(QUANTILE_FRAME_COLUMNS))
+        .cast(_SCHEMA)
+        .sort("period_index", "quantile")
+    )
+
+
+def ncmp_deciles(prevalence: pl.DataFrame, school_year: str, category: str) -> pl.DataFrame:
+    """A quantile frame of one NCMP category x school year ("R", "6") by national decile, one period per academic year.
+
+    ``prevalence`` is ``kpi.ncmp_views.ncmp_data(...).prevalence`` (``mart_ncmp_prevalence``): its ``imd_decile``
+    rows of children measured by home LSOA, proportion = numerator / denominator with Wilson 95% limits (decile U
+    left out). ``period_index`` is the academic year's first calendar year.
+    """
+    rows = prevalence.filter(
+        pl.col("breakdown") == "imd_decile",
+        pl.col("school_year") == school_year,
+        pl.col("category") == category,
+        pl.col("group_code") != "U",
+    ).select(
+        pl.col("academic_year").alias("period"),
+        pl.col("academic_year").str.slice(0, 4).cast(pl.Int64).alias("period_index"),
+        pl.col("group_code").cast(pl.Int64).alias("quantile"),
+        pl.col("denominator").cast(pl.Float64).alias("population"),
+        pl.col("numerator").cast(pl.Float64),
+        "value_pct",
+        "lower_ci_pct",
+        "upper_ci_pct",
+    )
+    return _decile_grid(rows, "academic year")
+
+
+def deprivation_outcomes(values: pl.DataFrame, council_code: str) -> pl.DataFrame:
+    """Outcome measures with a decile breakdown for the council: source, measure_ref, measure_name (sorted).
+
+    ``values`` is :func:`kpi.outcomes.outcome_values` (``mart_outcome_values``).
+    """
+    rows = values.filter(pl.col("area_code") == council_code, pl.col("imd_decile").is_not_null())
+    return (
+        rows.group_by("source", "measure_ref")
+        .agg(pl.col("measure_name").drop_nulls().first())
+        .with_columns(pl.col("measure_name").fill_null(pl.col("measure_ref")))
+        .sort("source", "measure_ref")
+    )
+
+
+def outcome_deciles(values: pl.DataFrame, council_code: str, source: str, measure_ref: str) -> pl.DataFrame:
+    """A quantile frame of an outcome measure's decile breakdown for the council, one period per period given.
+
+    Values and 95% limits are taken as published. Where every decile's value is 100 x count / denominator (within
+    ``kpi.outcomes.PROPORTION_TOLERANCE_POINTS``) it is a proportion (numerator = count, population = denominator);
+    otherwise ``numerator`` is null and the SII is fitted on the natural scale from the limits (population = the
+    denominator when given). One sex and age: the commonest among the decile rows.
+    """
+    from kpi.outcomes import PROPORTION_TOLERANCE_POINTS
+
+    rows = values.filter(
+        pl.col("area_code") == council_code,
+        pl.col("source") == source,
+        pl.col("measure_ref") == measure_ref,
+        pl.col("imd_decile").is_not_null(),
+    )
+    if rows.height:
+        top = (
+            rows.group_by("sex", "age")
+            .len()
+            .sort("len", "sex", "age", descending=[True, False, False])
+            .row(0)
+        )
+        rows = rows.filter(pl.col("sex").eq_missing(top[0]), pl.col("age").eq_missing(top[1]))
+    proportion = (
+        pl.col("count").is_not_null()
+        & (pl.col("denominator") > 0)
+        & (pl.col("count") <= pl.col("denominator"))
+        & (
+            (pl.col("value") - 100 * pl.col("count") / pl.col("denominator")).abs()
+            <= PROPORTION_TOLERANCE_POINTS
+        )
+    ).fill_null(False)
+    is_proportion = rows.height > 0 and bool(
+        rows.filter(pl.col("value").is_not_null()).select(proportion.all()).item()
+    )
+    numerator = pl.col("count") if is_proportion else pl.lit(None, dtype=pl.Float64)
+    out = rows.select(
+        "period",
+        pl.col("period_sortable").cast(pl.Int64).alias("period_index"),
+        pl.col("imd_decile").cast(pl.Int64).alias("quantile"),
+        pl.col("denominator").cast(pl.Float64).alias("population"),
+        numerator.cast(pl.Float64).alias("numerator"),
+        pl.col("value").alias("value_pct"),
+        pl.col("lower_ci_95").alias("lower_ci_pct"),
+        pl.col("upper_ci_95").alias("upper_ci_pct"),
+    )
+    return _decile_grid(out, "period")
+
+
 def missing_deciles(cells: pl.DataFrame) -> dict[str, list[int]]:
     """Deciles 1-10 with no LSOA, per locality, from :func:`kpi.councils.locality_cells`."""
     out: dict[str, list[int]] = {}
@@ -360,10 +493,11 @@ def sii_table(
 
 
 def _one_sii(group: pl.DataFrame, n_quantiles: int, repetitions: int) -> dict[str, object]:
-    value = (group["numerator"] / group["population"]).to_numpy()
+    counted = group["numerator"].null_count() == 0
+    value = (group["numerator"] / group["population"] if counted else group["value_pct"] / 100).to_numpy()
     lower = (group["lower_ci_pct"] / 100).to_numpy()
     upper = (group["upper_ci_pct"] / 100).to_numpy()
-    on_edge = bool(((value <= 0) | (value >= 1)).any())
+    on_edge = not counted or bool(((value <= 0) | (value >= 1)).any())
     value_type = "other" if on_edge else "proportion"
     try:
         result = sii(
@@ -390,7 +524,11 @@ def _one_sii(group: pl.DataFrame, n_quantiles: int, repetitions: int) -> dict[st
         "rii_upper": result.rii_upper,
         "most_end_pct": most,
         "least_end_pct": most - result.sii,
-        "ci_scale": "natural (a quantile at 0% or 100%)" if on_edge else "logit",
+        "ci_scale": "logit"
+        if not on_edge
+        else "natural (a quantile at 0% or 100%)"
+        if counted
+        else "natural",
     }
 
 
@@ -506,11 +644,12 @@ def rii_sentence(table_row: dict) -> str:
 
 
 def quantile_explanation(
-    level: str, gaps: dict[str, list[int]] | None = None, names: dict | None = None
+    level: str, gaps: dict[str, list[int]] | None = None, names: dict | None = None, *, unit: str = "quarter"
 ) -> str:
     """Which quantiles were used and why (Markdown), for ``level`` "borough" or "locality".
 
-    ``gaps`` (:func:`missing_deciles`) and ``names`` (locality code to name) add the council's own gaps.
+    ``gaps`` (:func:`missing_deciles`) and ``names`` (locality code to name) add the council's own gaps; ``unit``
+    is the borough's period ("quarter"; "academic year" for NCMP, "period" for an outcome measure).
     """
     method = (
         "The slope index of inequality (SII) is the gap between the most and the least deprived ends of a line "
@@ -524,9 +663,9 @@ def quantile_explanation(
     )
     if level == "borough":
         return (
-            "**Borough: national IMD 2019 deciles, one quarter at a time.** Decile 1 holds the 10% most deprived "
+            f"**Borough: national IMD 2019 deciles, one {unit} at a time.** Decile 1 holds the 10% most deprived "
             "LSOAs in England, decile 10 the 10% least deprived. National deciles make the borough comparable "
-            "with England and other councils; the SII needs all ten, and a quarter missing one is not rated.\n\n"
+            f"with England and other councils; the SII needs all ten, and a {unit} missing one is not rated.\n\n"
             + method
         )
     lines = []

@@ -173,160 +173,10 @@ def locality_names() -> dict[str, str]:
     return overview.locality_names(store(), council_code())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _outcome_series(council: str, framework_key: str, version: int) -> pl.DataFrame:
-    from kpi import frameworks, outcomes
-
-    framework = frameworks.load_frameworks()[framework_key]
-    return outcomes.measure_series(
-        store(),
-        council,
-        framework,
-        kpi_values=_kpi_values(council, version),
-        benchmarks=_benchmarks(council, version),
-    )
-
-
-def outcome_series(framework_key: str) -> pl.DataFrame:
-    """Every value of a framework's measures (area, region, England, breakdowns), cached until the next write."""
-    return _outcome_series(council_code(), framework_key, _data_version())
-
-
-# ---- inequalities (issue 6): quantile frames and SII per period, each cached by its inputs -------------------------
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _rolling_quintiles(council: str, version: int) -> pl.DataFrame:
-    from kpi import inequalities
-
-    return inequalities.rolling_quintiles(store(), council)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _quantile_frame(council: str, version: int, level: str, kpi_code: str) -> pl.DataFrame:
-    from kpi import inequalities
-
-    if level == "locality":
-        return inequalities.quantile_frame(level, kpi_code, rolling=_rolling_quintiles(council, version))
-    return inequalities.quantile_frame(level, kpi_code, values=_kpi_values(council, version))
-
-
-def quantile_frame(level: str, kpi_code: str) -> pl.DataFrame:
-    """Values by deprivation quantile of a KPI at a level ("borough" deciles, "locality" rolling quintiles)."""
-    return _quantile_frame(council_code(), _data_version(), level, kpi_code)
-
-
-@st.cache_data(show_spinner=False, max_entries=4096)
-def _sii_period(council: str, version: int, level: str, kpi_code: str, period: str) -> pl.DataFrame:
-    from kpi import inequalities
-
-    frame = _quantile_frame(council, version, level, kpi_code).filter(pl.col("period") == period)
-    return inequalities.sii_table(frame, n_quantiles=inequalities.LEVELS[level][1])
-
-
-def sii_table(level: str, kpi_code: str, period_list: list[str]) -> pl.DataFrame:
-    """SII and RII per area for each period (100,000 draws each), cached per level, KPI and period."""
-    council, version = council_code(), _data_version()
-    return pl.concat([_sii_period(council, version, level, kpi_code, p) for p in period_list])
-
-
-def locality_cells() -> pl.DataFrame:
-    """Locality x IMD decile cells that hold LSOAs."""
-    from kpi.councils import locality_cells as cells
-
-    return cells(store(), council_code())
-
-
-# ---- sign-in, roles and the provider portal (issue 7) ---------------------------------------------------------------
-
-
-def signed_in_email() -> str | None:
-    """The e-mail claim of the signed-in user (``None`` when nobody is signed in)."""
-    email = st.user.get("email")
-    return str(email) if email else None
-
-
-def sign_in() -> bool:
-    """The sign-in gate app.py runs before anything else; ``True`` when the session may see pages.
-
-    Without sign-in configured the local commissioner passes. With it, a visitor who is not signed in sees only a
-    sign-in button, and a signed-in e-mail that is not in the users table sees only a polite refusal. Each sign-in
-    (or refusal) is audited once per session.
-    """
-    if not auth_configured():
-        return True
-    if not st.user.get("is_logged_in"):
-        st.title("HCP Contract Monitor")
-        st.write("Sign in with your organisation's account to see your contract's returns and figures.")
-        st.button("Sign in", key="sign_in", type="primary", on_click=st.login)
-        return False
-    from kpi.users import record_sign_in
-
-    who, email = principal(), signed_in_email()
-    if st.session_state.get("_signed_in_as") != email:
-        record_sign_in(store(), email, who)
-        st.session_state["_signed_in_as"] = email
-    if who is None:
-        st.title("HCP Contract Monitor")
-        st.error(
-            f"You are signed in as {email or 'an account without an e-mail address'}, but this account has not "
-            "been given access to HCP Contract Monitor. If you need access, please ask the council's contract "
-            "team to add you.",
-            icon=":material/lock:",
-        )
-        st.button("Sign out", key="sign_out_refused", on_click=st.logout)
-        return False
-    return True
-
-
-def allowed_pages(sections: dict) -> dict:
-    """The navigation's sections with only the pages the principal's role is offered (empty sections dropped)."""
-    from kpi.access import page_allowed
-
-    who = principal()
-
-    def declared_path(page) -> str:
-        # The default page answers url_path "" (the root URL); its declared path is what PAGE_ROLES names.
-        return getattr(page, "_url_path", None) or page.url_path
-
-    kept = {
-        name: [page for page in pages if page_allowed(who, declared_path(page))]
-        for name, pages in sections.items()
-    }
-    return {name: pages for name, pages in kept.items() if pages}
-
-
-def navigation(sections: dict):
-    """``st.navigation`` over the pages the principal's role is offered (kpi.access.PAGE_ROLES)."""
-    return st.navigation(allowed_pages(sections))
-
-
-def account_sidebar() -> None:
-    """Who is signed in, as what, and a sign-out button (with sign-in configured)."""
-    if not auth_configured():
-        return
-    who = principal()
-    with st.sidebar:
-        st.caption(f"Signed in as {who.label}")
-        st.button("Sign out", key="sign_out", on_click=st.logout)
-
-
 def show_denied(exc: Exception) -> None:
     """Show a refusal from the data layer (kpi.access.AccessDenied) and stop the page."""
     st.error(str(exc), icon=":material/block:")
     st.stop()
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _ncmp(council: str, version: int):
-    from kpi import ncmp_views
-
-    return ncmp_views.ncmp_data(store(), council)
-
-
-def ncmp_data():
-    """The NCMP marts (kpi.ncmp_views.NcmpData), cached until the next write."""
-    return _ncmp(council_code(), _data_version())
 
 
 def exception_narratives(period: str) -> None:
@@ -345,3 +195,15 @@ def exception_narratives(period: str) -> None:
             f"{row['agreement']}): {row['explanation']}  \n"
             f"Remedial action: {row['remedial_action']} Owner: {row['owner']}, by {row['due_date']:%d %B %Y}."
         )
+
+
+# The analysis pages' cached data and the sign-in gate live in modules of their own; pages reach them here.
+from pages._analysis import (  # noqa: E402, F401
+    deprivation_outcomes,
+    locality_cells,
+    ncmp_data,
+    outcome_series,
+    quantile_frame,
+    sii_table,
+)
+from pages._signin import account_sidebar, navigation, sign_in, signed_in_email  # noqa: E402, F401

@@ -1,88 +1,127 @@
-"""Inequalities: a KPI by deprivation quantile with the slope and relative index of inequality, and the gap's trend."""
+"""Inequalities: a KPI, NCMP category or outcome measure by deprivation quantile with the slope and relative index
+of inequality, and the gap's trend."""
 
 import polars as pl
 import streamlit as st
 
-from kpi import charts_inequality, inequalities, overview
+from kpi import charts_inequality, inequalities, ncmp, ncmp_views, overview
 from pages import _ui
 
 LEVEL_LABELS = {
     "borough": "Borough: national deciles, each quarter",
     "locality": "Localities: national quintiles, rolling four quarters",
 }
+SOURCES = ("Contract KPI", "NCMP", "Outcome measure")
 
 _ui.start_page("Inequalities")
 values = _ui.kpi_values()
-kpis = inequalities.deprivation_kpis(values)
-if kpis.is_empty():
-    st.warning("No KPI with a deprivation breakdown has accepted returns yet.")
+source = st.radio("Measure type", SOURCES, horizontal=True, key="ineq_source")
+default, unit, ci_words, phrase = None, "quarter", "95% confidence interval (Wilson)", None
+if source == "Contract KPI":
+    kpis = inequalities.deprivation_kpis(values)
+    if kpis.is_empty():
+        st.warning("No KPI with a deprivation breakdown has accepted returns yet.")
+        st.stop()
+    codes = kpis["kpi_code"].to_list()
+    names = dict(zip(codes, kpis["kpi_name"].to_list(), strict=True))
+    polarities = dict(zip(codes, kpis["polarity"].to_list(), strict=True))
+    requested = st.query_params.get("kpi")
+    code = st.selectbox(
+        "KPI",
+        codes,
+        index=codes.index(requested) if requested in codes else 0,
+        format_func=lambda c: f"{c}: {names[c]}",
+        key="ineq_kpi",
+    )
+    st.query_params["kpi"] = code
+    level = st.radio(
+        "Level", list(LEVEL_LABELS), format_func=LEVEL_LABELS.get, horizontal=True, key="ineq_level"
+    )
+    label, name, polarity = code, names[code], polarities[code]
+    default = overview.latest_complete_period(values)
+elif source == "NCMP":
+    group = st.radio(
+        "School year",
+        ["R", "6"],
+        format_func=ncmp_views.school_year_label,
+        horizontal=True,
+        key="ineq_ncmp_year",
+    )
+    category = st.selectbox(
+        "Category", ncmp_views.CATEGORY_ORDER, format_func=ncmp_views.category_label, key="ineq_ncmp_category"
+    )
+    level, code, unit = "ncmp", f"{group}|{category}", "academic year"
+    label = f"{ncmp_views.school_year_label(group)}: {ncmp_views.category_label(category)}"
+    name, polarity, phrase = (
+        label,
+        ncmp.PREVALENCE_CATEGORIES[category][1],
+        inequalities.NCMP_PHRASES[category],
+    )
+else:
+    measures = _ui.deprivation_outcomes()
+    if measures.is_empty():
+        st.warning("No outcome measure has a deprivation-decile breakdown for this council.")
+        st.stop()
+    labels = {f"{r['source']}|{r['measure_ref']}": r["measure_name"] for r in measures.iter_rows(named=True)}
+    code = st.selectbox("Outcome measure", list(labels), format_func=labels.get, key="ineq_outcome")
+    level, unit, ci_words = "outcome", "period", "95% confidence interval (as published)"
+    label = name = labels[code]
+    polarity, phrase = None, inequalities.OUTCOME_PHRASE.format(name=name)
+word, _, prefix = inequalities.LEVELS.get(level, inequalities.LEVELS["borough"])
+
+frame = _ui.quantile_frame(level, code)
+if frame.is_empty():
+    st.info("No deprivation breakdown has been loaded for this measure yet.")
     st.stop()
-
-codes = kpis["kpi_code"].to_list()
-names = dict(zip(codes, kpis["kpi_name"].to_list(), strict=True))
-polarities = dict(zip(codes, kpis["polarity"].to_list(), strict=True))
-requested = st.query_params.get("kpi")
-kpi_code = st.selectbox(
-    "KPI",
-    codes,
-    index=codes.index(requested) if requested in codes else 0,
-    format_func=lambda c: f"{c}: {names[c]}",
-    key="ineq_kpi",
-)
-st.query_params["kpi"] = kpi_code
-level = st.radio("Level", list(LEVEL_LABELS), format_func=LEVEL_LABELS.get, horizontal=True, key="ineq_level")
-word, _, prefix = inequalities.LEVELS[level]
-
-frame = _ui.quantile_frame(level, kpi_code)
 period_list = frame.select("period", "period_index").unique().sort("period_index", descending=True)["period"]
 period_list = period_list.to_list()
-default = overview.latest_complete_period(values)
 period = st.selectbox(
-    "Quarter" if level == "borough" else "Four quarters ending",
+    "Four quarters ending" if level == "locality" else unit.capitalize(),
     period_list,
     index=period_list.index(default) if default in period_list else 0,
     key="ineq_period",
 )
 
-table = _ui.sii_table(level, kpi_code, [period])
-where_label = period if level == "borough" else inequalities.window_label(period)
+table = _ui.sii_table(level, code, [period])
+where_label = inequalities.window_label(period) if level == "locality" else period
 st.subheader(f"The gap, {where_label}")
 for row in table.iter_rows(named=True):
     where = row["area_name"] if level == "locality" else None
     words = [
-        inequalities.gap_sentence(row, kpi_code, names[kpi_code], where=where),
-        inequalities.polarity_sentence(row, polarities[kpi_code]),
+        inequalities.gap_sentence(row, code, name, where=where, phrase=phrase),
+        inequalities.polarity_sentence(row, polarity) if polarity else "",
         inequalities.rii_sentence(row),
     ]
     st.markdown(" ".join(w for w in words if w))
 
 points = inequalities.with_ranks(frame.filter(pl.col("period") == period))
 lines = inequalities.fitted_lines(table)
+file_code = code.replace("|", "_")
 _ui.chart_with_downloads(
     charts_inequality.quantile_sii_chart(
-        points, lines, f"{kpi_code} by national IMD {word}, {where_label}", prefix=prefix
+        points, lines, f"{label} by national IMD {word}, {where_label}", prefix=prefix
     ),
     points,
-    f"{kpi_code}_{level}_{word}s_{period}",
+    f"{file_code}_{level}_{word}s_{period}".replace("/", "-"),
     key="ineq_quantiles",
 )
 st.caption(
-    f"Points: each {word}'s value with its 95% confidence interval (Wilson), placed at the middle of its share "
+    f"Points: each {word}'s value with its {ci_words}, placed at the middle of its share "
     f"of children ranked by deprivation ({prefix}1 = most deprived). Dashed line: the fitted slope index of "
     "inequality line."
 )
 
 st.subheader("The gap over time")
 with st.spinner("Working out the gap for every period…"):
-    trend = _ui.sii_table(level, kpi_code, list(reversed(period_list)))
+    trend = _ui.sii_table(level, code, list(reversed(period_list)))
 rated = trend.filter(pl.col("rated"))
 if rated.is_empty():
     st.info("No period has an SII yet: every area misses a quantile.")
 else:
     _ui.chart_with_downloads(
-        charts_inequality.sii_trend_chart(rated, f"{kpi_code}: slope index of inequality over time"),
+        charts_inequality.sii_trend_chart(rated, f"{label}: slope index of inequality over time"),
         trend,
-        f"{kpi_code}_{level}_sii_trend",
+        f"{file_code}_{level}_sii_trend",
         key="ineq_trend",
     )
     st.caption(
@@ -92,5 +131,8 @@ else:
     )
 
 st.subheader("Which quantiles were used and why")
-gaps = inequalities.missing_deciles(_ui.locality_cells())
-st.markdown(inequalities.quantile_explanation(level, gaps, _ui.locality_names()))
+if level == "locality":
+    gaps = inequalities.missing_deciles(_ui.locality_cells())
+    st.markdown(inequalities.quantile_explanation(level, gaps, _ui.locality_names()))
+else:
+    st.markdown(inequalities.quantile_explanation("borough", unit=unit))

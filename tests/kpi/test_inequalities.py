@@ -271,3 +271,56 @@ def test_sample_c2_borough_deciles(sample_ro_store):
     )
     assert frame["population"].sum() == known.filter(pl.col("imd_decile") != "U")["denominator"].sum()
     assert frame["quantile"].to_list() == list(range(1, 11))
+
+
+# ---- NCMP categories and outcome measures as quantile frames (issue 6 item 3) ------------------------------------
+
+
+def test_ncmp_deciles_match_the_mart_and_give_a_rated_sii(sample_ro_store):
+    from kpi import ncmp_views
+    from kpi.sample import COUNCIL_CODE
+
+    prevalence = ncmp_views.ncmp_data(sample_ro_store, COUNCIL_CODE).prevalence
+    frame = iq.ncmp_deciles(prevalence, "6", "obese")
+    assert frame.columns == list(iq.QUANTILE_FRAME_COLUMNS)
+    year = frame["period"].max()
+    one = frame.filter(pl.col("period") == year)
+    assert one["quantile"].to_list() == list(range(1, 11))
+    mart = (
+        prevalence.filter(
+            pl.col("breakdown") == "imd_decile",
+            pl.col("school_year") == "6",
+            pl.col("category") == "obese",
+            pl.col("academic_year") == year,
+            pl.col("group_code") != "U",
+        )
+        .with_columns(pl.col("group_code").cast(pl.Int64).alias("quantile"))
+        .sort("quantile")
+    )
+    assert one["numerator"].to_list() == [float(x) for x in mart["numerator"].to_list()]
+    assert one["population"].to_list() == [float(x) for x in mart["denominator"].to_list()]
+    row = iq.sii_table(one, n_quantiles=10, repetitions=1000).row(0, named=True)
+    assert row["rated"] is True and row["ci_scale"] == "logit"
+    sentence = iq.gap_sentence(row, "obese", "Obesity", phrase=iq.NCMP_PHRASES["obese"])
+    assert "to be living with obesity" in sentence or "no clear gap" in sentence
+
+
+def test_outcome_deciles_for_the_sample_measure_with_a_breakdown(sample_ro_store):
+    from kpi import outcomes
+    from kpi.sample import COUNCIL_CODE
+
+    values = outcomes.outcome_values(sample_ro_store, COUNCIL_CODE)
+    measures = iq.deprivation_outcomes(values, COUNCIL_CODE)
+    assert "90319" in measures["measure_ref"].to_list()
+    frame = iq.outcome_deciles(values, COUNCIL_CODE, "fingertips", "90319")
+    latest = frame.filter(pl.col("period_index") == frame["period_index"].max())
+    assert latest["quantile"].to_list() == list(range(1, 11))
+    assert latest["numerator"].null_count() == 0  # a percentage with counts: a proportion
+    assert iq.sii_table(latest, n_quantiles=10, repetitions=1000)["rated"].to_list() == [True]
+
+
+def test_a_frame_without_numerators_is_fitted_on_the_natural_scale():
+    frame = quantile_frame(COUNT, POP).with_columns(pl.lit(None, dtype=pl.Float64).alias("numerator"))
+    row = iq.sii_table(frame, n_quantiles=10, repetitions=1000).row(0, named=True)
+    assert row["rated"] is True and row["ci_scale"] == "natural"
+    assert row["sii_pts"] == pytest.approx(-100 * PHE_SII, abs=1e-4)

@@ -110,6 +110,15 @@ def test_inequalities_page_for_another_kpi(app):
     assert any("to be breastfed at 6-8 weeks" in m.value or "no clear gap" in m.value for m in at.markdown)
 
 
+def test_inequalities_page_for_ncmp_and_an_outcome_measure(app):
+    at = app("pages/inequalities.py")
+    at.radio(key="ineq_source").set_value("NCMP").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("slope index of inequality" in m.value or "Not rated" in m.value for m in at.markdown)
+    at.radio(key="ineq_source").set_value("Outcome measure").run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
 def test_mandated_contacts_trend_is_an_xmr_chart_with_its_words(app):
     at = app("pages/mandated_contacts.py")
     at.selectbox(key="mc_kpi").set_value("SN2").run()

@@ -1,0 +1,109 @@
+"""Cached data for the analysis pages (outcomes, inequalities, NCMP): each call keyed on its inputs and the data
+version, so a page never waits on work already done (the SII simulations above all).
+
+Re-exported by :mod:`pages._ui`; Streamlit caching lives only in the app layer.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from pages._ui import _benchmarks, _data_version, _kpi_values, council_code, store
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _outcome_series(council: str, framework_key: str, version: int) -> pl.DataFrame:
+    from kpi import frameworks, outcomes
+
+    framework = frameworks.load_frameworks()[framework_key]
+    return outcomes.measure_series(
+        store(),
+        council,
+        framework,
+        kpi_values=_kpi_values(council, version),
+        benchmarks=_benchmarks(council, version),
+    )
+
+
+def outcome_series(framework_key: str) -> pl.DataFrame:
+    """Every value of a framework's measures (area, region, England, breakdowns), cached until the next write."""
+    return _outcome_series(council_code(), framework_key, _data_version())
+
+
+# ---- inequalities: quantile frames and SII per period -----------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _rolling_quintiles(council: str, version: int) -> pl.DataFrame:
+    from kpi import inequalities
+
+    return inequalities.rolling_quintiles(store(), council)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _quantile_frame(council: str, version: int, level: str, kpi_code: str) -> pl.DataFrame:
+    from kpi import inequalities
+
+    if level == "locality":
+        return inequalities.quantile_frame(level, kpi_code, rolling=_rolling_quintiles(council, version))
+    if level == "ncmp":  # kpi_code is "school year|category"
+        school_year, category = kpi_code.split("|")
+        return inequalities.ncmp_deciles(_ncmp(council, version).prevalence, school_year, category)
+    if level == "outcome":  # kpi_code is "source|measure_ref"
+        source, ref = kpi_code.split("|", 1)
+        return inequalities.outcome_deciles(_outcome_values(council, version), council, source, ref)
+    return inequalities.quantile_frame(level, kpi_code, values=_kpi_values(council, version))
+
+
+def quantile_frame(level: str, kpi_code: str) -> pl.DataFrame:
+    """Values by deprivation quantile at a level: a KPI's ("borough" deciles, "locality" rolling quintiles), or the
+    borough deciles of an NCMP category ("ncmp", code "R|obese") or an outcome measure ("outcome", "source|ref")."""
+    return _quantile_frame(council_code(), _data_version(), level, kpi_code)
+
+
+@st.cache_data(show_spinner=False, max_entries=4096)
+def _sii_period(council: str, version: int, level: str, kpi_code: str, period: str) -> pl.DataFrame:
+    from kpi import inequalities
+
+    frame = _quantile_frame(council, version, level, kpi_code).filter(pl.col("period") == period)
+    return inequalities.sii_table(frame, n_quantiles=inequalities.LEVELS.get(level, (None, 10))[1])
+
+
+def sii_table(level: str, kpi_code: str, period_list: list[str]) -> pl.DataFrame:
+    """SII and RII per area for each period (100,000 draws each), cached per level, KPI and period."""
+    council, version = council_code(), _data_version()
+    return pl.concat([_sii_period(council, version, level, kpi_code, p) for p in period_list])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _outcome_values(council: str, version: int) -> pl.DataFrame:
+    from kpi import outcomes
+
+    return outcomes.outcome_values(store(), council)
+
+
+def deprivation_outcomes() -> pl.DataFrame:
+    """Outcome measures with a deprivation-decile breakdown for the council (source, measure_ref, measure_name)."""
+    from kpi import inequalities
+
+    return inequalities.deprivation_outcomes(_outcome_values(council_code(), _data_version()), council_code())
+
+
+def locality_cells() -> pl.DataFrame:
+    """Locality x IMD decile cells that hold LSOAs."""
+    from kpi.councils import locality_cells as cells
+
+    return cells(store(), council_code())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _ncmp(council: str, version: int):
+    from kpi import ncmp_views
+
+    return ncmp_views.ncmp_data(store(), council)
+
+
+def ncmp_data():
+    """The NCMP marts (kpi.ncmp_views.NcmpData), cached until the next write."""
+    return _ncmp(council_code(), _data_version())

@@ -1,0 +1,84 @@
+"""Sign-in and role-based navigation (architecture.md section 5): the gate app.py runs first.
+
+``st.login`` (OIDC) when ``[auth]`` is configured; the signed-in e-mail maps to a principal through the users table;
+the navigation offers only the pages the principal's role may open (``kpi.access.PAGE_ROLES``). Re-exported by
+:mod:`pages._ui`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kpi.auth import auth_configured
+from pages._ui import principal, store
+
+
+def signed_in_email() -> str | None:
+    """The e-mail claim of the signed-in user (``None`` when nobody is signed in)."""
+    email = st.user.get("email")
+    return str(email) if email else None
+
+
+def sign_in() -> bool:
+    """The sign-in gate app.py runs before anything else; ``True`` when the session may see pages.
+
+    Without sign-in configured the local commissioner passes. With it, a visitor who is not signed in sees only a
+    sign-in button, and a signed-in e-mail that is not in the users table sees only a polite refusal. Each sign-in
+    (or refusal) is audited once per session.
+    """
+    if not auth_configured():
+        return True
+    if not st.user.get("is_logged_in"):
+        st.title("HCP Contract Monitor")
+        st.write("Sign in with your organisation's account to see your contract's returns and figures.")
+        st.button("Sign in", key="sign_in", type="primary", on_click=st.login)
+        return False
+    from kpi.users import record_sign_in
+
+    who, email = principal(), signed_in_email()
+    if st.session_state.get("_signed_in_as") != email:
+        record_sign_in(store(), email, who)
+        st.session_state["_signed_in_as"] = email
+    if who is None:
+        st.title("HCP Contract Monitor")
+        st.error(
+            f"You are signed in as {email or 'an account without an e-mail address'}, but this account has not "
+            "been given access to HCP Contract Monitor. If you need access, please ask the council's contract "
+            "team to add you.",
+            icon=":material/lock:",
+        )
+        st.button("Sign out", key="sign_out_refused", on_click=st.logout)
+        return False
+    return True
+
+
+def allowed_pages(sections: dict) -> dict:
+    """The navigation's sections with only the pages the principal's role is offered (empty sections dropped)."""
+    from kpi.access import page_allowed
+
+    who = principal()
+
+    def declared_path(page) -> str:
+        # The default page answers url_path "" (the root URL); its declared path is what PAGE_ROLES names.
+        return getattr(page, "_url_path", None) or page.url_path
+
+    kept = {
+        name: [page for page in pages if page_allowed(who, declared_path(page))]
+        for name, pages in sections.items()
+    }
+    return {name: pages for name, pages in kept.items() if pages}
+
+
+def navigation(sections: dict):
+    """``st.navigation`` over the pages the principal's role is offered (kpi.access.PAGE_ROLES)."""
+    return st.navigation(allowed_pages(sections))
+
+
+def account_sidebar() -> None:
+    """Who is signed in, as what, and a sign-out button (with sign-in configured)."""
+    if not auth_configured():
+        return
+    who = principal()
+    with st.sidebar:
+        st.caption(f"Signed in as {who.label}")
+        st.button("Sign out", key="sign_out", on_click=st.logout)
