@@ -38,7 +38,7 @@ from kpi.ingest.ncmp_return import (
 )
 from kpi.ingest.report import Report, problem
 from kpi.store import ROOT, Store, StoreError, setting, sql_text
-from kpi.submissions import CHECKED, DUPLICATE, REJECTED, UNCONFIRMED, WRITTEN, LoadResult
+from kpi.submissions import DUPLICATE, REJECTED, WRITTEN, LoadResult, check_verdict, refuse
 
 SAMPLE_DIR = ROOT / "sample_data" / "ncmp"
 ENGLAND_FILE = SAMPLE_DIR / "england_ncmp.csv"
@@ -71,47 +71,6 @@ def _existing(store: Store, council_code: str, dataset: str, digest: str) -> int
         [council_code, dataset, digest],
     )
     return None if frame.is_empty() else int(frame.item())
-
-
-def _check_verdict(report: Report, accept_warnings: bool) -> LoadResult:
-    if not report.ok:
-        verdict, would_write = "a load would be rejected", False
-    elif not report.warnings.is_empty() and not accept_warnings:
-        verdict, would_write = (
-            'a load would stop at the warnings unless confirmed with --accept-warnings --reason "..."',
-            False,
-        )
-    else:
-        verdict, would_write = "a load would be accepted", True
-    return LoadResult(
-        CHECKED, report, message=f"checked only: nothing was written; {verdict}", would_write=would_write
-    )
-
-
-def _refuse(store: Store, report: Report, *, council_code: str, actor: str, dataset: str) -> LoadResult:
-    """Errors or unconfirmed warnings: an audit entry and nothing else."""
-    if not report.ok:
-        store.audit(
-            f"{dataset} rejected",
-            actor=actor,
-            council_code=council_code,
-            subject=report.file_name,
-            detail={"sha256": report.sha256, "errors": report.errors.height},
-        )
-        return LoadResult(REJECTED, report, message="the file was rejected: nothing was written")
-    store.audit(
-        f"{dataset} warnings unconfirmed",
-        actor=actor,
-        council_code=council_code,
-        subject=report.file_name,
-        detail={"sha256": report.sha256, "warnings": report.warnings.height},
-    )
-    return LoadResult(
-        UNCONFIRMED,
-        report,
-        message="the file has warnings: check them, then load again with "
-        '--accept-warnings --reason "..." to confirm; nothing was written',
-    )
 
 
 def _start(
@@ -190,14 +149,14 @@ def load_ncmp(
         checked = validate_children(table.frame, report, ncmp_context(store, council_code, age_method))
         del table  # the identifiers and dates of birth go with it
     if check_only:
-        return _check_verdict(report, accept_warnings)
+        return check_verdict(report, accept_warnings)
     if (
         checked is None
         or checked.rows is None
         or not report.ok
         or (not report.warnings.is_empty() and not accept_warnings)
     ):
-        return _refuse(store, report, council_code=council_code, actor=actor, dataset="NCMP return")
+        return refuse(store, report, council_code=council_code, actor=actor, dataset="NCMP return")
     return _write_children(
         store,
         data,
@@ -364,14 +323,14 @@ def load_ncmp_eligible(
         codes = localities(store, council_code)["locality_code"].to_list()
         checked = validate_eligible(table.frame, report, codes)
     if check_only:
-        return _check_verdict(report, accept_warnings)
+        return check_verdict(report, accept_warnings)
     if (
         checked is None
         or checked.rows is None
         or not report.ok
         or (not report.warnings.is_empty() and not accept_warnings)
     ):
-        return _refuse(
+        return refuse(
             store,
             report,
             council_code=council_code,

@@ -35,7 +35,7 @@ from kpi.ingest import outcome_measures as om
 from kpi.ingest.files import ReadError, read_text_table, sha256
 from kpi.ingest.report import Report, problem
 from kpi.store import Store
-from kpi.submissions import CHECKED, DUPLICATE, REJECTED, WRITTEN, LoadResult
+from kpi.submissions import DUPLICATE, WRITTEN, LoadResult, check_verdict, refuse
 
 ENGLAND = "E92000001"
 #: Fingertips area type for upper-tier local authorities from April 2023 (Fingertips' own numbering: verify before
@@ -89,24 +89,6 @@ def _read(data: bytes, name: str, report: Report, *, csv_only: bool) -> pl.DataF
     if table.encoding not in ("UTF-8", "xlsx"):
         report.notes.append(f"read as {table.encoding}")
     return table.frame
-
-
-def _check_result(report: Report) -> LoadResult:
-    verdict = "a load would be accepted" if report.ok else "a load would be rejected"
-    return LoadResult(
-        CHECKED, report, message=f"checked only: nothing was written; {verdict}", would_write=report.ok
-    )
-
-
-def _reject(store: Store, report: Report, council_code: str, dataset: str, actor: str) -> LoadResult:
-    store.audit(
-        f"{dataset} rejected",
-        actor=actor,
-        council_code=council_code,
-        subject=report.file_name,
-        detail={"sha256": report.sha256, "errors": report.errors.height},
-    )
-    return LoadResult(REJECTED, report, message="the file was rejected: nothing was written")
 
 
 def _insert_load(
@@ -166,9 +148,9 @@ def load_fingertips(
     frame = _read(data, name, report, csv_only=True)
     checked = ft.validate_export(frame, report) if frame is not None else None
     if check_only:
-        return _check_result(report)
+        return check_verdict(report, accept_warnings=True)  # these loads do not stop at warnings
     if checked is None or checked.rows is None or not report.ok:
-        return _reject(store, report, council_code, ft.DATASET, actor)
+        return refuse(store, report, council_code=council_code, actor=actor, dataset=ft.DATASET)
 
     rows = checked.rows
     at = loaded_at or periods.now()
@@ -337,9 +319,9 @@ def load_outcome_measures(
         )
         checked = om.validate_measures(frame, report, context)
     if check_only:
-        return _check_result(report)
+        return check_verdict(report, accept_warnings=True)  # these loads do not stop at warnings
     if checked is None or checked.rows is None or not report.ok:
-        return _reject(store, report, council_code, om.DATASET, actor)
+        return refuse(store, report, council_code=council_code, actor=actor, dataset=om.DATASET)
 
     rows = checked.rows
     at = loaded_at or periods.now()

@@ -153,45 +153,17 @@ def load_return(
         checked = validate_return(table.frame, report, return_context(store, council_code, provider_code))
 
     if check_only:
-        if not existing.is_empty():
-            verdict = (
-                f"this file was already loaded as submission {existing.item()}: a load would change nothing"
-            )
-            would_write = True
-        elif not report.ok:
-            verdict, would_write = "a load would be rejected", False
-        elif not report.warnings.is_empty() and not accept_warnings:
-            verdict, would_write = (
-                'a load would stop at the warnings unless confirmed with --accept-warnings --reason "..."',
-                False,
-            )
-        else:
-            verdict, would_write = "a load would be accepted", True
-        return LoadResult(
-            CHECKED, report, message=f"checked only: nothing was written; {verdict}", would_write=would_write
-        )
-    if checked is None or not report.ok or checked.rows is None or checked.period is None:
-        store.audit(
-            "return rejected",
-            actor=actor,
-            council_code=council_code,
-            subject=name,
-            detail={"sha256": report.sha256, "errors": report.errors.height, "provider": provider_code},
-        )
-        return LoadResult(REJECTED, report, message="the file was rejected: nothing was written")
-    if not report.warnings.is_empty() and not accept_warnings:
-        store.audit(
-            "return warnings unconfirmed",
-            actor=actor,
-            council_code=council_code,
-            subject=name,
-            detail={"sha256": report.sha256, "warnings": report.warnings.height, "provider": provider_code},
-        )
-        return LoadResult(
-            UNCONFIRMED,
+        already = existing.item() if not existing.is_empty() else None
+        return check_verdict(report, accept_warnings, already_loaded=already)
+    unusable = checked is None or not report.ok or checked.rows is None or checked.period is None
+    if unusable or (not report.warnings.is_empty() and not accept_warnings):
+        return refuse(
+            store,
             report,
-            message="the file has warnings: check them, then load again with "
-            '--accept-warnings --reason "..." to confirm; nothing was written',
+            council_code=council_code,
+            actor=actor,
+            dataset="return",
+            detail={"provider": provider_code},
         )
 
     return _write(
@@ -207,6 +179,59 @@ def load_return(
         reason=reason,
         received_at=received_at or periods.now(),
         status=status,
+    )
+
+
+def check_verdict(
+    report: Report, accept_warnings: bool = False, *, already_loaded: int | None = None
+) -> LoadResult:
+    """The outcome of ``--check`` (nothing written): what a real load of the same file would do, for every loader."""
+    if already_loaded is not None:
+        verdict = f"this file was already loaded as submission {already_loaded}: a load would change nothing"
+        would_write = True
+    elif not report.ok:
+        verdict, would_write = "a load would be rejected", False
+    elif not report.warnings.is_empty() and not accept_warnings:
+        verdict, would_write = (
+            'a load would stop at the warnings unless confirmed with --accept-warnings --reason "..."',
+            False,
+        )
+    else:
+        verdict, would_write = "a load would be accepted", True
+    return LoadResult(
+        CHECKED, report, message=f"checked only: nothing was written; {verdict}", would_write=would_write
+    )
+
+
+def refuse(
+    store: Store, report: Report, *, council_code: str, actor: str, dataset: str, detail: dict | None = None
+) -> LoadResult:
+    """Refuse a file with errors or unconfirmed warnings, for every loader.
+
+    One audit entry ("<dataset> rejected" or "<dataset> warnings unconfirmed") and nothing else is written.
+    """
+    facts = {"sha256": report.sha256, **(detail or {})}
+    if not report.ok:
+        store.audit(
+            f"{dataset} rejected",
+            actor=actor,
+            council_code=council_code,
+            subject=report.file_name,
+            detail={**facts, "errors": report.errors.height},
+        )
+        return LoadResult(REJECTED, report, message="the file was rejected: nothing was written")
+    store.audit(
+        f"{dataset} warnings unconfirmed",
+        actor=actor,
+        council_code=council_code,
+        subject=report.file_name,
+        detail={**facts, "warnings": report.warnings.height},
+    )
+    return LoadResult(
+        UNCONFIRMED,
+        report,
+        message="the file has warnings: check them, then load again with "
+        '--accept-warnings --reason "..." to confirm; nothing was written',
     )
 
 
