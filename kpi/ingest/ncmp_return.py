@@ -443,7 +443,8 @@ def _urn_message() -> pl.Expr:
     )
 
 
-def _check_codes(checks: _Checks) -> None:
+def _check_school(checks: _Checks) -> None:
+    """School URN and year group: the same rules for child rows and eligible-pupil rows."""
     checks.where(
         pl.col("urn").is_null(),
         severity="error",
@@ -462,6 +463,10 @@ def _check_codes(checks: _Checks) -> None:
             "'{}' is not an NCMP year group: write R (Reception) or 6 (Year 6)",
         ),
     )
+
+
+def _check_codes(checks: _Checks) -> None:
+    _check_school(checks)
     checks.where(
         pl.col("sex_code").is_null(),
         severity="error",
@@ -889,83 +894,48 @@ def validate_eligible(frame: pl.DataFrame, report: Report, localities: list[str]
     )
     checks = _Checks(frame)
     year = _check_academic_year(checks)
-    checks.add_to(report)
-    report.add(
-        problems_where(
-            frame,
-            pl.col("urn").is_null(),
-            severity="error",
-            check="bad_urn",
-            column="school_urn",
-            message=_urn_message(),
-        )
+    _check_school(checks)
+    checks.where(
+        pl.col("school_name").is_null(),
+        severity="error",
+        check="missing_school_name",
+        column="school_name",
+        message="the school name is blank: give the school's name",
     )
-    report.add(
-        problems_where(
-            frame,
-            pl.col("group").is_null(),
-            severity="error",
-            check="bad_school_year",
-            column="school_year",
-            message=_blank_or(
-                "school_year",
-                "the year group is blank: write R (Reception) or 6 (Year 6)",
-                "'{}' is not an NCMP year group: write R (Reception) or 6 (Year 6)",
-            ),
-        )
+    checks.where(
+        pl.col("pupils").is_null(),
+        severity="error",
+        check="bad_eligible_pupils",
+        column="eligible_pupils",
+        message=pl.format(
+            "'{}' is not a number of pupils: write a whole number (0 or more)",
+            pupils.fill_null(""),
+        ),
     )
-    report.add(
-        problems_where(
-            frame,
-            pl.col("school_name").is_null(),
-            severity="error",
-            check="missing_school_name",
-            column="school_name",
-            message="the school name is blank: give the school's name",
-        )
-    )
-    report.add(
-        problems_where(
-            frame,
-            pl.col("pupils").is_null(),
-            severity="error",
-            check="bad_eligible_pupils",
-            column="eligible_pupils",
-            message=pl.format(
-                "'{}' is not a number of pupils: write a whole number (0 or more)",
-                pupils.fill_null(""),
-            ),
-        )
-    )
-    report.add(
-        problems_where(
-            frame,
-            pl.col("locality").is_null() | ~pl.col("locality").is_in(localities),
-            severity="error",
-            check="unknown_locality",
-            column="locality_code",
-            message=pl.format(
-                "'{}' is not one of the council's localities: use {}",
-                pl.col("locality_code").fill_null(""),
-                pl.lit(", ".join(localities)),
-            ),
-        )
+    checks.where(
+        pl.col("locality").is_null() | ~pl.col("locality").is_in(localities),
+        severity="error",
+        check="unknown_locality",
+        column="locality_code",
+        message=pl.format(
+            "'{}' is not one of the council's localities: use {}",
+            pl.col("locality_code").fill_null(""),
+            pl.lit(", ".join(localities)),
+        ),
     )
     key = ["urn", "group"]
-    report.add(
-        problems_where(
-            frame,
-            pl.col("urn").is_not_null() & pl.col("group").is_not_null() & pl.struct(key).is_duplicated(),
-            severity="error",
-            check="duplicate_school",
-            column="school_urn",
-            message=pl.format(
-                "school {} year group {} appears more than once: give one row per school and year group",
-                pl.col("urn"),
-                pl.col("group"),
-            ),
-        )
+    checks.where(
+        pl.col("urn").is_not_null() & pl.col("group").is_not_null() & pl.struct(key).is_duplicated(),
+        severity="error",
+        check="duplicate_school",
+        column="school_urn",
+        message=pl.format(
+            "school {} year group {} appears more than once: give one row per school and year group",
+            pl.col("urn"),
+            pl.col("group"),
+        ),
     )
+    checks.add_to(report)
     if not report.ok:
         return CheckedEligible(report, year)
     rows = frame.select(
