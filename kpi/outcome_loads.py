@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 
 import polars as pl
 
@@ -123,6 +122,21 @@ def _insert_load(
     return load_id
 
 
+def _start(
+    store: Store, council_code: str, dataset: str, data: bytes, file_name: str, check_only: bool
+) -> tuple[Report, LoadResult | None]:
+    """Start a load: the file's report (base name, SHA-256) and any "nothing changed" result.
+
+    When the same file was loaded before, that result is returned at once (a check still reads the file).
+    """
+    report = Report(file_name=file_name, sha256=sha256(data))
+    existing = _duplicate(store, council_code, dataset, report.sha256)
+    if existing is None or check_only:
+        return report, None
+    message = f"this file was already loaded (load {existing}): nothing changed"
+    return report, LoadResult(DUPLICATE, report, existing, message=message)
+
+
 def load_fingertips(
     store: Store,
     data: bytes,
@@ -135,16 +149,10 @@ def load_fingertips(
     loaded_at: datetime | None = None,
 ) -> LoadResult:
     """Check a Fingertips "all data" CSV export and, unless ``check_only``, store it (see the module docstring)."""
-    name = Path(file_name).name
-    report = Report(file_name=name, sha256=sha256(data))
-    existing = _duplicate(store, council_code, ft.DATASET, report.sha256)
-    if existing is not None and not check_only:
-        return LoadResult(
-            DUPLICATE,
-            report,
-            existing,
-            message=f"this export was already loaded (load {existing}): nothing changed",
-        )
+    report, already = _start(store, council_code, ft.DATASET, data, file_name, check_only)
+    if already is not None:
+        return already
+    name = report.file_name
     frame = _read(data, name, report, csv_only=True)
     checked = ft.validate_export(frame, report) if frame is not None else None
     if check_only:
@@ -296,16 +304,10 @@ def load_outcome_measures(
     loaded_at: datetime | None = None,
 ) -> LoadResult:
     """Check a local outcome measures file and, unless ``check_only``, store it (see the module docstring)."""
-    name = Path(file_name).name
-    report = Report(file_name=name, sha256=sha256(data))
-    existing = _duplicate(store, council_code, om.DATASET, report.sha256)
-    if existing is not None and not check_only:
-        return LoadResult(
-            DUPLICATE,
-            report,
-            existing,
-            message=f"this file was already loaded (load {existing}): nothing changed",
-        )
+    report, already = _start(store, council_code, om.DATASET, data, file_name, check_only)
+    if already is not None:
+        return already
+    name = report.file_name
     frame = _read(data, name, report, csv_only=False)
     checked = None
     if frame is not None:
