@@ -125,10 +125,17 @@ def sign_in(browser, portal_url):
         context.close()
 
 
+def _idle(page) -> None:
+    """Wait until the app has finished its rerun (Streamlit's running indicator is gone)."""
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=90_000)
+
+
 def _upload(page, path, button: str) -> None:
     page.locator("input[type=file]").set_input_files(str(path))
     page.get_by_text(path.name).first.wait_for()
+    _idle(page)  # the upload's own rerun must finish before the button is pressed, or the click can be lost
     page.get_by_role("button", name=button, exact=True).click()
+    _idle(page)
 
 
 def test_sign_in_upload_submit_review(sign_in, portal_url, return_rows, write_return):
