@@ -33,7 +33,7 @@ def test_inequalities_page_states_the_gap_in_words(page, app_url):
     ), text
     page.get_by_role("heading", name="Which quantiles were used and why").wait_for(timeout=FIRST_LOAD_MS)
     page.get_by_text("national IMD 2019 deciles").first.wait_for()
-    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for()
 
 
 def test_mandated_contacts_xmr_chart_and_its_words(page, app_url):

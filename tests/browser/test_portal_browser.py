@@ -194,6 +194,8 @@ def test_a_stranger_is_refused_politely(sign_in, browser, portal_url):
         page.get_by_placeholder("sub").fill("someone@elsewhere.org")
         page.get_by_role("button", name="Authorize").click()
         page.get_by_text("has not been given access to HCP Contract Monitor").wait_for()
+        page.get_by_role("button", name="Sign out").wait_for()
+        _idle(page)  # the whole run has rendered: still no navigation
         assert page.get_by_role("button", name="Sign out").count() == 1
         assert page.locator("[data-testid='stSidebarNav']").count() == 0
     finally:
