@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import resource
+import secrets
 import sys
 import threading
 import time
@@ -737,7 +738,7 @@ def step_concurrency(work: Path) -> dict:
             .sort("lad_code")
         )
         for threads in (1, 4):
-            fresh = 2 + threads + int(time.time()) % 997  # not a file an earlier run loaded (that is a no-op)
+            fresh = 2 + threads + secrets.randbelow(997)  # not a file an earlier run loaded (that is a no-op)
             loads: list[float] = []
             outcomes: dict[str, int] = {}
             lock = threading.Lock()

@@ -5,6 +5,8 @@
   (that copy, opened read-write).
 * ``sample_ro_store``: the session database opened read-only, for checks that write nothing.
 * ``hcp_today``: fixes the clock (``HCP_TODAY``) at 2026-11-23, after the sample's last quarter (2026-27 Q2) ended.
+  Every test runs with that clock (``one_clock``, autouse), so the suite passes on any date: a test that needs
+  another date sets its own, and the few that test the wall clock itself remove it.
 * ``return_rows``: the sample's 2026-27 Q2 return (a valid file) as editable rows; ``write_return`` writes rows
   to a CSV or XLSX file; ``check_return`` runs the loader with ``check_only`` and returns its report.
 * ``table_counts``: the row count of every table of a store, to show that something wrote nothing.
@@ -48,6 +50,12 @@ def sample_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         build_sample(target)
     assert not Path(str(target) + ".wal").exists(), "the sample database should be checkpointed when built"
     return target
+
+
+@pytest.fixture(autouse=True)
+def one_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test reads the one clock (``kpi.periods.now``) fixed at ``TODAY``, never the machine's date."""
+    monkeypatch.setenv("HCP_TODAY", TODAY)
 
 
 @pytest.fixture

@@ -198,7 +198,8 @@ def test_packs_are_recorded_and_the_previous_circulated_one_found(store, monkeyp
     )
     row = meetings.meetings(store, COUNCIL).row(0, named=True)
     assert (row["meeting_id"], row["pack_data_version"], row["pack_period"]) == (meeting, "aaa", "2026-27 Q1")
-    previous = meetings.previous_pack(store, COUNCIL, datetime(2026, 11, 10, 12))
+    end_of_day = datetime(2026, 11, 10, 23, 59, 59)  # the fixed day, whatever the time of day
+    previous = meetings.previous_pack(store, COUNCIL, end_of_day)
     assert previous["pack_id"] == first and previous["data_version"] == "aaa"  # drafts do not count
     assert meetings.previous_pack(store, COUNCIL, datetime(2026, 8, 20, 9)) is None
     recorded = meetings.packs(store, COUNCIL).filter(pl.col("pack_id") == first).row(0, named=True)

@@ -65,15 +65,24 @@ LIMITED = textwrap.dedent(
     """
 )
 
-#: Run ``hcp`` as a user who may not write the file (root writes any file, whatever its mode, so it steps down).
+#: Run ``hcp`` as a user who may not write the file. Root writes any file whatever its mode, so it steps down to
+#: ``nobody``, keeping one capability, CAP_DAC_READ_SEARCH: it may still read and search every folder (the checkout,
+#: the interpreter, the sample return may sit in a 0700 home or ``mktemp -d`` folder), but writes are checked
+#: against the file's mode like any user's (capabilities(7)).
 UNPRIVILEGED = textwrap.dedent(
     """
-    import os, sys
-    import kpi.cli, kpi.councils, kpi.store, kpi.submissions, kpi.targets  # imported before stepping down
+    import ctypes, os, sys
+    import kpi.cli  # imported before stepping down
     if os.geteuid() == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_KEEPCAPS, CAP_DAC_READ_SEARCH, VERSION_3 = 8, 2, 0x20080522
+        assert libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0, "prctl(PR_SET_KEEPCAPS) failed"
         os.setgroups([])
         os.setgid(65534)
         os.setuid(65534)
+        header = (ctypes.c_uint32 * 2)(VERSION_3, 0)
+        data = (ctypes.c_uint32 * 6)(1 << CAP_DAC_READ_SEARCH, 1 << CAP_DAC_READ_SEARCH, 0, 0, 0, 0)
+        assert libc.capset(header, data) == 0, f"capset failed: errno {ctypes.get_errno()}"
     assert not os.access(sys.argv[2], os.W_OK), "the database file should not be writable here"
     sys.exit(kpi.cli.main(sys.argv[1:]))
     """
