@@ -42,12 +42,13 @@ def _summary(values: list[float]) -> dict:
 
 def _pack_run(store) -> dict:
     from kpi import reports
+    from kpi.auth import LOCAL_USER
     from kpi.reports.html import render_html
     from kpi.reports.pdf import render_pdf
 
     out: dict = {}
     started = time.perf_counter()
-    built = reports.build(store, "pack", PERIOD, AS_AT)
+    built = reports.build(store, "pack", PERIOD, AS_AT, principal=LOCAL_USER)
     out["build"] = time.perf_counter() - started
     step = time.perf_counter()
     html = render_html(built.document)
@@ -71,10 +72,11 @@ def _pack_run(store) -> dict:
 
 def _briefing_run(store) -> dict:
     from kpi import reports
+    from kpi.auth import LOCAL_USER
 
     out: dict = {}
     started = time.perf_counter()
-    built = reports.build(store, "briefing", PERIOD, AS_AT)
+    built = reports.build(store, "briefing", PERIOD, AS_AT, principal=LOCAL_USER)
     out["build"] = time.perf_counter() - started
     step = time.perf_counter()
     reports.render(built.document, "pdf")

@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 
 from bench import national
+from kpi.auth import LOCAL_USER
 
 REAL_LOADER_COUNCILS = 12  # councils whose 16 returns go through kpi.submissions.load_return (192 loads)
 OUTCOME_COUNCILS = 30  # councils whose local outcome measures go through the real loader
@@ -503,7 +504,7 @@ def _page_functions(store, council: str) -> dict[str, dict[str, Callable[[], obj
     names = overview.locality_names(store, council)
     period = overview.latest_complete_period(values) or overview.available_periods(values)[0]
     kpi = "C2"
-    listing = submissions.list_submissions(store, council)
+    listing = submissions.list_submissions(store, council, LOCAL_USER)
     newest = int(listing["submission_id"].max())
     pages: dict[str, dict[str, Callable[[], object]]] = {
         "overview": {
@@ -827,7 +828,7 @@ def step_pack(work: Path, runs: int = 3) -> dict:
         built = None
         for _ in range(runs):
             started = time.perf_counter()
-            built = reports.build(store, "pack", period, council_code=national.FOCUS)
+            built = reports.build(store, "pack", period, principal=LOCAL_USER, council_code=national.FOCUS)
             builds.append(time.perf_counter() - started)
         out["build"] = _summary(builds)
         for fmt in ("pdf", "docx"):

@@ -43,6 +43,14 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "read_audit": (frozenset({"commissioner", "admin"}), "see the audit log"),
     "manage_users": (frozenset({"admin"}), "add, change or remove users"),
     "backup": (frozenset({"admin"}), "back up or restore the database"),
+    "manage_meetings": (
+        frozenset({"commissioner"}),
+        "record meetings, raise actions and keep the risks log",
+    ),
+    "update_action": (frozenset({"commissioner", "provider"}), "update an action"),
+    "read_meetings": (frozenset({"commissioner", "provider"}), "see meetings, actions, risks and packs"),
+    "build_pack": (frozenset({"commissioner", "provider"}), "build a meeting pack"),
+    "build_briefing": (frozenset({"commissioner", "viewer"}), "build the scrutiny briefing"),
 }
 
 _ARTICLE = {
@@ -67,9 +75,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "targets-settings": frozenset({"commissioner", "admin", "viewer"}),
     "audit-log": frozenset({"commissioner", "admin"}),
     "admin": frozenset({"admin"}),
-    "meetings": frozenset({"commissioner"}),
-    # Offered to providers (their draft pack) once the pack page takes the principal and builds only the
-    # provider's own draft: add "provider" here then.
+    "meetings": frozenset({"commissioner", "provider"}),  # a provider: its own actions, status and notes only
     "meeting-pack": frozenset({"commissioner", "provider"}),  # a provider sees its own draft only
 }
 

@@ -153,13 +153,20 @@ def _print_report(report, args, message: str, **extra) -> None:
         print(message)
 
 
+def _local(args: argparse.Namespace):
+    """The command line's principal: the local commissioner and administrator at this computer (``--actor``)."""
+    from kpi.auth import local_principal
+
+    return local_principal(args.actor)
+
+
 def cmd_targets(args: argparse.Namespace) -> int:
     """List or set dated targets."""
     from kpi.targets import list_targets, set_target
 
     if args.action == "list":
         with _open(args, read_only=True) as store:
-            frame = list_targets(store, _council(store, args))
+            frame = list_targets(store, _council(store, args), _local(args))
             print(_csv(frame) if args.json is False else frame.write_json())
         return 0
     target = None if args.no_target else args.target
@@ -174,8 +181,8 @@ def cmd_targets(args: argparse.Namespace) -> int:
             target_pct=target,
             amber_margin_pct=args.amber_margin,
             effective_from=args.from_period,
-            actor=args.actor,
             reason=args.reason,
+            principal=_local(args),
         )
         shown = (
             "no target"
@@ -199,7 +206,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
                 print(f"{key} = {setting(store, council, key)}    # {spec.help}")
         return 0
     with _open(args) as store:
-        set_setting(store, _council(store, args), args.key, args.value, actor=args.actor, reason=args.reason)
+        set_setting(
+            store, _council(store, args), args.key, args.value, reason=args.reason, principal=_local(args)
+        )
         print(f"{args.key} set to {args.value}")
     return 0
 
@@ -316,11 +325,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             args.command,
             args.period,
             as_at,
+            principal=_local(args),
             council_code=_council(store, args),
             provider_code=args.provider,
             draft=getattr(args, "draft", False),
         )
-        content, pack_id = reports.publish(store, built, args.format, actor=args.actor)
+        content, pack_id = reports.publish(store, built, args.format, principal=_local(args))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(content)
     what = "meeting pack" if args.command == "pack" else "scrutiny briefing"

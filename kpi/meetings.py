@@ -1,24 +1,26 @@
 """Contract review meetings, the actions agreed at them, the risks log, and the record of packs built.
 
-Every write is one transaction with an audit entry and takes an ``actor`` (who is acting, for the audit log).
+Every function takes the ``principal`` who is asking and checks it first (:mod:`kpi.access`): nothing is read or
+written for a missing principal. Every write is one transaction with an audit entry naming the principal.
 Actions and risks are **append-only** (``sql/schema/006_meetings.sql``): a change adds a version row and the state
 as at any time is the latest version recorded by then (``sql/marts/mart_actions.sql``, ``mart_risks.sql``), so a
 meeting pack rebuilt for the same as-at time shows the same logs. An action stays in every pack until it is closed.
 
-Scope: a provider may update the status and notes of the actions it owns (``provider_code`` of the action) and
-nothing else here. The caller says who is asking with ``actor_provider_code`` (None: a commissioner); the portal
-passes the signed-in principal's provider. Risk ratings are likelihood x impact on the 5 x 5 matrix of the NPSA
+Scope: commissioners record meetings, raise actions and keep the risks log; a provider sees the meetings of its own
+contract (or of no particular provider), the actions and risks it owns and its own packs, and may update the status
+and notes of the actions it owns, nothing else. Risk ratings are likelihood x impact on the 5 x 5 matrix of the NPSA
 ("A risk matrix for risk managers", 2008): 1-3 low, 4-6 moderate, 8-12 high, 15-25 extreme.
 
 Example:
     >>> from kpi.councils import init_council
     >>> store = Store.open(":memory:")
+    >>> from kpi.auth import Principal, local_principal
     >>> init_council(store, "E08000009", actor="doctest")
     >>> aid = add_action(store, "E08000009", what="Recovery plan for North NBV", owner="Trust lead",
-    ...                  due_date="2026-12-18", provider_code="ZZ1", actor="doctest")
-    >>> _ = update_action(store, "E08000009", aid, status="in progress", actor="trust",
-    ...                   actor_provider_code="ZZ1")
-    >>> actions(store, "E08000009")["status"].to_list()
+    ...                  due_date="2026-12-18", provider_code="ZZ1", principal=local_principal("doctest"))
+    >>> trust = Principal("lead@trust.nhs.uk", "provider", "ZZ1")
+    >>> _ = update_action(store, "E08000009", aid, status="in progress", principal=trust)
+    >>> actions(store, "E08000009", principal=trust)["status"].to_list()
     ['in progress']
 """
 
@@ -30,6 +32,8 @@ from datetime import date, datetime
 import polars as pl
 
 from kpi import periods
+from kpi.access import provider_scope, require
+from kpi.auth import Principal
 from kpi.store import Store
 
 ACTION_STATUSES = ("open", "in progress", "closed")
@@ -44,6 +48,23 @@ _PROVIDER_FIELDS = ("status", "notes")
 
 class NotAllowed(PermissionError):
     """The person acting may not make this change; the message says why."""
+
+
+def _acting(principal: Principal, action: str) -> tuple[str, str | None]:
+    """Check the principal may do ``action``; returns who acts (for the audit log) and their provider scope.
+
+    The scope is the provider the principal is confined to, ``None`` for the whole council.
+    """
+    require(principal, action)
+    return principal.email, provider_scope(principal)
+
+
+def _own(frame: pl.DataFrame, scope: str | None, *, shared: bool = False) -> pl.DataFrame:
+    """Rows a provider may see: its own (and, with ``shared``, those of no particular provider)."""
+    if scope is None:
+        return frame
+    mine = pl.col("provider_code") == scope
+    return frame.filter(mine | pl.col("provider_code").is_null() if shared else mine)
 
 
 def rating_band(rating: int) -> str:
@@ -102,14 +123,6 @@ def _score(value: object, what: str) -> int:
     return int(value)
 
 
-def _commissioner_only(actor_provider_code: str | None, what: str) -> None:
-    if actor_provider_code:
-        raise NotAllowed(
-            f"a provider ({actor_provider_code}) may only update the status of actions it owns; "
-            f"{what} is for the commissioner"
-        )
-
-
 def _upper(code: str | None) -> str | None:
     text = (code or "").strip().upper()
     return text or None
@@ -124,15 +137,14 @@ def record_meeting(
     *,
     meeting_date: date | str,
     attendees: str,
-    actor: str,
+    principal: Principal,
     title: str = "Contract review meeting",
     provider_code: str | None = None,
     pack_id: int | None = None,
     notes: str | None = None,
-    actor_provider_code: str | None = None,
 ) -> int:
     """Record a meeting (date, attendees, the pack used); returns its id. Commissioners only."""
-    _commissioner_only(actor_provider_code, "recording a meeting")
+    actor, _ = _acting(principal, "manage_meetings")
     day = _date(meeting_date, "meeting date")
     if day is None:
         raise ValueError("give the meeting date (YYYY-MM-DD)")
@@ -173,9 +185,16 @@ def record_meeting(
     return int(meeting_id)
 
 
-def meetings(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
-    """Meetings recorded by ``as_at`` (default now), newest first, with the pack used."""
-    return store.run_sql("marts/mart_meetings", council_code=council_code, as_at=as_at or periods.now())
+def meetings(
+    store: Store, council_code: str, as_at: datetime | None = None, *, principal: Principal
+) -> pl.DataFrame:
+    """Meetings recorded by ``as_at`` (default now), newest first, with the pack used.
+
+    A provider sees those of its own contract or of no particular provider.
+    """
+    _, scope = _acting(principal, "read_meetings")
+    frame = store.run_sql("marts/mart_meetings", council_code=council_code, as_at=as_at or periods.now())
+    return _own(frame, scope, shared=True)
 
 
 # ---- actions ---------------------------------------------------------------------------------------------------
@@ -187,17 +206,19 @@ def add_action(
     *,
     what: str,
     owner: str,
-    actor: str,
+    principal: Principal,
     due_date: date | str | None = None,
     provider_code: str | None = None,
     meeting_id: int | None = None,
     kpi_code: str | None = None,
     notes: str | None = None,
     status: str = "open",
-    actor_provider_code: str | None = None,
 ) -> int:
-    """Raise an action (what, owner, due date; the provider that owns it, if any); returns its id."""
-    _commissioner_only(actor_provider_code, "raising an action")
+    """Raise an action (what, owner, due date; the provider that owns it, if any); returns its id.
+
+    Commissioners only.
+    """
+    actor, _ = _acting(principal, "manage_meetings")
     row = {
         "what": _text(what, "action (what is to be done)"),
         "owner": _text(owner, "owner"),
@@ -247,8 +268,7 @@ def update_action(
     council_code: str,
     action_id: int,
     *,
-    actor: str,
-    actor_provider_code: str | None = None,
+    principal: Principal,
     status: str | None = None,
     notes: str | None = None,
     what: str | None = None,
@@ -258,20 +278,27 @@ def update_action(
 ) -> int:
     """Record a change to an action as its next version; returns the version number.
 
-    Only the arguments given change. A provider (``actor_provider_code``) may change the status and notes of the
+    Only the arguments given change. A commissioner may change anything; a provider the status and notes of the
     actions it owns, nothing else.
 
     Raises:
         NotAllowed: a provider changing another's action, or a field other than status and notes.
+        AccessDenied: a principal who may not update actions at all (a viewer, an admin, nobody).
         ValueError: an unknown action, status or date; nothing to change.
     """
+    actor, actor_provider_code = _acting(principal, "update_action")
     with store.transaction() as cur:
         current = cur.execute(
             "select version, provider_code, meeting_id, what, owner, due_date, status, notes, kpi_code "
             "from actions where council_code = ? and action_id = ? order by version desc limit 1",
             [council_code, int(action_id)],
         ).fetchone()
-        if current is None:
+        if current is None or (actor_provider_code and (current[1] or "").upper() != actor_provider_code):
+            if current is not None:
+                raise NotAllowed(
+                    f"action {action_id} is not owned by provider {actor_provider_code}: a provider may "
+                    "only update the actions it owns"
+                )
             raise ValueError(f"there is no action {action_id} for this council")
         version, owner_provider, meeting_id = current[0], current[1], current[2]
         row = dict(
@@ -293,12 +320,6 @@ def update_action(
         if not changes:
             raise ValueError("nothing to change: give a new status, notes, owner, due date or wording")
         if actor_provider_code:
-            mine = (owner_provider or "").upper() == actor_provider_code.strip().upper()
-            if not mine:
-                raise NotAllowed(
-                    f"action {action_id} is not owned by provider {actor_provider_code.upper()}: a provider may "
-                    "only update the actions it owns"
-                )
             others = sorted(set(changes) - set(_PROVIDER_FIELDS))
             if others:
                 raise NotAllowed(
@@ -333,14 +354,19 @@ def actions(
     council_code: str,
     as_at: datetime | None = None,
     *,
+    principal: Principal,
     provider_code: str | None = None,
     include_closed: bool = True,
 ) -> pl.DataFrame:
     """Every action as it stood at ``as_at`` (default now): open ones first, by due date.
 
-    ``provider_code`` keeps the actions that provider owns; ``include_closed=False`` only the open ones.
+    A provider sees the actions it owns only; ``provider_code`` keeps the actions that provider owns;
+    ``include_closed=False`` only the open ones.
     """
-    frame = store.run_sql("marts/mart_actions", council_code=council_code, as_at=as_at or periods.now())
+    _, scope = _acting(principal, "read_meetings")
+    frame = _own(
+        store.run_sql("marts/mart_actions", council_code=council_code, as_at=as_at or periods.now()), scope
+    )
     if provider_code:
         frame = frame.filter(pl.col("provider_code") == provider_code.upper())
     if not include_closed:
@@ -348,20 +374,27 @@ def actions(
     return frame
 
 
-def carried_actions(store: Store, council_code: str, as_at: datetime, since: datetime | None) -> pl.DataFrame:
-    """The actions a pack carries: every action not closed at ``as_at``, and those closed after ``since``."""
-    frame = actions(store, council_code, as_at)
+def carried_actions(
+    store: Store, council_code: str, as_at: datetime, since: datetime | None, *, principal: Principal
+) -> pl.DataFrame:
+    """The actions a pack carries: every action not closed at ``as_at``, and those closed after ``since``.
+
+    A provider's pack carries its own actions only.
+    """
+    frame = actions(store, council_code, as_at, principal=principal)
     closed_recently = pl.col("closed_at") > since if since is not None else pl.lit(True)
     return frame.filter((pl.col("status") != "closed") | closed_recently)
 
 
-def action_history(store: Store, council_code: str, action_id: int) -> pl.DataFrame:
-    """Every version of one action, oldest first (who changed what, when)."""
-    return store.query(
-        "select version, what, owner, due_date, status, notes, recorded_at, recorded_by from actions "
-        "where council_code = ? and action_id = ? order by version",
+def action_history(store: Store, council_code: str, action_id: int, *, principal: Principal) -> pl.DataFrame:
+    """Every version of one action, oldest first (who changed what, when); a provider's own actions only."""
+    _, scope = _acting(principal, "read_meetings")
+    frame = store.query(
+        "select version, provider_code, what, owner, due_date, status, notes, recorded_at, recorded_by "
+        "from actions where council_code = ? and action_id = ? order by version",
         [council_code, int(action_id)],
     )
+    return _own(frame, scope).drop("provider_code")
 
 
 # ---- risks -----------------------------------------------------------------------------------------------------
@@ -375,14 +408,16 @@ def add_risk(
     likelihood: int,
     impact: int,
     owner: str,
-    actor: str,
+    principal: Principal,
     mitigation: str | None = None,
     review_date: date | str | None = None,
     provider_code: str | None = None,
-    actor_provider_code: str | None = None,
 ) -> int:
-    """Add a risk to the log (likelihood and impact 1-5; rating = their product); returns its id."""
-    _commissioner_only(actor_provider_code, "the risks log")
+    """Add a risk to the log (likelihood and impact 1-5; rating = their product); returns its id.
+
+    Commissioners only.
+    """
+    actor, _ = _acting(principal, "manage_meetings")
     row = _risk_row(risk, likelihood, impact, owner, mitigation, review_date, "open")
     with store.transaction() as cur:
         risk_id = cur.execute("select nextval('risk_id_seq')").fetchone()[0]
@@ -437,15 +472,14 @@ def update_risk(
     council_code: str,
     risk_id: int,
     *,
-    actor: str,
-    actor_provider_code: str | None = None,
+    principal: Principal,
     **changes: object,
 ) -> int:
     """Record a change to a risk as its next version; returns the version number. Commissioners only.
 
     Changes: risk, likelihood, impact, owner, mitigation, review_date, status.
     """
-    _commissioner_only(actor_provider_code, "the risks log")
+    actor, _ = _acting(principal, "manage_meetings")
     allowed = {"risk", "likelihood", "impact", "owner", "mitigation", "review_date", "status"}
     unknown = sorted(set(changes) - allowed)
     if unknown:
@@ -477,10 +511,21 @@ def update_risk(
 
 
 def risks(
-    store: Store, council_code: str, as_at: datetime | None = None, *, include_closed: bool = True
+    store: Store,
+    council_code: str,
+    as_at: datetime | None = None,
+    *,
+    principal: Principal,
+    include_closed: bool = True,
 ) -> pl.DataFrame:
-    """The risks log as it stood at ``as_at`` (default now): open risks first, highest rating first."""
-    frame = store.run_sql("marts/mart_risks", council_code=council_code, as_at=as_at or periods.now())
+    """The risks log as it stood at ``as_at`` (default now): open risks first, highest rating first.
+
+    A provider sees the risks it owns only.
+    """
+    _, scope = _acting(principal, "read_meetings")
+    frame = _own(
+        store.run_sql("marts/mart_risks", council_code=council_code, as_at=as_at or periods.now()), scope
+    )
     return frame if include_closed else frame.filter(pl.col("status") == "open")
 
 
@@ -497,12 +542,19 @@ def record_pack(
     data_version: str,
     file_format: str,
     content: bytes,
-    actor: str,
+    principal: Principal,
     provider_code: str | None = None,
     is_draft: bool = False,
 ) -> int:
-    """Record a built document (its period, as-at time, data version and the file's SHA-256); returns its id."""
+    """Record a built document (its period, as-at time, data version and the file's SHA-256); returns its id.
+
+    A provider records only its own provider's drafts; a circulated (non-draft) document is the commissioner's.
+    """
     kind = _choice(document, DOCUMENTS, "document")
+    actor, scope = _acting(principal, "build_pack" if kind == "pack" else "build_briefing")
+    if scope is not None:
+        if _upper(provider_code) != scope or not is_draft:
+            raise NotAllowed(f"a provider ({scope}) may only record drafts of its own pack")
     fmt = _choice(file_format, FORMATS, "format")
     digest = hashlib.sha256(content).hexdigest()
     parsed = periods.parse_period(period)
@@ -545,9 +597,14 @@ def record_pack(
     return int(pack_id)
 
 
-def packs(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
-    """Every document built and recorded by ``as_at`` (default now), newest first."""
-    return store.run_sql("marts/mart_packs", council_code=council_code, as_at=as_at or periods.now())
+def packs(
+    store: Store, council_code: str, as_at: datetime | None = None, *, principal: Principal
+) -> pl.DataFrame:
+    """Every document built and recorded by ``as_at`` (default now), newest first (a provider: its own)."""
+    _, scope = _acting(principal, "read_meetings")
+    return _own(
+        store.run_sql("marts/mart_packs", council_code=council_code, as_at=as_at or periods.now()), scope
+    )
 
 
 def previous_pack(
@@ -555,6 +612,7 @@ def previous_pack(
     council_code: str,
     as_at: datetime,
     *,
+    principal: Principal,
     document: str = "pack",
     provider_code: str | None = None,
 ) -> dict | None:
@@ -563,7 +621,7 @@ def previous_pack(
     The one with the latest as-at time before ``as_at`` among the non-draft documents recorded by ``as_at``, so
     the answer for a given as-at time never changes.
     """
-    frame = packs(store, council_code, as_at).filter(
+    frame = packs(store, council_code, as_at, principal=principal).filter(
         pl.col("document") == document, pl.col("as_at") < as_at, ~pl.col("is_draft")
     )
     if provider_code:

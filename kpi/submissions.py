@@ -23,7 +23,7 @@ import polars as pl
 
 from kpi import periods
 from kpi.access import AccessDenied, accepted_only, provider_scope, require
-from kpi.auth import LOCAL_USER, Principal
+from kpi.auth import Principal
 from kpi.catalogue import load_catalogue
 from kpi.councils import localities, locality_cells
 from kpi.ingest.files import ReadError, read_text_table, sha256
@@ -363,9 +363,10 @@ def list_submissions(store: Store, council_code: str, principal: Principal | Non
     """Every submission the principal may see, with its status, review, due date and whether it arrived late.
 
     A provider sees its own provider's submissions; a viewer sees accepted ones only (superseded ones included,
-    as they were accepted once). ``principal`` defaults to the local user (command line, scripts).
+    as they were accepted once). Without a principal nothing is shown (:class:`AccessDenied`): the command line
+    passes its local principal (:func:`kpi.auth.local_principal`).
     """
-    who = principal or LOCAL_USER
+    who = principal
     require(who, "read_submissions")
     due_days = int(setting(store, council_code, "return_due_working_days"))
     frame = store.run_sql(
@@ -412,7 +413,7 @@ def _visible_submission(store: Store, principal: Principal, submission_id: int) 
 
 def submission_rows(store: Store, submission_id: int, principal: Principal | None = None) -> pl.DataFrame:
     """The typed rows of one submission, in file order (if the principal may see the submission)."""
-    _visible_submission(store, principal or LOCAL_USER, submission_id)
+    _visible_submission(store, principal, submission_id)
     return store.query(
         "select kpi_code, locality_code, imd_decile, numerator, denominator, comment, source_row, is_warning_row "
         "from return_rows where submission_id = ? order by source_row nulls last",
@@ -422,7 +423,7 @@ def submission_rows(store: Store, submission_id: int, principal: Principal | Non
 
 def submission_report(store: Store, submission_id: int, principal: Principal | None = None) -> dict:
     """The validation report stored with a submission (if the principal may see the submission)."""
-    _visible_submission(store, principal or LOCAL_USER, submission_id)
+    _visible_submission(store, principal, submission_id)
     return json.loads(
         store.query("select report_json from submissions where submission_id = ?", [submission_id]).item()
     )

@@ -18,7 +18,7 @@ import polars as pl
 
 from kpi import periods
 from kpi.access import require
-from kpi.auth import LOCAL_USER, Principal, local_principal
+from kpi.auth import Principal
 from kpi.catalogue import load_catalogue, load_setting_defaults
 from kpi.store import Store, setting
 
@@ -40,7 +40,7 @@ def set_target(
     principal: Principal | None = None,
 ) -> periods.Period:
     """Record a new target (or ``None``: no target) for a KPI from a period on; audited. Commissioners only."""
-    who = principal or local_principal(actor or "cli")
+    who = principal  # no principal, no write: the command line passes kpi.auth.local_principal(actor)
     require(who, "set_target")
     actor = who.email
     kpis = load_catalogue()
@@ -81,7 +81,7 @@ def set_target(
 
 def list_targets(store: Store, council_code: str, principal: Principal | None = None) -> pl.DataFrame:
     """Every target row, newest first within each KPI."""
-    require(principal or LOCAL_USER, "read_settings")
+    require(principal, "read_settings")
     return store.query(
         "select kpi_code, effective_from, target_pct, amber_margin_pct, set_at, set_by, reason from targets "
         "where council_code = ? order by kpi_code, effective_from_index desc, set_at desc",
@@ -117,7 +117,7 @@ def set_setting(
     principal: Principal | None = None,
 ) -> None:
     """Record a new value for a setting; audited. Commissioners and admins only."""
-    who = principal or local_principal(actor or "cli")
+    who = principal  # no principal, no write: the command line passes kpi.auth.local_principal(actor)
     require(who, "set_setting")
     actor = who.email
     defaults = load_setting_defaults()

@@ -15,44 +15,48 @@ import polars as pl
 import streamlit as st
 
 from kpi import meetings, periods, reports
+from kpi.auth import Principal
 from kpi.reports.html import render_html
 from pages import _ui
 
 KINDS = {"Meeting pack": "pack", "Scrutiny briefing": "briefing"}
 
 
-def actor() -> str:
-    """Who is acting, for the audit log."""
-    return _ui.principal().email
-
-
-def actor_provider() -> str | None:
-    """The provider the signed-in user works for (None: a commissioner)."""
-    principal = _ui.principal()
-    return principal.provider_code if principal.role == "provider" else None
+def _who() -> tuple:
+    """The signed-in principal as a cache key part (its fields: every build is read through its scope)."""
+    who = _ui.principal()
+    return (who.email, who.role, who.provider_code, who.is_local)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _build(
-    council: str, kind: str, period: str, as_at: datetime, draft: bool, provider: str | None, version: int
-):
+def _build(council: str, kind: str, period: str, as_at: datetime, draft: bool, who: tuple, version: int):
     return reports.build(
-        _ui.store(), kind, period, as_at, council_code=council, provider_code=provider, draft=draft
+        _ui.store(), kind, period, as_at, principal=Principal(*who), council_code=council, draft=draft
     )
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _publish(key: tuple, fmt: str, who: str) -> tuple[bytes, int]:
-    return reports.publish(_ui.store(), _build(*key), fmt, actor=who)
+def _publish(key: tuple, fmt: str) -> tuple[bytes, int]:
+    return reports.publish(_ui.store(), _build(*key), fmt, principal=Principal(*key[5]))
 
 
 def build_key(kind: str, period: str, as_at: datetime, draft: bool = False) -> tuple:
-    """What identifies a build (see the module docstring)."""
+    """What identifies a build (see the module docstring): the principal is part of it, so a provider's draft and
+    the commissioner's pack never share a cached build."""
+    from kpi.access import provider_scope
     from kpi.store import data_version
 
-    provider = actor_provider()
+    who = _ui.principal()
     version = data_version(_ui.store()) if as_at >= periods.now() else 0
-    return (_ui.council_code(), kind, period, as_at, draft or provider is not None, provider, version)
+    return (
+        _ui.council_code(),
+        kind,
+        period,
+        as_at,
+        draft or provider_scope(who) is not None,
+        _who(),
+        version,
+    )
 
 
 def build(key: tuple) -> reports.Built:
@@ -75,7 +79,7 @@ def render_with_progress(key: tuple, fmt: str) -> tuple[bytes, int]:
         figures.png(figure_key) if fmt == "docx" else figures.svg(figure_key)
         bar.progress(number / (len(keys) + 1), text=f"Rendering charts: {number} of {len(keys)}")
     bar.progress(len(keys) / (len(keys) + 1), text=f"Laying out the {fmt.upper()}")
-    result = _publish(key, fmt, actor())
+    result = _publish(key, fmt)
     bar.progress(1.0, text=f"{fmt.upper()} ready")
     return result
 
@@ -88,7 +92,9 @@ def file_name(built: reports.Built, fmt: str) -> str:
 
 def pack_labels() -> dict[int | None, str]:
     """Recorded packs for the "pack used" choice: id to label (None: no pack)."""
-    frame = meetings.packs(_ui.store(), _ui.council_code()).filter(pl.col("document") == "pack")
+    frame = meetings.packs(_ui.store(), _ui.council_code(), principal=_ui.principal()).filter(
+        pl.col("document") == "pack"
+    )
     labels: dict[int | None, str] = {None: "No pack recorded"}
     for row in frame.iter_rows(named=True):
         labels[row["pack_id"]] = (
@@ -106,8 +112,7 @@ def write(action, *args, done: str, **kwargs) -> None:
             _ui.store(),
             _ui.council_code(),
             *args,
-            actor=actor(),
-            actor_provider_code=actor_provider(),
+            principal=_ui.principal(),
             **kwargs,
         )
     except (ValueError, PermissionError) as exc:

@@ -12,9 +12,11 @@ import polars as pl
 import streamlit as st
 
 from kpi import charts
-from kpi.auth import LOCAL_USER, REFUSAL, auth_configured, is_loopback
+from kpi.auth import REFUSAL, Principal, auth_configured, is_loopback, local_principal
 from kpi.store import Store, db_path, default_council, get_info
 
+#: The local single user's name in the audit log.
+LOCAL_NAME = "local user"
 SAMPLE_BANNER = (
     "Sample data: synthetic figures for a real borough (Trafford). No figure here describes a real service."
 )
@@ -36,24 +38,30 @@ def database_info() -> dict[str, str]:
     return get_info(store())
 
 
-def principal():
-    """Who is asking: the signed-in user as the users table knows them (``None`` for a stranger), or, without
-    sign-in configured, the local commissioner."""
+def principal() -> Principal | None:
+    """Who is asking: the signed-in user as the users table knows them (``None`` for a stranger or nobody), or,
+    without sign-in configured, the local commissioner, and only for a session on this computer (loopback).
+
+    This is the only place the app makes the local principal; the library grants nothing to ``None``.
+    """
     if not auth_configured():
-        return LOCAL_USER
+        return None if _off_loopback() else local_principal(LOCAL_NAME)
     from kpi.users import find_user
 
     return find_user(store(), signed_in_email()) if st.user.get("is_logged_in") else None
 
 
+def _off_loopback() -> bool:
+    """Whether this session comes from another machine."""
+    address = st.context.ip_address
+    # Streamlit reports None for loopback clients; only a real remote address string is off loopback (the test
+    # harness supplies a stand-in object, which is not a network client).
+    return isinstance(address, str) and not is_loopback(address)
+
+
 def refuse_off_loopback() -> bool:
     """Render only the refusal when a session reaches an unauthenticated app from another machine."""
-    if auth_configured():
-        return False
-    address = st.context.ip_address
-    # Streamlit reports None for loopback clients; only a real remote address string is refused (the test
-    # harness supplies a stand-in object, which is not a network client).
-    if not isinstance(address, str) or is_loopback(address):
+    if auth_configured() or not _off_loopback():
         return False
     st.error(REFUSAL)
     return True
@@ -65,10 +73,39 @@ def sample_banner() -> None:
         st.info(SAMPLE_BANNER, icon=":material/science:")
 
 
-def start_page(title: str) -> None:
-    """Every page starts with its title and, on a sample database, the sample banner."""
+def guard(title: str) -> Principal:
+    """The gate every page script runs first, whatever started the server: the local-mode loopback rule, sign-in,
+    and the page's roles (``kpi.access.PAGE_ROLES``, by the page's URL path in the page table).
+
+    Returns the principal when the session may see the page; otherwise renders only the refusal (or the sign-in
+    button) and stops the script, so nothing of the page runs.
+    """
+    from kpi.access import page_allowed
+    from pages._page_table import entry_titled
+
+    entry = entry_titled(title)
+    if refuse_off_loopback() or not sign_in():
+        st.stop()
+    who = principal()
+    if who is None:  # pragma: no cover - sign_in() has stopped a stranger already
+        st.stop()
+    if not page_allowed(who, entry.url_path):
+        st.title(title)
+        st.error(
+            f"The {title} page is not open to you: you are signed in as {who.label}. Use the pages in the menu.",
+            icon=":material/block:",
+        )
+        st.stop()
+    return who
+
+
+def start_page(title: str) -> Principal:
+    """Every page starts here: the guard (sign-in and roles), then its title and, on a sample database, the sample
+    banner. Returns the principal the page acts for."""
+    who = guard(title)
     st.title(title)
     sample_banner()
+    return who
 
 
 def download_frame(frame: pl.DataFrame, file_stem: str, key: str, label: str = "Download data (CSV)") -> None:

@@ -1,54 +1,64 @@
-"""Meetings: record a contract review meeting, the actions agreed (carried into each pack until closed), risks."""
+"""Meetings: record a contract review meeting, the actions agreed (carried into each pack until closed), risks.
+
+A commissioner records meetings, raises actions and keeps the risks log; a provider sees its own actions and
+updates their status and notes (the library checks both, :mod:`kpi.meetings`).
+"""
 
 import polars as pl
 import streamlit as st
 
-from kpi import meetings
+from kpi import access, meetings
 from pages import _pack_ui, _ui
 
-_ui.start_page("Meetings")
+who = _ui.start_page("Meetings")
 _pack_ui.flash()
 store, council = _ui.store(), _ui.council_code()
-meeting_tab, action_tab, risk_tab = st.tabs(["Meetings", "Actions", "Risks log"])
+manages = access.allowed(who, "manage_meetings")
 ACTION_COLUMNS = ["action_id", "what", "owner", "provider_code", "due_date", "status", "is_overdue", "notes"]
 RISK_COLUMNS = ["risk_id", "risk", "rating", "rating_band", "owner", "mitigation", "review_date", "status"]
+listed = meetings.meetings(store, council, principal=who)
+actions = meetings.actions(store, council, principal=who)
+risks = meetings.risks(store, council, principal=who)
+meeting_tab, action_tab, risk_tab = st.tabs(["Meetings", "Actions", "Risks log"])
 
 with meeting_tab:
-    with st.form("mt_meeting_form", clear_on_submit=True):
-        st.markdown("**Record a meeting**")
-        packs = _pack_ui.pack_labels()
-        fields = {
-            "meeting_date": st.date_input("Date", key="mt_date", format="YYYY-MM-DD"),
-            "attendees": st.text_area("Attendees (names and roles)", key="mt_attendees"),
-            "pack_id": st.selectbox("Pack used", list(packs), format_func=packs.get, key="mt_pack"),
-            "notes": st.text_area("Notes", key="mt_notes"),
-        }
-        if st.form_submit_button("Record meeting", key="mt_record"):
-            _pack_ui.write(meetings.record_meeting, done="Meeting recorded.", **fields)
-    listed = meetings.meetings(store, council)
+    if manages:
+        with st.form("mt_meeting_form", clear_on_submit=True):
+            st.markdown("**Record a meeting**")
+            packs = _pack_ui.pack_labels()
+            fields = {
+                "meeting_date": st.date_input("Date", key="mt_date", format="YYYY-MM-DD"),
+                "attendees": st.text_area("Attendees (names and roles)", key="mt_attendees"),
+                "pack_id": st.selectbox("Pack used", list(packs), format_func=packs.get, key="mt_pack"),
+                "notes": st.text_area("Notes", key="mt_notes"),
+            }
+            if st.form_submit_button("Record meeting", key="mt_record"):
+                _pack_ui.write(meetings.record_meeting, done="Meeting recorded.", **fields)
     st.dataframe(listed.drop("council_code"), hide_index=True, key="mt_meetings_table", width="stretch")
 
 with action_tab:
-    actions = meetings.actions(store, council)
     st.dataframe(actions.select(ACTION_COLUMNS), hide_index=True, key="mt_actions_table", width="stretch")
     left, right = st.columns(2)
-    with left, st.form("mt_action_form", clear_on_submit=True):
-        st.markdown("**Add an action**")
-        fields = {
-            "what": st.text_area("What is to be done", key="mt_action_what"),
-            "owner": st.text_input("Owner", key="mt_action_owner"),
-            "due_date": st.date_input("Due date", key="mt_action_due", format="YYYY-MM-DD"),
-            "provider_code": st.text_input(
-                "Provider that owns it (code; blank: the council)", key="mt_action_provider"
-            ),
-            "meeting_id": st.selectbox(
-                "Agreed at meeting", [None, *listed["meeting_id"]], key="mt_action_meeting"
-            ),
-        }
-        if st.form_submit_button("Add action", key="mt_action_add"):
-            _pack_ui.write(meetings.add_action, done="Action added.", **fields)
+    if manages:
+        with left, st.form("mt_action_form", clear_on_submit=True):
+            st.markdown("**Add an action**")
+            fields = {
+                "what": st.text_area("What is to be done", key="mt_action_what"),
+                "owner": st.text_input("Owner", key="mt_action_owner"),
+                "due_date": st.date_input("Due date", key="mt_action_due", format="YYYY-MM-DD"),
+                "provider_code": st.text_input(
+                    "Provider that owns it (code; blank: the council)", key="mt_action_provider"
+                ),
+                "meeting_id": st.selectbox(
+                    "Agreed at meeting", [None, *listed["meeting_id"]], key="mt_action_meeting"
+                ),
+            }
+            if st.form_submit_button("Add action", key="mt_action_add"):
+                _pack_ui.write(meetings.add_action, done="Action added.", **fields)
     with right, st.form("mt_update_form"):
-        st.markdown("**Update an action**")
+        st.markdown(
+            "**Update an action**" if manages else "**Update one of your actions** (status and notes)"
+        )
         ids = actions["action_id"].to_list()
         chosen = st.selectbox("Action", ids, key="mt_update_id", format_func=lambda i: f"A{i}")
         status = st.radio("Status", meetings.ACTION_STATUSES, key="mt_update_status", horizontal=True)
@@ -66,26 +76,28 @@ with action_tab:
                 )
 
 with risk_tab:
-    risks = meetings.risks(store, council)
     st.dataframe(risks.select(RISK_COLUMNS), hide_index=True, key="mt_risks_table", width="stretch")
-    with st.form("mt_risk_form", clear_on_submit=True):
-        st.markdown("**Add a risk** (rating = likelihood × impact, 5 × 5 matrix)")
-        cols = st.columns(2)
-        fields = {
-            "risk": st.text_area("Risk", key="mt_risk_text"),
-            "likelihood": cols[0].slider("Likelihood", 1, 5, 3, key="mt_risk_likelihood"),
-            "impact": cols[1].slider("Impact", 1, 5, 3, key="mt_risk_impact"),
-            "owner": st.text_input("Owner", key="mt_risk_owner"),
-            "mitigation": st.text_area("Mitigation", key="mt_risk_mitigation"),
-            "review_date": st.date_input("Review date", key="mt_risk_review", format="YYYY-MM-DD"),
-        }
-        if st.form_submit_button("Add risk", key="mt_risk_add"):
-            _pack_ui.write(meetings.add_risk, done="Risk added.", **fields)
-    open_risks = risks.filter(pl.col("status") == "open")["risk_id"].to_list()
-    if open_risks:
-        cols = st.columns(3)
-        risk_id = cols[0].selectbox(
-            "Close a risk", open_risks, key="mt_close_id", format_func=lambda i: f"R{i}"
-        )
-        if cols[1].button("Close risk", key="mt_close"):
-            _pack_ui.write(meetings.update_risk, risk_id, status="closed", done=f"Risk R{risk_id} closed.")
+    if manages:
+        with st.form("mt_risk_form", clear_on_submit=True):
+            st.markdown("**Add a risk** (rating = likelihood × impact, 5 × 5 matrix)")
+            cols = st.columns(2)
+            fields = {
+                "risk": st.text_area("Risk", key="mt_risk_text"),
+                "likelihood": cols[0].slider("Likelihood", 1, 5, 3, key="mt_risk_likelihood"),
+                "impact": cols[1].slider("Impact", 1, 5, 3, key="mt_risk_impact"),
+                "owner": st.text_input("Owner", key="mt_risk_owner"),
+                "mitigation": st.text_area("Mitigation", key="mt_risk_mitigation"),
+                "review_date": st.date_input("Review date", key="mt_risk_review", format="YYYY-MM-DD"),
+            }
+            if st.form_submit_button("Add risk", key="mt_risk_add"):
+                _pack_ui.write(meetings.add_risk, done="Risk added.", **fields)
+        open_risks = risks.filter(pl.col("status") == "open")["risk_id"].to_list()
+        if open_risks:
+            cols = st.columns(3)
+            risk_id = cols[0].selectbox(
+                "Close a risk", open_risks, key="mt_close_id", format_func=lambda i: f"R{i}"
+            )
+            if cols[1].button("Close risk", key="mt_close"):
+                _pack_ui.write(
+                    meetings.update_risk, risk_id, status="closed", done=f"Risk R{risk_id} closed."
+                )

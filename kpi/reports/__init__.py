@@ -10,7 +10,8 @@
 page use; :func:`publish` also records the built file (period, as-at time, data version, SHA-256) in ``packs``.
 
 Example:
-    >>> doc = build(store, "pack", "2026-27 Q2", as_at=datetime(2026, 11, 20, 9))  # doctest: +SKIP
+    >>> doc = build(store, "pack", "2026-27 Q2", as_at=datetime(2026, 11, 20, 9),
+    ...             principal=local_principal("analyst"))  # doctest: +SKIP
     >>> render(doc.document, "pdf")[:5]  # doctest: +SKIP
     b'%PDF-'
 """
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kpi import periods
+from kpi.auth import Principal
 from kpi.reports.document import Document
 from kpi.store import Store, default_council
 
@@ -54,11 +56,16 @@ def build(
     period: str,
     as_at: datetime | None = None,
     *,
+    principal: Principal,
     council_code: str | None = None,
     provider_code: str | None = None,
     draft: bool = False,
 ) -> Built:
-    """Build the meeting pack (``kind="pack"``) or the scrutiny briefing (``"briefing"``) for a period."""
+    """Build the meeting pack (``kind="pack"``) or the scrutiny briefing (``"briefing"``) for a period.
+
+    Every input is read through the principal's scope (:func:`kpi.reports.pack.pack_scope`): a provider builds
+    only a draft of its own pack, and no briefing.
+    """
     if kind not in KINDS:
         raise ValueError(f"the document is 'pack' or 'briefing', not {kind!r}")
     council = (council_code or default_council(store)).upper()
@@ -66,12 +73,23 @@ def build(
     if kind == "pack":
         from kpi.reports.pack import build_pack, pack_document
 
-        data = build_pack(store, period, at, council_code=council, provider_code=provider_code, draft=draft)
+        data = build_pack(
+            store,
+            period,
+            at,
+            principal=principal,
+            council_code=council,
+            provider_code=provider_code,
+            draft=draft,
+        )
+        draft = data.cover.is_draft
         document = pack_document(data)
     else:
         from kpi.reports.briefing import briefing_document, build_briefing
 
-        data = build_briefing(store, period, at, council_code=council, provider_code=provider_code)
+        data = build_briefing(
+            store, period, at, principal=principal, council_code=council, provider_code=provider_code
+        )
         document = briefing_document(data)
     cover = data.cover
     return Built(
@@ -96,8 +114,8 @@ def render(document: Document, fmt: str) -> bytes:
     raise ValueError(f"the format is pdf, docx or html, not {fmt!r}")
 
 
-def publish(store: Store, built: Built, fmt: str, *, actor: str) -> tuple[bytes, int]:
-    """Render a built report and record it in ``packs``; returns the file's bytes and the record's id."""
+def publish(store: Store, built: Built, fmt: str, *, principal: Principal) -> tuple[bytes, int]:
+    """Render a built report and record it in ``packs`` as the principal; returns the file's bytes and its id."""
     from kpi.meetings import record_pack
 
     content = render(built.document, fmt)
@@ -110,7 +128,7 @@ def publish(store: Store, built: Built, fmt: str, *, actor: str) -> tuple[bytes,
         data_version=built.data_version,
         file_format=fmt,
         content=content,
-        actor=actor,
+        principal=principal,
         provider_code=built.provider_code,
         is_draft=built.is_draft,
     )

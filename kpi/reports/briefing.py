@@ -28,6 +28,8 @@ from datetime import datetime
 import polars as pl
 
 from kpi import overview, periods
+from kpi.access import require
+from kpi.auth import Principal
 from kpi.councils import providers
 from kpi.reports import words
 from kpi.reports.disclosure import (
@@ -155,10 +157,16 @@ def build_briefing(
     period: str,
     as_at: datetime | None = None,
     *,
+    principal: Principal,
     council_code: str | None = None,
     provider_code: str | None = None,
 ) -> Briefing:
-    """Build the briefing for ``period`` from the data as it stood at ``as_at`` (default now)."""
+    """Build the briefing for ``period`` from the data as it stood at ``as_at`` (default now).
+
+    Raises:
+        AccessDenied: a principal who may not build the briefing (commissioners and viewers may).
+    """
+    require(principal, "build_briefing")
     council = (council_code or default_council(store)).upper()
     at = as_at or periods.now()
     code = periods.normalise_period(period)

@@ -38,6 +38,8 @@ from datetime import datetime
 import polars as pl
 
 from kpi import assurance, charts, inequalities, meetings, overview, periods
+from kpi.access import provider_scope, require
+from kpi.auth import Principal
 from kpi.catalogue import load_catalogue
 from kpi.councils import providers
 from kpi.reports import words
@@ -125,16 +127,22 @@ def build_pack(
     period: str,
     as_at: datetime | None = None,
     *,
+    principal: Principal,
     council_code: str | None = None,
     provider_code: str | None = None,
     draft: bool = False,
 ) -> Pack:
     """Build the meeting pack for ``period`` from the data as it stood at ``as_at`` (default now).
 
+    Every input is read through the principal's scope: a provider's pack is a draft of its own provider's figures,
+    returns, narratives, actions and risks only, without the council's NCMP and outcome sections.
+
     Raises:
+        AccessDenied: a principal who may not build packs, or a provider asking for another provider's.
         ValueError: an unreadable period, or no accepted return for the period by ``as_at`` (the message lists
             the periods that have one).
     """
+    provider_code, draft = pack_scope(principal, provider_code, draft)
     started = time.perf_counter()
     council = (council_code or default_council(store)).upper()
     at = as_at or periods.now()
@@ -149,7 +157,9 @@ def build_pack(
     bench = overview.benchmarks(store, council, at)
     names = overview.locality_names(store, council, at)
     provider = _provider(store, council, provider_code)
-    previous = meetings.previous_pack(store, council, at, provider_code=provider["provider_code"])
+    previous = meetings.previous_pack(
+        store, council, at, principal=principal, provider_code=provider["provider_code"]
+    )
     since = (
         previous["as_at"]
         if previous
@@ -168,10 +178,10 @@ def build_pack(
     step = time.perf_counter()
     gaps = inequality_frame(values, code)
     timings["inequalities"] = time.perf_counter() - step
-    extras = optional_sections(store, council, at)
-    quality = data_quality(store, council, code, at, since)
-    carried = meetings.carried_actions(store, council, at, since)
-    risk_log = meetings.risks(store, council, at, include_closed=False)
+    extras = optional_sections(store, council, at) if provider_scope(principal) is None else []
+    quality = data_quality(store, council, code, at, since, principal=principal, provider_code=provider_code)
+    carried = meetings.carried_actions(store, council, at, since, principal=principal)
+    risk_log = meetings.risks(store, council, at, principal=principal, include_closed=False)
     info = get_info(store)
     extra_figures = [repr(extra.blocks) for extra in extras]  # NCMP and outcome tables, as printed
     version = data_version(values, bench, narratives, carried, risk_log, quality, names, extra_figures)
@@ -513,16 +523,40 @@ def inequality_frame(
 # ---- data quality ----------------------------------------------------------------------------------------------
 
 
+def pack_scope(principal: Principal, provider_code: str | None, draft: bool) -> tuple[str | None, bool]:
+    """The provider a pack is built for and whether it is a draft, once the principal may build it.
+
+    A provider builds only drafts of its own pack (its code is taken from the principal, never from the caller);
+    a commissioner builds any provider's pack, or the council's.
+
+    Raises:
+        AccessDenied: the principal may not build packs, or is a provider asking for another provider's pack.
+    """
+    require(principal, "build_pack", provider_code)
+    scope = provider_scope(principal)
+    return (scope, True) if scope is not None else (provider_code, draft)
+
+
 def data_quality(
-    store: Store, council: str, period: str, as_at: datetime, since: datetime | None
+    store: Store,
+    council: str,
+    period: str,
+    as_at: datetime,
+    since: datetime | None,
+    *,
+    principal: Principal,
+    provider_code: str | None = None,
 ) -> DataQuality:
     """Late, missing and resubmitted returns since ``since`` (the last pack), as they stood at ``as_at``.
 
     A return counts from when it was received; its status is worked out as at ``as_at`` (accepted by then,
     superseded by then). *Missing*: a provider's quarter up to the pack's period whose due date (the
     ``return_due_working_days`` setting in force at ``as_at``) has passed with no accepted return by ``as_at``.
+    The returns are those the principal may see, of ``provider_code`` only when given.
     """
-    listing = list_submissions(store, council).filter(pl.col("received_at") <= as_at)
+    listing = list_submissions(store, council, principal).filter(pl.col("received_at") <= as_at)
+    if provider_code:
+        listing = listing.filter(pl.col("provider_code") == provider_code.upper())
     # what happened after as_at is not known at as_at: later acceptances and supersessions are blanked out
     later_superseded = pl.col("superseded_at").is_not_null() & (pl.col("superseded_at") > as_at)
     later_accepted = pl.col("accepted_at").is_not_null() & (pl.col("accepted_at") > as_at)
@@ -578,7 +612,7 @@ def _missing_returns(
     returns = listing.filter(pl.col("dataset") == RETURNS_DATASET)
     rows = []
     end = periods.parse_period(period)
-    for provider_code in providers(store, council)["provider_code"].to_list():
+    for provider_code in returns["provider_code"].unique(maintain_order=True).to_list():
         mine = returns.filter(pl.col("provider_code") == provider_code)
         if mine.is_empty():
             continue

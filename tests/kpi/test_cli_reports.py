@@ -6,6 +6,7 @@ import io
 import zipfile
 
 from kpi import meetings
+from kpi.auth import LOCAL_USER
 from kpi.cli import main
 
 
@@ -22,7 +23,7 @@ def test_hcp_pack_writes_a_pdf_and_records_it(sample_db_copy, hcp_today, tmp_pat
     from kpi.store import Store
 
     with Store.open(sample_db_copy) as store:
-        row = meetings.packs(store, "E08000009").row(0, named=True)
+        row = meetings.packs(store, "E08000009", principal=LOCAL_USER).row(0, named=True)
     assert (row["document"], row["format"], row["built_by"], row["period"]) == (
         "pack",
         "pdf",

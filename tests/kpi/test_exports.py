@@ -113,13 +113,14 @@ def test_the_command_lines_csv_escapes_a_hostile_reason(sample_db_copy, hcp_toda
 
 def test_returns_page_data_with_hostile_comments_exports_safely(sample_store):
     from kpi import submissions
+    from kpi.auth import LOCAL_USER
 
     sid = sample_store.query("select max(submission_id) from submissions").item()
     with sample_store.transaction() as cur:
         cur.execute(
             "update return_rows set comment = ? where submission_id = ? and source_row = 2", [HOSTILE[0], sid]
         )
-    rows = submissions.submission_rows(sample_store, sid)
+    rows = submissions.submission_rows(sample_store, sid, LOCAL_USER)
     cells = [cell for row in _cells(charts.safe_csv(rows)) for cell in row]
     assert "'" + HOSTILE[0] in cells
     assert not any(_runs_as_formula(cell) for cell in cells)

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from kpi import periods, submissions
-from kpi.auth import Principal
+from kpi.auth import LOCAL_USER, Principal
 from kpi.councils import add_provider
 from kpi.sample import COUNCIL_CODE, SAMPLE_DIR
 from kpi.submissions import DUPLICATE, FAILED, WRITTEN, ReviewError
@@ -40,7 +40,11 @@ def submit(store, who, data, name="return.csv", **options):
 
 
 def status_of(store, sid):
-    return submissions.list_submissions(store, COUNCIL_CODE).filter(submission_id=sid).row(0, named=True)
+    return (
+        submissions.list_submissions(store, COUNCIL_CODE, LOCAL_USER)
+        .filter(submission_id=sid)
+        .row(0, named=True)
+    )
 
 
 def current_q2(store):
@@ -122,7 +126,7 @@ def test_query_then_resubmit_then_accept_leaves_a_consistent_history(store):
         submissions.accept_submission(store, COMMISSIONER, first)
     with pytest.raises(ReviewError, match="has already been accepted"):
         submissions.accept_submission(store, COMMISSIONER, second)
-    assert submissions.submission_rows(store, Q2_SUBMISSION).height == 656  # nothing lost
+    assert submissions.submission_rows(store, Q2_SUBMISSION, LOCAL_USER).height == 656  # nothing lost
 
 
 def test_an_older_submission_cannot_replace_a_newer_accepted_one(store):
@@ -199,7 +203,7 @@ def test_two_providers_uploading_at_the_same_moment_lose_nothing(store):
     for result, provider in zip(results, ["ZZ1", "ZZ2"], strict=True):
         row = status_of(store, result.submission_id)
         assert (row["provider_code"], row["row_count"], row["status"]) == (provider, 656, "submitted")
-        assert submissions.submission_rows(store, result.submission_id).height == 656
+        assert submissions.submission_rows(store, result.submission_id, LOCAL_USER).height == 656
     zz2 = submissions.list_submissions(store, COUNCIL_CODE, ZZ2)
     assert zz2["submission_id"].to_list() == [results[1].submission_id]  # and ZZ2 sees only its own
 
@@ -246,7 +250,7 @@ def test_a_resubmission_while_the_commissioner_accepts_loses_nothing(store, roun
     assert status_of(store, waiting)["superseded_by"] == newer
     assert current_q2(store) == [newer]
     for sid in (Q2_SUBMISSION, waiting, newer):
-        assert submissions.submission_rows(store, sid).height == 656
+        assert submissions.submission_rows(store, sid, LOCAL_USER).height == 656
     heads = store.query(
         "select count(*) from submissions where provider_code = 'ZZ1' and period = '2026-27 Q2' "
         "and status = 'accepted' and superseded_at is null"

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from kpi.auth import local_principal
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE, SAMPLE_DIR
 from kpi.store import ROOT, Store, StoreError
 
@@ -264,7 +265,7 @@ def test_a_store_opened_read_only_refuses_writes_with_a_clear_message(
                 target_pct=95,
                 amber_margin_pct=5,
                 effective_from="2026-27 Q1",
-                actor="test",
+                principal=local_principal("test"),
                 reason="test",
             )
         assert table_counts(store) == before

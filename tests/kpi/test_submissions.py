@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
+from kpi.auth import LOCAL_USER
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE, SAMPLE_DIR
 from kpi.submissions import (
     CHECKED,
@@ -77,8 +78,8 @@ def test_a_load_writes_one_accepted_submission(
     assert row["row_count"] == 656 and row["warning_count"] == 0 and row["warnings_reason"] is None
     assert row["superseded_at"] is None
     assert json.loads(row["report_json"])["errors"] == 0
-    assert submission_report(sample_store, sid)["rows_read"] == 656
-    rows = submission_rows(sample_store, sid)
+    assert submission_report(sample_store, sid, LOCAL_USER)["rows_read"] == 656
+    rows = submission_rows(sample_store, sid, LOCAL_USER)
     assert rows.height == 656 and not rows["is_warning_row"].any()
     assert rows.filter(
         rows["kpi_code"] == "C2", rows["locality_code"] == "NORTH", rows["imd_decile"] == "ALL"
@@ -125,14 +126,14 @@ def test_a_newer_file_supersedes_the_older_which_stays_in_history(sample_store, 
     assert result.outcome == WRITTEN and result.superseded_id == SAMPLE_Q2_SUBMISSION
     new = result.submission_id
 
-    history = list_submissions(sample_store, COUNCIL_CODE).filter(period="2026-27 Q2")
+    history = list_submissions(sample_store, COUNCIL_CODE, LOCAL_USER).filter(period="2026-27 Q2")
     by_id = {row["submission_id"]: row for row in history.to_dicts()}
     assert set(by_id) == {SAMPLE_Q2_SUBMISSION, new}
     assert by_id[SAMPLE_Q2_SUBMISSION]["status"] == "superseded"
     assert by_id[SAMPLE_Q2_SUBMISSION]["superseded_by"] == new
     assert by_id[new]["status"] == "accepted" and by_id[new]["superseded_by"] is None
     # the old return keeps its rows
-    assert submission_rows(sample_store, SAMPLE_Q2_SUBMISSION).height == 656
+    assert submission_rows(sample_store, SAMPLE_Q2_SUBMISSION, LOCAL_USER).height == 656
 
     def c2_north(as_at):
         frame = sample_store.run_sql("staging/stg_return_rows", council_code=COUNCIL_CODE, as_at=as_at)
@@ -225,7 +226,7 @@ def test_accepted_warnings_are_written_with_their_rows_flagged(sample_store, ret
         "select warning_count, warnings_reason, row_count from submissions where submission_id = ?", [sid]
     ).row(0)
     assert row == (1, reason, 656)
-    rows = submission_rows(sample_store, sid)
+    rows = submission_rows(sample_store, sid, LOCAL_USER)
     flagged = rows.filter(rows["is_warning_row"])
     assert flagged[["kpi_code", "locality_code", "imd_decile", "source_row"]].rows() == [
         ("C2", "NORTH", "U", warned_row)
@@ -243,7 +244,7 @@ def test_accepted_missing_rows_are_written(sample_store, return_rows, write_retu
         reason="school nursing WEST not reported this quarter",
     )
     assert result.outcome == WRITTEN
-    rows = submission_rows(sample_store, result.submission_id)
+    rows = submission_rows(sample_store, result.submission_id, LOCAL_USER)
     assert rows.height == 655 and not rows["is_warning_row"].any()
 
 
@@ -302,7 +303,7 @@ def test_check_only_with_confirmed_warnings_would_write(
 
 
 def test_the_samples_late_return_is_the_only_late_one(sample_ro_store):
-    history = list_submissions(sample_ro_store, COUNCIL_CODE)
+    history = list_submissions(sample_ro_store, COUNCIL_CODE, LOCAL_USER)
     assert history.height == 17
     late = history.filter(timeliness="late")
     assert late["period"].to_list() == ["2025-26 Q2"]
@@ -313,7 +314,7 @@ def test_the_samples_late_return_is_the_only_late_one(sample_ro_store):
 
 
 def test_the_samples_resubmission_is_in_the_history(sample_ro_store):
-    history = list_submissions(sample_ro_store, COUNCIL_CODE).filter(period="2026-27 Q1")
+    history = list_submissions(sample_ro_store, COUNCIL_CODE, LOCAL_USER).filter(period="2026-27 Q1")
     statuses = dict(zip(history["file_name"], history["status"], strict=True))
     assert statuses == {
         "mandated_contacts_2026-27_Q1.csv": "superseded",

@@ -5,24 +5,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages._page_table import PAGE_TABLE
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = [
-    "pages/overview.py",
-    "pages/mandated_contacts.py",
-    "pages/returns.py",
-    "pages/upload.py",
-    "pages/review.py",
-    "pages/exceptions.py",
-    "pages/data_quality.py",
-    "pages/targets_settings.py",
-    "pages/audit_log.py",
-    "pages/admin.py",
-    "pages/inequalities.py",
-    "pages/outcomes.py",
-    "pages/ncmp.py",
-    "pages/meeting_pack.py",
-    "pages/meetings.py",
-]
+PAGES = [entry.script for entry in PAGE_TABLE]  # the one page table app.py routes
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from kpi import periods
+from kpi.auth import local_principal
 from kpi.councils import init_council, load_localities
 from kpi.store import Store
 from kpi.submissions import WRITTEN, load_return
@@ -182,7 +183,13 @@ def test_target_change_applies_from_its_effective_period_and_as_at(store):
     load(store, "2026-27 Q2", ["C2,NORTH,,65,100,", "C2,CENTRAL,,90,100,"], datetime(2026, 10, 20))
     before_change = periods.now()
     set_target(
-        store, COUNCIL, "C2", target_pct=60, amber_margin_pct=5, effective_from="2026-27 Q2", actor="test"
+        store,
+        COUNCIL,
+        "C2",
+        target_pct=60,
+        amber_margin_pct=5,
+        effective_from="2026-27 Q2",
+        principal=local_principal("test"),
     )
     frame = mart(store)
     q1 = one(frame, kpi_code="C2", level="locality", locality_code="NORTH", period="2026-27 Q1")

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 from kpi import charts
+from kpi.auth import LOCAL_USER
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -200,7 +201,7 @@ def test_formulas_in_comments_load_but_every_export_escapes_them(file, sample_st
     outcome, _ = load(sample_store, "mandated-contacts", (CORPUS / file).read_bytes(), file)
     assert outcome == "written"
     sid = _submission(sample_store)["submission_id"]
-    rows = submissions.submission_rows(sample_store, sid)
+    rows = submissions.submission_rows(sample_store, sid, LOCAL_USER)
     stored = [c for c in rows["comment"].to_list() if c]
     assert any(c.startswith('=HYPERLINK("http://example.invalid/x"') for c in stored), stored
     exported = charts.safe_csv(rows).decode("utf-8")
@@ -210,7 +211,7 @@ def test_formulas_in_comments_load_but_every_export_escapes_them(file, sample_st
                 f"an exported cell runs as a formula: {cell!r}"
             )
     assert "'=HYPERLINK(" in exported
-    listing = submissions.list_submissions(sample_store, COUNCIL_CODE)
+    listing = submissions.list_submissions(sample_store, COUNCIL_CODE, LOCAL_USER)
     for line in csv.reader(charts.safe_csv(listing).decode("utf-8").splitlines()):
         assert not any(cell.startswith(charts.FORMULA_PREFIXES) for cell in line)
 

@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 
+from kpi.auth import local_principal
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE
 from kpi.submissions import WRITTEN, load_return, submission_rows
 
@@ -542,8 +543,22 @@ def test_movement_threshold_is_a_setting(sample_store, return_rows, write_return
         return {p["check"] for p in problems(result.report)}
 
     assert checks() == set()
-    set_setting(sample_store, COUNCIL_CODE, "movement_warn_points", 0.5, actor="test", reason="tighter")
-    set_setting(sample_store, COUNCIL_CODE, "unknown_decile_warn_pct", 0.5, actor="test", reason="tighter")
+    set_setting(
+        sample_store,
+        COUNCIL_CODE,
+        "movement_warn_points",
+        0.5,
+        principal=local_principal("test"),
+        reason="tighter",
+    )
+    set_setting(
+        sample_store,
+        COUNCIL_CODE,
+        "unknown_decile_warn_pct",
+        0.5,
+        principal=local_principal("test"),
+        reason="tighter",
+    )
     assert checks() == {"large_movement", "unknown_decile_share"}
 
 

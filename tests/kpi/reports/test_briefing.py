@@ -22,6 +22,7 @@ import polars as pl
 import pytest
 
 from kpi import overview, reports
+from kpi.auth import LOCAL_USER
 from kpi.sample import SAMPLE_DIR
 from kpi.store import Store
 from kpi.submissions import WRITTEN, load_return
@@ -70,7 +71,7 @@ def shown_pct(text: str) -> float | None:
 
 
 def _build(store: Store) -> dict:
-    built = reports.build(store, "briefing", PERIOD, AS_AT)
+    built = reports.build(store, "briefing", PERIOD, AS_AT, principal=LOCAL_USER)
     docx = reports.render(built.document, "docx")
     pdf = reports.render(built.document, "pdf")
     truth = overview.kpi_values(store, COUNCIL, AS_AT)

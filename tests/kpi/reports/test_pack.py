@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from kpi import meetings, overview, reports
+from kpi.auth import LOCAL_USER
 from kpi.reports.html import render_html
 from tests.kpi.reports.documents import (
     AS_AT,
@@ -42,7 +43,11 @@ def built(reports_store):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HCP_TODAY", "2026-11-10")
         meeting = meetings.record_meeting(
-            reports_store, COUNCIL, meeting_date="2026-11-09", attendees="Commissioner; Trust lead", actor="t"
+            reports_store,
+            COUNCIL,
+            meeting_date="2026-11-09",
+            attendees="Commissioner; Trust lead",
+            principal=LOCAL_USER,
         )
         meetings.add_action(
             reports_store,
@@ -53,12 +58,12 @@ def built(reports_store):
             provider_code="ZZ1",
             meeting_id=meeting,
             kpi_code="C2",
-            actor="t",
+            principal=LOCAL_USER,
         )
         done = meetings.add_action(
-            reports_store, COUNCIL, what="Share the data dictionary", owner="Analyst", actor="t"
+            reports_store, COUNCIL, what="Share the data dictionary", owner="Analyst", principal=LOCAL_USER
         )
-        meetings.update_action(reports_store, COUNCIL, done, status="closed", actor="t")
+        meetings.update_action(reports_store, COUNCIL, done, status="closed", principal=LOCAL_USER)
         meetings.add_risk(
             reports_store,
             COUNCIL,
@@ -68,9 +73,9 @@ def built(reports_store):
             owner="Director of nursing",
             mitigation="Recruitment drive",
             review_date="2026-12-01",
-            actor="t",
+            principal=LOCAL_USER,
         )
-    result = reports.build(reports_store, "pack", PERIOD, AS_AT)
+    result = reports.build(reports_store, "pack", PERIOD, AS_AT, principal=LOCAL_USER)
     html = render_html(result.document)
     pdf = reports.render(result.document, "pdf")
     docx = reports.render(result.document, "docx")

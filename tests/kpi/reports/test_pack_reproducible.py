@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from kpi import meetings, periods, reports
+from kpi.auth import LOCAL_USER, local_principal
 from kpi.sample import SAMPLE_DIR
 from kpi.submissions import WRITTEN, load_return
 from kpi.targets import set_target
@@ -49,8 +50,8 @@ def _figures(content_pdf: bytes, content_docx: bytes) -> dict:
 
 @pytest.fixture(scope="module")
 def rebuilt(reports_store):
-    first = reports.build(reports_store, "pack", PERIOD, AS_AT)
-    first_pdf, pack_id = reports.publish(reports_store, first, "pdf", actor="commissioner")
+    first = reports.build(reports_store, "pack", PERIOD, AS_AT, principal=LOCAL_USER)
+    first_pdf, pack_id = reports.publish(reports_store, first, "pdf", principal=LOCAL_USER)
     first_docx = reports.render(first.document, "docx")
     result = load_return(
         reports_store,
@@ -70,14 +71,14 @@ def rebuilt(reports_store):
         target_pct=95,
         amber_margin_pct=5,
         effective_from="2026-27 Q1",
-        actor="commissioner",
+        principal=local_principal("commissioner"),
         reason="test: higher target",
     )
     meetings.add_action(
-        reports_store, COUNCIL, what="New action after the pack", owner="Commissioner", actor="t"
+        reports_store, COUNCIL, what="New action after the pack", owner="Commissioner", principal=LOCAL_USER
     )
-    again = reports.build(reports_store, "pack", PERIOD, AS_AT)
-    now = reports.build(reports_store, "pack", PERIOD, periods.now())
+    again = reports.build(reports_store, "pack", PERIOD, AS_AT, principal=LOCAL_USER)
+    now = reports.build(reports_store, "pack", PERIOD, periods.now(), principal=LOCAL_USER)
     return {
         "first": first,
         "pack_id": pack_id,
@@ -97,7 +98,7 @@ def test_rebuilding_for_the_same_time_gives_the_same_figures(rebuilt):
 
 
 def test_the_pack_is_recorded_with_its_data_version_and_as_at(rebuilt, reports_store):
-    frame = meetings.packs(reports_store, COUNCIL)
+    frame = meetings.packs(reports_store, COUNCIL, principal=LOCAL_USER)
     row = next(r for r in frame.to_dicts() if r["pack_id"] == rebuilt["pack_id"])
     assert row["as_at"] == AS_AT and row["data_version"] == rebuilt["first"].data_version
     assert row["period"] == PERIOD and row["format"] == "pdf" and len(row["sha256"]) == 64
