@@ -524,7 +524,9 @@ def _page_functions(store, council: str) -> dict[str, dict[str, Callable[[], obj
             "trend + with_benchmark": lambda: overview.with_benchmark(overview.trend(values, kpi), bench),
             "xmr_frame": lambda: assurance.xmr_frame(assurance.kpi_series(values, kpi, period)),
             "by_locality": lambda: overview.by_locality(values, kpi, period, names),
-            "by_decile + decile_gap": lambda: overview.decile_gap(overview.by_decile(values, kpi, period)),
+            "by_decile + decile_gap": lambda: inequalities.decile_gap(
+                overview.by_decile(values, kpi, period)
+            ),
         },
         "inequalities": {
             "deprivation_kpis": lambda: inequalities.deprivation_kpis(values),

@@ -234,7 +234,7 @@ def run_chart(frame: pl.DataFrame, title: str) -> alt.LayerChart:
 
 
 def gap_trend_chart(frame: pl.DataFrame, title: str) -> alt.LayerChart:
-    """Deprivation gap (decile 1 − decile 10, points) by academic year with 95% intervals and a zero line.
+    """Gap between the most and least deprived decile (decile 1 − decile 10, points) by academic year with 95% intervals and a zero line.
 
     ``frame``: :func:`kpi.ncmp_views.gap_trend` (academic_year, gap_points, gap_lower_ci_points,
     gap_upper_ci_points, decile1_pct, decile10_pct).

@@ -29,6 +29,12 @@ weight"). :func:`ncmp_deciles` (an NCMP category x school year, per academic yea
 outcome measure with a decile breakdown) build such frames for the borough; a quantile frame whose ``numerator``
 is null (a measure that is not a count over a population) is fitted on the natural scale from its limits.
 
+Two measures, never mixed (domain.md section 5): the **gap between the most and least deprived decile** (or
+quintile), :func:`decile_gap`, is the value in decile 1 minus the value in decile 10, from those two groups only;
+the **slope index of inequality (SII)**, :func:`sii_table`, is the modelled gap across the whole distribution. The
+headline measure is the SII (:data:`HEADLINE_MEASURE`), the same on the inequalities page, in the meeting pack and
+in the scrutiny briefing; the two-group gap is shown beside it, named as such (:data:`GAP_NAME`).
+
 References:
 - Low A, Low A. Measuring the gap: quantifying and comparing local health inequalities. J Public Health
   2004;26:388-395.
@@ -64,7 +70,12 @@ __all__ = [
     "OUTCOME_PHRASE",
     "QUANTILE_FRAME_COLUMNS",
     "REPETITIONS",
+    "GAP_NAME",
+    "GAP_QUINTILE_NAME",
+    "HEADLINE_MEASURE",
+    "SII_NAME",
     "borough_deciles",
+    "decile_gap",
     "deprivation_kpis",
     "deprivation_outcomes",
     "fitted_lines",
@@ -83,6 +94,12 @@ __all__ = [
     "window_label",
 ]
 
+#: The two inequality measures' names, the same words everywhere (domain.md section 5).
+GAP_NAME = "gap between the most and least deprived decile"
+GAP_QUINTILE_NAME = "gap between the most and least deprived quintile"
+SII_NAME = "slope index of inequality (SII)"
+#: The measure a headline about inequality uses, in the dashboard, the pack and the briefing: the SII.
+HEADLINE_MEASURE = SII_NAME
 #: Monte Carlo draws per SII (the PHEindicatormethods default).
 REPETITIONS = 100_000
 #: SII in percentage points, most deprived minus least deprived (PHEindicatormethods' sign flipped).
@@ -585,10 +602,37 @@ def _phrase(kpi_code: str, kpi_name: str, phrase: str | None) -> str:
     return phrase or KPI_PHRASES.get(kpi_code) or f"to be counted in \u201c{kpi_name}\u201d"
 
 
+def decile_gap(
+    groups: pl.DataFrame, column: str = "imd_decile", most: object = "1", least: object = "10"
+) -> dict | None:
+    """The gap between the most and least deprived decile: value in decile 1 minus value in decile 10, in points.
+
+    The one computation of this measure (domain.md section 5), from two groups only; for quintiles pass
+    ``column="imd_quintile", most=1, least=5``. ``groups`` has ``column`` and ``value_pct`` (per cent). None when
+    either group is missing or has no value: the gap is never taken between other deciles instead.
+
+    >>> decile_gap(pl.DataFrame({"imd_decile": ["1", "5", "10"], "value_pct": [80.0, 85.0, 90.5]}))["gap_points"]
+    -10.5
+    """
+    values = {}
+    for row in groups.select(column, "value_pct").iter_rows():
+        if row[1] is not None and math.isfinite(row[1]):
+            values[str(row[0])] = row[1]
+    if str(most) not in values or str(least) not in values:
+        return None
+    return {
+        "most_deprived": str(most),
+        "least_deprived": str(least),
+        "most_pct": values[str(most)],
+        "least_pct": values[str(least)],
+        "gap_points": values[str(most)] - values[str(least)],
+    }
+
+
 def gap_sentence(
     table_row: dict, kpi_code: str, kpi_name: str, *, where: str | None = None, phrase: str | None = None
 ) -> str:
-    """The SII in plain words, with its 95% confidence interval.
+    """The SII in plain words, with its 95% confidence interval: the headline sentence about inequality.
 
     For example: "Children in the most deprived areas were 9.8 points less likely to have a new birth visit within
     14 days than those in the least deprived (slope index of inequality −9.8 points, 95% CI −14.1 to −5.5)."
@@ -659,7 +703,9 @@ def quantile_explanation(
         "values among the most deprived. The relative index (RII) divides the two ends. 95% confidence "
         f"intervals come from {REPETITIONS:,} simulations of each quantile's value within its Wilson interval "
         "(on the logit scale; on the natural scale when a quantile is at 0% or 100%). "
-        "Children whose LSOA is unknown (decile U) are left out."
+        "Children whose LSOA is unknown (decile U) are left out. The SII is the headline measure of inequality "
+        "here, in the meeting pack and in the scrutiny briefing; the gap between the most and least deprived "
+        "decile (decile 1 minus decile 10) is a different measure, from those two groups only."
     )
     if level == "borough":
         return (

@@ -156,7 +156,7 @@ def england_deciles(data: NcmpData, year: str, group: str, category: str) -> dic
 
 
 def gap(data: NcmpData, year: str, group: str, category: str) -> dict | None:
-    """The deprivation gap (decile 1 − decile 10, points) with its 95% interval, or None without both deciles."""
+    """The gap between the most and least deprived decile (decile 1 − decile 10, points) with its 95% interval."""
     rows = _cut(data.gap, year, group, category=category)
     if rows.is_empty() or rows["gap_points"][0] is None:
         return None
@@ -164,7 +164,7 @@ def gap(data: NcmpData, year: str, group: str, category: str) -> dict | None:
 
 
 def gap_trend(data: NcmpData, group: str, category: str) -> pl.DataFrame:
-    """The deprivation gap by academic year, oldest first."""
+    """The gap between the most and least deprived decile by academic year, oldest first."""
     return data.gap.filter(pl.col("school_year") == group, pl.col("category") == category).sort(
         "academic_year"
     )
@@ -256,11 +256,11 @@ def england_table(categories_frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def gap_sentence(found: dict | None) -> str | None:
-    """The deprivation gap in words (from :func:`gap`), or None."""
+    """The gap between the most and least deprived decile in words (from :func:`gap`), or None."""
     if not found:
         return None
     return (
-        f"**Deprivation gap:** {found['decile1_pct']:.1f}% in decile 1 (most deprived) against "
+        f"**Gap between the most and least deprived decile:** {found['decile1_pct']:.1f}% in decile 1 (most deprived) against "
         f"{found['decile10_pct']:.1f}% in decile 10 (least deprived): a gap of {found['gap_points']:.1f} "
         f"percentage points (95% CI {found['gap_lower_ci_points']:.1f} to {found['gap_upper_ci_points']:.1f}; "
         "Newcombe's method)."

@@ -323,21 +323,6 @@ def by_decile(values: pl.DataFrame, kpi_code: str, period: str) -> pl.DataFrame:
     )
 
 
-def decile_gap(deciles: pl.DataFrame) -> dict | None:
-    """The gap between the most and least deprived deciles present (decile 1 − decile 10 when both are there)."""
-    known = deciles.filter(pl.col("imd_decile") != "U", pl.col("value_pct").is_not_null())
-    if known.height < 2:
-        return None
-    most, least = known.row(0, named=True), known.row(-1, named=True)
-    return {
-        "most_deprived": most["imd_decile"],
-        "least_deprived": least["imd_decile"],
-        "most_pct": most["value_pct"],
-        "least_pct": least["value_pct"],
-        "gap_points": most["value_pct"] - least["value_pct"],
-    }
-
-
 def locality_names(store: Store, council_code: str, as_at: datetime | None = None) -> dict[str, str]:
     """Locality codes to names, in the council's order."""
     frame = localities(store, council_code, as_at)

@@ -1,5 +1,5 @@
 """Inequalities: a KPI, NCMP category or outcome measure by deprivation quantile with the slope and relative index
-of inequality, and the gap's trend."""
+of inequality (the SII is the headline measure, as in the pack and the briefing), and the SII's trend."""
 
 import polars as pl
 import streamlit as st
@@ -84,7 +84,7 @@ period = st.selectbox(
 
 table = _ui.sii_table(level, code, [period])
 where_label = inequalities.window_label(period) if level == "locality" else period
-st.subheader(f"The gap, {where_label}")
+st.subheader(f"Slope index of inequality (SII), {where_label}")
 for row in table.iter_rows(named=True):
     where = row["area_name"] if level == "locality" else None
     words = [
@@ -111,8 +111,8 @@ st.caption(
     "inequality line."
 )
 
-st.subheader("The gap over time")
-with st.spinner("Working out the gap for every period…"):
+st.subheader("The slope index of inequality over time")
+with st.spinner("Working out the SII for every period…"):
     trend = _ui.sii_table(level, code, list(reversed(period_list)))
 rated = trend.filter(pl.col("rated"))
 if rated.is_empty():

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from kpi import assurance, charts, charts_spc, overview
+from kpi import assurance, charts, charts_spc, inequalities, overview
 from pages import _ui
 
 _ui.start_page("Mandated contacts")
@@ -65,13 +65,14 @@ _ui.chart_with_downloads(
 
 st.subheader(f"By deprivation decile, {period}")
 deciles = overview.by_decile(values, kpi_code, period)
-gap = overview.decile_gap(deciles)
+gap = inequalities.decile_gap(deciles)
 if gap:
     st.markdown(
-        f"**Deprivation gap:** {gap['most_pct']:.1f}% in decile {gap['most_deprived']} (most deprived) against "
-        f"{gap['least_pct']:.1f}% in decile {gap['least_deprived']} (least deprived): "
+        f"**Gap between the most and least deprived decile:** {gap['most_pct']:.1f}% in decile 1 (most "
+        f"deprived) against {gap['least_pct']:.1f}% in decile 10 (least deprived): "
         f"{abs(gap['gap_points']):.1f} points {'lower' if gap['gap_points'] < 0 else 'higher'} in the most "
-        "deprived areas."
+        "deprived decile. This compares two deciles only; the headline measure of inequality is the slope index "
+        "of inequality (SII) across all ten, on the Inequalities page."
     )
 _ui.chart_with_downloads(
     charts.category_ci_chart(

@@ -60,7 +60,11 @@ show(
     "deciles",
 )
 trend = views.gap_trend(data, group, category)
-show(charts.gap_trend_chart(trend, f"Deprivation gap by academic year, {what}"), trend, "gap")
+show(
+    charts.gap_trend_chart(trend, f"Gap between the most and least deprived decile by academic year, {what}"),
+    trend,
+    "gap",
+)
 
 st.subheader("Localities")
 bases = views.LOCALITY_BREAKDOWNS

@@ -2,51 +2,72 @@
 
 What it says, for the headline KPIs (catalogue ``headline = true``) in a period, as at a time:
 
-* **headline messages** generated from the data: "New birth visits within 14 days: 90.5%, better than England
+* **headline messages** generated from the data: "New birth visits within 14 days: 91%, better than England
   (85.2% in 2024-25)." Fingertips' words (domain.md section 4) are used only where the difference is significant:
   "better"/"worse" (or "higher"/"lower" without a judgement) when England's value lies outside the borough's 95%
-  Wilson interval, "similar to England" otherwise (:func:`kpi.stats.compare_with_benchmark`);
+  Wilson interval, "similar to England" otherwise (:func:`kpi.stats.compare_with_benchmark`); whether the contract
+  target was met is the mart's RAG, the same judgement as the overview and the pack;
 * **over time**: the same quarter a year earlier, the previous quarter, and Fingertips' recent-trend words on the
   last five quarters (:func:`kpi.stats.recent_trend`, chi-squared test for trend);
-* **the deprivation gap**: most deprived decile minus least deprived decile (national IMD 2019 deciles);
+* **inequality by deprivation**: the slope index of inequality (SII), the headline measure, in words
+  (:func:`kpi.reports.pack.inequality_frame`, as in the pack), then percentages by national IMD 2019 decile, or by
+  quintile (pairs of deciles) when most decile figures would be too small to show, and the gap between the most and
+  least deprived decile (or quintile) (:func:`kpi.inequalities.decile_gap`);
 * **by locality**, and **what the provider is doing about red areas** (its explanation and remedial action);
 * a **glossary** and a note on the figures.
 
-**Disclosure control** (domain.md section 6, :mod:`kpi.reports.disclosure`) on every figure, borough totals
-included: counts 1-7 shown as ``*``, others rounded to the nearest 5; every percentage, confidence interval,
-comparison, trend and gap is computed from the rounded counts and suppressed when a count behind it is. Secondary
-suppression runs over the locality counts against the borough total (the counts the briefing shows with their
-total). So the briefing's percentages can differ by a few tenths from the meeting pack's, which uses the unrounded
-counts; the words are always those of the figures printed.
+**Disclosure control** (domain.md section 6, :mod:`kpi.reports.disclosure`, after NHS England's rule for
+sub-national tables) on every figure, borough totals included: counts 1-7 shown as ``*``, others rounded to the
+nearest 5; percentages are computed from the rounded counts, hidden when a count behind them is, and printed only
+as precisely as the rounded denominator allows (NHS England's presentation rule for rounded data: >= 4,000 one
+decimal, 400-3,995 whole per cent, 100-395 "about" the nearest 5 per cent, below 100 none), and never further from
+the true percentage than the precision printed. Secondary suppression runs over the locality counts against the
+borough total. Complex calculations (comparison with England, the trend test, the SII, the gap) and the judgement
+against the target come from the unrounded counts, so the words always agree with the pack; no confidence interval
+is printed. A locality whose figures are hidden is not named outside the locality table (not in the red list).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
 
-from kpi import overview, periods
+from kpi import inequalities, overview, periods
 from kpi.access import require
 from kpi.auth import Principal
 from kpi.councils import providers
 from kpi.reports import words
 from kpi.reports.disclosure import (
+    NOT_RELIABLE,
+    NOT_RELIABLE_WHY,
     ROUND_TO,
     SMALL_MAX,
+    TOO_FEW,
+    TOO_FEW_WHY,
     Disclosed,
     DisclosedRate,
     disclose_counts,
     disclose_rate,
+    step_text,
 )
 from kpi.reports.document import Bullets, Cell, Document, Heading, Paragraph, Table
-from kpi.reports.pack import Cover, council_name, data_version, headline_codes, narratives_frame
+from kpi.reports.pack import (
+    Cover,
+    council_name,
+    data_version,
+    headline_codes,
+    inequality_frame,
+    narratives_frame,
+)
 from kpi.stats import compare_with_benchmark, recent_trend
 from kpi.store import Store, default_council, get_info
 
 TREND_POINTS = 5
 DECILES = [str(d) for d in range(1, 11)] + ["U"]
+QUINTILES = [str(q) for q in range(1, 6)]
+QUINTILE_DECILES = {q: f"deciles {2 * int(q) - 1}-{2 * int(q)}" for q in QUINTILES}
 COMPARISON_WORDS = {
     "better": "better than England",
     "similar": "similar to England",
@@ -79,7 +100,7 @@ GLOSSARY = [
     (
         "95% confidence interval",
         "The range the true figure is likely to lie in, given how many children were "
-        "counted; small numbers give wide ranges.",
+        "counted; small numbers give wide ranges. Worked out from the true counts; not printed here.",
     ),
     (
         "Recent trend",
@@ -92,9 +113,14 @@ GLOSSARY = [
         "ten equal groups: decile 1 is the 10% most deprived, decile 10 the 10% least deprived.",
     ),
     (
-        "Deprivation gap",
-        "The figure in the most deprived decile minus the figure in the least deprived decile, in "
-        "percentage points.",
+        "Slope index of inequality (SII)",
+        "The headline measure of inequality: the difference in percentage points between the most and the "
+        "least deprived ends of a line fitted through all ten deciles, each weighted by its number of children.",
+    ),
+    (
+        "Gap between the most and least deprived decile (or quintile)",
+        "A simpler measure from two groups only: the figure in the most deprived decile (or quintile) minus "
+        "the figure in the least deprived one, in percentage points.",
     ),
     ("Locality", "One of the council's areas that health visiting and school nursing teams work in."),
     (
@@ -102,6 +128,12 @@ GLOSSARY = [
         f"To protect privacy, counts from 1 to {SMALL_MAX} are shown as *, other counts are rounded to "
         f"the nearest {ROUND_TO}, and percentages are worked out from the rounded counts; a figure that would let a "
         "hidden count be worked out by subtraction is hidden too.",
+    ),
+    (
+        "“about 85%”, “too few”",
+        "How precisely a percentage is shown depends on how many children it is about: one decimal place "
+        "from 4,000 children, whole per cent from 400, the nearest 5 per cent (“about”) from 100; below 100, "
+        f"{TOO_FEW_WHY} (“{TOO_FEW}”).",
     ),
 ]
 
@@ -123,8 +155,15 @@ class Headline:
     trend: str
     localities: dict[str, DisclosedRate]
     deciles: dict[str, DisclosedRate]
-    gap_points: float | None
     message: str
+    rag: str | None = None
+    amber_margin_pct: float | None = None
+    quintiles: dict[str, DisclosedRate] = field(default_factory=dict)
+    #: unrounded value_pct by group (decile "1".."10", quintile "q1".."q5"), for the gap only, never printed
+    true_groups: dict[str, float] = field(default_factory=dict)
+    #: the SII (the headline measure of inequality) from the unrounded decile counts: a row of
+    #: :func:`kpi.reports.pack.inequality_frame`, the pack's own computation (None without deciles)
+    sii: dict | None = None
 
 
 @dataclass
@@ -150,6 +189,10 @@ class Briefing:
     red_areas: list[RedArea]
     year_ago_period: str
     previous_period: str
+    #: "decile" or "quintile": the groups the deprivation table and gap use (quintiles when deciles are mostly empty)
+    groups: str = "decile"
+    #: red areas not named because their figures are hidden: (kpi_name, how many localities)
+    unnamed_reds: list[tuple[str, int]] = field(default_factory=list)
 
 
 def build_briefing(
@@ -193,10 +236,21 @@ def build_briefing(
 
     headlines = []
     england = overview.with_benchmark(values.filter(pl.col("level") == "borough"), bench)
+    # the SII (headline measure of inequality) from the unrounded decile counts, exactly as the pack has it
+    sii = inequality_frame(values.filter(pl.col("kpi_code").is_in(heads)), code)
+    sii_rows = {row["kpi_code"]: row for row in sii.iter_rows(named=True)} if sii.height else {}
     for kpi_code in heads:
-        headlines.append(_headline(values, england, disclosed, kpi_code, this, year_ago, previous, names))
+        headline = _headline(values, england, disclosed, kpi_code, this, year_ago, previous, names)
+        headline.sii = sii_rows.get(kpi_code)
+        headlines.append(headline)
     red_areas = []
+    unnamed: dict[str, int] = {}
     for row in reds.iter_rows(named=True):
+        rate = disclosed["rate"][(row["kpi_code"], row["locality_code"], this.index)]
+        if row["level"] != "borough" and (rate.numerator.suppressed or rate.denominator.suppressed):
+            # a locality whose figures are hidden is not named, nor its narrative quoted (it may name it)
+            unnamed[row["kpi_name"]] = unnamed.get(row["kpi_name"], 0) + 1
+            continue
         where = (
             "Borough" if row["level"] == "borough" else names.get(row["locality_code"], row["locality_code"])
         )
@@ -208,7 +262,7 @@ def build_briefing(
                 row["kpi_code"],
                 row["kpi_name"],
                 where,
-                disclosed["rate"][(row["kpi_code"], row["locality_code"], this.index)],
+                rate,
                 row["target_pct"],
                 "; ".join(said["explanation"].drop_nulls().to_list()) or None,
                 "; ".join(said["remedial_action"].drop_nulls().to_list()) or None,
@@ -231,7 +285,23 @@ def build_briefing(
         is_draft=False,
         since=None,
     )
-    return Briefing(cover, names, headlines, red_areas, year_ago.code, previous.code)
+    return Briefing(
+        cover,
+        names,
+        headlines,
+        red_areas,
+        year_ago.code,
+        previous.code,
+        groups=_groups(headlines),
+        unnamed_reds=list(unnamed.items()),
+    )
+
+
+def _groups(headlines: list[Headline]) -> str:
+    """Deciles, or quintiles when fewer than half the decile percentages (1-10) could be shown."""
+    cells = [h.deciles.get(d) for h in headlines if h.deciles for d in DECILES[:10]]
+    shown = sum(1 for rate in cells if rate is not None and rate.shown_pct is not None)
+    return "decile" if cells and 2 * shown >= len(cells) else "quintile"
 
 
 def _disclose(values: pl.DataFrame, codes: list[str], index: int, names: dict[str, str]) -> dict:
@@ -267,7 +337,15 @@ def _disclose(values: pl.DataFrame, codes: list[str], index: int, names: dict[st
     for row in deciles.iter_rows(named=True):
         for part in ("numerator", "denominator"):
             decile_counts[(part, row["kpi_code"], f"d{row['imd_decile']}", index)] = row[part]
-    # decile counts are not printed (only their percentages), so there is no total to difference against
+    quintiles = values.filter(
+        pl.col("kpi_code").is_in(codes),
+        pl.col("level") == "borough_quintile",
+        pl.col("period_index") == index,
+    )
+    for row in quintiles.iter_rows(named=True):
+        for part in ("numerator", "denominator"):
+            decile_counts[(part, row["kpi_code"], f"q{row['imd_quintile']}", index)] = row[part]
+    # decile and quintile counts are not printed (only their percentages): no total to difference against
     shown.update(disclose_counts(decile_counts))
     rates = {}
     for key in shown:
@@ -280,20 +358,24 @@ def _disclose(values: pl.DataFrame, codes: list[str], index: int, names: dict[st
     return {"counts": shown, "rate": rates}
 
 
-def _comparison(rate: DisclosedRate, england_pct: float | None, polarity: str) -> str:
-    if rate.pct is None or england_pct is None:
+def _comparison(rate: DisclosedRate, row: dict) -> str:
+    """Fingertips' comparison from the unrounded value and its 95% CI (the pack's), none for a hidden figure."""
+    if rate.shown_pct is None or row["england_pct"] is None or row["value_pct"] is None:
         return "not compared"
-    return compare_with_benchmark(rate.pct, rate.lower_pct, rate.upper_pct, england_pct, polarity).outcome
+    return compare_with_benchmark(
+        row["value_pct"], row["lower_ci_pct"], row["upper_ci_pct"], row["england_pct"], row["polarity"]
+    ).outcome
 
 
 def _trend(disclosed: dict, kpi_code: str, index: int, polarity: str) -> str:
+    """The recent-trend words from the unrounded counts (a trend test needs no disclosure control)."""
     points = [disclosed["rate"].get((kpi_code, "ALL", i)) for i in range(index - TREND_POINTS + 1, index + 1)]
-    if any(p is None or p.pct is None for p in points):
+    if any(p is None or p.true_pct is None or p.suppressed for p in points):
         return "Could not be calculated"
     return recent_trend(
-        [p.pct for p in points],
-        numerators=[p.numerator.shown for p in points],
-        denominators=[p.denominator.shown for p in points],
+        [p.true_pct for p in points],
+        numerators=[p.numerator.raw for p in points],
+        denominators=[p.denominator.raw for p in points],
         polarity=polarity,
     ).label
 
@@ -303,7 +385,7 @@ def _headline(values, england, disclosed, kpi_code, this, year_ago, previous, na
         0, named=True
     )
     rate = disclosed["rate"][(kpi_code, "ALL", this.index)]
-    comparison = _comparison(rate, row["england_pct"], row["polarity"])
+    comparison = _comparison(rate, row)
     localities = {
         code: disclosed["rate"][(kpi_code, code, this.index)]
         for code in names
@@ -314,14 +396,18 @@ def _headline(values, england, disclosed, kpi_code, this, year_ago, previous, na
         for d in DECILES
         if (kpi_code, f"d{d}", this.index) in disclosed["rate"]
     }
-    gap = None
-    if (
-        deciles.get("1")
-        and deciles.get("10")
-        and deciles["1"].pct is not None
-        and deciles["10"].pct is not None
-    ):
-        gap = deciles["1"].pct - deciles["10"].pct
+    quintiles = {
+        q: disclosed["rate"][(kpi_code, f"q{q}", this.index)]
+        for q in QUINTILES
+        if (kpi_code, f"q{q}", this.index) in disclosed["rate"]
+    }
+    now = values.filter(pl.col("kpi_code") == kpi_code, pl.col("period_index") == this.index)
+    true_groups = {
+        r["imd_decile"]: r["value_pct"] for r in now.filter(pl.col("level") == "borough_decile").to_dicts()
+    } | {
+        f"q{r['imd_quintile']}": r["value_pct"]
+        for r in now.filter(pl.col("level") == "borough_quintile").to_dicts()
+    }
     headline = Headline(
         kpi_code=kpi_code,
         kpi_name=row["kpi_name"],
@@ -336,27 +422,63 @@ def _headline(values, england, disclosed, kpi_code, this, year_ago, previous, na
         trend=_trend(disclosed, kpi_code, this.index, row["polarity"]),
         localities=localities,
         deciles=deciles,
-        gap_points=gap,
         message="",
+        rag=row["rag"],
+        amber_margin_pct=row["amber_margin_pct"],
+        quintiles=quintiles,
+        true_groups=true_groups,
     )
     headline.message = message(headline)
     return headline
 
 
+def target_words(h: Headline) -> str | None:
+    """Whether the contract target was met, in words, from the mart's RAG (the overview's and the pack's judgement).
+
+    The RAG is worked out from the unrounded counts (domain.md section 5, contract RAG), so 449 of 500 (89.8%)
+    against a 90% target is amber, "just missed", even though its rounded counts (450 of 500) print as 90%.
+    """
+    if h.target_pct is None:
+        return None
+    target = f"The contract target of {h.target_pct:g}%"
+    if h.rag == "green":
+        return f"{target} was met."
+    if h.rag == "amber":
+        return f"{target} was just missed (amber)."
+    if h.rag == "red":
+        return f"{target} was not met (red)."
+    return f"{target} was not rated this quarter."
+
+
+def _looks_met(rate: DisclosedRate, target: float, polarity: str) -> bool | None:
+    shown = rate.shown_pct
+    if shown is None or polarity not in ("high", "low"):
+        return None
+    return shown >= target if polarity == "high" else shown <= target
+
+
 def message(h: Headline) -> str:
     """The plain-English headline sentence of a KPI (Fingertips words only where significant)."""
     text = f"{h.kpi_name}: {h.rate.text()}"
-    if h.rate.pct is None:
+    if h.rate.suppressed or h.rate.pct is None:
         return text + " (not shown: too few children to publish)."
-    if h.comparison in COMPARISON_WORDS:
+    if h.rate.shown_pct is None:
+        text = (
+            f"{h.kpi_name}: {h.rate.numerator.text} of {h.rate.denominator.text} children "
+            f"({TOO_FEW_WHY if h.rate.withheld == TOO_FEW else NOT_RELIABLE_WHY})"
+        )
+    elif h.comparison in COMPARISON_WORDS:
         text += f", {COMPARISON_WORDS[h.comparison]} ({words.pct(h.england_pct)} in {h.england_period})"
     else:
         text += " (no England figure to compare with)"
     text += "."
-    if h.target_pct is not None:
-        met = h.rate.pct >= h.target_pct if h.polarity == "high" else h.rate.pct <= h.target_pct
-        text += f" The contract target of {h.target_pct:g}% was {'met' if met else 'not met'}."
-    if h.year_ago is not None and h.year_ago.pct is not None:
+    target = target_words(h)
+    if target:
+        text += f" {target}"
+        looks = _looks_met(h.rate, h.target_pct, h.polarity)
+        if looks is not None and looks != (h.rag == "green") and h.rag in ("green", "amber", "red"):
+            text = text[:-1] + " (the percentage shown is rounded; the judgement uses the exact figure)."
+    if h.year_ago is not None and h.year_ago.shown_pct is not None:
         text += f" A year earlier it was {h.year_ago.text()}."
     return text
 
@@ -367,6 +489,133 @@ def message(h: Headline) -> str:
 def _comparison_cell(h: Headline) -> str:
     text = COMPARISON_WORDS.get(h.comparison, "not compared")
     return text[0].upper() + text[1:]
+
+
+def _group_rates(b: Briefing, h: Headline) -> dict[str, DisclosedRate]:
+    return h.deciles if b.groups == "decile" else h.quintiles
+
+
+def _gap(b: Briefing, h: Headline) -> tuple[str, str, str]:
+    """Most deprived, least deprived and the gap between them as printed (from :func:`inequalities.decile_gap`).
+
+    The gap is taken from the unrounded percentages (the same function as the pack and the dashboard) and printed
+    only where both groups' percentages are, no more precisely than the coarser of the two: "about −10 points".
+    """
+    rates = _group_rates(b, h)
+    most, least = ("1", "10") if b.groups == "decile" else ("1", "5")
+    prefix = "" if b.groups == "decile" else "q"
+    low, high = rates.get(most), rates.get(least)
+    texts = (low.text() if low else "–", high.text() if high else "–")
+    frame = pl.DataFrame(
+        {"group": list(h.true_groups), "value_pct": list(h.true_groups.values())},
+        schema={"group": pl.String, "value_pct": pl.Float64},
+    )
+    gap = inequalities.decile_gap(frame, "group", prefix + most, prefix + least)
+    if gap is None or low is None or high is None or low.step is None or high.step is None:
+        return (*texts, "–")
+    return (*texts, step_text(gap["gap_points"], max(low.step, high.step), " points"))
+
+
+def _sii_cells(row: dict) -> tuple[str, str, str]:
+    """The SII, its 95% CI and what it says, or why it is not rated."""
+    if not row.get("rated"):
+        return "–", "–", "Not rated: a decile has no children"
+    value, low, high = row["sii_pts"], row["sii_lower_pts"], row["sii_upper_pts"]
+    signed = [words.points(v).removesuffix(" pts") for v in (value, low, high)]
+    if low <= 0 <= high:
+        meaning = "No clear difference"
+    else:
+        meaning = "Most deprived areas lower" if value < 0 else "Most deprived areas higher"
+    return signed[0], f"{signed[1]} to {signed[2]}", meaning
+
+
+def _deprivation(b: Briefing, blocks: list) -> None:
+    c = b.cover
+    group = b.groups
+    blocks.append(Heading("Inequality by deprivation", 2, anchor="deprivation"))
+    blocks.append(
+        Paragraph(
+            "The headline measure of inequality is the slope index of inequality (SII), over all ten national "
+            "deprivation deciles (see the glossary). A negative figure means the most deprived areas are behind."
+        )
+    )
+    rated = [h for h in b.headlines if h.sii]
+    if rated:
+        blocks.append(
+            Table(
+                f"Slope index of inequality (SII), borough, {c.period}",
+                ["Measure", "SII, points", "95% CI", "In words"],
+                [
+                    [
+                        h.kpi_name,
+                        *[Cell(text, numeric=True) for text in _sii_cells(h.sii)[:2]],
+                        _sii_cells(h.sii)[2],
+                    ]
+                    for h in rated
+                ],
+                key="sii",
+                widths=(2.6, 1.0, 1.4, 2.4),
+                note="SII: most deprived minus least deprived end of the fitted line (Low & Low 2004; "
+                "PHEindicatormethods phe_sii), 95% confidence interval by simulation; the same figures as the "
+                "contract pack.",
+            )
+        )
+    heads = [h for h in b.headlines if _group_rates(b, h)]
+    if group == "quintile":
+        blocks.append(
+            Paragraph(
+                "Most decile figures would be too small to show, so the table below pairs the deciles into "
+                "quintiles: quintile 1 is deciles 1 and 2 (the 20% most deprived neighbourhoods), quintile 5 "
+                "deciles 9 and 10."
+            )
+        )
+    least = "10" if group == "decile" else "5"
+    gaps = [(h, _gap(b, h)) for h in heads]
+    if not any(texts[2] != "–" for _, texts in gaps):
+        blocks.append(
+            Paragraph(
+                f"The gap between the most and least deprived {group} ({group} 1 minus {group} {least}) cannot "
+                f"be shown this quarter: one of the two {group}s has too few children to give a reliable "
+                "percentage. The SII above uses every decile and the exact counts."
+            )
+        )
+    else:
+        blocks.append(
+            Table(
+                f"Gap between the most and least deprived {group}, {c.period}",
+                ["Measure", f"Most deprived ({group} 1)", f"Least deprived ({group} {least})", "Gap"],
+                [[h.kpi_name, *[Cell(text, numeric=True) for text in texts]] for h, texts in gaps],
+                key="gap",
+                widths=(2.6, 1.3, 1.3, 1.3),
+                note=f"Gap: the figure in {group} 1 minus the figure in {group} {least}, in percentage points, "
+                "from those two groups only (the SII above uses every decile). Worked out from the exact counts "
+                "and shown no more precisely than the two percentages.",
+            )
+        )
+    labels = DECILES if group == "decile" else QUINTILES
+    blocks.append(
+        Table(
+            f"Per cent by national deprivation {group} (1 = most deprived), {c.period}",
+            [group.capitalize(), *[h.kpi_code for h in heads]],
+            [
+                [
+                    "Unknown" if d == "U" else (d if group == "decile" else f"{d} ({QUINTILE_DECILES[d]})"),
+                    *[
+                        Cell(_group_rates(b, h)[d].text() if d in _group_rates(b, h) else "–", numeric=True)
+                        for h in heads
+                    ],
+                ]
+                for d in labels
+            ]
+            + [["Borough", *[Cell(h.rate.text(), numeric=True) for h in heads]]],
+            key="deciles",
+            total_rows=1,
+            widths=(1.4, *([1.0] * len(heads))),
+            note="Columns: "
+            + "; ".join(f"{h.kpi_code} {h.kpi_name}" for h in heads)
+            + ("." if group == "quintile" else ". Unknown: the child's neighbourhood was not recorded."),
+        )
+    )
 
 
 def briefing_document(b: Briefing) -> Document:
@@ -410,21 +659,22 @@ def briefing_document(b: Briefing) -> Document:
     blocks.append(
         Table(
             f"Headline measures, {c.period}, compared with England",
-            ["Measure", "Children", "Of", "Per cent", "95% CI", "England", "Compared with England"],
+            ["Measure", "Children", "Of", "Per cent", "England", "Compared with England"],
             [
                 [
                     h.kpi_name,
                     Cell(h.rate.numerator.text, numeric=True),
                     Cell(h.rate.denominator.text, numeric=True),
                     Cell(h.rate.text(), numeric=True),
-                    Cell(h.rate.ci_text(), numeric=True),
                     f"{words.pct(h.england_pct)} ({h.england_period})" if h.england_pct is not None else "–",
                     _comparison_cell(h),
                 ]
                 for h in b.headlines
             ],
             key="england",
-            widths=(2.6, 0.9, 0.9, 0.9, 1.2, 1.5, 1.6),
+            widths=(2.6, 0.9, 0.9, 1.1, 1.5, 1.8),
+            note="The comparison uses the exact counts and their 95% confidence interval, as in the contract "
+            "pack; the percentages shown are rounded (see “About these figures”).",
         )
     )
     blocks.append(Heading("Over time", 2, anchor="over-time"))
@@ -446,55 +696,7 @@ def briefing_document(b: Briefing) -> Document:
             widths=(2.6, 1.1, 1.1, 1.1, 2.2),
         )
     )
-    blocks.append(Heading("The deprivation gap", 2, anchor="deprivation"))
-    blocks.append(
-        Paragraph(
-            "Children living in the most deprived neighbourhoods (decile 1) are compared with those in the least "
-            "deprived (decile 10). A negative gap means the most deprived areas are behind."
-        )
-    )
-    blocks.append(
-        Table(
-            f"Deprivation gap, {c.period}",
-            ["Measure", "Most deprived (decile 1)", "Least deprived (decile 10)", "Gap"],
-            [
-                [
-                    h.kpi_name,
-                    Cell(h.deciles["1"].text() if "1" in h.deciles else "–", numeric=True),
-                    Cell(h.deciles["10"].text() if "10" in h.deciles else "–", numeric=True),
-                    Cell(words.points(h.gap_points), numeric=True),
-                ]
-                for h in b.headlines
-            ],
-            key="gap",
-            widths=(2.6, 1.3, 1.3, 1.0),
-        )
-    )
-    decile_heads = [h for h in b.headlines if h.deciles]
-    blocks.append(
-        Table(
-            f"Per cent by national deprivation decile (1 = most deprived), {c.period}",
-            ["Decile", *[h.kpi_code for h in decile_heads]],
-            [
-                [
-                    "Unknown" if d == "U" else d,
-                    *[
-                        Cell(h.deciles[d].text() if d in h.deciles else "–", numeric=True)
-                        for h in decile_heads
-                    ],
-                ]
-                for d in DECILES
-            ]
-            + [["Borough", *[Cell(h.rate.text(), numeric=True) for h in decile_heads]]],
-            key="deciles",
-            total_rows=1,
-            widths=(1.2, *([1.0] * len(decile_heads))),
-            note="Columns: "
-            + "; ".join(f"{h.kpi_code} {h.kpi_name}" for h in decile_heads)
-            + ". Unknown: the "
-            "child's neighbourhood was not recorded.",
-        )
-    )
+    _deprivation(b, blocks)
     blocks.append(Heading("By locality", 2, anchor="localities"))
     rows = []
     for h in b.headlines:
@@ -531,13 +733,16 @@ def briefing_document(b: Briefing) -> Document:
         )
     )
     blocks.append(Heading("What the provider is doing about red areas", 2, anchor="red-areas"))
-    if not b.red_areas:
+    if not b.red_areas and not b.unnamed_reds:
         blocks.append(
             Paragraph("No measure missed its contract target by more than the amber margin this period.")
         )
     items = []
     for red in b.red_areas:
-        text = f"{red.kpi_name}, {red.where}: {red.rate.text()}"
+        shown = red.rate.text()
+        if red.rate.withheld:
+            shown = f"{red.rate.numerator.text} of {red.rate.denominator.text} children"
+        text = f"{red.kpi_name}, {red.where}: {shown}"
         if red.target_pct is not None:
             text += f" against a target of {red.target_pct:g}%"
         text += ". "
@@ -552,6 +757,12 @@ def briefing_document(b: Briefing) -> Document:
             else ". The action plan is reviewed at the contract meeting."
         )
         items.append(text)
+    for kpi_name, how_many in b.unnamed_reds:
+        areas = "one more locality" if how_many == 1 else f"{how_many} more localities"
+        items.append(
+            f"{kpi_name}: also red in {areas} whose figures are too small to publish, so not named here. The "
+            "action plan is reviewed at the contract meeting."
+        )
     if items:
         blocks.append(Bullets(items))
     blocks.append(Heading("Glossary", 2, anchor="glossary"))
@@ -569,10 +780,13 @@ def briefing_document(b: Briefing) -> Document:
         Paragraph(
             f"Source: the provider's quarterly returns to {c.council_name} as accepted by {words.as_at_text(c.as_at)}; "
             "England figures from the Office for Health Improvement and Disparities. Counts from 1 to "
-            f"{SMALL_MAX} are shown as *, other counts are rounded to the nearest {ROUND_TO}, and percentages, "
-            "confidence intervals, comparisons and trends are worked out from the rounded counts (NHS England's "
-            "rule for published sub-national figures); where a hidden count could be worked out by subtraction "
-            "from a total, another figure is hidden too. Data version "
+            f"{SMALL_MAX} are shown as *, other counts are rounded to the nearest {ROUND_TO}, and percentages are "
+            "worked out from the rounded counts (NHS England's rule for published sub-national figures); where a "
+            "hidden count could be worked out by subtraction from a total, another figure is hidden too. "
+            "Percentages are shown only as precisely as the rounded number of children allows (NHS England's "
+            "presentation rule for rounded data; see the glossary); where rounding moved one too far from the "
+            f"true figure it is not shown (“{NOT_RELIABLE}”). Comparisons with England, trends, the SII, gaps and "
+            "whether a target was met use the exact counts, as the contract pack does. Data version "
             f"{c.data_version}.",
             "note",
         )

@@ -8,6 +8,12 @@ of a public output, borough totals included:
 * **percentages and confidence intervals** are computed from the rounded counts, and suppressed when their
   numerator or denominator is 1-7 (or is itself suppressed: a shown percentage times a shown denominator would
   give the suppressed numerator back);
+* **how precisely a percentage is printed** (NHS England's presentation rule for percentages made from counts
+  rounded to 5, which the NCMP follows since 2020): the rounded denominator decides it, >= 4,000 one decimal place,
+  400-3,995 whole per cent, 100-395 the nearest 5 per cent written "about 85%", below 100 none ("too few": too few
+  children to give a reliable percentage; the counts are still shown). A printed percentage must lie within its
+  printed precision of the true (unrounded) one; where it would not, less precision is shown, or none
+  (:func:`precision_for`, :func:`shown_step`, :meth:`DisclosedRate.text`);
 * **means** over 1-7 people are suppressed;
 * **secondary suppression**: where a suppressed cell could be recovered by subtraction from a shown total (the
   total minus its shown parts), the next smallest non-zero part is suppressed too, until at least two parts are
@@ -140,9 +146,74 @@ def disclose_counts(
     }
 
 
+#: NHS England's presentation rule for percentages made from counts rounded to 5 (domain.md section 6): the
+#: smallest rounded denominator for each precision, finest first; below the last, no percentage is shown.
+PRECISION_STEPS: tuple[tuple[int, float], ...] = ((4000, 0.1), (400, 1.0), (100, 5.0))
+#: What a table prints for a percentage the rule does not allow, and why (said once, in words, by the document).
+TOO_FEW = "too few"
+TOO_FEW_WHY = "too few children to give a reliable percentage"
+NOT_RELIABLE = "not reliable"
+NOT_RELIABLE_WHY = "rounding the counts moved the percentage too far from the true figure to show it"
+
+
+def precision_for(rounded_denominator: float | None) -> float | None:
+    """The precision (0.1, 1 or 5 points) a percentage may be shown to, from its *rounded* denominator.
+
+    NHS England's rule for percentages made from counts rounded to 5 (the secondary-care method the NCMP follows
+    since 2020; domain.md section 6): >= 4,000 one decimal place, 400-3,995 whole per cent, 100-395 the nearest
+    5 per cent ("about 85%"), below 100 none.
+
+    >>> [precision_for(n) for n in (20, 100, 395, 400, 3995, 4000)]
+    [None, 5.0, 5.0, 1.0, 1.0, 0.1]
+    """
+    if rounded_denominator is None:
+        return None
+    for smallest, step in PRECISION_STEPS:
+        if rounded_denominator >= smallest:
+            return step
+    return None
+
+
+def round_to_step(value: float, step: float) -> float:
+    """``value`` rounded to a multiple of ``step`` (halves away from zero, as people round)."""
+    units = abs(value) / step
+    whole = math.floor(units + 0.5 + 1e-9)
+    return math.copysign(whole * step, value) if whole else 0.0
+
+
+def step_text(value: float, step: float, unit: str = "%") -> str:
+    """A figure written to its precision: "81.8%", "82%", "about 85%" (a true minus sign for negatives)."""
+    shown = round_to_step(value, step)
+    text = f"{shown:.1f}" if step < 1 else f"{shown:.0f}"
+    text = (text + unit).replace("-", "\u2212")
+    return f"about {text}" if step >= 5 else text
+
+
+def shown_step(shown_pct: float, true_pct: float | None, step: float | None) -> float | None:
+    """The finest precision, no finer than ``step``, at which ``shown_pct`` lies within it of ``true_pct``.
+
+    "Every shown percentage must lie within its shown precision of the true unrounded percentage; where it would
+    not, show less precision or none" (domain.md section 6). None: no precision will do.
+    """
+    steps = [s for _, s in PRECISION_STEPS]
+    if step is None:
+        return None
+    if true_pct is None:
+        return step
+    for candidate in steps[steps.index(step) :]:
+        if abs(round_to_step(shown_pct, candidate) - true_pct) <= candidate + 1e-9:
+            return candidate
+    return None
+
+
 @dataclass(frozen=True)
 class DisclosedRate:
-    """A percentage with its 95% Wilson CI computed from disclosed counts (None values when suppressed)."""
+    """A percentage computed from disclosed counts, shown to the precision its rounded denominator allows.
+
+    ``pct`` and the Wilson limits come from the *shown* (rounded) counts, as NHS England publishes them; the true
+    percentage (from the raw counts the :class:`Disclosed` carry) only decides how much precision may be shown
+    (:func:`precision_for`, :func:`shown_step`) and is never printed.
+    """
 
     numerator: Disclosed
     denominator: Disclosed
@@ -155,14 +226,45 @@ class DisclosedRate:
         """Whether the percentage is hidden because a count behind it is."""
         return bool(self.numerator.suppressed or self.denominator.suppressed)
 
-    def text(self, places: int = 1) -> str:
-        """The percentage as printed: ``*`` when suppressed, an en dash when there is none."""
+    @property
+    def true_pct(self) -> float | None:
+        """The unrounded percentage (for judgements and for checking the precision; never printed)."""
+        num, den = self.numerator.raw, self.denominator.raw
+        if num is None or den is None or den <= 0:
+            return None
+        return 100.0 * num / den
+
+    @property
+    def step(self) -> float | None:
+        """The precision the percentage is shown to (0.1, 1 or 5 points), None when it cannot be shown."""
+        if self.suppressed or self.pct is None:
+            return None
+        return shown_step(self.pct, self.true_pct, precision_for(self.denominator.shown))
+
+    @property
+    def withheld(self) -> str | None:
+        """Why a percentage with shown counts is not printed: :data:`TOO_FEW`, :data:`NOT_RELIABLE` or None."""
+        if self.suppressed or self.pct is None or self.step is not None:
+            return None
+        return TOO_FEW if precision_for(self.denominator.shown) is None else NOT_RELIABLE
+
+    @property
+    def shown_pct(self) -> float | None:
+        """The percentage as printed, as a number (None when not printed)."""
+        step = self.step
+        return None if step is None else round_to_step(self.pct, step)
+
+    def text(self) -> str:
+        """The percentage as printed: ``*`` when suppressed, en dash when none, "too few", "82%", "about 85%"."""
         if self.suppressed:
             return SUPPRESSED
-        return MISSING if self.pct is None else f"{self.pct:.{places}f}%"
+        if self.pct is None:
+            return MISSING
+        step = self.step
+        return self.withheld or step_text(self.pct, step)
 
     def ci_text(self, places: int = 1) -> str:
-        """The 95% CI as printed ("85.0–92.1"), ``*`` when suppressed."""
+        """The 95% CI of the rounded counts ("85.0–92.1"), ``*`` when suppressed (not printed in public)."""
         if self.suppressed:
             return SUPPRESSED
         if self.lower_pct is None or self.upper_pct is None:
@@ -176,7 +278,9 @@ def disclose_rate(numerator: Disclosed, denominator: Disclosed) -> DisclosedRate
     Example:
         >>> rate = disclose_rate(Disclosed(153, 155), Disclosed(190, 190))
         >>> rate.text(), rate.ci_text()
-        ('81.6%', '75.5–86.4')
+        ('about 80%', '75.5–86.4')
+        >>> disclose_rate(Disclosed(18, 20), Disclosed(22, 20)).text()  # 18/22 = 81.8%, rounded 20/20 = 100%
+        'too few'
     """
     if numerator.suppressed or denominator.suppressed:
         return DisclosedRate(numerator, denominator, None, None, None)

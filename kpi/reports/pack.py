@@ -7,9 +7,10 @@ Everything comes from the functions the dashboard pages use, so a number is comp
   :func:`~kpi.overview.compare_with_england` (Fingertips rule, domain.md section 4);
 * SPC variation and assurance: :func:`kpi.assurance.spc_summary`, i.e. :func:`kpi.spc.xmr` on the borough series
   up to the period (Making Data Count; icons only with 12 points or more);
-* deprivation gap and SII of the headline KPIs (catalogue ``headline = true``): :func:`kpi.overview.decile_gap`
-  and :func:`kpi.inequalities.sii_table` (:func:`kpi.inequality.sii`, PHEindicatormethods ``phe_sii``) on the
-  borough's national deciles;
+* inequality of the headline KPIs (catalogue ``headline = true``) on the borough's national deciles, two measures
+  named apart (domain.md section 5): the slope index of inequality (SII), the headline measure, from
+  :func:`kpi.inequalities.sii_table` (:func:`kpi.inequality.sii`, PHEindicatormethods ``phe_sii``), and the gap
+  between the most and least deprived decile from :func:`kpi.inequalities.decile_gap` (the briefing uses both);
 * exceptions: every KPI red or amber at borough or locality level, with the provider's explanation and remedial
   action in force at ``as_at`` (``mart_exception_narratives``, as the portal's Exceptions page shows them) or else
   the return rows' comments;
@@ -480,7 +481,10 @@ def headline_codes() -> list[str]:
 def inequality_frame(
     values: pl.DataFrame, period: str, repetitions: int = inequalities.REPETITIONS
 ) -> pl.DataFrame:
-    """Deprivation gap (decile 1 − decile 10) and SII with 95% CI of each headline KPI, borough deciles, period.
+    """SII with 95% CI (the headline measure) and decile 1 − decile 10 gap of each headline KPI, borough, period.
+
+    The gap is the gap between the most and least deprived decile (:func:`kpi.inequalities.decile_gap`); the pack
+    and the briefing both take their inequality figures from here.
 
     Columns: kpi_code, kpi_name, polarity, most_deprived, least_deprived, most_pct, least_pct, gap_points, rated,
     not_rated_reason, sii_pts, sii_lower_pts, sii_upper_pts, rii, rii_lower, rii_upper, sentence.
@@ -494,7 +498,7 @@ def inequality_frame(
         if deciles.is_empty():
             continue
         first = deciles.row(0, named=True)
-        gap = overview.decile_gap(deciles) or {}
+        gap = inequalities.decile_gap(deciles) or {}
         quantiles = inequalities.borough_deciles(values, kpi_code).filter(pl.col("period") == period)
         table = inequalities.sii_table(quantiles, n_quantiles=10, repetitions=repetitions)
         sii = table.row(0, named=True) if table.height else {"rated": False, "not_rated_reason": "no deciles"}

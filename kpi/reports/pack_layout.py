@@ -293,12 +293,12 @@ def _inequalities(pack: Pack, blocks: list) -> None:
         )
     blocks.append(
         Table(
-            f"Deprivation gap and slope index of inequality, borough, {period}",
+            f"Slope index of inequality and gap between the most and least deprived decile, borough, {period}",
             [
                 "KPI",
                 "Most deprived (decile)",
                 "Least deprived (decile)",
-                "Gap",
+                "Decile gap, points",
                 "SII, points (95% CI)",
                 "RII (95% CI)",
             ],
@@ -306,9 +306,11 @@ def _inequalities(pack: Pack, blocks: list) -> None:
             key="inequalities",
             widths=(2.4, 1.4, 1.4, 1.1, 2.1, 1.7),
             note=(
-                "Gap: most deprived decile minus least deprived decile, in percentage points. SII: slope index of "
-                "inequality (Low & Low 2004; PHEindicatormethods phe_sii) over the ten national IMD 2019 deciles, "
-                "most deprived minus least deprived end of the fitted line, in points, 95% CI by simulation. "
+                "SII: slope index of inequality, the headline measure (the sentences below): the modelled gap "
+                "across all ten national IMD 2019 deciles (Low & Low 2004; PHEindicatormethods phe_sii), most "
+                "deprived minus least deprived end of the fitted line, in points, 95% CI by simulation. Decile "
+                "gap: the gap between the most and least deprived decile, decile 1 minus decile 10, in "
+                "percentage points, from those two deciles only. "
                 "Children whose LSOA is unknown (decile U) are left out."
             ),
         )

@@ -14,7 +14,7 @@ def test_ncmp_page_prevalence_and_map_attribution(page, app_url):
     page.get_by_text("Sample data: synthetic figures").first.wait_for()
     page.get_by_role("heading", name="Prevalence by weight category").wait_for()
     page.get_by_text(ATTRIBUTION).first.wait_for()
-    page.get_by_text("Deprivation gap:").first.wait_for()
+    page.get_by_text("Gap between the most and least deprived decile:").first.wait_for()
     page.locator("[data-testid='stVegaLiteChart']").nth(2).wait_for()  # at least three charts
 
 

@@ -47,5 +47,5 @@ def test_overview_rag_cell_decile_view_and_mandated_contacts(page, app_url):
 
     page.goto(f"{app_url}/mandated-contacts?kpi=C2")
     page.get_by_role("heading", name="Mandated contacts").wait_for()
-    page.get_by_text("Deprivation gap:").wait_for()
+    page.get_by_text("Gap between the most and least deprived decile:").wait_for()
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for()

@@ -61,7 +61,7 @@ def test_mandated_contacts_for_c2_shows_the_gap(app):
     at = app("pages/mandated_contacts.py")
     at.selectbox(key="mc_kpi").set_value("C2").run()
     assert not at.exception
-    assert any("Deprivation gap" in m.value for m in at.markdown)
+    assert any("Gap between the most and least deprived decile" in m.value for m in at.markdown)
 
 
 def test_returns_page_lists_the_late_return(app):
@@ -161,7 +161,7 @@ def test_ncmp_page_prevalence_map_and_selectors(app):
     assert headings[:2] == ["Prevalence by weight category", "Deprivation gradient"]
     captions = [c.value for c in at.caption]
     assert "Contains National Statistics and OS data © Crown copyright and database right 2023" in captions
-    assert any(m.value.startswith("**Deprivation gap:**") for m in at.markdown)
+    assert any(m.value.startswith("**Gap between the most and least deprived decile:**") for m in at.markdown)
     at.radio(key="ncmp_group").set_value("6").run()
     at.selectbox(key="ncmp_year").set_value("2022/23").run()
     at.selectbox(key="ncmp_category").set_value("severely_obese").run()

@@ -4,8 +4,12 @@ Two briefings are built as at 20 November 2026 09:00: the sample's, and one wher
 18 November) puts small numbers in the 2026-27 Q2 return (West: 5 of 7 new birth visits; North: 3 children with a
 12-month review by 15 months). The attack reads the DOCX tables and the headline text back and tries what an
 outsider could: difference every shown total against its shown parts (within and across tables, exactly and with
-the rounding's bounds), and invert every shown percentage and CI. No true count from 1 to 7 may come back. Truth
+the rounding's bounds), and invert every shown percentage. No true count from 1 to 7 may come back. Truth
 comes from the mart rows (unrounded) and the rule is applied here independently of kpi.reports.disclosure.
+
+Percentages follow NHS England's presentation rule for rounded data (domain.md section 6): the rounded denominator
+sets the precision (>= 4,000 one decimal, 400-3,995 whole per cent, 100-395 "about" the nearest 5, below 100 none)
+and every printed percentage lies within its printed precision of the true, unrounded one.
 """
 
 from __future__ import annotations
@@ -32,12 +36,13 @@ from tests.kpi.reports.documents import (
     PERIOD,
     docx_document,
     docx_tables,
+    docx_text,
     pdf_pages,
     pdf_text,
 )
 
 Z95 = 1.959963984540054
-ENGLAND_HEADER = ["Measure", "Children", "Of", "Per cent", "95% CI", "England", "Compared with England"]
+ENGLAND_HEADER = ["Measure", "Children", "Of", "Per cent", "England", "Compared with England"]
 LOCALITY_HEADER = ["Measure", "Area", "Children", "Of", "Per cent"]
 NAMES = {"CENTRAL": "Central", "NORTH": "North", "SOUTH": "South", "WEST": "West"}
 
@@ -64,7 +69,52 @@ def shown_count(text: str) -> int | None:
 
 
 def shown_pct(text: str) -> float | None:
-    return None if text in ("*", "–") else float(text.rstrip("%"))
+    """A percentage cell's value (None for '*', '–', 'too few', 'not reliable')."""
+    parsed = printed(text)
+    return None if parsed is None else parsed[0]
+
+
+def printed(text: str) -> tuple[float, float] | None:
+    """A printed percentage as (value, precision): "81.8%" (0.1), "82%" (1), "about 85%" (5); None for no figure."""
+    match = re.fullmatch(r"(about )?([−-]?\d+(?:\.\d)?)%", text)
+    if not match:
+        assert text in ("*", "–", "too few", "not reliable"), text
+        return None
+    value = float(match.group(2).replace("−", "-"))
+    return value, 5.0 if match.group(1) else (0.1 if "." in match.group(2) else 1.0)
+
+
+def half_up(value: float, step: float) -> float:
+    return math.floor(value / step + 0.5 + 1e-9) * step
+
+
+def expected_text(num: float, den: float) -> str:
+    """The rule by hand: from the rounded counts, as precise as the rounded denominator allows, never further from
+    the true percentage than the precision shown (coarser, or none, where it would be)."""
+    shown_num, shown_den = rounded(num), rounded(den)
+    if shown_num is None or shown_den is None:
+        return "*"
+    if shown_den == 0:
+        return "–"
+    steps = [step for least, step in ((4000, 0.1), (400, 1.0), (100, 5.0)) if shown_den >= least]
+    if not steps:
+        return "too few"
+    pct, true = 100 * shown_num / shown_den, 100 * num / den
+    for step in steps:
+        value = half_up(pct, step)
+        if abs(value - true) <= step + 1e-9:
+            return f"about {value:.0f}%" if step == 5 else f"{value:.{1 if step < 1 else 0}f}%"
+    return "not reliable"
+
+
+def within_precision(text: str, true_pct: float, where: str) -> bool:
+    """Whether a printed percentage lies within its printed precision of the truth (no figure: nothing to check)."""
+    parsed = printed(text)
+    if parsed is None:
+        return False
+    value, step = parsed
+    assert abs(value - true_pct) <= step + 1e-9, f"{where}: {text} is more than {step} from {true_pct:.2f}%"
+    return True
 
 
 # ---- builds ------------------------------------------------------------------------------------------------------
@@ -139,23 +189,67 @@ def test_headline_messages_use_fingertips_words_only_where_significant(sample):
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
     truth = sample["truth"].filter(pl.col("period") == PERIOD, pl.col("level") == "borough")
     c2 = truth.filter(pl.col("kpi_code") == "C2").row(0, named=True)
-    num, den = rounded(c2["numerator"]), rounded(c2["denominator"])
-    assert wilson_lower(num, den) > 85.2  # England outside the interval, above it: significant, better
-    expected = (
-        f"New birth visits within 14 days: {100 * num / den:.1f}%, better than England (85.2% in 2024-25)."
-    )
+    # 715 of 789 (90.6%), rounded 715 of 790: whole per cent (400-3,995), 91%, 0.4 from the truth
+    assert expected_text(c2["numerator"], c2["denominator"]) == "91%"
+    # the comparison uses the exact counts (a complex calculation): England outside the interval, above it
+    assert wilson_lower(c2["numerator"], c2["denominator"]) > 85.2
+    expected = "New birth visits within 14 days: 91%, better than England (85.2% in 2024-25)."
     assert any(b.startswith(expected) for b in bullets), bullets
     c8i = truth.filter(pl.col("kpi_code") == "C8i").row(0, named=True)
-    num, den = rounded(c8i["numerator"]), rounded(c8i["denominator"])
-    assert wilson_lower(num, den) <= 81.5  # England inside the interval: similar
-    assert any(
-        b.startswith(f"6-8 week reviews by 8 weeks: {100 * num / den:.1f}%, similar to England")
-        for b in bullets
-    )
+    assert wilson_lower(c8i["numerator"], c8i["denominator"]) <= 81.5  # England inside the interval: similar
+    text = expected_text(c8i["numerator"], c8i["denominator"])
+    assert any(b.startswith(f"6-8 week reviews by 8 weeks: {text}, similar to England") for b in bullets)
     assert any(
         "Breastfeeding at 6-8 weeks" in b and "no England figure to compare with" in b for b in bullets
     )
     assert not any("significantly" in b for b in bullets)
+
+
+def test_target_words_come_from_the_rag_of_the_exact_counts(sample):
+    """The judgement against the target is the mart's RAG (overview and pack), never the rounded figure's."""
+    document = docx_document(sample["docx"])
+    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    truth = sample["truth"].filter(pl.col("period") == PERIOD, pl.col("level") == "borough")
+    words = {"green": "was met.", "amber": "was just missed (amber)", "red": "was not met (red)"}
+    checked = 0
+    for row in truth.filter(pl.col("target_pct").is_not_null()).to_dicts():
+        sentence = next((b for b in bullets if b.startswith(f"{row['kpi_name']}: ")), None)
+        if sentence is None:
+            continue
+        assert f"The contract target of {row['target_pct']:g}% {words[row['rag']]}" in sentence, sentence
+        checked += 1
+    assert checked >= 4
+
+
+def test_449_of_500_is_amber_and_not_met_though_it_prints_as_90_per_cent():
+    """Raw 449/500 = 89.8% against a 90% target with a 5-point amber margin: amber in the pack, so the briefing
+    must not say "met", though its rounded counts 450/500 print as 90%."""
+    from kpi.reports.briefing import Headline, message
+    from kpi.reports.disclosure import Disclosed, disclose_rate
+
+    rate = disclose_rate(Disclosed(449, 450), Disclosed(500, 500))
+    assert rate.text() == "90%"
+    headline = Headline(
+        kpi_code="C2",
+        kpi_name="New birth visits within 14 days",
+        polarity="high",
+        rate=rate,
+        target_pct=90.0,
+        england_pct=None,
+        england_period=None,
+        comparison="not compared",
+        year_ago=None,
+        previous=None,
+        trend="No significant change",
+        localities={},
+        deciles={},
+        message="",
+        rag="amber",
+        amber_margin_pct=5.0,
+    )
+    text = message(headline)
+    assert "The contract target of 90% was just missed (amber" in text and " was met" not in text
+    assert "rounded" in text  # says why 90% is not "met"
 
 
 def test_briefing_has_its_sections_on_about_four_pages(sample):
@@ -164,7 +258,7 @@ def test_briefing_has_its_sections_on_about_four_pages(sample):
         "Headline messages",
         "Compared with England",
         "Over time",
-        "The deprivation gap",
+        "Inequality by deprivation",
         "By locality",
         "What the provider is doing about red areas",
         "Glossary",
@@ -176,7 +270,7 @@ def test_briefing_has_its_sections_on_about_four_pages(sample):
     assert "Sample data: synthetic figures" in text
 
 
-def test_over_time_and_gap_are_worked_out_from_rounded_counts(sample):
+def test_over_time_follows_the_precision_rule_and_inequality_names_its_measures(sample):
     truth = sample["truth"]
     over = table(sample["docx"], ["Measure", "2025-26 Q2", "2026-27 Q1", "2026-27 Q2"])
     row = next(r for r in over if r[0] == "New birth visits within 14 days")
@@ -184,25 +278,105 @@ def test_over_time_and_gap_are_worked_out_from_rounded_counts(sample):
         raw = truth.filter(
             pl.col("kpi_code") == "C2", pl.col("level") == "borough", pl.col("period") == period
         )
-        num, den = rounded(raw["numerator"].item()), rounded(raw["denominator"].item())
-        assert row[column] == f"{100 * num / den:.1f}%"
+        assert row[column] == expected_text(raw["numerator"].item(), raw["denominator"].item())
     assert row[4] in (
         "No significant change",
         "Increasing and getting better",
         "Decreasing and getting worse",
     )
-    gap = table(sample["docx"], ["Measure", "Most deprived (decile 1)"])
-    deciles = truth.filter(
-        pl.col("kpi_code") == "C2", pl.col("level") == "borough_decile", pl.col("period") == PERIOD
+    # deciles of a quarter hold 20-165 children: most are below 100, so the table shows quintiles
+    groups = table(sample["docx"], ["Quintile"])
+    assert [r[0] for r in groups[1:]] == [
+        "1 (deciles 1-2)",
+        "2 (deciles 3-4)",
+        "3 (deciles 5-6)",
+        "4 (deciles 7-8)",
+        "5 (deciles 9-10)",
+        "Borough",
+    ]
+    quintiles = truth.filter(
+        pl.col("kpi_code") == "C2", pl.col("level") == "borough_quintile", pl.col("period") == PERIOD
     )
-    pct = {
-        r["imd_decile"]: 100 * rounded(r["numerator"]) / rounded(r["denominator"]) for r in deciles.to_dicts()
-    }
-    c2 = next(r for r in gap if r[0] == "New birth visits within 14 days")
-    assert c2[1:3] == [f"{pct['1']:.1f}%", f"{pct['10']:.1f}%"]
-    difference = round(pct["1"], 1) - round(pct["10"], 1)
-    assert abs(float(c2[3].replace("−", "-").split(" ")[0]) - (pct["1"] - pct["10"])) < 0.051
-    assert difference < 0 and c2[3].startswith("−")
+    by_quintile = {r["imd_quintile"]: r for r in quintiles.to_dicts()}
+    # quintile 1: 78 of 91, rounded 80 of 90: below 100, so no percentage (and so no gap)
+    assert groups[1][1] == "too few"
+    five = by_quintile[5]
+    assert groups[5][1] == expected_text(five["numerator"], five["denominator"]) == "about 95%"
+    text = sample["pdf_text"]
+    assert "The gap between the most and least deprived quintile (quintile 1 minus quintile 5) cannot" in text
+    # the SII: the headline measure, the pack's figures (C2: −13.9 points in the sample)
+    sii = table(sample["docx"], ["Measure", "SII, points", "95% CI", "In words"])
+    c2 = next(r for r in sii if r[0] == "New birth visits within 14 days")
+    assert c2[1] == "−13.9" and c2[3] == "Most deprived areas lower"
+    assert "The headline measure of inequality is the slope index of inequality (SII)" in text
+    assert "Deprivation gap" not in text
+
+
+def test_every_percentage_lies_within_its_precision_of_the_truth(sample, small):
+    for built in (sample, small):
+        _every_percentage_within_precision(built)
+
+
+def _every_percentage_within_precision(built: dict) -> None:
+    docx, truth = built["docx"], built["truth"]
+    now = truth.filter(pl.col("period") == PERIOD)
+    borough = {r["kpi_name"]: r for r in now.filter(pl.col("level") == "borough").to_dicts()}
+    checked = 0
+    for row in table(docx, ENGLAND_HEADER)[1:]:
+        r = borough[row[0]]
+        checked += within_precision(row[3], 100 * r["numerator"] / r["denominator"], row[0])
+    over = next(t for t in docx_tables(docx) if t[0][0] == "Measure" and t[0][3] == PERIOD)
+    for row in over[1:]:
+        for column, period in enumerate(over[0][1:4], start=1):
+            r = truth.filter(
+                pl.col("kpi_name") == row[0], pl.col("level") == "borough", pl.col("period") == period
+            ).row(0, named=True)
+            checked += within_precision(row[column], 100 * r["numerator"] / r["denominator"], row[0])
+    names = {v: k for k, v in NAMES.items()}
+    for row in table(docx, LOCALITY_HEADER)[1:]:
+        level, code = ("borough", "ALL") if row[1] == "Borough" else ("locality", names[row[1]])
+        r = now.filter(
+            pl.col("kpi_name") == row[0], pl.col("level") == level, pl.col("locality_code") == code
+        ).row(0, named=True)
+        checked += within_precision(row[4], 100 * r["numerator"] / r["denominator"], f"{row[0]} {row[1]}")
+    groups = next(t for t in docx_tables(docx) if t[0][0] in ("Decile", "Quintile"))
+    for row in groups[1:]:
+        for code, text in zip(groups[0][1:], row[1:], strict=True):
+            rows = now.filter(pl.col("kpi_code") == code)
+            if row[0] == "Borough":
+                r = rows.filter(pl.col("level") == "borough")
+            elif groups[0][0] == "Quintile":
+                r = rows.filter(
+                    pl.col("level") == "borough_quintile", pl.col("imd_quintile") == int(row[0][0])
+                )
+            else:
+                decile = "U" if row[0] == "Unknown" else row[0]
+                r = rows.filter(pl.col("level") == "borough_decile", pl.col("imd_decile") == decile)
+            r = r.row(0, named=True)
+            if r["denominator"]:
+                checked += within_precision(text, 100 * r["numerator"] / r["denominator"], f"{code} {row[0]}")
+    # sentences: the borough figure now and a year earlier
+    year_ago = over[0][1]
+    bullets = [p.text for p in docx_document(docx).paragraphs if p.style.name == "List Bullet"]
+    for name, r in borough.items():
+        sentence = next((b for b in bullets if b.startswith(f"{name}: ")), None)
+        if sentence is None:
+            continue
+        figure = sentence.removeprefix(f"{name}: ").split(",")[0].split(" (")[0].rstrip(".")
+        if printed(figure):
+            checked += within_precision(figure, 100 * r["numerator"] / r["denominator"], sentence)
+        if " A year earlier it was " in sentence:
+            before = sentence.split(" A year earlier it was ")[1].rstrip(".")
+            r0 = truth.filter(
+                pl.col("kpi_name") == name, pl.col("level") == "borough", pl.col("period") == year_ago
+            ).row(0, named=True)
+            checked += within_precision(before, 100 * r0["numerator"] / r0["denominator"], sentence)
+    assert checked >= 60
+    # the PDF prints the same document: every percentage in its text is one the DOCX prints
+    docx_all = docx_text(docx)
+    for figure in set(re.findall(r"(?:about )?−?\d+(?:\.\d)?%", built["pdf_text"])):
+        assert figure in docx_all, figure
+    assert "100.0%" not in built["pdf_text"]
 
 
 def test_small_numbers_are_hidden_and_a_second_cell_with_them(small):
@@ -278,10 +452,12 @@ def _invert_rate(
         return
     if pct is None:
         return
-    recovered = pct * den / 100
-    assert abs(recovered - num) <= den * 0.0005 + 1e-9, (
+    step = printed(pct_text)[1]
+    # the printed figure holds no more than the rounded counts: it is their percentage rounded to its precision
+    assert den > 0 and abs(pct - 100 * num / den) <= step / 2 + 1e-9, (
         f"{where}: the percentage holds more than the rounded count"
     )
+    recovered = pct * den / 100
     assert not (round(recovered) == truth_num and 1 <= truth_num <= 7), f"{where}: count recovered from the %"
     if ci_text and ci_text not in ("*", "–"):
         lower = float(ci_text.split("–")[0])
@@ -325,27 +501,30 @@ def _attack(briefing: dict) -> int:
                 row[2], row[3], row[4], None, counts[(measure, area, "Children")], f"{measure} {area}"
             )
             tried += 1
+    assert "95% CI" not in table(docx, ENGLAND_HEADER)[0]  # no confidence interval is printed in public
     for row in england:
         _invert_rate(
-            row[1], row[2], row[3], row[4], counts[(row[0], "Borough", "Children")], f"{row[0]} England"
+            row[1], row[2], row[3], None, counts[(row[0], "Borough", "Children")], f"{row[0]} England"
         )
         tried += 1
-    # percentages printed without their counts (over time, deciles, gap): exactly those of the rounded counts
+    # percentages printed without their counts (deciles or quintiles): those of the rounded counts, by the rule
     now = truth.filter(pl.col("period") == PERIOD)
-    decile_rows = table(docx, ["Decile"])
-    codes = decile_rows[0][1:]
-    for row in decile_rows[1:]:
+    group_rows = next(t for t in docx_tables(docx) if t[0][0] in ("Decile", "Quintile"))
+    codes = group_rows[0][1:]
+    for row in group_rows[1:]:
         for code, text in zip(codes, row[1:], strict=True):
-            level, decile = ("borough", "ALL") if row[0] == "Borough" else ("borough_decile", row[0])
-            decile = "U" if decile == "Unknown" else decile
-            raw = now.filter(
-                pl.col("kpi_code") == code, pl.col("level") == level, pl.col("imd_decile") == decile
-            )
-            num, den = rounded(raw["numerator"].item()), rounded(raw["denominator"].item())
-            if num is None or den is None:
-                assert text == "*", f"{code} decile {decile}: a small count's percentage is printed"
-            elif den > 0:
-                assert text == f"{100 * num / den:.1f}%", f"{code} decile {decile}"
+            raw = now.filter(pl.col("kpi_code") == code)
+            if row[0] == "Borough":
+                raw = raw.filter(pl.col("level") == "borough")
+            elif group_rows[0][0] == "Quintile":
+                raw = raw.filter(
+                    pl.col("level") == "borough_quintile", pl.col("imd_quintile") == int(row[0][0])
+                )
+            else:
+                decile = "U" if row[0] == "Unknown" else row[0]
+                raw = raw.filter(pl.col("level") == "borough_decile", pl.col("imd_decile") == decile)
+            num, den = raw["numerator"].item(), raw["denominator"].item()
+            assert text == expected_text(num, den), f"{code} {row[0]}"
             tried += 1
     # the headline sentences print the England table's percentages, nothing finer
     bullets = [p.text for p in docx_document(docx).paragraphs if p.style.name == "List Bullet"]
@@ -370,3 +549,21 @@ def test_attack_on_a_briefing_with_small_numbers_recovers_no_small_count(small):
     text = small["pdf_text"]
     # the PDF prints the same hidden cells: West's row of new birth visits is all stars
     assert re.search(r"New birth visits within 14 days West \* \* \*", text)
+
+
+def test_a_hidden_locality_is_not_named_in_the_red_list(small):
+    """North's new birth visits (red) are hidden by secondary suppression beside West's 5 of 7: its row in the
+    locality table is starred, and the red list does not name it or quote its narrative."""
+    rows = table(small["docx"], LOCALITY_HEADER)
+    hidden = {r[1] for r in rows if r[0] == "New birth visits within 14 days" and r[4] == "*"}
+    assert "North" in hidden
+    bullets = [p.text for p in docx_document(small["docx"]).paragraphs if p.style.name == "List Bullet"]
+    for area in hidden:
+        assert not any(b.startswith(f"New birth visits within 14 days, {area}") for b in bullets), bullets
+    assert "North team 3.0 WTE vacant" not in small["pdf_text"]
+    assert any(
+        b.startswith(
+            "New birth visits within 14 days: also red in one more locality whose figures are too small"
+        )
+        for b in bullets
+    )

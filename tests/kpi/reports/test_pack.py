@@ -192,6 +192,10 @@ def test_inequalities_page_gap_and_sii_for_headline_kpis(built, mart):
     assert [row[0].split(" ")[0] for row in table[1:]] == ["C2", "C8i", "C8ii", "C5", "C6i", "C6viii"]
     assert all(re.match(r"[−+]\d+\.\d \([−+]\d+\.\d to [−+]\d+\.\d\)", row[4]) for row in table[1:])
     assert "slope index of inequality" in built["pdf_text"]
+    # two measures, each named as such (domain.md section 5); the SII is the headline measure
+    assert table[0][3] == "Decile gap, points" and table[0][4].startswith("SII")
+    text = built["pdf_text"]
+    assert "the headline measure" in text and "gap between the most and least deprived decile" in text
 
 
 def test_data_quality_lists_the_resubmission_since_the_period_began(built):
