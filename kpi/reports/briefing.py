@@ -52,6 +52,8 @@ COMPARISON_WORDS = {
     "higher": "higher than England",
     "lower": "lower than England",
 }
+#: Headline.comparison when England's only figure is older than the benchmark rule allows (domain.md section 5).
+OUT_OF_DATE = "out of date"
 GLOSSARY = [
     (
         "Healthy Child Programme 0-19",
@@ -272,7 +274,10 @@ def _disclose(values: pl.DataFrame, codes: list[str], index: int, names: dict[st
     return {"counts": shown, "rate": rates}
 
 
-def _comparison(rate: DisclosedRate, england_pct: float | None, polarity: str) -> str:
+def _comparison(rate: DisclosedRate, england_pct: float | None, polarity: str, current: bool | None) -> str:
+    """Fingertips words against England; "out of date" when the only England figure is too old to compare."""
+    if england_pct is not None and not current:
+        return OUT_OF_DATE
     if rate.pct is None or england_pct is None:
         return "not compared"
     return compare_with_benchmark(rate.pct, rate.lower_pct, rate.upper_pct, england_pct, polarity).outcome
@@ -295,7 +300,7 @@ def _headline(values, england, disclosed, kpi_code, this, year_ago, previous, na
         0, named=True
     )
     rate = disclosed["rate"][(kpi_code, "ALL", this.index)]
-    comparison = _comparison(rate, row["england_pct"], row["polarity"])
+    comparison = _comparison(rate, row["england_pct"], row["polarity"], row["england_current"])
     localities = {
         code: disclosed["rate"][(kpi_code, code, this.index)]
         for code in names
@@ -342,6 +347,11 @@ def message(h: Headline) -> str:
         return text + " (not shown: too few children to publish)."
     if h.comparison in COMPARISON_WORDS:
         text += f", {COMPARISON_WORDS[h.comparison]} ({words.pct(h.england_pct)} in {h.england_period})"
+    elif h.comparison == OUT_OF_DATE:
+        text += (
+            f"; not compared with England: the latest England figure ({words.pct(h.england_pct)} in "
+            f"{h.england_period}) is out of date"
+        )
     else:
         text += " (no England figure to compare with)"
     text += "."
@@ -357,6 +367,8 @@ def message(h: Headline) -> str:
 
 
 def _comparison_cell(h: Headline) -> str:
+    if h.comparison == OUT_OF_DATE:
+        return f"Not compared: {overview.out_of_date_label(h.england_period)}"
     text = COMPARISON_WORDS.get(h.comparison, "not compared")
     return text[0].upper() + text[1:]
 

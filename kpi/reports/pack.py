@@ -313,7 +313,9 @@ def exception_items(
         target = borough["target_pct"]
         reference = {}
         if series.height and series["england_pct"][-1] is not None:
-            reference[f"England {series['england_period'][-1]}"] = series["england_pct"][-1]
+            reference[overview.england_reference_label(series.row(-1, named=True))] = series["england_pct"][
+                -1
+            ]
         decile_key = None
         shown_deciles = deciles.filter(pl.col("imd_decile") != "U")
         if shown_deciles.height and borough["value_kind"] != "count":
@@ -367,8 +369,13 @@ def trend_alt(series: pl.DataFrame, name: str) -> str:
         f". Highest {words.pct(high['value_pct'])} in {high['period']}; lowest {words.pct(low['value_pct'])} in "
         f"{low['period']}."
     )
-    if last.get("england_pct") is not None:
+    if last.get("england_pct") is not None and last.get("england_current"):
         text += f" England (diamonds): {words.pct(last['england_pct'])} ({last['england_period']})."
+    elif last.get("england_pct") is not None:
+        text += (
+            f" England figure out of date ({words.pct(last['england_pct'])}, {last['england_period']}): not drawn "
+            "for this quarter and not compared."
+        )
     return text
 
 

@@ -133,26 +133,57 @@ def table(docx: bytes, header: list[str]) -> list[list[str]]:
 # ---- what the briefing says ----------------------------------------------------------------------------------------
 
 
-def test_headline_messages_use_fingertips_words_only_where_significant(sample):
+def test_headline_messages_say_the_england_figure_is_out_of_date_with_its_period(sample):
+    # domain.md section 5, default age limit 4 quarters: England's C2 figure is for 2024-25 (last quarter 2024-25
+    # Q4, six quarters before 2026-27 Q2) and C8i's for 2017-18 Q1, so neither is compared; both are named
     document = docx_document(sample["docx"])
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
     truth = sample["truth"].filter(pl.col("period") == PERIOD, pl.col("level") == "borough")
     c2 = truth.filter(pl.col("kpi_code") == "C2").row(0, named=True)
     num, den = rounded(c2["numerator"]), rounded(c2["denominator"])
-    assert wilson_lower(num, den) > 85.2  # England outside the interval, above it: significant, better
     expected = (
-        f"New birth visits within 14 days: {100 * num / den:.1f}%, better than England (85.2% in 2024-25)."
+        f"New birth visits within 14 days: {100 * num / den:.1f}%; not compared with England: the latest England "
+        "figure (85.2% in 2024-25) is out of date."
     )
     assert any(b.startswith(expected) for b in bullets), bullets
     c8i = truth.filter(pl.col("kpi_code") == "C8i").row(0, named=True)
     num, den = rounded(c8i["numerator"]), rounded(c8i["denominator"])
-    assert wilson_lower(num, den) <= 81.5  # England inside the interval: similar
     assert any(
-        b.startswith(f"6-8 week reviews by 8 weeks: {100 * num / den:.1f}%, similar to England")
+        b.startswith(
+            f"6-8 week reviews by 8 weeks: {100 * num / den:.1f}%; not compared with England: the latest England "
+            "figure (81.5% in 2017-18 Q1) is out of date."
+        )
         for b in bullets
-    )
+    ), bullets
     assert any(
         "Breastfeeding at 6-8 weeks" in b and "no England figure to compare with" in b for b in bullets
+    )
+    assert not any("than England" in b or "similar to England" in b for b in bullets)
+    rows = {row[0]: row for row in table(sample["docx"], ENGLAND_HEADER)[1:]}
+    assert rows["New birth visits within 14 days"][5:] == [
+        "85.2% (2024-25)",
+        "Not compared: England figure out of date (2024-25)",
+    ]
+    assert rows["6-8 week reviews by 8 weeks"][5:] == [
+        "81.5% (2017-18 Q1)",
+        "Not compared: England figure out of date (2017-18 Q1)",
+    ]
+
+
+def test_headline_messages_use_fingertips_words_only_where_significant(reports_store, sample):
+    # 2025-26 Q2 is two quarters after 2024-25 Q4, within the limit: England's 2024-25 C2 figure is compared
+    built = reports.build(reports_store, "briefing", "2025-26 Q2", AS_AT)
+    bullets = [h.message for h in built.data.headlines]
+    truth = sample["truth"].filter(pl.col("period") == "2025-26 Q2", pl.col("level") == "borough")
+    c2 = truth.filter(pl.col("kpi_code") == "C2").row(0, named=True)
+    num, den = rounded(c2["numerator"]), rounded(c2["denominator"])
+    assert wilson_lower(num, den) > 85.2  # England outside the interval, below it: significant, better
+    expected = (
+        f"New birth visits within 14 days: {100 * num / den:.1f}%, better than England (85.2% in 2024-25)."
+    )
+    assert any(b.startswith(expected) for b in bullets), bullets
+    assert any(
+        "6-8 week reviews by 8 weeks" in b and "(81.5% in 2017-18 Q1) is out of date" in b for b in bullets
     )
     assert not any("significantly" in b for b in bullets)
 
