@@ -74,7 +74,9 @@ GLOSSARY = [
         "Compared with England",
         "Better or worse than England are used only when the difference is statistically "
         "significant: England's figure lies outside the range the borough's true figure is likely to be in (the 95% "
-        "confidence interval). Otherwise the borough is similar to England.",
+        "confidence interval). Otherwise the borough is similar to England. England's figure is for the period shown "
+        "beside it: the same quarter, else that financial year, else a recent one; an older figure is out of date "
+        "and not compared.",
     ),
     (
         "95% confidence interval",
