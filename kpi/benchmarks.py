@@ -1,9 +1,11 @@
 """Benchmarks: England, region and statistical-neighbour values per KPI and period.
 
 The sample is seeded with the England figures quoted in domain.md section 2 (OHID health visitor service delivery
-metrics). A benchmark is matched to a quarter by the same period where published, otherwise the latest earlier one,
-always labelled with its own period (domain.md section 3 "compare with the same year where published, otherwise the
-latest, always labelled with its year"). Loads supersede earlier values for the same KPI, comparator and period.
+metrics), each dated with its own period. A benchmark period is a quarter ('2024-25 Q1') or a financial year
+('2024-25'). Which figure a quarter is compared with is one rule, :func:`kpi.overview.with_benchmark` (domain.md
+section 5): the same quarter, else the annual figure of the financial year containing it, else the latest no older
+than the setting ``benchmark_max_age_quarters``; an older figure is shown for context, labelled with its period, and
+not compared. Loads supersede earlier values for the same KPI, comparator and period.
 """
 
 from __future__ import annotations
@@ -18,10 +20,22 @@ from kpi.store import ROOT, Store
 SAMPLE_FILE = ROOT / "sample_data" / "benchmarks" / "england_health_visiting.csv"
 
 
+def _is_year(text: str) -> bool:
+    return len(text) == 7 and text[4] in "-/"
+
+
+def normalise_benchmark_period(code: str) -> str:
+    """A benchmark period's code: a financial year as '2024-25' (from '2024/25'), a quarter as '2024-25 Q1'."""
+    text = str(code).strip()
+    if _is_year(text):
+        return periods.parse_period(f"{text} Q4").financial_year
+    return periods.parse_period(text).quarter.code
+
+
 def period_end_index(code: str) -> int:
     """Quarter index of the last quarter of a quarter ('2024-25 Q1') or financial year ('2024-25')."""
     text = code.strip()
-    if len(text) == 7 and text[4] in "-/":
+    if _is_year(text):
         return periods.parse_period(f"{text} Q4").index
     return periods.parse_period(text).quarter.index
 
@@ -37,6 +51,8 @@ def load_benchmarks(
     """Store benchmark rows (kpi_code, period, comparator, area_code, area_name, value_pct, ...); supersedes."""
     at = loaded_at or periods.now()
     rows = frame.with_columns(
+        pl.col("period").map_elements(normalise_benchmark_period, return_dtype=pl.String)
+    ).with_columns(
         pl.col("period").map_elements(period_end_index, return_dtype=pl.Int64).alias("period_end_index"),
         *[pl.col(c).cast(pl.Float64) for c in ("value_pct", "numerator", "denominator")],
     )

@@ -76,6 +76,9 @@ def _ci_columns(frame: pl.DataFrame) -> pl.DataFrame:
 def trend_chart(frame: pl.DataFrame, title: str, *, england: pl.DataFrame | None = None) -> alt.LayerChart:
     """Borough value over periods: line and points, 95% CI band, target as a dashed step line, England points.
 
+    England points are drawn only where the benchmark rule compares a figure (``england_current``), each with its own
+    period in the tooltip (:func:`kpi.overview.with_benchmark`).
+
     ``frame``: period, period_index, value_pct, lower_ci_pct, upper_ci_pct, target_pct (from the mart).
     """
     data = (
@@ -103,12 +106,23 @@ def trend_chart(frame: pl.DataFrame, title: str, *, england: pl.DataFrame | None
     )
     target = base.mark_line(strokeDash=[6, 4], color=BLACK, interpolate="step-after").encode(y="target_pct:Q")
     layers = [band, line, target]
+    if england is not None and "england_current" in england.columns:
+        # only figures the benchmark rule compares: an out-of-date England figure is not drawn against a quarter
+        england = england.filter(pl.col("england_current").fill_null(False))
     if england is not None and not england.is_empty():
-        eng = england.select("period", "period_index", pl.col("england_pct").alias("england")).to_pandas()
+        period_of = (
+            pl.col("england_period") if "england_period" in england.columns else pl.lit(None, pl.String)
+        )
+        eng = england.select(
+            "period",
+            "period_index",
+            pl.col("england_pct").alias("england"),
+            period_of.alias("england_period"),
+        ).to_pandas()
         layers.append(
             alt.Chart(eng)
             .mark_point(shape="diamond", color=ORANGE, size=60, filled=True)
-            .encode(x=x, y="england:Q", tooltip=["period", "england"])
+            .encode(x=x, y="england:Q", tooltip=["period", "england", "england_period"])
         )
     return alt.layer(*layers).properties(title=title, height=300)
 

@@ -157,7 +157,10 @@ def _kpi_rows(
     borough = chosen.filter(pl.col("level") == "borough")
     if bench.is_empty() or borough.is_empty():
         return area.cast(SERIES_SCHEMA)
-    england = overview.with_benchmark(borough, bench).filter(pl.col("england_pct").is_not_null())
+    # only figures the benchmark rule compares (an out-of-date England figure is not set against a quarter)
+    england = overview.with_benchmark(borough, bench).filter(
+        pl.col("england_pct").is_not_null(), pl.col("england_current")
+    )
     england_rows = england.select(
         pl.format("kpi:{}", pl.col("kpi_code")).alias("measure_key"),
         pl.lit(ENGLAND).alias("area_code"),
@@ -191,7 +194,8 @@ def measure_series(
 
     Fingertips indicators and local measures come from the outcome mart; contract KPIs from the KPI mart at borough
     level (pass ``kpi_values``/``benchmarks`` when already at hand, e.g. cached by the app) with England from the
-    benchmark table (the latest published at or before each quarter, its own period in ``value_note``).
+    benchmark table (chosen by :func:`kpi.overview.with_benchmark`'s benchmark-age rule; its own period in
+    ``value_note``).
     """
     from kpi import overview
 

@@ -14,9 +14,10 @@ from datetime import datetime
 import polars as pl
 
 from kpi import periods
+from kpi.catalogue import load_setting_defaults
 from kpi.councils import localities
 from kpi.stats import compare_with_benchmark_expr
-from kpi.store import Store
+from kpi.store import Store, setting
 
 RAG_SHAPES = {"green": "●", "amber": "▲", "red": "■", "not rated": "○"}
 RAG_WORDS = {"green": "Green", "amber": "Amber", "red": "Red", "not rated": "Not rated"}
@@ -25,6 +26,8 @@ RAG_BACKGROUNDS = {"green": "#cfe8d5", "amber": "#ffe3b3", "red": "#f6c9cc", "no
 #: A change smaller than this many points is shown as level.
 STEADY_POINTS = 0.5
 SMALL_MARK = "†"
+#: The dated setting that says how old an England (or region) figure may be and still be compared.
+BENCHMARK_MAX_AGE_SETTING = "benchmark_max_age_quarters"
 
 
 def _as_at(as_at: datetime | None) -> datetime:
@@ -83,48 +86,132 @@ def latest_complete_period(values: pl.DataFrame, today: datetime | None = None) 
 
 
 def benchmarks(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
-    """Benchmark values current at ``as_at`` (England, region, neighbours)."""
-    return store.run_sql("marts/mart_benchmarks", council_code=council_code, as_at=_as_at(as_at))
+    """Benchmark values current at ``as_at`` (England, region, neighbours), each with its period's kind and span.
+
+    Every row carries ``max_age_quarters``: the setting ``benchmark_max_age_quarters`` in force at ``as_at``, which
+    :func:`with_benchmark` applies.
+    """
+    at = _as_at(as_at)
+    max_age = int(setting(store, council_code, BENCHMARK_MAX_AGE_SETTING, at))
+    return store.run_sql(
+        "marts/mart_benchmarks", council_code=council_code, as_at=at, max_age_quarters=max_age
+    )
 
 
 def with_benchmark(values: pl.DataFrame, bench: pl.DataFrame, comparator: str = "england") -> pl.DataFrame:
-    """Attach the comparator's value for the same period, or the latest earlier one (labelled with its period)."""
+    """Attach to each row the comparator's figure its period is compared with (domain.md section 5).
+
+    The one rule for the overview, the pack and the briefing ("Which England (or region) figure a period is
+    compared with", a local rule): the figure for the same quarter if published; else the annual figure of the
+    financial year containing the quarter; else the latest figure whose last quarter is no more than
+    ``max_age_quarters`` (setting ``benchmark_max_age_quarters``, carried by :func:`benchmarks`) before the period.
+    Failing those, the latest older figure is attached for context only: labelled with its own period and marked
+    not current, so it is never compared. A figure for a later period is never used.
+
+    Adds ``{comparator}_pct``, ``_period`` (the figure's own period), ``_name``, ``_basis`` ("same period",
+    "financial year", "recent" or "out of date") and ``_current`` (True when it may be compared). Rows keep their
+    order.
+
+    Example (hand-worked): England has 2017-18 Q1 only, so 2026-27 Q2 gets 2017-18 Q1, basis "out of date", not
+    current; with only an annual 2024-25 figure, 2024-25 Q3 gets 2024-25 ("financial year") and 2025-26 Q4
+    (4 quarters after 2024-25 Q4) gets it as "recent", while 2026-27 Q1 (5 quarters after) gets it "out of date".
+    """
+    prefix = comparator
+    max_age = benchmark_max_age(bench)
+    kind = (
+        pl.col("period_kind") if "period_kind" in bench.columns else _period_kind(pl.col("benchmark_period"))
+    )
+    candidates = bench.filter(pl.col("comparator") == comparator).select(
+        "kpi_code",
+        kind.alias("_kind"),
+        pl.col("period_end_index").cast(pl.Int64).alias("_end"),
+        pl.col("benchmark_period").alias(f"{prefix}_period"),
+        pl.col("value_pct").alias(f"{prefix}_pct"),
+        pl.col("area_name").alias(f"{prefix}_name"),
+    )
+    candidates = candidates.with_columns(
+        pl.when(pl.col("_kind") == "year").then(pl.col("_end") - 3).otherwise(pl.col("_end")).alias("_start")
+    )
+    keys = values.select("kpi_code", pl.col("period_index").cast(pl.Int64).alias("_index")).unique()
+    index, start, end = pl.col("_index"), pl.col("_start"), pl.col("_end")
+    rank = (
+        pl.when((pl.col("_kind") == "quarter") & (end == index))
+        .then(1)
+        .when((pl.col("_kind") == "year") & (start <= index) & (index <= end))
+        .then(2)
+        .when((end < index) & (index - end <= max_age))
+        .then(3)
+        .when(end < index)
+        .then(4)
+    )
     chosen = (
-        bench.filter(pl.col("comparator") == comparator)
+        keys.join(candidates, on="kpi_code", how="inner")
+        .with_columns(rank.alias("_rank"))
+        .filter(pl.col("_rank").is_not_null())
+        .sort("_rank", pl.col("_end"), pl.col("_kind") == "quarter", descending=[False, True, True])
+        .unique(["kpi_code", "_index"], keep="first", maintain_order=True)
         .select(
             "kpi_code",
-            pl.col("period_end_index").cast(pl.Int64),
-            pl.col("benchmark_period").alias(f"{comparator}_period"),
-            pl.col("value_pct").alias(f"{comparator}_pct"),
-            pl.col("area_name").alias(f"{comparator}_name"),
+            "_index",
+            f"{prefix}_period",
+            f"{prefix}_pct",
+            f"{prefix}_name",
+            pl.col("_rank").replace_strict(_BASIS, return_dtype=pl.String).alias(f"{prefix}_basis"),
+            (pl.col("_rank") <= 3).alias(f"{prefix}_current"),
         )
-        .sort("period_end_index")
     )
-    left = values.with_columns(pl.col("period_index").cast(pl.Int64)).sort("period_index")
-    joined = left.join_asof(
-        chosen,
-        left_on="period_index",
-        right_on="period_end_index",
-        by="kpi_code",
-        strategy="backward",
-        check_sortedness=False,
+    joined = values.with_columns(pl.col("period_index").cast(pl.Int64).alias("_index")).join(
+        chosen, on=["kpi_code", "_index"], how="left", maintain_order="left"
     )
-    return joined.drop("period_end_index")
+    return joined.drop("_index")
+
+
+def benchmark_max_age(bench: pl.DataFrame) -> int:
+    """The benchmark age limit (quarters) a :func:`benchmarks` frame carries; the default when it has no rows."""
+    if "max_age_quarters" in bench.columns and bench.height:
+        return int(bench["max_age_quarters"][0])
+    return int(load_setting_defaults()[BENCHMARK_MAX_AGE_SETTING].value)
+
+
+_BASIS = {1: "same period", 2: "financial year", 3: "recent", 4: "out of date"}
+
+
+def _period_kind(period: pl.Expr) -> pl.Expr:
+    return pl.when(period.str.contains(" Q")).then(pl.lit("quarter")).otherwise(pl.lit("year"))
+
+
+def out_of_date_label(period: str | None, name: str = "England") -> str:
+    """The words for a figure too old to compare with: "England figure out of date (2017-18 Q1)"."""
+    return f"{name} figure out of date ({period})"
+
+
+def england_reference_label(row: dict) -> str:
+    """A chart's England line label, with the figure's own period: "England 2024-25", or "(out of date)" after it."""
+    label = f"England {row['england_period']}"
+    return label if row.get("england_current") else f"{label} (out of date, not compared)"
 
 
 def compare_with_england(values: pl.DataFrame) -> pl.DataFrame:
-    """Add ``england_comparison`` (Fingertips words) for rows that carry a 95% CI and an England value."""
+    """Add ``england_outcome`` and ``england_comparison`` (Fingertips words) for rows with a 95% CI and England.
+
+    A figure :func:`with_benchmark` marked out of date is not compared: the outcome is "not compared" and the words
+    say so with its period ("England figure out of date (2017-18 Q1)").
+    """
     comparison = compare_with_benchmark_expr(
         "value_pct",
         "lower_ci_pct",
         "upper_ci_pct",
-        pl.col("england_pct"),
+        pl.when(pl.col("england_current")).then(pl.col("england_pct")),
         pl.col("polarity"),
         benchmark_name="England",
     )
+    stale = pl.col("england_pct").is_not_null() & ~pl.col("england_current").fill_null(False)
     return values.with_columns(
         comparison.struct.field("outcome").alias("england_outcome"),
-        comparison.struct.field("label").alias("england_comparison"),
+        pl.when(stale)
+        .then(pl.format("England figure out of date ({})", pl.col("england_period")))
+        .otherwise(comparison.struct.field("label"))
+        .alias("england_comparison"),
     )
 
 
@@ -276,6 +363,7 @@ def england_column(values: pl.DataFrame, bench: pl.DataFrame, period: str) -> pl
         "upper_ci_pct",
         "england_pct",
         "england_period",
+        "england_current",
         "england_comparison",
         "england_outcome",
     )

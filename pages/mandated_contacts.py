@@ -50,7 +50,7 @@ this = series.filter(pl.col("period") == period)
 target = this["target_pct"].item() if this.height and this["target_pct"].item() is not None else None
 reference = {}
 if this.height and this["england_pct"].item() is not None:
-    reference[f"England {this['england_period'].item()}"] = this["england_pct"].item()
+    reference[overview.england_reference_label(this.row(0, named=True))] = this["england_pct"].item()
 
 st.subheader(f"By locality, {period}")
 localities = overview.by_locality(values, kpi_code, period, _ui.locality_names())

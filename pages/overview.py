@@ -64,7 +64,8 @@ _ui.download_frame(
 )
 
 st.subheader("Borough compared with England")
-england = overview.england_column(values, _ui.benchmarks(), period)
+bench = _ui.benchmarks()
+england = overview.england_column(values, bench, period)
 shown = england.select(
     pl.col("kpi_name").alias("KPI"),
     pl.col("value_pct").round(1).alias("Borough %"),
@@ -74,9 +75,18 @@ shown = england.select(
     pl.col("england_comparison").alias("Compared with England"),
 )
 st.table(shown.to_pandas().set_index("KPI"))
+stale = england.filter(pl.col("england_pct").is_not_null() & ~pl.col("england_current"))
+if stale.height:
+    st.warning(
+        f"England figure out of date for {stale.height} KPI(s) in {period}: "
+        + "; ".join(f"{r['kpi_code']} ({r['england_period']})" for r in stale.iter_rows(named=True))
+        + ". Shown for context with their own period, not compared. Load OHID's current figures to compare."
+    )
 st.caption(
-    "Fingertips rule: similar when England's value lies inside the borough's 95% confidence interval. "
-    "England values are the latest published for the same period or earlier, labelled with their period."
+    "Fingertips rule: similar when England's value lies inside the borough's 95% confidence interval. England's "
+    "figure is the one for the same quarter, else the annual figure of the financial year containing it, else the "
+    f"latest no more than {overview.benchmark_max_age(bench)} quarters older (setting benchmark_max_age_quarters); "
+    "an older figure is out of date and not compared. Each is labelled with its own period."
 )
 
 with st.expander(f"Exceptions: the provider's explanations of red and amber KPIs, {period}"):

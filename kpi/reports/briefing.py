@@ -75,6 +75,8 @@ COMPARISON_WORDS = {
     "higher": "higher than England",
     "lower": "lower than England",
 }
+#: Headline.comparison when England's only figure is older than the benchmark rule allows (domain.md section 5).
+OUT_OF_DATE = "out of date"
 GLOSSARY = [
     (
         "Healthy Child Programme 0-19",
@@ -95,7 +97,9 @@ GLOSSARY = [
         "Compared with England",
         "Better or worse than England are used only when the difference is statistically "
         "significant: England's figure lies outside the range the borough's true figure is likely to be in (the 95% "
-        "confidence interval). Otherwise the borough is similar to England.",
+        "confidence interval). Otherwise the borough is similar to England. England's figure is for the period shown "
+        "beside it: the same quarter, else that financial year, else a recent one; an older figure is out of date "
+        "and not compared.",
     ),
     (
         "95% confidence interval",
@@ -359,7 +363,12 @@ def _disclose(values: pl.DataFrame, codes: list[str], index: int, names: dict[st
 
 
 def _comparison(rate: DisclosedRate, row: dict) -> str:
-    """Fingertips' comparison from the unrounded value and its 95% CI (the pack's), none for a hidden figure."""
+    """Fingertips' comparison from the unrounded value and its 95% CI (the pack's), none for a hidden figure.
+
+    "Out of date" when the only England figure is too old to compare (the benchmark rule, overview.with_benchmark).
+    """
+    if row["england_pct"] is not None and not row["england_current"]:
+        return OUT_OF_DATE
     if rate.shown_pct is None or row["england_pct"] is None or row["value_pct"] is None:
         return "not compared"
     return compare_with_benchmark(
@@ -469,6 +478,11 @@ def message(h: Headline) -> str:
         )
     elif h.comparison in COMPARISON_WORDS:
         text += f", {COMPARISON_WORDS[h.comparison]} ({words.pct(h.england_pct)} in {h.england_period})"
+    elif h.comparison == OUT_OF_DATE:
+        text += (
+            f"; not compared with England: the latest England figure ({words.pct(h.england_pct)} in "
+            f"{h.england_period}) is out of date"
+        )
     else:
         text += " (no England figure to compare with)"
     text += "."
@@ -487,6 +501,8 @@ def message(h: Headline) -> str:
 
 
 def _comparison_cell(h: Headline) -> str:
+    if h.comparison == OUT_OF_DATE:
+        return f"Not compared: {overview.out_of_date_label(h.england_period)}"
     text = COMPARISON_WORDS.get(h.comparison, "not compared")
     return text[0].upper() + text[1:]
 

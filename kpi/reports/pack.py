@@ -24,7 +24,7 @@ or target changes gives the same figures and the same data version. Internal pac
 small denominators (†); disclosure control is for the public briefing (:mod:`kpi.reports.briefing`).
 
 Example:
-    >>> pack = build_pack(store, "2026-27 Q2", as_at=datetime(2026, 11, 20, 9))  # doctest: +SKIP
+    >>> pack = build_pack(store, "2026-27 Q2", as_at=datetime(2026, 11, 20, 9), principal=LOCAL_USER)  # doctest: +SKIP
     >>> pack.cover.period, len(pack.exceptions)  # doctest: +SKIP
     ('2026-27 Q2', 6)
 """
@@ -324,7 +324,9 @@ def exception_items(
         target = borough["target_pct"]
         reference = {}
         if series.height and series["england_pct"][-1] is not None:
-            reference[f"England {series['england_period'][-1]}"] = series["england_pct"][-1]
+            reference[overview.england_reference_label(series.row(-1, named=True))] = series["england_pct"][
+                -1
+            ]
         decile_key = None
         shown_deciles = deciles.filter(pl.col("imd_decile") != "U")
         if shown_deciles.height and borough["value_kind"] != "count":
@@ -378,8 +380,13 @@ def trend_alt(series: pl.DataFrame, name: str) -> str:
         f". Highest {words.pct(high['value_pct'])} in {high['period']}; lowest {words.pct(low['value_pct'])} in "
         f"{low['period']}."
     )
-    if last.get("england_pct") is not None:
+    if last.get("england_pct") is not None and last.get("england_current"):
         text += f" England (diamonds): {words.pct(last['england_pct'])} ({last['england_period']})."
+    elif last.get("england_pct") is not None:
+        text += (
+            f" England figure out of date ({words.pct(last['england_pct'])}, {last['england_period']}): not drawn "
+            "for this quarter and not compared."
+        )
     return text
 
 

@@ -21,7 +21,9 @@ LEGEND = (
     "more than the amber margin, ■ Red misses it by more, ○ Not rated (no target, no judgement, or a denominator "
     f"below the KPI's minimum, marked {SMALL_MARK}). Change is since the previous quarter (↑ up, ↓ down, → less "
     "than half a point). England: Fingertips rule, similar when England's value lies inside the borough's 95% "
-    "confidence interval (Wilson). Variation and assurance: Making Data Count XmR chart of the borough series "
+    "confidence interval (Wilson); England's figure is for the period shown beside it (the same quarter, else its "
+    "financial year, else the latest no older than the benchmark-age setting); an older one is out of date and not "
+    "compared. Variation and assurance: Making Data Count XmR chart of the borough series "
     "(12 quarters or more)."
 )
 
@@ -123,6 +125,8 @@ def _value(row: dict) -> str:
 def _england(row: dict) -> str:
     if row.get("england_pct") is None:
         return "No England figure"
+    if not row.get("england_current"):
+        return f"Not compared: England figure out of date ({words.pct(row['england_pct'])}, {row['england_period']})"
     outcome = (row.get("england_outcome") or "not compared").capitalize()
     return f"{outcome} ({words.pct(row['england_pct'])}, {row['england_period']})"
 

@@ -10,11 +10,14 @@ Method: Fingertips' "benchmark value within the area's confidence interval" comp
   (no judgement, reported as higher / lower);
 * with the 99.8% limits as well, a difference whose benchmark also lies strictly outside the 99.8% interval
   is significant at 99.8% (Fingertips' "best"/"worst", shown as better/worse with emphasis); otherwise at 95%;
-* **not compared** when the value, either 95% limit or the benchmark is missing.
+* **not compared** when the value, either 95% limit or the benchmark is missing, or when the polarity is
+  "not applicable": Fingertips makes no comparison for that polarity (fingertips-open ``Comparer.IsPolarityValid``
+  is false for ``PolarityIds.NotApplicable``), unlike "no judgement" / "BOB - Blue orange blue", which is
+  compared and reported as higher / lower.
 
 Accepted polarity words (case and spacing ignored): "high", "high is good", "high-is-good",
 "RAG - High is good"; "low", "low is good", "low-is-good", "RAG - Low is good"; "none", "no judgement",
-"not applicable", "BOB - Blue orange blue".
+"BOB - Blue orange blue"; "not applicable" (never compared).
 
 Reference: Public Health England (2017). Technical guide: confidence intervals; Fingertips "Compared to
 England value or percentiles" column.
@@ -29,6 +32,19 @@ from typing import Any
 import polars as pl
 
 from kpi.stats._inputs import POLARITY_WORDS, normalise_polarity, optional_float
+
+#: The polarity word Fingertips does not compare on (its ``PolarityIds.NotApplicable``); other modules read it as
+#: no judgement, the comparison with a benchmark reads it as "not compared".
+NOT_APPLICABLE = "not applicable"
+_COMPARISON_POLARITIES = POLARITY_WORDS | {NOT_APPLICABLE: NOT_APPLICABLE}
+
+
+def _comparison_polarity(polarity: Any) -> str:
+    """The polarity as "high", "low", "none" or "not applicable" (module docstring); unknown words raise."""
+    if isinstance(polarity, str) and " ".join(polarity.split()).lower() == NOT_APPLICABLE:
+        return NOT_APPLICABLE
+    return normalise_polarity(polarity)
+
 
 #: Outcome words, in the order a legend shows them.
 OUTCOMES: tuple[str, ...] = ("better", "similar", "worse", "higher", "lower", "not compared")
@@ -90,7 +106,8 @@ def compare_with_benchmark(
         lower_ci: the area's lower 95% confidence limit.
         upper_ci: the area's upper 95% confidence limit.
         benchmark: the benchmark's value (e.g. England's).
-        polarity: "high", "low" or "none" (see the module docstring for the accepted synonyms).
+        polarity: "high", "low", "none" or "not applicable" (never compared; see the module docstring for the
+            accepted synonyms).
         lower_ci_998: optional lower 99.8% limit; give both 99.8% limits or neither.
         upper_ci_998: optional upper 99.8% limit.
         benchmark_name: used in the label ("Better than England").
@@ -110,7 +127,7 @@ def compare_with_benchmark(
         ('better', '99.8')
 
     """
-    pol = normalise_polarity(polarity)
+    pol = _comparison_polarity(polarity)
     _check_name(benchmark_name)
     if (lower_ci_998 is None) != (upper_ci_998 is None):
         raise ValueError("Give both 99.8% confidence limits or neither.")
@@ -131,7 +148,7 @@ def compare_with_benchmark(
         if lo is not None and hi is not None and (lo998 > lo or hi998 < hi):
             raise ValueError("The 99.8% confidence interval must contain the 95% confidence interval.")
 
-    if v is None or lo is None or hi is None or bench is None:
+    if v is None or lo is None or hi is None or bench is None or pol == NOT_APPLICABLE:
         return BenchmarkComparison("not compared", None, _label("not compared", benchmark_name))
     if lo <= bench <= hi:
         return BenchmarkComparison("similar", None, _label("similar", benchmark_name))
@@ -182,7 +199,7 @@ def compare_with_benchmark_expr(
         upper_ci: upper 95% limits.
         benchmark: the benchmark value, often a number such as England's value.
         polarity: a polarity word (checked now) or a polars expression giving one per row; rows whose
-            polarity word is not recognised are "not compared".
+            polarity word is not recognised, or is "not applicable", are "not compared".
         lower_ci_998: optional lower 99.8% limits; give both 99.8% limits or neither.
         upper_ci_998: optional upper 99.8% limits.
         benchmark_name: used in the labels.
@@ -211,10 +228,10 @@ def compare_with_benchmark_expr(
             .str.replace_all(r"\s+", " ")
             .str.strip_chars()
             .str.to_lowercase()
-            .replace_strict(POLARITY_WORDS, default=None, return_dtype=pl.String)
+            .replace_strict(_COMPARISON_POLARITIES, default=None, return_dtype=pl.String)
         )
     else:
-        pol = pl.lit(normalise_polarity(polarity), dtype=pl.String)
+        pol = pl.lit(_comparison_polarity(polarity), dtype=pl.String)
 
     v, lo, hi, bench = _expr(value), _expr(lower_ci), _expr(upper_ci), _expr(benchmark)
     if lower_ci_998 is None:
@@ -224,7 +241,15 @@ def compare_with_benchmark_expr(
         lo998, hi998 = _expr(lower_ci_998), _expr(upper_ci_998)
         has998 = lo998.is_not_null() & hi998.is_not_null()
 
-    missing = v.is_null() | lo.is_null() | hi.is_null() | bench.is_null() | pol.is_null() | (lo > hi)
+    missing = (
+        v.is_null()
+        | lo.is_null()
+        | hi.is_null()
+        | bench.is_null()
+        | pol.is_null()
+        | (pol == NOT_APPLICABLE)
+        | (lo > hi)
+    )
     similar = (bench >= lo) & (bench <= hi)
     area_higher = bench < lo
     beyond998 = has998 & pl.when(area_higher).then(bench < lo998).otherwise(bench > hi998)

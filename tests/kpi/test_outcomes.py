@@ -319,7 +319,6 @@ def test_contract_kpis_come_from_the_returns_with_england_from_the_benchmarks(sa
         pl.col("measure_key") == "kpi:C2", pl.col("period") == "2026-27 Q2", pl.col("category_type") == ""
     )
     area = latest.filter(pl.col("area_role") == "area").row(0, named=True)
-    england = latest.filter(pl.col("area_role") == "england").row(0, named=True)
     assert area["value"] == pytest.approx(expected, abs=1e-9)
     assert (
         area["lower_ci_998"]
@@ -328,8 +327,17 @@ def test_contract_kpis_come_from_the_returns_with_england_from_the_benchmarks(sa
         < area["upper_ci_95"]
         < area["upper_ci_998"]
     )
-    # England's C2 for 2024-25 (domain.md section 2) is the latest published at or before 2026-27 Q2
-    assert (england["value"], england["value_note"]) == (85.2, "England value for 2024-25")
+    # England's C2 for 2024-25 (domain.md section 2) ends in 2024-25 Q4: six quarters before 2026-27 Q2, beyond the
+    # default limit of 4 (domain.md section 5), so no England point is set against 2026-27 Q2; 2025-26 Q2 (two
+    # quarters after) has it, labelled with its own period
+    assert latest.filter(pl.col("area_role") == "england").is_empty()
+    earlier = frame_.filter(
+        pl.col("measure_key") == "kpi:C2",
+        pl.col("period") == "2025-26 Q2",
+        pl.col("category_type") == "",
+        pl.col("area_role") == "england",
+    ).row(0, named=True)
+    assert (earlier["value"], earlier["value_note"]) == (85.2, "England value for 2024-25")
 
 
 def test_the_sample_rug_tells_its_stories(sample_series):

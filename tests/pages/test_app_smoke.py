@@ -51,6 +51,19 @@ def test_overview_defaults_to_latest_complete_period(app):
     assert int(metrics["■ Red (locality cells)"]) >= 1
 
 
+def test_overview_shows_england_periods_and_says_which_are_out_of_date(app):
+    # 2026-27 Q2: England's C2 figure is 2024-25 (six quarters older, beyond the default 4), C8i's 2017-18 Q1
+    at = app("pages/overview.py")
+    table = at.table[0].value
+    assert table.loc["New birth visits within 14 days", "England period"] == "2024-25"
+    assert table.loc["New birth visits within 14 days", "Compared with England"] == (
+        "England figure out of date (2024-25)"
+    )
+    assert table.loc["6-8 week reviews by 8 weeks", "England period"] == "2017-18 Q1"
+    warning = next(w.value for w in at.warning if "England figure out of date" in w.value)
+    assert "C2 (2024-25)" in warning and "C8i (2017-18 Q1)" in warning and "not compared" in warning
+
+
 def test_overview_decile_view(app):
     at = app("pages/overview.py")
     at.radio(key="overview_view").set_value("Deprivation deciles").run()

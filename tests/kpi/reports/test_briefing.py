@@ -184,23 +184,58 @@ def table(docx: bytes, header: list[str]) -> list[list[str]]:
 # ---- what the briefing says ----------------------------------------------------------------------------------------
 
 
-def test_headline_messages_use_fingertips_words_only_where_significant(sample):
+def test_headline_messages_say_the_england_figure_is_out_of_date_with_its_period(sample):
+    # domain.md section 5, default age limit 4 quarters: England's C2 figure is for 2024-25 (last quarter 2024-25
+    # Q4, six quarters before 2026-27 Q2) and C8i's for 2017-18 Q1, so neither is compared; both are named
     document = docx_document(sample["docx"])
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
     truth = sample["truth"].filter(pl.col("period") == PERIOD, pl.col("level") == "borough")
     c2 = truth.filter(pl.col("kpi_code") == "C2").row(0, named=True)
     # 715 of 789 (90.6%), rounded 715 of 790: whole per cent (400-3,995), 91%, 0.4 from the truth
     assert expected_text(c2["numerator"], c2["denominator"]) == "91%"
-    # the comparison uses the exact counts (a complex calculation): England outside the interval, above it
-    assert wilson_lower(c2["numerator"], c2["denominator"]) > 85.2
-    expected = "New birth visits within 14 days: 91%, better than England (85.2% in 2024-25)."
+    # England's 2024-25 figure ends six quarters before 2026-27 Q2 (more than the default 4): shown, not compared
+    expected = (
+        "New birth visits within 14 days: 91%; not compared with England: the latest England figure "
+        "(85.2% in 2024-25) is out of date."
+    )
     assert any(b.startswith(expected) for b in bullets), bullets
     c8i = truth.filter(pl.col("kpi_code") == "C8i").row(0, named=True)
-    assert wilson_lower(c8i["numerator"], c8i["denominator"]) <= 81.5  # England inside the interval: similar
     text = expected_text(c8i["numerator"], c8i["denominator"])
-    assert any(b.startswith(f"6-8 week reviews by 8 weeks: {text}, similar to England") for b in bullets)
+    assert any(
+        b.startswith(
+            f"6-8 week reviews by 8 weeks: {text}; not compared with England: the latest England "
+            "figure (81.5% in 2017-18 Q1) is out of date."
+        )
+        for b in bullets
+    ), bullets
     assert any(
         "Breastfeeding at 6-8 weeks" in b and "no England figure to compare with" in b for b in bullets
+    )
+    assert not any("than England" in b or "similar to England" in b for b in bullets)
+    rows = {row[0]: row for row in table(sample["docx"], ENGLAND_HEADER)[1:]}
+    assert rows["New birth visits within 14 days"][4:] == [
+        "85.2% (2024-25)",
+        "Not compared: England figure out of date (2024-25)",
+    ]
+    assert rows["6-8 week reviews by 8 weeks"][4:] == [
+        "81.5% (2017-18 Q1)",
+        "Not compared: England figure out of date (2017-18 Q1)",
+    ]
+
+
+def test_headline_messages_use_fingertips_words_only_where_significant(reports_store, sample):
+    # 2025-26 Q2 is two quarters after 2024-25 Q4, within the limit: England's 2024-25 C2 figure is compared
+    built = reports.build(reports_store, "briefing", "2025-26 Q2", AS_AT, principal=LOCAL_USER)
+    bullets = [h.message for h in built.data.headlines]
+    truth = sample["truth"].filter(pl.col("period") == "2025-26 Q2", pl.col("level") == "borough")
+    c2 = truth.filter(pl.col("kpi_code") == "C2").row(0, named=True)
+    # the comparison uses the exact counts (a complex calculation): England below the interval, significant
+    assert wilson_lower(c2["numerator"], c2["denominator"]) > 85.2
+    text = expected_text(c2["numerator"], c2["denominator"])
+    expected = f"New birth visits within 14 days: {text}, better than England (85.2% in 2024-25)."
+    assert any(b.startswith(expected) for b in bullets), bullets
+    assert any(
+        "6-8 week reviews by 8 weeks" in b and "(81.5% in 2017-18 Q1) is out of date" in b for b in bullets
     )
     assert not any("significantly" in b for b in bullets)
 
@@ -362,7 +397,7 @@ def _every_percentage_within_precision(built: dict) -> None:
         sentence = next((b for b in bullets if b.startswith(f"{name}: ")), None)
         if sentence is None:
             continue
-        figure = sentence.removeprefix(f"{name}: ").split(",")[0].split(" (")[0].rstrip(".")
+        figure = sentence.removeprefix(f"{name}: ").split(",")[0].split(";")[0].split(" (")[0].rstrip(".")
         if printed(figure):
             checked += within_precision(figure, 100 * r["numerator"] / r["denominator"], sentence)
         if " A year earlier it was " in sentence:

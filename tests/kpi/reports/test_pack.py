@@ -15,7 +15,9 @@ import pytest
 
 from kpi import meetings, overview, reports
 from kpi.auth import LOCAL_USER
+from kpi.reports import pack_layout
 from kpi.reports.html import render_html
+from kpi.reports.pack import summary_frame
 from tests.kpi.reports.documents import (
     AS_AT,
     COUNCIL,
@@ -137,14 +139,25 @@ def test_summary_targets_changes_and_england_words(built, mart):
         )["value_pct"]
     )
     assert rows["C2"][4].startswith(f"{'−' if change < 0 else '+'}{abs(change):.1f} pts")
-    lower, upper = wilson(c2["numerator"], c2["denominator"])
-    assert lower > 85.2  # England 2024-25 lies below the borough's interval: better (high is good)
-    assert rows["C2"][5] == "Better (85.2%, 2024-25)"
-    c8i = next(row for row in borough_rows(mart) if row["kpi_code"] == "C8i")
-    lower, upper = wilson(c8i["numerator"], c8i["denominator"])
-    assert lower <= 81.5 <= upper
-    assert rows["C8i"][5] == "Similar (81.5%, 2017-18 Q1)"
+    # domain.md section 5: England's only C2 figure is 2024-25 (its last quarter 2024-25 Q4), six quarters before
+    # 2026-27 Q2, beyond the default age limit of 4; C8i's is 2017-18 Q1. Both shown with their period, not compared.
+    assert rows["C2"][5] == "Not compared: England figure out of date (85.2%, 2024-25)"
+    assert rows["C8i"][5] == "Not compared: England figure out of date (81.5%, 2017-18 Q1)"
     assert rows["C1"][5] == "No England figure"
+
+
+def test_summary_compares_a_quarter_with_england_within_the_age_limit(reports_store, mart):
+    # 2025-26 Q2 is two quarters after 2024-25 Q4: England's 2024-25 C2 figure is compared, with its period
+    bench = overview.benchmarks(reports_store, COUNCIL, AS_AT)
+    summary = summary_frame(mart, bench, "2025-26 Q2")
+    rows = {row["kpi_code"]: row for row in summary.iter_rows(named=True)}
+    truth = mart.filter(
+        pl.col("kpi_code") == "C2", pl.col("level") == "borough", pl.col("period") == "2025-26 Q2"
+    )
+    lower, _ = wilson(truth["numerator"].item(), truth["denominator"].item())
+    assert lower > 85.2  # England below the borough's 95% interval: better (high is good)
+    assert pack_layout._england(rows["C2"]) == "Better (85.2%, 2024-25)"
+    assert pack_layout._england(rows["C8i"]) == "Not compared: England figure out of date (81.5%, 2017-18 Q1)"
 
 
 def test_spc_icons_have_words_and_alternative_text(built):

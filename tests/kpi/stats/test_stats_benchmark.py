@@ -109,11 +109,41 @@ def test_missing_figures_are_not_compared(missing):
         ("RAG - Low is good", "worse"),
         ("  no   judgement ", "higher"),
         ("BOB - Blue orange blue", "higher"),
-        ("Not applicable", "higher"),
+        ("Not applicable", "not compared"),
+        (" not  APPLICABLE", "not compared"),
     ],
 )
 def test_polarity_words(word, expected):
     assert _compare(2.2, word).outcome == expected
+
+
+# Fingertips compares no-judgement ("BOB") indicators as higher/lower but makes no comparison at all for the
+# "Not applicable" polarity (fingertips-open Comparer.IsPolarityValid): England 2.2 is below the area's 95% CI
+# (2.5-2.7) and its 99.8% CI, so "none" reads "higher" (at 99.8%), while "not applicable" is not compared,
+# whatever the figures.
+@pytest.mark.parametrize("benchmark", [2.2, 2.6, 3.0])
+def test_not_applicable_polarity_is_never_compared(benchmark):
+    result = _compare(benchmark, "not applicable")
+    assert result == BenchmarkComparison("not compared", None, "Not compared")
+    assert _compare(2.2, "none") == BenchmarkComparison("higher", "99.8", "Higher than England")
+
+
+def test_expression_reads_not_applicable_rows_as_not_compared():
+    df = pl.DataFrame(
+        {
+            "v": [2.6, 2.6, 2.6],
+            "lo": [2.5, 2.5, 2.5],
+            "hi": [2.7, 2.7, 2.7],
+            "pol": ["Not applicable", "no judgement", "high"],
+        }
+    )
+    out = df.select(compare_with_benchmark_expr("v", "lo", "hi", 2.2, pl.col("pol")).struct.unnest())
+    assert out["outcome"].to_list() == ["not compared", "higher", "better"]
+    assert out["significance"].to_list() == [None, "95", "95"]
+    literal = df.select(
+        compare_with_benchmark_expr("v", "lo", "hi", 2.2, "not applicable").struct.field("label")
+    )
+    assert literal.to_series().to_list() == ["Not compared"] * 3
 
 
 # --- input errors ---------------------------------------------------------------------------------------
