@@ -1,8 +1,9 @@
 """The KPI catalogue and the settings defaults, read from ``config/*.toml``.
 
 A KPI is configuration, never code: codes, names, value kind, polarity, breakdown, minimum denominator and the
-default contract target of domain.md section 2 live in ``config/catalogue.toml``. The store copies the catalogue into
-its ``kpis`` table and seeds dated targets from it (see :mod:`kpi.store`).
+default contract target of domain.md section 2 live in ``config/catalogue.toml`` (or the file ``HCP_CATALOGUE``
+names). The database keeps its own dated copy, and uploads and marts read that copy as at each period: a change to the
+file reaches a database as a dated, audited change (:mod:`kpi.catalogue_sync`, ``hcp catalogue sync``).
 
 Example:
     >>> kpis = load_catalogue()
@@ -12,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -97,10 +99,27 @@ def _check_entry(entry: dict, position: int) -> Kpi:
     )
 
 
-@lru_cache(maxsize=4)
-def load_catalogue(path: Path | None = None) -> dict[str, Kpi]:
-    """Read and check ``config/catalogue.toml``; returns KPIs by code in catalogue order."""
-    source = path or CONFIG_DIR / "catalogue.toml"
+def catalogue_path() -> Path:
+    """The catalogue file: ``HCP_CATALOGUE`` when set, else ``config/catalogue.toml``."""
+    return Path(os.environ.get("HCP_CATALOGUE", "").strip() or CONFIG_DIR / "catalogue.toml")
+
+
+def load_catalogue(path: Path | str | None = None) -> dict[str, Kpi]:
+    """Read and check the catalogue file (default :func:`catalogue_path`); returns KPIs by code in catalogue order.
+
+    This is the file as written, not yet the database's catalogue: see :func:`kpi.catalogue_sync.catalogue_in_force`.
+    """
+    source = Path(path) if path else catalogue_path()
+    try:
+        stat = source.stat()
+    except OSError as exc:
+        raise CatalogueError(f"there is no catalogue file at {source}") from exc
+    return _read_catalogue(source, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read_catalogue(source: Path, mtime_ns: int, size: int) -> dict[str, Kpi]:
+    """The catalogue at ``source``, cached while the file is unchanged (modification time and size)."""
     with open(source, "rb") as handle:
         entries = tomllib.load(handle).get("kpi", [])
     kpis: dict[str, Kpi] = {}

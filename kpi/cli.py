@@ -28,7 +28,11 @@ LOAD_DATASETS = ("mandated-contacts", "localities", "fingertips", "outcome-measu
 
 
 def _open(args: argparse.Namespace, *, read_only: bool = False) -> Store:
-    return Store.open(args.db, read_only=read_only)
+    store = Store.open(args.db, read_only=read_only)
+    # Opening for writing syncs the catalogue when config/catalogue.toml (HCP_CATALOGUE) changed: say what changed.
+    for result in store.catalogue_changes:
+        print(result.to_text(), file=sys.stderr)
+    return store
 
 
 def _council(store: Store, args: argparse.Namespace) -> str:
@@ -210,6 +214,27 @@ def cmd_settings(args: argparse.Namespace) -> int:
             store, _council(store, args), args.key, args.value, reason=args.reason, principal=_local(args)
         )
         print(f"{args.key} set to {args.value}")
+    return 0
+
+
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    """``hcp catalogue sync``: bring the database's KPI catalogue in step with the catalogue file, from a period."""
+    from kpi.catalogue_sync import sync_catalogue
+
+    with Store.open(args.db, sync_catalogue=False) as store:
+        results = sync_catalogue(
+            store,
+            effective_from=args.from_period,
+            actor=args.actor,
+            council_code=args.council,
+        )
+    if not results:
+        print(
+            "the database has no council yet: run 'hcp init --council CODE' or 'hcp sample'", file=sys.stderr
+        )
+        return 2
+    for result in results:
+        print(result.to_text())
     return 0
 
 
@@ -526,6 +551,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--council")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_targets)
+
+    p = sub.add_parser(
+        "catalogue",
+        help="sync the database's KPI catalogue with config/catalogue.toml (or HCP_CATALOGUE) from a period",
+    )
+    p.add_argument("action", choices=("sync",))
+    p.add_argument(
+        "--from",
+        dest="from_period",
+        help="first period the changes apply to, e.g. '2026-27 Q3' (default: the current open quarter)",
+    )
+    p.add_argument("--council", help="council code (default: every council in the database)")
+    p.set_defaults(func=cmd_catalogue)
 
     p = sub.add_parser(
         "users", help="add, list or remove the users who may sign in (with sign-in configured)"

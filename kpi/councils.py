@@ -16,7 +16,7 @@ import polars as pl
 from kpi import periods
 from kpi.ingest.files import read_text_table, sha256
 from kpi.ingest.report import Report, problem, problems_where
-from kpi.store import ROOT, Store, StoreError, set_info, sync_catalogue
+from kpi.store import ROOT, Store, StoreError, set_info
 
 REFERENCE_DIR = ROOT / "sample_data" / "reference"
 LSOA_LOOKUP = REFERENCE_DIR / "lsoa11_imd2019.parquet"
@@ -62,12 +62,17 @@ def init_council(
                 "with --name (county councils are not in the lookup)"
             )
         council_name = names.item()
+    from kpi.catalogue_sync import HASH_KEY, file_sha256, sync_council
+
     with store.transaction() as cur:
+        is_new = not cur.execute("select count(*) from councils where council_code = ?", [code]).fetchone()[0]
         cur.execute(
             "insert into councils values (?, ?, ?, ?, ?) on conflict (council_code) do nothing",
             [code, council_name, region_code, region_name, periods.now()],
         )
-        sync_catalogue(cur, code)
+        # A new council's catalogue is the file's, in force from the first period; an existing one is synced.
+        sync_council(cur, store, code, initial=is_new, actor=actor)
+        set_info(cur, HASH_KEY, file_sha256())
         set_info(cur, "is_sample", "true" if is_sample else "false")
         set_info(cur, "council_code", code)
         store.audit("council created", actor=actor, council_code=code, subject=council_name, cur=cur)

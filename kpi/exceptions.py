@@ -321,9 +321,9 @@ def overview_narratives(store: Store, principal: Principal, council_code: str, p
 
     Providers see their own; viewers agreed ones only. Ordered as the catalogue, borough before localities.
     """
-    from kpi.catalogue import load_catalogue
+    from kpi.catalogue_sync import catalogue_in_force
 
-    kpis = load_catalogue()
+    kpis = catalogue_in_force(store, council_code, period)
     frame = narratives(store, principal, council_code, period)
     names = {code: kpi.name for code, kpi in kpis.items()}
     order = {code: kpi.sort_order for code, kpi in kpis.items()}

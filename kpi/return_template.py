@@ -18,7 +18,7 @@ import polars as pl
 from kpi import periods
 from kpi.access import require
 from kpi.auth import Principal
-from kpi.catalogue import load_catalogue
+from kpi.catalogue_sync import catalogue_in_force
 from kpi.councils import localities, locality_cells
 from kpi.ingest.provider_return import DATASET
 from kpi.store import Store
@@ -71,7 +71,7 @@ def template_rows(
         for loc in locs
     }
     rows = []
-    for kpi in sorted(load_catalogue().values(), key=lambda k: k.sort_order):
+    for kpi in sorted(catalogue_in_force(store, council_code, code).values(), key=lambda k: k.sort_order):
         if kpi.breakdown == "borough":
             keys = [("ALL", "")]
         elif kpi.breakdown == "locality":
@@ -121,7 +121,7 @@ def template_xlsx(
     locs = localities(store, council_code)["locality_code"].to_list()
     lists = {
         "period": open_periods(today),
-        "metric_code": [kpi.code for kpi in sorted(load_catalogue().values(), key=lambda k: k.sort_order)],
+        "metric_code": list(catalogue_in_force(store, council_code, period)),
         "locality_code": [*locs, "ALL"],
         "imd_decile": DECILES,
     }

@@ -8,6 +8,8 @@ Design (architecture.md section 2):
   :meth:`Store.transaction`, which holds a lock. A command-line write that meets the running app stops with
   :class:`DatabaseBusy` instead of a traceback;
 * migrations are the numbered files of ``sql/schema/``, applied in order and recorded in ``schema_migrations``;
+* opening for writing also brings the database's KPI catalogue in step with the catalogue file when the file changed
+  (:func:`kpi.catalogue_sync.sync_if_changed`; what changed is kept in :attr:`Store.catalogue_changes`);
 * parameters are always bound, never formatted into SQL;
 * extensions are never auto-installed (that would try the network).
 
@@ -32,15 +34,12 @@ import duckdb
 import polars as pl
 
 from kpi import periods
-from kpi.catalogue import load_catalogue, load_setting_defaults
+from kpi.catalogue import load_setting_defaults
 
 ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = ROOT / "sql"
 DEFAULT_DB = Path("data") / "hcp.duckdb"
 BUSY_MESSAGE = "the dashboard is running and holds the database: stop it or use the Admin page"
-#: Seeded catalogue targets count as set before any as-at time a user can ask for.
-CATALOGUE_SET_AT = datetime(1900, 1, 1)
-FIRST_PERIOD = "2000-01 Q1"
 
 #: Scope parameters a SQL file may use without every caller passing them; unset means "no restriction" (the
 #: whole council). ``$provider_code`` confines a relation to one provider's data (kpi.access.provider_scope).
@@ -118,12 +117,25 @@ class Store:
         self.path = path
         self.read_only = read_only
         self._write_lock = threading.RLock()
+        #: What opening changed in the database's catalogue (``kpi.catalogue_sync.SyncResult`` per council).
+        self.catalogue_changes: list = []
 
     # ---- opening -------------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, read_only: bool = False, migrate: bool = True) -> Store:
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        migrate: bool = True,
+        sync_catalogue: bool = True,
+    ) -> Store:
         """Open (and create) the database at ``path`` (default :func:`db_path`).
+
+        Opened for writing (and migrated), the database's KPI catalogue is synced with the catalogue file when the
+        file changed since the last sync, effective from the current open quarter (``sync_catalogue=False``
+        skips that, e.g. for ``hcp catalogue sync --from PERIOD``).
 
         Raises:
             DatabaseBusy: another process holds the file.
@@ -144,6 +156,14 @@ class Store:
         store = cls(con, target, read_only)
         if migrate and not read_only:
             store.migrate()
+            if sync_catalogue:
+                from kpi.catalogue_sync import sync_if_changed
+
+                try:
+                    store.catalogue_changes = sync_if_changed(store)
+                except BaseException:
+                    con.close()
+                    raise
         return store
 
     def close(self) -> None:
@@ -289,63 +309,6 @@ def get_info(store: Store) -> dict[str, str]:
     """Facts about the database: ``is_sample``, ``council_code``, ``created_at``..."""
     frame = store.query("select info_key, info_value from database_info")
     return dict(zip(frame["info_key"].to_list(), frame["info_value"].to_list(), strict=True))
-
-
-def sync_catalogue(cur: duckdb.DuckDBPyConnection, council_code: str) -> None:
-    """Copy ``config/catalogue.toml`` into ``kpis`` for a council and seed default targets for new KPIs."""
-    kpis = load_catalogue()
-    known_targets = {
-        row[0]
-        for row in cur.execute(
-            "select distinct kpi_code from targets where council_code = ?", [council_code]
-        ).fetchall()
-    }
-    first = periods.parse_period(FIRST_PERIOD)
-    for kpi in kpis.values():
-        cur.execute(
-            """
-            insert into kpis values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            on conflict (council_code, kpi_code) do update set
-                kpi_name = excluded.kpi_name, service = excluded.service, value_kind = excluded.value_kind,
-                polarity = excluded.polarity, breakdown = excluded.breakdown,
-                min_denominator = excluded.min_denominator, is_mandated = excluded.is_mandated,
-                is_headline = excluded.is_headline, numerator_definition = excluded.numerator_definition,
-                denominator_definition = excluded.denominator_definition, fingertips_id = excluded.fingertips_id,
-                sort_order = excluded.sort_order
-            """,
-            [
-                council_code,
-                kpi.code,
-                kpi.name,
-                kpi.service,
-                kpi.value_kind,
-                kpi.polarity,
-                kpi.breakdown,
-                kpi.min_denominator,
-                kpi.mandated,
-                kpi.headline,
-                kpi.numerator,
-                kpi.denominator,
-                kpi.fingertips_id,
-                kpi.sort_order,
-            ],
-        )
-        if kpi.code not in known_targets:
-            cur.execute(
-                "insert into targets (council_code, kpi_code, effective_from, effective_from_index, target_pct, "
-                "amber_margin_pct, set_at, set_by, reason) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    council_code,
-                    kpi.code,
-                    first.code,
-                    first.index,
-                    kpi.target_pct,
-                    kpi.amber_margin_pct,
-                    CATALOGUE_SET_AT,
-                    "catalogue",
-                    "default from config/catalogue.toml",
-                ],
-            )
 
 
 def councils(store: Store) -> pl.DataFrame:

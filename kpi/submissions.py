@@ -24,7 +24,7 @@ import polars as pl
 from kpi import periods
 from kpi.access import AccessDenied, accepted_only, provider_scope, require
 from kpi.auth import Principal
-from kpi.catalogue import load_catalogue
+from kpi.catalogue_sync import catalogue_in_force
 from kpi.councils import localities, locality_cells
 from kpi.ingest.files import ReadError, read_text_table, sha256
 from kpi.ingest.provider_return import DATASET, ReturnContext, validate_return
@@ -88,13 +88,15 @@ def return_context(
     """Everything a return is checked against, read from the store."""
     locs = localities(store, council_code)
     cells = locality_cells(store, council_code)
+    when = today or periods.today()
     return ReturnContext(
         council_code=council_code,
         provider_code=provider_code.upper(),
-        kpis=load_catalogue(),
+        kpis=catalogue_in_force(store, council_code, periods.quarter_of(when)),
+        kpis_for_period=lambda period: catalogue_in_force(store, council_code, period),
         localities=dict(zip(locs["locality_code"].to_list(), locs["locality_name"].to_list(), strict=True)),
         cells={(loc, int(dec)) for loc, dec in cells.select("locality_code", "imd_decile").iter_rows()},
-        today=today or periods.today(),
+        today=when,
         unknown_decile_warn_pct=float(setting(store, council_code, "unknown_decile_warn_pct")),
         movement_warn_points=float(setting(store, council_code, "movement_warn_points")),
         previous_values=_previous_values(store, council_code, provider_code.upper()),

@@ -19,7 +19,8 @@ import polars as pl
 from kpi import periods
 from kpi.access import require
 from kpi.auth import Principal
-from kpi.catalogue import load_catalogue, load_setting_defaults
+from kpi.catalogue import load_setting_defaults
+from kpi.catalogue_sync import catalogue_in_force
 from kpi.store import Store, setting
 
 
@@ -43,7 +44,8 @@ def set_target(
     who = principal  # no principal, no write: the command line passes kpi.auth.local_principal(actor)
     require(who, "set_target")
     actor = who.email
-    kpis = load_catalogue()
+    start = periods.parse_period(effective_from)
+    kpis = catalogue_in_force(store, council_code, start)
     code = next((c for c in kpis if c.upper() == kpi_code.strip().upper()), None)
     if code is None:
         raise TargetError(f"'{kpi_code}' is not a KPI in the catalogue: use one of {', '.join(kpis)}")
@@ -53,7 +55,6 @@ def set_target(
         raise TargetError(f"a target of {target_pct} is not a percentage between 0 and 100")
     if target_pct is not None and (amber_margin_pct is None or amber_margin_pct < 0):
         raise TargetError("a target needs an amber margin of zero or more percentage points (--amber-margin)")
-    start = periods.parse_period(effective_from)
     if start.kind != "Q":
         raise TargetError(f"targets take effect from a quarter: write '{start.quarter.code}'")
     at = periods.now()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kpi import access, periods, targets
-from kpi.catalogue import load_catalogue
+from kpi.catalogue_sync import catalogue_in_force
 from pages import _portal, _ui
 
 _ui.start_page("Targets and settings")
@@ -21,7 +21,9 @@ st.dataframe(rows, hide_index=True, key="targets_table", width="stretch")
 _ui.download_frame(rows, "targets", key="targets_csv")
 if access.allowed(who, "set_target"):
     rated = [
-        k.code for k in sorted(load_catalogue().values(), key=lambda k: k.sort_order) if k.polarity != "none"
+        k.code
+        for k in sorted(catalogue_in_force(store, council).values(), key=lambda k: k.sort_order)
+        if k.polarity != "none"
     ]
     with st.form(key="targets_form"):
         cols = st.columns(4)

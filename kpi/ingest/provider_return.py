@@ -55,6 +55,8 @@ class ReturnContext:
     movement_warn_points: float = 15.0
     #: Given a period, the values of the previous period's current return: kpi_code, locality_code, value_pct.
     previous_values: Callable[[periods.Period], pl.DataFrame] | None = None
+    #: Given the file's period, the catalogue in force for it (the database's); ``kpis`` when not given.
+    kpis_for_period: Callable[[periods.Period], dict[str, Kpi]] | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -109,6 +111,8 @@ def validate_return(frame: pl.DataFrame, report: Report, context: ReturnContext)
     if "comment" not in columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("comment"))
 
+    if context.kpis_for_period is not None:
+        context.kpis = context.kpis_for_period(_file_period(frame) or periods.quarter_of(context.today))
     kpis = context.kpis
     kpi_by_upper = {code.upper(): code for code in kpis}
     frame = frame.with_columns(
@@ -143,6 +147,17 @@ def validate_return(frame: pl.DataFrame, report: Report, context: ReturnContext)
     ).rename({"numerator_value": "numerator", "denominator_value": "denominator"})
     _warn(rows, report, context, period)
     return CheckedReturn(report, period, rows)
+
+
+def _file_period(frame: pl.DataFrame) -> periods.Period | None:
+    """The file's period when its period cells name exactly one (else the period checks report the problem)."""
+    found = set()
+    for raw in frame["period"].drop_nulls().unique().to_list():
+        try:
+            found.add(periods.parse_period(raw))
+        except periods.PeriodError:
+            continue
+    return found.pop() if len(found) == 1 else None
 
 
 def _check_period(frame: pl.DataFrame, report: Report, context: ReturnContext) -> periods.Period | None:

@@ -231,7 +231,7 @@ def build_briefing(
 
     now = values.filter(pl.col("period") == code, pl.col("level").is_in(["borough", "locality"]))
     rated = now.filter(pl.col("value_kind") == "proportion")
-    heads = [c for c in headline_codes() if c in set(rated["kpi_code"].to_list())]
+    heads = [c for c in headline_codes(store, council, code, at) if c in set(rated["kpi_code"].to_list())]
     reds = rated.filter(pl.col("rag") == "red").sort(
         "sort_order", pl.col("level") != "borough", "locality_code"
     )

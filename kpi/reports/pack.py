@@ -42,6 +42,7 @@ from kpi import assurance, charts, inequalities, meetings, overview, periods
 from kpi.access import provider_scope, require
 from kpi.auth import Principal
 from kpi.catalogue import load_catalogue
+from kpi.catalogue_sync import catalogue_in_force
 from kpi.councils import providers
 from kpi.reports import words
 from kpi.reports.extras import optional_sections, table_exists
@@ -177,7 +178,7 @@ def build_pack(
     exceptions = exception_items(values, bench, code, names, narratives, figures)
     timings["exceptions"] = time.perf_counter() - step
     step = time.perf_counter()
-    gaps = inequality_frame(values, code)
+    gaps = inequality_frame(values, code, headlines=headline_codes(store, council, code, at))
     timings["inequalities"] = time.perf_counter() - step
     extras = optional_sections(store, council, at) if provider_scope(principal) is None else []
     quality = data_quality(store, council, code, at, since, principal=principal, provider_code=provider_code)
@@ -480,13 +481,28 @@ def narratives_frame(
 # ---- inequalities ----------------------------------------------------------------------------------------------
 
 
-def headline_codes() -> list[str]:
-    """KPI codes marked ``headline = true`` in the catalogue, in catalogue order."""
-    return [kpi.code for kpi in sorted(load_catalogue().values(), key=lambda k: k.sort_order) if kpi.headline]
+def headline_codes(
+    store: Store | None = None,
+    council_code: str | None = None,
+    period: str | None = None,
+    as_at: datetime | None = None,
+) -> list[str]:
+    """KPI codes marked ``headline = true``, in catalogue order.
+
+    From the database's catalogue for the period as at ``as_at`` when a store is given, else the catalogue file's.
+    """
+    if store is not None and council_code:
+        kpis = catalogue_in_force(store, council_code, period, as_at)
+    else:
+        kpis = load_catalogue()
+    return [kpi.code for kpi in sorted(kpis.values(), key=lambda k: k.sort_order) if kpi.headline]
 
 
 def inequality_frame(
-    values: pl.DataFrame, period: str, repetitions: int = inequalities.REPETITIONS
+    values: pl.DataFrame,
+    period: str,
+    repetitions: int = inequalities.REPETITIONS,
+    headlines: list[str] | None = None,
 ) -> pl.DataFrame:
     """SII with 95% CI (the headline measure) and decile 1 − decile 10 gap of each headline KPI, borough, period.
 
@@ -498,7 +514,7 @@ def inequality_frame(
     """
     out = []
     present = set(values.filter(pl.col("level") == "borough_decile")["kpi_code"].unique().to_list())
-    for kpi_code in headline_codes():
+    for kpi_code in headline_codes() if headlines is None else headlines:
         if kpi_code not in present:
             continue
         deciles = overview.by_decile(values, kpi_code, period)

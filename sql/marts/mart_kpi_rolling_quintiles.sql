@@ -1,7 +1,9 @@
 -- grain: one row per council x KPI x period x locality x national IMD quintile (1 = most deprived, 5 = least), for
 --        KPIs with a locality x decile breakdown; period is the last quarter of a rolling window of four quarters
 --        (period_index - 3 .. period_index) and every period with decile rows for the KPI ends a window
--- parameters: $council_code, $as_at (returns accepted and localities loaded by then)
+-- parameters: $council_code, $as_at (returns accepted, localities loaded and catalogue versions set by then)
+-- A quarter counts for a KPI when the catalogue version in force for it (staging/stg_kpis) has the KPI with a
+-- locality x decile breakdown; the window's value kind is the one in force for its last quarter.
 -- Quintile = (decile + 1) // 2 (quintile 1 = national deciles 1-2 ... quintile 5 = deciles 9-10); decile U is left
 -- out. Every locality x quintile 1-5 has a row, so a caller can say why one is not rated: lsoa_count = 0 (the
 -- locality has no LSOA in the quintile), quarters_in_window < 4 (a quarter's return is missing) or a denominator of
@@ -20,15 +22,18 @@ council_localities as (
 ),
 
 kpi_catalogue as (
-    select kpi_code, kpi_name, sort_order, value_kind, polarity
-    from kpis
-    where council_code = $council_code and breakdown = 'locality_decile'
+    select kpi_code, current_name as kpi_name, current_sort_order as sort_order, value_kind, polarity,
+           effective_from_index, until_index
+    from {{ ref('staging/stg_kpis') }}
+    where breakdown = 'locality_decile'
 ),
 
 decile_rows as (
     select r.*, (cast(r.imd_decile as integer) + 1) // 2 as imd_quintile
     from return_rows as r
-    inner join kpi_catalogue as k using (kpi_code)
+    inner join kpi_catalogue as k
+        on k.kpi_code = r.kpi_code and r.period_index >= k.effective_from_index
+       and (k.until_index is null or r.period_index < k.until_index)
     where r.imd_decile not in ('ALL', 'U') and r.locality_code <> 'ALL'
 ),
 
@@ -101,7 +106,9 @@ final as (
         case when k.value_kind = 'proportion' and s.denominator > 0
              then 100.0 * wilson_upper(s.numerator, s.denominator, z95()) end as upper_ci_pct
     from summed as s
-    inner join kpi_catalogue as k using (kpi_code)
+    inner join kpi_catalogue as k
+        on k.kpi_code = s.kpi_code and s.period_index >= k.effective_from_index
+       and (k.until_index is null or s.period_index < k.until_index)
     inner join quarters_counted as qc
         on qc.kpi_code = s.kpi_code and qc.period_index = s.period_index and qc.locality_code = s.locality_code
     left join quintile_cells as c on c.locality_code = s.locality_code and c.imd_quintile = s.imd_quintile

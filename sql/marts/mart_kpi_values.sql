@@ -5,12 +5,14 @@
 --             $last_period_index (the quarters targets are looked up for)
 -- Values: value_pct = 100 x numerator / denominator (proportions and ratios), Wilson 95% CI for proportions,
 -- change_pct = points since the previous quarter, RAG against the target in force for the period (domain.md 5).
+-- The catalogue is the database's as at $as_at, the version in force for each period (staging/stg_kpis): a KPI has
+-- rows only for periods it is in the catalogue, and its minimum denominator is the one in force for the period.
 with return_rows as (
     select * from {{ ref('staging/stg_return_rows') }}
 ),
 
 kpi_catalogue as (
-    select * from kpis where council_code = $council_code
+    select * from {{ ref('staging/stg_kpis') }}
 ),
 
 locality_level as (
@@ -65,7 +67,8 @@ all_levels as (
 valued as (
     select
         a.*,
-        k.kpi_name, k.value_kind, k.polarity, k.breakdown, k.min_denominator, k.sort_order,
+        k.current_name as kpi_name, k.value_kind, k.polarity, k.breakdown, k.min_denominator,
+        k.current_sort_order as sort_order,
         case when k.value_kind = 'count' then null
              when a.denominator > 0 then 100.0 * a.numerator / a.denominator end as value_pct,
         case when k.value_kind = 'proportion'
@@ -73,7 +76,9 @@ valued as (
         case when k.value_kind = 'proportion'
              then 100.0 * wilson_upper(a.numerator, a.denominator, z95()) end as upper_ci_pct
     from all_levels as a
-    inner join kpi_catalogue as k using (kpi_code)
+    inner join kpi_catalogue as k
+        on k.kpi_code = a.kpi_code and a.period_index >= k.effective_from_index
+       and (k.until_index is null or a.period_index < k.until_index)
 ),
 
 with_change as (
