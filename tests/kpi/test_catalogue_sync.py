@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from kpi import cli, periods
+from kpi.auth import local_principal
 from kpi.catalogue import CONFIG_DIR, load_catalogue
 from kpi.catalogue_sync import catalogue_in_force
 from kpi.overview import kpi_values
@@ -127,7 +128,7 @@ def test_a_new_kpi_and_a_raised_minimum_reach_an_existing_database_from_their_pe
         )
         assert not old_q2["is_small_denominator"].any()
 
-        pack = build_pack(store, "2026-27 Q2", periods.now())
+        pack = build_pack(store, "2026-27 Q2", periods.now(), principal=local_principal("test"))
         assert "LP1" in pack.summary["kpi_code"].to_list()
         assert "LP1" in [item.kpi_code for item in pack.exceptions]
 
