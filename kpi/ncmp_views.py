@@ -173,8 +173,8 @@ def gap_trend(data: NcmpData, group: str, category: str) -> pl.DataFrame:
 def run_chart(data: NcmpData, group: str, category: str) -> pl.DataFrame:
     """Borough prevalence by academic year with :func:`kpi.spc.xmr` columns (a run chart below 12 years).
 
-    Columns: academic_year, value_pct, lower_ci_pct, upper_ci_pct, numerator, denominator, mean, point_type, shift,
-    trend, limits_shown, upper_limit, lower_limit.
+    Columns: academic_year, value_pct, lower_ci_pct, upper_ci_pct, numerator, denominator, mean, upper_limit,
+    lower_limit, point_type, shift, trend, limits_shown, after_gap (a year is missing before this one).
     """
     rows = (
         data.prevalence.filter(
@@ -189,12 +189,21 @@ def run_chart(data: NcmpData, group: str, category: str) -> pl.DataFrame:
     if rows.is_empty():
         return rows
     improvement = {"low": "decrease", "high": "increase"}[PREVALENCE_CATEGORIES[category][1]]
-    chart = xmr(rows["value_pct"], improvement=improvement)
+    # academic years by their first calendar year: a year without data is a gap the chart never joins across
+    years = rows["academic_year"].str.slice(0, 4).cast(pl.Int64)
+    chart = xmr(rows["value_pct"], improvement=improvement, periods=years)
     return pl.concat(
         [
             rows,
             chart.select(
-                "mean", "upper_limit", "lower_limit", "point_type", "shift", "trend", "limits_shown"
+                "mean",
+                "upper_limit",
+                "lower_limit",
+                "point_type",
+                "shift",
+                "trend",
+                "limits_shown",
+                "after_gap",
             ),
         ],
         how="horizontal",
