@@ -217,6 +217,27 @@ def participation(data: NcmpData, year: str, group: str, level: str) -> pl.DataF
     return rows.sort(order, nulls_last=True)
 
 
+def participation_coverage(data: NcmpData, year: str, group: str) -> str | None:
+    """Which schools the participation figure covers, in words; None when nothing was measured.
+
+    Borough prevalence counts every child measured; participation (measured / eligible) only schools in the
+    eligible-pupils list, so the note names the schools left out (their URNs) when there are any.
+    """
+    schools = _cut(data.participation, year, group, level="school").filter(pl.col("measured_all") > 0)
+    if schools.is_empty():
+        return None
+    missing = schools.filter(pl.col("schools_not_in_eligible") > 0).sort("area_code")
+    total = schools.height
+    if missing.is_empty():
+        return f"Participation covers all {total} school{'s' if total != 1 else ''} measured."
+    children = int(missing["measured_all"].sum())
+    return (
+        f"Participation covers {total - missing.height} of {total} schools measured; schools not in the "
+        f"eligible-pupils list: URNs {', '.join(missing['area_code'].to_list())} ({children} "
+        f"child{'ren' if children != 1 else ''} counted in prevalence but not in participation)."
+    )
+
+
 def data_quality(data: NcmpData, year: str, group: str) -> dict:
     """Counts a commissioner checks: measured, in prevalence, excluded (|z| > 7), duplicates, LSOA unknown, outside."""
     borough = _cut(data.prevalence, year, group, breakdown="borough", category="obese")
