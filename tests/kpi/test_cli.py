@@ -54,9 +54,9 @@ def bad_return(return_rows, write_return):
 
 @pytest.fixture
 def warned_return(return_rows, write_return):
-    """A return with one warning (the unknown-decile share of C2 NORTH at 21.3%)."""
+    """A return with one warning (the unknown-decile share of C5 NORTH at 18.8%; C5, as C2 shares C3's denominator)."""
     rows = copy_of(return_rows)
-    for key in (("C2", "NORTH", "U"), ("C2", "NORTH", "")):
+    for key in (("C5", "NORTH", "U"), ("C5", "NORTH", "")):
         row = rows.row(*key)
         row["numerator"] = str(int(row["numerator"]) + 40)
         row["denominator"] = str(int(row["denominator"]) + 40)
@@ -106,12 +106,12 @@ def test_load_rejected_exits_1(db, bad_return, return_rows, capsys):
 
 
 def test_load_with_unconfirmed_warnings_exits_1(db, warned_return, return_rows, capsys):
-    row = return_rows.source_row("C2", "NORTH", "U")
+    row = return_rows.source_row("C5", "NORTH", "U")
     before = counts(db)
     assert hcp(db, "load", "mandated-contacts", str(warned_return), "--provider", "ZZ1") == 1
     out = capsys.readouterr().out
     assert "0 error(s), 1 warning(s)." in out
-    assert f"WARNING (row {row}, column imd_decile): C2 NORTH: 21.3% of children are in decile U" in out
+    assert f"WARNING (row {row}, column imd_decile): C5 NORTH: 18.8% of children are in decile U" in out
     assert '--accept-warnings --reason "..." to confirm; nothing was written' in out
     after = counts(db)
     assert after.pop("audit_log") == before.pop("audit_log") + 1 and after == before
