@@ -102,6 +102,7 @@ def xmr_frame(series: pl.DataFrame) -> pl.DataFrame:
         series["spc_value"],
         improvement=improvement_for(polarity),
         target=None if target is None else float(target),
+        periods=series["period_index"],  # a quarter without a value is a gap: nothing is joined across it
     )
     rules = pl.concat_list(
         [
@@ -149,7 +150,14 @@ def xmr_summary(frame: pl.DataFrame) -> str:
     listed = "; ".join(
         f"{row['period']} {row['point_type']} ({row['rules']})" for row in special.iter_rows(named=True)
     )
-    return f"{lead} Special-cause points: {listed or 'none'}."
+    gaps = ""
+    if "after_gap" in frame.columns and frame["after_gap"].any():
+        after = frame.filter(pl.col("after_gap"))["period"].to_list()
+        gaps = (
+            f" Periods missing before {', '.join(after)}: no moving range, shift or trend is carried across a "
+            "missing period."
+        )
+    return f"{lead} Special-cause points: {listed or 'none'}.{gaps}"
 
 
 def spc_summary(values: pl.DataFrame, period: str, *, icon_size: int = 32) -> pl.DataFrame:

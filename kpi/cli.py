@@ -166,7 +166,7 @@ def _local(args: argparse.Namespace):
 
 def cmd_targets(args: argparse.Namespace) -> int:
     """List or set dated targets."""
-    from kpi.targets import list_targets, set_target
+    from kpi.targets import current_amber_margin, list_targets, set_target
 
     if args.action == "list":
         with _open(args, read_only=True) as store:
@@ -188,11 +188,11 @@ def cmd_targets(args: argparse.Namespace) -> int:
             reason=args.reason,
             principal=_local(args),
         )
-        shown = (
-            "no target"
-            if target is None
-            else f"target {target:g}% (amber margin {args.amber_margin:g} points)"
-        )
+        if target is None:
+            shown = "no target"
+        else:  # the margin given, or the one kept
+            margin = current_amber_margin(store, _council(store, args), args.code, start)
+            shown = f"target {target:g}% (amber margin {margin:g} points)"
         print(f"{args.code}: {shown} from {start.code}")
     return 0
 
@@ -544,7 +544,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", type=float, help="target in percent, e.g. 90")
     p.add_argument("--no-target", action="store_true", help="the KPI has no target from this period on")
     p.add_argument(
-        "--amber-margin", type=float, default=5.0, help="amber margin in percentage points (default 5)"
+        "--amber-margin",
+        type=float,
+        help="amber margin in percentage points (default: keep the KPI's margin in force for --from)",
     )
     p.add_argument("--from", dest="from_period", help="first period it applies to, e.g. '2026-27 Q1'")
     p.add_argument("--reason")

@@ -36,7 +36,7 @@ from kpi.ingest.ncmp_return import (
     validate_children,
     validate_eligible,
 )
-from kpi.ingest.report import Report, problem
+from kpi.ingest.report import Report, problem, problems_where
 from kpi.store import ROOT, Store, StoreError, setting, sql_text
 from kpi.submissions import DUPLICATE, REJECTED, WRITTEN, LoadResult, check_verdict, refuse
 
@@ -148,6 +148,8 @@ def load_ncmp(
             )
         checked = validate_children(table.frame, report, ncmp_context(store, council_code, age_method))
         del table  # the identifiers and dates of birth go with it
+        if checked.rows is not None:
+            _warn_schools_not_eligible(store, council_code, checked.rows, report)
     if check_only:
         return check_verdict(report, accept_warnings)
     if (
@@ -171,6 +173,85 @@ def load_ncmp(
         dropped=dropped,
         at=loaded_at or periods.now(),
     )
+
+
+def _school_year_name(column: str = "school_year") -> pl.Expr:
+    return pl.col(column).replace_strict(ncmp.SCHOOL_YEAR_NAMES, default=pl.col(column))
+
+
+def _warn_schools_not_eligible(store: Store, council_code: str, rows: pl.DataFrame, report: Report) -> None:
+    """Warn, per school, when children were measured at a school missing from the year's eligible-pupils list.
+
+    Borough prevalence counts those children; participation (measured / eligible) leaves them out, so the two
+    figures would cover different schools. Compared only for the year groups the list holds (with no list yet,
+    the warning comes when it is loaded: :func:`_warn_measured_schools_left_out`).
+    """
+    years = rows["academic_year"].unique().to_list()
+    eligible = store.run_sql(
+        "staging/stg_ncmp_eligible", council_code=council_code, as_at=periods.now()
+    ).filter(pl.col("academic_year").is_in(years))
+    if eligible.is_empty():
+        return
+    listed_groups = eligible.select("academic_year", "school_year").unique()
+    missing = (
+        rows.join(listed_groups, on=["academic_year", "school_year"], how="semi")
+        .join(eligible, on=["academic_year", "school_year", "school_urn"], how="anti")
+        .group_by("academic_year", "school_year", "school_urn")
+        .agg(pl.len().alias("children"), pl.col("source_row").min())
+        .sort("source_row")
+    )
+    report.add(
+        problems_where(
+            missing,
+            pl.lit(True),
+            severity="warning",
+            check="school_not_in_eligible",
+            column="school_urn",
+            message=pl.format(
+                "school {} ({}, {} children, first at row {}) is not in the {} eligible-pupils list: its children "
+                "count in prevalence but not in participation; add the school to the eligible-pupils list, or "
+                "confirm with a reason",
+                pl.col("school_urn"),
+                _school_year_name(),
+                pl.col("children"),
+                pl.col("source_row"),
+                pl.col("academic_year"),
+            ),
+        )
+    )
+
+
+def _warn_measured_schools_left_out(
+    store: Store, council_code: str, rows: pl.DataFrame, report: Report
+) -> None:
+    """Warn, per school, when children already loaded were measured at a school this eligible-pupils list lacks."""
+    years = rows["academic_year"].unique().to_list()
+    measured = store.run_sql(
+        "staging/stg_ncmp_counts", council_code=council_code, as_at=periods.now()
+    ).filter(pl.col("dimension") == "school", pl.col("academic_year").is_in(years), pl.col("measured") > 0)
+    missing = (
+        measured.rename({"dimension_value": "school_urn"})
+        .join(
+            rows.select("academic_year", "school_year").unique(),
+            on=["academic_year", "school_year"],
+            how="semi",
+        )
+        .join(rows, on=["academic_year", "school_year", "school_urn"], how="anti")
+        .sort("school_year", "school_urn")
+    )
+    for item in missing.iter_rows(named=True):
+        report.add(
+            problem(
+                "warning",
+                "school_not_in_eligible",
+                f"school {item['school_urn']} ({ncmp.SCHOOL_YEAR_NAMES.get(item['school_year'], item['school_year'])}"
+                f", {item['measured']} children measured in {item['academic_year']}) is not in this list: its "
+                "children count in prevalence but not in participation; add the school's row, or confirm with a "
+                "reason",
+                column="school_urn",
+                value=item["school_urn"],
+            )
+        )
 
 
 def _next_load_id(cur) -> int:
@@ -322,6 +403,8 @@ def load_ncmp_eligible(
             )
         codes = localities(store, council_code)["locality_code"].to_list()
         checked = validate_eligible(table.frame, report, codes)
+        if checked.rows is not None:
+            _warn_measured_schools_left_out(store, council_code, checked.rows, report)
     if check_only:
         return check_verdict(report, accept_warnings)
     if (

@@ -173,8 +173,8 @@ def gap_trend(data: NcmpData, group: str, category: str) -> pl.DataFrame:
 def run_chart(data: NcmpData, group: str, category: str) -> pl.DataFrame:
     """Borough prevalence by academic year with :func:`kpi.spc.xmr` columns (a run chart below 12 years).
 
-    Columns: academic_year, value_pct, lower_ci_pct, upper_ci_pct, numerator, denominator, mean, point_type, shift,
-    trend, limits_shown, upper_limit, lower_limit.
+    Columns: academic_year, value_pct, lower_ci_pct, upper_ci_pct, numerator, denominator, mean, upper_limit,
+    lower_limit, point_type, shift, trend, limits_shown, after_gap (a year is missing before this one).
     """
     rows = (
         data.prevalence.filter(
@@ -189,12 +189,21 @@ def run_chart(data: NcmpData, group: str, category: str) -> pl.DataFrame:
     if rows.is_empty():
         return rows
     improvement = {"low": "decrease", "high": "increase"}[PREVALENCE_CATEGORIES[category][1]]
-    chart = xmr(rows["value_pct"], improvement=improvement)
+    # academic years by their first calendar year: a year without data is a gap the chart never joins across
+    years = rows["academic_year"].str.slice(0, 4).cast(pl.Int64)
+    chart = xmr(rows["value_pct"], improvement=improvement, periods=years)
     return pl.concat(
         [
             rows,
             chart.select(
-                "mean", "upper_limit", "lower_limit", "point_type", "shift", "trend", "limits_shown"
+                "mean",
+                "upper_limit",
+                "lower_limit",
+                "point_type",
+                "shift",
+                "trend",
+                "limits_shown",
+                "after_gap",
             ),
         ],
         how="horizontal",
@@ -206,6 +215,27 @@ def participation(data: NcmpData, year: str, group: str, level: str) -> pl.DataF
     rows = _cut(data.participation, year, group, level=level)
     order = ["participation_pct", "area_name"] if level == "school" else ["sort_order", "area_code"]
     return rows.sort(order, nulls_last=True)
+
+
+def participation_coverage(data: NcmpData, year: str, group: str) -> str | None:
+    """Which schools the participation figure covers, in words; None when nothing was measured.
+
+    Borough prevalence counts every child measured; participation (measured / eligible) only schools in the
+    eligible-pupils list, so the note names the schools left out (their URNs) when there are any.
+    """
+    schools = _cut(data.participation, year, group, level="school").filter(pl.col("measured_all") > 0)
+    if schools.is_empty():
+        return None
+    missing = schools.filter(pl.col("schools_not_in_eligible") > 0).sort("area_code")
+    total = schools.height
+    if missing.is_empty():
+        return f"Participation covers all {total} school{'s' if total != 1 else ''} measured."
+    children = int(missing["measured_all"].sum())
+    return (
+        f"Participation covers {total - missing.height} of {total} schools measured; schools not in the "
+        f"eligible-pupils list: URNs {', '.join(missing['area_code'].to_list())} ({children} "
+        f"child{'ren' if children != 1 else ''} counted in prevalence but not in participation)."
+    )
 
 
 def data_quality(data: NcmpData, year: str, group: str) -> dict:

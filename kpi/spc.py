@@ -34,6 +34,12 @@ process limits: when higher is better, a target below the lower limit is consist
 target above the upper limit is consistently failed, anything else is hit and miss (reversed when
 lower is better; none without a target or without a polarity).
 
+Gaps (local rule, in the spirit of Making Data Count: never join neighbours that are not neighbours): when the
+periods are given and one is missing (a quarter without a return), the point after the gap has no moving range
+(it is left out of mean(mR)), and no run crosses the gap: a shift or a trend counts consecutive periods only, and a
+two-of-three window must be three consecutive periods. The mean and limits still use every point present, and the
+points are still counted for the 12-point rule.
+
 Local rule (this project): with fewer than 12 points the chart is a run chart. The mean line is
 shown and shifts and trends are flagged (they need no limits), but there are no limits, no
 two-sigma lines, no "outside" or "two of three" flags and no variation or assurance icon.
@@ -185,20 +191,30 @@ def _check_options(
             )
 
 
-def _flag_runs(condition: np.ndarray, keys: np.ndarray, min_length: int) -> np.ndarray:
+def _flag_runs(
+    condition: np.ndarray, keys: np.ndarray, min_length: int, breaks: np.ndarray | None = None
+) -> np.ndarray:
     """Flag every element of each run of equal, non-zero ``keys`` at least ``min_length`` long.
 
     ``condition`` marks elements that may be in a run, ``keys`` says which run (e.g. +1 above, -1
-    below); a run is a maximal stretch of consecutive elements with the same non-zero key.
+    below); a run is a maximal stretch of consecutive elements with the same non-zero key. An element
+    with ``breaks`` set starts a new run (a gap in the periods comes before it).
     """
     flags = np.zeros(condition.size, dtype=bool)
+    if breaks is None:
+        breaks = np.zeros(condition.size, dtype=bool)
     start = 0
     while start < condition.size:
         if not condition[start]:
             start += 1
             continue
         end = start
-        while end + 1 < condition.size and condition[end + 1] and keys[end + 1] == keys[start]:
+        while (
+            end + 1 < condition.size
+            and condition[end + 1]
+            and keys[end + 1] == keys[start]
+            and not breaks[end + 1]
+        ):
             end += 1
         if end - start + 1 >= min_length:
             flags[start : end + 1] = True
@@ -206,19 +222,26 @@ def _flag_runs(condition: np.ndarray, keys: np.ndarray, min_length: int) -> np.n
     return flags
 
 
-def _shift(values: np.ndarray, mean: float, run_length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Shift rule: ``run_length`` or more points strictly on one side of the mean; returns (flag, side)."""
-    side = np.sign(values - mean)  # 0 on the mean ends a run
-    flags = _flag_runs(side != 0, side, run_length)
+def _shift(
+    values: np.ndarray, mean: float, run_length: int, gap_before: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shift rule: ``run_length`` or more points strictly on one side of the mean; returns (flag, side).
+
+    A point on the mean ends a run; so does a gap (the point after it starts a new run).
+    """
+    side = np.sign(values - mean)
+    flags = _flag_runs(side != 0, side, run_length, gap_before)
     return flags, side
 
 
-def _trend(values: np.ndarray, run_length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _trend(
+    values: np.ndarray, run_length: int, gap_before: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Trend rule: ``run_length`` points each strictly above (below) the one before.
 
     Works on the ``run_length - 1`` steps between points: a run of at least that many steps in the
     same direction flags both ends of every step in it. A step of zero (equal neighbours) ends a
-    run. Returns (flag, in a rising trend, in a falling trend); a point at the turn of a rise and a
+    run, and so does a gap: the "step" across it is no step. Returns (flag, in a rising trend, in a falling trend); a point at the turn of a rise and a
     fall can be in both.
     """
     n = values.size
@@ -226,6 +249,7 @@ def _trend(values: np.ndarray, run_length: int) -> tuple[np.ndarray, np.ndarray,
     falling = np.zeros(n, dtype=bool)
     if n >= 2:
         steps = np.sign(np.diff(values))
+        steps[gap_before[1:]] = 0
         step_flags = _flag_runs(steps != 0, steps, run_length - 1)
         for i in np.flatnonzero(step_flags):
             target = rising if steps[i] > 0 else falling
@@ -234,15 +258,17 @@ def _trend(values: np.ndarray, run_length: int) -> tuple[np.ndarray, np.ndarray,
 
 
 def _two_of_three(
-    values: np.ndarray, upper_two_sigma: float, lower_two_sigma: float
+    values: np.ndarray, upper_two_sigma: float, lower_two_sigma: float, gap_before: np.ndarray
 ) -> tuple[np.ndarray, ...]:
-    """Two-of-three rule; returns (flag, flagged high, flagged low)."""
+    """Two-of-three rule (windows of three consecutive periods only); returns (flag, flagged high, flagged low)."""
     n = values.size
     high = values > upper_two_sigma
     low = values < lower_two_sigma
     flag_high = np.zeros(n, dtype=bool)
     flag_low = np.zeros(n, dtype=bool)
     for start in range(max(n - 2, 0)):
+        if gap_before[start + 1] or gap_before[start + 2]:
+            continue
         window = slice(start, start + 3)
         if high[window].sum() >= 2:
             flag_high[window] |= high[window]
@@ -259,6 +285,7 @@ def xmr(
     run_length: int = DEFAULT_RUN_LENGTH,
     screen_outliers: bool = False,
     baseline: int | None = None,
+    periods: Sequence[int] | np.ndarray | pl.Series | None = None,
 ) -> pl.DataFrame:
     """Making Data Count XmR chart of a KPI series, one row per point, oldest first.
 
@@ -272,12 +299,17 @@ def xmr(
         screen_outliers: leave out moving ranges of at least 3.267 x mean(mR) and work out mean(mR)
             again (NHSRplotthedots; the NHS England tool does not screen).
         baseline: the number of first points the mean and limits are worked out from (default: all).
+        periods: optional whole-number position of each point in time, strictly increasing, where consecutive
+            periods differ by one (e.g. :attr:`kpi.periods.Period.index`). A step of more than one is a gap:
+            the point after it has no moving range, and no shift, trend or two-of-three window crosses it.
+            Without ``periods`` the points are taken as consecutive.
 
     Returns:
         A polars DataFrame with columns ``value, mean, upper_limit, lower_limit, upper_two_sigma,
         lower_two_sigma, outside_limits, shift, trend, two_of_three, point_type`` and the constant
         columns ``variation`` (one of :data:`VARIATION_CODES`), ``assurance`` (one of
-        :data:`ASSURANCE_CODES`) and ``limits_shown``. With fewer than 12 points (run chart) the
+        :data:`ASSURANCE_CODES`) and ``limits_shown``, then ``moving_range`` (null for the first point
+        and for a point after a gap) and ``after_gap``. With fewer than 12 points (run chart) the
         limits and two-sigma lines are null, ``limits_shown`` is False, ``variation`` and
         ``assurance`` are null, and only shifts and trends are flagged.
 
@@ -294,14 +326,18 @@ def xmr(
     array = _as_float_array(values)
     n = array.size
     _check_options(improvement, target, run_length, screen_outliers, baseline, n)
+    gap_before = _gaps(periods, n)
 
-    base = array[: baseline if baseline is not None else n]
-    mean = float(base.mean())
-    moving_ranges = np.abs(np.diff(base))
+    every_mr = np.full(n, np.nan)
+    every_mr[1:] = np.abs(np.diff(array))
+    every_mr[gap_before] = np.nan
+    base_mr = every_mr[1 : baseline if baseline is not None else n]
+    moving_ranges = base_mr[~np.isnan(base_mr)]
+    mean = float(array[: baseline if baseline is not None else n].mean())
     limits_shown = n >= MIN_POINTS_FOR_LIMITS and moving_ranges.size > 0
 
-    shift_flag, side = _shift(array, mean, run_length)
-    trend_flag, rising, falling = _trend(array, run_length)
+    shift_flag, side = _shift(array, mean, run_length, gap_before)
+    trend_flag, rising, falling = _trend(array, run_length, gap_before)
     high = (shift_flag & (side > 0)) | rising
     low = (shift_flag & (side < 0)) | falling
 
@@ -314,7 +350,7 @@ def xmr(
         upper_two, lower_two = mean + TWO_SIGMA_SCALE * mean_mr, mean - TWO_SIGMA_SCALE * mean_mr
         above, below = array > upper, array < lower
         outside = above | below
-        two_flag, two_high, two_low = _two_of_three(array, upper_two, lower_two)
+        two_flag, two_high, two_low = _two_of_three(array, upper_two, lower_two, gap_before)
         high |= above | two_high
         low |= below | two_low
     else:
@@ -360,6 +396,8 @@ def xmr(
             "variation": [variation] * n,
             "assurance": [assurance] * n,
             "limits_shown": [limits_shown] * n,
+            "moving_range": [None if math.isnan(m) else float(m) for m in every_mr],
+            "after_gap": gap_before,
         },
         schema={
             "value": pl.Float64,
@@ -376,8 +414,35 @@ def xmr(
             "variation": pl.String,
             "assurance": pl.String,
             "limits_shown": pl.Boolean,
+            "moving_range": pl.Float64,
+            "after_gap": pl.Boolean,
         },
     )
+
+
+def _gaps(periods: object, n: int) -> np.ndarray:
+    """Which points have a gap before them (their period is more than one after the previous point's)."""
+    if periods is None:
+        return np.zeros(n, dtype=bool)
+    items = periods.to_list() if isinstance(periods, pl.Series) else list(periods)
+    if len(items) != n:
+        raise ValueError(
+            f"The SPC chart has {n} values but {len(items)} periods: give one period for each value."
+        )
+    for position, item in enumerate(items, start=1):
+        if isinstance(item, bool) or not isinstance(item, int | np.integer):
+            raise ValueError(
+                f"The periods must be whole numbers (consecutive periods differ by one); point {position} is "
+                f"{item!r}."
+            )
+    steps = np.diff(np.asarray(items, dtype=np.int64))
+    if (steps < 1).any():
+        position = int(np.flatnonzero(steps < 1)[0]) + 2
+        raise ValueError(
+            f"The periods must be in time order, each once: point {position} does not come after the one "
+            "before it."
+        )
+    return np.concatenate([[False], steps > 1])
 
 
 def _variation_code(

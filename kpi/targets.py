@@ -40,7 +40,11 @@ def set_target(
     reason: str | None = None,
     principal: Principal | None = None,
 ) -> periods.Period:
-    """Record a new target (or ``None``: no target) for a KPI from a period on; audited. Commissioners only."""
+    """Record a new target (or ``None``: no target) for a KPI from a period on; audited. Commissioners only.
+
+    ``amber_margin_pct=None`` with a target keeps the KPI's current margin: the one in force for ``effective_from``
+    as known now (the catalogue's default when no target was ever set); a KPI that has never had a margin needs one.
+    """
     who = principal  # no principal, no write: the command line passes kpi.auth.local_principal(actor)
     require(who, "set_target")
     actor = who.email
@@ -53,10 +57,16 @@ def set_target(
         raise TargetError(f"{code} has no judgement (polarity none), so it cannot have a target")
     if target_pct is not None and not 0 <= target_pct <= 100:
         raise TargetError(f"a target of {target_pct} is not a percentage between 0 and 100")
-    if target_pct is not None and (amber_margin_pct is None or amber_margin_pct < 0):
-        raise TargetError("a target needs an amber margin of zero or more percentage points (--amber-margin)")
     if start.kind != "Q":
         raise TargetError(f"targets take effect from a quarter: write '{start.quarter.code}'")
+    if target_pct is not None and amber_margin_pct is None:
+        amber_margin_pct = current_amber_margin(store, council_code, code, start)
+        if amber_margin_pct is None:
+            raise TargetError(
+                f"{code} has no amber margin yet: give one in percentage points (--amber-margin)"
+            )
+    if target_pct is not None and amber_margin_pct < 0:
+        raise TargetError("a target needs an amber margin of zero or more percentage points (--amber-margin)")
     at = periods.now()
     with store.transaction() as cur:
         cur.execute(
@@ -78,6 +88,23 @@ def set_target(
             },
         )
     return start
+
+
+def current_amber_margin(
+    store: Store, council_code: str, kpi_code: str, period: periods.Period
+) -> float | None:
+    """The amber margin in force for a KPI (any case) in a quarter as known now; else the catalogue's; else ``None``."""
+    code = kpi_code.strip().upper()
+    in_force = targets_in_force(store, council_code, period, period).filter(
+        pl.col("kpi_code").str.to_uppercase() == code
+    )
+    margins = in_force["amber_margin_pct"].drop_nulls()
+    if not margins.is_empty():
+        return float(margins[0])
+    kpi = next(
+        (k for c, k in catalogue_in_force(store, council_code, period).items() if c.upper() == code), None
+    )
+    return kpi.amber_margin_pct if kpi is not None else None
 
 
 def list_targets(store: Store, council_code: str, principal: Principal | None = None) -> pl.DataFrame:

@@ -95,6 +95,9 @@ chart = charts.participation_chart(
     schools, f"Participation by school, {who}", borough_pct=quality["participation_pct"]
 )
 show(chart, schools, "participation")
+coverage = views.participation_coverage(data, year, group)
+if coverage:
+    st.caption(coverage)
 
 st.subheader("Over the years")
 st.caption(

@@ -130,6 +130,7 @@ def validate_return(frame: pl.DataFrame, report: Report, context: ReturnContext)
     frame = _check_numbers(frame, report)
     _check_duplicates(frame, report)
     _check_sums(frame, report)
+    _check_related(frame, report)
     if not report.ok:
         return CheckedReturn(report, period)
 
@@ -606,6 +607,268 @@ def _check_sums(frame: pl.DataFrame, report: Report) -> None:
                 pl.col("locality_upper"),
                 _number_text(pl.col("den_sum")),
                 pl.col("denominator"),
+            ),
+        )
+    )
+
+
+#: The mandated-contact codes whose figures describe the same children (domain.md section 2). A council whose
+#: catalogue lacks one of them simply skips the checks that need it.
+NBV_WITHIN_14, NBV_AFTER_14 = "C2", "C3"
+REVIEW_12M, REVIEW_15M = "C4", "C5"
+REVIEW_2Y, REVIEW_2Y_ASQ = "C6i", "C6ii"
+ASQ_DOMAINS = ("C6iii", "C6iv", "C6v", "C6vi", "C6vii", "C6viii")
+REVIEW_6_8W, BREASTFEEDING = "C8i", "C8ii"
+
+_CELL = ["locality_upper", "decile_text"]
+
+
+def _where_label() -> pl.Expr:
+    """``NORTH decile 2``, ``NORTH decile U`` or ``NORTH all deciles`` for a row's locality and decile."""
+    return pl.format(
+        "{} {}",
+        pl.col("locality_upper"),
+        pl.when(pl.col("decile_text").is_null())
+        .then(pl.lit("all deciles"))
+        .otherwise(pl.lit("decile ") + pl.col("decile_text")),
+    )
+
+
+def _metric_rows(frame: pl.DataFrame, code: str, suffix: str = "") -> pl.DataFrame:
+    """One metric's rows: locality, decile, numbers (as written and as values) and row number, columns suffixed."""
+    return frame.filter(pl.col("kpi_code") == code).select(
+        *_CELL,
+        pl.col("numerator").alias(f"numerator{suffix}"),
+        pl.col("denominator").alias(f"denominator{suffix}"),
+        pl.col("numerator_value").alias(f"num{suffix}"),
+        pl.col("denominator_value").alias(f"den{suffix}"),
+        pl.col("source_row").alias(f"row{suffix}"),
+    )
+
+
+def _pair(frame: pl.DataFrame, code: str, other: str) -> pl.DataFrame:
+    """``code``'s rows beside ``other``'s for the same locality and decile (``other``'s columns end ``_o``)."""
+    return (
+        _metric_rows(frame, code)
+        .with_columns(pl.col("row").alias("source_row"), pl.lit(code).alias("kpi_code"))
+        .join(_metric_rows(frame, other, "_o"), on=_CELL, how="inner", nulls_equal=True)
+    )
+
+
+def _check_related(frame: pl.DataFrame, report: Report) -> None:
+    """Related mandated-contact KPIs count the same children: their figures must agree (issue #12 section 6).
+
+    Compared per locality x decile row (the all-deciles and U rows too), on rows with no other error (a row that is
+    already wrong, or repeated, is put right first). Errors, because each is true by the metric's definition:
+
+    - C2 and C3 share one denominator (infants who turned 30 days in the period), and C2 + C3 is at most that
+      denominator (a first visit is within 14 days or after, never both); the sum is checked only where the two
+      denominators agree, so one mistake gives one message;
+    - C6ii's denominator (2-2½ year reviews done) is C6i's numerator;
+    - each ASQ-3 domain's denominator (C6iii-C6viii: reviews with a score in the domain) is at most C6ii's
+      numerator (reviews that used ASQ-3).
+
+    Warnings (confirm with a reason), because the figures can differ for honest reasons:
+
+    - C5 (reviewed by 15 months) below C4 (reviewed by 12 months), compared on the **rate** per locality (the
+      all-deciles row, or the sum of the decile rows when it is absent), not per decile and not on numerators: the
+      two count different birth cohorts of different sizes, so only the rates are comparable, and decile cells are
+      too small to compare without false alarms;
+    - C8ii's denominator (infants due a 6-8 week review) not equal to C8i's denominator (the same infants). The
+      return has no "breastfeeding status known" figure: a smaller C8ii denominator is read as the infants whose
+      status is known, and the message reports that share; a larger one cannot be right. C8ii's numerator above its
+      denominator is the general ``numerator_over_denominator`` error.
+    """
+    bad_rows = report.errors["row"].drop_nulls().implode()
+    clean = frame.filter(pl.col("kpi_code").is_not_null(), ~pl.col("source_row").is_in(bad_rows))
+
+    nbv = _pair(clean, NBV_AFTER_14, NBV_WITHIN_14)
+    report.add(
+        problems_where(
+            nbv,
+            pl.col("den") != pl.col("den_o"),
+            severity="error",
+            check="related_denominators_differ",
+            column="denominator",
+            message=pl.format(
+                "{} {}: the denominator {} differs from {}'s denominator {} (row {}): C2 and C3 count the same "
+                "infants (those who turned 30 days in the period), so give both the same denominator",
+                pl.col("kpi_code"),
+                _where_label(),
+                pl.col("denominator"),
+                pl.lit(NBV_WITHIN_14),
+                pl.col("denominator_o"),
+                pl.col("row_o"),
+            ),
+        )
+    )
+    report.add(
+        problems_where(
+            nbv,
+            (pl.col("den") == pl.col("den_o")) & (pl.col("num") + pl.col("num_o") > pl.col("den")),
+            severity="error",
+            check="visits_over_cohort",
+            column="numerator",
+            message=pl.format(
+                "{} {}: {} new birth visits within 14 days (C2, row {}) plus {} after 14 days (C3) make {}, more "
+                "than the {} infants in the cohort: an infant's visit is within or after 14 days, never both, so "
+                "check both numerators",
+                pl.col("kpi_code"),
+                _where_label(),
+                pl.col("numerator_o"),
+                pl.col("row_o"),
+                pl.col("numerator"),
+                _number_text(pl.col("num") + pl.col("num_o")),
+                pl.col("denominator"),
+            ),
+        )
+    )
+
+    asq = _pair(clean, REVIEW_2Y_ASQ, REVIEW_2Y)
+    report.add(
+        problems_where(
+            asq,
+            pl.col("den") != pl.col("num_o"),
+            severity="error",
+            check="related_denominators_differ",
+            column="denominator",
+            message=pl.format(
+                "{} {}: the denominator {} (2-2½ year reviews done) differs from {}'s numerator {} (row {}), "
+                "which counts the same reviews: make them the same",
+                pl.col("kpi_code"),
+                _where_label(),
+                pl.col("denominator"),
+                pl.lit(REVIEW_2Y),
+                pl.col("numerator_o"),
+                pl.col("row_o"),
+            ),
+        )
+    )
+    for domain in ASQ_DOMAINS:
+        scored = _pair(clean, domain, REVIEW_2Y_ASQ)
+        report.add(
+            problems_where(
+                scored,
+                pl.col("den") > pl.col("num_o"),
+                severity="error",
+                check="asq_domain_over_asq_reviews",
+                column="denominator",
+                message=pl.format(
+                    "{} {}: the denominator {} (reviews with a score in this ASQ-3 domain) is more than {}'s "
+                    "numerator {} (row {}), the reviews that used ASQ-3: a domain is only scored in such a "
+                    "review, so check both",
+                    pl.col("kpi_code"),
+                    _where_label(),
+                    pl.col("denominator"),
+                    pl.lit(REVIEW_2Y_ASQ),
+                    pl.col("numerator_o"),
+                    pl.col("row_o"),
+                ),
+            )
+        )
+
+    feeding = _pair(clean, BREASTFEEDING, REVIEW_6_8W)
+    known_pct = (pl.col("den") / pl.col("den_o") * 100).round(1)
+    report.add(
+        problems_where(
+            feeding,
+            pl.col("den") < pl.col("den_o"),
+            severity="warning",
+            check="breastfeeding_status_known",
+            column="denominator",
+            value=known_pct,
+            message=pl.format(
+                "{} {}: the denominator {} is below the {} infants due a 6-8 week review ({}'s denominator, row "
+                "{}): breastfeeding status is known for {}% of them. C8ii's denominator is every infant due the "
+                "review, status known or not: correct it, or confirm with a reason",
+                pl.col("kpi_code"),
+                _where_label(),
+                pl.col("denominator"),
+                pl.col("denominator_o"),
+                pl.lit(REVIEW_6_8W),
+                pl.col("row_o"),
+                known_pct,
+            ),
+        )
+    )
+    report.add(
+        problems_where(
+            feeding,
+            pl.col("den") > pl.col("den_o"),
+            severity="warning",
+            check="breastfeeding_status_known",
+            column="denominator",
+            message=pl.format(
+                "{} {}: the denominator {} is more than the {} infants due a 6-8 week review ({}'s denominator, "
+                "row {}): both count the same infants, so check both, or confirm with a reason",
+                pl.col("kpi_code"),
+                _where_label(),
+                pl.col("denominator"),
+                pl.col("denominator_o"),
+                pl.lit(REVIEW_6_8W),
+                pl.col("row_o"),
+            ),
+        )
+    )
+
+    _check_c5_not_below_c4(frame, clean, report)
+
+
+def _locality_rates(frame: pl.DataFrame, clean: pl.DataFrame, code: str) -> pl.DataFrame:
+    """A metric's rate per locality: its all-deciles row, or the sum of its decile rows when that row is absent.
+
+    A locality with any erroneous row of the metric is left out (its figures are not yet known).
+    """
+    spoilt = (
+        frame.filter(pl.col("kpi_code") == code, ~pl.col("source_row").is_in(clean["source_row"].implode()))
+        .select("locality_upper")
+        .unique()
+    )
+    rows = clean.filter(pl.col("kpi_code") == code).join(spoilt, on="locality_upper", how="anti")
+    return (
+        rows.group_by("locality_upper")
+        .agg(
+            pl.when(pl.col("decile_text").is_null().any())
+            .then(pl.col("numerator_value").filter(pl.col("decile_text").is_null()).first())
+            .otherwise(pl.col("numerator_value").sum())
+            .alias("num"),
+            pl.when(pl.col("decile_text").is_null().any())
+            .then(pl.col("denominator_value").filter(pl.col("decile_text").is_null()).first())
+            .otherwise(pl.col("denominator_value").sum())
+            .alias("den"),
+            pl.col("source_row").filter(pl.col("decile_text").is_null()).first().alias("source_row"),
+        )
+        .filter(pl.col("den") > 0)
+        .with_columns((pl.col("num") / pl.col("den") * 100).alias("pct"))
+    )
+
+
+def _check_c5_not_below_c4(frame: pl.DataFrame, clean: pl.DataFrame, report: Report) -> None:
+    later = _locality_rates(frame, clean, REVIEW_15M)
+    earlier = _locality_rates(frame, clean, REVIEW_12M).select(
+        "locality_upper", pl.col("pct").alias("pct_o"), pl.col("source_row").alias("row_o")
+    )
+    both = later.join(earlier, on="locality_upper", how="inner")
+    report.add(
+        problems_where(
+            both,
+            pl.col("pct") < pl.col("pct_o"),
+            severity="warning",
+            check="c5_below_c4",
+            column="numerator",
+            value=pl.col("pct").round(1),
+            message=pl.format(
+                "{} {}: {}% of children were reviewed by 15 months, below the {}% reviewed by 12 months ({}{}): "
+                "the 15-month rate also counts reviews done after 12 months, so it is normally the higher; "
+                "check both, or confirm with a reason",
+                pl.lit(REVIEW_15M),
+                pl.col("locality_upper"),
+                pl.col("pct").round(1),
+                pl.col("pct_o").round(1),
+                pl.lit(REVIEW_12M),
+                pl.when(pl.col("row_o").is_null())
+                .then(pl.lit(", its decile rows added up"))
+                .otherwise(pl.lit(", row ") + pl.col("row_o").cast(pl.String)),
             ),
         )
     )

@@ -492,6 +492,66 @@ def cases() -> list[tuple[Case, bytes]]:
             ),
             _return_xlsx('=HYPERLINK("http://example.invalid/x","Click for details")'),
         ),
+        # -- related KPIs that must agree (issue #12 section 6) ---------------------------------------------------
+        (
+            Case(
+                "mc_c3_denominator_differs.csv",
+                MC,
+                "rejected",
+                "C2 and C3 count the same infants",
+                "C3's denominator not C2's (NORTH decile 2 and all deciles)",
+            ),
+            _related(
+                header,
+                rows,
+                {("C3", "NORTH", "2"): {"denominator": "34"}, ("C3", "NORTH", ""): {"denominator": "191"}},
+            ),
+        ),
+        (
+            Case(
+                "mc_nbv_over_cohort.csv",
+                MC,
+                "rejected",
+                "an infant's visit is within or after 14 days, never both",
+                "C2 + C3 new birth visits above their cohort (NORTH decile 2)",
+            ),
+            _related(
+                header,
+                rows,
+                {("C3", "NORTH", "2"): {"numerator": "9"}, ("C3", "NORTH", ""): {"numerator": "35"}},
+            ),
+        ),
+        (
+            Case(
+                "mc_c6ii_denominator_differs.csv",
+                MC,
+                "rejected",
+                "which counts the same reviews: make them the same",
+                "C6ii's denominator not C6i's numerator (NORTH decile 2 and all deciles)",
+            ),
+            _related(
+                header,
+                rows,
+                {("C6i", "NORTH", "2"): {"numerator": "16"}, ("C6i", "NORTH", ""): {"numerator": "135"}},
+            ),
+        ),
+        (
+            Case(
+                "mc_asq_domain_over_reviews.csv",
+                MC,
+                "rejected",
+                "is more than C6ii's numerator",
+                "an ASQ-3 domain (C6iii) scored in more reviews than used ASQ-3 (NORTH decile 2)",
+            ),
+            _related(
+                header,
+                rows,
+                {
+                    ("C6iii", "NORTH", "2"): {"denominator": "15"},
+                    ("C6iii", "NORTH", ""): {"denominator": "125"},
+                },
+            ),
+        ),
         # -- localities ------------------------------------------------------------------------------------------
         (Case("loc_empty.csv", LOC, "rejected", EMPTY, "0 bytes"), b""),
         (
@@ -660,6 +720,18 @@ def _formula_rows(header: list[str], rows: list[list[str]]) -> bytes:
 def _sql_code(header: list[str], rows: list[list[str]]) -> bytes:
     rows = [list(r) for r in rows]
     rows[0][header.index("locality_code")] = "NORTH'; drop table submissions; --"
+    return _csv(header, rows)
+
+
+def _related(
+    header: list[str], rows: list[list[str]], changes: dict[tuple[str, str, str], dict[str, str]]
+) -> bytes:
+    """The return with cells changed, keyed by (metric, locality, decile); "" is the all-deciles row."""
+    rows = [list(r) for r in rows]
+    key = [header.index(c) for c in ("metric_code", "locality_code", "imd_decile")]
+    for row in rows:
+        for column, value in changes.get(tuple(row[i] for i in key), {}).items():
+            row[header.index(column)] = value
     return _csv(header, rows)
 
 

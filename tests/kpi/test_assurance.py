@@ -121,3 +121,23 @@ def test_overview_matrix_carries_icons_with_text_alternatives(values):
     assert 'data-rag="red" data-col="NORTH">' in re.search(r'<tr data-kpi="C2">.*?</tr>', html).group(0)
     # without spc the table is as before
     assert "Variation (SPC)" not in overview.matrix_html(matrix, names, "caption")
+
+
+def test_a_missing_quarter_is_a_gap_in_the_xmr_chart(values):
+    # C2 without its 2024-25 Q3 value (as when that return is missing): 15 points, and 2024-25 Q4's moving range
+    # is not taken against 2024-25 Q2
+    gone = values.filter(~((pl.col("kpi_code") == "C2") & (pl.col("period") == "2024-25 Q3")))
+    periods, y = borough_percentages(gone, "C2")
+    assert len(periods) == 15 and "2024-25 Q3" not in periods
+    after = periods.index("2024-25 Q4")
+    ranges = np.abs(np.diff(y))
+    kept = np.delete(ranges, after - 1)  # the range joining 2024-25 Q2 to 2024-25 Q4 is left out
+    chart = assurance.xmr_frame(assurance.kpi_series(gone, "C2"))
+    assert chart["moving_range"][after] is None
+    assert chart.filter(pl.col("after_gap"))["period"].to_list() == ["2024-25 Q4"]
+    mean = y.mean()
+    assert chart["upper_limit"][0] == pytest.approx(mean + LIMIT * kept.mean(), abs=TOL)
+    assert chart["upper_limit"][0] != pytest.approx(mean + LIMIT * ranges.mean(), abs=TOL)
+    assert assurance.xmr_summary(chart).endswith(
+        "Periods missing before 2024-25 Q4: no moving range, shift or trend is carried across a missing period."
+    )

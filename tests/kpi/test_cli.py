@@ -54,9 +54,9 @@ def bad_return(return_rows, write_return):
 
 @pytest.fixture
 def warned_return(return_rows, write_return):
-    """A return with one warning (the unknown-decile share of C2 NORTH at 21.3%)."""
+    """A return with one warning (the unknown-decile share of C5 NORTH at 18.8%; C5, as C2 shares C3's denominator)."""
     rows = copy_of(return_rows)
-    for key in (("C2", "NORTH", "U"), ("C2", "NORTH", "")):
+    for key in (("C5", "NORTH", "U"), ("C5", "NORTH", "")):
         row = rows.row(*key)
         row["numerator"] = str(int(row["numerator"]) + 40)
         row["denominator"] = str(int(row["denominator"]) + 40)
@@ -106,12 +106,12 @@ def test_load_rejected_exits_1(db, bad_return, return_rows, capsys):
 
 
 def test_load_with_unconfirmed_warnings_exits_1(db, warned_return, return_rows, capsys):
-    row = return_rows.source_row("C2", "NORTH", "U")
+    row = return_rows.source_row("C5", "NORTH", "U")
     before = counts(db)
     assert hcp(db, "load", "mandated-contacts", str(warned_return), "--provider", "ZZ1") == 1
     out = capsys.readouterr().out
     assert "0 error(s), 1 warning(s)." in out
-    assert f"WARNING (row {row}, column imd_decile): C2 NORTH: 21.3% of children are in decile U" in out
+    assert f"WARNING (row {row}, column imd_decile): C5 NORTH: 18.8% of children are in decile U" in out
     assert '--accept-warnings --reason "..." to confirm; nothing was written' in out
     after = counts(db)
     assert after.pop("audit_log") == before.pop("audit_log") + 1 and after == before
@@ -240,6 +240,47 @@ def test_targets_set_list_audit_and_take_effect_from_their_period(db, capsys):
             kpi_code="C2"
         )
         assert before["target_pct"].to_list() == [90.0]
+
+
+def test_targets_set_without_an_amber_margin_keeps_the_current_one(db, capsys):
+    from kpi.targets import targets_in_force
+
+    # C2's margin changes to 3 points from 2026-27 Q1; then only the target changes, from 2026-27 Q2
+    assert (
+        hcp(db, "targets", "set", "C2", "--target", "92", "--amber-margin", "3", "--from", "2026-27 Q1") == 0
+    )
+    capsys.readouterr()
+    assert hcp(db, "targets", "set", "c2", "--target", "94", "--from", "2026-27 Q2") == 0
+    assert capsys.readouterr().out.strip() == "c2: target 94% (amber margin 3 points) from 2026-27 Q2"
+    # a KPI never changed keeps the catalogue's margin (5 points for C8i); an earlier period keeps its own margin
+    assert hcp(db, "targets", "set", "C8i", "--target", "80", "--from", "2026-27 Q1") == 0
+    assert capsys.readouterr().out.strip() == "C8i: target 80% (amber margin 5 points) from 2026-27 Q1"
+    assert hcp(db, "targets", "set", "C2", "--target", "91", "--from", "2025-26 Q4") == 0
+    assert capsys.readouterr().out.strip() == "C2: target 91% (amber margin 5 points) from 2025-26 Q4"
+    with Store.open(db) as store:
+        first, last = periods.parse_period("2025-26 Q3"), periods.parse_period("2026-27 Q2")
+        frame = targets_in_force(store, COUNCIL_CODE, first, last).filter(kpi_code="C2").sort("period_index")
+        assert frame.select("target_pct", "amber_margin_pct").rows() == [
+            (90.0, 5.0),
+            (91.0, 5.0),
+            (92.0, 3.0),
+            (94.0, 3.0),
+        ]
+        detail = store.query(
+            "select detail_json from audit_log where action = 'target set' and subject = 'C8i'"
+        ).item()
+        assert json.loads(detail)["amber_margin_pct"] == 5.0
+
+
+def test_targets_set_without_an_amber_margin_for_a_kpi_that_never_had_one(db, capsys):
+    before = counts(db)
+    assert hcp(db, "targets", "set", "C6iii", "--target", "70", "--from", "2026-27 Q1") == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("C6iii has no amber margin yet: give one in percentage points (--amber-margin)")
+    )
+    assert counts(db) == before
 
 
 def test_targets_json_list(db, capsys):

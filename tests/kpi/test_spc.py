@@ -40,6 +40,8 @@ COLUMNS = [
     "variation",
     "assurance",
     "limits_shown",
+    "moving_range",
+    "after_gap",
 ]
 
 WORKED = [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1]
@@ -414,3 +416,70 @@ def test_icon_errors() -> None:
         ValueError, match=r"The icon size must be a whole number of pixels above zero, not 0\."
     ):
         variation_icon("common_cause", size=0)
+
+
+# ---- a missing period breaks the moving range and the runs (issue #12 section 6) ---------------------------------
+
+
+def test_a_gap_leaves_the_next_point_without_a_moving_range():
+    # Quarters 1-6 and 8-13: quarter 7 is missing. Moving ranges within each stretch are all 2; the one that would
+    # join quarter 6 (12) to quarter 8 (30) is 18 and must not be taken.
+    values = [10, 12, 10, 12, 10, 12, 30, 32, 30, 32, 30, 32]
+    quarters = [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13]
+    chart = xmr(values, periods=quarters)
+    assert chart["moving_range"].to_list() == [None, 2, 2, 2, 2, 2, None, 2, 2, 2, 2, 2]
+    assert chart["after_gap"].to_list() == [False] * 6 + [True] + [False] * 5
+    # mean = (6 x 11 + 6 x 31) / 12 = 21; mean(mR) = 20 / 10 = 2; limits 21 +/- 5.32, 2-sigma 21 +/- 3.5466
+    assert chart["mean"][0] == pytest.approx(21, abs=EXACT_TOL)
+    assert _mean_mr(chart) == pytest.approx(2, abs=EXACT_TOL)
+    assert chart["upper_limit"][0] == pytest.approx(26.32, abs=EXACT_TOL)
+    assert chart["lower_limit"][0] == pytest.approx(15.68, abs=EXACT_TOL)
+    assert chart["upper_two_sigma"][0] == pytest.approx(24.5466, abs=EXACT_TOL)
+    # joined across the gap (no periods given), the 18 would count: mean(mR) = (10 x 2 + 18) / 11
+    joined = xmr(values)
+    assert joined["moving_range"][6] == 18
+    assert _mean_mr(joined) == pytest.approx(38 / 11, abs=EXACT_TOL)
+
+
+def test_no_shift_or_trend_runs_across_a_gap():
+    # Shift: 7 points at 10 then 7 at 0 (mean 5), but a quarter is missing after the 4th point. The first 7 are
+    # 4 + 3 consecutive quarters, so only the last 7 (quarters 9-15, all below the mean) make a shift.
+    values = [10] * 7 + [0] * 7
+    quarters = [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+    chart = xmr(values, periods=quarters)
+    assert chart["shift"].to_list() == [False] * 7 + [True] * 7
+    assert xmr(values)["shift"].to_list() == [True] * 14  # joined: two runs of 7
+    # Trend: 1..7 rising, with quarters 5-7 missing: 3 steps, a gap, 2 steps; no run of 6 steps.
+    rising = [1, 2, 3, 4, 5, 6, 7]
+    assert xmr(rising, periods=[1, 2, 3, 4, 8, 9, 10])["trend"].to_list() == [False] * 7
+    assert xmr(rising)["trend"].to_list() == [True] * 7
+
+
+def test_two_of_three_needs_three_consecutive_periods():
+    # 12 points, mean(mR) small, two points high (index 5 and 6) with a gap between them: no window of three
+    # consecutive quarters holds both, so neither is flagged by this rule (each is still outside the limits).
+    values = [0, 1, 0, 1, 0, 9, 9, 0, 1, 0, 1, 0]
+    quarters = [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13]
+    chart = xmr(values, periods=quarters)
+    assert chart["two_of_three"].to_list() == [False] * 12
+    assert xmr(values)["two_of_three"].to_list()[5:7] == [True, True]
+
+
+@pytest.mark.parametrize(
+    ("quarters", "message"),
+    [
+        ([1, 2], "The SPC chart has 3 values but 2 periods: give one period for each value."),
+        (
+            [1, 2, 2],
+            "The periods must be in time order, each once: point 3 does not come after the one before it.",
+        ),
+        (
+            [1, 2.5, 3],
+            "The periods must be whole numbers (consecutive periods differ by one); point 2 is 2.5.",
+        ),
+    ],
+)
+def test_bad_periods_are_refused_in_plain_words(quarters, message):
+    with pytest.raises(ValueError) as raised:
+        xmr([1, 2, 3], periods=quarters)
+    assert str(raised.value) == message

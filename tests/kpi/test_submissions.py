@@ -176,12 +176,15 @@ def test_an_unreadable_file_writes_nothing_but_one_audit_entry(sample_store, tab
 
 
 def _with_warning(return_rows):
-    """Raise C2 NORTH's unknown-decile share to 21.3% (one warning on the U row)."""
-    for key in (("C2", "NORTH", "U"), ("C2", "NORTH", "")):
+    """Raise C5 NORTH's unknown-decile share to 18.8% (one warning on the U row).
+
+    C5, not C2: C2's denominator is shared with C3 (an error if they differ), and C5's rate may rise freely.
+    """
+    for key in (("C5", "NORTH", "U"), ("C5", "NORTH", "")):
         row = return_rows.row(*key)
         row["numerator"] = str(int(row["numerator"]) + 40)
         row["denominator"] = str(int(row["denominator"]) + 40)
-    return return_rows.source_row("C2", "NORTH", "U")
+    return return_rows.source_row("C5", "NORTH", "U")
 
 
 def test_unconfirmed_warnings_write_nothing_but_an_audit_entry(
@@ -229,7 +232,7 @@ def test_accepted_warnings_are_written_with_their_rows_flagged(sample_store, ret
     rows = submission_rows(sample_store, sid, LOCAL_USER)
     flagged = rows.filter(rows["is_warning_row"])
     assert flagged[["kpi_code", "locality_code", "imd_decile", "source_row"]].rows() == [
-        ("C2", "NORTH", "U", warned_row)
+        ("C5", "NORTH", "U", warned_row)
     ]
     detail = json.loads(audit(sample_store)["detail_json"].to_list()[-1])
     assert (detail["reason"], detail["warnings_confirmed"]) == (reason, 1)

@@ -174,6 +174,10 @@ def test_ncmp_page_prevalence_map_and_selectors(app):
     assert headings[:2] == ["Prevalence by weight category", "Deprivation gradient"]
     captions = [c.value for c in at.caption]
     assert "Contains National Statistics and OS data © Crown copyright and database right 2023" in captions
+    # the participation figure says which schools it covers (every sample school is in the eligible list)
+    assert any(
+        c.startswith("Participation covers all ") and c.endswith(" schools measured.") for c in captions
+    )
     assert any(m.value.startswith("**Gap between the most and least deprived decile:**") for m in at.markdown)
     at.radio(key="ncmp_group").set_value("6").run()
     at.selectbox(key="ncmp_year").set_value("2022/23").run()

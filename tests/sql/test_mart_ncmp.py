@@ -281,3 +281,82 @@ def test_the_sample_looks_like_england(sample_ro_store, hcp_today):
     participation = ncmp_views.participation(data, "2025/26", "R", "borough").row(0, named=True)
     assert 90 < participation["participation_pct"] < 100
     assert ncmp_views.locality_boundaries(data) is not None
+
+
+# ---- schools measured but missing from the eligible-pupils list (issue #12 section 6) ---------------------------
+
+
+def _eligible(store, text: str, **options):
+    return load_ncmp_eligible(
+        store,
+        text.encode(),
+        "eligible.csv",
+        council_code=COUNCIL,
+        actor="test",
+        loaded_at=LOADED_AT,
+        **options,
+    )
+
+
+def _children(store, rows, **options):
+    return load_ncmp(
+        store, _csv(rows), "children.csv", council_code=COUNCIL, actor="test", loaded_at=LOADED_AT, **options
+    )
+
+
+ELIGIBLE_HEADER = "academic_year,school_urn,school_name,school_year,eligible_pupils,locality_code\n"
+
+
+def test_children_at_a_school_missing_from_the_eligible_list_are_warned_at_load(store):
+    eligible = (
+        ELIGIBLE_HEADER + f"{YEAR},100001,North Primary,R,5000,NORTH\n{YEAR},100002,West Primary,6,4,WEST\n"
+    )
+    assert _eligible(store, eligible).outcome == WRITTEN
+    rows = children(store)
+    north_d1 = store.lsoas[1][0]
+    extra = [_row(2000 + i, "R", HEALTHY_BMI, north_d1, "White", urn="100003") for i in range(3)]
+    first = len(rows) + 2  # spreadsheet numbering: the header is row 1
+    result = _children(store, rows + extra, accept_warnings=True, reason="school 100003 joins the list later")
+    assert result.outcome == WRITTEN
+    found = result.report.warnings.filter(pl.col("check") == "school_not_in_eligible").to_dicts()
+    assert [(p["row"], p["column"], p["value"]) for p in found] == [(first, "school_urn", "100003")]
+    assert found[0]["message"] == (
+        f"school 100003 (Reception, 3 children, first at row {first}) is not in the 2024/25 eligible-pupils list: "
+        "its children count in prevalence but not in participation; add the school to the eligible-pupils list, or "
+        "confirm with a reason"
+    )
+    # the participation figure says which schools it covers
+    data = ncmp_views.ncmp_data(store, COUNCIL)
+    assert ncmp_views.participation_coverage(data, YEAR, "R") == (
+        "Participation covers 1 of 2 schools measured; schools not in the eligible-pupils list: URNs 100003 "
+        "(3 children counted in prevalence but not in participation)."
+    )
+    assert ncmp_views.participation_coverage(data, YEAR, "6") == "Participation covers all 1 school measured."
+
+
+def test_without_an_eligible_list_the_children_load_without_that_warning(store):
+    result = _children(store, children(store), accept_warnings=True, reason="test children")
+    assert result.outcome == WRITTEN
+    assert "school_not_in_eligible" not in result.report.warnings["check"].to_list()
+
+
+def test_an_eligible_list_leaving_out_a_measured_school_is_warned(store):
+    assert _children(store, children(store), accept_warnings=True, reason="test children").outcome == WRITTEN
+    # Year 6 children were measured at 100002 (2: the third is a duplicate); this list has Year 6 but not that school
+    eligible = (
+        ELIGIBLE_HEADER + f"{YEAR},100001,North Primary,R,5000,NORTH\n{YEAR},100004,East Primary,6,30,WEST\n"
+    )
+    result = _eligible(store, eligible)
+    assert result.outcome != WRITTEN  # a warning needs confirming
+    [found] = result.report.warnings.to_dicts()
+    assert (found["check"], found["row"], found["column"], found["value"]) == (
+        "school_not_in_eligible",
+        None,
+        "school_urn",
+        "100002",
+    )
+    assert found["message"] == (
+        "school 100002 (Year 6, 2 children measured in 2024/25) is not in this list: its children count in "
+        "prevalence but not in participation; add the school's row, or confirm with a reason"
+    )
+    assert _eligible(store, eligible, accept_warnings=True, reason="100002 closed").outcome == WRITTEN

@@ -374,7 +374,13 @@ def test_decile_numerators_not_adding_up(return_rows, write_return, check_return
 
 def test_decile_denominators_not_adding_up(return_rows, write_return, check_return):
     set_cell(return_rows, ("C2", "NORTH", "U"), "denominator", "10")  # was 9; the all-deciles row says 190
-    problem = only(check_return(write_return(return_rows)), "deciles_do_not_add_up")
+    report = check_return(write_return(return_rows))
+    # C3's U row still says 9, so the shared-denominator check names that row too
+    assert sorted(p["check"] for p in problems(report)) == [
+        "deciles_do_not_add_up",
+        "related_denominators_differ",
+    ]
+    [problem] = problems(report, "deciles_do_not_add_up")
     assert (problem["row"], problem["column"]) == (return_rows.source_row("C2", "NORTH"), "denominator")
     assert problem["message"] == (
         "C2 NORTH: the decile rows (including U) add up to a denominator of 191 but the all-deciles row says 190: "
@@ -385,6 +391,205 @@ def test_decile_denominators_not_adding_up(return_rows, write_return, check_retu
 def test_decile_rows_without_an_all_deciles_row_need_no_sum(return_rows, write_return, check_return):
     del return_rows[return_rows.index_of("C2", "NORTH")]
     assert check_return(write_return(return_rows)).problems.is_empty()
+
+
+# ---- related KPIs describe the same children (issue #12 section 6) -------------------------------------------------
+
+
+def test_c2_and_c3_share_one_denominator(return_rows, write_return, check_return):
+    set_cell(return_rows, ("C3", "NORTH", "2"), "denominator", "34")  # C2 NORTH 2 says 33
+    set_cell(
+        return_rows, ("C3", "NORTH"), "denominator", "191"
+    )  # so the decile rows still add up; C2 says 190
+    report = check_return(write_return(return_rows))
+    found = problems(report)
+    assert {p["check"] for p in found} == {"related_denominators_differ"}, report.to_text()
+    assert [(p["severity"], p["row"], p["column"], p["value"], p["message"]) for p in found] == [
+        (
+            "error",
+            return_rows.source_row("C3", "NORTH", "2"),
+            "denominator",
+            "34",
+            f"C3 NORTH decile 2: the denominator 34 differs from C2's denominator 33 (row "
+            f"{return_rows.source_row('C2', 'NORTH', '2')}): C2 and C3 count the same infants (those who turned 30 "
+            "days in the period), so give both the same denominator",
+        ),
+        (
+            "error",
+            return_rows.source_row("C3", "NORTH"),
+            "denominator",
+            "191",
+            f"C3 NORTH all deciles: the denominator 191 differs from C2's denominator 190 (row "
+            f"{return_rows.source_row('C2', 'NORTH')}): C2 and C3 count the same infants (those who turned 30 "
+            "days in the period), so give both the same denominator",
+        ),
+    ]
+
+
+def test_c2_plus_c3_above_their_denominator(return_rows, write_return, check_return):
+    row = set_cell(return_rows, ("C3", "NORTH", "2"), "numerator", "9")  # C2 25 + C3 9 = 34 of 33 infants
+    set_cell(return_rows, ("C3", "NORTH"), "numerator", "35")  # 153 + 35 = 188 of 190: fine
+    problem = only(check_return(write_return(return_rows)), "visits_over_cohort")
+    assert (problem["severity"], problem["row"], problem["column"], problem["value"]) == (
+        "error",
+        row,
+        "numerator",
+        "9",
+    )
+    assert problem["message"] == (
+        f"C3 NORTH decile 2: 25 new birth visits within 14 days (C2, row {return_rows.source_row('C2', 'NORTH', '2')}) "
+        "plus 9 after 14 days (C3) make 34, more than the 33 infants in the cohort: an infant's visit is within or "
+        "after 14 days, never both, so check both numerators"
+    )
+
+
+def test_c6ii_denominator_is_c6i_numerator(return_rows, write_return, check_return):
+    set_cell(return_rows, ("C6i", "NORTH", "2"), "numerator", "16")  # C6ii NORTH 2 has 17 reviews done
+    set_cell(return_rows, ("C6i", "NORTH"), "numerator", "135")  # C6ii NORTH has 136
+    report = check_return(write_return(return_rows))
+    found = problems(report)
+    assert {p["check"] for p in found} == {"related_denominators_differ"}, report.to_text()
+    assert [(p["row"], p["column"], p["value"]) for p in found] == [
+        (return_rows.source_row("C6ii", "NORTH", "2"), "denominator", "17"),
+        (return_rows.source_row("C6ii", "NORTH"), "denominator", "136"),
+    ]
+    assert found[0]["message"] == (
+        "C6ii NORTH decile 2: the denominator 17 (2-2½ year reviews done) differs from C6i's numerator 16 (row "
+        f"{return_rows.source_row('C6i', 'NORTH', '2')}), which counts the same reviews: make them the same"
+    )
+
+
+@pytest.mark.parametrize("domain", ["C6iii", "C6viii"])
+def test_asq_domain_denominator_above_reviews_using_asq(return_rows, write_return, check_return, domain):
+    decile_row = return_rows.row(domain, "NORTH", "2")
+    total_row = return_rows.row(domain, "NORTH")
+    asq = return_rows.row("C6ii", "NORTH", "2")["numerator"]  # 14 reviews used ASQ-3
+    decile_row["denominator"] = str(int(asq) + 1)
+    total_row["denominator"] = str(int(total_row["denominator"]) + int(asq) + 1 - 14)
+    report = check_return(write_return(return_rows))
+    found = problems(report, "asq_domain_over_asq_reviews")
+    assert {p["check"] for p in problems(report)} == {"asq_domain_over_asq_reviews"}, report.to_text()
+    first = found[0]
+    assert (first["severity"], first["row"], first["column"], first["value"]) == (
+        "error",
+        return_rows.source_row(domain, "NORTH", "2"),
+        "denominator",
+        "15",
+    )
+    assert first["message"] == (
+        f"{domain} NORTH decile 2: the denominator 15 (reviews with a score in this ASQ-3 domain) is more than "
+        f"C6ii's numerator 14 (row {return_rows.source_row('C6ii', 'NORTH', '2')}), the reviews that used ASQ-3: "
+        "a domain is only scored in such a review, so check both"
+    )
+
+
+def test_c5_rate_below_c4_rate_is_a_warning(return_rows, write_return, check_return):
+    set_cell(return_rows, ("C5", "NORTH", "4"), "numerator", "53")  # was 63
+    row = set_cell(
+        return_rows, ("C5", "NORTH"), "numerator", "174"
+    )  # 174 of 220 = 79.1%; C4: 160 of 197 = 81.2%
+    report = check_return(write_return(return_rows))
+    problem = only(report, "c5_below_c4")  # decile 4 (53/75 against 60/73) is not compared on its own
+    assert (problem["severity"], problem["row"], problem["column"], problem["value"]) == (
+        "warning",
+        row,
+        "numerator",
+        "79.1",
+    )
+    assert problem["message"] == (
+        f"C5 NORTH: 79.1% of children were reviewed by 15 months, below the 81.2% reviewed by 12 months (C4, row "
+        f"{return_rows.source_row('C4', 'NORTH')}): the 15-month rate also counts reviews done after 12 months, so "
+        "it is normally the higher; check both, or confirm with a reason"
+    )
+
+
+def test_c5_below_c4_uses_the_decile_rows_when_there_is_no_all_deciles_row(
+    return_rows, write_return, check_return
+):
+    set_cell(return_rows, ("C5", "NORTH", "4"), "numerator", "53")
+    set_cell(return_rows, ("C5", "NORTH"), "numerator", "174")
+    del return_rows[return_rows.index_of("C4", "NORTH")]
+    del return_rows[return_rows.index_of("C5", "NORTH")]
+    problem = only(check_return(write_return(return_rows)), "c5_below_c4")
+    assert problem["row"] is None
+    assert problem["message"].startswith(
+        "C5 NORTH: 79.1% of children were reviewed by 15 months, below the 81.2% reviewed by 12 months (C4, its "
+        "decile rows added up): "
+    )
+
+
+def test_breastfeeding_denominator_below_c8i_reports_the_status_known_share(
+    return_rows, write_return, check_return
+):
+    set_cell(
+        return_rows, ("C8ii", "NORTH", "2"), "denominator", "16"
+    )  # C8i NORTH 2: 17 infants due the review
+    set_cell(return_rows, ("C8ii", "NORTH"), "denominator", "198")  # C8i NORTH: 199
+    report = check_return(write_return(return_rows))
+    assert report.ok
+    found = problems(report)
+    assert {p["check"] for p in found} == {"breastfeeding_status_known"}, report.to_text()
+    assert [(p["severity"], p["row"], p["column"], p["value"]) for p in found] == [
+        ("warning", return_rows.source_row("C8ii", "NORTH", "2"), "denominator", "94.1"),
+        ("warning", return_rows.source_row("C8ii", "NORTH"), "denominator", "99.5"),
+    ]
+    assert found[0]["message"] == (
+        f"C8ii NORTH decile 2: the denominator 16 is below the 17 infants due a 6-8 week review (C8i's denominator, "
+        f"row {return_rows.source_row('C8i', 'NORTH', '2')}): breastfeeding status is known for 94.1% of them. "
+        "C8ii's denominator is every infant due the review, status known or not: correct it, or confirm with a "
+        "reason"
+    )
+
+
+def test_breastfeeding_denominator_above_c8i(return_rows, write_return, check_return):
+    set_cell(return_rows, ("C8ii", "NORTH", "2"), "denominator", "18")
+    set_cell(return_rows, ("C8ii", "NORTH"), "denominator", "200")
+    found = problems(check_return(write_return(return_rows)), "breastfeeding_status_known")
+    assert [p["row"] for p in found] == [
+        return_rows.source_row("C8ii", "NORTH", "2"),
+        return_rows.source_row("C8ii", "NORTH"),
+    ]
+    assert found[0]["message"] == (
+        f"C8ii NORTH decile 2: the denominator 18 is more than the 17 infants due a 6-8 week review (C8i's "
+        f"denominator, row {return_rows.source_row('C8i', 'NORTH', '2')}): both count the same infants, so check "
+        "both, or confirm with a reason"
+    )
+
+
+def test_breastfeeding_numerator_above_its_denominator(return_rows, write_return, check_return):
+    row = set_cell(return_rows, ("C8ii", "NORTH", "2"), "numerator", "18")  # of 17 infants
+    set_cell(return_rows, ("C8ii", "NORTH"), "numerator", "92")
+    problem = only(check_return(write_return(return_rows)), "numerator_over_denominator")
+    assert (problem["row"], problem["column"], problem["value"]) == (row, "numerator", "18")
+    assert problem["message"] == (
+        "the numerator 18 is more than the denominator 17: the numerator counts children within the denominator, "
+        "so check both"
+    )
+
+
+def test_a_row_with_another_error_is_not_compared_with_its_related_kpi(
+    return_rows, write_return, check_return
+):
+    set_cell(return_rows, ("C3", "NORTH", "2"), "denominator", "33.5")
+    set_cell(return_rows, ("C6ii", "NORTH", "2"), "denominator", "x")
+    assert {p["check"] for p in problems(check_return(write_return(return_rows)))} == {
+        "fraction",
+        "not_a_number",
+    }
+
+
+def test_related_checks_are_reported_with_every_other_problem(return_rows, write_return, check_return):
+    set_cell(return_rows, ("C1", "CENTRAL", "1"), "numerator", "abc")
+    set_cell(return_rows, ("C3", "NORTH", "2"), "denominator", "34")
+    set_cell(return_rows, ("C3", "NORTH"), "denominator", "191")
+    set_cell(return_rows, ("C8ii", "NORTH", "2"), "denominator", "16")
+    set_cell(return_rows, ("C8ii", "NORTH"), "denominator", "198")
+    report = check_return(write_return(return_rows))
+    assert {(p["severity"], p["check"]) for p in problems(report)} == {
+        ("error", "not_a_number"),
+        ("error", "related_denominators_differ"),
+        ("warning", "breastfeeding_status_known"),
+    }
 
 
 # ---- files that cannot be read -------------------------------------------------------------------------------------
@@ -484,12 +689,17 @@ def _add_unknown(rows, metric, locality, extra):
         row = rows.row(*key)
         row["numerator"] = str(int(row["numerator"]) + extra)
         row["denominator"] = str(int(row["denominator"]) + extra)
+        if metric == "C2":  # C3 shares C2's denominator (related_denominators_differ)
+            shared = rows.row("C3", *key[1:])
+            shared["denominator"] = str(int(shared["denominator"]) + extra)
 
 
 def test_unknown_decile_share_above_threshold(return_rows, write_return, check_return):
     _add_unknown(return_rows, "C2", "NORTH", 40)  # U: 49 of 230 = 21.3%, above the 10% default
     report = check_return(write_return(return_rows))
-    problem = only(report, "unknown_decile_share")
+    # C3 shares the denominator, so its U share (9 + 40 of 230) is warned as well
+    assert [p["check"] for p in problems(report)] == ["unknown_decile_share"] * 2, report.to_text()
+    [problem] = [p for p in problems(report) if p["message"].startswith("C2 ")]
     assert problem["severity"] == "warning"
     assert (problem["row"], problem["column"], problem["value"]) == (
         return_rows.source_row("C2", "NORTH", "U"),

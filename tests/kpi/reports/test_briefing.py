@@ -143,6 +143,10 @@ def _small_return() -> bytes:
             first = row["imd_decile"] == "1"
             whole = row["imd_decile"] == ""
             row["numerator"], row["denominator"] = ("5", "7") if first or whole else ("0", "0")
+        if key == ("C3", "WEST"):  # C3 shares C2's denominator
+            first = row["imd_decile"] == "1"
+            whole = row["imd_decile"] == ""
+            row["numerator"], row["denominator"] = ("1", "7") if first or whole else ("0", "0")
         if key == ("C5", "NORTH"):
             first = row["imd_decile"] == "1"
             whole = row["imd_decile"] == ""

@@ -33,6 +33,9 @@ def _resubmission() -> bytes:
         if (row["metric_code"], row["locality_code"]) == ("C2", "NORTH") and row["imd_decile"] in ("", "4"):
             assert int(row["numerator"]) + EXTRA_VISITS <= int(row["denominator"])
             row["numerator"] = str(int(row["numerator"]) + EXTRA_VISITS)
+        # the visits were recorded late (C3): C2 + C3 cannot exceed their shared denominator
+        if (row["metric_code"], row["locality_code"]) == ("C3", "NORTH") and row["imd_decile"] in ("", "4"):
+            row["numerator"] = str(int(row["numerator"]) - EXTRA_VISITS)
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
