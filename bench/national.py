@@ -65,6 +65,57 @@ ETHNIC_WEIGHTS = [0.70, 0.12, 0.06, 0.06, 0.03, 0.03]
 REGIONS = [f"E1200000{i}" for i in range(1, 10)]
 
 
+def _related_kpis_agree(grid: pl.DataFrame) -> pl.DataFrame:
+    """Make related KPIs describe the same children, as the loader's cross-checks require, cell by cell.
+
+    C3 shares C2's denominator and C2 + C3 stays within it; C6ii's denominator is C6i's numerator; each ASQ-3
+    domain's denominator is at most C6ii's numerator (numerators capped to their new denominators).
+    """
+    cell = ["lad_code", "locality_code", "decile_text", "period"]
+
+    def of(kpi: str, column: str, name: str) -> pl.DataFrame:
+        return grid.filter(pl.col("kpi_code") == kpi).select(*cell, pl.col(column).alias(name))
+
+    grid = (
+        grid.join(of("C2", "numerator", "c2_num"), on=cell, how="left")
+        .join(of("C2", "denominator", "c2_den"), on=cell, how="left")
+        .join(of("C6i", "numerator", "c6i_num"), on=cell, how="left")
+    )
+    is_c3, is_c6ii = pl.col("kpi_code") == "C3", pl.col("kpi_code") == "C6ii"
+    grid = grid.with_columns(
+        pl.when(is_c3)
+        .then(pl.col("c2_den"))
+        .when(is_c6ii)
+        .then(pl.col("c6i_num"))
+        .otherwise(pl.col("denominator"))
+        .alias("denominator")
+    ).with_columns(
+        pl.when(is_c3)
+        .then(pl.min_horizontal("numerator", pl.col("denominator") - pl.col("c2_num")))
+        .when(is_c6ii)
+        .then(pl.min_horizontal("numerator", "denominator"))
+        .otherwise(pl.col("numerator"))
+        .alias("numerator")
+    )
+    is_domain = pl.col("kpi_code").is_in(["C6iii", "C6iv", "C6v", "C6vi", "C6vii", "C6viii"])
+    grid = (
+        grid.join(of("C6ii", "numerator", "c6ii_num"), on=cell, how="left")
+        .with_columns(
+            pl.when(is_domain)
+            .then(pl.min_horizontal("denominator", "c6ii_num"))
+            .otherwise(pl.col("denominator"))
+            .alias("denominator")
+        )
+        .with_columns(
+            pl.when(is_domain)
+            .then(pl.min_horizontal("numerator", "denominator"))
+            .otherwise(pl.col("numerator"))
+            .alias("numerator")
+        )
+    )
+    return grid.drop("c2_num", "c2_den", "c6i_num", "c6ii_num")
+
+
 def quarters() -> list[str]:
     """The 16 quarters of the benchmark, oldest first."""
     year, quarter = FIRST_QUARTER
@@ -165,6 +216,7 @@ def make_return_rows(localities: pl.DataFrame, rng: np.random.Generator) -> pl.D
         .otherwise(pl.Series(denominator, dtype=pl.Float64))
         .alias("denominator"),
     )
+    grid = _related_kpis_agree(grid)
     decile_rows = grid.select(
         "lad_code",
         "period",

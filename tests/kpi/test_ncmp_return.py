@@ -651,8 +651,20 @@ def test_eligible_pupils_are_checked_and_supersede(sample_store):
         "'MIDDLE' is not one of the council's localities: use CENTRAL, NORTH, SOUTH, WEST",
     }
     good = header + "2024/25,990101,Sample Central Primary 01,R,60,CENTRAL\n"
-    done = load_ncmp_eligible(
+    unconfirmed = load_ncmp_eligible(
         sample_store, good.encode(), "eligible.csv", council_code=COUNCIL_CODE, actor="t"
+    )
+    # the list now leaves out schools whose children were measured: a warning to confirm, not a silent change
+    assert unconfirmed.outcome == UNCONFIRMED
+    assert all("is not in this list" in m for m in unconfirmed.report.warnings["message"].to_list())
+    done = load_ncmp_eligible(
+        sample_store,
+        good.encode(),
+        "eligible.csv",
+        council_code=COUNCIL_CODE,
+        actor="t",
+        accept_warnings=True,
+        reason="test: one school only",
     )
     assert done.outcome == WRITTEN and "supersedes" in done.message
     part = sample_store.run_sql(

@@ -874,7 +874,7 @@ def test_windows_1252_comment_is_stored_as_written(sample_store, return_rows, wr
         sample_store, data, "return.csv", council_code=COUNCIL_CODE, provider_code=PROVIDER_CODE, actor="test"
     )
     assert result.outcome == WRITTEN, result.report.to_text()
-    stored = submission_rows(sample_store, result.submission_id)
+    stored = submission_rows(sample_store, result.submission_id, local_principal("test"))
     comment = stored.filter(
         (stored["kpi_code"] == "C2") & (stored["locality_code"] == "NORTH") & (stored["imd_decile"] == "ALL")
     )["comment"].item()
