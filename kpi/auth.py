@@ -97,3 +97,49 @@ def is_loopback(address: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+# ---- the e-mail claim a sign-in is resolved by ------------------------------------------------------------------
+
+_ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+UNVERIFIED = (
+    "Your organisation's sign-in service says the e-mail address of this account has not been verified, so "
+    "HCP Contract Monitor cannot tell who you are. Please verify the address with your IT service, then sign in "
+    "again."
+)
+
+
+def normalise_email(email: str | None) -> str:
+    r"""An address as it is stored and compared: surrounding spaces removed and ASCII letters in lower case.
+
+    Only A-Z are lowered: no Unicode case folding or normalisation, so a look-alike such as the Kelvin sign
+    (U+212A) stays itself and never matches a user's ``k``.
+
+    Example:
+        >>> normalise_email(" Lead@Trust.NHS.uk "), normalise_email("\u212aate@x.org") == "kate@x.org"
+        ('lead@trust.nhs.uk', False)
+    """
+    return (email or "").strip().translate(_ASCII_UPPER)
+
+
+def email_verified(claims) -> bool:
+    """Whether the identity provider's claims allow the e-mail to be trusted.
+
+    A provider that sends ``email_verified`` must send true (the boolean, or the text "true"); one that does not
+    send the claim at all (some councils' directories never do) is trusted for the addresses it issues.
+    """
+    if "email_verified" not in claims:
+        return True
+    value = claims.get("email_verified")
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def claimed_email(claims) -> str | None:
+    """The signed-in e-mail address to look up in the users table, or ``None`` when there is none to trust.
+
+    ``None`` when there is no e-mail claim, or ``email_verified`` is sent and is not true.
+    """
+    email = claims.get("email")
+    if not email or not isinstance(email, str) or not email_verified(claims):
+        return None
+    return normalise_email(email) or None
