@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from kpi import charts
-from kpi.auth import LOCAL_USER, REFUSAL, auth_configured, is_loopback
+from kpi.auth import LOCAL_USER, allowed_hosts, auth_configured, request_refusal
 from kpi.store import Store, db_path, default_council, get_info
 
 SAMPLE_BANNER = (
@@ -47,15 +47,19 @@ def principal():
 
 
 def refuse_off_loopback() -> bool:
-    """Render only the refusal when a session reaches an unauthenticated app from another machine."""
-    if auth_configured():
+    """Render only the refusal when a session's request may not be served (``kpi.auth.request_refusal``).
+
+    Local mode: a session from another machine, through a forwarder (forwarding headers) or under a Host name that
+    is not this computer's (DNS rebinding). With sign-in: a Host other than the configured one.
+    """
+    # Streamlit reports None for loopback clients; the test harness supplies a stand-in object and no headers.
+    signed_in = auth_configured()
+    refusal = request_refusal(
+        st.context.ip_address, st.context.headers, signed_in=signed_in, hosts=allowed_hosts()
+    )
+    if refusal is None:
         return False
-    address = st.context.ip_address
-    # Streamlit reports None for loopback clients; only a real remote address string is refused (the test
-    # harness supplies a stand-in object, which is not a network client).
-    if not isinstance(address, str) or is_loopback(address):
-        return False
-    st.error(REFUSAL)
+    st.error(refusal)
     return True
 
 
