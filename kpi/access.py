@@ -39,7 +39,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "read_narratives": (frozenset({"commissioner", "provider", "viewer"}), "see exception narratives"),
     "write_narrative": (frozenset({"commissioner", "provider"}), "write an exception narrative"),
     "agree_narrative": (frozenset({"commissioner"}), "agree an exception narrative"),
-    "read_data_quality": (frozenset({"commissioner", "admin"}), "see the data quality of returns"),
+    "read_data_quality": (frozenset({"commissioner"}), "see the data quality of returns"),
     "read_audit": (frozenset({"commissioner", "admin"}), "see the audit log"),
     "manage_users": (frozenset({"admin"}), "add, change or remove users"),
     "backup": (frozenset({"admin"}), "back up or restore the database"),
@@ -71,7 +71,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "upload": frozenset({"commissioner", "provider"}),
     "review": frozenset({"commissioner"}),
     "exceptions": frozenset({"commissioner", "provider", "viewer"}),
-    "data-quality": frozenset({"commissioner", "admin"}),
+    "data-quality": frozenset({"commissioner"}),  # admin: users, settings, backups, audit log (README)
     "targets-settings": frozenset({"commissioner", "admin", "viewer"}),
     "audit-log": frozenset({"commissioner", "admin"}),
     "admin": frozenset({"admin"}),

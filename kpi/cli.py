@@ -368,9 +368,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the dashboard, refusing a non-loopback address without sign-in."""
-    from kpi.auth import auth_configured, is_loopback
+    from kpi.auth import allowed_hosts, auth_configured, is_loopback
 
     address = args.address
+    hosts = allowed_hosts()
+    if not hosts:
+        print(
+            "refusing to serve: sign-in is configured but [auth] has no usable redirect_uri, so the web address "
+            "people use is unknown and requests for any other host name cannot be refused. Set redirect_uri "
+            '(e.g. "https://hcp.example.gov.uk/oauth2callback") in .streamlit/secrets.toml.',
+            file=sys.stderr,
+        )
+        return 2
     if not is_loopback(address) and not auth_configured():
         print(
             f"refusing to serve on {address}: without sign-in configured ([auth] in .streamlit/secrets.toml) the "
@@ -400,6 +409,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # Only these Host names get a session (DNS rebinding: another site's name resolving to this machine).
+        *[part for host in hosts for part in ("--server.allowedHosts", host)],
     ]
     print(
         f"serving HCP Contract Monitor on http://{address}:{args.port} (database {target}); Ctrl+C stops it"

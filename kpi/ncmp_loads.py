@@ -18,6 +18,7 @@ dashboard stays as it was; the purge is audited and marks the loads it emptied.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ from kpi.ingest.ncmp_return import (
     DATASET,
     ELIGIBLE_COLUMNS,
     ELIGIBLE_DATASET,
+    LSOA_PATTERN,
     NcmpContext,
     read_ncmp_table,
     validate_children,
@@ -492,6 +494,28 @@ class PurgeResult:
         )
 
 
+def _scrub_reports(cur, loads: list[int]) -> None:
+    """Reduce the stored reports of purged loads to counts per check.
+
+    Their row-level problems (row numbers, and the values and messages of single children) are child-level data,
+    and go with the child rows.
+    """
+    for load_id, text in cur.execute(
+        "select load_id, report_json from ncmp_loads where load_id in (select unnest(?::integer[]))", [loads]
+    ).fetchall():
+        report = json.loads(text)
+        counts: dict[tuple, int] = {}
+        for found in report.get("problems", []):
+            key = (found.get("severity"), found.get("check"), found.get("column"))
+            counts[key] = counts.get(key, 0) + 1
+        report["problems"] = [
+            {"severity": severity, "check": check, "column": column, "rows": rows}
+            for (severity, check, column), rows in counts.items()
+        ]
+        report["notes"] = [*report.get("notes", []), "row-level problems removed with the purged child rows"]
+        cur.execute("update ncmp_loads set report_json = ? where load_id = ?", [json.dumps(report), load_id])
+
+
 def earliest_kept_year(store: Store, council_code: str) -> str:
     """The oldest academic year the retention setting (``ncmp_retention_years``) still protects."""
     years = int(setting(store, council_code, "ncmp_retention_years"))
@@ -544,6 +568,14 @@ def purge_ncmp(
                 "update ncmp_loads set purged_at = ? where load_id in (select unnest(?::integer[]))",
                 [periods.now(), result.loads],
             )
+            _scrub_reports(cur, result.loads)
+        # Counts by LSOA keep only LSOA codes: a value of another shape (a postcode a file put in lsoa_code before
+        # lsoa_code was checked) is a child's address, and goes with the child rows.
+        cur.execute(
+            "update ncmp_counts set dimension_value = null where council_code = ? and dimension = 'lsoa' "
+            "and dimension_value is not null and not regexp_matches(dimension_value, ?)",
+            [council_code, LSOA_PATTERN],
+        )
         store.audit(
             "NCMP child rows purged",
             actor=actor,

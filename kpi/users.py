@@ -21,7 +21,7 @@ import re
 
 import polars as pl
 
-from kpi import periods
+from kpi import auth, periods
 from kpi.access import require
 from kpi.auth import ROLES, Principal
 from kpi.store import Store
@@ -35,8 +35,11 @@ class UserError(ValueError):
 
 
 def normalise_email(email: str) -> str:
-    """E-mail addresses are compared in lower case without surrounding spaces."""
-    return (email or "").strip().lower()
+    """E-mail addresses are compared with ASCII letters in lower case, without surrounding spaces.
+
+    See :func:`kpi.auth.normalise_email`: no Unicode case folding.
+    """
+    return auth.normalise_email(email)
 
 
 def _check(store: Store, email: str, role: str, provider_code: str | None) -> tuple[str, str, str | None]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi.auth import auth_configured
+from kpi.auth import UNVERIFIED, auth_configured, claimed_email, email_verified
 from pages._ui import principal, store
 
 
 def signed_in_email() -> str | None:
-    """The e-mail claim of the signed-in user (``None`` when nobody is signed in)."""
-    email = st.user.get("email")
-    return str(email) if email else None
+    """The signed-in user's e-mail address, when the identity provider vouches for it (``None`` when nobody is
+    signed in, or the claim is unverified: :func:`kpi.auth.claimed_email`)."""
+    return claimed_email(st.user)
 
 
 def sign_in() -> bool:
@@ -39,6 +39,11 @@ def sign_in() -> bool:
     if st.session_state.get("_signed_in_as") != email:
         record_sign_in(store(), email, who)
         st.session_state["_signed_in_as"] = email
+    if who is None and not email_verified(st.user):
+        st.title("HCP Contract Monitor")
+        st.error(UNVERIFIED, icon=":material/lock:")
+        st.button("Sign out", key="sign_out_unverified", on_click=st.logout)
+        return False
     if who is None:
         st.title("HCP Contract Monitor")
         st.error(

@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from kpi import charts
-from kpi.auth import REFUSAL, Principal, auth_configured, is_loopback, local_principal
+from kpi.auth import Principal, allowed_hosts, auth_configured, local_principal, request_refusal
 from kpi.store import Store, db_path, default_council, get_info
 
 #: The local single user's name in the audit log.
@@ -45,25 +45,30 @@ def principal() -> Principal | None:
     This is the only place the app makes the local principal; the library grants nothing to ``None``.
     """
     if not auth_configured():
-        return None if _off_loopback() else local_principal(LOCAL_NAME)
+        return None if _refusal() is not None else local_principal(LOCAL_NAME)
     from kpi.users import find_user
 
     return find_user(store(), signed_in_email()) if st.user.get("is_logged_in") else None
 
 
-def _off_loopback() -> bool:
-    """Whether this session comes from another machine."""
-    address = st.context.ip_address
-    # Streamlit reports None for loopback clients; only a real remote address string is off loopback (the test
-    # harness supplies a stand-in object, which is not a network client).
-    return isinstance(address, str) and not is_loopback(address)
+def _refusal() -> str | None:
+    """Why this session's request may not be served (``kpi.auth.request_refusal``), or ``None``.
+
+    Local mode: a session from another machine, through a forwarder (forwarding headers) or under a Host name that
+    is not this computer's (DNS rebinding). With sign-in: a Host other than the configured one.
+    """
+    # Streamlit reports None for loopback clients; the test harness supplies a stand-in object and no headers.
+    return request_refusal(
+        st.context.ip_address, st.context.headers, signed_in=auth_configured(), hosts=allowed_hosts()
+    )
 
 
 def refuse_off_loopback() -> bool:
-    """Render only the refusal when a session reaches an unauthenticated app from another machine."""
-    if auth_configured() or not _off_loopback():
+    """Render only the refusal when a session's request may not be served (see :func:`_refusal`)."""
+    refusal = _refusal()
+    if refusal is None:
         return False
-    st.error(REFUSAL)
+    st.error(refusal)
     return True
 
 

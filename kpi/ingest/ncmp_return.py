@@ -80,6 +80,43 @@ STORED_COLUMNS = (
     "flags",
 )
 NOT_STATED = "Not stated"
+#: An LSOA code: E01 (England) or W01 (Wales) and six digits. Anything else in lsoa_code is an error, never stored
+#: and never repeated in full (a postcode there identifies a child's home): see :func:`_check_area_and_ethnicity`.
+LSOA_PATTERN = r"^[EW]01[0-9]{6}$"
+_POSTCODE = r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?[0-9][A-Z]{2}$"
+#: The broad ethnic groups stored (the NCMP's published breakdown) and what ethnic_group may hold to mean each:
+#: the NHS Data Dictionary ETHNIC CATEGORY code (A-H, J-N, P, R, S, Z; 99 not known), its name, or the group's
+#: name, in any case. Anything else is an error (not repeated in the report: free text may say anything).
+ETHNIC_GROUPS: dict[str, tuple[str, ...]] = {
+    "White": ("A", "B", "C", "British", "Irish", "Any other White background", "White British"),
+    "Mixed": (
+        "D",
+        "E",
+        "F",
+        "G",
+        "White and Black Caribbean",
+        "White and Black African",
+        "White and Asian",
+        "Any other mixed background",
+        "Mixed or multiple ethnic groups",
+    ),
+    "Asian or Asian British": (
+        "H",
+        "J",
+        "K",
+        "L",
+        "Indian",
+        "Pakistani",
+        "Bangladeshi",
+        "Any other Asian background",
+    ),
+    "Black or Black British": ("M", "N", "P", "Caribbean", "African", "Any other Black background"),
+    "Any other ethnic group": ("R", "S", "Chinese", "Other ethnic groups", "Chinese or other ethnic group"),
+    NOT_STATED: ("Z", "99", "Not known", "Not recorded"),
+}
+_ETHNIC_LOOKUP = {
+    spelling.lower(): group for group, spellings in ETHNIC_GROUPS.items() for spelling in (group, *spellings)
+}
 #: A national year (about 1.2 million children, ~200 MB) fits well within this.
 MAX_NCMP_BYTES = 2 * 1024 * 1024 * 1024
 _NUMBER = r"^[0-9]+(\.[0-9]+)?$"
@@ -480,6 +517,49 @@ def _check_codes(checks: _Checks) -> None:
     )
 
 
+def _check_area_and_ethnicity(checks: _Checks) -> None:
+    """lsoa_code must be an LSOA code and ethnic_group an NHS ethnic category.
+
+    Neither value is ever repeated in full (the report is shown, downloaded and stored): a postcode shows its
+    outward half only.
+    """
+    lsoa = pl.col("lsoa")
+    bad = lsoa.is_not_null() & ~lsoa.str.contains(LSOA_PATTERN)
+    postcode = lsoa.str.contains(_POSTCODE)
+    masked = pl.format("{} ***", lsoa.str.extract(_POSTCODE, 1))
+    checks.where(
+        bad & postcode,
+        severity="error",
+        check="lsoa_is_postcode",
+        column="lsoa_code",
+        value=masked,
+        message=pl.format(
+            "lsoa_code looks like a postcode ({}): give the child's LSOA code (E01 and six digits, such as "
+            "E01006074), never a postcode; postcodes are not stored",
+            masked,
+        ),
+    )
+    checks.where(
+        bad & ~postcode,
+        severity="error",
+        check="bad_lsoa",
+        column="lsoa_code",
+        value=pl.lit(None, dtype=pl.String),
+        message="lsoa_code is not an LSOA code (E01, or W01 for Wales, and six digits, such as E01006074): give "
+        "the child's LSOA code, or leave it blank if it is not known",
+    )
+    checks.where(
+        pl.col("_ethnic_given") & pl.col("ethnicity").is_null(),
+        severity="error",
+        check="bad_ethnic_group",
+        column="ethnic_group",
+        value=pl.lit(None, dtype=pl.String),
+        message="ethnic_group is not an NHS ethnic category: write the code (A to H, J to N, P, R, S, Z, or 99 "
+        "for not known) or the group (White, Mixed, Asian or Asian British, Black or Black British, Any other "
+        "ethnic group, Not stated), or leave it blank",
+    )
+
+
 _DATE_MESSAGES = {
     "missing": "the {label} is blank: every child needs one",
     "us_style": "the {label} looks like month/day/year (US style: its second number is above 12): write dates as "
@@ -738,9 +818,15 @@ def validate_children(frame: pl.DataFrame, report: Report, context: NcmpContext)
         _by_value(frame, "lsoa_code", _blank_is_null("lsoa_code").str.to_uppercase(), pl.String).alias(
             "lsoa"
         ),
-        _by_value(frame, "ethnic_group", _blank_is_null("ethnic_group"), pl.String)
-        .fill_null(NOT_STATED)
-        .alias("ethnicity"),
+        _blank_is_null("ethnic_group").is_not_null().alias("_ethnic_given"),
+        _by_value(
+            frame,
+            "ethnic_group",
+            _blank_is_null("ethnic_group")
+            .str.to_lowercase()
+            .replace_strict(_ETHNIC_LOOKUP, default=None, return_dtype=pl.String),
+            pl.String,
+        ).alias("ethnicity"),
         _by_value(
             frame,
             "date_of_measurement",
@@ -753,6 +839,7 @@ def validate_children(frame: pl.DataFrame, report: Report, context: NcmpContext)
     checks = _Checks(frame)
     year = _check_academic_year(checks)
     _check_codes(checks)
+    _check_area_and_ethnicity(checks)
     _check_dates(checks, context, year)
     _check_measures(checks)
     checks.add_to(report)
@@ -766,7 +853,7 @@ def validate_children(frame: pl.DataFrame, report: Report, context: NcmpContext)
         pl.col("urn").alias("school_urn"),
         pl.col("group").alias("school_year"),
         pl.col("sex_code").alias("sex"),
-        pl.col("ethnicity").alias("ethnic_group"),
+        pl.col("ethnicity").fill_null(NOT_STATED).alias("ethnic_group"),
         pl.col("lsoa").alias("lsoa_code"),
         pl.col("age_days").cast(pl.Int32),
         pl.col("month").alias("measurement_month"),

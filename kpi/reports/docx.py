@@ -11,7 +11,9 @@ small PNG pictures with their labels as alternative text and as words beside the
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import re
 
 from docx import Document as new_docx
 from docx.enum.section import WD_ORIENT, WD_SECTION
@@ -35,8 +37,28 @@ MARGIN_CM = 1.8
 ICON_INCHES = 0.2
 
 
+#: Characters XML 1.0 forbids (C0 controls but tab, line feed and carriage return; surrogates; U+FFFE and U+FFFF):
+#: one in any text (a provider's narrative) would make python-docx refuse to build the whole document.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(value):
+    """``value`` with XML-invalid characters removed from every string in it (dataclasses, lists, dicts)."""
+    if isinstance(value, str):
+        return _XML_INVALID.sub("", value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _xml_safe(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, list | tuple):
+        return type(value)(_xml_safe(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _xml_safe(item) for key, item in value.items()}
+    return value
+
+
 def render_docx(document: Document) -> bytes:
     """The document as DOCX bytes."""
+    document = _xml_safe(document)
     out = new_docx()
     _setup(out, document)
     numbers: dict[str, int] = {}

@@ -24,7 +24,13 @@ FONT = "'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif"
 
 
 def _css_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """``text`` as a CSS string inside the page's <style>, safe whatever it holds.
+
+    Anything but letters, digits, spaces and common punctuation is a six-digit CSS escape, so a name holding
+    ``</style>``, quotes or line breaks cannot end the string or the stylesheet.
+    """
+    safe = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_()'·/")
+    return '"' + "".join(c if c in safe else f"\\{ord(c):06X}" for c in text) + '"'
 
 
 def stylesheet(document: Document) -> str:
