@@ -1,7 +1,7 @@
 """Pure Altair builder of a Making Data Count XmR chart (frame in, chart out).
 
 Method: the frame is :func:`kpi.assurance.xmr_frame` (:func:`kpi.spc.xmr` per period). Drawn: the values joined by
-a grey line; the centre (mean) as a solid line; the process limits as dashed lines (only when shown: 12 points or
+a grey line, broken where a period is missing (never joined across a gap); the centre (mean) as a solid line; the process limits as dashed lines (only when shown: 12 points or
 more); the target in force as a dotted step line; each line labelled in words at its right end. Points are typed as
 NHS England's Making Data Count colours them (improvement blue #00B0F0, concern orange #E46C0A, neutral purple
 #490092, common cause grey #A6A6A6), and because those are too pale for WCAG graphics contrast each point also has
@@ -48,11 +48,15 @@ def xmr_chart(frame: pl.DataFrame, title: str, *, y_title: str = "Per cent") -> 
         "point_letter",
         "rules",
         pl.col("point_type").replace_strict({k: v[0] for k, v in POINT_STYLES.items()}).alias("point"),
+        # a missing period breaks the line: each run of consecutive periods is drawn as its own segment
+        (pl.col("after_gap").fill_null(False).cum_sum() if "after_gap" in frame.columns else pl.lit(0)).alias(
+            "segment"
+        ),
     ).to_pandas()
     x = alt.X("period:O", sort=alt.SortField("period_index"), title="Quarter", axis=alt.Axis(labelAngle=-45))
     base = alt.Chart(data).encode(x=x)
     y = alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False))
-    line = base.mark_line(color=LINE_GREY, strokeWidth=1.5).encode(y=y)
+    line = base.mark_line(color=LINE_GREY, strokeWidth=1.5).encode(y=y, detail="segment:N")
     mean = base.mark_line(color=OUTLINE, strokeWidth=1.5).encode(y="mean:Q")
     layers = [line, mean]
     ends = [("mean", "Mean")]

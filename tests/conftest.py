@@ -215,3 +215,30 @@ def table_counts() -> Callable[[Store], dict[str, int]]:
         return {name: store.query(f'select count(*) from "{name}"').item() for name in names}
 
     return counts
+
+
+# ---- the browser: one Playwright driver and one Chromium for the whole session ------------------------------------
+# Playwright's sync API allows one driver at a time in a process, so every browser test (tests/browser,
+# tests/security) shares these; a test that needs other Chromium flags launches from ``playwright_driver``.
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """The session's Playwright driver (skips, or fails under HCP_REQUIRE_BROWSER=1, without Debian's Chromium)."""
+    from tests.browser.conftest import _chromium
+
+    _chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    """Debian's Chromium, headless, with the flags this machine needs (tests/browser/conftest.py)."""
+    from tests.browser.conftest import CHROMIUM_FLAGS, _chromium
+
+    launched = playwright_driver.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+    yield launched
+    launched.close()

@@ -24,7 +24,7 @@ from docx.shared import Cm, Inches, Pt, RGBColor
 
 from kpi.overview import RAG_BACKGROUNDS
 from kpi.reports.document import Bullets, Cell, Document, FigureBlock, Heading, PageBreak, Paragraph, Table
-from kpi.reports.figures import PNG_PPI, icon_label
+from kpi.reports.figures import PNG_PPI, FigureSet, icon_label
 
 BODY_PT = 11
 TABLE_PT = 9.5
@@ -46,6 +46,8 @@ def _xml_safe(value):
     """``value`` with XML-invalid characters removed from every string in it (dataclasses, lists, dicts)."""
     if isinstance(value, str):
         return _XML_INVALID.sub("", value)
+    if isinstance(value, FigureSet):  # charts are labelled by the program: kept as built (renders counted)
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {f.name: _xml_safe(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
         return dataclasses.replace(value, **changes)

@@ -79,17 +79,6 @@ def serve_app():
 
 
 @pytest.fixture(scope="session")
-def browser():
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """The sample app, served from its own copy of the sample database."""
     _chromium()

@@ -141,3 +141,16 @@ def test_a_missing_quarter_is_a_gap_in_the_xmr_chart(values):
     assert assurance.xmr_summary(chart).endswith(
         "Periods missing before 2024-25 Q4: no moving range, shift or trend is carried across a missing period."
     )
+    # the chart draws the values as two segments, never a line from 2024-25 Q2 to 2024-25 Q4
+    from kpi.charts_spc import xmr_chart
+
+    spec = xmr_chart(chart, "C2").to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    segments = {row["period"]: row["segment"] for row in rows}
+    assert (
+        segments["2024-25 Q2"] != segments["2024-25 Q4"] and segments["2024-25 Q4"] == segments["2026-27 Q2"]
+    )
+    value_line = next(
+        layer for layer in spec["layer"] if layer["encoding"].get("y", {}).get("field") == "value"
+    )
+    assert value_line["encoding"]["detail"]["field"] == "segment"

@@ -59,17 +59,13 @@ def test_a_session_under_another_host_name_is_refused(local_app):
 
 
 @pytest.fixture(scope="module")
-def rebinding_browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = _chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable,
-            args=[*CHROMIUM_FLAGS, "--host-resolver-rules=MAP attacker.example 127.0.0.1"],
-        )
-        yield launched
-        launched.close()
+def rebinding_browser(playwright_driver):
+    launched = playwright_driver.chromium.launch(
+        executable_path=_chromium(),
+        args=[*CHROMIUM_FLAGS, "--host-resolver-rules=MAP attacker.example 127.0.0.1"],
+    )
+    yield launched
+    launched.close()
 
 
 def _page(browser, **options):
