@@ -787,19 +787,21 @@ def step_backup_restore(work: Path) -> dict:
     import shutil
 
     from kpi import backup
+    from kpi.auth import local_principal
     from kpi.store import Store
 
+    bench = local_principal("bench")
     target = work / "backup"
     shutil.rmtree(target, ignore_errors=True)
     with Store.open(_db(work), migrate=False) as store:
         started = time.perf_counter()
-        manifest = backup.backup(store, target)
+        manifest = backup.backup(store, target, principal=bench)
         backup_s = time.perf_counter() - started
     restored = work / "restored.duckdb"
     for suffix in ("", ".wal"):
         Path(str(restored) + suffix).unlink(missing_ok=True)
     started = time.perf_counter()
-    backup.restore(target, restored)
+    backup.restore(target, restored, principal=bench, key=backup.key_file(_db(work)))
     restore_s = time.perf_counter() - started
     out = {
         "database_mb": round(_db(work).stat().st_size / 1e6, 1),

@@ -301,12 +301,20 @@ def cmd_backup(args: argparse.Namespace) -> int:
     """Write a consistent snapshot of the database and its manifest into a new folder."""
     from kpi.backup import backup
 
-    manifest = backup(Path(args.db or db_path()), Path(args.directory), actor=args.actor)
+    manifest = backup(
+        Path(args.db or db_path()), Path(args.directory), principal=_local(args), actor=args.actor
+    )
     rows = sum(manifest["tables"].values())
     print(
         f"backed up {manifest['source']} to {args.directory}: {len(manifest['tables'])} tables, {rows:,} rows, "
         f"{manifest['bytes'] / 1_048_576:.1f} MB (SHA-256 {manifest['sha256'][:12]}…)"
     )
+    if "signature" not in manifest:
+        print(
+            "the manifest is not signed: the backup key could not be made beside the database (read-only folder?), "
+            "so restoring it will need --accept-unsigned --reason",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -315,8 +323,23 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from kpi.backup import restore
 
     target = Path(args.db or db_path())
-    manifest = restore(Path(args.directory), target, actor=args.actor)
+    if args.accept_unsigned and not (args.reason or "").strip():
+        print('--accept-unsigned needs a reason: add --reason "..."', file=sys.stderr)
+        return 2
+    manifest = restore(
+        Path(args.directory),
+        target,
+        principal=_local(args),
+        actor=args.actor,
+        key=Path(args.key) if args.key else None,
+        accept_unsigned=args.accept_unsigned,
+        reason=args.reason,
+    )
     print(f"restored {target} from the backup of {manifest.get('created_at', '?')} in {args.directory}")
+    if manifest["signature_status"] != "signed":
+        print(
+            f"the backup was not signed with the backup key ({manifest['signature_status']}): accepted as asked"
+        )
     if manifest["kept"]:
         print(f"the database it replaced is kept as {manifest['kept']}")
     return 0
@@ -515,6 +538,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("restore", help="replace the database with a backup (stop the dashboard first)")
     p.add_argument("directory", help="a folder made by 'hcp backup' or the Admin page")
+    p.add_argument(
+        "--key",
+        help="the backup key file of the installation that made the backup (default: the database's own, "
+        "<database>.backup-key)",
+    )
+    p.add_argument(
+        "--accept-unsigned",
+        action="store_true",
+        help="restore a backup that is not signed with the key (unsigned, changed or another installation's); "
+        "needs --reason, recorded in the audit log",
+    )
+    p.add_argument("--reason", help="why an unsigned backup is restored (with --accept-unsigned)")
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("load", help="check and load a file")

@@ -247,6 +247,15 @@ class Store:
             cur.execute("begin transaction")
             try:
                 yield cur
+            except duckdb.IOException as exc:
+                # A write that fails inside the transaction (a full disk while a large load writes its row groups
+                # to the file before the commit): nothing is kept, and the caller gets the same plain message as
+                # a commit that fails.
+                try:
+                    cur.execute("rollback")
+                except duckdb.Error:
+                    pass
+                raise _translate(exc, self.path) from exc
             except BaseException:
                 cur.execute("rollback")
                 raise

@@ -1,5 +1,7 @@
 """Admin: what an operator does while the dashboard runs (it holds the database): users, and backups."""
 
+import shlex
+
 import streamlit as st
 
 from kpi import backup
@@ -15,8 +17,10 @@ _portal.users_section(store, who, council)
 st.header("Backups")
 st.caption(
     "A snapshot is a consistent copy of the whole database (every table, every archived return file, the audit log) "
-    "with a manifest of row counts and its SHA-256, taken inside the running dashboard: nothing needs stopping. "
-    "Restoring replaces the database, so it is done with the dashboard stopped: `hcp restore FOLDER`."
+    "with a manifest of row counts and its SHA-256, signed with this installation's backup key (kept beside the "
+    "database, never in a backup folder), taken inside the running dashboard: nothing needs stopping. "
+    "Restoring replaces the database, so it is done with the dashboard stopped: `hcp restore FOLDER`. A backup "
+    "not signed with the key is refused unless accepted explicitly with a reason."
 )
 backup_folder = backup.default_folder(store.path)
 if "admin" not in who.roles:
@@ -28,7 +32,9 @@ else:
     if st.button("Take a snapshot now", key="admin_backup_now", icon=":material/backup:"):
         with st.status("Taking a snapshot…", expanded=False) as status:
             try:
-                made = backup.backup(store, backup.new_backup_folder(backup_folder), actor=who.label)
+                made = backup.backup(
+                    store, backup.new_backup_folder(backup_folder), principal=who, actor=who.label
+                )
             except backup.StoreError as exc:
                 status.update(label="The snapshot failed", state="error")
                 st.error(str(exc))
@@ -41,6 +47,10 @@ else:
                 )
                 st.rerun()
     listed = backup.list_backups(backup_folder)
+    key = backup.installation_key(store.path)
+    for item in listed:
+        if "error" not in item:
+            item["signature_status"] = backup.signature_status(item, key)
     if not listed:
         st.info(
             "No backups yet: take the first snapshot above, or run `hcp backup FOLDER` with the app stopped."
@@ -54,6 +64,11 @@ else:
                     "Rows": sum(item["tables"].values()) if "tables" in item else None,
                     "MB": round(item["bytes"] / 1_048_576, 1) if "bytes" in item else None,
                     "SHA-256 (start)": item.get("sha256", "")[:12],
+                    "Signed": {
+                        "signed": "yes",
+                        "unsigned": "no: unsigned",
+                        "foreign": "no: not this key",
+                    }.get(item.get("signature_status", ""), ""),
                     "Folder": item["folder"],
                     "Problem": item.get("error", ""),
                 }
@@ -63,7 +78,30 @@ else:
             key="admin_backups_table",
             width="stretch",
         )
-        newest = next((item for item in listed if "error" not in item), None)
-        if newest:
-            st.write("To restore the newest snapshot, stop the dashboard and run:")
-            st.code(f"hcp restore {newest['folder']}", language="bash")
+        usable = [item for item in listed if "error" not in item]
+        if usable:
+            chosen = st.selectbox(
+                "Backup to restore",
+                usable,
+                format_func=lambda item: f"{item.get('created_at', '?')} ({item['folder']})",
+                key="admin_restore_choice",
+            )
+            command = ["hcp", "restore", chosen["folder"]]
+            if chosen["signature_status"] != "signed":
+                st.warning(
+                    "This backup is not signed with this installation's backup key (unsigned, changed since it was "
+                    "made, or made by another installation): a restore refuses it unless you accept it explicitly. "
+                    "Restore only a backup you trust.",
+                    icon=":material/gpp_maybe:",
+                )
+                accept = st.checkbox(
+                    "Accept this unsigned backup (recorded in the audit log)",
+                    key="admin_restore_accept_unsigned",
+                )
+                reason = st.text_input("Why it is restored anyway", key="admin_restore_reason").strip()
+                if accept and reason:
+                    command += ["--accept-unsigned", "--reason", reason]
+                elif accept:
+                    st.info("Give the reason, which the audit log keeps.")
+            st.write("To restore it, stop the dashboard and run:")
+            st.code(shlex.join(command), language="bash")

@@ -5,6 +5,8 @@
   every submission in it is whole.
 * Restore refuses while the database is held (the dashboard is running), and refuses a damaged, incomplete or
   newer backup, changing nothing; it keeps the file it replaces.
+* The manifest is signed with the backup key beside the source database; a restore into a new place gives that
+  key (``key=``, ``--key FILE``). The forged-backup attacks are in tests/security/test_forged_backups.py.
 """
 
 import hashlib
@@ -22,10 +24,12 @@ import duckdb
 import pytest
 
 from kpi import backup, cli
+from kpi.auth import local_principal
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE, SAMPLE_DIR
 from kpi.store import BUSY_MESSAGE, ROOT, DatabaseBusy, Store
 
 SAMPLE_Q2_RETURN = SAMPLE_DIR / "provider_returns" / "mandated_contacts_2026-27_Q2.csv"
+ADMIN = local_principal("tester")
 #: Audit entries a backup or restore adds to the source or the restored database (not part of the snapshot).
 OWN_AUDIT = ("backup made", "database restored")
 
@@ -96,11 +100,14 @@ def test_round_trip_keeps_every_table_and_every_archived_file(sample_store, samp
     before.write_bytes(sample_db_copy.read_bytes())
 
     with Store.open(sample_db_copy) as store:
-        manifest = backup.backup(store, tmp_path / "snapshot", actor="tester")
+        manifest = backup.backup(store, tmp_path / "snapshot", principal=ADMIN)
     restored = tmp_path / "restored" / "hcp.duckdb"
-    result = backup.restore(tmp_path / "snapshot", restored, actor="tester")
+    key = backup.key_file(sample_db_copy)
+    result = backup.restore(tmp_path / "snapshot", restored, principal=ADMIN, key=key)
 
     assert result["kept"] is None  # there was no database at the target
+    assert result["signature_status"] == "signed"
+    assert backup.key_file(restored).read_bytes() == key.read_bytes()  # it signs its own backups with the key
     assert _tables(restored) == _tables(before)
     assert _differences(before, restored) == {}
     archived_before, archived_after = _archived(before), _archived(restored)
@@ -121,10 +128,14 @@ def test_round_trip_keeps_every_table_and_every_archived_file(sample_store, samp
 
 
 def test_the_manifest_lists_what_the_snapshot_holds(sample_store, tmp_path):
-    manifest = backup.backup(sample_store, tmp_path / "b", actor="tester")
+    manifest = backup.backup(sample_store, tmp_path / "b", principal=ADMIN)
     assert manifest["method"] == "checkpoint and file copy under the write lock"
     on_disk = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert on_disk == manifest
+    key = backup.key_file(sample_store.path)
+    assert key.stat().st_mode & 0o777 == 0o600  # beside the database, never in the backup folder
+    assert manifest["signature"]["algorithm"] == "HMAC-SHA256"
+    assert backup.signed_by(manifest, bytes.fromhex(key.read_text().strip()))
     snapshot = tmp_path / "b" / manifest["file"]
     assert manifest["sha256"] == hashlib.sha256(snapshot.read_bytes()).hexdigest()
     assert manifest["bytes"] == snapshot.stat().st_size
@@ -137,14 +148,16 @@ def test_the_manifest_lists_what_the_snapshot_holds(sample_store, tmp_path):
     assert last == ("backup made", str(tmp_path / "b"))
 
 
-def test_a_read_only_connection_copies_every_table_instead(sample_db_path, tmp_path):
+def test_a_read_only_connection_copies_every_table_instead(sample_db_copy, tmp_path):
     """A read-only connection cannot checkpoint: the snapshot is made with COPY FROM DATABASE, and is as whole."""
-    with Store.open(sample_db_path, read_only=True) as store:
-        manifest = backup.backup(store, tmp_path / "ro")
+    with Store.open(sample_db_copy, read_only=True) as store:
+        manifest = backup.backup(store, tmp_path / "ro", principal=ADMIN)
     assert manifest["method"] == "copy from database"
-    backup.restore(tmp_path / "ro", tmp_path / "restored.duckdb")
-    assert _differences(sample_db_path, tmp_path / "restored.duckdb") == {}
-    with Store.open(sample_db_path, read_only=True) as store:  # nothing was written to the source
+    backup.restore(
+        tmp_path / "ro", tmp_path / "restored.duckdb", principal=ADMIN, key=backup.key_file(sample_db_copy)
+    )
+    assert _differences(sample_db_copy, tmp_path / "restored.duckdb") == {}
+    with Store.open(sample_db_copy, read_only=True) as store:  # nothing was written to the source
         assert store.query("select count(*) from audit_log where action = 'backup made'").item() == 0
 
 
@@ -172,7 +185,7 @@ def test_a_snapshot_taken_inside_the_app_while_loads_run_is_consistent(sample_st
         for number in range(3):
             time.sleep(0.3)
             folder = tmp_path / f"snapshot_{number}"
-            backup.backup(sample_store, folder)
+            backup.backup(sample_store, folder, principal=ADMIN)
             folders.append(folder)
     finally:
         stop.set()
@@ -181,7 +194,7 @@ def test_a_snapshot_taken_inside_the_app_while_loads_run_is_consistent(sample_st
     assert loaded and set(loaded) == {"written"}
     seen = set()
     for folder in folders:
-        manifest = backup.verify(folder)
+        manifest = backup.verify(folder, key=backup.key_file(sample_store.path))
         with _connect(folder / "hcp.duckdb") as con:
             partial = con.execute(
                 "select s.submission_id from submissions s left join "
@@ -228,7 +241,7 @@ def pristine_snapshot(sample_db_path, tmp_path_factory):
 
     made = tmp_path_factory.mktemp("pristine")
     shutil.copyfile(sample_db_path, made / "source.duckdb")
-    backup.backup(made / "source.duckdb", made / "snapshot")
+    backup.backup(made / "source.duckdb", made / "snapshot", principal=ADMIN)
     return made / "snapshot"
 
 
@@ -240,11 +253,17 @@ def snapshot(pristine_snapshot, tmp_path):
     return Path(shutil.copytree(pristine_snapshot, tmp_path / "snapshot"))
 
 
-def test_restore_refuses_while_the_dashboard_holds_the_database(held, snapshot, capsys):
+@pytest.fixture
+def snapshot_key(pristine_snapshot) -> Path:
+    """The backup key of the database the module's backup was made from (a key file outside the backup folder)."""
+    return backup.key_file(pristine_snapshot.parent / "source.duckdb")
+
+
+def test_restore_refuses_while_the_dashboard_holds_the_database(held, snapshot, snapshot_key, capsys):
     before = held.read_bytes()
     with pytest.raises(DatabaseBusy, match=BUSY_MESSAGE):
-        backup.restore(snapshot, held)
-    assert cli.main(["--db", str(held), "restore", str(snapshot)]) == 2
+        backup.restore(snapshot, held, principal=ADMIN, key=snapshot_key)
+    assert cli.main(["--db", str(held), "restore", str(snapshot), "--key", str(snapshot_key)]) == 2
     captured = capsys.readouterr()
     assert captured.err.strip() == BUSY_MESSAGE
     assert held.read_bytes() == before
@@ -269,6 +288,7 @@ def test_cli_backup_then_restore_over_an_existing_database(sample_db_copy, tmp_p
     assert "restored" in out and "kept as" in out
     kept = list(sample_db_copy.parent.glob("hcp.duckdb.before-restore-*"))
     assert len(kept) == 1 and kept[0].read_bytes() == changed
+    assert "not signed" not in out  # the database's own key signed the backup
     with Store.open(sample_db_copy, read_only=True) as store:
         assert store.query("select count(*) from submissions").item() == 17
 
@@ -281,12 +301,15 @@ def _damage(folder: Path) -> None:
 
 
 def _manifest_edit(key, value):
-    def edit(folder: Path) -> None:
+    """Change a manifest field and sign the result with the backup key: a genuine manifest with that value."""
+
+    def edit(folder: Path, key_file: Path) -> None:
         manifest = json.loads((folder / "manifest.json").read_text())
         if value is None:
             del manifest[key]
         else:
             manifest[key] = value
+        manifest = backup.sign_manifest(manifest, bytes.fromhex(key_file.read_text().strip()))
         (folder / "manifest.json").write_text(json.dumps(manifest))
 
     return edit
@@ -295,10 +318,10 @@ def _manifest_edit(key, value):
 @pytest.mark.parametrize(
     ("spoil", "message"),
     [
-        (_damage, "does not match its manifest"),
-        (lambda f: (f / "manifest.json").unlink(), "has no manifest.json"),
-        (lambda f: (f / "manifest.json").write_text("{not json"), "is damaged"),
-        (lambda f: (f / "hcp.duckdb").unlink(), "is missing"),
+        (lambda f, k: _damage(f), "does not match its manifest"),
+        (lambda f, k: (f / "manifest.json").unlink(), "has no manifest.json"),
+        (lambda f, k: (f / "manifest.json").write_text("{not json"), "is damaged"),
+        (lambda f, k: (f / "hcp.duckdb").unlink(), "is missing"),
         (_manifest_edit("sha256", None), "is incomplete"),
         (_manifest_edit("schema_version", 999), "made by a newer version"),
         (_manifest_edit("format", 7), "does not read"),
@@ -306,12 +329,14 @@ def _manifest_edit(key, value):
     ],
     ids=["damaged", "no manifest", "bad json", "no file", "incomplete", "newer", "format", "counts"],
 )
-def test_restore_refuses_a_bad_backup_and_changes_nothing(snapshot, sample_db_copy, spoil, message, capsys):
-    spoil(snapshot)
+def test_restore_refuses_a_bad_backup_and_changes_nothing(
+    snapshot, snapshot_key, sample_db_copy, spoil, message, capsys
+):
+    spoil(snapshot, snapshot_key)
     before = sample_db_copy.read_bytes()
     with pytest.raises(backup.BackupError, match=message):
-        backup.restore(snapshot, sample_db_copy)
-    assert cli.main(["--db", str(sample_db_copy), "restore", str(snapshot)]) == 2
+        backup.restore(snapshot, sample_db_copy, principal=ADMIN, key=snapshot_key)
+    assert cli.main(["--db", str(sample_db_copy), "restore", str(snapshot), "--key", str(snapshot_key)]) == 2
     captured = capsys.readouterr()
     assert message in captured.err and "Traceback" not in captured.err
     assert sample_db_copy.read_bytes() == before
@@ -322,20 +347,22 @@ def test_backup_needs_a_new_folder_and_an_existing_database(sample_db_copy, tmp_
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "notes.txt").write_text("x")
     with pytest.raises(backup.BackupError, match="is not empty"):
-        backup.backup(sample_db_copy, tmp_path / "used")
+        backup.backup(sample_db_copy, tmp_path / "used", principal=ADMIN)
     with pytest.raises(backup.BackupError, match="there is no database"):
-        backup.backup(tmp_path / "absent.duckdb", tmp_path / "new")
+        backup.backup(tmp_path / "absent.duckdb", tmp_path / "new", principal=ADMIN)
     with pytest.raises(backup.BackupError, match="no backup folder"):
-        backup.restore(tmp_path / "absent", tmp_path / "x.duckdb")
+        backup.restore(
+            tmp_path / "absent", tmp_path / "x.duckdb", principal=ADMIN, accept_unsigned=True, reason="t"
+        )
 
 
 def test_list_backups_newest_first_and_names_unreadable_folders(sample_store, tmp_path):
     folder = tmp_path / "backups"
     first = backup.new_backup_folder(folder)
-    backup.backup(sample_store, first)
+    backup.backup(sample_store, first, principal=ADMIN)
     second = backup.new_backup_folder(folder)
     assert second != first
-    backup.backup(sample_store, second)
+    backup.backup(sample_store, second, principal=ADMIN)
     (folder / "stray").mkdir()
     listed = backup.list_backups(folder)
     assert [Path(item["folder"]).name for item in listed if "error" not in item] == sorted(
@@ -371,10 +398,10 @@ def test_an_older_backup_is_migrated_when_restored(tmp_path):
         patch.setattr(kpi.store, "SQL_DIR", tmp_path / "sql")
         Store.open(old).close()
     folder = tmp_path / "old_backup"
-    manifest = backup.backup(old, folder)
+    manifest = backup.backup(old, folder, principal=ADMIN)
     assert manifest["schema_version"] < last
     target = tmp_path / "restored.duckdb"
-    backup.restore(folder, target)
+    backup.restore(folder, target, principal=ADMIN, key=backup.key_file(old))
     with Store.open(target, read_only=True) as store:
         assert store.query("select max(version) from schema_migrations").item() == last
 
@@ -397,7 +424,7 @@ def test_admin_page_takes_a_snapshot_inside_the_app(sample_db_copy, tmp_path, mo
         assert any("Snapshot saved" in item.value for item in at.success)
         listed = backup.list_backups(tmp_path / "backups")
         assert len(listed) == 1 and "error" not in listed[0]
-        backup.verify(listed[0]["folder"])
+        backup.verify(listed[0]["folder"], key=backup.key_file(sample_db_copy))
         assert any(listed[0]["folder"] in item.value for item in at.code)  # the restore command is shown
     finally:
         from pages import _ui
