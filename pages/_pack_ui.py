@@ -116,7 +116,7 @@ def write(action, *args, done: str, **kwargs) -> None:
             **kwargs,
         )
     except (ValueError, PermissionError) as exc:
-        st.error(str(exc))
+        st.error(_ui.plain(str(exc)))
         return
     st.session_state["mt_flash"] = done
     st.rerun()

@@ -31,7 +31,7 @@ def sentence(text: str) -> str:
 def show_report(report: Report, key: str) -> None:
     """The validation report grouped by problem with its rows, and downloads of it (text and CSV)."""
     errors, warnings = report.errors.height, report.warnings.height
-    st.caption(f"{report.file_name}: {report.rows_read} data rows read; SHA-256 {report.sha256}")
+    st.caption(f"{_ui.plain(report.file_name)}: {report.rows_read} data rows read; SHA-256 {report.sha256}")
     if not errors and not warnings:
         st.success("No problems found.", icon=":material/check_circle:")
     else:
@@ -42,12 +42,14 @@ def show_report(report: Report, key: str) -> None:
         st.table(
             table.select(
                 pl.col("severity").alias("Severity"),
-                pl.col("rows").alias("Rows"),
-                pl.col("column").alias("Column"),
-                pl.col("problem").alias("Problem"),
+                # st.table renders Markdown: a file's values in a message are shown as typed (_ui.plain)
+                *(
+                    pl.col(name).cast(pl.String).map_elements(_ui.plain, return_dtype=pl.String).alias(label)
+                    for name, label in (("rows", "Rows"), ("column", "Column"), ("problem", "Problem"))
+                ),
             ),
             hide_index=True,
-            alt=f"Problems found in {report.file_name}, errors first, with the rows of the file they are on",
+            alt=f"Problems found in {_ui.plain(report.file_name)}, errors first, with the rows of the file they are on",
         )
     cols = st.columns(2)
     stem = report.file_name.rsplit(".", 1)[0] or "return"
@@ -88,7 +90,7 @@ def query_notices(listing: pl.DataFrame) -> None:
     for row in listing.filter(pl.col("status") == "queried").iter_rows(named=True):
         st.warning(
             f"Submission {row['submission_id']} ({row['provider_code']} {row['period']}) was queried by "
-            f"{row['reviewed_by']} on {row['reviewed_at']:%d %B %Y}: “{row['review_comment']}”. "
+            f"{_ui.plain(row['reviewed_by'])} on {row['reviewed_at']:%d %B %Y}: “{_ui.plain(row['review_comment'])}”. "
             "Correct the file and upload it again.",
             icon=":material/help:",
         )
@@ -103,7 +105,7 @@ def users_section(store, who, council: str) -> None:
             "may sign in once [auth] is set in .streamlit/secrets.toml."
         )
     if flash := st.session_state.pop("admin_users_flash", None):
-        st.success(flash, icon=":material/check_circle:")
+        st.success(_ui.plain(flash), icon=":material/check_circle:")
     with st.form(key="admin_users_add"):
         cols = st.columns([3, 2, 2])
         email = cols[0].text_input("E-mail address (as the person signs in)", key="admin_users_email")
@@ -118,7 +120,7 @@ def users_section(store, who, council: str) -> None:
                 )
                 st.rerun()
             except users.UserError as exc:
-                st.error(sentence(str(exc)))
+                st.error(_ui.plain(sentence(str(exc))))
     current = users.list_users(store, who)
     st.dataframe(current, hide_index=True, key="admin_users_table", width="stretch")
     if not current.is_empty():

@@ -72,6 +72,24 @@ def refuse_off_loopback() -> bool:
     return True
 
 
+_MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~$:=")
+
+
+def plain(text: object) -> str:
+    """Text from outside the program (a return's comment, a narrative, a file name) made safe to put in Markdown.
+
+    Streamlit renders Markdown in ``st.markdown``, captions and alerts: a provider's ``![x](https://...)`` would be
+    fetched as an image, ``[link](...)`` would show a link, ``:red[...]`` a coloured word. Every Markdown
+    punctuation character is escaped with a backslash and line breaks become spaces, so the text shows as typed.
+
+    Example:
+        >>> plain("![x](http://evil.example/a.png) *now*")
+        '\\!\\[x\\]\\(http\\://evil\\.example/a\\.png\\) \\*now\\*'
+    """
+    flat = " ".join(str("" if text is None else text).split())
+    return "".join("\\" + char if char in _MARKDOWN_SPECIALS else char for char in flat)
+
+
 def sample_banner() -> None:
     """The banner every page of a sample database carries."""
     if database_info().get("is_sample") == "true":
@@ -217,7 +235,7 @@ def locality_names() -> dict[str, str]:
 
 def show_denied(exc: Exception) -> None:
     """Show a refusal from the data layer (kpi.access.AccessDenied) and stop the page."""
-    st.error(str(exc), icon=":material/block:")
+    st.error(plain(str(exc)), icon=":material/block:")
     st.stop()
 
 
@@ -234,8 +252,9 @@ def exception_narratives(period: str) -> None:
         where = names.get(row["locality_code"], "Borough")
         st.markdown(
             f"**{row['kpi_name']}, {where}** ({row['provider_code']}, {row['rag'] or 'exception'}; "
-            f"{row['agreement']}): {row['explanation']}  \n"
-            f"Remedial action: {row['remedial_action']} Owner: {row['owner']}, by {row['due_date']:%d %B %Y}."
+            f"{row['agreement']}): {plain(row['explanation'])}  \n"
+            f"Remedial action: {plain(row['remedial_action'])} Owner: {plain(row['owner'])}, "
+            f"by {row['due_date']:%d %B %Y}."
         )
 
 

@@ -27,7 +27,7 @@ if "admin" not in who.roles:
     st.warning("Only an administrator can take or list backups.")
 else:
     if flash := st.session_state.pop("admin_backup_flash", None):
-        st.success(flash, icon=":material/check_circle:")
+        st.success(_ui.plain(flash), icon=":material/check_circle:")
     st.write(f"Snapshots are kept in `{backup_folder}` (set `HCP_BACKUP_DIR` to keep them elsewhere).")
     if st.button("Take a snapshot now", key="admin_backup_now", icon=":material/backup:"):
         with st.status("Taking a snapshot…", expanded=False) as status:
@@ -37,7 +37,7 @@ else:
                 )
             except backup.StoreError as exc:
                 status.update(label="The snapshot failed", state="error")
-                st.error(str(exc))
+                st.error(_ui.plain(str(exc)))
             else:
                 status.update(label="Snapshot taken", state="complete")
                 rows = sum(made["tables"].values())

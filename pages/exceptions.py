@@ -15,7 +15,7 @@ st.caption(
     "remedial action, an owner and a date. The return's comment fills the explanation in to start with."
 )
 if flash := st.session_state.pop("exceptions_flash", None):
-    st.success(flash, icon=":material/check_circle:")
+    st.success(_ui.plain(flash), icon=":material/check_circle:")
 
 candidates = exceptions.exception_candidates(store, who, council)
 if candidates.is_empty():
@@ -97,4 +97,4 @@ try:
             st.session_state["exceptions_flash"] = "Agreed: it shows on the overview and in the meeting pack."
             st.rerun()
 except exceptions.NarrativeError as exc:
-    st.error(_portal.sentence(str(exc)), icon=":material/error:")
+    st.error(_ui.plain(_portal.sentence(str(exc))), icon=":material/error:")

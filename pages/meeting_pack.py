@@ -51,7 +51,7 @@ with st.status(f"Building the {label.lower()} for {period}", expanded=False) as 
         built = _pack_ui.build(key)
     except ValueError as exc:
         status.update(label="The document could not be built", state="error")
-        st.error(str(exc))
+        st.error(_ui.plain(str(exc)))
         st.stop()
     status.update(label=f"{label} for {period}: data version {built.data_version}", state="complete")
 

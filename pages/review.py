@@ -9,7 +9,7 @@ from pages import _portal, _ui
 _ui.start_page("Review returns")
 who, council, store = _ui.principal(), _ui.council_code(), _ui.store()
 if flash := st.session_state.pop("review_flash", None):
-    st.success(flash, icon=":material/check_circle:")
+    st.success(_ui.plain(flash), icon=":material/check_circle:")
 
 listing = submissions.list_submissions(store, council, who)
 waiting = listing.filter(pl.col("status") == "submitted")
@@ -68,4 +68,4 @@ try:
         )
         st.rerun()
 except submissions.ReviewError as exc:
-    st.error(_portal.sentence(str(exc)), icon=":material/error:")
+    st.error(_ui.plain(_portal.sentence(str(exc))), icon=":material/error:")

@@ -13,7 +13,7 @@ st.caption(
     "earlier date shows the targets and settings in force then."
 )
 if flash := st.session_state.pop("targets_flash", None):
-    st.success(flash, icon=":material/check_circle:")
+    st.success(_ui.plain(flash), icon=":material/check_circle:")
 
 st.subheader("Contract targets")
 rows = targets.list_targets(store, council, who)
@@ -50,7 +50,7 @@ if access.allowed(who, "set_target"):
                 st.session_state["targets_flash"] = f"{code}: the new target applies from {begun.code}."
                 st.rerun()
             except (targets.TargetError, periods.PeriodError) as exc:
-                st.error(_portal.sentence(str(exc)))
+                st.error(_ui.plain(_portal.sentence(str(exc))))
 
 st.subheader("Settings")
 current = targets.list_settings(store, council, who)
@@ -67,7 +67,7 @@ if access.allowed(who, "set_setting"):
                 st.session_state["targets_flash"] = f"{key} is now {value.strip()}."
                 st.rerun()
             except targets.TargetError as exc:
-                st.error(_portal.sentence(str(exc)))
+                st.error(_ui.plain(_portal.sentence(str(exc))))
 with st.expander("History of setting changes"):
     history = targets.settings_history(store, council, who)
     st.dataframe(history, hide_index=True, key="settings_history", width="stretch")

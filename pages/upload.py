@@ -82,11 +82,11 @@ elif data is not None and (check or submit):
 if data is not None and last and last["sha256"] == sha256(data):
     outcome, message = last["outcome"], _portal.sentence(last["message"])
     if outcome == submissions.WRITTEN or (outcome == submissions.CHECKED and last["would_write"]):
-        st.success(message, icon=":material/check_circle:")
+        st.success(_ui.plain(message), icon=":material/check_circle:")
     elif outcome in (submissions.REJECTED, submissions.FAILED) or not last["report"].ok:
-        st.error(message, icon=":material/error:")
+        st.error(_ui.plain(message), icon=":material/error:")
     else:
-        st.warning(message, icon=":material/warning:")
+        st.warning(_ui.plain(message), icon=":material/warning:")
     _portal.show_report(last["report"], key="upload_report")
 
 st.subheader("3. Your submissions")

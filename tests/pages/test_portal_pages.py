@@ -211,7 +211,7 @@ def test_an_agreed_exception_shows_on_the_overview(signed_in):
     for who in ("commissioner", "viewer", "provider"):
         overview = signed_in(who, "pages/overview.py")
         shown = "\n".join(m.value for m in overview.markdown)
-        assert "Three posts vacant in the North team." in shown, who
+        assert "Three posts vacant in the North team\\." in shown, who  # provider text shown as typed
     other = signed_in("other provider", "pages/overview.py")
     assert "Three posts vacant" not in "\n".join(m.value for m in other.markdown)
 
