@@ -17,9 +17,24 @@ _ui.account_sidebar()
 
 sections: dict[str, list] = {}
 for entry in PAGE_TABLE:
-    sections.setdefault(entry.section, []).append(
-        st.Page(
-            entry.script, title=entry.title, icon=entry.icon, url_path=entry.url_path, default=entry.default
+    pages = sections.setdefault(entry.section, [])
+    if entry.default:
+        # Streamlit serves the default page at "/" only; a hidden twin answers its own URL, so a deep link to
+        # /overview opens the Overview instead of "Page not found".
+        pages.append(
+            st.Page(
+                entry.script,
+                title=entry.title,
+                icon=entry.icon,
+                url_path=f"{entry.url_path}-home",
+                default=True,
+            )
         )
-    )
+        pages.append(
+            st.Page(
+                entry.script, title=entry.title, icon=entry.icon, url_path=entry.url_path, visibility="hidden"
+            )
+        )
+    else:
+        pages.append(st.Page(entry.script, title=entry.title, icon=entry.icon, url_path=entry.url_path))
 _ui.navigation(sections).run()

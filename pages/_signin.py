@@ -58,17 +58,17 @@ def sign_in() -> bool:
 
 
 def allowed_pages(sections: dict) -> dict:
-    """The navigation's sections with only the pages the principal's role is offered (empty sections dropped)."""
+    """The navigation's sections with only the pages the principal's role is offered (empty sections dropped).
+
+    A page's roles are looked up by its URL path in the page table (by title, so the default page's twin at "/"
+    is judged as the page itself).
+    """
     from kpi.access import page_allowed
+    from pages._page_table import entry_titled
 
     who = principal()
-
-    def declared_path(page) -> str:
-        # The default page answers url_path "" (the root URL); its declared path is what PAGE_ROLES names.
-        return getattr(page, "_url_path", None) or page.url_path
-
     kept = {
-        name: [page for page in pages if page_allowed(who, declared_path(page))]
+        name: [page for page in pages if page_allowed(who, entry_titled(page.title).url_path)]
         for name, pages in sections.items()
     }
     return {name: pages for name, pages in kept.items() if pages}
