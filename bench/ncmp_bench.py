@@ -206,6 +206,7 @@ def _fresh_database(template: Path, target: Path) -> None:
 
 
 def _template_database() -> Path:
+    from kpi.auth import local_principal
     from kpi.councils import init_council, load_localities
     from kpi.store import Store
 
@@ -213,9 +214,9 @@ def _template_database() -> Path:
     if template.exists():
         return template
     with Store.open(template) as store:
-        init_council(store, COUNCIL, actor="bench")
+        init_council(store, COUNCIL, principal=local_principal("bench"))
         lookup = ROOT / "sample_data" / "reference" / "trafford_localities.csv"
-        load_localities(store, COUNCIL, lookup.read_bytes(), lookup.name, actor="bench")
+        load_localities(store, COUNCIL, lookup.read_bytes(), lookup.name, principal=local_principal("bench"))
     return template
 
 
@@ -233,6 +234,7 @@ def _run_measured(command: list[str], env: dict) -> tuple[float, int, str, float
 
 
 def bench_load(rows: int, runs: int = 3) -> dict:
+    from kpi.auth import local_principal
     from kpi.ncmp_loads import load_ncmp
     from kpi.store import Store
     from kpi.submissions import WRITTEN
@@ -261,7 +263,9 @@ def bench_load(rows: int, runs: int = 3) -> dict:
     def in_process() -> str:
         _fresh_database(template, target)
         with Store.open(target) as store:
-            result = load_ncmp(store, path.read_bytes(), path.name, council_code=COUNCIL, actor="bench")
+            result = load_ncmp(
+                store, path.read_bytes(), path.name, council_code=COUNCIL, principal=local_principal("bench")
+            )
         if result.outcome != WRITTEN:
             raise RuntimeError(result.report.to_text()[:3000])
         return result.message

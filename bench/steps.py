@@ -26,12 +26,13 @@ import duckdb
 import polars as pl
 
 from bench import national
-from kpi.auth import LOCAL_USER
+from kpi.auth import LOCAL_USER, local_principal
 
 REAL_LOADER_COUNCILS = 12  # councils whose 16 returns go through kpi.submissions.load_return (192 loads)
 OUTCOME_COUNCILS = 30  # councils whose local outcome measures go through the real loader
 ENGLAND = "E92000001"
 ACTOR = "bench"
+WHO = local_principal(ACTOR)  # the bench loads as the local user, named "bench" in the audit log
 REASON = "synthetic benchmark data"
 
 
@@ -148,9 +149,14 @@ def step_init(work: Path) -> dict:
     with Store.open(path) as store:
         for code in national.ALWAYS:
             started = time.perf_counter()
-            init_council(store, code, actor=ACTOR)
+            init_council(store, code, principal=WHO)
             add_provider(
-                store, code, national.PROVIDER, "Benchmark provider (synthetic)", "0-19 HCP (benchmark)"
+                store,
+                code,
+                national.PROVIDER,
+                "Benchmark provider (synthetic)",
+                "0-19 HCP (benchmark)",
+                principal=WHO,
             )
             times.append(time.perf_counter() - started)
         others = [code for code in councils if code not in national.ALWAYS]
@@ -190,7 +196,7 @@ def step_load_localities(work: Path) -> dict:
             path = work / "localities" / f"{code}_localities.csv"
             data = path.read_bytes()
             started = time.perf_counter()
-            report = load_localities(store, code, data, path.name, actor=ACTOR)
+            report = load_localities(store, code, data, path.name, principal=WHO)
             times.append(time.perf_counter() - started)
             _count(outcomes, "written" if report.ok else "rejected")
             rows += report.rows_read
@@ -312,7 +318,7 @@ def step_load_mandated_contacts(work: Path) -> dict:
                 Path(row["path"]).name,
                 council_code=row["lad_code"],
                 provider_code=national.PROVIDER,
-                actor=ACTOR,
+                principal=WHO,
                 accept_warnings=True,
                 reason=REASON,
             )
@@ -349,7 +355,7 @@ def step_load_ncmp(work: Path) -> dict:
     }
     figures: dict = {}
     with Store.open(_db(work)) as store:
-        init_council(store, ENGLAND, council_name="England (all benchmark councils' schools)", actor=ACTOR)
+        init_council(store, ENGLAND, council_name="England (all benchmark councils' schools)", principal=WHO)
         for label, items in runs.items():
             times, rows, nbytes, paths, outcomes = [], 0, 0, [], {}
             for path, council, loader in items:
@@ -360,7 +366,7 @@ def step_load_ncmp(work: Path) -> dict:
                     data,
                     Path(path).name,
                     council_code=council,
-                    actor=ACTOR,
+                    principal=WHO,
                     accept_warnings=True,
                     reason=REASON,
                 )
@@ -393,7 +399,7 @@ def step_load_fingertips(work: Path) -> dict:
     outcomes: dict = {}
     with Store.open(_db(work)) as store:
         started = time.perf_counter()
-        result = load_fingertips(store, data, path.name, council_code=national.FOCUS, actor=ACTOR)
+        result = load_fingertips(store, data, path.name, council_code=national.FOCUS, principal=WHO)
         seconds = time.perf_counter() - started
         _count(outcomes, result.outcome)
         if result.outcome != "written":
@@ -414,7 +420,7 @@ def step_load_outcome_measures(work: Path) -> dict:
             data = Path(row["path"]).read_bytes()
             started = time.perf_counter()
             result = load_outcome_measures(
-                store, data, Path(row["path"]).name, council_code=row["lad_code"], actor=ACTOR
+                store, data, Path(row["path"]).name, council_code=row["lad_code"], principal=WHO
             )
             times.append(time.perf_counter() - started)
             _count(outcomes, result.outcome)
@@ -499,7 +505,7 @@ def _page_functions(store, council: str) -> dict[str, dict[str, Callable[[], obj
     from kpi.auth import LOCAL_USER as who
     from kpi.councils import locality_cells
 
-    values = overview.kpi_values(store, council)
+    values = overview.kpi_values(store, council, principal=WHO)
     bench = overview.benchmarks(store, council)
     names = overview.locality_names(store, council)
     period = overview.latest_complete_period(values) or overview.available_periods(values)[0]
@@ -508,9 +514,9 @@ def _page_functions(store, council: str) -> dict[str, dict[str, Callable[[], obj
     newest = int(listing["submission_id"].max())
     pages: dict[str, dict[str, Callable[[], object]]] = {
         "overview": {
-            "kpi_values (mart_kpi_values)": lambda: overview.kpi_values(store, council),
+            "kpi_values (mart_kpi_values)": lambda: overview.kpi_values(store, council, principal=WHO),
             "benchmarks (mart_benchmarks)": lambda: overview.benchmarks(store, council),
-            "pending": lambda: overview.pending(store, council),
+            "pending": lambda: overview.pending(store, council, principal=WHO),
             "locality_names": lambda: overview.locality_names(store, council),
             "overview_matrix + rag_counts": lambda: (
                 overview.rag_counts(values, period),
@@ -530,7 +536,7 @@ def _page_functions(store, council: str) -> dict[str, dict[str, Callable[[], obj
         },
         "inequalities": {
             "deprivation_kpis": lambda: inequalities.deprivation_kpis(values),
-            "rolling_quintiles (mart)": lambda: inequalities.rolling_quintiles(store, council),
+            "rolling_quintiles (mart)": lambda: inequalities.rolling_quintiles(store, council, principal=WHO),
             "quantile_frame borough": lambda: inequalities.quantile_frame("borough", kpi, values=values),
             "sii_table one period (100,000 draws)": lambda: inequalities.sii_table(
                 inequalities.quantile_frame("borough", kpi, values=values).filter(pl.col("period") == period),
@@ -562,11 +568,11 @@ def _raiser(message: str) -> Callable[[], object]:
 def _ncmp_page(store, council, who, values, bench):
     from kpi import ncmp_views as views
 
-    data = views.ncmp_data(store, council)
+    data = views.ncmp_data(store, council, principal=WHO)
     year, group, category = views.academic_years(data)[0], "R", "obese"
     basis = next(iter(views.LOCALITY_BREAKDOWNS))
     return {
-        "ncmp_data (NCMP marts)": lambda: views.ncmp_data(store, council),
+        "ncmp_data (NCMP marts)": lambda: views.ncmp_data(store, council, principal=WHO),
         "categories + decile_gradient + gap": lambda: (
             views.categories(data, year, group),
             views.decile_gradient(data, year, group, category),
@@ -589,10 +595,12 @@ def _outcomes_page(store, council, who, values, bench):
 
     available = frameworks.load_frameworks()
     framework = available[frameworks.default_framework_key(available)]
-    series = outcomes.measure_series(store, council, framework, kpi_values=values, benchmarks=bench)
+    series = outcomes.measure_series(
+        store, council, framework, kpi_values=values, benchmarks=bench, principal=WHO
+    )
     return {
         "measure_series (marts + trends)": lambda: outcomes.measure_series(
-            store, council, framework, kpi_values=values, benchmarks=bench
+            store, council, framework, kpi_values=values, benchmarks=bench, principal=WHO
         ),
         "outcome_rug + rug_export": lambda: outcomes.rug_export(outcomes.outcome_rug(framework, series)),
     }
@@ -677,7 +685,7 @@ def step_sii(work: Path) -> dict:
     times, rated = [], 0
     with Store.open(_db(work), read_only=True) as store:
         for council in councils:
-            values = overview.kpi_values(store, council)
+            values = overview.kpi_values(store, council, principal=WHO)
             for kpi in kpis:
                 frame = inequalities.quantile_frame("borough", kpi, values=values)
                 for period in national.quarters()[-2:]:
@@ -718,7 +726,7 @@ def step_concurrency(work: Path) -> dict:
                 for step in range(4):
                     council = councils[(index * 4 + step) % len(councils)]
                     started = time.perf_counter()
-                    overview.kpi_values(store, council)
+                    overview.kpi_values(store, council, principal=WHO)
                     with lock:
                         done.append(time.perf_counter() - started)
 
@@ -758,7 +766,7 @@ def step_concurrency(work: Path) -> dict:
                         Path(row["path"]).name,
                         council_code=row["lad_code"],
                         provider_code=national.PROVIDER,
-                        actor=ACTOR,
+                        principal=WHO,
                         accept_warnings=True,
                         reason=REASON,
                     )

@@ -4,11 +4,12 @@ Every portal query and write function takes the :class:`~kpi.auth.Principal` and
 a denial does not depend on a hidden button. The rules:
 
 * **commissioner**: everything about the contract: reads all providers' data, uploads on a provider's behalf,
-  accepts or queries submissions, changes targets and settings, agrees exception narratives, reads the audit log;
+  accepts or queries submissions, changes targets and settings, agrees exception narratives, reads the audit log,
+  loads the council's other data (NCMP, Fingertips, outcome measures, localities, benchmarks) and sets up the council;
 * **provider**: its own provider's submissions, returns, narratives and draft packs only; an upload is stamped
   with the principal's provider;
 * **viewer**: reads accepted data only (e.g. scrutiny officers);
-* **admin**: users, settings, backups and the audit log;
+* **admin**: users, settings, backups and the audit log, and setting up a council (its providers and catalogue);
 * the **local user** (no sign-in configured, or the command line) is commissioner and admin.
 
 Example:
@@ -51,6 +52,18 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "read_meetings": (frozenset({"commissioner", "provider"}), "see meetings, actions, risks and packs"),
     "build_pack": (frozenset({"commissioner", "provider"}), "build a meeting pack"),
     "build_briefing": (frozenset({"commissioner", "viewer"}), "build the scrutiny briefing"),
+    "read_council_data": (
+        frozenset({"commissioner", "viewer"}),
+        "see the council-wide figures (inequalities, NCMP and outcomes)",
+    ),
+    "load_data": (
+        frozenset({"commissioner"}),
+        "load, fetch or purge the council's data (NCMP, Fingertips, outcome measures, localities, benchmarks)",
+    ),
+    "set_up": (
+        frozenset({"commissioner", "admin"}),
+        "set up a council, its providers and its KPI catalogue",
+    ),
 }
 
 _ARTICLE = {

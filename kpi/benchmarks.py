@@ -15,6 +15,8 @@ from datetime import datetime
 import polars as pl
 
 from kpi import periods
+from kpi.access import require
+from kpi.auth import Principal
 from kpi.store import ROOT, Store
 
 SAMPLE_FILE = ROOT / "sample_data" / "benchmarks" / "england_health_visiting.csv"
@@ -46,9 +48,11 @@ def load_benchmarks(
     frame: pl.DataFrame,
     *,
     loaded_at: datetime | None = None,
-    actor: str = "cli",
+    principal: Principal,
 ) -> int:
     """Store benchmark rows (kpi_code, period, comparator, area_code, area_name, value_pct, ...); supersedes."""
+    require(principal, "load_data")
+    actor = principal.email
     at = loaded_at or periods.now()
     rows = frame.with_columns(
         pl.col("period").map_elements(normalise_benchmark_period, return_dtype=pl.String)
@@ -87,7 +91,8 @@ def load_benchmarks(
     return rows.height
 
 
-def seed_sample(store: Store, council_code: str) -> int:
-    """Seed the sample's England values from domain.md (``sample_data/benchmarks/``)."""
+def seed_sample(store: Store, council_code: str, *, principal: Principal) -> int:
+    """Seed the sample's England values from domain.md (``sample_data/benchmarks/``), as ``principal``."""
+    require(principal, "load_data")
     frame = pl.read_csv(SAMPLE_FILE, infer_schema_length=0)
-    return load_benchmarks(store, council_code, frame, loaded_at=datetime(2022, 4, 1), actor="sample")
+    return load_benchmarks(store, council_code, frame, loaded_at=datetime(2022, 4, 1), principal=principal)

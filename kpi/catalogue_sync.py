@@ -35,6 +35,8 @@ import duckdb
 import polars as pl
 
 from kpi import periods
+from kpi.access import require
+from kpi.auth import Principal
 from kpi.catalogue import Kpi, catalogue_path, load_catalogue
 
 if TYPE_CHECKING:
@@ -308,11 +310,28 @@ def sync_catalogue(
     store: Store,
     *,
     effective_from: str | periods.Period | None = None,
-    actor: str = "catalogue",
+    principal: Principal,
     path: Path | str | None = None,
     council_code: str | None = None,
 ) -> list[SyncResult]:
-    """Sync every council's catalogue (or one council's) with the file in one transaction; a result per council."""
+    """Sync every council's catalogue (or one council's) with the file in one transaction; a result per council.
+
+    As ``principal``, who may set up the council (the audit log names them).
+    """
+    require(principal, "set_up")
+    return _sync_all(
+        store, effective_from=effective_from, actor=principal.email, path=path, council_code=council_code
+    )
+
+
+def _sync_all(
+    store: Store,
+    *,
+    effective_from: str | periods.Period | None = None,
+    actor: str,
+    path: Path | str | None = None,
+    council_code: str | None = None,
+) -> list[SyncResult]:
     from kpi.store import set_info
 
     digest = file_sha256(path)
@@ -330,8 +349,11 @@ def sync_catalogue(
     return results
 
 
-def sync_if_changed(store: Store, *, actor: str = "catalogue") -> list[SyncResult]:
+def sync_if_changed(store: Store) -> list[SyncResult]:
     """On opening for writing: sync from the current open quarter when the file changed since the last sync.
+
+    Part of opening the database (:meth:`kpi.store.Store.open`), like a migration: it applies the catalogue file
+    installed with the application, recorded in the audit log as by "catalogue", for no one's request.
 
     Reads the file's bytes and one row of ``database_info``; does nothing else while the file is unchanged (or
     when the database has no council yet: creating one copies the catalogue).
@@ -342,4 +364,4 @@ def sync_if_changed(store: Store, *, actor: str = "catalogue") -> list[SyncResul
         return []
     if not store.query("select count(*) from councils").item():
         return []
-    return [result for result in sync_catalogue(store, actor=actor) if result.changes]
+    return [result for result in _sync_all(store, actor="catalogue") if result.changes]

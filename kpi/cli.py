@@ -74,7 +74,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                 council_name=args.name,
                 region_code=args.region_code,
                 region_name=args.region_name,
-                actor=args.actor,
+                principal=_local(args),
             )
         replace_database(building, target)
     finally:
@@ -104,7 +104,9 @@ def cmd_load(args: argparse.Namespace) -> int:
         if args.dataset == "localities":
             from kpi.councils import load_localities
 
-            report = load_localities(store, council, data, path.name, actor=args.actor, check_only=args.check)
+            report = load_localities(
+                store, council, data, path.name, principal=_local(args), check_only=args.check
+            )
             _print_report(report, args, "localities loaded" if report.ok and not args.check else "")
             return 0 if report.ok else 1
         if args.dataset in ("fingertips", "outcome-measures"):
@@ -116,7 +118,7 @@ def cmd_load(args: argparse.Namespace) -> int:
                 else outcome_loads.load_outcome_measures
             )
             result = loader(
-                store, data, path.name, council_code=council, actor=args.actor, check_only=args.check
+                store, data, path.name, council_code=council, principal=_local(args), check_only=args.check
             )
             _print_report(
                 result.report, args, result.message, outcome=result.outcome, load=result.submission_id
@@ -130,7 +132,7 @@ def cmd_load(args: argparse.Namespace) -> int:
             path.name,
             council_code=council,
             provider_code=args.provider,
-            actor=args.actor,
+            principal=_local(args),
             check_only=args.check,
             accept_warnings=args.accept_warnings,
             reason=args.reason,
@@ -225,7 +227,7 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
         results = sync_catalogue(
             store,
             effective_from=args.from_period,
-            actor=args.actor,
+            principal=_local(args),
             council_code=args.council,
         )
     if not results:
@@ -255,7 +257,7 @@ def cmd_fingertips(args: argparse.Namespace) -> int:
             result = outcome_loads.fetch_fingertips(
                 store,
                 council_code=_council(store, args),
-                actor=args.actor,
+                principal=_local(args),
                 indicator_ids=ids or None,
                 area_type_id=args.area_type,
                 parent_area_type_id=args.parent_area_type,
@@ -456,14 +458,14 @@ def _load_ncmp(store: Store, council: str, data: bytes, path: Path, args: argpar
             data,
             path.name,
             council_code=council,
-            actor=args.actor,
+            principal=_local(args),
             mapping=mapping,
             age_method=args.age_method,
             **options,
         )
     else:
         result = ncmp_loads.load_ncmp_eligible(
-            store, data, path.name, council_code=council, actor=args.actor, **options
+            store, data, path.name, council_code=council, principal=_local(args), **options
         )
     _print_report(result.report, args, result.message, outcome=result.outcome, load=result.submission_id)
     return result.exit_code
@@ -494,7 +496,12 @@ def cmd_ncmp(args: argparse.Namespace) -> int:
 
     with _open(args) as store:
         result = purge_ncmp(
-            store, _council(store, args), args.before, actor=args.actor, force=args.force, reason=args.reason
+            store,
+            _council(store, args),
+            args.before,
+            principal=_local(args),
+            force=args.force,
+            reason=args.reason,
         )
     print(result.message)
     return 0

@@ -14,6 +14,8 @@ from pathlib import Path
 import polars as pl
 
 from kpi import periods
+from kpi.access import require
+from kpi.auth import Principal
 from kpi.ingest.files import read_text_table, sha256
 from kpi.ingest.report import Report, problem, problems_where
 from kpi.store import ROOT, Store, StoreError, set_info
@@ -48,10 +50,12 @@ def init_council(
     council_name: str | None = None,
     region_code: str | None = None,
     region_name: str | None = None,
-    actor: str = "cli",
+    principal: Principal,
     is_sample: bool = False,
 ) -> None:
     """Create a council (name from the national lookup for district and unitary codes) with its catalogue."""
+    require(principal, "set_up")
+    actor = principal.email
     ensure_reference(store)
     code = council_code.strip().upper()
     if not council_name:
@@ -79,14 +83,29 @@ def init_council(
 
 
 def add_provider(
-    store: Store, council_code: str, provider_code: str, provider_name: str, contract_name: str
+    store: Store,
+    council_code: str,
+    provider_code: str,
+    provider_name: str,
+    contract_name: str,
+    *,
+    principal: Principal,
 ) -> None:
-    """Record the provider a council commissions (and its contract's name)."""
+    """Record the provider a council commissions (and its contract's name), as ``principal``; audited."""
+    require(principal, "set_up")
     with store.transaction() as cur:
         cur.execute(
             "insert into providers values (?, ?, ?, ?) on conflict do update set provider_name = excluded.provider_name,"
             " contract_name = excluded.contract_name",
             [council_code, provider_code.upper(), provider_name, contract_name],
+        )
+        store.audit(
+            "provider recorded",
+            actor=principal.email,
+            council_code=council_code,
+            subject=provider_code.upper(),
+            detail={"provider_name": provider_name, "contract_name": contract_name},
+            cur=cur,
         )
 
 
@@ -217,11 +236,13 @@ def load_localities(
     data: bytes,
     file_name: str,
     *,
-    actor: str = "cli",
+    principal: Principal,
     check_only: bool = False,
     loaded_at: datetime | None = None,
 ) -> Report:
     """Load a council's LSOA -> locality lookup; a newer load supersedes the current one (kept in history)."""
+    require(principal, "load_data")
+    actor = principal.email
     report = Report(file_name=Path(file_name).name, sha256=sha256(data))
     try:
         table = read_text_table(data, file_name, sheet="Localities")

@@ -36,11 +36,13 @@ class NarrativeError(ValueError):
     """A narrative that cannot be saved or agreed; the message says why."""
 
 
-def _values(store: Store, council_code: str, provider_code: str, as_at: datetime | None) -> pl.DataFrame:
+def _values(
+    store: Store, principal: Principal, council_code: str, provider_code: str, as_at: datetime | None
+) -> pl.DataFrame:
     """One provider's KPI values (accepted returns only) as at ``as_at``."""
     from kpi import overview
 
-    return overview.kpi_values(store, council_code, as_at, provider_code=provider_code)
+    return overview.kpi_values(store, council_code, as_at, provider_code=provider_code, principal=principal)
 
 
 def _providers(store: Store, principal: Principal, council_code: str) -> list[str]:
@@ -93,7 +95,7 @@ def exception_candidates(
     wanted = periods.normalise_period(period) if period else None
     frames = []
     for provider in _providers(store, principal, council_code):
-        values = _values(store, council_code, provider, as_at).filter(
+        values = _values(store, principal, council_code, provider, as_at).filter(
             pl.col("level").is_in(LEVELS), pl.col("rag").is_in(EXCEPTION_RAGS)
         )
         if wanted:

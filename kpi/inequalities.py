@@ -59,6 +59,8 @@ from datetime import datetime
 import polars as pl
 
 from kpi import periods
+from kpi.access import require
+from kpi.auth import Principal
 from kpi.inequality import sii
 from kpi.store import Store
 
@@ -222,8 +224,14 @@ def borough_deciles(values: pl.DataFrame, kpi_code: str) -> pl.DataFrame:
     )
 
 
-def rolling_quintiles(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
-    """Every locality x national quintile value over rolling four quarters (``mart_kpi_rolling_quintiles``)."""
+def rolling_quintiles(
+    store: Store, council_code: str, as_at: datetime | None = None, *, principal: Principal
+) -> pl.DataFrame:
+    """Every locality x national quintile value over rolling four quarters (``mart_kpi_rolling_quintiles``).
+
+    Council-wide (every provider's accepted returns together), so for the roles that see council-wide figures.
+    """
+    require(principal, "read_council_data")
     return store.run_sql(
         "marts/mart_kpi_rolling_quintiles", council_code=council_code, as_at=as_at or periods.now()
     )

@@ -15,7 +15,7 @@ Example:
     >>> from kpi.councils import init_council
     >>> store = Store.open(":memory:")
     >>> from kpi.auth import Principal, local_principal
-    >>> init_council(store, "E08000009", actor="doctest")
+    >>> init_council(store, "E08000009", principal=local_principal("doctest"))
     >>> aid = add_action(store, "E08000009", what="Recovery plan for North NBV", owner="Trust lead",
     ...                  due_date="2026-12-18", provider_code="ZZ1", principal=local_principal("doctest"))
     >>> trust = Principal("lead@trust.nhs.uk", "provider", "ZZ1")
@@ -550,8 +550,8 @@ def record_pack(
 
     A provider records only its own provider's drafts; a circulated (non-draft) document is the commissioner's.
     """
+    actor, scope = _acting(principal, "build_briefing" if document == "briefing" else "build_pack")
     kind = _choice(document, DOCUMENTS, "document")
-    actor, scope = _acting(principal, "build_pack" if kind == "pack" else "build_briefing")
     if scope is not None:
         if _upper(provider_code) != scope or not is_draft:
             raise NotAllowed(f"a provider ({scope}) may only record drafts of its own pack")

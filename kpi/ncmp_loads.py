@@ -26,6 +26,8 @@ from pathlib import Path
 import polars as pl
 
 from kpi import ncmp, periods
+from kpi.access import require
+from kpi.auth import Principal
 from kpi.councils import IMD_EDITION, localities
 from kpi.ingest.files import ReadError, sha256
 from kpi.ingest.ncmp_return import (
@@ -108,7 +110,7 @@ def load_ncmp(
     file_name: str,
     *,
     council_code: str,
-    actor: str,
+    principal: Principal,
     source: str = "cli",
     check_only: bool = False,
     accept_warnings: bool = False,
@@ -123,9 +125,11 @@ def load_ncmp(
     only with ``accept_warnings`` and a non-blank ``reason``; the children they concern are flagged.
 
     Example:
-        >>> # load_ncmp(store, path.read_bytes(), path.name, council_code="E08000009", actor="analyst")
+        >>> # load_ncmp(store, path.read_bytes(), path.name, council_code="E08000009", principal=who)
 
     """
+    require(principal, "load_data")
+    actor = principal.email
     report, early = _start(store, data, file_name, council_code, DATASET, check_only, accept_warnings, reason)
     if early is not None:
         return early
@@ -160,7 +164,7 @@ def load_ncmp(
         or not report.ok
         or (not report.warnings.is_empty() and not accept_warnings)
     ):
-        return refuse(store, report, council_code=council_code, actor=actor, dataset="NCMP return")
+        return refuse(store, report, council_code=council_code, principal=principal, dataset="NCMP return")
     return _write_children(
         store,
         data,
@@ -380,7 +384,7 @@ def load_ncmp_eligible(
     file_name: str,
     *,
     council_code: str,
-    actor: str,
+    principal: Principal,
     source: str = "cli",
     check_only: bool = False,
     accept_warnings: bool = False,
@@ -388,6 +392,8 @@ def load_ncmp_eligible(
     loaded_at: datetime | None = None,
 ) -> LoadResult:
     """Check and store an eligible-pupils return (school x year group); supersedes the same year and year group."""
+    require(principal, "load_data")
+    actor = principal.email
     report, early = _start(
         store, data, file_name, council_code, ELIGIBLE_DATASET, check_only, accept_warnings, reason
     )
@@ -419,7 +425,7 @@ def load_ncmp_eligible(
             store,
             report,
             council_code=council_code,
-            actor=actor,
+            principal=principal,
             dataset="NCMP eligible pupils",
         )
     rows, year = checked.rows, checked.academic_year
@@ -529,7 +535,7 @@ def purge_ncmp(
     council_code: str,
     before: str,
     *,
-    actor: str,
+    principal: Principal,
     force: bool = False,
     reason: str | None = None,
 ) -> PurgeResult:
@@ -541,6 +547,8 @@ def purge_ncmp(
     Raises:
         ValueError: ``before`` is not an academic year, or it reaches into the retention period without ``force``.
     """
+    require(principal, "load_data")
+    actor = principal.email
     year = ncmp.normalise_academic_year(before)
     kept = earliest_kept_year(store, council_code)
     if year > kept and not force:
@@ -604,12 +612,14 @@ def load_ncmp_benchmarks(
     frame: pl.DataFrame,
     *,
     loaded_at: datetime | None = None,
-    actor: str = "cli",
+    principal: Principal,
 ) -> int:
     """Store England (or other) NCMP prevalence rows (:data:`ENGLAND_COLUMNS`); supersedes rows with the same key.
 
     The same shape can be produced from a Fingertips export later (the source column says where each came from).
     """
+    require(principal, "load_data")
+    actor = principal.email
     missing = [c for c in ENGLAND_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"the NCMP benchmark file lacks the column(s) {', '.join(missing)}")
@@ -656,13 +666,14 @@ def load_ncmp_benchmarks(
     return rows.height
 
 
-def seed_sample(store: Store, council_code: str, actor: str = "sample") -> str:
-    """Load the sample's England NCMP figures, eligible pupils and four years of synthetic children.
+def seed_sample(store: Store, council_code: str, *, principal: Principal) -> str:
+    """Load the sample's England NCMP figures, eligible pupils and four years of synthetic children, as ``principal``.
 
     Files and load times come from ``sample_data/ncmp/manifest.csv`` (``file, dataset, loaded_at``).
     """
+    require(principal, "load_data")
     england = pl.read_csv(ENGLAND_FILE, infer_schema_length=0)
-    load_ncmp_benchmarks(store, council_code, england, loaded_at=datetime(2022, 4, 1), actor=actor)
+    load_ncmp_benchmarks(store, council_code, england, loaded_at=datetime(2022, 4, 1), principal=principal)
     manifest = pl.read_csv(SAMPLE_DIR / "manifest.csv", infer_schema_length=0).sort("loaded_at")
     children = 0
     for row in manifest.iter_rows(named=True):
@@ -673,7 +684,7 @@ def seed_sample(store: Store, council_code: str, actor: str = "sample") -> str:
             path.read_bytes(),
             path.name,
             council_code=council_code,
-            actor=actor,
+            principal=principal,
             source="sample",
             loaded_at=datetime.fromisoformat(row["loaded_at"]),
         )

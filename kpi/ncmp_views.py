@@ -24,6 +24,8 @@ from pathlib import Path
 import polars as pl
 
 from kpi import periods
+from kpi.access import require
+from kpi.auth import Principal
 from kpi.ncmp import PREVALENCE_CATEGORIES, SCHOOL_YEAR_NAMES
 from kpi.spc import xmr
 from kpi.stats import compare_with_benchmark_expr
@@ -51,8 +53,14 @@ class NcmpData:
     localities: pl.DataFrame  # the council's localities (locality_code, locality_name, sort_order)
 
 
-def ncmp_data(store: Store, council_code: str, as_at: datetime | None = None) -> NcmpData:
-    """Read the NCMP marts (prevalence, participation, deprivation gap, England, loads) as at ``as_at``."""
+def ncmp_data(
+    store: Store, council_code: str, as_at: datetime | None = None, *, principal: Principal
+) -> NcmpData:
+    """Read the NCMP marts (prevalence, participation, deprivation gap, England, loads) as at ``as_at``.
+
+    The NCMP is council-wide data (no provider's), read by the roles that see council-wide figures.
+    """
+    require(principal, "read_council_data")
     params = {"council_code": council_code, "as_at": as_at or periods.now()}
     return NcmpData(
         prevalence=store.run_sql("marts/mart_ncmp_prevalence", **params),
@@ -64,15 +72,21 @@ def ncmp_data(store: Store, council_code: str, as_at: datetime | None = None) ->
     )
 
 
-def ncmp_prevalence(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
+def ncmp_prevalence(
+    store: Store, council_code: str, as_at: datetime | None = None, *, principal: Principal
+) -> pl.DataFrame:
     """The prevalence mart (every year, year group, breakdown, group and category) as at ``as_at``."""
+    require(principal, "read_council_data")
     return store.run_sql(
         "marts/mart_ncmp_prevalence", council_code=council_code, as_at=as_at or periods.now()
     )
 
 
-def ncmp_participation(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
+def ncmp_participation(
+    store: Store, council_code: str, as_at: datetime | None = None, *, principal: Principal
+) -> pl.DataFrame:
     """The participation mart (borough, locality and school rows) as at ``as_at``."""
+    require(principal, "read_council_data")
     return store.run_sql(
         "marts/mart_ncmp_participation", council_code=council_code, as_at=as_at or periods.now()
     )

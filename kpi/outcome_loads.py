@@ -25,6 +25,8 @@ from datetime import datetime
 import polars as pl
 
 from kpi import periods
+from kpi.access import require
+from kpi.auth import Principal
 from kpi.benchmarks import period_end_index
 from kpi.catalogue import load_catalogue
 from kpi.councils import localities
@@ -143,12 +145,14 @@ def load_fingertips(
     file_name: str,
     *,
     council_code: str,
-    actor: str,
+    principal: Principal,
     source: str = "cli",
     check_only: bool = False,
     loaded_at: datetime | None = None,
 ) -> LoadResult:
     """Check a Fingertips "all data" CSV export and, unless ``check_only``, store it (see the module docstring)."""
+    require(principal, "load_data")
+    actor = principal.email
     report, already = _start(store, council_code, ft.DATASET, data, file_name, check_only)
     if already is not None:
         return already
@@ -158,7 +162,7 @@ def load_fingertips(
     if check_only:
         return check_verdict(report, accept_warnings=True)  # these loads do not stop at warnings
     if checked is None or checked.rows is None or not report.ok:
-        return refuse(store, report, council_code=council_code, actor=actor, dataset=ft.DATASET)
+        return refuse(store, report, council_code=council_code, principal=principal, dataset=ft.DATASET)
 
     rows = checked.rows
     at = loaded_at or periods.now()
@@ -298,12 +302,14 @@ def load_outcome_measures(
     file_name: str,
     *,
     council_code: str,
-    actor: str,
+    principal: Principal,
     source: str = "cli",
     check_only: bool = False,
     loaded_at: datetime | None = None,
 ) -> LoadResult:
     """Check a local outcome measures file and, unless ``check_only``, store it (see the module docstring)."""
+    require(principal, "load_data")
+    actor = principal.email
     report, already = _start(store, council_code, om.DATASET, data, file_name, check_only)
     if already is not None:
         return already
@@ -323,7 +329,7 @@ def load_outcome_measures(
     if check_only:
         return check_verdict(report, accept_warnings=True)  # these loads do not stop at warnings
     if checked is None or checked.rows is None or not report.ok:
-        return refuse(store, report, council_code=council_code, actor=actor, dataset=om.DATASET)
+        return refuse(store, report, council_code=council_code, principal=principal, dataset=om.DATASET)
 
     rows = checked.rows
     at = loaded_at or periods.now()
@@ -409,7 +415,7 @@ def fetch_fingertips(
     store: Store,
     *,
     council_code: str,
-    actor: str,
+    principal: Principal,
     indicator_ids: Sequence[int] | None = None,
     area_type_id: int = DEFAULT_AREA_TYPE,
     parent_area_type_id: int = DEFAULT_PARENT_AREA_TYPE,
@@ -422,6 +428,7 @@ def fetch_fingertips(
     Raises:
         FetchUnavailable: nothing could be fetched; the message says why and what to do instead.
     """
+    require(principal, "load_data")
     ids = list(indicator_ids or default_indicator_ids())
     send = transport or fingertips_py_transport
     try:
@@ -434,7 +441,13 @@ def fetch_fingertips(
         data = _keep_areas(store, council_code, data)
     name = f"fingertips_fetch_{periods.now():%Y-%m-%dT%H%M%S}.csv"
     return load_fingertips(
-        store, data, name, council_code=council_code, actor=actor, source="fetch", check_only=check_only
+        store,
+        data,
+        name,
+        council_code=council_code,
+        principal=principal,
+        source="fetch",
+        check_only=check_only,
     )
 
 

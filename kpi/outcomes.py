@@ -32,6 +32,8 @@ from datetime import datetime
 import polars as pl
 
 from kpi import periods
+from kpi.access import require
+from kpi.auth import Principal
 from kpi.frameworks import Framework, Goal, Measure
 from kpi.ingest.fingertips import period_sort_key
 from kpi.stats import compare_with_benchmark_expr, compare_with_goal, recent_trend, wilson_ci
@@ -70,8 +72,14 @@ def _as_at(as_at: datetime | None) -> datetime:
     return as_at or periods.now()
 
 
-def outcome_values(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
-    """Every Fingertips and local outcome value current at ``as_at`` (``sql/marts/mart_outcome_values.sql``)."""
+def outcome_values(
+    store: Store, council_code: str, as_at: datetime | None = None, *, principal: Principal
+) -> pl.DataFrame:
+    """Every Fingertips and local outcome value current at ``as_at`` (``sql/marts/mart_outcome_values.sql``).
+
+    Council-wide data (no provider's), read by the roles that see council-wide figures.
+    """
+    require(principal, "read_council_data")
     return store.run_sql("marts/mart_outcome_values", council_code=council_code, as_at=_as_at(as_at))
 
 
@@ -189,17 +197,22 @@ def measure_series(
     *,
     kpi_values: pl.DataFrame | None = None,
     benchmarks: pl.DataFrame | None = None,
+    principal: Principal,
 ) -> pl.DataFrame:
     """Every value of a framework's measures in one long frame (:data:`SERIES_SCHEMA`), oldest period first.
 
     Fingertips indicators and local measures come from the outcome mart; contract KPIs from the KPI mart at borough
     level (pass ``kpi_values``/``benchmarks`` when already at hand, e.g. cached by the app) with England from the
     benchmark table (chosen by :func:`kpi.overview.with_benchmark`'s benchmark-age rule; its own period in
-    ``value_note``).
+    ``value_note``). Council-wide figures, for the roles that may read them.
     """
     from kpi import overview
 
-    values = outcome_values(store, council_code, as_at).with_columns(_roles(store, council_code))
+    require(principal, "read_council_data")
+
+    values = outcome_values(store, council_code, as_at, principal=principal).with_columns(
+        _roles(store, council_code)
+    )
     parts = []
     for measure in framework.measures():
         if measure.kind == "kpi":
@@ -214,7 +227,7 @@ def measure_series(
     kpi_refs = [m.ref for m in framework.measures() if m.kind == "kpi"]
     if kpi_refs:
         if kpi_values is None:
-            kpi_values = overview.kpi_values(store, council_code, as_at)
+            kpi_values = overview.kpi_values(store, council_code, as_at, principal=principal)
         if benchmarks is None:
             benchmarks = overview.benchmarks(store, council_code, as_at)
         parts.append(_kpi_rows(kpi_refs, kpi_values, benchmarks, council_code))

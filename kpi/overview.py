@@ -14,6 +14,8 @@ from datetime import datetime
 import polars as pl
 
 from kpi import periods
+from kpi.access import provider_scope, require
+from kpi.auth import Principal
 from kpi.catalogue import load_setting_defaults
 from kpi.councils import localities
 from kpi.stats import compare_with_benchmark_expr
@@ -40,18 +42,15 @@ def kpi_values(
     as_at: datetime | None = None,
     *,
     provider_code: str | None = None,
-    principal=None,
+    principal: Principal,
 ) -> pl.DataFrame:
     """Every KPI value at every level for every period with an accepted return, as at ``as_at``.
 
     ``provider_code`` (or a provider ``principal``, whose own provider it then is) confines the values to one
     provider's returns; a principal who may not read the figures is refused (:mod:`kpi.access`).
     """
-    if principal is not None:
-        from kpi.access import provider_scope, require
-
-        require(principal, "read_data", provider_code)
-        provider_code = provider_scope(principal) or provider_code
+    require(principal, "read_data", provider_code)
+    provider_code = provider_scope(principal) or provider_code
     known = store.query(
         "select min(period_index), max(period_index) from submissions where council_code = ?", [council_code]
     ).row(0)
@@ -369,9 +368,20 @@ def england_column(values: pl.DataFrame, bench: pl.DataFrame, period: str) -> pl
     )
 
 
-def pending(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
-    """Newer submissions waiting for a commissioner's decision (the overview's badge)."""
-    return store.run_sql("marts/mart_pending_submissions", council_code=council_code, as_at=_as_at(as_at))
+def pending(
+    store: Store, council_code: str, as_at: datetime | None = None, *, principal: Principal
+) -> pl.DataFrame:
+    """Newer submissions waiting for a commissioner's decision (the overview's badge).
+
+    A provider's own only; a viewer, who reads accepted data only, is refused.
+    """
+    require(principal, "read_unaccepted")
+    return store.run_sql(
+        "marts/mart_pending_submissions",
+        council_code=council_code,
+        as_at=_as_at(as_at),
+        provider_code=provider_scope(principal),
+    )
 
 
 def trend(

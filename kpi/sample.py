@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from kpi.auth import local_principal
 from kpi.councils import add_provider, init_council, load_localities
 from kpi.store import ROOT, Store, StoreError, ensure_not_held, replace_database
 from kpi.submissions import WRITTEN, load_return
@@ -24,6 +25,9 @@ PROVIDER_CODE = "ZZ1"
 PROVIDER_NAME = "Sample Community Health NHS Trust (synthetic)"
 CONTRACT_NAME = "0-19 Healthy Child Programme (sample contract)"
 ACTOR = "sample"
+#: Who builds the sample: the local user at this computer, named "sample" in the audit log (a new file, no one
+#: else's data).
+PRINCIPAL = local_principal(ACTOR)
 
 
 def build_sample(target: Path, *, force: bool = False) -> str:
@@ -44,17 +48,19 @@ def build_sample(target: Path, *, force: bool = False) -> str:
                 COUNCIL_CODE,
                 region_code=REGION_CODE,
                 region_name=REGION_NAME,
-                actor=ACTOR,
+                principal=PRINCIPAL,
                 is_sample=True,
             )
-            add_provider(store, COUNCIL_CODE, PROVIDER_CODE, PROVIDER_NAME, CONTRACT_NAME)
+            add_provider(
+                store, COUNCIL_CODE, PROVIDER_CODE, PROVIDER_NAME, CONTRACT_NAME, principal=PRINCIPAL
+            )
             localities_file = SAMPLE_DIR / "reference" / "trafford_localities.csv"
             report = load_localities(
                 store,
                 COUNCIL_CODE,
                 localities_file.read_bytes(),
                 localities_file.name,
-                actor=ACTOR,
+                principal=PRINCIPAL,
                 loaded_at=datetime(2022, 4, 1),
             )
             if not report.ok:
@@ -83,7 +89,7 @@ def _load_returns(store: Store) -> int:
             path.name,
             council_code=COUNCIL_CODE,
             provider_code=PROVIDER_CODE,
-            actor=ACTOR,
+            principal=PRINCIPAL,
             source="sample",
             accept_warnings=True,
             reason="sample data: synthetic return",
@@ -99,7 +105,7 @@ def _load_extras(store: Store) -> str:
     """Hook for later datasets (benchmarks, NCMP, outcomes); returns text for the summary."""
     from kpi import benchmarks
 
-    loaded = benchmarks.seed_sample(store, COUNCIL_CODE)
+    loaded = benchmarks.seed_sample(store, COUNCIL_CODE, principal=PRINCIPAL)
     return f", {loaded} England benchmark values" + _load_outcomes(store) + _load_ncmp(store)
 
 
@@ -107,7 +113,7 @@ def _load_ncmp(store: Store) -> str:
     """Four academic years of synthetic NCMP children, eligible pupils and England's NCMP figures (sample_data/ncmp/)."""
     from kpi import ncmp_loads
 
-    return ncmp_loads.seed_sample(store, COUNCIL_CODE, actor=ACTOR)
+    return ncmp_loads.seed_sample(store, COUNCIL_CODE, principal=PRINCIPAL)
 
 
 def _load_outcomes(store: Store) -> str:
@@ -133,7 +139,7 @@ def _load_outcomes(store: Store) -> str:
             path.read_bytes(),
             path.name,
             council_code=COUNCIL_CODE,
-            actor=ACTOR,
+            principal=PRINCIPAL,
             source="sample",
             loaded_at=loaded_at,
         )

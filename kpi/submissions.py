@@ -83,9 +83,10 @@ def _previous_values(store: Store, council_code: str, provider_code: str):
 
 
 def return_context(
-    store: Store, council_code: str, provider_code: str, today: date | None = None
+    store: Store, council_code: str, provider_code: str, today: date | None = None, *, principal: Principal
 ) -> ReturnContext:
-    """Everything a return is checked against, read from the store."""
+    """Everything a return is checked against, read from the store (the provider's previous values among them)."""
+    require(principal, "upload", provider_code)
     locs = localities(store, council_code)
     cells = locality_cells(store, council_code)
     when = today or periods.today()
@@ -110,7 +111,7 @@ def load_return(
     *,
     council_code: str,
     provider_code: str,
-    actor: str,
+    principal: Principal,
     source: str = "cli",
     check_only: bool = False,
     accept_warnings: bool = False,
@@ -118,10 +119,16 @@ def load_return(
     received_at: datetime | None = None,
     status: str = "accepted",
 ) -> LoadResult:
-    """Check a provider return and, unless ``check_only``, store it as one submission.
+    """Check a provider return and, unless ``check_only``, store it as one submission, as ``principal``.
 
-    Warnings load only with ``accept_warnings`` and a non-blank ``reason``; the rows they concern are flagged.
+    Warnings load only with ``accept_warnings`` and a non-blank ``reason``; the rows they concern are flagged. A
+    provider may load only its own provider's return, and it waits for review (``status`` "submitted") whatever
+    ``status`` asks for.
     """
+    require(principal, "upload", provider_code)
+    if provider_scope(principal):
+        status = "submitted"
+    actor = principal.email
     report = Report(file_name=file_name, sha256=sha256(data))
     name = report.file_name  # the base name only: "C:\\x\\y.csv" and "../../y.csv" are "y.csv"
     if accept_warnings and not (reason or "").strip():
@@ -152,7 +159,9 @@ def load_return(
     else:
         if table.encoding not in ("UTF-8", "xlsx"):
             report.notes.append(f"read as {table.encoding}")
-        checked = validate_return(table.frame, report, return_context(store, council_code, provider_code))
+        checked = validate_return(
+            table.frame, report, return_context(store, council_code, provider_code, principal=principal)
+        )
 
     if check_only:
         already = existing.item() if not existing.is_empty() else None
@@ -163,7 +172,7 @@ def load_return(
             store,
             report,
             council_code=council_code,
-            actor=actor,
+            principal=principal,
             dataset="return",
             detail={"provider": provider_code},
         )
@@ -206,12 +215,20 @@ def check_verdict(
 
 
 def refuse(
-    store: Store, report: Report, *, council_code: str, actor: str, dataset: str, detail: dict | None = None
+    store: Store,
+    report: Report,
+    *,
+    council_code: str,
+    principal: Principal,
+    dataset: str,
+    detail: dict | None = None,
 ) -> LoadResult:
-    """Refuse a file with errors or unconfirmed warnings, for every loader.
+    """Refuse a file with errors or unconfirmed warnings, for every loader, as ``principal`` (who may upload).
 
     One audit entry ("<dataset> rejected" or "<dataset> warnings unconfirmed") and nothing else is written.
     """
+    require(principal, "upload")
+    actor = principal.email
     facts = {"sha256": report.sha256, **(detail or {})}
     if not report.ok:
         store.audit(
@@ -361,7 +378,7 @@ def supersede_previous(
     return row[0]
 
 
-def list_submissions(store: Store, council_code: str, principal: Principal | None = None) -> pl.DataFrame:
+def list_submissions(store: Store, council_code: str, principal: Principal) -> pl.DataFrame:
     """Every submission the principal may see, with its status, review, due date and whether it arrived late.
 
     A provider sees its own provider's submissions; a viewer sees accepted ones only (superseded ones included,
@@ -413,7 +430,7 @@ def _visible_submission(store: Store, principal: Principal, submission_id: int) 
     return row
 
 
-def submission_rows(store: Store, submission_id: int, principal: Principal | None = None) -> pl.DataFrame:
+def submission_rows(store: Store, submission_id: int, principal: Principal) -> pl.DataFrame:
     """The typed rows of one submission, in file order (if the principal may see the submission)."""
     _visible_submission(store, principal, submission_id)
     return store.query(
@@ -423,7 +440,7 @@ def submission_rows(store: Store, submission_id: int, principal: Principal | Non
     )
 
 
-def submission_report(store: Store, submission_id: int, principal: Principal | None = None) -> dict:
+def submission_report(store: Store, submission_id: int, principal: Principal) -> dict:
     """The validation report stored with a submission (if the principal may see the submission)."""
     _visible_submission(store, principal, submission_id)
     return json.loads(
@@ -470,6 +487,7 @@ def portal_load(
     (``provider_code``) is accepted at once, as a command-line load is. A check writes nothing but an audit entry;
     a failure half-way through writing leaves nothing but the audit entry saying so.
     """
+    require(principal, "upload")
     scope = provider_scope(principal)
     provider = scope or (provider_code or "").strip().upper()
     require(principal, "upload", provider_code or scope)
@@ -483,7 +501,7 @@ def portal_load(
             file_name,
             council_code=council_code,
             provider_code=provider,
-            actor=principal.email,
+            principal=principal,
             source="portal",
             check_only=check_only,
             accept_warnings=accept_warnings,

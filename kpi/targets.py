@@ -36,16 +36,15 @@ def set_target(
     target_pct: float | None,
     amber_margin_pct: float | None,
     effective_from: str,
-    actor: str | None = None,
     reason: str | None = None,
-    principal: Principal | None = None,
+    principal: Principal,
 ) -> periods.Period:
     """Record a new target (or ``None``: no target) for a KPI from a period on; audited. Commissioners only.
 
     ``amber_margin_pct=None`` with a target keeps the KPI's current margin: the one in force for ``effective_from``
     as known now (the catalogue's default when no target was ever set); a KPI that has never had a margin needs one.
     """
-    who = principal  # no principal, no write: the command line passes kpi.auth.local_principal(actor)
+    who = principal  # no principal, no write: the command line passes kpi.auth.local_principal(--actor)
     require(who, "set_target")
     actor = who.email
     start = periods.parse_period(effective_from)
@@ -107,7 +106,7 @@ def current_amber_margin(
     return kpi.amber_margin_pct if kpi is not None else None
 
 
-def list_targets(store: Store, council_code: str, principal: Principal | None = None) -> pl.DataFrame:
+def list_targets(store: Store, council_code: str, principal: Principal) -> pl.DataFrame:
     """Every target row, newest first within each KPI."""
     require(principal, "read_settings")
     return store.query(
@@ -140,12 +139,11 @@ def set_setting(
     key: str,
     value: object,
     *,
-    actor: str | None = None,
     reason: str | None = None,
-    principal: Principal | None = None,
+    principal: Principal,
 ) -> None:
     """Record a new value for a setting; audited. Commissioners and admins only."""
-    who = principal  # no principal, no write: the command line passes kpi.auth.local_principal(actor)
+    who = principal  # no principal, no write: the command line passes kpi.auth.local_principal(--actor)
     require(who, "set_setting")
     actor = who.email
     defaults = load_setting_defaults()

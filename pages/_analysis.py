@@ -9,11 +9,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from pages._ui import _benchmarks, _data_version, _kpi_values, council_code, store
+from pages._ui import _benchmarks, _data_version, _kpi_values, council_code, principal, store
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _outcome_series(council: str, framework_key: str, version: int) -> pl.DataFrame:
+def _outcome_series(council: str, framework_key: str, version: int, who) -> pl.DataFrame:
     from kpi import frameworks, outcomes
 
     framework = frameworks.load_frameworks()[framework_key]
@@ -21,73 +21,76 @@ def _outcome_series(council: str, framework_key: str, version: int) -> pl.DataFr
         store(),
         council,
         framework,
-        kpi_values=_kpi_values(council, version),
+        kpi_values=_kpi_values(council, version, who),
         benchmarks=_benchmarks(council, version),
+        principal=who,
     )
 
 
 def outcome_series(framework_key: str) -> pl.DataFrame:
     """Every value of a framework's measures (area, region, England, breakdowns), cached until the next write."""
-    return _outcome_series(council_code(), framework_key, _data_version())
+    return _outcome_series(council_code(), framework_key, _data_version(), principal())
 
 
 # ---- inequalities: quantile frames and SII per period -----------------------------------------------------------
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _rolling_quintiles(council: str, version: int) -> pl.DataFrame:
+def _rolling_quintiles(council: str, version: int, who) -> pl.DataFrame:
     from kpi import inequalities
 
-    return inequalities.rolling_quintiles(store(), council)
+    return inequalities.rolling_quintiles(store(), council, principal=who)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _quantile_frame(council: str, version: int, level: str, kpi_code: str) -> pl.DataFrame:
+def _quantile_frame(council: str, version: int, level: str, kpi_code: str, who) -> pl.DataFrame:
     from kpi import inequalities
 
     if level == "locality":
-        return inequalities.quantile_frame(level, kpi_code, rolling=_rolling_quintiles(council, version))
+        return inequalities.quantile_frame(level, kpi_code, rolling=_rolling_quintiles(council, version, who))
     if level == "ncmp":  # kpi_code is "school year|category"
         school_year, category = kpi_code.split("|")
-        return inequalities.ncmp_deciles(_ncmp(council, version).prevalence, school_year, category)
+        return inequalities.ncmp_deciles(_ncmp(council, version, who).prevalence, school_year, category)
     if level == "outcome":  # kpi_code is "source|measure_ref"
         source, ref = kpi_code.split("|", 1)
-        return inequalities.outcome_deciles(_outcome_values(council, version), council, source, ref)
-    return inequalities.quantile_frame(level, kpi_code, values=_kpi_values(council, version))
+        return inequalities.outcome_deciles(_outcome_values(council, version, who), council, source, ref)
+    return inequalities.quantile_frame(level, kpi_code, values=_kpi_values(council, version, who))
 
 
 def quantile_frame(level: str, kpi_code: str) -> pl.DataFrame:
     """Values by deprivation quantile at a level: a KPI's ("borough" deciles, "locality" rolling quintiles), or the
     borough deciles of an NCMP category ("ncmp", code "R|obese") or an outcome measure ("outcome", "source|ref")."""
-    return _quantile_frame(council_code(), _data_version(), level, kpi_code)
+    return _quantile_frame(council_code(), _data_version(), level, kpi_code, principal())
 
 
 @st.cache_data(show_spinner=False, max_entries=4096)
-def _sii_period(council: str, version: int, level: str, kpi_code: str, period: str) -> pl.DataFrame:
+def _sii_period(council: str, version: int, level: str, kpi_code: str, period: str, who) -> pl.DataFrame:
     from kpi import inequalities
 
-    frame = _quantile_frame(council, version, level, kpi_code).filter(pl.col("period") == period)
+    frame = _quantile_frame(council, version, level, kpi_code, who).filter(pl.col("period") == period)
     return inequalities.sii_table(frame, n_quantiles=inequalities.LEVELS.get(level, (None, 10))[1])
 
 
 def sii_table(level: str, kpi_code: str, period_list: list[str]) -> pl.DataFrame:
     """SII and RII per area for each period (100,000 draws each), cached per level, KPI and period."""
-    council, version = council_code(), _data_version()
-    return pl.concat([_sii_period(council, version, level, kpi_code, p) for p in period_list])
+    council, version, who = council_code(), _data_version(), principal()
+    return pl.concat([_sii_period(council, version, level, kpi_code, p, who) for p in period_list])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _outcome_values(council: str, version: int) -> pl.DataFrame:
+def _outcome_values(council: str, version: int, who) -> pl.DataFrame:
     from kpi import outcomes
 
-    return outcomes.outcome_values(store(), council)
+    return outcomes.outcome_values(store(), council, principal=who)
 
 
 def deprivation_outcomes() -> pl.DataFrame:
     """Outcome measures with a deprivation-decile breakdown for the council (source, measure_ref, measure_name)."""
     from kpi import inequalities
 
-    return inequalities.deprivation_outcomes(_outcome_values(council_code(), _data_version()), council_code())
+    return inequalities.deprivation_outcomes(
+        _outcome_values(council_code(), _data_version(), principal()), council_code()
+    )
 
 
 def locality_cells() -> pl.DataFrame:
@@ -98,12 +101,12 @@ def locality_cells() -> pl.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _ncmp(council: str, version: int):
+def _ncmp(council: str, version: int, who):
     from kpi import ncmp_views
 
-    return ncmp_views.ncmp_data(store(), council)
+    return ncmp_views.ncmp_data(store(), council, principal=who)
 
 
 def ncmp_data():
     """The NCMP marts (kpi.ncmp_views.NcmpData), cached until the next write."""
-    return _ncmp(council_code(), _data_version())
+    return _ncmp(council_code(), _data_version(), principal())

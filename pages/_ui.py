@@ -185,20 +185,20 @@ def _data_version() -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _kpi_values(council: str, version: int, provider: str | None = None) -> pl.DataFrame:
+def _kpi_values(council: str, version: int, who: Principal | None) -> pl.DataFrame:
     from kpi import overview
 
-    return overview.kpi_values(store(), council, provider_code=provider)
+    return overview.kpi_values(store(), council, principal=who)
 
 
 def kpi_values() -> pl.DataFrame:
     """Every KPI value at every level (the mandated-contacts mart) the principal may see (a provider: its own
     returns only), cached until the next write."""
-    from kpi.access import provider_scope, require
+    from kpi.access import require
 
     who = principal()
     require(who, "read_data")
-    return _kpi_values(council_code(), _data_version(), provider_scope(who))
+    return _kpi_values(council_code(), _data_version(), who)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -216,14 +216,12 @@ def benchmarks() -> pl.DataFrame:
 def pending() -> pl.DataFrame:
     """Submissions waiting for a decision (a provider: its own; a viewer, who reads accepted data only: none)."""
     from kpi import overview
-    from kpi.access import accepted_only, provider_scope
+    from kpi.access import accepted_only
 
     who = principal()
-    frame = overview.pending(store(), council_code())
-    if accepted_only(who):
-        return frame.head(0)
-    scope = provider_scope(who)
-    return frame.filter(pl.col("provider_code") == scope) if scope else frame
+    if who is not None and accepted_only(who):
+        return pl.DataFrame(schema={"provider_code": pl.String, "dataset": pl.String, "period": pl.String})
+    return overview.pending(store(), council_code(), principal=who)
 
 
 def locality_names() -> dict[str, str]:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from kpi.auth import local_principal
 from kpi.ingest.report import Report
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE, SAMPLE_DIR, build_sample
 from kpi.store import Store
@@ -196,7 +197,7 @@ def check_return(sample_ro_store: Store, hcp_today: date) -> Callable[..., Repor
             file_name,
             council_code=COUNCIL_CODE,
             provider_code=provider,
-            actor="test",
+            principal=local_principal("test"),
             check_only=True,
         )
         assert result.outcome == CHECKED

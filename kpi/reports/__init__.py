@@ -116,7 +116,10 @@ def render(document: Document, fmt: str) -> bytes:
 
 def publish(store: Store, built: Built, fmt: str, *, principal: Principal) -> tuple[bytes, int]:
     """Render a built report and record it in ``packs`` as the principal; returns the file's bytes and its id."""
+    from kpi.access import require
     from kpi.meetings import record_pack
+
+    require(principal, "build_pack" if built.kind == "pack" else "build_briefing", built.provider_code)
 
     content = render(built.document, fmt)
     pack_id = record_pack(

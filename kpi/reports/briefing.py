@@ -217,7 +217,7 @@ def build_briefing(
     council = (council_code or default_council(store)).upper()
     at = as_at or periods.now()
     code = periods.normalise_period(period)
-    values = overview.kpi_values(store, council, at)
+    values = overview.kpi_values(store, council, at, principal=principal)
     if code not in overview.available_periods(values):
         raise ValueError(f"there is no accepted return for {code} as at {words.as_at_text(at)}")
     bench = overview.benchmarks(store, council, at)
@@ -227,7 +227,9 @@ def build_briefing(
     prov = providers(store, council)
     chosen = prov.filter(pl.col("provider_code") == provider_code.upper()) if provider_code else prov
     # a public document quotes only narratives a commissioner agreed (or, without one, the return's comment)
-    narratives = narratives_frame(store, council, provider_code, code, at, values, agreed_only=True)
+    narratives = narratives_frame(
+        store, council, provider_code, code, at, values, agreed_only=True, principal=principal
+    )
 
     now = values.filter(pl.col("period") == code, pl.col("level").is_in(["borough", "locality"]))
     rated = now.filter(pl.col("value_kind") == "proportion")

@@ -12,6 +12,8 @@ from datetime import datetime
 
 import polars as pl
 
+from kpi.access import require
+from kpi.auth import Principal
 from kpi.reports import words
 from kpi.reports.document import Cell, Paragraph, Table
 from kpi.store import Store
@@ -52,11 +54,14 @@ def has_rows(store: Store, table: str, council_code: str) -> bool:
     return bool(store.query(f'select count(*) from "{table}" where council_code = ?', [council_code]).item())
 
 
-def optional_sections(store: Store, council_code: str, as_at: datetime) -> list[ExtraSection]:
-    """The NCMP and outcome sections that apply to this database (possibly none)."""
+def optional_sections(
+    store: Store, council_code: str, as_at: datetime, *, principal: Principal
+) -> list[ExtraSection]:
+    """The NCMP and outcome sections that apply to this database (possibly none): council-wide figures."""
+    require(principal, "read_council_data")
     sections = []
     for builder in (ncmp_section, outcomes_section):
-        section = builder(store, council_code, as_at)
+        section = builder(store, council_code, as_at, principal=principal)
         if section is not None:
             sections.append(section)
     return sections
@@ -66,17 +71,20 @@ def _strip_markdown(text: str) -> str:
     return text.replace("**", "")
 
 
-def ncmp_section(store: Store, council_code: str, as_at: datetime) -> ExtraSection | None:
+def ncmp_section(
+    store: Store, council_code: str, as_at: datetime, *, principal: Principal
+) -> ExtraSection | None:
     """NCMP summary for the latest academic year loaded by ``as_at``.
 
     Prevalence by category beside England (Fingertips rule) for Reception and Year 6, and the deprivation gap in
     obesity, from :mod:`kpi.ncmp_views` (the functions the NCMP page uses).
     """
+    require(principal, "read_council_data")
     if not has_rows(store, "ncmp_counts", council_code):
         return None
     from kpi import ncmp_views as views
 
-    data = views.ncmp_data(store, council_code, as_at)
+    data = views.ncmp_data(store, council_code, as_at, principal=principal)
     years = views.academic_years(data)
     if not years:
         return None
@@ -123,13 +131,16 @@ def ncmp_section(store: Store, council_code: str, as_at: datetime) -> ExtraSecti
     return ExtraSection("Child measurement (NCMP)", "ncmp", blocks)
 
 
-def outcomes_section(store: Store, council_code: str, as_at: datetime) -> ExtraSection | None:
+def outcomes_section(
+    store: Store, council_code: str, as_at: datetime, *, principal: Principal
+) -> ExtraSection | None:
     """Outcome measures of the default outcome framework, when any is loaded by ``as_at``.
 
     Fingertips and local measures as the Outcomes page's rug shows them (:func:`kpi.outcomes.outcome_rug`): latest
     value, England by the Fingertips rule, recent trend. Contract KPIs in the framework are left out (the pack has
     them already).
     """
+    require(principal, "read_council_data")
     if not (
         has_rows(store, "fingertips_values", council_code)
         or has_rows(store, "outcome_measure_values", council_code)
@@ -139,7 +150,7 @@ def outcomes_section(store: Store, council_code: str, as_at: datetime) -> ExtraS
 
     available = frameworks.load_frameworks()
     framework = available[frameworks.default_framework_key(available)]
-    series = outcomes.measure_series(store, council_code, framework, as_at)
+    series = outcomes.measure_series(store, council_code, framework, as_at, principal=principal)
     rug = outcomes.outcome_rug(framework, series).filter(
         pl.col("kind") != "kpi", pl.col("value").is_not_null()
     )

@@ -149,7 +149,7 @@ def build_pack(
     council = (council_code or default_council(store)).upper()
     at = as_at or periods.now()
     code = periods.normalise_period(period)
-    values = overview.kpi_values(store, council, at, provider_code=provider_code)
+    values = overview.kpi_values(store, council, at, provider_code=provider_code, principal=principal)
     available = overview.available_periods(values)
     if code not in available:
         shown = ", ".join(available[:8]) or "none yet"
@@ -174,13 +174,19 @@ def build_pack(
     timings["summary"] = time.perf_counter() - step
     figures = FigureSet()
     step = time.perf_counter()
-    narratives = narratives_frame(store, council, provider["provider_code"], code, at, values)
+    narratives = narratives_frame(
+        store, council, provider["provider_code"], code, at, values, principal=principal
+    )
     exceptions = exception_items(values, bench, code, names, narratives, figures)
     timings["exceptions"] = time.perf_counter() - step
     step = time.perf_counter()
     gaps = inequality_frame(values, code, headlines=headline_codes(store, council, code, at))
     timings["inequalities"] = time.perf_counter() - step
-    extras = optional_sections(store, council, at) if provider_scope(principal) is None else []
+    extras = (
+        optional_sections(store, council, at, principal=principal)
+        if provider_scope(principal) is None
+        else []
+    )
     quality = data_quality(store, council, code, at, since, principal=principal, provider_code=provider_code)
     carried = meetings.carried_actions(store, council, at, since, principal=principal)
     risk_log = meetings.risks(store, council, at, principal=principal, include_closed=False)
@@ -417,14 +423,17 @@ def narratives_frame(
     values: pl.DataFrame,
     *,
     agreed_only: bool = False,
+    principal: Principal,
 ) -> pl.DataFrame:
     """The provider's explanation and remedial action per KPI and area for the period, as at ``as_at``.
 
     From the exception narratives in force at ``as_at`` (``sql/marts/mart_exception_narratives.sql``, the relation
     the portal's Exceptions page reads; ``agreed_only`` keeps the ones a commissioner agreed). For a KPI without
     one, the comments on the return rows of the period (locality rows, and borough rows of borough-only KPIs).
-    Columns: kpi_code, where, explanation, remedial_action, owner, due_date, agreed, source.
+    Columns: kpi_code, where, explanation, remedial_action, owner, due_date, agreed, source. Read as ``principal``
+    (a provider: its own provider's only).
     """
+    require(principal, "read_narratives", provider_code)
     schema = {
         "kpi_code": pl.String,
         "where": pl.String,

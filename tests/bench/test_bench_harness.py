@@ -13,6 +13,7 @@ import pytest
 
 from bench import national
 from bench.__main__ import _external_command, _last_json, machine
+from kpi.auth import LOCAL_USER, local_principal
 
 COUNCILS = ["E08000009", "E06000001"]
 
@@ -54,10 +55,14 @@ def test_the_synthetic_returns_pass_the_real_checks(generated, tmp_path, monkeyp
     }
     with Store.open(tmp_path / "bench.duckdb") as store:
         for code in COUNCILS:
-            init_council(store, code, actor="test")
-            add_provider(store, code, national.PROVIDER, "Benchmark provider", "contract")
+            init_council(store, code, principal=local_principal("test"))
+            add_provider(
+                store, code, national.PROVIDER, "Benchmark provider", "contract", principal=LOCAL_USER
+            )
             lookup = folder / f"{code}_localities.csv"
-            assert load_localities(store, code, lookup.read_bytes(), lookup.name, actor="test").ok
+            assert load_localities(
+                store, code, lookup.read_bytes(), lookup.name, principal=local_principal("test")
+            ).ok
         for row in files.filter(pl.col("period").is_in(national.quarters()[-2:])).iter_rows(named=True):
             result = load_return(
                 store,
@@ -65,7 +70,7 @@ def test_the_synthetic_returns_pass_the_real_checks(generated, tmp_path, monkeyp
                 Path(row["path"]).name,
                 council_code=row["lad_code"],
                 provider_code=national.PROVIDER,
-                actor="test",
+                principal=local_principal("test"),
                 check_only=True,
                 accept_warnings=True,
                 reason="benchmark",

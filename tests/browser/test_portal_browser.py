@@ -79,7 +79,14 @@ def portal_url(oidc_server, sample_db_path, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HCP_TODAY", "2026-11-23")
         with Store.open(db) as store:
-            add_provider(store, COUNCIL_CODE, "ZZ2", "Second trust (synthetic)", "0-19 HCP (lot 2)")
+            add_provider(
+                store,
+                COUNCIL_CODE,
+                "ZZ2",
+                "Second trust (synthetic)",
+                "0-19 HCP (lot 2)",
+                principal=LOCAL_USER,
+            )
             add_user(store, LOCAL_USER, COMMISSIONER, "commissioner")
             add_user(store, LOCAL_USER, ZZ1, "provider", provider_code="ZZ1")
             add_user(store, LOCAL_USER, ZZ2, "provider", provider_code="ZZ2")

@@ -10,7 +10,7 @@ import pytest
 
 from kpi import access, audit_log, data_quality, exceptions, return_template, submissions, targets, users
 from kpi.access import AccessDenied, require
-from kpi.auth import LOCAL_USER, Principal
+from kpi.auth import LOCAL_USER, Principal, local_principal
 from kpi.councils import add_provider
 from kpi.sample import COUNCIL_CODE, SAMPLE_DIR
 
@@ -25,7 +25,7 @@ Q2 = SAMPLE_DIR / "provider_returns" / "mandated_contacts_2026-27_Q2.csv"
 
 @pytest.fixture
 def store(sample_store):
-    add_provider(sample_store, COUNCIL_CODE, "ZZ2", "Second trust (synthetic)", "lot 2")
+    add_provider(sample_store, COUNCIL_CODE, "ZZ2", "Second trust (synthetic)", "lot 2", principal=LOCAL_USER)
     return sample_store
 
 
@@ -246,7 +246,12 @@ def test_a_providers_overview_shows_only_its_own_returns(store):
 
     zz2 = Q2.read_bytes().replace(b",ZZ1,", b",ZZ2,")
     loaded = submissions.load_return(
-        store, zz2, "zz2.csv", council_code=COUNCIL_CODE, provider_code="ZZ2", actor="analyst"
+        store,
+        zz2,
+        "zz2.csv",
+        council_code=COUNCIL_CODE,
+        provider_code="ZZ2",
+        principal=local_principal("analyst"),
     )
     assert loaded.outcome == submissions.WRITTEN
 
@@ -254,7 +259,7 @@ def test_a_providers_overview_shows_only_its_own_returns(store):
         values = overview.kpi_values(store, COUNCIL_CODE, **scope)
         return values.filter(kpi_code="C2", period="2026-27 Q2", level="borough")["numerator"].item()
 
-    everyone = c2_borough()
+    everyone = c2_borough(principal=COMMISSIONER)
     assert c2_borough(principal=ZZ1) == c2_borough(principal=ZZ2) == everyone / 2
     assert c2_borough(principal=VIEWER) == c2_borough(principal=COMMISSIONER) == everyone
     assert c2_borough(principal=ZZ1, provider_code="ZZ1") == everyone / 2

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from kpi import assurance, overview
+from kpi.auth import LOCAL_USER
 from kpi.sample import COUNCIL_CODE
 
 TOL = 1e-9
@@ -20,7 +21,7 @@ LIMIT, TWO_SIGMA = 2.66, 1.7733  # domain.md section 5
 
 @pytest.fixture(scope="module")
 def values(sample_ro_store):
-    return overview.kpi_values(sample_ro_store, COUNCIL_CODE)
+    return overview.kpi_values(sample_ro_store, COUNCIL_CODE, principal=LOCAL_USER)
 
 
 def borough_percentages(values, kpi_code, up_to=None):

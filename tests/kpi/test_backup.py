@@ -80,6 +80,7 @@ def _archived(path: Path) -> dict[int, tuple[str, bytes | None]]:
 
 
 def _load(store: Store, number: int):
+    from kpi.auth import local_principal
     from kpi.submissions import load_return
 
     data = SAMPLE_Q2_RETURN.read_bytes() + b"\n" * number  # a new file each time: the same rows
@@ -89,7 +90,7 @@ def _load(store: Store, number: int):
         f"return_{number}.csv",
         council_code=COUNCIL_CODE,
         provider_code=PROVIDER_CODE,
-        actor="test",
+        principal=local_principal("test"),
     )
 
 

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from kpi import overview, periods
-from kpi.auth import local_principal
+from kpi.auth import LOCAL_USER, local_principal
 from kpi.benchmarks import load_benchmarks
 from kpi.sample import COUNCIL_CODE
 from kpi.targets import set_setting
@@ -74,9 +74,15 @@ def store(sample_store):
             ]
         ),
         loaded_at=LOADED,
-        actor="test",
+        principal=local_principal("test"),
     )
-    load_benchmarks(sample_store, COUNCIL_CODE, _bench([("T3", "2023-24", 85.2)], "region"), loaded_at=LOADED)
+    load_benchmarks(
+        sample_store,
+        COUNCIL_CODE,
+        _bench([("T3", "2023-24", 85.2)], "region"),
+        loaded_at=LOADED,
+        principal=LOCAL_USER,
+    )
     return sample_store
 
 

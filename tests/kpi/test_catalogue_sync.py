@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from kpi import cli, periods
-from kpi.auth import local_principal
+from kpi.auth import LOCAL_USER, local_principal
 from kpi.catalogue import CONFIG_DIR, load_catalogue
 from kpi.catalogue_sync import catalogue_in_force
 from kpi.overview import kpi_values
@@ -63,7 +63,7 @@ def db(sample_db_copy, hcp_today):
 
 def c2_q2_locality_max(db) -> int:
     with Store.open(db, read_only=True) as store:
-        values = kpi_values(store, COUNCIL_CODE)
+        values = kpi_values(store, COUNCIL_CODE, principal=LOCAL_USER)
     rows = values.filter(
         (pl.col("kpi_code") == "C2") & (pl.col("level") == "locality") & (pl.col("period") == "2026-27 Q2")
     )
@@ -104,7 +104,7 @@ def test_a_new_kpi_and_a_raised_minimum_reach_an_existing_database_from_their_pe
 
     with Store.open(db) as store:
         assert store.catalogue_changes == []  # the sync recorded the file: opening changes nothing more
-        values = kpi_values(store, COUNCIL_CODE)
+        values = kpi_values(store, COUNCIL_CODE, principal=LOCAL_USER)
         new = values.filter((pl.col("kpi_code") == "LP1") & (pl.col("level") == "borough"))
         assert new.select("period", "value_pct", "target_pct", "rag").rows() == [
             ("2026-27 Q2", 50.0, 80.0, "red")
@@ -119,7 +119,7 @@ def test_a_new_kpi_and_a_raised_minimum_reach_an_existing_database_from_their_pe
         assert q1["not_rated_reason"].is_null().all() and not q1["is_small_denominator"].any()
 
         # As at a time before the sync, the old catalogue: no LP1, the old minimum in Q2 as well.
-        earlier = kpi_values(store, COUNCIL_CODE, as_at=before_sync)
+        earlier = kpi_values(store, COUNCIL_CODE, as_at=before_sync, principal=LOCAL_USER)
         assert earlier.filter(pl.col("kpi_code") == "LP1").is_empty()
         old_q2 = earlier.filter(
             (pl.col("kpi_code") == "C2")
@@ -198,7 +198,7 @@ def test_a_kpi_gone_from_the_file_is_retired_from_the_period_and_its_data_kept(d
     monkeypatch.setenv("HCP_CATALOGUE", str(edited_catalogue(tmp_path / "catalogue.toml", drop="C3")))
     assert hcp(db, "catalogue", "sync", "--from", "2026-27 Q2") == 0
     with Store.open(db) as store:
-        c3 = kpi_values(store, COUNCIL_CODE).filter(pl.col("kpi_code") == "C3")
+        c3 = kpi_values(store, COUNCIL_CODE, principal=LOCAL_USER).filter(pl.col("kpi_code") == "C3")
         assert "2026-27 Q1" in c3["period"].to_list() and "2026-27 Q2" not in c3["period"].to_list()
         assert "C3" not in catalogue_in_force(store, COUNCIL_CODE, "2026-27 Q2")
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import openpyxl
 
 from kpi import audit_log, data_quality, return_template
-from kpi.auth import LOCAL_USER, Principal
+from kpi.auth import LOCAL_USER, Principal, local_principal
 from kpi.councils import add_provider
 from kpi.sample import COUNCIL_CODE
 from kpi.submissions import CHECKED, load_return
@@ -22,7 +22,7 @@ ZZ1 = Principal("lead@zz1.nhs.uk", "provider", "ZZ1")
 
 
 def test_late_and_missing_returns_against_the_due_date_setting(sample_store):
-    add_provider(sample_store, COUNCIL_CODE, "ZZ2", "Second trust (synthetic)", "lot 2")
+    add_provider(sample_store, COUNCIL_CODE, "ZZ2", "Second trust (synthetic)", "lot 2", principal=LOCAL_USER)
     frame = data_quality.return_timeliness(sample_store, LOCAL_USER, COUNCIL_CODE)
     late = frame.filter(timeliness=data_quality.LATE)
     assert late.select("provider_code", "period", "due_date", "days_late").rows() == [
@@ -83,7 +83,7 @@ def test_the_csv_template_filled_in_passes_the_checks(sample_ro_store, return_ro
         "filled.csv",
         council_code=COUNCIL_CODE,
         provider_code="ZZ1",
-        actor="test",
+        principal=local_principal("test"),
         check_only=True,
     )
     assert result.outcome == CHECKED and result.report.ok, result.report.to_text()

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpi import charts, cli
+from kpi.auth import local_principal
 from kpi.sample import COUNCIL_CODE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,12 +135,18 @@ def test_a_locality_code_that_looks_like_a_formula_is_refused_at_load(sample_sto
     for code in ['"=HYPERLINK(""http://x"")"', "+1", "-NORTH", "@A", "ALL"]:
         hostile = lookup.replace(",NORTH,North", f",{code},North")
         report = load_localities(
-            sample_store, COUNCIL_CODE, hostile.encode("utf-8"), "hostile.csv", actor="test"
+            sample_store,
+            COUNCIL_CODE,
+            hostile.encode("utf-8"),
+            "hostile.csv",
+            principal=local_principal("test"),
         )
         assert not report.ok, code
         assert "is not a locality code" in report.to_text() or "ALL is kept" in report.to_text()
     named = lookup.replace(",NORTH,North", ',NORTH,"=HYPERLINK(""http://x"")"')
-    assert load_localities(sample_store, COUNCIL_CODE, named.encode("utf-8"), "named.csv", actor="test").ok
+    assert load_localities(
+        sample_store, COUNCIL_CODE, named.encode("utf-8"), "named.csv", principal=local_principal("test")
+    ).ok
 
 
 def test_the_return_template_never_writes_a_formula(sample_store):
@@ -151,7 +158,9 @@ def test_the_return_template_never_writes_a_formula(sample_store):
 
     lookup = (ROOT / "sample_data" / "reference" / "trafford_localities.csv").read_text(encoding="utf-8")
     named = lookup.replace(",NORTH,North", ',NORTH,"=HYPERLINK(""http://x"")"')  # a hostile name, a fine code
-    assert load_localities(sample_store, COUNCIL_CODE, named.encode("utf-8"), "named.csv", actor="test").ok
+    assert load_localities(
+        sample_store, COUNCIL_CODE, named.encode("utf-8"), "named.csv", principal=local_principal("test")
+    ).ok
     period = template.open_periods()[0]
     made = template.template_csv(sample_store, LOCAL_USER, COUNCIL_CODE, "ZZ1", period)
     assert not any(_runs_as_formula(cell) for row in _cells(made) for cell in row), (

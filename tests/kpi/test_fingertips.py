@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpi import cli
+from kpi.auth import LOCAL_USER, local_principal
 from kpi.ingest.files import ReadError, read_text_table
 from kpi.ingest.fingertips import decile_of_category, period_sort_key, validate_export
 from kpi.ingest.report import Report
@@ -301,7 +302,11 @@ def test_every_problem_of_a_malformed_export_is_listed_with_its_row():
 def test_a_rejected_export_writes_nothing_but_an_audit_entry(sample_store, table_counts):
     before = table_counts(sample_store)
     result = load_fingertips(
-        sample_store, export(MALFORMED), "bad.csv", council_code=COUNCIL_CODE, actor="test"
+        sample_store,
+        export(MALFORMED),
+        "bad.csv",
+        council_code=COUNCIL_CODE,
+        principal=local_principal("test"),
     )
     assert result.outcome == REJECTED and result.exit_code == 1
     after = table_counts(sample_store)
@@ -314,10 +319,20 @@ def test_a_rejected_export_writes_nothing_but_an_audit_entry(sample_store, table
 def test_a_check_writes_nothing_at_all(sample_store, table_counts):
     before = table_counts(sample_store)
     good = load_fingertips(
-        sample_store, export([row()]), "good.csv", council_code=COUNCIL_CODE, actor="test", check_only=True
+        sample_store,
+        export([row()]),
+        "good.csv",
+        council_code=COUNCIL_CODE,
+        principal=local_principal("test"),
+        check_only=True,
     )
     bad = load_fingertips(
-        sample_store, export(MALFORMED), "bad.csv", council_code=COUNCIL_CODE, actor="test", check_only=True
+        sample_store,
+        export(MALFORMED),
+        "bad.csv",
+        council_code=COUNCIL_CODE,
+        principal=local_principal("test"),
+        check_only=True,
     )
     assert (good.outcome, good.exit_code, bad.outcome, bad.exit_code) == (CHECKED, 0, CHECKED, 1)
     assert table_counts(sample_store) == before
@@ -331,7 +346,11 @@ def test_a_workbook_is_refused_as_not_csv(sample_store):
     book.add_worksheet("Return").write_row(0, 0, SPACED)
     book.close()
     result = load_fingertips(
-        sample_store, buffer.getvalue(), "export.xlsx", council_code=COUNCIL_CODE, actor="test"
+        sample_store,
+        buffer.getvalue(),
+        "export.xlsx",
+        council_code=COUNCIL_CODE,
+        principal=local_principal("test"),
     )
     assert result.outcome == REJECTED
     assert "Fingertips exports are CSV files" in result.report.to_text()
@@ -376,15 +395,17 @@ def current(store, indicator: int, area: str) -> pl.DataFrame:
 def test_a_reload_supersedes_the_same_indicator_area_and_period_with_history(sample_store, table_counts):
     first = [row(), row(**{"Time period": "2021/22", "Time period Sortable": "20210000", "Value": "38.5"})]
     loaded = load_fingertips(
-        sample_store, export(first), "first.csv", council_code=COUNCIL_CODE, actor="test",
+        sample_store, export(first), "first.csv", council_code=COUNCIL_CODE, principal=local_principal("test"),
         loaded_at=datetime(2026, 1, 5),
     )  # fmt: skip
     assert loaded.outcome == WRITTEN
-    again = load_fingertips(sample_store, export(first), "first.csv", council_code=COUNCIL_CODE, actor="test")
+    again = load_fingertips(
+        sample_store, export(first), "first.csv", council_code=COUNCIL_CODE, principal=local_principal("test")
+    )
     assert again.outcome == DUPLICATE and again.exit_code == 0
     corrected = [row(**{"Value": "41.0", "Count": "41"})]  # 2022/23 only
     result = load_fingertips(
-        sample_store, export(corrected), "second.csv", council_code=COUNCIL_CODE, actor="test",
+        sample_store, export(corrected), "second.csv", council_code=COUNCIL_CODE, principal=local_principal("test"),
         loaded_at=datetime(2026, 2, 9),
     )  # fmt: skip
     assert result.outcome == WRITTEN
@@ -397,7 +418,7 @@ def test_a_reload_supersedes_the_same_indicator_area_and_period_with_history(sam
     from kpi.outcomes import outcome_values
 
     def value_at(at):
-        frame = outcome_values(sample_store, COUNCIL_CODE, at).filter(
+        frame = outcome_values(sample_store, COUNCIL_CODE, at, principal=LOCAL_USER).filter(
             pl.col("measure_ref") == "99001", pl.col("period") == "2022/23"
         )
         return frame["value"].to_list()
@@ -428,7 +449,7 @@ def test_catalogue_kpis_mapped_to_fingertips_fill_the_benchmark_table(sample_sto
         export(rows),
         "cd.csv",
         council_code=COUNCIL_CODE,
-        actor="test",
+        principal=local_principal("test"),
         loaded_at=datetime(2026, 3, 1),
     )
     assert result.outcome == WRITTEN
@@ -441,7 +462,9 @@ def test_catalogue_kpis_mapped_to_fingertips_fill_the_benchmark_table(sample_sto
     assert sorted(bench.select("comparator", "value_pct").rows()) == [("england", 79.9), ("region", 78.1)]
     # a corrected England value supersedes the earlier one, which stays in the history
     fixed = [rows[0] | {"Value": "80.0"}]
-    load_fingertips(sample_store, export(fixed), "cd2.csv", council_code=COUNCIL_CODE, actor="test")
+    load_fingertips(
+        sample_store, export(fixed), "cd2.csv", council_code=COUNCIL_CODE, principal=local_principal("test")
+    )
     history = sample_store.query(
         "select value_pct, superseded_at is null as is_current from benchmarks "
         "where kpi_code = 'C6viii' and comparator = 'england' and period = '2024-25' order by loaded_at"
@@ -490,7 +513,12 @@ def failing_transport(indicator_ids, area_type_id, parent_area_type_id):
 def test_fetch_with_a_failing_transport_says_what_to_do_and_writes_nothing(sample_store, table_counts):
     before = table_counts(sample_store)
     with pytest.raises(FetchUnavailable) as caught:
-        fetch_fingertips(sample_store, council_code=COUNCIL_CODE, actor="test", transport=failing_transport)
+        fetch_fingertips(
+            sample_store,
+            council_code=COUNCIL_CODE,
+            principal=local_principal("test"),
+            transport=failing_transport,
+        )
     message = str(caught.value)
     assert message.startswith("Fingertips could not be reached (OSError: [Errno -3] Temporary failure")
     assert "Nothing was written" in message
@@ -501,7 +529,7 @@ def test_fetch_with_a_failing_transport_says_what_to_do_and_writes_nothing(sampl
 def test_fetch_without_fingertips_py_says_how_to_get_it(sample_store, monkeypatch):
     monkeypatch.setitem(sys.modules, "fingertips_py", None)  # import fails: never reaches the network
     with pytest.raises(FetchUnavailable) as caught:
-        fetch_fingertips(sample_store, council_code=COUNCIL_CODE, actor="test")
+        fetch_fingertips(sample_store, council_code=COUNCIL_CODE, principal=local_principal("test"))
     assert str(caught.value) == NOT_INSTALLED
     assert "uv sync --extra fingertips" in NOT_INSTALLED
 
@@ -522,7 +550,11 @@ def test_a_fetched_export_keeps_the_council_its_region_and_england(sample_store)
         return export([row(**{"Area Code": code}) for code in (TRAFFORD, NORTH_WEST, ENGLAND, "E08000010")])
 
     result = fetch_fingertips(
-        sample_store, council_code=COUNCIL_CODE, actor="test", indicator_ids=[99001], transport=recorded
+        sample_store,
+        council_code=COUNCIL_CODE,
+        principal=local_principal("test"),
+        indicator_ids=[99001],
+        transport=recorded,
     )
     assert result.outcome == WRITTEN
     assert asked == {"ids": [99001], "area_type": 502, "parent": 6}

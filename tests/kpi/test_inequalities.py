@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from kpi import inequalities as iq
+from kpi.auth import LOCAL_USER
 from kpi.stats import wilson_ci
 
 # domain.md section 8: deciles 1..10 (value = count / pop) -> SII -0.1072003, RII 0.5334015 (7 places)
@@ -262,7 +263,7 @@ def test_sample_c2_borough_deciles(sample_ro_store):
     from kpi import overview
     from kpi.sample import COUNCIL_CODE
 
-    values = overview.kpi_values(sample_ro_store, COUNCIL_CODE)
+    values = overview.kpi_values(sample_ro_store, COUNCIL_CODE, principal=LOCAL_USER)
     kpis = iq.deprivation_kpis(values)["kpi_code"].to_list()
     assert "C2" in kpis and "C1" not in kpis  # C1 is a count: no proportion to compare
     frame = iq.borough_deciles(values, "C2").filter(pl.col("period") == "2026-27 Q2")
@@ -280,7 +281,7 @@ def test_ncmp_deciles_match_the_mart_and_give_a_rated_sii(sample_ro_store):
     from kpi import ncmp_views
     from kpi.sample import COUNCIL_CODE
 
-    prevalence = ncmp_views.ncmp_data(sample_ro_store, COUNCIL_CODE).prevalence
+    prevalence = ncmp_views.ncmp_data(sample_ro_store, COUNCIL_CODE, principal=LOCAL_USER).prevalence
     frame = iq.ncmp_deciles(prevalence, "6", "obese")
     assert frame.columns == list(iq.QUANTILE_FRAME_COLUMNS)
     year = frame["period"].max()
@@ -309,7 +310,7 @@ def test_outcome_deciles_for_the_sample_measure_with_a_breakdown(sample_ro_store
     from kpi import outcomes
     from kpi.sample import COUNCIL_CODE
 
-    values = outcomes.outcome_values(sample_ro_store, COUNCIL_CODE)
+    values = outcomes.outcome_values(sample_ro_store, COUNCIL_CODE, principal=LOCAL_USER)
     measures = iq.deprivation_outcomes(values, COUNCIL_CODE)
     assert "90319" in measures["measure_ref"].to_list()
     frame = iq.outcome_deciles(values, COUNCIL_CODE, "fingertips", "90319")

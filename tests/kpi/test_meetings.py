@@ -23,7 +23,7 @@ ZZ1 = Principal("lead@trust.nhs.uk", "provider", "ZZ1")
 def store(monkeypatch):
     monkeypatch.setenv("HCP_TODAY", "2026-11-10")
     db = Store.open(":memory:")
-    init_council(db, COUNCIL, actor="test")
+    init_council(db, COUNCIL, principal=local_principal("test"))
     yield db
     db.close()
 

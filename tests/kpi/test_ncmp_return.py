@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpi import periods
+from kpi.auth import local_principal
 from kpi.cli import main
 from kpi.ingest.ncmp_return import MappingError, read_mapping
 from kpi.ncmp_loads import load_ncmp, load_ncmp_eligible, purge_ncmp
@@ -84,7 +85,13 @@ def check(sample_ro_store, hcp_today):
 
     def run(data: bytes, name: str = "ncmp.csv", **options):
         result = load_ncmp(
-            sample_ro_store, data, name, council_code=COUNCIL_CODE, actor="test", check_only=True, **options
+            sample_ro_store,
+            data,
+            name,
+            council_code=COUNCIL_CODE,
+            principal=local_principal("test"),
+            check_only=True,
+            **options,
         )
         assert result.outcome == CHECKED
         return result.report
@@ -447,7 +454,9 @@ def test_a_mapping_file_renames_an_extracts_headers(check):
 
 
 def write(store, data: bytes, name: str = "ncmp.csv", **options):
-    return load_ncmp(store, data, name, council_code=COUNCIL_CODE, actor="tester", **options)
+    return load_ncmp(
+        store, data, name, council_code=COUNCIL_CODE, principal=local_principal("tester"), **options
+    )
 
 
 def text_values(store) -> list[str]:
@@ -612,10 +621,12 @@ def test_purge_is_audited_removes_old_child_rows_and_keeps_every_figure(sample_s
     with pytest.raises(
         ValueError, match=r"academic years from 2022/23 are inside the retention period \(5 years\)"
     ):
-        purge_ncmp(sample_store, COUNCIL_CODE, "2024/25", actor="tester")
+        purge_ncmp(sample_store, COUNCIL_CODE, "2024/25", principal=local_principal("tester"))
     with pytest.raises(ValueError, match="needs a reason"):
-        purge_ncmp(sample_store, COUNCIL_CODE, "2024/25", actor="tester", force=True)
-    result = purge_ncmp(sample_store, COUNCIL_CODE, "2024/25", actor="tester", force=True, reason="test")
+        purge_ncmp(sample_store, COUNCIL_CODE, "2024/25", principal=local_principal("tester"), force=True)
+    result = purge_ncmp(
+        sample_store, COUNCIL_CODE, "2024/25", principal=local_principal("tester"), force=True, reason="test"
+    )
     assert result.academic_years == ["2022/23", "2023/24"] and result.children_deleted > 10000
     years = sample_store.query("select distinct academic_year from ncmp_children order by 1")["academic_year"]
     assert years.to_list() == ["2024/25", "2025/26"]
@@ -641,7 +652,7 @@ def test_eligible_pupils_are_checked_and_supersede(sample_store):
         "2024/25,990102,Sample Central Primary 02,R,lots,MIDDLE\n"
     )
     result = load_ncmp_eligible(
-        sample_store, bad.encode(), "eligible.csv", council_code=COUNCIL_CODE, actor="t"
+        sample_store, bad.encode(), "eligible.csv", council_code=COUNCIL_CODE, principal=local_principal("t")
     )
     assert result.outcome == REJECTED
     messages = set(result.report.errors["message"].to_list())
@@ -652,7 +663,7 @@ def test_eligible_pupils_are_checked_and_supersede(sample_store):
     }
     good = header + "2024/25,990101,Sample Central Primary 01,R,60,CENTRAL\n"
     unconfirmed = load_ncmp_eligible(
-        sample_store, good.encode(), "eligible.csv", council_code=COUNCIL_CODE, actor="t"
+        sample_store, good.encode(), "eligible.csv", council_code=COUNCIL_CODE, principal=local_principal("t")
     )
     # the list now leaves out schools whose children were measured: a warning to confirm, not a silent change
     assert unconfirmed.outcome == UNCONFIRMED
@@ -662,7 +673,7 @@ def test_eligible_pupils_are_checked_and_supersede(sample_store):
         good.encode(),
         "eligible.csv",
         council_code=COUNCIL_CODE,
-        actor="t",
+        principal=local_principal("t"),
         accept_warnings=True,
         reason="test: one school only",
     )

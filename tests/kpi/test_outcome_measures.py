@@ -13,6 +13,7 @@ from datetime import datetime
 import pytest
 
 from kpi import cli
+from kpi.auth import local_principal
 from kpi.outcome_loads import load_outcome_measures
 from kpi.sample import COUNCIL_CODE
 from kpi.submissions import DUPLICATE, REJECTED, WRITTEN
@@ -28,7 +29,9 @@ def measures_file(*lines: str, header: str = HEADER) -> bytes:
 
 
 def load(store, data: bytes, name: str = "measures.csv", **kwargs):
-    return load_outcome_measures(store, data, name, council_code=COUNCIL_CODE, actor="test", **kwargs)
+    return load_outcome_measures(
+        store, data, name, council_code=COUNCIL_CODE, principal=local_principal("test"), **kwargs
+    )
 
 
 def test_counts_give_wilson_limits_and_a_value_with_limits_is_kept(sample_store):

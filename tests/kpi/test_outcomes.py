@@ -16,6 +16,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
+from kpi.auth import LOCAL_USER
 from kpi.catalogue import CatalogueError
 from kpi.frameworks import Framework, Measure, Outcome, load_framework, load_frameworks
 from kpi.outcomes import (
@@ -288,7 +289,7 @@ def sample_series(sample_db_path):
 
     with Store.open(sample_db_path, read_only=True) as store:
         fw = load_frameworks()["cambridgeshire_peterborough"]
-        yield fw, measure_series(store, COUNCIL_CODE, fw, datetime(2026, 11, 23, 12, 0))
+        yield fw, measure_series(store, COUNCIL_CODE, fw, datetime(2026, 11, 23, 12, 0), principal=LOCAL_USER)
 
 
 def test_fingertips_headline_rows_and_breakdowns(sample_series):

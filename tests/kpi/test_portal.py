@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from kpi import periods, submissions
-from kpi.auth import LOCAL_USER, Principal
+from kpi.auth import LOCAL_USER, Principal, local_principal
 from kpi.councils import add_provider
 from kpi.sample import COUNCIL_CODE, SAMPLE_DIR
 from kpi.submissions import DUPLICATE, FAILED, WRITTEN, ReviewError
@@ -25,7 +25,7 @@ Q2 = SAMPLE_DIR / "provider_returns" / "mandated_contacts_2026-27_Q2.csv"
 
 @pytest.fixture
 def store(sample_store):
-    add_provider(sample_store, COUNCIL_CODE, "ZZ2", "Second trust (synthetic)", "lot 2")
+    add_provider(sample_store, COUNCIL_CODE, "ZZ2", "Second trust (synthetic)", "lot 2", principal=LOCAL_USER)
     return sample_store
 
 
@@ -141,7 +141,12 @@ def test_an_older_submission_cannot_replace_a_newer_accepted_one(store):
 def test_a_waiting_upload_cannot_replace_a_newer_return_loaded_by_an_analyst(store):
     waiting = submit(store, ZZ1, variant(1)).submission_id
     loaded = submissions.load_return(
-        store, variant(2), "cli.csv", council_code=COUNCIL_CODE, provider_code="ZZ1", actor="analyst"
+        store,
+        variant(2),
+        "cli.csv",
+        council_code=COUNCIL_CODE,
+        provider_code="ZZ1",
+        principal=local_principal("analyst"),
     )
     assert status_of(store, loaded.submission_id)["status"] == "accepted"
     with pytest.raises(ReviewError) as raised:

@@ -33,6 +33,7 @@ LOADER = textwrap.dedent(
     """
     import sys, time
     import kpi.submissions as submissions
+    from kpi.auth import local_principal
     from kpi.store import Store
 
     mode, db, source = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -41,7 +42,7 @@ LOADER = textwrap.dedent(
 
     def load(data):
         return submissions.load_return(store, data, "return.csv", council_code="{council}",
-                                       provider_code="{provider}", actor="killed", source="cli")
+                                       provider_code="{provider}", principal=local_principal("killed"), source="cli")
 
     if mode == "halfway":
         supersede = submissions.supersede_previous

@@ -37,6 +37,7 @@ UPLOADER = textwrap.dedent(
     """
     import hashlib, sys
     from kpi.store import Store
+    from kpi.auth import local_principal
     from kpi.submissions import load_return
 
     db, source, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -48,7 +49,7 @@ UPLOADER = textwrap.dedent(
         number += 1
         data = base + b"\\n" * number  # a new file each time (a blank line more), the same rows
         result = load_return(store, data, f"upload_{{number}}.csv", council_code="{council}",
-                             provider_code="{provider}", actor="portal", source="portal")
+                             provider_code="{provider}", principal=local_principal("portal"), source="portal")
         if result.outcome == "written":
             print("ACK", result.submission_id, hashlib.sha256(data).hexdigest(), flush=True)
     """
@@ -255,7 +256,7 @@ def test_a_store_opened_read_only_refuses_writes_with_a_clear_message(
                 "return.csv",
                 council_code=COUNCIL_CODE,
                 provider_code=PROVIDER_CODE,
-                actor="test",
+                principal=local_principal("test"),
             )
         with pytest.raises(StoreError, match=message):
             set_target(

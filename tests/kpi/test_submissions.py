@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
-from kpi.auth import LOCAL_USER
+from kpi.auth import LOCAL_USER, local_principal
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE, SAMPLE_DIR
 from kpi.submissions import (
     CHECKED,
@@ -30,7 +30,13 @@ SAMPLE_Q2_RETURN = SAMPLE_DIR / "provider_returns" / "mandated_contacts_2026-27_
 
 def load(store, data, name="return.csv", **options):
     return load_return(
-        store, data, name, council_code=COUNCIL_CODE, provider_code=PROVIDER_CODE, actor="tester", **options
+        store,
+        data,
+        name,
+        council_code=COUNCIL_CODE,
+        provider_code=PROVIDER_CODE,
+        principal=local_principal("tester"),
+        **options,
     )
 
 

@@ -43,7 +43,14 @@ def portal_db(sample_db_path, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HCP_TODAY", "2026-11-23")
         with Store.open(path) as store:
-            add_provider(store, COUNCIL_CODE, "ZZ2", "Second trust (synthetic)", "0-19 HCP (lot 2)")
+            add_provider(
+                store,
+                COUNCIL_CODE,
+                "ZZ2",
+                "Second trust (synthetic)",
+                "0-19 HCP (lot 2)",
+                principal=LOCAL_USER,
+            )
             for email, role, provider in PEOPLE.values():
                 add_user(store, LOCAL_USER, email, role, provider_code=provider)
     return path

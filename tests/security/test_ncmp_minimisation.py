@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from kpi import cli
+from kpi.auth import local_principal
 from kpi.ingest.ncmp_return import ETHNIC_GROUPS
 from kpi.ncmp_loads import purge_ncmp
 from kpi.store import Store, default_council
@@ -124,7 +125,12 @@ def test_purge_removes_every_trace_of_a_child(sample_db_copy, hcp_today):
     next_year = f"{int(year[:4]) + 1}/{(int(year[:4]) + 2) % 100:02d}"
     with Store.open(sample_db_copy) as store:
         result = purge_ncmp(
-            store, council, next_year, actor="analyst", force=True, reason="test of the purge"
+            store,
+            council,
+            next_year,
+            principal=local_principal("analyst"),
+            force=True,
+            reason="test of the purge",
         )
         assert load_id in result.loads
         assert (

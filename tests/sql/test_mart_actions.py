@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import pytest
 
+from kpi.auth import local_principal
 from kpi.councils import init_council
 from kpi.store import Store
 
@@ -22,7 +23,7 @@ AT = datetime(2026, 11, 20, 9, 0)
 def store(monkeypatch):
     monkeypatch.setenv("HCP_TODAY", "2026-11-23")
     db = Store.open(":memory:")
-    init_council(db, COUNCIL, actor="test")
+    init_council(db, COUNCIL, principal=local_principal("test"))
     yield db
     db.close()
 

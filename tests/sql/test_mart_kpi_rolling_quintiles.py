@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from kpi import inequalities, periods
+from kpi.auth import local_principal
 from kpi.councils import init_council, load_localities
 from kpi.store import Store
 from kpi.submissions import WRITTEN, load_return
@@ -26,7 +27,7 @@ LAYOUT = [(d, "NORTH") for d in (1, 3, 5, 7, 9)] + [(d, "CENTRAL") for d in (1, 
 def store(monkeypatch):
     monkeypatch.setenv("HCP_TODAY", "2026-11-23")
     db = Store.open(":memory:")
-    init_council(db, COUNCIL, actor="test")
+    init_council(db, COUNCIL, principal=local_principal("test"))
     lookup = db.query(
         "select lsoa_code, imd_decile from lsoa_reference where lad_code = ? order by lsoa_code", [COUNCIL]
     )
@@ -38,7 +39,12 @@ def store(monkeypatch):
         rows.append(f"{code},{locality},{locality.title()}")
     text = "lsoa_code,locality_code,locality_name\n" + "\n".join(rows) + "\n"
     report = load_localities(
-        db, COUNCIL, text.encode(), "localities.csv", actor="test", loaded_at=datetime(2020, 1, 1)
+        db,
+        COUNCIL,
+        text.encode(),
+        "localities.csv",
+        principal=local_principal("test"),
+        loaded_at=datetime(2020, 1, 1),
     )
     assert report.ok, report.to_text()
     yield db
@@ -54,7 +60,7 @@ def load(store, period, lines):
         f"return_{period}.csv",
         council_code=COUNCIL,
         provider_code="ZZ1",
-        actor="test",
+        principal=local_principal("test"),
         accept_warnings=True,
         reason="test rows",
         received_at=received,

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from kpi import periods
-from kpi.auth import local_principal
+from kpi.auth import LOCAL_USER, local_principal
 from kpi.councils import init_council, load_localities
 from kpi.store import Store
 from kpi.submissions import WRITTEN, load_return
@@ -24,7 +24,7 @@ HEADER = "period,provider_code,metric_code,locality_code,imd_decile,numerator,de
 def store(monkeypatch):
     monkeypatch.setenv("HCP_TODAY", "2026-11-23")
     db = Store.open(":memory:")
-    init_council(db, COUNCIL, actor="test")
+    init_council(db, COUNCIL, principal=local_principal("test"))
     lookup = db.query(
         "select lsoa_code, imd_decile from lsoa_reference where lad_code = ? order by lsoa_code", [COUNCIL]
     )
@@ -37,7 +37,12 @@ def store(monkeypatch):
         rows.append(f"{code},{locality},{locality.title()}")
     text = "lsoa_code,locality_code,locality_name\n" + "\n".join(rows) + "\n"
     report = load_localities(
-        db, COUNCIL, text.encode(), "localities.csv", actor="test", loaded_at=datetime(2020, 1, 1)
+        db,
+        COUNCIL,
+        text.encode(),
+        "localities.csv",
+        principal=local_principal("test"),
+        loaded_at=datetime(2020, 1, 1),
     )
     assert report.ok, report.to_text()
     yield db
@@ -52,7 +57,7 @@ def load(store, period, lines, received_at):
         f"return_{period}.csv",
         council_code=COUNCIL,
         provider_code="ZZ1",
-        actor="test",
+        principal=local_principal("test"),
         accept_warnings=True,
         reason="test rows",
         received_at=received_at,
@@ -223,4 +228,4 @@ def sample_values(tmp_path):
     path = tmp_path / "sample.duckdb"
     build_sample(path)
     with Store.open(path, read_only=True) as db:
-        return kpi_values(db, COUNCIL)
+        return kpi_values(db, COUNCIL, principal=LOCAL_USER)

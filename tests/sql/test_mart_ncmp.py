@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from kpi import ncmp_views, periods
+from kpi.auth import LOCAL_USER, local_principal
 from kpi.councils import init_council, load_localities
 from kpi.ncmp_loads import ENGLAND_FILE, load_ncmp, load_ncmp_benchmarks, load_ncmp_eligible
 from kpi.store import Store
@@ -46,14 +47,19 @@ def _lsoas(db: Store) -> dict[int, list[str]]:
 def store(monkeypatch):
     monkeypatch.setenv("HCP_TODAY", "2026-11-23")
     db = Store.open(":memory:")
-    init_council(db, COUNCIL, actor="test")
+    init_council(db, COUNCIL, principal=local_principal("test"))
     lsoas = _lsoas(db)
     lookup = (
         "lsoa_code,locality_code,locality_name\n"
         f"{lsoas[1][0]},NORTH,North\n{lsoas[10][0]},CENTRAL,Central\n{lsoas[10][1]},WEST,West\n"
     )
     report = load_localities(
-        db, COUNCIL, lookup.encode(), "l.csv", actor="test", loaded_at=datetime(2020, 1, 1)
+        db,
+        COUNCIL,
+        lookup.encode(),
+        "l.csv",
+        principal=local_principal("test"),
+        loaded_at=datetime(2020, 1, 1),
     )
     assert report.ok, report.to_text()
     db.lsoas = lsoas
@@ -126,7 +132,12 @@ def loaded(store):
         f"{YEAR},100001,North Primary,R,5000,NORTH\n{YEAR},100002,West Primary,6,4,WEST\n"
     )
     result = load_ncmp_eligible(
-        store, eligible.encode(), "eligible.csv", council_code=COUNCIL, actor="test", loaded_at=LOADED_AT
+        store,
+        eligible.encode(),
+        "eligible.csv",
+        council_code=COUNCIL,
+        principal=local_principal("test"),
+        loaded_at=LOADED_AT,
     )
     assert result.outcome == WRITTEN, result.report.to_text()
     result = load_ncmp(
@@ -134,7 +145,7 @@ def loaded(store):
         _csv(children(store)),
         "children.csv",
         council_code=COUNCIL,
-        actor="test",
+        principal=local_principal("test"),
         accept_warnings=True,
         reason="test children",
         loaded_at=LOADED_AT,
@@ -142,7 +153,11 @@ def loaded(store):
     assert result.outcome == WRITTEN, result.report.to_text()
     assert set(result.report.warnings["check"].to_list()) == {"z_implausible", "duplicate_child"}
     load_ncmp_benchmarks(
-        store, COUNCIL, pl.read_csv(ENGLAND_FILE, infer_schema_length=0), loaded_at=LOADED_AT
+        store,
+        COUNCIL,
+        pl.read_csv(ENGLAND_FILE, infer_schema_length=0),
+        loaded_at=LOADED_AT,
+        principal=LOCAL_USER,
     )
     return store
 
@@ -253,7 +268,7 @@ def test_england_is_the_same_year_or_the_latest_labelled(loaded):
         pl.col("academic_year") == YEAR, pl.col("school_year") == "R", pl.col("imd_decile") == 1
     ).filter(pl.col("category") == "obese")
     assert decile1.row(0, named=True)["england_pct"] == 13.3
-    data = ncmp_views.ncmp_data(loaded, COUNCIL)
+    data = ncmp_views.ncmp_data(loaded, COUNCIL, principal=LOCAL_USER)
     table = ncmp_views.categories(data, YEAR, "R")
     row = one(table, category="obese")
     # 66/1045 = 6.3%, 95% CI about 5.0-8.0: England's 9.6% lies above it, and low is good
@@ -269,7 +284,7 @@ def test_as_at_before_the_load_shows_nothing(loaded):
 def test_the_sample_looks_like_england(sample_ro_store, hcp_today):
     """The synthetic sample (sample_data/ncmp/) keeps England's shape: more obesity in Year 6 than in Reception and
     in national decile 1 than in decile 10, every year (domain.md section 3: England 9-10% and 22-23%)."""
-    data = ncmp_views.ncmp_data(sample_ro_store, COUNCIL)
+    data = ncmp_views.ncmp_data(sample_ro_store, COUNCIL, principal=LOCAL_USER)
     assert ncmp_views.academic_years(data) == ["2025/26", "2024/25", "2023/24", "2022/23"]
     for year in ncmp_views.academic_years(data):
         reception = one(ncmp_views.categories(data, year, "R"), category="obese")["value_pct"]
@@ -292,7 +307,7 @@ def _eligible(store, text: str, **options):
         text.encode(),
         "eligible.csv",
         council_code=COUNCIL,
-        actor="test",
+        principal=local_principal("test"),
         loaded_at=LOADED_AT,
         **options,
     )
@@ -300,7 +315,13 @@ def _eligible(store, text: str, **options):
 
 def _children(store, rows, **options):
     return load_ncmp(
-        store, _csv(rows), "children.csv", council_code=COUNCIL, actor="test", loaded_at=LOADED_AT, **options
+        store,
+        _csv(rows),
+        "children.csv",
+        council_code=COUNCIL,
+        principal=local_principal("test"),
+        loaded_at=LOADED_AT,
+        **options,
     )
 
 
@@ -326,7 +347,7 @@ def test_children_at_a_school_missing_from_the_eligible_list_are_warned_at_load(
         "confirm with a reason"
     )
     # the participation figure says which schools it covers
-    data = ncmp_views.ncmp_data(store, COUNCIL)
+    data = ncmp_views.ncmp_data(store, COUNCIL, principal=LOCAL_USER)
     assert ncmp_views.participation_coverage(data, YEAR, "R") == (
         "Participation covers 1 of 2 schools measured; schools not in the eligible-pupils list: URNs 100003 "
         "(3 children counted in prevalence but not in participation)."

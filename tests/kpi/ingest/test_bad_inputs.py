@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from kpi import charts
-from kpi.auth import LOCAL_USER
+from kpi.auth import LOCAL_USER, local_principal
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -30,11 +30,11 @@ LOADERS = sorted({row["loader"] for row in MANIFEST})
 
 def load(store, loader: str, data: bytes, name: str):
     """Load a file with a dataset's loader as ``hcp load`` does; (outcome, what the user sees)."""
-    common = {"council_code": COUNCIL_CODE, "actor": "corpus"}
+    common = {"council_code": COUNCIL_CODE, "principal": local_principal("corpus")}
     if loader == "localities":
         from kpi.councils import load_localities
 
-        report = load_localities(store, COUNCIL_CODE, data, name, actor="corpus")
+        report = load_localities(store, COUNCIL_CODE, data, name, principal=local_principal("corpus"))
         return ("written" if report.ok else "rejected"), report.to_text()
     if loader == "mandated-contacts":
         from kpi.submissions import load_return

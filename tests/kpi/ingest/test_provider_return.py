@@ -747,7 +747,7 @@ def test_movement_threshold_is_a_setting(sample_store, return_rows, write_return
             "return.csv",
             council_code=COUNCIL_CODE,
             provider_code=PROVIDER_CODE,
-            actor="test",
+            principal=local_principal("test"),
             check_only=True,
         )
         return {p["check"] for p in problems(result.report)}
@@ -871,7 +871,12 @@ def test_windows_1252_comment_is_stored_as_written(sample_store, return_rows, wr
     return_rows.row("C2", "NORTH")["comment"] = "Café closed; £50 vouchers"
     data = write_return(return_rows, encoding="cp1252", line_end="\r\n").read_bytes()
     result = load_return(
-        sample_store, data, "return.csv", council_code=COUNCIL_CODE, provider_code=PROVIDER_CODE, actor="test"
+        sample_store,
+        data,
+        "return.csv",
+        council_code=COUNCIL_CODE,
+        provider_code=PROVIDER_CODE,
+        principal=local_principal("test"),
     )
     assert result.outcome == WRITTEN, result.report.to_text()
     stored = submission_rows(sample_store, result.submission_id, local_principal("test"))

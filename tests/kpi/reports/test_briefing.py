@@ -26,7 +26,7 @@ import polars as pl
 import pytest
 
 from kpi import overview, reports
-from kpi.auth import LOCAL_USER
+from kpi.auth import LOCAL_USER, local_principal
 from kpi.sample import SAMPLE_DIR
 from kpi.store import Store
 from kpi.submissions import WRITTEN, load_return
@@ -124,7 +124,7 @@ def _build(store: Store) -> dict:
     built = reports.build(store, "briefing", PERIOD, AS_AT, principal=LOCAL_USER)
     docx = reports.render(built.document, "docx")
     pdf = reports.render(built.document, "pdf")
-    truth = overview.kpi_values(store, COUNCIL, AS_AT)
+    truth = overview.kpi_values(store, COUNCIL, AS_AT, principal=LOCAL_USER)
     return {"built": built, "docx": docx, "pdf": pdf, "pdf_text": pdf_text(pdf), "truth": truth}
 
 
@@ -171,7 +171,7 @@ def small(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory):
             "mandated_contacts_2026-27_Q2_small.csv",
             council_code=COUNCIL,
             provider_code="ZZ1",
-            actor="test",
+            principal=local_principal("test"),
             accept_warnings=True,
             reason="test: small numbers",
             received_at=datetime(2026, 11, 18, 10, 0),

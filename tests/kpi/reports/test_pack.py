@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from kpi import meetings, overview, reports
-from kpi.auth import LOCAL_USER
+from kpi.auth import LOCAL_USER, local_principal
 from kpi.reports import pack_layout
 from kpi.reports.html import render_html
 from kpi.reports.pack import summary_frame
@@ -86,7 +86,7 @@ def built(reports_store):
 
 @pytest.fixture(scope="module")
 def mart(reports_store) -> pl.DataFrame:
-    return overview.kpi_values(reports_store, COUNCIL, AS_AT)
+    return overview.kpi_values(reports_store, COUNCIL, AS_AT, principal=LOCAL_USER)
 
 
 def borough_rows(mart: pl.DataFrame) -> list[dict]:
@@ -301,7 +301,7 @@ def test_ncmp_and_outcome_summaries_appear_when_their_data_exist(built, reports_
 
     text = built["pdf_text"]
     assert "Child measurement (NCMP)" in text and "Outcomes" in text
-    data = ncmp_views.ncmp_data(reports_store, COUNCIL, AS_AT)
+    data = ncmp_views.ncmp_data(reports_store, COUNCIL, AS_AT, principal=LOCAL_USER)
     year = ncmp_views.academic_years(data)[0]
     obese = ncmp_views.categories(data, year, "R").filter(pl.col("category") == "obese").row(0, named=True)
     table = next(t for t in docx_tables(built["docx"]) if t[0][0] == "Category" and t[1][0] == "Underweight")
@@ -316,5 +316,5 @@ def test_optional_sections_are_left_out_without_their_data(monkeypatch):
 
     monkeypatch.setenv("HCP_TODAY", "2026-11-23")
     with Store.open(":memory:") as store:
-        init_council(store, COUNCIL, actor="test")
-        assert optional_sections(store, COUNCIL, AS_AT) == []
+        init_council(store, COUNCIL, principal=local_principal("test"))
+        assert optional_sections(store, COUNCIL, AS_AT, principal=LOCAL_USER) == []

@@ -62,7 +62,7 @@ def rebuilt(reports_store):
         "mandated_contacts_2026-27_Q2_resubmitted.csv",
         council_code=COUNCIL,
         provider_code="ZZ1",
-        actor="trust",
+        principal=local_principal("trust"),
         accept_warnings=True,
         reason="test: corrected North figures",
     )
