@@ -234,14 +234,12 @@ def _empty_folder(directory: Path) -> None:
         raise BackupError(f"the folder {directory} is not empty: give a new folder for each backup")
 
 
-def backup(
-    source: Store | str | Path, directory: str | Path, *, principal: Principal, actor: str | None = None
-) -> dict:
+def backup(source: Store | str | Path, directory: str | Path, *, principal: Principal) -> dict:
     """Write a consistent snapshot of the database and its signed manifest into ``directory`` (new or empty).
 
     ``source`` is the open :class:`~kpi.store.Store` (inside the app: the app's own store, no second connection) or
-    the path of a database no process holds. ``principal`` must have the ``backup`` permission; ``actor`` (default
-    the principal's e-mail) is written to the manifest and the audit log. Returns the manifest.
+    the path of a database no process holds. ``principal`` must have the ``backup`` permission; its e-mail is
+    written to the manifest and the audit log. Returns the manifest.
 
     Raises:
         AccessDenied: the principal may not back up.
@@ -249,7 +247,7 @@ def backup(
         DatabaseBusy: ``source`` is a path and another process (the dashboard) holds it: use the Admin page.
     """
     require(principal, "backup")
-    actor = actor or principal.email
+    actor = principal.email
     directory = Path(directory)
     _empty_folder(directory)
     if isinstance(source, Store):
@@ -594,7 +592,6 @@ def restore(
     target: str | Path,
     *,
     principal: Principal,
-    actor: str | None = None,
     key: str | Path | None = None,
     accept_unsigned: bool = False,
     reason: str | None = None,
@@ -614,7 +611,7 @@ def restore(
             changed.
     """
     require(principal, "backup")
-    actor = actor or principal.email
+    actor = principal.email
     directory, target = Path(directory), Path(target)
     if accept_unsigned and not (reason or "").strip():
         raise BackupError('restoring a backup that is not signed needs a reason: add --reason "..."')

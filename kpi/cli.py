@@ -303,9 +303,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     """Write a consistent snapshot of the database and its manifest into a new folder."""
     from kpi.backup import backup
 
-    manifest = backup(
-        Path(args.db or db_path()), Path(args.directory), principal=_local(args), actor=args.actor
-    )
+    manifest = backup(Path(args.db or db_path()), Path(args.directory), principal=_local(args))
     rows = sum(manifest["tables"].values())
     print(
         f"backed up {manifest['source']} to {args.directory}: {len(manifest['tables'])} tables, {rows:,} rows, "
@@ -332,7 +330,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
         Path(args.directory),
         target,
         principal=_local(args),
-        actor=args.actor,
         key=Path(args.key) if args.key else None,
         accept_unsigned=args.accept_unsigned,
         reason=args.reason,

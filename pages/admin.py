@@ -32,9 +32,7 @@ else:
     if st.button("Take a snapshot now", key="admin_backup_now", icon=":material/backup:"):
         with st.status("Taking a snapshot…", expanded=False) as status:
             try:
-                made = backup.backup(
-                    store, backup.new_backup_folder(backup_folder), principal=who, actor=who.label
-                )
+                made = backup.backup(store, backup.new_backup_folder(backup_folder), principal=who)
             except backup.StoreError as exc:
                 status.update(label="The snapshot failed", state="error")
                 st.error(_ui.plain(str(exc)))

@@ -104,7 +104,6 @@ SET_UP = "commissioner admin local"
 COUNCIL_DATA = "commissioner viewer local"
 COMMISSIONER = "commissioner local"
 ADMIN = "admin local"
-BACKUP_PENDING = "kpi.backup takes its principal in the backups change"
 
 CONFIG = "configuration or the KPI catalogue in force: the same for every role, shipped with the application"
 REFERENCE = "council reference data (names, localities, providers): shown to every role, no provider's data"
@@ -128,18 +127,16 @@ TABLE: dict[str, Checked | Unscoped] = {
     "kpi.audit_log.audit_entries": R(
         COMMISSIONER + " admin", lambda s, w: _m("kpi.audit_log").audit_entries(s, w, council_code=COUNCIL)
     ),
-    # ---- backups (the backups change adds their principal) ------------------------------------------------------
+    # ---- backups ------------------------------------------------------------------------------------------------
     "kpi.backup.backup": W(
         ADMIN,
         lambda s, w: _m("kpi.backup").backup(s, Path("/nonexistent/backup"), principal=w),
-        pending=BACKUP_PENDING,
     ),
     "kpi.backup.restore": W(
         ADMIN,
         lambda s, w: _m("kpi.backup").restore(
             Path("/nonexistent/backup"), Path("/nonexistent/db"), principal=w
         ),
-        pending=BACKUP_PENDING,
     ),
     # ---- benchmarks ---------------------------------------------------------------------------------------------
     "kpi.benchmarks.load_benchmarks": W(
