@@ -59,9 +59,9 @@ BUILD = ("generate", "init", "load_localities", "bulk_returns", "load_mandated_c
 NEEDS = {
     "pack": "kpi.reports",
     "pack_national": "kpi.reports",
-    "load_ncmp": "kpi.ncmp_loads",
-    "load_fingertips": "kpi.outcome_loads",
-    "load_outcome_measures": "kpi.outcome_loads",
+    "load_ncmp": "kpi.ncmp.load",
+    "load_fingertips": "kpi.outcomes.load",
+    "load_outcome_measures": "kpi.outcomes.load",
 }
 PACKAGES = [
     "duckdb",

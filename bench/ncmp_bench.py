@@ -1,6 +1,6 @@
 """NCMP speed figures for issue 4 (reported, never asserted in tests).
 
-1. Classification: ``kpi.ncmp.classify`` (BMI, UK90 z-score, category, severe flag) of 1,000,000 children with ages
+1. Classification: ``kpi.ncmp.rules.classify`` (BMI, UK90 z-score, category, severe flag) of 1,000,000 children with ages
    in whole days, as an NCMP return gives them, best of five, against ``rcpchgrowth.sds_for_measurement("uk-who",
    ...)`` called once per child (best of five over a random subset of ``--rcpch-children`` children, 5,000 by
    default, or all of them with ``--full``), compared per child; the categories of the subset must be identical.
@@ -83,7 +83,7 @@ def _children(n: int, rng: np.random.Generator) -> pl.DataFrame:
 
 
 def _population_category(z: float) -> str | None:
-    """The NCMP category of a z-score, from the cut-off centiles directly (independent of kpi.ncmp)."""
+    """The NCMP category of a z-score, from the cut-off centiles directly (independent of kpi.ncmp.rules)."""
     if z is None or z != z:
         return None
     normal = NormalDist()
@@ -95,10 +95,10 @@ def _population_category(z: float) -> str | None:
 
 
 def bench_classify(rcpch_children: int, full: bool, runs: int = 5) -> dict:
-    """kpi.ncmp.classify over a frame of children (best of ``runs``) against rcpchgrowth per child."""
+    """kpi.ncmp.rules.classify over a frame of children (best of ``runs``) against rcpchgrowth per child."""
     from rcpchgrowth import sds_for_measurement
 
-    from kpi.ncmp import bmi_zscore, classify
+    from kpi.ncmp.rules import bmi_zscore, classify
 
     rng = np.random.default_rng(SEED)
     children = _children(CLASSIFY_ROWS, rng)
@@ -126,7 +126,7 @@ def bench_classify(rcpch_children: int, full: bool, runs: int = 5) -> dict:
     theirs_per_child = theirs_s / len(subset)
     return {
         "children": CLASSIFY_ROWS,
-        "what": "kpi.ncmp.classify (BMI, UK90 z at exact age, category, severe flag) of children with ages in "
+        "what": "kpi.ncmp.rules.classify (BMI, UK90 z at exact age, category, severe flag) of children with ages in "
         "whole days, vs rcpchgrowth.sds_for_measurement('uk-who', ...) per child",
         "ours_best_of_5_s": round(ours_s, 4),
         "ours_cpu_s": round(ours_cpu, 4),
@@ -206,9 +206,9 @@ def _fresh_database(template: Path, target: Path) -> None:
 
 
 def _template_database() -> Path:
-    from kpi.auth import local_principal
-    from kpi.councils import init_council, load_localities
-    from kpi.store import Store
+    from kpi.access.principal import local_principal
+    from kpi.core.councils import init_council, load_localities
+    from kpi.core.store import Store
 
     template = WORK / "template.duckdb"
     if template.exists():
@@ -234,10 +234,10 @@ def _run_measured(command: list[str], env: dict) -> tuple[float, int, str, float
 
 
 def bench_load(rows: int, runs: int = 3) -> dict:
-    from kpi.auth import local_principal
-    from kpi.ncmp_loads import load_ncmp
-    from kpi.store import Store
-    from kpi.submissions import WRITTEN
+    from kpi.access.principal import local_principal
+    from kpi.core.store import Store
+    from kpi.ncmp.load import load_ncmp
+    from kpi.returns.load import WRITTEN
 
     path = national_file(rows)
     template = _template_database()

@@ -42,7 +42,7 @@ def _summary(values: list[float]) -> dict:
 
 def _pack_run(store) -> dict:
     from kpi import reports
-    from kpi.auth import LOCAL_USER
+    from kpi.access.principal import LOCAL_USER
     from kpi.reports.html import render_html
     from kpi.reports.pdf import render_pdf
 
@@ -72,7 +72,7 @@ def _pack_run(store) -> dict:
 
 def _briefing_run(store) -> dict:
     from kpi import reports
-    from kpi.auth import LOCAL_USER
+    from kpi.access.principal import LOCAL_USER
 
     out: dict = {}
     started = time.perf_counter()
@@ -91,8 +91,8 @@ def _briefing_run(store) -> dict:
 def measure(work: Path, runs: int) -> dict:
     """Build the sample under ``work`` and time the pack and the briefing ``runs`` times."""
     os.environ["HCP_TODAY"] = TODAY
+    from kpi.core.store import Store
     from kpi.sample import build_sample
-    from kpi.store import Store
 
     work.mkdir(parents=True, exist_ok=True)
     db = work / "pack_bench.duckdb"

@@ -26,9 +26,9 @@ import duckdb
 import polars as pl
 
 from bench import national
-from kpi.auth import LOCAL_USER, local_principal
+from kpi.access.principal import LOCAL_USER, local_principal
 
-REAL_LOADER_COUNCILS = 12  # councils whose 16 returns go through kpi.submissions.load_return (192 loads)
+REAL_LOADER_COUNCILS = 12  # councils whose 16 returns go through kpi.returns.load.load_return (192 loads)
 OUTCOME_COUNCILS = 30  # councils whose local outcome measures go through the real loader
 ENGLAND = "E92000001"
 ACTOR = "bench"
@@ -134,12 +134,12 @@ def _clone_rows(cur, table: str, source: str, skip: tuple[str, ...] = ()) -> Non
 def step_init(work: Path) -> dict:
     """A fresh database with the 150 councils, their catalogue, default targets and one provider each.
 
-    Birmingham and Trafford go through kpi.councils.init_council (timed); the other 148 get copies of the same
+    Birmingham and Trafford go through kpi.core.councils.init_council (timed); the other 148 get copies of the same
     catalogue and target rows in one statement per table, which keeps the benchmark within its time.
     """
-    from kpi import periods
-    from kpi.councils import add_provider, init_council
-    from kpi.store import Store
+    from kpi.core import periods as periods
+    from kpi.core.councils import add_provider, init_council
+    from kpi.core.store import Store
 
     path = _db(work)
     for suffix in ("", ".wal"):
@@ -185,9 +185,9 @@ def step_init(work: Path) -> dict:
 
 
 def step_load_localities(work: Path) -> dict:
-    """Every council's LSOA -> locality lookup through kpi.councils.load_localities."""
-    from kpi.councils import load_localities
-    from kpi.store import Store
+    """Every council's LSOA -> locality lookup through kpi.core.councils.load_localities."""
+    from kpi.core.councils import load_localities
+    from kpi.core.store import Store
 
     councils = _dataset(work)["councils"]
     times, rows, nbytes, paths, outcomes = [], 0, 0, [], {}
@@ -212,8 +212,8 @@ def _real_loader_councils(work: Path) -> list[str]:
 
 def step_bulk_returns(work: Path) -> dict:
     """The returns of the other councils, inserted in bulk as the loader would store them (typed rows + file)."""
-    from kpi import periods
-    from kpi.store import Store
+    from kpi.core import periods as periods
+    from kpi.core.store import Store
 
     real = set(_real_loader_councils(work))
     files = pl.read_parquet(work / "returns.parquet").filter(~pl.col("lad_code").is_in(list(real)))
@@ -297,9 +297,9 @@ def step_bulk_returns(work: Path) -> dict:
 
 
 def step_load_mandated_contacts(work: Path) -> dict:
-    """The returns of REAL_LOADER_COUNCILS councils, 16 quarters each, through kpi.submissions.load_return."""
-    from kpi.store import Store
-    from kpi.submissions import load_return
+    """The returns of REAL_LOADER_COUNCILS councils, 16 quarters each, through kpi.returns.load.load_return."""
+    from kpi.core.store import Store
+    from kpi.returns.load import load_return
 
     real = _real_loader_councils(work)
     files = (
@@ -332,14 +332,14 @@ def step_load_mandated_contacts(work: Path) -> dict:
 
 
 def step_load_ncmp(work: Path) -> dict:
-    """NCMP through kpi.ncmp_loads: a national file a year (1.2 million children) and Birmingham's own returns.
+    """NCMP through kpi.ncmp.load: a national file a year (1.2 million children) and Birmingham's own returns.
 
     The national files go to a council made for them, England (E92000001), so that Birmingham's pages show
     Birmingham's children while the database holds the national 3.6 million.
     """
-    from kpi.councils import init_council
-    from kpi.ncmp_loads import load_ncmp, load_ncmp_eligible
-    from kpi.store import Store
+    from kpi.core.councils import init_council
+    from kpi.core.store import Store
+    from kpi.ncmp.load import load_ncmp, load_ncmp_eligible
 
     files = pl.read_parquet(work / "ncmp.parquet").sort("academic_year")
     runs = {
@@ -390,9 +390,9 @@ def step_load_ncmp(work: Path) -> dict:
 
 
 def step_load_fingertips(work: Path) -> dict:
-    """The national Fingertips-size export into the focus council through kpi.outcome_loads.load_fingertips."""
-    from kpi.outcome_loads import load_fingertips
-    from kpi.store import Store
+    """The national Fingertips-size export into the focus council through kpi.outcomes.load.load_fingertips."""
+    from kpi.core.store import Store
+    from kpi.outcomes.load import load_fingertips
 
     path = work / "fingertips_all_data.csv"
     data = path.read_bytes()
@@ -408,9 +408,9 @@ def step_load_fingertips(work: Path) -> dict:
 
 
 def step_load_outcome_measures(work: Path) -> dict:
-    """Each council's local outcome measures through kpi.outcome_loads.load_outcome_measures."""
-    from kpi.outcome_loads import load_outcome_measures
-    from kpi.store import Store
+    """Each council's local outcome measures through kpi.outcomes.load.load_outcome_measures."""
+    from kpi.core.store import Store
+    from kpi.outcomes.load import load_outcome_measures
 
     chosen = _dataset(work)["councils"][:OUTCOME_COUNCILS]  # Birmingham and Trafford first
     files = pl.read_parquet(work / "outcome_measures.parquet").filter(pl.col("lad_code").is_in(chosen))
@@ -437,14 +437,14 @@ def step_load_outcome_measures(work: Path) -> dict:
 
 
 def step_ncmp_classify(work: Path) -> dict:
-    """UK90 BMI z-scores per child: kpi.ncmp_bmi.bmi_zscore (vectorised) next to rcpchgrowth (per child).
+    """UK90 BMI z-scores per child: kpi.ncmp.bmi.bmi_zscore (vectorised) next to rcpchgrowth (per child).
 
     Used only when bench/ncmp_bench.py (the NCMP engineer's benchmark) is absent; the orchestrator prefers it.
     """
     import numpy as np
     from rcpchgrowth.global_functions import sds_for_measurement
 
-    from kpi.ncmp_bmi import bmi_zscore
+    from kpi.ncmp.bmi import bmi_zscore
 
     rng = np.random.default_rng(national.SEED)
     n = 200_000
@@ -501,9 +501,12 @@ def _page_functions(store, council: str) -> dict[str, dict[str, Callable[[], obj
     The pages cache these per data version (``st.cache_data`` in pages/_ui.py), so a figure here is what the first
     viewer after a load waits for; later viewers get the cached frame.
     """
-    from kpi import assurance, inequalities, overview, submissions
-    from kpi.auth import LOCAL_USER as who
-    from kpi.councils import locality_cells
+    from kpi.access.principal import LOCAL_USER as who
+    from kpi.contract import values as overview
+    from kpi.core.councils import locality_cells
+    from kpi.inequality import views as inequalities
+    from kpi.returns import load as submissions
+    from kpi.spc import assurance as assurance
 
     values = overview.kpi_values(store, council, principal=WHO)
     bench = overview.benchmarks(store, council)
@@ -566,7 +569,7 @@ def _raiser(message: str) -> Callable[[], object]:
 
 
 def _ncmp_page(store, council, who, values, bench):
-    from kpi import ncmp_views as views
+    from kpi.ncmp import views as views
 
     data = views.ncmp_data(store, council, principal=WHO)
     year, group, category = views.academic_years(data)[0], "R", "obese"
@@ -591,7 +594,8 @@ def _ncmp_page(store, council, who, values, bench):
 
 
 def _outcomes_page(store, council, who, values, bench):
-    from kpi import frameworks, outcomes
+    from kpi.outcomes import frameworks as frameworks
+    from kpi.outcomes import series as outcomes
 
     available = frameworks.load_frameworks()
     framework = available[frameworks.default_framework_key(available)]
@@ -607,7 +611,12 @@ def _outcomes_page(store, council, who, values, bench):
 
 
 def _admin_pages(store, council, who, values, bench):
-    from kpi import audit_log, backup, data_quality, exceptions, targets, users
+    from kpi.access import audit as audit_log
+    from kpi.access import users as users
+    from kpi.contract import narratives as exceptions
+    from kpi.contract import targets as targets
+    from kpi.core import backup as backup
+    from kpi.returns import timeliness as data_quality
 
     return {
         "exception_candidates": lambda: exceptions.exception_candidates(store, who, council),
@@ -629,7 +638,7 @@ def _admin_pages(store, council, who, values, bench):
 
 
 def _upload_page(store, council, who, values, bench):
-    from kpi import return_template
+    from kpi.returns import template as return_template
 
     period = return_template.open_periods()[0]
     return {
@@ -650,7 +659,7 @@ _LATER_PAGES = {
 
 def step_pages(work: Path) -> dict:
     """p50 and p95 of the data functions behind every page, for the focus council, out of the national database."""
-    from kpi.store import Store
+    from kpi.core.store import Store
 
     council = national.FOCUS
     out: dict = {"council": council}
@@ -677,8 +686,9 @@ def step_pages(work: Path) -> dict:
 
 def step_sii(work: Path) -> dict:
     """SII per area (borough deciles) at 100,000 draws on a sample of councils, KPIs and quarters."""
-    from kpi import inequalities, overview
-    from kpi.store import Store
+    from kpi.contract import values as overview
+    from kpi.core.store import Store
+    from kpi.inequality import views as inequalities
 
     councils = _dataset(work)["councils"][:8]
     kpis = ["C2", "C8ii", "C6i"]
@@ -711,9 +721,9 @@ def step_sii(work: Path) -> dict:
 
 def step_concurrency(work: Path) -> dict:
     """Many sessions in one app process: page data for different councils at once, and uploads at once."""
-    from kpi import overview
-    from kpi.store import Store
-    from kpi.submissions import load_return
+    from kpi.contract import values as overview
+    from kpi.core.store import Store
+    from kpi.returns.load import load_return
 
     councils = _dataset(work)["councils"]
     out = {}
@@ -791,12 +801,12 @@ def step_concurrency(work: Path) -> dict:
 
 
 def step_backup_restore(work: Path) -> dict:
-    """A consistent snapshot of the national database (kpi.backup) and its restore into a new file."""
+    """A consistent snapshot of the national database (kpi.core.backup) and its restore into a new file."""
     import shutil
 
-    from kpi import backup
-    from kpi.auth import local_principal
-    from kpi.store import Store
+    from kpi.access.principal import local_principal
+    from kpi.core import backup as backup
+    from kpi.core.store import Store
 
     bench = local_principal("bench")
     target = work / "backup"
@@ -831,7 +841,7 @@ def step_pack(work: Path, runs: int = 3) -> dict:
     as ``pack`` (three runs) when that script is absent.
     """
     from kpi import reports
-    from kpi.store import Store
+    from kpi.core.store import Store
 
     period = national.quarters()[-1]
     out: dict = {"source": "bench/steps.py", "council": national.FOCUS, "period": period, "runs": runs}

@@ -13,8 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from kpi import periods
-from kpi.store import (
+from kpi.core import periods as periods
+from kpi.core.store import (
     ROOT,
     Store,
     StoreError,
@@ -51,7 +51,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Create an empty database for a real council."""
-    from kpi.councils import init_council
+    from kpi.core.councils import init_council
 
     target = Path(args.db or db_path())
     if target.exists() and not args.force:
@@ -102,7 +102,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         if args.dataset in ("ncmp", "ncmp-eligible"):
             return _load_ncmp(store, council, data, path, args)
         if args.dataset == "localities":
-            from kpi.councils import load_localities
+            from kpi.core.councils import load_localities
 
             report = load_localities(
                 store, council, data, path.name, principal=_local(args), check_only=args.check
@@ -110,7 +110,7 @@ def cmd_load(args: argparse.Namespace) -> int:
             _print_report(report, args, "localities loaded" if report.ok and not args.check else "")
             return 0 if report.ok else 1
         if args.dataset in ("fingertips", "outcome-measures"):
-            from kpi import outcome_loads
+            from kpi.outcomes import load as outcome_loads
 
             loader = (
                 outcome_loads.load_fingertips
@@ -124,7 +124,7 @@ def cmd_load(args: argparse.Namespace) -> int:
                 result.report, args, result.message, outcome=result.outcome, load=result.submission_id
             )
             return result.exit_code
-        from kpi.submissions import load_return
+        from kpi.returns.load import load_return
 
         result = load_return(
             store,
@@ -144,8 +144,8 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def _csv(frame) -> str:
-    """CSV for the terminal or a redirect into a spreadsheet: formula-like cells escaped (kpi.charts.safe_csv)."""
-    from kpi.charts import safe_csv
+    """CSV for the terminal or a redirect into a spreadsheet: formula-like cells escaped (kpi.core.charts.safe_csv)."""
+    from kpi.core.charts import safe_csv
 
     return safe_csv(frame).decode("utf-8")
 
@@ -161,14 +161,14 @@ def _print_report(report, args, message: str, **extra) -> None:
 
 def _local(args: argparse.Namespace):
     """The command line's principal: the local commissioner and administrator at this computer (``--actor``)."""
-    from kpi.auth import local_principal
+    from kpi.access.principal import local_principal
 
     return local_principal(args.actor)
 
 
 def cmd_targets(args: argparse.Namespace) -> int:
     """List or set dated targets."""
-    from kpi.targets import current_amber_margin, list_targets, set_target
+    from kpi.contract.targets import current_amber_margin, list_targets, set_target
 
     if args.action == "list":
         with _open(args, read_only=True) as store:
@@ -201,9 +201,9 @@ def cmd_targets(args: argparse.Namespace) -> int:
 
 def cmd_settings(args: argparse.Namespace) -> int:
     """List or set dated settings."""
-    from kpi.catalogue import load_setting_defaults
-    from kpi.store import setting
-    from kpi.targets import set_setting
+    from kpi.contract.targets import set_setting
+    from kpi.core.catalogue import load_setting_defaults
+    from kpi.core.store import setting
 
     if args.action == "list":
         with _open(args, read_only=True) as store:
@@ -221,7 +221,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 def cmd_catalogue(args: argparse.Namespace) -> int:
     """``hcp catalogue sync``: bring the database's KPI catalogue in step with the catalogue file, from a period."""
-    from kpi.catalogue_sync import sync_catalogue
+    from kpi.core.catalogue_sync import sync_catalogue
 
     with Store.open(args.db, sync_catalogue=False) as store:
         results = sync_catalogue(
@@ -242,7 +242,7 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
 
 def cmd_fingertips(args: argparse.Namespace) -> int:
     """Fetch an export from the Fingertips API (optional fingertips_py) and load it."""
-    from kpi import outcome_loads
+    from kpi.outcomes import load as outcome_loads
 
     try:
         ids = [int(part) for part in (args.indicators or "").replace(" ", "").split(",") if part]
@@ -273,8 +273,8 @@ def cmd_fingertips(args: argparse.Namespace) -> int:
 
 def cmd_users(args: argparse.Namespace) -> int:
     """Add, list or remove the users who may sign in (the command line acts as the local administrator)."""
-    from kpi.auth import local_principal
-    from kpi.users import UserError, add_user, list_users, remove_user
+    from kpi.access.principal import local_principal
+    from kpi.access.users import UserError, add_user, list_users, remove_user
 
     who = local_principal(args.actor)
     try:
@@ -301,7 +301,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     """Write a consistent snapshot of the database and its manifest into a new folder."""
-    from kpi.backup import backup
+    from kpi.core.backup import backup
 
     manifest = backup(Path(args.db or db_path()), Path(args.directory), principal=_local(args))
     rows = sum(manifest["tables"].values())
@@ -320,7 +320,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Replace the database with a backup (the dashboard must be stopped)."""
-    from kpi.backup import restore
+    from kpi.core.backup import restore
 
     target = Path(args.db or db_path())
     if args.accept_unsigned and not (args.reason or "").strip():
@@ -390,7 +390,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the dashboard, refusing a non-loopback address without sign-in."""
-    from kpi.auth import allowed_hosts, auth_configured, is_loopback
+    from kpi.access.principal import allowed_hosts, auth_configured, is_loopback
 
     address = args.address
     hosts = allowed_hosts()
@@ -443,9 +443,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _load_ncmp(store: Store, council: str, data: bytes, path: Path, args: argparse.Namespace) -> int:
-    """``hcp load ncmp`` / ``ncmp-eligible``: the NCMP loaders (kpi.ncmp_loads)."""
-    from kpi import ncmp_loads
-    from kpi.ingest.ncmp_return import read_mapping
+    """``hcp load ncmp`` / ``ncmp-eligible``: the NCMP loaders (kpi.ncmp.load)."""
+    from kpi.ncmp import load as ncmp_loads
+    from kpi.ncmp.checks import read_mapping
 
     options = {"check_only": args.check, "accept_warnings": args.accept_warnings, "reason": args.reason}
     if args.dataset == "ncmp":
@@ -471,7 +471,7 @@ def _load_ncmp(store: Store, council: str, data: bytes, path: Path, args: argpar
 def cmd_ncmp(args: argparse.Namespace) -> int:
     """``hcp ncmp classify IN OUT`` (an analyst's file, nothing stored) and ``hcp ncmp purge --before YEAR``."""
     if args.action == "classify":
-        from kpi.ingest.ncmp_return import classify_file
+        from kpi.ncmp.checks import classify_file
 
         if not args.input or not args.output:
             print(
@@ -489,7 +489,7 @@ def cmd_ncmp(args: argparse.Namespace) -> int:
     if not args.before:
         print("give the first academic year to keep: hcp ncmp purge --before 2021/22", file=sys.stderr)
         return 2
-    from kpi.ncmp_loads import purge_ncmp
+    from kpi.ncmp.load import purge_ncmp
 
     with _open(args) as store:
         result = purge_ncmp(

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import polars as pl
 
-from kpi.auth import local_principal
-from kpi.councils import add_provider, init_council, load_localities
-from kpi.store import ROOT, Store, StoreError, ensure_not_held, replace_database
-from kpi.submissions import WRITTEN, load_return
+from kpi.access.principal import local_principal
+from kpi.core.councils import add_provider, init_council, load_localities
+from kpi.core.store import ROOT, Store, StoreError, ensure_not_held, replace_database
+from kpi.returns.load import WRITTEN, load_return
 
 SAMPLE_DIR = ROOT / "sample_data"
 COUNCIL_CODE = "E08000009"
@@ -103,7 +103,7 @@ def _load_returns(store: Store) -> int:
 
 def _load_extras(store: Store) -> str:
     """Hook for later datasets (benchmarks, NCMP, outcomes); returns text for the summary."""
-    from kpi import benchmarks
+    from kpi.contract import benchmarks as benchmarks
 
     loaded = benchmarks.seed_sample(store, COUNCIL_CODE, principal=PRINCIPAL)
     return f", {loaded} England benchmark values" + _load_outcomes(store) + _load_ncmp(store)
@@ -111,14 +111,14 @@ def _load_extras(store: Store) -> str:
 
 def _load_ncmp(store: Store) -> str:
     """Four academic years of synthetic NCMP children, eligible pupils and England's NCMP figures (sample_data/ncmp/)."""
-    from kpi import ncmp_loads
+    from kpi.ncmp import load as ncmp_loads
 
     return ncmp_loads.seed_sample(store, COUNCIL_CODE, principal=PRINCIPAL)
 
 
 def _load_outcomes(store: Store) -> str:
     """The synthetic Fingertips export and local outcome measures (sample_data/fingertips/, outcome_measures/)."""
-    from kpi.outcome_loads import load_fingertips, load_outcome_measures
+    from kpi.outcomes.load import load_fingertips, load_outcome_measures
 
     files = (
         (

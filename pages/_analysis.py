@@ -14,7 +14,8 @@ from pages._ui import _benchmarks, _data_version, _kpi_values, council_code, pri
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _outcome_series(council: str, framework_key: str, version: int, who) -> pl.DataFrame:
-    from kpi import frameworks, outcomes
+    from kpi.outcomes import frameworks as frameworks
+    from kpi.outcomes import series as outcomes
 
     framework = frameworks.load_frameworks()[framework_key]
     return outcomes.measure_series(
@@ -37,14 +38,14 @@ def outcome_series(framework_key: str) -> pl.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _rolling_quintiles(council: str, version: int, who) -> pl.DataFrame:
-    from kpi import inequalities
+    from kpi.inequality import views as inequalities
 
     return inequalities.rolling_quintiles(store(), council, principal=who)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _quantile_frame(council: str, version: int, level: str, kpi_code: str, who) -> pl.DataFrame:
-    from kpi import inequalities
+    from kpi.inequality import views as inequalities
 
     if level == "locality":
         return inequalities.quantile_frame(level, kpi_code, rolling=_rolling_quintiles(council, version, who))
@@ -65,7 +66,7 @@ def quantile_frame(level: str, kpi_code: str) -> pl.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4096)
 def _sii_period(council: str, version: int, level: str, kpi_code: str, period: str, who) -> pl.DataFrame:
-    from kpi import inequalities
+    from kpi.inequality import views as inequalities
 
     frame = _quantile_frame(council, version, level, kpi_code, who).filter(pl.col("period") == period)
     return inequalities.sii_table(frame, n_quantiles=inequalities.LEVELS.get(level, (None, 10))[1])
@@ -79,14 +80,14 @@ def sii_table(level: str, kpi_code: str, period_list: list[str]) -> pl.DataFrame
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _outcome_values(council: str, version: int, who) -> pl.DataFrame:
-    from kpi import outcomes
+    from kpi.outcomes import series as outcomes
 
     return outcomes.outcome_values(store(), council, principal=who)
 
 
 def deprivation_outcomes() -> pl.DataFrame:
     """Outcome measures with a deprivation-decile breakdown for the council (source, measure_ref, measure_name)."""
-    from kpi import inequalities
+    from kpi.inequality import views as inequalities
 
     return inequalities.deprivation_outcomes(
         _outcome_values(council_code(), _data_version(), principal()), council_code()
@@ -95,18 +96,18 @@ def deprivation_outcomes() -> pl.DataFrame:
 
 def locality_cells() -> pl.DataFrame:
     """Locality x IMD decile cells that hold LSOAs."""
-    from kpi.councils import locality_cells as cells
+    from kpi.core.councils import locality_cells as cells
 
     return cells(store(), council_code())
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _ncmp(council: str, version: int, who):
-    from kpi import ncmp_views
+    from kpi.ncmp import views as ncmp_views
 
     return ncmp_views.ncmp_data(store(), council, principal=who)
 
 
 def ncmp_data():
-    """The NCMP marts (kpi.ncmp_views.NcmpData), cached until the next write."""
+    """The NCMP marts (kpi.ncmp.views.NcmpData), cached until the next write."""
     return _ncmp(council_code(), _data_version(), principal())

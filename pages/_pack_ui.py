@@ -14,8 +14,10 @@ from datetime import datetime
 import polars as pl
 import streamlit as st
 
-from kpi import meetings, periods, reports
-from kpi.auth import Principal
+from kpi import reports
+from kpi.access.principal import Principal
+from kpi.contract import meetings as meetings
+from kpi.core import periods as periods
 from kpi.reports.html import render_html
 from pages import _ui
 
@@ -43,8 +45,8 @@ def _publish(key: tuple, fmt: str) -> tuple[bytes, int]:
 def build_key(kind: str, period: str, as_at: datetime, draft: bool = False) -> tuple:
     """What identifies a build (see the module docstring): the principal is part of it, so a provider's draft and
     the commissioner's pack never share a cached build."""
-    from kpi.access import provider_scope
-    from kpi.store import data_version
+    from kpi.access.rules import provider_scope
+    from kpi.core.store import data_version
 
     who = _ui.principal()
     version = data_version(_ui.store()) if as_at >= periods.now() else 0
@@ -105,7 +107,7 @@ def pack_labels() -> dict[int | None, str]:
 
 
 def write(action, *args, done: str, **kwargs) -> None:
-    """Run a :mod:`kpi.meetings` write as the signed-in user, then rerun with ``done`` shown; a refusal is shown as
+    """Run a :mod:`kpi.contract.meetings` write as the signed-in user, then rerun with ``done`` shown; a refusal is shown as
     an error instead of raising."""
     try:
         action(

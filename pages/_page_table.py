@@ -1,7 +1,7 @@
 """The one page table: every page of the app, its title, URL path, icon and section.
 
 ``app.py`` builds its navigation from it, each page's guard finds its own URL path (and so the roles it is
-offered, ``kpi.access.PAGE_ROLES``) in it by title, and the tests walk it, so a page added here is routed, guarded
+offered, ``kpi.access.rules.PAGE_ROLES``) in it by title, and the tests walk it, so a page added here is routed, guarded
 and tested without a second list to keep in step.
 """
 

@@ -1,6 +1,6 @@
 """App-layer helpers of the provider portal pages (upload, review, returns): reports, histories and notices.
 
-No SQL and no rules here: every figure comes from :mod:`kpi.submissions`; these functions only lay it out.
+No SQL and no rules here: every figure comes from :mod:`kpi.returns.load`; these functions only lay it out.
 """
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from kpi import submissions, users
-from kpi.auth import ROLES, auth_configured
-from kpi.councils import providers
+from kpi.access import users as users
+from kpi.access.principal import ROLES, auth_configured
+from kpi.core.councils import providers
 from kpi.ingest.report import Report
+from kpi.returns import load as submissions
 from pages import _ui
 
 STATUS_WORDS = {

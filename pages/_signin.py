@@ -1,7 +1,7 @@
 """Sign-in and role-based navigation (architecture.md section 5): the gate app.py runs first.
 
 ``st.login`` (OIDC) when ``[auth]`` is configured; the signed-in e-mail maps to a principal through the users table;
-the navigation offers only the pages the principal's role may open (``kpi.access.PAGE_ROLES``). Re-exported by
+the navigation offers only the pages the principal's role may open (``kpi.access.rules.PAGE_ROLES``). Re-exported by
 :mod:`pages._ui`.
 """
 
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi.auth import UNVERIFIED, auth_configured, claimed_email, email_verified
+from kpi.access.principal import UNVERIFIED, auth_configured, claimed_email, email_verified
 from pages._ui import principal, store
 
 
 def signed_in_email() -> str | None:
     """The signed-in user's e-mail address, when the identity provider vouches for it (``None`` when nobody is
-    signed in, or the claim is unverified: :func:`kpi.auth.claimed_email`)."""
+    signed in, or the claim is unverified: :func:`kpi.access.principal.claimed_email`)."""
     return claimed_email(st.user)
 
 
@@ -33,7 +33,7 @@ def sign_in() -> bool:
         st.write("Sign in with your organisation's account to see your contract's returns and figures.")
         st.button("Sign in", key="sign_in", type="primary", on_click=st.login)
         return False
-    from kpi.users import record_sign_in
+    from kpi.access.users import record_sign_in
 
     who, email = principal(), signed_in_email()
     if st.session_state.get("_signed_in_as") != email:
@@ -63,7 +63,7 @@ def allowed_pages(sections: dict) -> dict:
     A page's roles are looked up by its URL path in the page table (by title, so the default page's twin at "/"
     is judged as the page itself).
     """
-    from kpi.access import page_allowed
+    from kpi.access.rules import page_allowed
     from pages._page_table import entry_titled
 
     who = principal()
@@ -75,7 +75,7 @@ def allowed_pages(sections: dict) -> dict:
 
 
 def navigation(sections: dict):
-    """``st.navigation`` over the pages the principal's role is offered (kpi.access.PAGE_ROLES)."""
+    """``st.navigation`` over the pages the principal's role is offered (kpi.access.rules.PAGE_ROLES)."""
     return st.navigation(allowed_pages(sections))
 
 

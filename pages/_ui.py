@@ -11,9 +11,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from kpi import charts
-from kpi.auth import Principal, allowed_hosts, auth_configured, local_principal, request_refusal
-from kpi.store import Store, db_path, default_council, get_info
+from kpi.access.principal import Principal, allowed_hosts, auth_configured, local_principal, request_refusal
+from kpi.core import charts as charts
+from kpi.core.store import Store, db_path, default_council, get_info
 
 #: The local single user's name in the audit log.
 LOCAL_NAME = "local user"
@@ -46,13 +46,13 @@ def principal() -> Principal | None:
     """
     if not auth_configured():
         return None if _refusal() is not None else local_principal(LOCAL_NAME)
-    from kpi.users import find_user
+    from kpi.access.users import find_user
 
     return find_user(store(), signed_in_email()) if st.user.get("is_logged_in") else None
 
 
 def _refusal() -> str | None:
-    """Why this session's request may not be served (``kpi.auth.request_refusal``), or ``None``.
+    """Why this session's request may not be served (``kpi.access.principal.request_refusal``), or ``None``.
 
     Local mode: a session from another machine, through a forwarder (forwarding headers) or under a Host name that
     is not this computer's (DNS rebinding). With sign-in: a Host other than the configured one.
@@ -98,12 +98,12 @@ def sample_banner() -> None:
 
 def guard(title: str) -> Principal:
     """The gate every page script runs first, whatever started the server: the local-mode loopback rule, sign-in,
-    and the page's roles (``kpi.access.PAGE_ROLES``, by the page's URL path in the page table).
+    and the page's roles (``kpi.access.rules.PAGE_ROLES``, by the page's URL path in the page table).
 
     Returns the principal when the session may see the page; otherwise renders only the refusal (or the sign-in
     button) and stops the script, so nothing of the page runs.
     """
-    from kpi.access import page_allowed
+    from kpi.access.rules import page_allowed
     from pages._page_table import entry_titled
 
     entry = entry_titled(title)
@@ -179,14 +179,14 @@ table.rag-matrix .spc-text {font-size: 0.8rem;}
 
 def _data_version() -> int:
     """Changes whenever anything is written (the audit log grows), so cached data refreshes after writes."""
-    from kpi.store import data_version
+    from kpi.core.store import data_version
 
     return data_version(store())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _kpi_values(council: str, version: int, who: Principal | None) -> pl.DataFrame:
-    from kpi import overview
+    from kpi.contract import values as overview
 
     return overview.kpi_values(store(), council, principal=who)
 
@@ -194,7 +194,7 @@ def _kpi_values(council: str, version: int, who: Principal | None) -> pl.DataFra
 def kpi_values() -> pl.DataFrame:
     """Every KPI value at every level (the mandated-contacts mart) the principal may see (a provider: its own
     returns only), cached until the next write."""
-    from kpi.access import require
+    from kpi.access.rules import require
 
     who = principal()
     require(who, "read_data")
@@ -203,7 +203,7 @@ def kpi_values() -> pl.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _benchmarks(council: str, version: int) -> pl.DataFrame:
-    from kpi import overview
+    from kpi.contract import values as overview
 
     return overview.benchmarks(store(), council)
 
@@ -215,8 +215,8 @@ def benchmarks() -> pl.DataFrame:
 
 def pending() -> pl.DataFrame:
     """Submissions waiting for a decision (a provider: its own; a viewer, who reads accepted data only: none)."""
-    from kpi import overview
-    from kpi.access import accepted_only
+    from kpi.access.rules import accepted_only
+    from kpi.contract import values as overview
 
     who = principal()
     if who is not None and accepted_only(who):
@@ -226,20 +226,20 @@ def pending() -> pl.DataFrame:
 
 def locality_names() -> dict[str, str]:
     """Locality codes to names."""
-    from kpi import overview
+    from kpi.contract import values as overview
 
     return overview.locality_names(store(), council_code())
 
 
 def show_denied(exc: Exception) -> None:
-    """Show a refusal from the data layer (kpi.access.AccessDenied) and stop the page."""
+    """Show a refusal from the data layer (kpi.access.rules.AccessDenied) and stop the page."""
     st.error(plain(str(exc)), icon=":material/block:")
     st.stop()
 
 
 def exception_narratives(period: str) -> None:
     """The exception narratives in force for a period (the overview's Exceptions section), as text."""
-    from kpi import exceptions
+    from kpi.contract import narratives as exceptions
 
     frame = exceptions.overview_narratives(store(), principal(), council_code(), period)
     if frame.is_empty():

@@ -4,7 +4,7 @@ import shlex
 
 import streamlit as st
 
-from kpi import backup
+from kpi.core import backup as backup
 from pages import _portal, _ui
 
 _ui.start_page("Admin")

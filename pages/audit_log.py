@@ -4,7 +4,8 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from kpi import audit_log, periods
+from kpi.access import audit as audit_log
+from kpi.core import periods as periods
 from pages import _ui
 
 _ui.start_page("Audit log")

@@ -3,8 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from kpi import data_quality
-from kpi.store import setting
+from kpi.core.store import setting
+from kpi.returns import timeliness as data_quality
 from pages import _ui
 
 _ui.start_page("Data quality")

@@ -5,7 +5,9 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from kpi import access, exceptions, periods
+from kpi.access import rules as access
+from kpi.contract import narratives as exceptions
+from kpi.core import periods as periods
 from pages import _portal, _ui
 
 _ui.start_page("Exceptions")

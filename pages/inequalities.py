@@ -4,7 +4,11 @@ of inequality (the SII is the headline measure, as in the pack and the briefing)
 import polars as pl
 import streamlit as st
 
-from kpi import charts_inequality, inequalities, ncmp, ncmp_views, overview
+from kpi.contract import values as overview
+from kpi.inequality import charts as charts_inequality
+from kpi.inequality import views as inequalities
+from kpi.ncmp import rules as ncmp
+from kpi.ncmp import views as ncmp_views
 from pages import _ui
 
 LEVEL_LABELS = {

@@ -3,7 +3,11 @@
 import polars as pl
 import streamlit as st
 
-from kpi import assurance, charts, charts_spc, inequalities, overview
+from kpi.contract import values as overview
+from kpi.core import charts as charts
+from kpi.inequality import views as inequalities
+from kpi.spc import assurance as assurance
+from kpi.spc import charts as charts_spc
 from pages import _ui
 
 _ui.start_page("Mandated contacts")

@@ -4,7 +4,8 @@ from datetime import datetime, time
 
 import streamlit as st
 
-from kpi import overview, periods
+from kpi.contract import values as overview
+from kpi.core import periods as periods
 from pages import _pack_ui, _ui
 
 _ui.start_page("Meeting pack")

@@ -1,13 +1,14 @@
 """Meetings: record a contract review meeting, the actions agreed (carried into each pack until closed), risks.
 
 A commissioner records meetings, raises actions and keeps the risks log; a provider sees its own actions and
-updates their status and notes (the library checks both, :mod:`kpi.meetings`).
+updates their status and notes (the library checks both, :mod:`kpi.contract.meetings`).
 """
 
 import polars as pl
 import streamlit as st
 
-from kpi import access, meetings
+from kpi.access import rules as access
+from kpi.contract import meetings as meetings
 from pages import _pack_ui, _ui
 
 who = _ui.start_page("Meetings")

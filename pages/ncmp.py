@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from kpi import charts_ncmp as charts
-from kpi import ncmp_views as views
+from kpi.ncmp import charts as charts
+from kpi.ncmp import views as views
 from pages import _ui
 
 _ui.start_page("Child measurement (NCMP)")

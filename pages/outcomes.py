@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from kpi import frameworks, outcome_charts, outcomes
+from kpi.outcomes import charts as outcome_charts
+from kpi.outcomes import frameworks as frameworks
+from kpi.outcomes import series as outcomes
 from pages import _ui
 
 _ui.start_page("Outcomes")

@@ -3,7 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from kpi import assurance, overview
+from kpi.contract import values as overview
+from kpi.spc import assurance as assurance
 from pages import _ui
 
 _ui.start_page("Overview")

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from kpi import submissions
+from kpi.returns import load as submissions
 from pages import _portal, _ui
 
 _ui.start_page("Review returns")

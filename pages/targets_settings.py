@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from kpi import access, periods, targets
-from kpi.catalogue_sync import catalogue_in_force
+from kpi.access import rules as access
+from kpi.contract import targets as targets
+from kpi.core import periods as periods
+from kpi.core.catalogue_sync import catalogue_in_force
 from pages import _portal, _ui
 
 _ui.start_page("Targets and settings")

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from kpi import access, return_template, submissions
-from kpi.councils import providers
+from kpi.access import rules as access
+from kpi.core.councils import providers
 from kpi.ingest.files import MAX_FILE_BYTES, sha256
+from kpi.returns import load as submissions
+from kpi.returns import template as return_template
 from pages import _portal, _ui
 
 _ui.start_page("Upload a return")

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from kpi.auth import local_principal
+from kpi.access.principal import local_principal
+from kpi.core.store import Store
 from kpi.ingest.report import Report
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE, SAMPLE_DIR, build_sample
-from kpi.store import Store
 
 TODAY = "2026-11-23"
 RETURN_COLUMNS = [
@@ -56,7 +56,7 @@ def sample_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def one_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test reads the one clock (``kpi.periods.now``) fixed at ``TODAY``, never the machine's date."""
+    """Every test reads the one clock (``kpi.core.periods.now``) fixed at ``TODAY``, never the machine's date."""
     monkeypatch.setenv("HCP_TODAY", TODAY)
 
 
@@ -186,7 +186,7 @@ def check_return(sample_ro_store: Store, hcp_today: date) -> Callable[..., Repor
 
     ``check_return(path_or_bytes, *, provider="ZZ1", name=None)``.
     """
-    from kpi.submissions import CHECKED, load_return
+    from kpi.returns.load import CHECKED, load_return
 
     def check(file: Path | bytes, *, provider: str = PROVIDER_CODE, name: str | None = None) -> Report:
         data = file if isinstance(file, bytes) else Path(file).read_bytes()

@@ -21,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from kpi import periods
-from kpi.auth import Principal
+from kpi.access.principal import Principal
+from kpi.core import periods as periods
+from kpi.core.store import Store, default_council
 from kpi.reports.document import Document
-from kpi.store import Store, default_council
 
 KINDS = ("pack", "briefing")
 FORMATS = ("pdf", "docx", "html")
@@ -116,8 +116,8 @@ def render(document: Document, fmt: str) -> bytes:
 
 def publish(store: Store, built: Built, fmt: str, *, principal: Principal) -> tuple[bytes, int]:
     """Render a built report and record it in ``packs`` as the principal; returns the file's bytes and its id."""
-    from kpi.access import require
-    from kpi.meetings import record_pack
+    from kpi.access.rules import require
+    from kpi.contract.meetings import record_pack
 
     require(principal, "build_pack" if built.kind == "pack" else "build_briefing", built.provider_code)
 

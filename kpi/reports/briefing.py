@@ -3,7 +3,7 @@
 What it says, for the headline KPIs (catalogue ``headline = true``) in a period, as at a time:
 
 * **headline messages** generated from the data: "New birth visits within 14 days: 91%, better than England
-  (85.2% in 2024-25)." Fingertips' words (domain.md section 4) are used only where the difference is significant:
+  (85.2% in 2024-25)." Fingertips' words (docs/methods.md section 4) are used only where the difference is significant:
   "better"/"worse" (or "higher"/"lower" without a judgement) when England's value lies outside the borough's 95%
   Wilson interval, "similar to England" otherwise (:func:`kpi.stats.compare_with_benchmark`); whether the contract
   target was met is the mart's RAG, the same judgement as the overview and the pack;
@@ -12,11 +12,11 @@ What it says, for the headline KPIs (catalogue ``headline = true``) in a period,
 * **inequality by deprivation**: the slope index of inequality (SII), the headline measure, in words
   (:func:`kpi.reports.pack.inequality_frame`, as in the pack), then percentages by national IMD 2019 decile, or by
   quintile (pairs of deciles) when most decile figures would be too small to show, and the gap between the most and
-  least deprived decile (or quintile) (:func:`kpi.inequalities.decile_gap`);
+  least deprived decile (or quintile) (:func:`kpi.inequality.views.decile_gap`);
 * **by locality**, and **what the provider is doing about red areas** (its explanation and remedial action);
 * a **glossary** and a note on the figures.
 
-**Disclosure control** (domain.md section 6, :mod:`kpi.reports.disclosure`, after NHS England's rule for
+**Disclosure control** (docs/methods.md section 6, :mod:`kpi.reports.disclosure`, after NHS England's rule for
 sub-national tables) on every figure, borough totals included: counts 1-7 shown as ``*``, others rounded to the
 nearest 5; percentages are computed from the rounded counts, hidden when a count behind them is, and printed only
 as precisely as the rounded denominator allows (NHS England's presentation rule for rounded data: >= 4,000 one
@@ -34,10 +34,13 @@ from datetime import datetime
 
 import polars as pl
 
-from kpi import inequalities, overview, periods
-from kpi.access import require
-from kpi.auth import Principal
-from kpi.councils import providers
+from kpi.access.principal import Principal
+from kpi.access.rules import require
+from kpi.contract import values as overview
+from kpi.core import periods as periods
+from kpi.core.councils import providers
+from kpi.core.store import Store, default_council, get_info
+from kpi.inequality import views as inequalities
 from kpi.reports import words
 from kpi.reports.disclosure import (
     NOT_RELIABLE,
@@ -62,7 +65,6 @@ from kpi.reports.pack import (
     narratives_frame,
 )
 from kpi.stats import compare_with_benchmark, recent_trend
-from kpi.store import Store, default_council, get_info
 
 TREND_POINTS = 5
 DECILES = [str(d) for d in range(1, 11)] + ["U"]
@@ -75,7 +77,7 @@ COMPARISON_WORDS = {
     "higher": "higher than England",
     "lower": "lower than England",
 }
-#: Headline.comparison when England's only figure is older than the benchmark rule allows (domain.md section 5).
+#: Headline.comparison when England's only figure is older than the benchmark rule allows (docs/methods.md section 5).
 OUT_OF_DATE = "out of date"
 GLOSSARY = [
     (
@@ -446,7 +448,7 @@ def _headline(values, england, disclosed, kpi_code, this, year_ago, previous, na
 def target_words(h: Headline) -> str | None:
     """Whether the contract target was met, in words, from the mart's RAG (the overview's and the pack's judgement).
 
-    The RAG is worked out from the unrounded counts (domain.md section 5, contract RAG), so 449 of 500 (89.8%)
+    The RAG is worked out from the unrounded counts (docs/methods.md section 5, contract RAG), so 449 of 500 (89.8%)
     against a 90% target is amber, "just missed", even though its rounded counts (450 of 500) print as 90%.
     """
     if h.target_pct is None:

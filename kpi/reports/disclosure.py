@@ -1,4 +1,4 @@
-"""Disclosure control for public outputs, exactly as domain.md section 6.
+"""Disclosure control for public outputs, exactly as docs/methods.md section 6.
 
 Rule (after NHS England's rule for sub-national tables, HES/ECDS since 2018), applied to every sub-national figure
 of a public output, borough totals included:
@@ -146,7 +146,7 @@ def disclose_counts(
     }
 
 
-#: NHS England's presentation rule for percentages made from counts rounded to 5 (domain.md section 6): the
+#: NHS England's presentation rule for percentages made from counts rounded to 5 (docs/methods.md section 6): the
 #: smallest rounded denominator for each precision, finest first; below the last, no percentage is shown.
 PRECISION_STEPS: tuple[tuple[int, float], ...] = ((4000, 0.1), (400, 1.0), (100, 5.0))
 #: What a table prints for a percentage the rule does not allow, and why (said once, in words, by the document).
@@ -160,7 +160,7 @@ def precision_for(rounded_denominator: float | None) -> float | None:
     """The precision (0.1, 1 or 5 points) a percentage may be shown to, from its *rounded* denominator.
 
     NHS England's rule for percentages made from counts rounded to 5 (the secondary-care method the NCMP follows
-    since 2020; domain.md section 6): >= 4,000 one decimal place, 400-3,995 whole per cent, 100-395 the nearest
+    since 2020; docs/methods.md section 6): >= 4,000 one decimal place, 400-3,995 whole per cent, 100-395 the nearest
     5 per cent ("about 85%"), below 100 none.
 
     >>> [precision_for(n) for n in (20, 100, 395, 400, 3995, 4000)]
@@ -193,7 +193,7 @@ def shown_step(shown_pct: float, true_pct: float | None, step: float | None) -> 
     """The finest precision, no finer than ``step``, at which ``shown_pct`` lies within it of ``true_pct``.
 
     "Every shown percentage must lie within its shown precision of the true unrounded percentage; where it would
-    not, show less precision or none" (domain.md section 6). None: no precision will do.
+    not, show less precision or none" (docs/methods.md section 6). None: no precision will do.
     """
     steps = [s for _, s in PRECISION_STEPS]
     if step is None:

@@ -22,7 +22,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Inches, Pt, RGBColor
 
-from kpi.overview import RAG_BACKGROUNDS
+from kpi.contract.values import RAG_BACKGROUNDS
 from kpi.reports.document import Bullets, Cell, Document, FigureBlock, Heading, PageBreak, Paragraph, Table
 from kpi.reports.figures import PNG_PPI, FigureSet, icon_label
 

@@ -12,11 +12,11 @@ from datetime import datetime
 
 import polars as pl
 
-from kpi.access import require
-from kpi.auth import Principal
+from kpi.access.principal import Principal
+from kpi.access.rules import require
+from kpi.core.store import Store
 from kpi.reports import words
 from kpi.reports.document import Cell, Paragraph, Table
-from kpi.store import Store
 
 
 @dataclass
@@ -77,12 +77,12 @@ def ncmp_section(
     """NCMP summary for the latest academic year loaded by ``as_at``.
 
     Prevalence by category beside England (Fingertips rule) for Reception and Year 6, and the deprivation gap in
-    obesity, from :mod:`kpi.ncmp_views` (the functions the NCMP page uses).
+    obesity, from :mod:`kpi.ncmp.views` (the functions the NCMP page uses).
     """
     require(principal, "read_council_data")
     if not has_rows(store, "ncmp_counts", council_code):
         return None
-    from kpi import ncmp_views as views
+    from kpi.ncmp import views as views
 
     data = views.ncmp_data(store, council_code, as_at, principal=principal)
     years = views.academic_years(data)
@@ -136,7 +136,7 @@ def outcomes_section(
 ) -> ExtraSection | None:
     """Outcome measures of the default outcome framework, when any is loaded by ``as_at``.
 
-    Fingertips and local measures as the Outcomes page's rug shows them (:func:`kpi.outcomes.outcome_rug`): latest
+    Fingertips and local measures as the Outcomes page's rug shows them (:func:`kpi.outcomes.series.outcome_rug`): latest
     value, England by the Fingertips rule, recent trend. Contract KPIs in the framework are left out (the pack has
     them already).
     """
@@ -146,7 +146,8 @@ def outcomes_section(
         or has_rows(store, "outcome_measure_values", council_code)
     ):
         return None
-    from kpi import frameworks, outcomes
+    from kpi.outcomes import frameworks as frameworks
+    from kpi.outcomes import series as outcomes
 
     available = frameworks.load_frameworks()
     framework = available[frameworks.default_framework_key(available)]

@@ -6,7 +6,7 @@ to PNG (for DOCX, which python-docx can only embed as a bitmap) at :data:`PNG_PP
 the PNG's ``pHYs`` chunk. Both are cached, so the HTML preview, the PDF and the DOCX of one build share renders, and
 the set counts renders and the seconds they took (``bench/pack_bench.py`` reports the share spent on charts).
 
-Rendering is vl-convert (offline, own fonts; ``kpi.charts``'s exporter). Element ids inside each SVG are prefixed
+Rendering is vl-convert (offline, own fonts; ``kpi.core.charts``'s exporter). Element ids inside each SVG are prefixed
 with the figure's key, so several charts can sit in one HTML page without their clip paths colliding.
 
 Example:
@@ -32,7 +32,7 @@ from html import escape
 import altair as alt
 import vl_convert as vlc
 
-from kpi import spc_icons
+from kpi.spc import icons as spc_icons
 
 #: Pixels per inch of the PNG charts (the DOCX needs at least 200 dpi at print size).
 PNG_PPI = 220

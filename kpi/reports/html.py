@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-from kpi.overview import RAG_BACKGROUNDS, RAG_SHAPES, RAG_WORDS
+from kpi.contract.values import RAG_BACKGROUNDS, RAG_SHAPES, RAG_WORDS
 from kpi.reports.document import Bullets, Cell, Document, FigureBlock, Heading, PageBreak, Paragraph, Table
 from kpi.reports.figures import icon_svg
 

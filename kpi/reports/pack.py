@@ -2,20 +2,20 @@
 
 Everything comes from the functions the dashboard pages use, so a number is computed once:
 
-* KPI values, RAG, change and small-denominator marks: :func:`kpi.overview.kpi_values` (``mart_kpi_values``) as at
-  the pack's time; England: :func:`kpi.overview.benchmarks`, :func:`~kpi.overview.with_benchmark`,
-  :func:`~kpi.overview.compare_with_england` (Fingertips rule, domain.md section 4);
-* SPC variation and assurance: :func:`kpi.assurance.spc_summary`, i.e. :func:`kpi.spc.xmr` on the borough series
+* KPI values, RAG, change and small-denominator marks: :func:`kpi.contract.values.kpi_values` (``mart_kpi_values``) as at
+  the pack's time; England: :func:`kpi.contract.values.benchmarks`, :func:`~kpi.contract.values.with_benchmark`,
+  :func:`~kpi.contract.values.compare_with_england` (Fingertips rule, docs/methods.md section 4);
+* SPC variation and assurance: :func:`kpi.spc.assurance.spc_summary`, i.e. :func:`kpi.spc.rules.xmr` on the borough series
   up to the period (Making Data Count; icons only with 12 points or more);
 * inequality of the headline KPIs (catalogue ``headline = true``) on the borough's national deciles, two measures
-  named apart (domain.md section 5): the slope index of inequality (SII), the headline measure, from
-  :func:`kpi.inequalities.sii_table` (:func:`kpi.inequality.sii`, PHEindicatormethods ``phe_sii``), and the gap
-  between the most and least deprived decile from :func:`kpi.inequalities.decile_gap` (the briefing uses both);
+  named apart (docs/methods.md section 5): the slope index of inequality (SII), the headline measure, from
+  :func:`kpi.inequality.views.sii_table` (:func:`kpi.inequality.slope_index.sii`, PHEindicatormethods ``phe_sii``), and the gap
+  between the most and least deprived decile from :func:`kpi.inequality.views.decile_gap` (the briefing uses both);
 * exceptions: every KPI red or amber at borough or locality level, with the provider's explanation and remedial
   action in force at ``as_at`` (``mart_exception_narratives``, as the portal's Exceptions page shows them) or else
   the return rows' comments;
-* data quality: :func:`kpi.submissions.list_submissions` (late, missing and resubmitted returns since the last
-  circulated pack); actions and risks: :mod:`kpi.meetings`;
+* data quality: :func:`kpi.returns.load.list_submissions` (late, missing and resubmitted returns since the last
+  circulated pack); actions and risks: :mod:`kpi.contract.meetings`;
 * NCMP and outcome summaries when those tables exist and hold data (:mod:`kpi.reports.extras`).
 
 **Reproducible**: every input is read as at ``as_at``, and the cover carries a *data version*, the SHA-256 of the
@@ -38,17 +38,22 @@ from datetime import datetime
 
 import polars as pl
 
-from kpi import assurance, charts, inequalities, meetings, overview, periods
-from kpi.access import provider_scope, require
-from kpi.auth import Principal
-from kpi.catalogue import load_catalogue
-from kpi.catalogue_sync import catalogue_in_force
-from kpi.councils import providers
+from kpi.access.principal import Principal
+from kpi.access.rules import provider_scope, require
+from kpi.contract import meetings as meetings
+from kpi.contract import values as overview
+from kpi.core import charts as charts
+from kpi.core import periods as periods
+from kpi.core.catalogue import load_catalogue
+from kpi.core.catalogue_sync import catalogue_in_force
+from kpi.core.councils import providers
+from kpi.core.store import Store, default_council, get_info, setting
+from kpi.inequality import views as inequalities
 from kpi.reports import words
 from kpi.reports.extras import optional_sections, table_exists
 from kpi.reports.figures import CHART_WIDTH, FigureSet
-from kpi.store import Store, default_council, get_info, setting
-from kpi.submissions import list_submissions
+from kpi.returns.load import list_submissions
+from kpi.spc import assurance as assurance
 
 #: The returns dataset the mandated-contact KPIs come from.
 RETURNS_DATASET = "mandated-contacts"
@@ -515,7 +520,7 @@ def inequality_frame(
 ) -> pl.DataFrame:
     """SII with 95% CI (the headline measure) and decile 1 − decile 10 gap of each headline KPI, borough, period.
 
-    The gap is the gap between the most and least deprived decile (:func:`kpi.inequalities.decile_gap`); the pack
+    The gap is the gap between the most and least deprived decile (:func:`kpi.inequality.views.decile_gap`); the pack
     and the briefing both take their inequality figures from here.
 
     Columns: kpi_code, kpi_name, polarity, most_deprived, least_deprived, most_pct, least_pct, gap_points, rated,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from kpi.overview import SMALL_MARK
+from kpi.contract.values import SMALL_MARK
 from kpi.reports import words
 from kpi.reports.document import Bullets, Cell, Document, FigureBlock, Heading, PageBreak, Paragraph, Table
 from kpi.reports.pack import ExceptionItem, Pack

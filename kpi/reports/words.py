@@ -1,7 +1,7 @@
 """How figures are written in the pack and the briefing (one place, so both documents say things the same way).
 
 Percentages to one decimal place, counts with thousands separators, a true minus sign (U+2212) for negative
-changes, dates as "20 November 2026", RAG as shape and word ("■ Red"; :data:`kpi.overview.RAG_SHAPES`).
+changes, dates as "20 November 2026", RAG as shape and word ("■ Red"; :data:`kpi.contract.values.RAG_SHAPES`).
 
 Example:
 >>> pct(88.4444), count(1234), points(-0.366), as_at_text(datetime(2026, 11, 20, 9, 0))
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from kpi.overview import RAG_SHAPES, RAG_WORDS, change_arrow
+from kpi.contract.values import RAG_SHAPES, RAG_WORDS, change_arrow
 
 MINUS = "\u2212"
 DASH = "–"

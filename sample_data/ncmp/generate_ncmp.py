@@ -3,7 +3,7 @@ eligible-pupils returns, example files that trip every rejection and warning, an
 
 Run from the repository root: ``uv run python sample_data/ncmp/generate_ncmp.py``. Deterministic (numpy RNG seeded
 with SEED; gzip written with a fixed timestamp): a rerun writes byte-identical files. ``--check`` prints the
-prevalence the files give when classified with kpi.ncmp_bmi (the calibration check) and writes nothing.
+prevalence the files give when classified with kpi.ncmp.bmi (the calibration check) and writes nothing.
 
 Every child is synthetic. Schools are made up (URNs 99xxxx, "Sample ... Primary"), placed in Trafford's four real
 localities in proportion to the children aged 0-15 living there; each child's home LSOA is drawn from the school's
@@ -15,7 +15,7 @@ BMI z-scores are drawn from a skew-normal distribution fitted to England's 2023/
 overweight, obesity, severe obesity; domain.md section 3), shifted by national IMD decile so that obesity runs from
 the 2019/20 England decile 1 to decile 10 values (Reception 13.3% to 6.0%, Year 6 27.5% to 11.9%), with a small
 year-to-year drift. Heights are drawn around typical heights for age; the weight is the one that gives the drawn
-BMI (BMI = M(1 + L S z)^(1/L) with UK90 L, M, S read from rcpchgrowth by kpi.ncmp_bmi), rounded to 0.1 kg.
+BMI (BMI = M(1 + L S z)^(1/L) with UK90 L, M, S read from rcpchgrowth by kpi.ncmp.bmi), rounded to 0.1 kg.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO))
 
-from kpi.ncmp_bmi import (  # noqa: E402
+from kpi.ncmp.bmi import (  # noqa: E402
     OBESE_Z,
     OVERWEIGHT_Z,
     SEVERE_OBESITY_Z,
@@ -430,7 +430,7 @@ def build(check_only: bool = False) -> None:
 
 
 def _prevalence(children: pl.DataFrame, reference: pl.DataFrame, year: str) -> pl.DataFrame:
-    """Calibration check: prevalence by year group and decile (1, 10, all) as kpi.ncmp_bmi classifies them."""
+    """Calibration check: prevalence by year group and decile (1, 10, all) as kpi.ncmp.bmi classifies them."""
     classified = classify(
         children.rename({"sex_code": "sex", "born": "date_of_birth", "measured_on": "date_of_measurement"})
     ).join(reference.select("lsoa_code", "imd_decile"), on="lsoa_code", how="left")

@@ -2,7 +2,7 @@
 -- parameters: $council_code, $as_at, $max_age_quarters (the setting benchmark_max_age_quarters in force at $as_at)
 -- A benchmark period is a quarter ('2024-25 Q1') or a financial year ('2024-25', period_kind 'year');
 -- period_start_index and period_end_index are the quarter indexes of its first and last quarter. Which of these a
--- KPI's period is compared with is decided in one place, kpi.overview.with_benchmark (domain.md section 5, "Which
+-- KPI's period is compared with is decided in one place, kpi.overview.with_benchmark (docs/methods.md section 5, "Which
 -- England (or region) figure a period is compared with"), using max_age_quarters carried on every row.
 with current_benchmarks as (
     select *

@@ -8,7 +8,7 @@
 -- out. Every locality x quintile 1-5 has a row, so a caller can say why one is not rated: lsoa_count = 0 (the
 -- locality has no LSOA in the quintile), quarters_in_window < 4 (a quarter's return is missing) or a denominator of
 -- 0 or null (no children counted). numerator and denominator are summed over the window's quarters; value_pct and
--- the Wilson 95% limits (lower_ci_pct, upper_ci_pct) are worked out from the sums (domain.md section 5).
+-- the Wilson 95% limits (lower_ci_pct, upper_ci_pct) are worked out from the sums (docs/methods.md section 5).
 with return_rows as (
     select * from {{ ref('staging/stg_return_rows') }}
 ),

@@ -4,7 +4,7 @@
 -- parameters: $council_code, $as_at (returns accepted and targets set by then), $first_period_index,
 --             $last_period_index (the quarters targets are looked up for)
 -- Values: value_pct = 100 x numerator / denominator (proportions and ratios), Wilson 95% CI for proportions,
--- change_pct = points since the previous quarter, RAG against the target in force for the period (domain.md 5).
+-- change_pct = points since the previous quarter, RAG against the target in force for the period (docs/methods.md 5).
 -- The catalogue is the database's as at $as_at, the version in force for each period (staging/stg_kpis): a KPI has
 -- rows only for periods it is in the catalogue, and its minimum denominator is the one in force for the period.
 with return_rows as (

@@ -1,7 +1,7 @@
 -- grain: one row per council x academic year x year group x category, as at $as_at
 -- parameters: $council_code, $as_at
 -- Gap between the most and least deprived decile = prevalence in national IMD decile 1 (most deprived) - decile 10 (least deprived), in percentage
--- points (domain.md section 3), with a 95% interval for the difference of two independent proportions by
+-- points (docs/methods.md section 3), with a 95% interval for the difference of two independent proportions by
 -- Newcombe's hybrid score method (Newcombe 1998, Stat Med 17:873-890, method 10), built from each decile's
 -- Wilson limits: lower = d - sqrt((p1 - l1)^2 + (u10 - p10)^2), upper = d + sqrt((u1 - p1)^2 + (p10 - l10)^2).
 with deciles as (

@@ -1,7 +1,7 @@
 -- grain: one row per council x academic year x year group x level ('borough', 'locality', 'school') x area
 --        (area_code 'ALL' for the borough, a locality code, or a school URN), as at $as_at
 -- parameters: $council_code, $as_at
--- Participation = children measured / pupils eligible (domain.md section 3), over the schools in the
+-- Participation = children measured / pupils eligible (docs/methods.md section 3), over the schools in the
 -- eligible-pupils return, with Wilson 95% limits; localities are the schools' localities. measured_all also counts
 -- children of schools missing from the eligible return (schools_not_in_eligible says how many such schools).
 -- Limits are not computed where more children were measured than were eligible (is_measured_above_eligible).

@@ -6,7 +6,7 @@
 --   severely_obese, excess_weight (overweight + obese)
 -- parameters: $council_code, $as_at
 -- Prevalence = children in the category / children measured with a valid BMI (excluding |z| > 7 and duplicates),
--- with Wilson 95% limits (domain.md sections 3 and 5). Borough figures are of the children measured in the
+-- with Wilson 95% limits (docs/methods.md sections 3 and 5). Borough figures are of the children measured in the
 -- council's schools (wherever they live).
 with counts as (
     select * from {{ ref('staging/stg_ncmp_counts') }}

@@ -1,5 +1,5 @@
 -- 003_ncmp: National Child Measurement Programme loads (child-level returns and eligible pupils), the children
--- measured (no names, NHS numbers, postcodes, pupil ids or dates of birth: domain.md section 3), their yearly
+-- measured (no names, NHS numbers, postcodes, pupil ids or dates of birth: docs/methods.md section 3), their yearly
 -- counts, and England's NCMP prevalence.
 --
 -- A load is one file. It covers one academic year and one or both year groups ("parts"); a newer load of the same

@@ -3,7 +3,7 @@
 -- parameters: $load_id
 -- measured: children measured (a duplicate row is not a second child); valid: children in prevalence (not
 -- excluded for |z| > 7 and not duplicates); category counts are of valid children; severely_obese is a subset of
--- obese (domain.md section 3).
+-- obese (docs/methods.md section 3).
 with children as (
     select * from ncmp_children where load_id = $load_id
 ),

@@ -13,7 +13,7 @@ import pytest
 
 from bench import national
 from bench.__main__ import _external_command, _last_json, machine
-from kpi.auth import LOCAL_USER, local_principal
+from kpi.access.principal import LOCAL_USER, local_principal
 
 COUNCILS = ["E08000009", "E06000001"]
 
@@ -39,9 +39,9 @@ def test_every_council_gets_localities_of_its_own_lsoas(generated):
 
 
 def test_the_synthetic_returns_pass_the_real_checks(generated, tmp_path, monkeypatch):
-    from kpi.councils import add_provider, init_council, load_localities
-    from kpi.store import Store
-    from kpi.submissions import CHECKED, load_return
+    from kpi.core.councils import add_provider, init_council, load_localities
+    from kpi.core.store import Store
+    from kpi.returns.load import CHECKED, load_return
 
     monkeypatch.setenv("HCP_TODAY", national.TODAY)
     folder, _, rows, files = generated

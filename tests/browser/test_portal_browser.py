@@ -18,11 +18,11 @@ import urllib.request
 
 import pytest
 
-from kpi.auth import LOCAL_USER
-from kpi.councils import add_provider
+from kpi.access.principal import LOCAL_USER
+from kpi.access.users import add_user
+from kpi.core.councils import add_provider
+from kpi.core.store import Store
 from kpi.sample import COUNCIL_CODE, SAMPLE_DIR
-from kpi.store import Store
-from kpi.users import add_user
 
 pytestmark = pytest.mark.browser
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpi.auth import LOCAL_USER
-from kpi.councils import add_provider
+from kpi.access.principal import LOCAL_USER
+from kpi.access.users import add_user
+from kpi.core.councils import add_provider
+from kpi.core.store import Store
 from kpi.sample import COUNCIL_CODE, SAMPLE_DIR
-from kpi.store import Store
-from kpi.users import add_user
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 Q2 = SAMPLE_DIR / "provider_returns" / "mandated_contacts_2026-27_Q2.csv"
@@ -194,8 +194,8 @@ def _upload(at: AppTest, name: str, data: bytes, button: str) -> AppTest:
 def test_an_agreed_exception_shows_on_the_overview(signed_in):
     from datetime import date
 
-    from kpi import exceptions
-    from kpi.users import find_user
+    from kpi.access.users import find_user
+    from kpi.contract import narratives as exceptions
     from pages import _ui
 
     at = signed_in("provider", "pages/exceptions.py")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kpi import cli
-from kpi.store import Store
+from kpi.core.store import Store
 
 ROW = b'<row><c t="inlineStr"><is><t>0</t></is></c></row>'
 INFLATED = 80 * 1024 * 1024

@@ -14,9 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kpi import backup, cli
-from kpi.access import AccessDenied
-from kpi.auth import Principal, local_principal
+from kpi import cli
+from kpi.access.principal import Principal, local_principal
+from kpi.access.rules import AccessDenied
+from kpi.core import backup as backup
 
 ADMIN = local_principal("tester")
 

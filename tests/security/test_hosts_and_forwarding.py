@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from kpi import auth
+from kpi.access import principal as auth
 from tests.browser.conftest import CHROMIUM_FLAGS, _chromium, start_app
 
 pytestmark = pytest.mark.browser
@@ -103,7 +103,7 @@ def test_local_mode_refuses_a_forwarded_request(local_app, rebinding_browser, he
         context.close()
 
 
-# ---- the rule itself (kpi.auth.request_refusal), which app.py applies to every session -------------------------
+# ---- the rule itself (kpi.access.principal.request_refusal), which app.py applies to every session -------------------------
 
 LOCAL = auth.LOCAL_HOSTS
 

@@ -2,7 +2,7 @@
 
 A large NCMP return (more children than fit in one DuckDB row group) is written to the database file while the
 transaction is still open, so a full disk fails inside the transaction rather than at its commit. Run against the
-real store with the file size limited (``RLIMIT_FSIZE``, as tests/kpi/test_store_faults_more.py does for the
+real store with the file size limited (``RLIMIT_FSIZE``, as tests/kpi/core/test_store_faults_more.py does for the
 other loaders): the message and exit status 2, no traceback, nothing changed; with space again it loads.
 """
 
@@ -13,9 +13,9 @@ import resource
 import polars as pl
 import pytest
 
-from kpi.ncmp_loads import SAMPLE_DIR
-from kpi.store import Store
-from tests.kpi.test_store_faults_more import _limited_cli
+from kpi.core.store import Store
+from kpi.ncmp.load import SAMPLE_DIR
+from tests.kpi.core.test_store_faults_more import _limited_cli
 
 
 def _large_ncmp_file(tmp_path):

@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 
 from kpi import cli
-from kpi.auth import local_principal
-from kpi.ingest.ncmp_return import ETHNIC_GROUPS
-from kpi.ncmp_loads import purge_ncmp
-from kpi.store import Store, default_council
-from tests.kpi.test_ncmp_return import child, to_csv
+from kpi.access.principal import local_principal
+from kpi.core.store import Store, default_council
+from kpi.ncmp.checks import ETHNIC_GROUPS
+from kpi.ncmp.load import purge_ncmp
+from tests.kpi.ncmp.test_ncmp_return import child, to_csv
 
 POSTCODE = "M33 7XX"
 

@@ -10,13 +10,14 @@ from datetime import datetime
 
 import pytest
 
-from kpi import meetings, reports
-from kpi.access import AccessDenied
-from kpi.auth import LOCAL_USER, Principal
-from kpi.councils import add_provider
+from kpi import reports
+from kpi.access.principal import LOCAL_USER, Principal
+from kpi.access.rules import AccessDenied
+from kpi.contract import meetings as meetings
+from kpi.core.councils import add_provider
 from kpi.reports.html import render_html
+from kpi.returns.load import WRITTEN, load_return
 from kpi.sample import COUNCIL_CODE
-from kpi.submissions import WRITTEN, load_return
 from tests.conftest import SAMPLE_Q2_RETURN
 
 ZZ1 = Principal("lead@trust.nhs.uk", "provider", "ZZ1")

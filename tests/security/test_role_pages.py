@@ -3,10 +3,10 @@ offered a page whose data it may not read: Data quality refused it with AccessDe
 
 import pytest
 
-from kpi import data_quality
-from kpi.access import AccessDenied, page_allowed
-from kpi.auth import Principal
-from kpi.store import default_council
+from kpi.access.principal import Principal
+from kpi.access.rules import AccessDenied, page_allowed
+from kpi.core.store import default_council
+from kpi.returns import timeliness as data_quality
 
 ADMIN = Principal("it@council.gov.uk", "admin")
 

@@ -3,8 +3,8 @@ addresses are compared exactly after lower-casing ASCII letters (no Unicode case
 
 import pytest
 
-from kpi import users
-from kpi.auth import LOCAL_USER, claimed_email, email_verified, normalise_email
+from kpi.access import users as users
+from kpi.access.principal import LOCAL_USER, claimed_email, email_verified, normalise_email
 
 COMMISSIONER = "kate@council.gov.uk"
 

@@ -11,9 +11,9 @@ from datetime import date, datetime
 
 import pytest
 
-from kpi.auth import local_principal
-from kpi.councils import init_council
-from kpi.store import Store
+from kpi.access.principal import local_principal
+from kpi.core.councils import init_council
+from kpi.core.store import Store
 
 COUNCIL = "E08000009"
 AT = datetime(2026, 11, 20, 9, 0)

@@ -9,11 +9,12 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from kpi import inequalities, periods
-from kpi.auth import local_principal
-from kpi.councils import init_council, load_localities
-from kpi.store import Store
-from kpi.submissions import WRITTEN, load_return
+from kpi.access.principal import local_principal
+from kpi.core import periods as periods
+from kpi.core.councils import init_council, load_localities
+from kpi.core.store import Store
+from kpi.inequality import views as inequalities
+from kpi.returns.load import WRITTEN, load_return
 
 TOL = 1e-7  # domain.md quotes Wilson limits to 7 decimal places
 COUNCIL = "E08000009"

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 import polars as pl
 import pytest
 
-from kpi import periods
-from kpi.auth import LOCAL_USER, local_principal
-from kpi.councils import init_council, load_localities
-from kpi.store import Store
-from kpi.submissions import WRITTEN, load_return
-from kpi.targets import set_target
+from kpi.access.principal import LOCAL_USER, local_principal
+from kpi.contract.targets import set_target
+from kpi.core import periods as periods
+from kpi.core.councils import init_council, load_localities
+from kpi.core.store import Store
+from kpi.returns.load import WRITTEN, load_return
 
 TOL = 1e-7  # domain.md quotes Wilson limits to 7 decimal places
 COUNCIL = "E08000009"
@@ -222,7 +222,7 @@ def test_grain_and_numerators_on_the_sample(sample_values):
 
 @pytest.fixture()
 def sample_values(tmp_path):
-    from kpi.overview import kpi_values
+    from kpi.contract.values import kpi_values
     from kpi.sample import build_sample
 
     path = tmp_path / "sample.duckdb"

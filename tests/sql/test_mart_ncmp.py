@@ -16,12 +16,13 @@ from statistics import NormalDist
 import polars as pl
 import pytest
 
-from kpi import ncmp_views, periods
-from kpi.auth import LOCAL_USER, local_principal
-from kpi.councils import init_council, load_localities
-from kpi.ncmp_loads import ENGLAND_FILE, load_ncmp, load_ncmp_benchmarks, load_ncmp_eligible
-from kpi.store import Store
-from kpi.submissions import WRITTEN
+from kpi.access.principal import LOCAL_USER, local_principal
+from kpi.core import periods as periods
+from kpi.core.councils import init_council, load_localities
+from kpi.core.store import Store
+from kpi.ncmp import views as ncmp_views
+from kpi.ncmp.load import ENGLAND_FILE, load_ncmp, load_ncmp_benchmarks, load_ncmp_eligible
+from kpi.returns.load import WRITTEN
 
 TOL = 1e-7  # domain.md quotes Wilson limits to 7 decimal places
 COUNCIL = "E08000009"

@@ -14,8 +14,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kpi import charts
-from kpi.auth import LOCAL_USER, local_principal
+from kpi.access.principal import LOCAL_USER, local_principal
+from kpi.core import charts as charts
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -32,21 +32,21 @@ def load(store, loader: str, data: bytes, name: str):
     """Load a file with a dataset's loader as ``hcp load`` does; (outcome, what the user sees)."""
     common = {"council_code": COUNCIL_CODE, "principal": local_principal("corpus")}
     if loader == "localities":
-        from kpi.councils import load_localities
+        from kpi.core.councils import load_localities
 
         report = load_localities(store, COUNCIL_CODE, data, name, principal=local_principal("corpus"))
         return ("written" if report.ok else "rejected"), report.to_text()
     if loader == "mandated-contacts":
-        from kpi.submissions import load_return
+        from kpi.returns.load import load_return
 
         result = load_return(store, data, name, provider_code=PROVIDER_CODE, **common)
     elif loader in ("ncmp", "ncmp-eligible"):
-        from kpi import ncmp_loads
+        from kpi.ncmp import load as ncmp_loads
 
         function = ncmp_loads.load_ncmp if loader == "ncmp" else ncmp_loads.load_ncmp_eligible
         result = function(store, data, name, **common)
     else:
-        from kpi import outcome_loads
+        from kpi.outcomes import load as outcome_loads
 
         function = (
             outcome_loads.load_fingertips if loader == "fingertips" else outcome_loads.load_outcome_measures
@@ -103,7 +103,7 @@ def corpus_store(sample_db_path, tmp_path_factory):
     """One writable copy of the sample shared by the files that must be rejected (each changes nothing)."""
     import shutil
 
-    from kpi.store import Store
+    from kpi.core.store import Store
 
     path = tmp_path_factory.mktemp("corpus") / "hcp.duckdb"
     shutil.copyfile(sample_db_path, path)
@@ -188,7 +188,7 @@ def test_sql_in_a_comment_is_stored_literally_and_nothing_is_dropped(sample_stor
 def test_sql_in_a_locality_name_is_stored_literally(sample_store):
     outcome, _ = load(sample_store, "localities", (CORPUS / "loc_sql_in_name.csv").read_bytes(), "l.csv")
     assert outcome == "written"
-    from kpi.councils import localities
+    from kpi.core.councils import localities
 
     names = localities(sample_store, COUNCIL_CODE)["locality_name"].to_list()
     assert "North'); drop table localities; --" in names
@@ -196,7 +196,7 @@ def test_sql_in_a_locality_name_is_stored_literally(sample_store):
 
 @pytest.mark.parametrize("file", ["mc_formula_injection.csv", "mc_formula_injection.xlsx"])
 def test_formulas_in_comments_load_but_every_export_escapes_them(file, sample_store):
-    from kpi import submissions
+    from kpi.returns import load as submissions
 
     outcome, _ = load(sample_store, "mandated-contacts", (CORPUS / file).read_bytes(), file)
     assert outcome == "written"

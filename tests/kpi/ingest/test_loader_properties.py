@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_bad_inputs import CORPUS, load  # noqa: E402  (tests/kpi/ingest is on sys.path)
 
+from kpi.core.store import Store
 from kpi.sample import SAMPLE_DIR
-from kpi.store import Store
 
 SEEDS = {
     "mandated-contacts": SAMPLE_DIR / "provider_returns" / "mandated_contacts_2026-27_Q2.csv",

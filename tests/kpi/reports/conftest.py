@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi.store import Store
+from kpi.core.store import Store
 
 
 @pytest.fixture(scope="module")

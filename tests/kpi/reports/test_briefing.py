@@ -25,11 +25,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kpi import overview, reports
-from kpi.auth import LOCAL_USER, local_principal
+from kpi import reports
+from kpi.access.principal import LOCAL_USER, local_principal
+from kpi.contract import values as overview
+from kpi.core.store import Store
+from kpi.returns.load import WRITTEN, load_return
 from kpi.sample import SAMPLE_DIR
-from kpi.store import Store
-from kpi.submissions import WRITTEN, load_return
 from tests.kpi.reports.documents import (
     AS_AT,
     COUNCIL,

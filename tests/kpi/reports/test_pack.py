@@ -13,8 +13,10 @@ import re
 import polars as pl
 import pytest
 
-from kpi import meetings, overview, reports
-from kpi.auth import LOCAL_USER, local_principal
+from kpi import reports
+from kpi.access.principal import LOCAL_USER, local_principal
+from kpi.contract import meetings as meetings
+from kpi.contract import values as overview
 from kpi.reports import pack_layout
 from kpi.reports.html import render_html
 from kpi.reports.pack import summary_frame
@@ -297,7 +299,7 @@ def test_each_chart_is_rendered_once_per_format(built):
 
 
 def test_ncmp_and_outcome_summaries_appear_when_their_data_exist(built, reports_store):
-    from kpi import ncmp_views
+    from kpi.ncmp import views as ncmp_views
 
     text = built["pdf_text"]
     assert "Child measurement (NCMP)" in text and "Outcomes" in text
@@ -310,9 +312,9 @@ def test_ncmp_and_outcome_summaries_appear_when_their_data_exist(built, reports_
 
 
 def test_optional_sections_are_left_out_without_their_data(monkeypatch):
-    from kpi.councils import init_council
+    from kpi.core.councils import init_council
+    from kpi.core.store import Store
     from kpi.reports.extras import optional_sections
-    from kpi.store import Store
 
     monkeypatch.setenv("HCP_TODAY", "2026-11-23")
     with Store.open(":memory:") as store:

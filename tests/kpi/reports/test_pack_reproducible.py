@@ -16,11 +16,13 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from kpi import meetings, periods, reports
-from kpi.auth import LOCAL_USER, local_principal
+from kpi import reports
+from kpi.access.principal import LOCAL_USER, local_principal
+from kpi.contract import meetings as meetings
+from kpi.contract.targets import set_target
+from kpi.core import periods as periods
+from kpi.returns.load import WRITTEN, load_return
 from kpi.sample import SAMPLE_DIR
-from kpi.submissions import WRITTEN, load_return
-from kpi.targets import set_target
 from tests.kpi.reports.documents import AS_AT, COUNCIL, PERIOD, docx_tables, pdf_text
 
 EXTRA_VISITS = 8

@@ -1,0 +1,145 @@
+"""What each role may do, checked in the data layer (architecture.md section 5).
+
+Every portal query and write function takes the :class:`~kpi.access.principal.Principal` and calls :func:`require` first, so
+a denial does not depend on a hidden button. The rules:
+
+* **commissioner**: everything about the contract: reads all providers' data, uploads on a provider's behalf,
+  accepts or queries submissions, changes targets and settings, agrees exception narratives, reads the audit log,
+  loads the council's other data (NCMP, Fingertips, outcome measures, localities, benchmarks) and sets up the council;
+* **provider**: its own provider's submissions, returns, narratives and draft packs only; an upload is stamped
+  with the principal's provider;
+* **viewer**: reads accepted data only (e.g. scrutiny officers);
+* **admin**: users, settings, backups and the audit log, and setting up a council (its providers and catalogue);
+* the **local user** (no sign-in configured, or the command line) is commissioner and admin.
+
+Example:
+    >>> from kpi.access.principal import ROLES, Principal
+    >>> require(Principal("v@council.gov.uk", "viewer"), "review")
+    Traceback (most recent call last):
+    ...
+    kpi.access.rules.AccessDenied: Only a commissioner can accept or query a submission. You are signed in as v@council.gov.uk (viewer).
+"""
+
+from __future__ import annotations
+
+from kpi.access.principal import ROLES, Principal
+
+#: Who may do what: action -> roles, with the plain words a refusal uses.
+PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
+    "read_data": (frozenset({"commissioner", "provider", "viewer"}), "see the contract's KPI values"),
+    "read_submissions": (frozenset({"commissioner", "provider", "viewer"}), "see returns"),
+    "read_unaccepted": (
+        frozenset({"commissioner", "provider"}),
+        "see returns that have not been accepted",
+    ),
+    "upload": (frozenset({"commissioner", "provider"}), "upload or check a return"),
+    "review": (frozenset({"commissioner"}), "accept or query a submission"),
+    "set_target": (frozenset({"commissioner"}), "change contract targets"),
+    "set_setting": (frozenset({"commissioner", "admin"}), "change settings"),
+    "read_settings": (frozenset({"commissioner", "admin", "viewer"}), "see targets and settings"),
+    "read_narratives": (frozenset({"commissioner", "provider", "viewer"}), "see exception narratives"),
+    "write_narrative": (frozenset({"commissioner", "provider"}), "write an exception narrative"),
+    "agree_narrative": (frozenset({"commissioner"}), "agree an exception narrative"),
+    "read_data_quality": (frozenset({"commissioner"}), "see the data quality of returns"),
+    "read_audit": (frozenset({"commissioner", "admin"}), "see the audit log"),
+    "manage_users": (frozenset({"admin"}), "add, change or remove users"),
+    "backup": (frozenset({"admin"}), "back up or restore the database"),
+    "manage_meetings": (
+        frozenset({"commissioner"}),
+        "record meetings, raise actions and keep the risks log",
+    ),
+    "update_action": (frozenset({"commissioner", "provider"}), "update an action"),
+    "read_meetings": (frozenset({"commissioner", "provider"}), "see meetings, actions, risks and packs"),
+    "build_pack": (frozenset({"commissioner", "provider"}), "build a meeting pack"),
+    "build_briefing": (frozenset({"commissioner", "viewer"}), "build the scrutiny briefing"),
+    "read_council_data": (
+        frozenset({"commissioner", "viewer"}),
+        "see the council-wide figures (inequalities, NCMP and outcomes)",
+    ),
+    "load_data": (
+        frozenset({"commissioner"}),
+        "load, fetch or purge the council's data (NCMP, Fingertips, outcome measures, localities, benchmarks)",
+    ),
+    "set_up": (
+        frozenset({"commissioner", "admin"}),
+        "set up a council, its providers and its KPI catalogue",
+    ),
+}
+
+_ARTICLE = {
+    "commissioner": "a commissioner",
+    "provider": "a provider",
+    "viewer": "a viewer",
+    "admin": "an admin",
+}
+
+#: The pages (by URL path) each role is offered. A page not listed here is offered to commissioners only.
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    "overview": frozenset({"commissioner", "provider", "viewer"}),
+    "mandated-contacts": frozenset({"commissioner", "provider", "viewer"}),
+    "inequalities": frozenset({"commissioner", "viewer"}),
+    "ncmp": frozenset({"commissioner", "viewer"}),
+    "outcomes": frozenset({"commissioner", "viewer"}),
+    "returns": frozenset({"commissioner", "provider", "viewer"}),
+    "upload": frozenset({"commissioner", "provider"}),
+    "review": frozenset({"commissioner"}),
+    "exceptions": frozenset({"commissioner", "provider", "viewer"}),
+    "data-quality": frozenset({"commissioner"}),  # not admin (docs/operations.md, roles)
+    "targets-settings": frozenset({"commissioner", "admin", "viewer"}),
+    "audit-log": frozenset({"commissioner", "admin"}),
+    "admin": frozenset({"admin"}),
+    "meetings": frozenset({"commissioner", "provider"}),  # a provider: its own actions, status and notes only
+    "meeting-pack": frozenset({"commissioner", "provider"}),  # a provider sees its own draft only
+}
+
+
+class AccessDenied(PermissionError):
+    """The principal may not do this; the message says so in plain words."""
+
+
+def allowed(principal: Principal, action: str) -> bool:
+    """Whether the principal's role may do ``action`` at all (provider scope aside)."""
+    if action not in PERMISSIONS:
+        raise KeyError(f"unknown action '{action}': known actions are {', '.join(sorted(PERMISSIONS))}")
+    return bool(PERMISSIONS[action][0] & principal.roles)
+
+
+def require(principal: Principal, action: str, provider_code: str | None = None) -> None:
+    """Raise :class:`AccessDenied` unless the principal may do ``action`` (for ``provider_code``'s data).
+
+    A provider may act only on its own provider's data: asking about another provider is refused.
+    """
+    if principal is None or not isinstance(principal, Principal):
+        raise AccessDenied("You are not signed in: sign in to use HCP Contract Monitor.")
+    roles, words = PERMISSIONS.get(action, (frozenset(), action))
+    if not roles & principal.roles:
+        who = " or ".join(_ARTICLE[role] for role in ROLES if role in roles) or "nobody"
+        raise AccessDenied(f"Only {who} can {words}. You are signed in as {principal.label}.")
+    if principal.role == "provider" and not principal.is_local:
+        own = (principal.provider_code or "").upper()
+        if not own:
+            raise AccessDenied(
+                f"Your account ({principal.email}) is a provider account without a provider: ask an "
+                "administrator to add you again with your provider's code."
+            )
+        if provider_code is not None and provider_code.strip().upper() != own:
+            raise AccessDenied(
+                f"You can only {words} for your own provider ({own}), not for {provider_code.strip().upper()}."
+            )
+
+
+def provider_scope(principal: Principal) -> str | None:
+    """The provider a principal is confined to (``None``: the whole council)."""
+    if principal.role == "provider" and not principal.is_local:
+        return (principal.provider_code or "").upper() or "\x00no provider"
+    return None
+
+
+def accepted_only(principal: Principal) -> bool:
+    """Whether the principal may read accepted data only (viewers)."""
+    return not allowed(principal, "read_unaccepted")
+
+
+def page_allowed(principal: Principal, url_path: str) -> bool:
+    """Whether the navigation offers the page at ``url_path`` to the principal."""
+    return bool(PAGE_ROLES.get(url_path, frozenset({"commissioner"})) & principal.roles)

@@ -1,0 +1,300 @@
+"""Councils, the national LSOA reference and each council's localities.
+
+The national lookup (all 32,844 LSOAs 2011 -> local authority, IMD 2019 rank and decile, children 0-15) ships in
+``sample_data/reference/lsoa11_imd2019.parquet`` (built by ``scripts/build_reference.py`` from MHCLG's files, OGL
+v3) and is copied into every database. A council's localities are an LSOA -> locality lookup loaded with
+``hcp load localities FILE``; a newer load supersedes the older, which stays in history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from kpi.access.principal import Principal
+from kpi.access.rules import require
+from kpi.core import periods as periods
+from kpi.core.store import ROOT, Store, StoreError, set_info
+from kpi.ingest.files import read_text_table, sha256
+from kpi.ingest.report import Report, problem, problems_where
+
+REFERENCE_DIR = ROOT / "sample_data" / "reference"
+LSOA_LOOKUP = REFERENCE_DIR / "lsoa11_imd2019.parquet"
+IMD_EDITION = "IoD2019"
+#: A locality code as returns and templates carry it: never something a spreadsheet would run as a formula.
+LOCALITY_CODE = r"^[A-Z0-9][A-Z0-9_-]{0,29}$"
+
+
+def ensure_reference(store: Store) -> int:
+    """Copy the national LSOA lookup into the database if it is not there; returns its row count."""
+    count = store.query("select count(*) from lsoa_reference").item()
+    if count:
+        return count
+    lookup = pl.read_parquet(LSOA_LOOKUP).with_columns(pl.lit(IMD_EDITION).alias("imd_edition"))
+    with store.transaction() as cur:
+        cur.register("lookup_frame", lookup)
+        cur.execute(
+            "insert into lsoa_reference select lsoa_code, lsoa_name, lad_code, lad_name, imd_rank, imd_decile, "
+            "children_0_15, imd_edition from lookup_frame"
+        )
+        cur.unregister("lookup_frame")
+    return lookup.height
+
+
+def init_council(
+    store: Store,
+    council_code: str,
+    *,
+    council_name: str | None = None,
+    region_code: str | None = None,
+    region_name: str | None = None,
+    principal: Principal,
+    is_sample: bool = False,
+) -> None:
+    """Create a council (name from the national lookup for district and unitary codes) with its catalogue."""
+    require(principal, "set_up")
+    actor = principal.email
+    ensure_reference(store)
+    code = council_code.strip().upper()
+    if not council_name:
+        names = store.query("select distinct lad_name from lsoa_reference where lad_code = ?", [code])
+        if names.is_empty():
+            raise StoreError(
+                f"'{council_code}' is not a local authority code in the IMD 2019 lookup: give the council's name "
+                "with --name (county councils are not in the lookup)"
+            )
+        council_name = names.item()
+    from kpi.core.catalogue_sync import HASH_KEY, file_sha256, sync_council
+
+    with store.transaction() as cur:
+        is_new = not cur.execute("select count(*) from councils where council_code = ?", [code]).fetchone()[0]
+        cur.execute(
+            "insert into councils values (?, ?, ?, ?, ?) on conflict (council_code) do nothing",
+            [code, council_name, region_code, region_name, periods.now()],
+        )
+        # A new council's catalogue is the file's, in force from the first period; an existing one is synced.
+        sync_council(cur, store, code, initial=is_new, actor=actor)
+        set_info(cur, HASH_KEY, file_sha256())
+        set_info(cur, "is_sample", "true" if is_sample else "false")
+        set_info(cur, "council_code", code)
+        store.audit("council created", actor=actor, council_code=code, subject=council_name, cur=cur)
+
+
+def add_provider(
+    store: Store,
+    council_code: str,
+    provider_code: str,
+    provider_name: str,
+    contract_name: str,
+    *,
+    principal: Principal,
+) -> None:
+    """Record the provider a council commissions (and its contract's name), as ``principal``; audited."""
+    require(principal, "set_up")
+    with store.transaction() as cur:
+        cur.execute(
+            "insert into providers values (?, ?, ?, ?) on conflict do update set provider_name = excluded.provider_name,"
+            " contract_name = excluded.contract_name",
+            [council_code, provider_code.upper(), provider_name, contract_name],
+        )
+        store.audit(
+            "provider recorded",
+            actor=principal.email,
+            council_code=council_code,
+            subject=provider_code.upper(),
+            detail={"provider_name": provider_name, "contract_name": contract_name},
+            cur=cur,
+        )
+
+
+def providers(store: Store, council_code: str) -> pl.DataFrame:
+    """The council's providers."""
+    return store.query(
+        "select * from providers where council_code = ? order by provider_code", [council_code]
+    )
+
+
+def localities(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
+    """The council's localities in force at ``as_at``: locality_code, locality_name, sort_order."""
+    return store.run_sql("staging/stg_localities", council_code=council_code, as_at=as_at or periods.now())
+
+
+def locality_cells(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
+    """Locality x IMD decile cells holding LSOAs, with LSOA counts and children 0-15."""
+    return store.run_sql(
+        "staging/stg_locality_cells", council_code=council_code, as_at=as_at or periods.now()
+    )
+
+
+def check_localities(frame: pl.DataFrame, report: Report, store: Store) -> pl.DataFrame | None:
+    """Check an LSOA -> locality lookup (lsoa_code, locality_code, locality_name); typed rows or None."""
+    report.rows_read = frame.height
+    required = ("lsoa_code", "locality_code", "locality_name")
+    missing = [c for c in required if c not in frame.columns]
+    for name in missing:
+        report.add(
+            problem(
+                "error",
+                "missing_column",
+                f"the column '{name}' is missing: the header must be lsoa_code,locality_code,locality_name",
+                column=name,
+            )
+        )
+    if missing:
+        return None
+    if frame.is_empty():
+        report.add(problem("error", "empty", "the file has a header but no rows: add one row per LSOA"))
+        return None
+    for name in required:
+        report.add(
+            problems_where(
+                frame,
+                pl.col(name).is_null(),
+                severity="error",
+                check="blank",
+                column=name,
+                message=f"{name} is blank: every row needs an LSOA, a locality code and its name",
+            )
+        )
+    frame = frame.with_columns(
+        pl.col("lsoa_code").str.to_uppercase(), pl.col("locality_code").str.to_uppercase()
+    )
+    report.add(
+        problems_where(
+            frame,
+            pl.col("locality_code").is_not_null() & ~pl.col("locality_code").str.contains(LOCALITY_CODE),
+            severity="error",
+            check="locality_code_form",
+            column="locality_code",
+            message=pl.format(
+                "'{}' is not a locality code: use up to 30 letters, digits, - or _, starting with a letter or digit "
+                "(e.g. NORTH); the name can be anything",
+                pl.col("locality_code"),
+            ),
+        )
+    )
+    report.add(
+        problems_where(
+            frame,
+            pl.col("locality_code") == "ALL",
+            severity="error",
+            check="locality_code_reserved",
+            column="locality_code",
+            message="ALL is kept for borough-wide rows of a return: give this locality another code",
+        )
+    )
+    known = store.query("select lsoa_code from lsoa_reference")["lsoa_code"]
+    report.add(
+        problems_where(
+            frame,
+            pl.col("lsoa_code").is_not_null() & ~pl.col("lsoa_code").is_in(known.implode()),
+            severity="error",
+            check="unknown_lsoa",
+            column="lsoa_code",
+            message=pl.format(
+                "'{}' is not an English LSOA (2011) code: codes look like E01006074", pl.col("lsoa_code")
+            ),
+        )
+    )
+    report.add(
+        problems_where(
+            frame,
+            pl.col("lsoa_code").is_not_null() & pl.col("lsoa_code").is_duplicated(),
+            severity="error",
+            check="duplicate_lsoa",
+            column="lsoa_code",
+            message=pl.format(
+                "{} appears more than once: each LSOA belongs to one locality", pl.col("lsoa_code")
+            ),
+        )
+    )
+    names = frame.group_by("locality_code").agg(pl.col("locality_name").n_unique().alias("names"))
+    clash = frame.join(names, on="locality_code").filter(pl.col("names") > 1)
+    report.add(
+        problems_where(
+            clash,
+            pl.lit(True),
+            severity="error",
+            check="locality_two_names",
+            column="locality_name",
+            message=pl.format(
+                "locality {} has more than one name in the file: use one name per code",
+                pl.col("locality_code"),
+            ),
+        )
+    )
+    if not report.ok:
+        return None
+    return frame.select(*required, "source_row")
+
+
+def load_localities(
+    store: Store,
+    council_code: str,
+    data: bytes,
+    file_name: str,
+    *,
+    principal: Principal,
+    check_only: bool = False,
+    loaded_at: datetime | None = None,
+) -> Report:
+    """Load a council's LSOA -> locality lookup; a newer load supersedes the current one (kept in history)."""
+    require(principal, "load_data")
+    actor = principal.email
+    report = Report(file_name=Path(file_name).name, sha256=sha256(data))
+    try:
+        table = read_text_table(data, file_name, sheet="Localities")
+    except ValueError as exc:
+        report.add(problem("error", "unreadable", str(exc)))
+        rows = None
+    else:
+        rows = check_localities(table.frame, report, store)
+    if check_only:
+        return report
+    if rows is None:
+        store.audit(
+            "localities rejected",
+            actor=actor,
+            council_code=council_code,
+            subject=report.file_name,
+            detail={"errors": report.errors.height},
+        )
+        return report
+    at = loaded_at or periods.now()
+    order = rows.select("locality_code", "locality_name").unique(maintain_order=True).sort("locality_code")
+    order = order.with_row_index("sort_order", offset=1)
+    with store.transaction() as cur:
+        load_id = cur.execute("select coalesce(max(locality_load_id), 0) + 1 from locality_loads").fetchone()[
+            0
+        ]
+        cur.execute(
+            "update locality_loads set superseded_at = ? where council_code = ? and superseded_at is null",
+            [at, council_code],
+        )
+        cur.execute(
+            "insert into locality_loads values (?, ?, ?, null, ?, ?, ?)",
+            [load_id, council_code, at, actor, report.file_name, report.sha256],
+        )
+        cur.register("locality_frame", order)
+        cur.execute(
+            "insert into localities select ?, ?, locality_code, locality_name, sort_order from locality_frame",
+            [load_id, council_code],
+        )
+        cur.unregister("locality_frame")
+        cur.register("lsoa_frame", rows)
+        cur.execute(
+            "insert into locality_lsoas select ?, ?, lsoa_code, locality_code from lsoa_frame",
+            [load_id, council_code],
+        )
+        cur.unregister("lsoa_frame")
+        store.audit(
+            "localities loaded",
+            actor=actor,
+            council_code=council_code,
+            subject=report.file_name,
+            detail={"lsoas": rows.height, "localities": order.height},
+            cur=cur,
+        )
+    return report

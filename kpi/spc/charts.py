@@ -1,0 +1,108 @@
+"""Pure Altair builder of a Making Data Count XmR chart (frame in, chart out).
+
+Method: the frame is :func:`kpi.spc.assurance.xmr_frame` (:func:`kpi.spc.rules.xmr` per period). Drawn: the values joined by
+a grey line, broken where a period is missing (never joined across a gap); the centre (mean) as a solid line; the process limits as dashed lines (only when shown: 12 points or
+more); the target in force as a dotted step line; each line labelled in words at its right end. Points are typed as
+NHS England's Making Data Count colours them (improvement blue #00B0F0, concern orange #E46C0A, neutral purple
+#490092, common cause grey #A6A6A6), and because those are too pale for WCAG graphics contrast each point also has
+a dark outline, a shape (improvement diamond, concern square, neutral triangle, common cause circle) and, when
+special, a letter (I, C, N) above it: meaning never rests on colour.
+
+Reference: NHS England, Making Data Count (2019, updated 2023).
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from kpi.spc.icons import COLOURS, OUTLINE
+
+__all__ = ["POINT_STYLES", "xmr_chart"]
+
+#: Point type -> (legend label, fill colour, shape).
+POINT_STYLES = {
+    "improvement": ("Special cause: improvement (I)", COLOURS["improvement"], "diamond"),
+    "concern": ("Special cause: concern (C)", COLOURS["concern"], "square"),
+    "neutral": ("Special cause: neither (N)", COLOURS["neither"], "triangle-up"),
+    "common cause": ("Common cause", COLOURS["common_cause"], "circle"),
+}
+LINE_GREY = "#595959"
+
+
+def xmr_chart(frame: pl.DataFrame, title: str, *, y_title: str = "Per cent") -> alt.LayerChart:
+    """XmR chart of one series: values, mean, limits, target, typed points with letters and labelled lines.
+
+    ``frame``: period, period_index, value, mean, upper_limit, lower_limit, target_pct, point_type,
+    point_letter, rules, limits_shown (from :func:`kpi.spc.assurance.xmr_frame`).
+    """
+    labels = [style[0] for style in POINT_STYLES.values()]
+    data = frame.select(
+        "period",
+        "period_index",
+        pl.col("value").round(2),
+        pl.col("mean").round(2),
+        pl.col("upper_limit").round(2),
+        pl.col("lower_limit").round(2),
+        pl.col("target_pct").round(2).alias("target"),
+        "point_letter",
+        "rules",
+        pl.col("point_type").replace_strict({k: v[0] for k, v in POINT_STYLES.items()}).alias("point"),
+        # a missing period breaks the line: each run of consecutive periods is drawn as its own segment
+        (pl.col("after_gap").fill_null(False).cum_sum() if "after_gap" in frame.columns else pl.lit(0)).alias(
+            "segment"
+        ),
+    ).to_pandas()
+    x = alt.X("period:O", sort=alt.SortField("period_index"), title="Quarter", axis=alt.Axis(labelAngle=-45))
+    base = alt.Chart(data).encode(x=x)
+    y = alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False))
+    line = base.mark_line(color=LINE_GREY, strokeWidth=1.5).encode(y=y, detail="segment:N")
+    mean = base.mark_line(color=OUTLINE, strokeWidth=1.5).encode(y="mean:Q")
+    layers = [line, mean]
+    ends = [("mean", "Mean")]
+    if bool(frame["limits_shown"][0]):
+        for column, label in (("upper_limit", "Upper limit"), ("lower_limit", "Lower limit")):
+            layers.append(base.mark_line(color=LINE_GREY, strokeDash=[6, 4]).encode(y=f"{column}:Q"))
+            ends.append((column, label))
+    if frame["target_pct"].is_not_null().any():
+        layers.append(
+            base.mark_line(
+                color="#AA3377", strokeDash=[2, 2], strokeWidth=2, interpolate="step-after"
+            ).encode(y="target:Q")
+        )
+        ends.append(("target", "Target"))
+    points = base.mark_point(filled=True, size=110, stroke=OUTLINE, strokeWidth=1.2, opacity=1).encode(
+        y="value:Q",
+        color=alt.Color(
+            "point:N",
+            scale=alt.Scale(domain=labels, range=[s[1] for s in POINT_STYLES.values()]),
+            legend=alt.Legend(title="Point", orient="bottom"),
+        ),
+        shape=alt.Shape(
+            "point:N",
+            scale=alt.Scale(domain=labels, range=[s[2] for s in POINT_STYLES.values()]),
+            legend=alt.Legend(title="Point", orient="bottom"),
+        ),
+        tooltip=[
+            "period",
+            alt.Tooltip("value:Q", title="value"),
+            alt.Tooltip("point:N", title="point"),
+            alt.Tooltip("rules:N", title="special-cause rules"),
+            "mean",
+            "upper_limit",
+            "lower_limit",
+            "target",
+        ],
+    )
+    letters = base.mark_text(dy=-14, fontWeight="bold", fontSize=13, color=OUTLINE).encode(
+        y="value:Q", text="point_letter:N"
+    )
+    layers += [points, letters]
+    last = frame["period"][-1]
+    for column, label in ends:
+        layers.append(
+            base.transform_filter(alt.datum.period == last)
+            .mark_text(align="left", dx=8, fontSize=11, color=OUTLINE)
+            .encode(y=f"{column}:Q", text=alt.value(label))
+        )
+    return alt.layer(*layers).properties(title=title, height=320)

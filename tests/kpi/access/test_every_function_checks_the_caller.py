@@ -1,0 +1,605 @@
+"""Every public function of ``kpi`` that writes or reads scoped data takes a principal and checks it (issue #13).
+
+The functions are found by introspection: every public function of every ``kpi`` module (defined there, name not
+starting with ``_``) with a parameter named ``store``, ``principal`` or ``actor``. Each must have an entry in
+:data:`TABLE`:
+
+* ``write`` or ``scoped read``: the roles allowed (the others are refused) and a call with minimal arguments. The
+  function must have a required ``principal`` parameter (no default), and calling it with ``principal=None`` or a
+  refused role's principal raises :class:`~kpi.access.rules.AccessDenied`, while an allowed role's call does not (other
+  errors from the minimal arguments are fine: the check comes first);
+* ``unscoped``: the reason it needs no principal (pure computations, council reference data, configuration,
+  infrastructure).
+
+A new function without an entry fails :func:`test_every_function_is_in_the_table`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import polars as pl
+import pytest
+
+import kpi
+from kpi.access.principal import LOCAL_USER, Principal
+from kpi.access.rules import AccessDenied
+from kpi.core.store import Store
+
+COUNCIL, PROVIDER, PERIOD = "E08000009", "ZZ1", "2025-26 Q1"
+AS_AT = datetime(2026, 11, 23, 12, 0)
+SCOPE_PARAMETERS = {"store", "principal", "actor"}
+
+PRINCIPALS: dict[str, Principal | None] = {
+    "nobody": None,
+    "commissioner": Principal("commissioner@council.gov.uk", "commissioner"),
+    "provider": Principal("lead@trust.nhs.uk", "provider", PROVIDER),
+    "viewer": Principal("scrutiny@council.gov.uk", "viewer"),
+    "admin": Principal("admin@council.gov.uk", "admin"),
+    "local": LOCAL_USER,
+}
+ROLES = tuple(name for name in PRINCIPALS if name != "nobody")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A write or scoped read: the roles allowed (the others refused) and a call with minimal arguments."""
+
+    kind: str  # "write" | "scoped read"
+    allowed: frozenset[str]
+    call: Callable[[Store, Principal | None], object]
+    pending: str | None = None  # why the check is not yet in this branch (skipped until it is)
+
+    def allows(self, role: str) -> bool:
+        return role in self.allowed
+
+
+@dataclass(frozen=True)
+class Unscoped:
+    """A function that needs no principal, and why."""
+
+    reason: str
+    kind: str = "unscoped"
+
+
+def W(roles: str, call: Callable, pending: str | None = None) -> Checked:  # noqa: N802
+    return Checked("write", frozenset(roles.split()), call, pending)
+
+
+def R(roles: str, call: Callable) -> Checked:  # noqa: N802
+    return Checked("scoped read", frozenset(roles.split()), call)
+
+
+def U(reason: str) -> Unscoped:  # noqa: N802
+    return Unscoped(reason)
+
+
+def _m(name: str):
+    return importlib.import_module(name)
+
+
+def _built(kind: str = "pack") -> SimpleNamespace:
+    return SimpleNamespace(kind=kind, provider_code=None, document=None, council_code=COUNCIL, period=PERIOD)
+
+
+def _offline(*_args) -> bytes:
+    from kpi.outcomes.load import FetchUnavailable
+
+    raise FetchUnavailable("no network in this test")
+
+
+# Roles, by action (kpi.access.rules.PERMISSIONS; the local user is commissioner and admin).
+EVERYONE_BUT_ADMIN = "commissioner provider viewer local"
+UPLOAD = "commissioner provider local"
+LOAD_DATA = "commissioner local"
+SET_UP = "commissioner admin local"
+COUNCIL_DATA = "commissioner viewer local"
+COMMISSIONER = "commissioner local"
+ADMIN = "admin local"
+
+CONFIG = "configuration or the KPI catalogue in force: the same for every role, shipped with the application"
+REFERENCE = "council reference data (names, localities, providers): shown to every role, no provider's data"
+INFRA = "infrastructure"
+
+TABLE: dict[str, Checked | Unscoped] = {
+    # ---- access rules themselves --------------------------------------------------------------------------------
+    "kpi.access.rules.accepted_only": U("the access rules: a question about a principal, reads nothing"),
+    "kpi.access.rules.allowed": U("the access rules: a question about a principal, reads nothing"),
+    "kpi.access.rules.page_allowed": U("the access rules: a question about a principal, reads nothing"),
+    "kpi.access.rules.provider_scope": U("the access rules: a question about a principal, reads nothing"),
+    "kpi.access.rules.require": U("the access rules: the check itself"),
+    "kpi.access.principal.local_principal": U(
+        "makes the command line's principal from --actor; reads nothing"
+    ),
+    "kpi.reports.pack.pack_scope": U(
+        "the access rules of a pack: a question about a principal, reads nothing"
+    ),
+    # ---- audit log ----------------------------------------------------------------------------------------------
+    "kpi.access.audit.audit_actions": R(
+        COMMISSIONER + " admin", lambda s, w: _m("kpi.access.audit").audit_actions(s, w)
+    ),
+    "kpi.access.audit.audit_entries": R(
+        COMMISSIONER + " admin", lambda s, w: _m("kpi.access.audit").audit_entries(s, w, council_code=COUNCIL)
+    ),
+    # ---- backups ------------------------------------------------------------------------------------------------
+    "kpi.core.backup.backup": W(
+        ADMIN,
+        lambda s, w: _m("kpi.core.backup").backup(s, Path("/nonexistent/backup"), principal=w),
+    ),
+    "kpi.core.backup.restore": W(
+        ADMIN,
+        lambda s, w: _m("kpi.core.backup").restore(
+            Path("/nonexistent/backup"), Path("/nonexistent/db"), principal=w
+        ),
+    ),
+    # ---- benchmarks ---------------------------------------------------------------------------------------------
+    "kpi.contract.benchmarks.load_benchmarks": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.contract.benchmarks").load_benchmarks(s, COUNCIL, pl.DataFrame(), principal=w),
+    ),
+    "kpi.contract.benchmarks.seed_sample": W(
+        LOAD_DATA, lambda s, w: _m("kpi.contract.benchmarks").seed_sample(s, "NOT A COUNCIL", principal=w)
+    ),
+    # ---- the catalogue ------------------------------------------------------------------------------------------
+    "kpi.core.catalogue_sync.catalogue_in_force": U(CONFIG),
+    "kpi.core.catalogue_sync.sync_catalogue": W(
+        SET_UP, lambda s, w: _m("kpi.core.catalogue_sync").sync_catalogue(s, principal=w, council_code="NOPE")
+    ),
+    "kpi.core.catalogue_sync.sync_council": U(
+        f"{INFRA}: one step inside the transaction (cur) of init_council or sync_catalogue, which check the caller"
+    ),
+    "kpi.core.catalogue_sync.sync_if_changed": U(
+        f"{INFRA}: part of Store.open, like a migration; applies the catalogue file installed with the application"
+    ),
+    # ---- councils, localities, providers ------------------------------------------------------------------------
+    "kpi.core.councils.add_provider": W(
+        SET_UP,
+        lambda s, w: _m("kpi.core.councils").add_provider(s, COUNCIL, "ZZ9", "Test", "Test", principal=w),
+    ),
+    "kpi.core.councils.check_localities": U(
+        "validation of a file being loaded against the national LSOA reference"
+    ),
+    "kpi.core.councils.ensure_reference": U(
+        f"{INFRA}: copies the national LSOA lookup shipped with the application (idempotent; no one's data)"
+    ),
+    "kpi.core.councils.init_council": W(
+        SET_UP, lambda s, w: _m("kpi.core.councils").init_council(s, "NOPE", principal=w)
+    ),
+    "kpi.core.councils.load_localities": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.core.councils").load_localities(
+            s, COUNCIL, b"", "x.csv", principal=w, check_only=True
+        ),
+    ),
+    "kpi.core.councils.localities": U(REFERENCE),
+    "kpi.core.councils.locality_cells": U(REFERENCE),
+    "kpi.core.councils.providers": U(REFERENCE),
+    # ---- data quality -------------------------------------------------------------------------------------------
+    "kpi.returns.timeliness.confirmed_warnings": R(
+        COMMISSIONER, lambda s, w: _m("kpi.returns.timeliness").confirmed_warnings(s, w, COUNCIL)
+    ),
+    "kpi.returns.timeliness.resubmissions": R(
+        COMMISSIONER, lambda s, w: _m("kpi.returns.timeliness").resubmissions(s, w, COUNCIL)
+    ),
+    "kpi.returns.timeliness.return_timeliness": R(
+        COMMISSIONER, lambda s, w: _m("kpi.returns.timeliness").return_timeliness(s, w, COUNCIL)
+    ),
+    # ---- exception narratives -----------------------------------------------------------------------------------
+    "kpi.contract.narratives.agree_narrative": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.narratives").agree_narrative(
+            s, w, COUNCIL, provider_code=PROVIDER, kpi_code="NOPE", period=PERIOD, locality_code="ALL"
+        ),
+    ),
+    "kpi.contract.narratives.exception_candidates": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.narratives").exception_candidates(s, w, COUNCIL, PERIOD),
+    ),
+    "kpi.contract.narratives.narratives": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.contract.narratives").narratives(s, w, COUNCIL)
+    ),
+    "kpi.contract.narratives.overview_narratives": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.narratives").overview_narratives(s, w, COUNCIL, PERIOD),
+    ),
+    "kpi.contract.narratives.save_narrative": W(
+        UPLOAD,
+        lambda s, w: _m("kpi.contract.narratives").save_narrative(
+            s,
+            w,
+            COUNCIL,
+            provider_code=PROVIDER,
+            kpi_code="NOPE",
+            period=PERIOD,
+            locality_code="ALL",
+            explanation="",
+            remedial_action="",
+            owner="",
+            due_date=None,
+        ),
+    ),
+    # ---- inequalities (council-wide figures) --------------------------------------------------------------------
+    "kpi.inequality.views.rolling_quintiles": R(
+        COUNCIL_DATA, lambda s, w: _m("kpi.inequality.views").rolling_quintiles(s, "NOPE", principal=w)
+    ),
+    # ---- meetings, actions, risks, packs ------------------------------------------------------------------------
+    "kpi.contract.meetings.action_history": R(
+        UPLOAD, lambda s, w: _m("kpi.contract.meetings").action_history(s, COUNCIL, -1, principal=w)
+    ),
+    "kpi.contract.meetings.actions": R(
+        UPLOAD, lambda s, w: _m("kpi.contract.meetings").actions(s, COUNCIL, principal=w)
+    ),
+    "kpi.contract.meetings.add_action": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.meetings").add_action(s, COUNCIL, what="", owner="", principal=w),
+    ),
+    "kpi.contract.meetings.add_risk": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.meetings").add_risk(
+            s, COUNCIL, risk="", likelihood=0, impact=0, owner="", principal=w
+        ),
+    ),
+    "kpi.contract.meetings.carried_actions": R(
+        UPLOAD, lambda s, w: _m("kpi.contract.meetings").carried_actions(s, COUNCIL, AS_AT, None, principal=w)
+    ),
+    "kpi.contract.meetings.meetings": R(
+        UPLOAD, lambda s, w: _m("kpi.contract.meetings").meetings(s, COUNCIL, principal=w)
+    ),
+    "kpi.contract.meetings.packs": R(
+        UPLOAD, lambda s, w: _m("kpi.contract.meetings").packs(s, COUNCIL, principal=w)
+    ),
+    "kpi.contract.meetings.previous_pack": R(
+        UPLOAD, lambda s, w: _m("kpi.contract.meetings").previous_pack(s, COUNCIL, AS_AT, principal=w)
+    ),
+    "kpi.contract.meetings.record_meeting": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.meetings").record_meeting(
+            s, COUNCIL, meeting_date="not a date", attendees="", principal=w
+        ),
+    ),
+    "kpi.contract.meetings.record_pack": W(
+        UPLOAD,
+        lambda s, w: _m("kpi.contract.meetings").record_pack(
+            s,
+            "NOPE",
+            document="nope",
+            period=PERIOD,
+            as_at=AS_AT,
+            data_version="0",
+            file_format="nope",
+            content=b"",
+            principal=w,
+        ),
+    ),
+    "kpi.contract.meetings.risks": R(
+        UPLOAD, lambda s, w: _m("kpi.contract.meetings").risks(s, COUNCIL, principal=w)
+    ),
+    "kpi.contract.meetings.update_action": W(
+        UPLOAD, lambda s, w: _m("kpi.contract.meetings").update_action(s, COUNCIL, -1, principal=w)
+    ),
+    "kpi.contract.meetings.update_risk": W(
+        COMMISSIONER, lambda s, w: _m("kpi.contract.meetings").update_risk(s, COUNCIL, -1, principal=w)
+    ),
+    # ---- NCMP (council-wide data: commissioners load it; the roles that see council-wide figures read it) -------
+    "kpi.ncmp.load.earliest_kept_year": U(f"{CONFIG} (the retention setting): a year, no data"),
+    "kpi.ncmp.load.load_ncmp": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.ncmp.load").load_ncmp(
+            s, b"", "x.csv", council_code=COUNCIL, principal=w, check_only=True
+        ),
+    ),
+    "kpi.ncmp.load.load_ncmp_benchmarks": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.ncmp.load").load_ncmp_benchmarks(s, COUNCIL, pl.DataFrame(), principal=w),
+    ),
+    "kpi.ncmp.load.load_ncmp_eligible": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.ncmp.load").load_ncmp_eligible(
+            s, b"", "x.csv", council_code=COUNCIL, principal=w, check_only=True
+        ),
+    ),
+    "kpi.ncmp.load.ncmp_context": U("validation context of an NCMP file being loaded: schools and settings"),
+    "kpi.ncmp.load.purge_ncmp": W(
+        LOAD_DATA, lambda s, w: _m("kpi.ncmp.load").purge_ncmp(s, COUNCIL, "not a year", principal=w)
+    ),
+    "kpi.ncmp.load.seed_sample": W(
+        LOAD_DATA, lambda s, w: _m("kpi.ncmp.load").seed_sample(s, "NOT A COUNCIL", principal=w)
+    ),
+    "kpi.ncmp.views.ncmp_data": R(
+        COUNCIL_DATA, lambda s, w: _m("kpi.ncmp.views").ncmp_data(s, "NOPE", principal=w)
+    ),
+    "kpi.ncmp.views.ncmp_participation": R(
+        COUNCIL_DATA, lambda s, w: _m("kpi.ncmp.views").ncmp_participation(s, "NOPE", principal=w)
+    ),
+    "kpi.ncmp.views.ncmp_prevalence": R(
+        COUNCIL_DATA, lambda s, w: _m("kpi.ncmp.views").ncmp_prevalence(s, "NOPE", principal=w)
+    ),
+    # ---- outcomes (Fingertips and local outcome measures: council-wide data) ------------------------------------
+    "kpi.outcomes.load.fetch_fingertips": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.outcomes.load").fetch_fingertips(
+            s, council_code=COUNCIL, principal=w, transport=_offline
+        ),
+    ),
+    "kpi.outcomes.load.load_fingertips": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.outcomes.load").load_fingertips(
+            s, b"", "x.csv", council_code=COUNCIL, principal=w, check_only=True
+        ),
+    ),
+    "kpi.outcomes.load.load_outcome_measures": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.outcomes.load").load_outcome_measures(
+            s, b"", "x.csv", council_code=COUNCIL, principal=w, check_only=True
+        ),
+    ),
+    "kpi.outcomes.series.measure_series": R(
+        COUNCIL_DATA,
+        lambda s, w: _m("kpi.outcomes.series").measure_series(
+            s, "NOPE", None, kpi_values=pl.DataFrame(), principal=w
+        ),
+    ),
+    "kpi.outcomes.series.outcome_values": R(
+        COUNCIL_DATA, lambda s, w: _m("kpi.outcomes.series").outcome_values(s, "NOPE", principal=w)
+    ),
+    # ---- the overview -------------------------------------------------------------------------------------------
+    "kpi.contract.values.benchmarks": U(
+        "England, regional and neighbour benchmarks: published national figures"
+    ),
+    "kpi.contract.values.kpi_values": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.contract.values").kpi_values(s, "NOPE", principal=w)
+    ),
+    "kpi.contract.values.locality_names": U(REFERENCE),
+    "kpi.contract.values.pending": R(
+        UPLOAD, lambda s, w: _m("kpi.contract.values").pending(s, "NOPE", principal=w)
+    ),
+    # ---- reports ------------------------------------------------------------------------------------------------
+    "kpi.reports.build": R(
+        UPLOAD,
+        lambda s, w: _m("kpi.reports").build(s, "pack", "not a period", principal=w, council_code=COUNCIL),
+    ),
+    "kpi.reports.publish": W(
+        UPLOAD, lambda s, w: _m("kpi.reports").publish(s, _built(), "nope", principal=w)
+    ),
+    "kpi.reports.briefing.build_briefing": R(
+        COUNCIL_DATA,
+        lambda s, w: _m("kpi.reports.briefing").build_briefing(
+            s, "not a period", principal=w, council_code=COUNCIL
+        ),
+    ),
+    "kpi.reports.extras.has_rows": U(
+        f"{INFRA}: whether an optional table holds a row (a yes or no, no values)"
+    ),
+    "kpi.reports.extras.ncmp_section": R(
+        COUNCIL_DATA, lambda s, w: _m("kpi.reports.extras").ncmp_section(s, "NOPE", AS_AT, principal=w)
+    ),
+    "kpi.reports.extras.optional_sections": R(
+        COUNCIL_DATA, lambda s, w: _m("kpi.reports.extras").optional_sections(s, "NOPE", AS_AT, principal=w)
+    ),
+    "kpi.reports.extras.outcomes_section": R(
+        COUNCIL_DATA, lambda s, w: _m("kpi.reports.extras").outcomes_section(s, "NOPE", AS_AT, principal=w)
+    ),
+    "kpi.reports.extras.table_exists": U(f"{INFRA}: whether a table exists in the schema"),
+    "kpi.reports.pack.build_pack": R(
+        UPLOAD,
+        lambda s, w: _m("kpi.reports.pack").build_pack(s, "not a period", principal=w, council_code=COUNCIL),
+    ),
+    "kpi.reports.pack.council_name": U(REFERENCE),
+    "kpi.reports.pack.data_quality": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.reports.pack").data_quality(s, COUNCIL, PERIOD, AS_AT, None, principal=w),
+    ),
+    "kpi.reports.pack.headline_codes": U(CONFIG),
+    "kpi.reports.pack.narratives_frame": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.reports.pack").narratives_frame(
+            s, COUNCIL, PROVIDER, PERIOD, AS_AT, pl.DataFrame(), principal=w
+        ),
+    ),
+    # ---- the return template ------------------------------------------------------------------------------------
+    "kpi.returns.template.template_csv": R(
+        UPLOAD, lambda s, w: _m("kpi.returns.template").template_csv(s, w, COUNCIL, PROVIDER, "not a period")
+    ),
+    "kpi.returns.template.template_rows": R(
+        UPLOAD, lambda s, w: _m("kpi.returns.template").template_rows(s, w, COUNCIL, PROVIDER, "not a period")
+    ),
+    "kpi.returns.template.template_xlsx": R(
+        UPLOAD, lambda s, w: _m("kpi.returns.template").template_xlsx(s, w, COUNCIL, PROVIDER, "not a period")
+    ),
+    # ---- the store ----------------------------------------------------------------------------------------------
+    "kpi.core.store.councils": U(REFERENCE),
+    "kpi.core.store.data_version": U(f"{INFRA}: a number that changes on every write (the app's cache key)"),
+    "kpi.core.store.default_council": U(REFERENCE),
+    "kpi.core.store.get_info": U(f"{INFRA}: the database's own facts (schema version, sample or not)"),
+    "kpi.core.store.setting": U(
+        f"{CONFIG}: a setting's value, which every role's figures are worked out with"
+    ),
+    # ---- submissions --------------------------------------------------------------------------------------------
+    "kpi.returns.load.accept_submission": W(
+        COMMISSIONER, lambda s, w: _m("kpi.returns.load").accept_submission(s, w, -1)
+    ),
+    "kpi.returns.load.list_submissions": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.load").list_submissions(s, COUNCIL, w)
+    ),
+    "kpi.returns.load.load_return": W(
+        UPLOAD,
+        lambda s, w: _m("kpi.returns.load").load_return(
+            s, b"", "x.csv", council_code=COUNCIL, provider_code=PROVIDER, principal=w, check_only=True
+        ),
+    ),
+    "kpi.returns.load.portal_load": W(
+        UPLOAD,
+        lambda s, w: _m("kpi.returns.load").portal_load(
+            s, w, b"", "x.csv", council_code=COUNCIL, provider_code=PROVIDER, check_only=True
+        ),
+    ),
+    "kpi.returns.load.query_submission": W(
+        COMMISSIONER, lambda s, w: _m("kpi.returns.load").query_submission(s, w, -1, "")
+    ),
+    "kpi.returns.load.refuse": W(
+        UPLOAD,
+        lambda s, w: _m("kpi.returns.load").refuse(
+            s, _m("kpi.ingest.report").Report("x.csv", ""), council_code=COUNCIL, principal=w, dataset="test"
+        ),
+    ),
+    "kpi.returns.load.return_context": R(
+        UPLOAD, lambda s, w: _m("kpi.returns.load").return_context(s, COUNCIL, PROVIDER, principal=w)
+    ),
+    "kpi.returns.load.submission_file": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.load").submission_file(s, w, -1)
+    ),
+    "kpi.returns.load.submission_history": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.load").submission_history(s, w, -1)
+    ),
+    "kpi.returns.load.submission_report": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.load").submission_report(s, -1, w)
+    ),
+    "kpi.returns.load.submission_rows": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.load").submission_rows(s, -1, w)
+    ),
+    # ---- targets and settings -----------------------------------------------------------------------------------
+    "kpi.contract.targets.current_amber_margin": U(
+        "a KPI's amber margin in force: contract terms every role's RAG ratings are worked out with"
+    ),
+    "kpi.contract.targets.list_settings": R(
+        SET_UP + " viewer", lambda s, w: _m("kpi.contract.targets").list_settings(s, COUNCIL, w)
+    ),
+    "kpi.contract.targets.list_targets": R(
+        SET_UP + " viewer", lambda s, w: _m("kpi.contract.targets").list_targets(s, COUNCIL, w)
+    ),
+    "kpi.contract.targets.set_setting": W(
+        SET_UP,
+        lambda s, w: _m("kpi.contract.targets").set_setting(s, COUNCIL, "not a setting", 1, principal=w),
+    ),
+    "kpi.contract.targets.set_target": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.targets").set_target(
+            s,
+            COUNCIL,
+            "NOPE",
+            target_pct=None,
+            amber_margin_pct=None,
+            effective_from="not a period",
+            principal=w,
+        ),
+    ),
+    "kpi.contract.targets.settings_history": R(
+        SET_UP + " viewer", lambda s, w: _m("kpi.contract.targets").settings_history(s, COUNCIL, w)
+    ),
+    "kpi.contract.targets.targets_in_force": U(
+        "the contract's targets in force: terms every role's RAG ratings are worked out with"
+    ),
+    # ---- users --------------------------------------------------------------------------------------------------
+    "kpi.access.users.add_user": W(
+        ADMIN, lambda s, w: _m("kpi.access.users").add_user(s, w, "not an address", "nobody")
+    ),
+    "kpi.access.users.find_user": U(
+        "sign-in: turns the verified e-mail into the principal, so there is no principal yet"
+    ),
+    "kpi.access.users.list_users": R(ADMIN, lambda s, w: _m("kpi.access.users").list_users(s, w)),
+    "kpi.access.users.record_sign_in": U(
+        "sign-in: the audit entry of a sign-in attempt, before there is a principal (None records a refusal)"
+    ),
+    "kpi.access.users.remove_user": W(
+        ADMIN, lambda s, w: _m("kpi.access.users").remove_user(s, w, "nobody@nowhere.invalid")
+    ),
+}
+
+
+def discovered() -> dict[str, Callable]:
+    """Every public function of a kpi module with a ``store``, ``principal`` or ``actor`` parameter."""
+    found = {}
+    for info in pkgutil.walk_packages(kpi.__path__, "kpi."):
+        if info.name == "kpi.__main__":
+            continue
+        module = importlib.import_module(info.name)
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or function.__module__ != module.__name__:
+                continue
+            if SCOPE_PARAMETERS & set(inspect.signature(function).parameters):
+                found[f"{info.name}.{name}"] = function
+    return found
+
+
+FOUND = discovered()
+CHECKED = sorted(name for name, entry in TABLE.items() if isinstance(entry, Checked))
+
+
+def test_every_function_is_in_the_table() -> None:
+    missing = sorted(set(FOUND) - set(TABLE))
+    assert not missing, (
+        "these kpi functions take a store, principal or actor but have no entry in TABLE of "
+        f"{Path(__file__).name}: {', '.join(missing)}. Add each as W(...) (it writes) or R(...) (it reads data "
+        "whose visibility depends on the caller) with the roles allowed and a call, after making it take a "
+        "required `principal` and call kpi.access.rules.require first; or as U(reason) if it needs no principal."
+    )
+
+
+def test_every_table_entry_is_a_function() -> None:
+    pending = {name for name, entry in TABLE.items() if isinstance(entry, Checked) and entry.pending}
+    stale = sorted(set(TABLE) - set(FOUND) - pending)
+    assert not stale, f"TABLE names functions that are not found (renamed or removed?): {', '.join(stale)}"
+
+
+def test_the_table_knows_every_role() -> None:
+    for name, entry in TABLE.items():
+        if isinstance(entry, Checked):
+            assert entry.allowed <= set(ROLES), f"{name}: unknown role in {sorted(entry.allowed)}"
+            assert entry.kind in ("write", "scoped read")
+        else:
+            assert entry.reason.strip(), f"{name}: an unscoped function needs its reason"
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_a_required_principal(name: str) -> None:
+    entry = TABLE[name]
+    if entry.pending:
+        pytest.skip(entry.pending)
+    parameter = inspect.signature(FOUND[name]).parameters.get("principal")
+    assert parameter is not None, f"{name} must take a `principal` parameter"
+    assert parameter.default is inspect.Parameter.empty, f"{name}: `principal` must be required (no default)"
+    if entry.kind == "write":
+        assert "actor" not in inspect.signature(FOUND[name]).parameters, (
+            f"{name}: the audit log's actor is the principal's e-mail, not a separate `actor`"
+        )
+
+
+@pytest.fixture(scope="module")
+def store(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """One writable copy of the sample database for every call here (the calls write little or nothing)."""
+    target = tmp_path_factory.mktemp("every_function") / "hcp.duckdb"
+    shutil.copyfile(sample_db_path, target)
+    opened = Store.open(target)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_refused_or_allowed_per_role(name: str, store: Store, hcp_today) -> None:
+    entry = TABLE[name]
+    if entry.pending:
+        pytest.skip(entry.pending)
+    outcomes = {}
+    for role, who in PRINCIPALS.items():
+        try:
+            entry.call(store, who)
+        except AccessDenied:
+            outcomes[role] = "refused"
+        except Exception:  # noqa: BLE001 - the minimal arguments may be rejected once the check has passed
+            outcomes[role] = "allowed"
+        else:
+            outcomes[role] = "allowed"
+    expected = {role: "allowed" if entry.allows(role) else "refused" for role in ROLES} | {
+        "nobody": "refused"
+    }
+    assert outcomes == expected, f"{name} ({entry.kind})"

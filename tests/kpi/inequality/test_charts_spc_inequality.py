@@ -1,0 +1,131 @@
+"""Chart builders of issue 6: the XmR chart marks special causes by shape and letter as well as colour; the
+inequality charts draw the fitted SII line and one panel per locality; all export to SVG offline."""
+
+import json
+
+import polars as pl
+
+from kpi.core import charts as charts
+from kpi.inequality import charts as charts_inequality
+from kpi.spc import charts as charts_spc
+from kpi.spc import rules as spc
+
+PERIODS = [f"2023-24 Q{q}" for q in range(1, 5)] + [f"2024-25 Q{q}" for q in range(1, 5)]
+PERIODS += [f"2025-26 Q{q}" for q in range(1, 5)] + [f"2026-27 Q{q}" for q in range(1, 3)]
+
+
+def xmr_frame(values, target=90.0):
+    chart = spc.xmr(values, improvement="increase", target=target)
+    n = len(values)
+    letters = {"improvement": "I", "concern": "C", "neutral": "N", "common cause": ""}
+    return pl.concat(
+        [
+            pl.DataFrame({"period": PERIODS[:n], "period_index": list(range(n)), "target_pct": [target] * n}),
+            chart,
+        ],
+        how="horizontal",
+    ).with_columns(
+        pl.col("point_type").replace_strict(letters).alias("point_letter"), pl.lit("").alias("rules")
+    )
+
+
+def layers(spec):
+    return spec.get("layer", [])
+
+
+def test_xmr_chart_marks_points_by_colour_shape_and_letter():
+    values = [
+        90.0,
+        91,
+        90,
+        91,
+        90,
+        91,
+        90,
+        91,
+        90,
+        91,
+        90,
+        99,
+        99,
+        99,
+    ]  # a jump upwards at the end: improvement
+    frame = xmr_frame(values)
+    assert "improvement" in frame["point_type"].to_list()
+    spec = charts_spc.xmr_chart(frame, "C2").to_dict()
+    point_layer = next(layer for layer in layers(spec) if layer["mark"].get("type") == "point")
+    colour, shape = point_layer["encoding"]["color"], point_layer["encoding"]["shape"]
+    assert colour["scale"]["range"] == ["#00B0F0", "#E46C0A", "#490092", "#A6A6A6"]
+    assert shape["scale"]["range"] == ["diamond", "square", "triangle-up", "circle"]
+    assert colour["scale"]["domain"] == shape["scale"]["domain"]
+    assert point_layer["mark"]["stroke"] == "#212B32"  # dark outline for contrast
+    letter_layer = next(layer for layer in layers(spec) if layer["encoding"].get("text", {}).get("field"))
+    assert letter_layer["encoding"]["text"]["field"] == "point_letter"
+    labels = {layer["encoding"]["text"].get("value") for layer in layers(spec) if "text" in layer["encoding"]}
+    assert {"Mean", "Upper limit", "Lower limit", "Target"} <= labels
+    svg = charts.to_svg(charts_spc.xmr_chart(frame, "C2"))
+    assert "Upper limit" in svg and "Special cause: improvement (I)" in svg
+
+
+def test_run_chart_has_no_limit_lines():
+    frame = xmr_frame([90.0, 91, 92, 90, 91])
+    spec = charts_spc.xmr_chart(frame, "C2").to_dict()
+    labels = {layer["encoding"]["text"].get("value") for layer in layers(spec) if "text" in layer["encoding"]}
+    assert "Upper limit" not in labels and "Mean" in labels
+
+
+def quantile_points(areas):
+    rows = []
+    for area in areas:
+        for q, rank in zip(range(1, 6), [0.1, 0.3, 0.5, 0.7, 0.9], strict=True):
+            rows.append(
+                {
+                    "area_name": area,
+                    "quantile": q,
+                    "rank": rank,
+                    "value_pct": 80.0 + 4 * q,
+                    "lower_ci_pct": 75.0 + 4 * q,
+                    "upper_ci_pct": 85.0 + 4 * q,
+                    "numerator": 80.0,
+                    "population": 100.0,
+                }
+            )
+    lines = pl.DataFrame(
+        {
+            "area_name": [a for a in areas for _ in (0, 1)],
+            "rank": [0.0, 1.0] * len(areas),
+            "fitted_pct": [80.0, 100.0] * len(areas),
+        }
+    )
+    return pl.DataFrame(rows), lines
+
+
+def test_quantile_chart_draws_the_fitted_line_and_a_panel_per_locality():
+    points, lines = quantile_points(["Borough"])
+    spec = charts_inequality.quantile_sii_chart(points, lines, "C2", prefix="D").to_dict()
+    assert "facet" not in spec
+    data = next(iter(spec["datasets"].values()))
+    fitted = [row for row in data if row["kind"] == "fitted"]
+    assert [(row["rank"], row["fitted"]) for row in fitted] == [(0.0, 80.0), (1.0, 100.0)]
+    assert {row["label"] for row in data if row["kind"] == "quantile"} == {"D1", "D2", "D3", "D4", "D5"}
+    points, lines = quantile_points(["North", "South"])
+    faceted = charts_inequality.quantile_sii_chart(points, lines, "C2", prefix="Q").to_dict()
+    assert faceted["facet"]["field"] == "area_name"
+    assert "North" in charts.to_svg(charts_inequality.quantile_sii_chart(points, lines, "C2", prefix="Q"))
+
+
+def test_sii_trend_chart_has_a_zero_line_and_error_bars():
+    table = pl.DataFrame(
+        {
+            "area_name": ["Borough"] * 3,
+            "period": PERIODS[:3],
+            "period_index": [1, 2, 3],
+            "sii_pts": [-5.0, -6.0, -7.0],
+            "sii_lower_pts": [-9.0, -10.0, -11.0],
+            "sii_upper_pts": [-1.0, -2.0, -3.0],
+        }
+    )
+    spec = charts_inequality.sii_trend_chart(table, "trend").to_dict()
+    text = json.dumps(spec)
+    assert '"datum": 0' in text and '"y2": {"field": "sii_upper"' in text
+    assert "trend" in charts.to_svg(charts_inequality.sii_trend_chart(table, "trend"))
