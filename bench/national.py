@@ -1,7 +1,7 @@
 """A seeded national-size synthetic dataset for the benchmark (``make bench``), written under ``bench/work/``.
 
 * **Councils**: 150 local authority codes drawn (seeded) from the national LSOA lookup
-  (``sample_data/reference/lsoa11_imd2019.parquet``), always including Birmingham (the largest, the worst case for
+  (``reference/lsoa11_imd2019.parquet``), always including Birmingham (the largest, the worst case for
   one council's pages) and Trafford (the sample borough); each keeps its real LSOAs and IMD 2019 deciles.
 * **Localities**: each council's LSOAs grouped into 2-8 localities by MSOA number (about 40 LSOAs each), written as
   the lookup ``hcp load localities`` reads (``lsoa_code,locality_code,locality_name``).
@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
-LOOKUP = ROOT / "sample_data" / "reference" / "lsoa11_imd2019.parquet"
+LOOKUP = ROOT / "reference" / "lsoa11_imd2019.parquet"
 SEED = 20261123
 N_COUNCILS = 150
 FOCUS = "E08000025"  # Birmingham: 639 LSOAs, the largest council: the worst case for one council's pages

@@ -156,7 +156,7 @@ def national_file(rows: int = NATIONAL_ROWS) -> Path:
     if path.exists():
         return path
     rng = np.random.default_rng(SEED)
-    lookup = pl.read_parquet(ROOT / "sample_data" / "reference" / "lsoa11_imd2019.parquet")
+    lookup = pl.read_parquet(ROOT / "reference" / "lsoa11_imd2019.parquet")
     weights = lookup["children_0_15"].to_numpy().astype(float)
     lsoa = lookup["lsoa_code"].to_numpy()[rng.choice(lookup.height, rows, p=weights / weights.sum())]
     reception = rng.random(rows) < 0.5

@@ -4,7 +4,7 @@ Run from the repository root: ``uv run python sample_data/generate_returns.py``.
 seeded with SEED): running it again rewrites byte-identical files.
 
 Every KPI value is synthetic. The cohorts are spread over Trafford's real locality x IMD decile cells in
-proportion to the children aged 0-15 living there (reference/lsoa11_imd2019.parquet and
+proportion to the children aged 0-15 living there (../reference/lsoa11_imd2019.parquet and
 reference/trafford_localities.csv), so the small cells are realistic; numerators are binomial draws around
 levels near England's and the sample contract's targets, with a deprivation gradient. Three stories are built
 in for the dashboard to reveal:
@@ -190,7 +190,7 @@ def load_catalogue() -> list[dict]:
 
 def load_cells() -> tuple[list[str], dict[str, str], dict[tuple[str, int], int]]:
     """Locality codes, names, and children 0-15 per locality x decile cell that has LSOAs."""
-    imd = pl.read_parquet(REFERENCE / "lsoa11_imd2019.parquet")
+    imd = pl.read_parquet(HERE.parent / "reference" / "lsoa11_imd2019.parquet")
     localities = pl.read_csv(REFERENCE / "trafford_localities.csv")
     cells = (
         localities.join(imd, on="lsoa_code", how="inner")

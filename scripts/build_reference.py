@@ -1,4 +1,4 @@
-"""Build the reference lookups shipped in sample_data/reference/ from ../shared/reference/.
+"""Build the reference lookups shipped in reference/ (national) and sample_data/reference/ from ../shared/reference/.
 
 Run from anywhere: ``uv run python scripts/build_reference.py``. The output is deterministic: running it twice
 gives byte-identical files.
@@ -26,7 +26,8 @@ import polars as pl
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO.parent / "shared" / "reference"
-OUT = REPO / "sample_data" / "reference"
+OUT = REPO / "sample_data" / "reference"  # the sample borough's lookups and boundaries
+NATIONAL = REPO / "reference"  # the national LSOA lookup every council needs
 
 FILE_1 = SOURCE / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"
 FILE_6 = SOURCE / "File_6_-_IoD2019_Population_Denominators.csv.gz"
@@ -147,9 +148,10 @@ def print_checks(imd: pl.DataFrame, localities: pl.DataFrame) -> None:
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    NATIONAL.mkdir(parents=True, exist_ok=True)
     imd = build_imd()
     imd.write_parquet(
-        OUT / "lsoa11_imd2019.parquet", compression="zstd", compression_level=19, statistics=True
+        NATIONAL / "lsoa11_imd2019.parquet", compression="zstd", compression_level=19, statistics=True
     )
     print(f"wrote lsoa11_imd2019.parquet: {imd.height} rows, columns {imd.columns}")
 

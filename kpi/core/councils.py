@@ -1,7 +1,7 @@
 """Councils, the national LSOA reference and each council's localities.
 
 The national lookup (all 32,844 LSOAs 2011 -> local authority, IMD 2019 rank and decile, children 0-15) ships in
-``sample_data/reference/lsoa11_imd2019.parquet`` (built by ``scripts/build_reference.py`` from MHCLG's files, OGL
+``reference/lsoa11_imd2019.parquet`` (built by ``scripts/build_reference.py`` from MHCLG's files, OGL
 v3) and is copied into every database. A council's localities are an LSOA -> locality lookup loaded with
 ``hcp load localities FILE``; a newer load supersedes the older, which stays in history.
 """
@@ -20,7 +20,7 @@ from kpi.core.store import ROOT, Store, StoreError, set_info
 from kpi.ingest.files import read_text_table, sha256
 from kpi.ingest.report import Report, problem, problems_where
 
-REFERENCE_DIR = ROOT / "sample_data" / "reference"
+REFERENCE_DIR = ROOT / "reference"
 LSOA_LOOKUP = REFERENCE_DIR / "lsoa11_imd2019.parquet"
 IMD_EDITION = "IoD2019"
 #: A locality code as returns and templates carry it: never something a spreadsheet would run as a formula.

@@ -389,7 +389,7 @@ def _example_rows(rows: list[tuple[str, dict]]) -> pl.DataFrame:
 
 def build(check_only: bool = False) -> None:
     rng = np.random.default_rng(SEED)
-    reference = pl.read_parquet(REPO / "sample_data" / "reference" / "lsoa11_imd2019.parquet")
+    reference = pl.read_parquet(REPO / "reference" / "lsoa11_imd2019.parquet")
     localities = pl.read_csv(REPO / "sample_data" / "reference" / "trafford_localities.csv")
     lookup = reference.join(localities, on="lsoa_code").sort("lsoa_code")
     neighbours = reference.filter(pl.col("lad_code").is_in(list(NEIGHBOURS))).sort("lsoa_code")

@@ -16,7 +16,7 @@ TRAFFORD = "E08000009"
 
 @pytest.fixture(scope="module")
 def imd() -> pl.DataFrame:
-    return pl.read_parquet(REFERENCE / "lsoa11_imd2019.parquet")
+    return pl.read_parquet(REFERENCE.parents[1] / "reference" / "lsoa11_imd2019.parquet")
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +87,7 @@ def test_boundaries_carry_our_codes():
 
 
 def test_licence_names_sources_and_attribution():
+    national = (REFERENCE.parents[1] / "reference" / "README.md").read_text(encoding="utf-8")
+    assert "Open Government Licence v3.0" in national and "English Indices of Deprivation 2019" in national
     text = (REFERENCE / "LICENCE.md").read_text(encoding="utf-8")
-    assert "Open Government Licence v3.0" in text
     assert "Contains National Statistics and OS data © Crown copyright and database right 2023" in text

@@ -115,7 +115,7 @@ def current(manifest, returns) -> dict[str, list[dict[str, str]]]:
 
 @pytest.fixture(scope="module")
 def lsoa_deciles() -> dict[str, set[str]]:
-    imd = pl.read_parquet(REFERENCE / "lsoa11_imd2019.parquet")
+    imd = pl.read_parquet(REPO / "reference" / "lsoa11_imd2019.parquet")
     loc = pl.read_csv(REFERENCE / "trafford_localities.csv")
     cells = loc.join(imd, on="lsoa_code").select("locality_code", "imd_decile").unique()
     out: dict[str, set[str]] = defaultdict(set)
