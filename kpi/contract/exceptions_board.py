@@ -14,6 +14,7 @@ Example (hand-checked against the sample's 2026-27 Q2 return): North's new birth
 
 from __future__ import annotations
 
+import html
 from urllib.parse import urlencode
 
 import polars as pl
@@ -50,14 +51,6 @@ def _number(value: float | None, kind: str) -> str:
     if value is None:
         return "–"
     return f"{value:,.0f}" if kind == "count" else f"{value:.1f}%"
-
-
-def target_text(target: float | None, target_from: str | None, kind: str = "proportion") -> str:
-    """The target and the period it took effect from: "90% (target from 2024-25 Q1)"; "no target" without one."""
-    if target is None:
-        return "no target"
-    shown = f"{target:,.0f}" if kind == "count" else f"{target:g}%"
-    return f"{shown} (target from {target_from})" if target_from else shown
 
 
 def change_text(change: float | None, polarity: str, kind: str = "proportion") -> str:
@@ -129,7 +122,7 @@ def exceptions_board(
         kind = row["value_kind"]
         value = row["numerator"] if kind == "count" else row["value_pct"]
         value_text = _number(value, kind)
-        target = target_text(row["target_pct"], row.get("target_from"), kind)
+        target = overview.target_text(row["target_pct"], row.get("target_from"), kind)
         out.append(
             {
                 "rag": row["rag"],
@@ -152,3 +145,46 @@ def exceptions_board(
             }
         )
     return pl.DataFrame(out, schema=dict.fromkeys(COLUMNS, pl.String))
+
+
+BOARD_HEADERS = (
+    "RAG",
+    "KPI",
+    "Where",
+    "Value against target",
+    "Change",
+    "SPC variation (borough)",
+    "England",
+    "Provider's explanation",
+)
+
+
+def board_html(frame: pl.DataFrame, caption: str) -> str:
+    """The board as an accessible HTML table: RAG as word, shape and tint; each KPI links to its detail page.
+
+    Every text from outside the program (the explanation) is HTML-escaped, as is everything else.
+    """
+    esc = html.escape
+    head = "".join(f'<th scope="col">{esc(label)}</th>' for label in BOARD_HEADERS)
+    body = []
+    for row in frame.iter_rows(named=True):
+        source = f" <small>({esc(row['explanation_source'])})</small>" if row["explanation_source"] else ""
+        cells = [
+            f'<td style="background:{overview.RAG_BACKGROUNDS[row["rag"]]}" data-rag="{esc(row["rag"])}">'
+            f"{esc(row['rag_label'])}</td>",
+            f'<th scope="row"><a href="{esc(row["link"])}" target="_self">{esc(row["kpi_name"])}</a> '
+            f"<small>({esc(row['kpi_code'])})</small></th>",
+            f"<td>{esc(row['place'])}</td>",
+            f"<td>{esc(row['against'])}</td>",
+            f"<td>{esc(row['change_text'])}</td>",
+            f"<td>{esc(row['variation'])}</td>",
+            f"<td>{esc(row['england'])}</td>",
+            f'<td data-col="explanation">{esc(row["explanation"])}{source}</td>',
+        ]
+        body.append(
+            f'<tr data-kpi="{esc(row["kpi_code"])}" data-place="{esc(row["locality_code"])}">{"".join(cells)}</tr>'
+        )
+    return (
+        f'<table class="rag-matrix exceptions-board"><caption>{esc(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )

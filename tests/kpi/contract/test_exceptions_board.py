@@ -93,8 +93,8 @@ def test_an_agreed_narrative_wins_over_the_return_comment(sample_store):
 
 
 def test_words_for_targets_changes_and_england():
-    assert board.target_text(90.0, "2024-25 Q1") == "90% (target from 2024-25 Q1)"
-    assert board.target_text(None, None) == "no target"
+    assert overview.target_text(90.0, "2024-25 Q1") == "90% (target from 2024-25 Q1)"
+    assert overview.target_text(None, None) == "no target"
     assert board.change_text(0.2, "high") == "→ level with last quarter"
     assert board.change_text(None, "high") == "no previous quarter"
     assert board.england_text({"england_pct": None}) == "not compared: no England figure"
