@@ -174,6 +174,8 @@ table.rag-matrix thead th {background: #f3f3f3;}
 table.rag-matrix tbody th {text-align: left; font-weight: 500; background: #fafafa;}
 table.rag-matrix img.spc-icon {vertical-align: middle; display: inline;}
 table.rag-matrix .spc-text {font-size: 0.8rem;}
+table.exceptions-board td, table.exceptions-board th {vertical-align: top;}
+table.exceptions-board a {color: #0b4f8a;}
 </style>"""
 
 
@@ -231,6 +233,21 @@ def locality_names() -> dict[str, str]:
     return overview.locality_names(store(), council_code())
 
 
+def provider_names() -> dict[str, str]:
+    """Provider codes to names (the providers table); a provider without a name keeps its code."""
+    from kpi.core.councils import providers
+
+    frame = providers(store(), council_code())
+    return {r["provider_code"]: r["provider_name"] or r["provider_code"] for r in frame.iter_rows(named=True)}
+
+
+def explanations(period: str, values: pl.DataFrame) -> pl.DataFrame:
+    """The provider's explanation per KPI × place for a period (agreed narrative, else awaiting, else comment)."""
+    from kpi.contract import narratives
+
+    return narratives.explanations(store(), council_code(), period, values, principal=principal())
+
+
 def show_denied(exc: Exception) -> None:
     """Show a refusal from the data layer (kpi.access.rules.AccessDenied) and stop the page."""
     st.error(plain(str(exc)), icon=":material/block:")
@@ -246,10 +263,12 @@ def exception_narratives(period: str) -> None:
         st.caption("No explanation has been recorded for this period yet (see the Exceptions page).")
         return
     names = locality_names()
+    providers = provider_names()
     for row in frame.iter_rows(named=True):
         where = names.get(row["locality_code"], "Borough")
+        provider = plain(providers.get(row["provider_code"], row["provider_code"]))
         st.markdown(
-            f"**{row['kpi_name']}, {where}** ({row['provider_code']}, {row['rag'] or 'exception'}; "
+            f"**{row['kpi_name']}, {where}** ({provider}, {row['rag'] or 'exception'}; "
             f"{row['agreement']}): {plain(row['explanation'])}  \n"
             f"Remedial action: {plain(row['remedial_action'])} Owner: {plain(row['owner'])}, "
             f"by {row['due_date']:%d %B %Y}."

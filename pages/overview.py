@@ -1,8 +1,11 @@
-"""Overview: RAG per KPI × locality and borough, beside England, with a decile view."""
+"""Overview: what needs attention (the exceptions board), the locality RAG map, RAG per KPI × locality and borough
+beside England, with a decile view."""
 
 import polars as pl
 import streamlit as st
 
+from kpi.contract import charts as contract_charts
+from kpi.contract import exceptions_board as board
 from kpi.contract import values as overview
 from kpi.spc import assurance as assurance
 from pages import _ui
@@ -27,23 +30,82 @@ if not waiting.is_empty():
         icon=":material/hourglass_top:",
     )
 
-counts = overview.rag_counts(values, period)
-cols = st.columns(4)
-for col, rag in zip(cols, ("red", "amber", "green", "not rated"), strict=True):
-    col.metric(f"{overview.RAG_SHAPES[rag]} {overview.RAG_WORDS[rag]} (locality cells)", counts[rag])
-
-view = st.radio("View", ["Localities", "Deprivation deciles"], horizontal=True, key="overview_view")
 names = _ui.locality_names()
+bench = _ui.benchmarks()
+providers = _ui.provider_names()
+if providers:
+    st.caption("Provider: " + _ui.plain("; ".join(providers.values())))
+
+st.subheader(f"What needs attention, {period}")
+exceptions = board.exceptions_board(values, bench, period, names, _ui.explanations(period, values))
+if exceptions.is_empty():
+    st.success(f"Nothing is red or amber in {period}.", icon=":material/check_circle:")
+else:
+    red = exceptions.filter(pl.col("rag") == "red").height
+    amber = exceptions.height - red
+    st.markdown(
+        f"**{overview.RAG_SHAPES['red']} {red} red** and **{overview.RAG_SHAPES['amber']} {amber} amber** "
+        "KPI × place (localities and the borough), red first. Each KPI links to its detail."
+    )
+    st.html(
+        _ui.MATRIX_CSS
+        + board.board_html(exceptions, f"Red and amber KPIs by locality and for the borough, {period}")
+    )
+    st.caption(
+        "Explanation: the agreed narrative, else the provider's narrative awaiting agreement, else the comment on "
+        "the return. SPC variation: Making Data Count XmR of the borough's quarters up to this one. England: "
+        "compared only with a current figure (see Borough compared with England below)."
+    )
+    _ui.download_frame(exceptions, f"exceptions_{period}", key="overview_board_csv")
+
+kpi_table = (
+    values.filter(pl.col("breakdown") != "borough").select("kpi_code", "kpi_name", "sort_order").unique()
+)
+kpi_table = kpi_table.sort("sort_order")
+boundaries = contract_charts.locality_boundaries(_ui.council_code(), list(names))
+if boundaries and kpi_table.height:
+    st.subheader(f"Localities on the map, {period}")
+    codes = kpi_table["kpi_code"].to_list()
+    kpi_labels = dict(zip(codes, kpi_table["kpi_name"].to_list(), strict=True))
+    flagged = [c for c in exceptions["kpi_code"].to_list() if c in codes] if exceptions.height else []
+    first = flagged[0] if flagged else codes[0]
+    map_kpi = st.selectbox(
+        "KPI on the map",
+        codes,
+        index=codes.index(first),
+        format_func=lambda c: f"{kpi_labels[c]} ({c})",
+        key="overview_map_kpi",
+    )
+    places = contract_charts.rag_map_frame(values, map_kpi, period, names)
+    title = f"{kpi_labels[map_kpi]} by locality: RAG, {period}"
+    _ui.chart_with_downloads(
+        contract_charts.rag_map(boundaries, places, title), places, f"map_{period}", "map"
+    )
+    st.caption(contract_charts.MAP_ATTRIBUTION)
+
+st.subheader(f"Every KPI, {period}")
+view = st.radio("View", ["Localities", "Deprivation deciles"], horizontal=True, key="overview_view")
 if view == "Localities":
     matrix = overview.overview_matrix(values, period, names)
-    columns = {**names, "borough": "Borough"}
+    columns = {"target": "Target", **names, "borough": "Borough"}
     caption = f"Contract RAG by locality, {period}, with SPC variation and assurance of the borough series"
     spc = assurance.spc_summary(values, period)
+    level, cells = "locality", "locality cells"
 else:
     matrix = overview.decile_matrix(values, period)
-    columns = {f"d{d}": f"Decile {d}" for d in range(1, 11)} | {"dU": "Unknown"}
+    columns = {"target": "Target"} | {f"d{d}": f"Decile {d}" for d in range(1, 11)} | {"dU": "Unknown"}
     caption = f"Contract RAG by national IMD decile (1 = most deprived), borough, {period}"
     spc = None
+    level, cells = "borough_decile", "borough decile cells"
+counts = overview.rag_counts(values, period, level)
+st.caption(
+    f"In this view ({cells}): "
+    + " · ".join(
+        f"{overview.RAG_SHAPES[rag]} {overview.RAG_WORDS[rag]} {counts[rag]}"
+        for rag in ("red", "amber", "green", "not rated")
+    ),
+    help="How many cells of the table below have each status.",
+)
 st.html(_ui.MATRIX_CSS + overview.matrix_html(matrix, columns, caption, spc=spc))
 st.caption(
     f"{overview.SMALL_MARK} denominator below the KPI's minimum: shown but not rated. "
@@ -65,7 +127,6 @@ _ui.download_frame(
 )
 
 st.subheader("Borough compared with England")
-bench = _ui.benchmarks()
 england = overview.england_column(values, bench, period)
 shown = england.select(
     pl.col("kpi_name").alias("KPI"),

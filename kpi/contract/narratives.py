@@ -341,3 +341,70 @@ def overview_narratives(store: Store, principal: Principal, council_code: str, p
         .sort(["_order", "provider_code", pl.col("locality_code") != "ALL", "locality_code"])
         .drop("_order")
     )
+
+
+#: Where a board's explanation came from, in order of preference.
+SOURCE_AGREED, SOURCE_AWAITING, SOURCE_COMMENT = (
+    "agreed narrative",
+    "provider's narrative, awaiting agreement",
+    "comment on the return",
+)
+
+
+def explanations(
+    store: Store,
+    council_code: str,
+    period: str,
+    values: pl.DataFrame,
+    as_at: datetime | None = None,
+    *,
+    principal: Principal,
+) -> pl.DataFrame:
+    """The provider's explanation in one sentence per KPI × place (``locality_code``, ALL = borough) for a period.
+
+    The agreed narrative in force at ``as_at``; else the provider's narrative awaiting agreement (viewers, who read
+    agreed narratives only, never get one); else the comment the return carried on that KPI's row for that place.
+    ``values`` are :func:`kpi.contract.values.kpi_values` rows (for the comments). Columns: kpi_code,
+    locality_code, explanation, explanation_source (:data:`SOURCE_AGREED`, :data:`SOURCE_AWAITING` or
+    :data:`SOURCE_COMMENT`), provider_code (``None`` for a comment).
+    """
+    require(principal, "read_narratives")
+    code = periods.normalise_period(period)
+    schema = {
+        "kpi_code": pl.String,
+        "locality_code": pl.String,
+        "explanation": pl.String,
+        "explanation_source": pl.String,
+        "provider_code": pl.String,
+        "_rank": pl.Int32,
+    }
+    written = narratives(store, principal, council_code, code, as_at).select(
+        "kpi_code",
+        "locality_code",
+        "explanation",
+        pl.when(pl.col("agreed"))
+        .then(pl.lit(SOURCE_AGREED))
+        .otherwise(pl.lit(SOURCE_AWAITING))
+        .alias("explanation_source"),
+        "provider_code",
+        pl.when(pl.col("agreed")).then(1).otherwise(2).cast(pl.Int32).alias("_rank"),
+    )
+    comments = values.filter(
+        pl.col("period") == code,
+        pl.col("level").is_in(LEVELS),
+        pl.col("imd_decile") == "ALL",
+        pl.col("comment").str.strip_chars().str.len_chars() > 0,
+    ).select(
+        "kpi_code",
+        "locality_code",
+        pl.col("comment").str.strip_chars().alias("explanation"),
+        pl.lit(SOURCE_COMMENT).alias("explanation_source"),
+        pl.lit(None, dtype=pl.String).alias("provider_code"),
+        pl.lit(3, dtype=pl.Int32).alias("_rank"),
+    )
+    both = pl.concat([written.cast(schema), comments.cast(schema)])
+    return (
+        both.sort("_rank", "provider_code", nulls_last=True)
+        .unique(["kpi_code", "locality_code"], keep="first", maintain_order=True)
+        .drop("_rank")
+    )

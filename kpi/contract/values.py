@@ -237,11 +237,26 @@ def _cell_text(row: dict) -> str:
     return f"{shown}{small} {RAG_SHAPES[row['rag']]} {RAG_WORDS[row['rag']]} {arrow}".strip()
 
 
+def target_text(target: float | None, target_from: str | None, kind: str = "proportion") -> str:
+    """The target and the period it took effect from: "90% (target from 2024-25 Q1)"; "no target" without one."""
+    if target is None:
+        return "no target"
+    shown = f"{target:,.0f}" if kind == "count" else f"{target:g}%"
+    return f"{shown} (target from {target_from})" if target_from else shown
+
+
+def _target_cell(row: dict | None) -> str:
+    if not row:
+        return ""
+    return target_text(row.get("target_pct"), row.get("target_from"), row.get("value_kind") or "proportion")
+
+
 def overview_matrix(values: pl.DataFrame, period: str, locality_names: dict[str, str]) -> pl.DataFrame:
     """One row per KPI: a cell per locality and the borough (value, RAG word and shape, arrow, small mark).
 
     Cells of KPIs without a locality breakdown are blank; a KPI × locality the return lacks is "no return".
-    Columns: kpi_code, kpi_name, then ``<locality>_text``/``<locality>_rag`` pairs and ``borough_*``.
+    Columns: kpi_code, kpi_name, ``target_text`` (the target in force and the period it took effect from; show it
+    by naming ``target`` among a page's columns), then ``<locality>_text``/``<locality>_rag`` pairs and ``borough_*``.
     """
     now = values.filter(pl.col("period") == period, pl.col("level").is_in(["borough", "locality"]))
     kpis = values.select("kpi_code", "kpi_name", "sort_order", "breakdown").unique().sort("sort_order")
@@ -252,6 +267,9 @@ def overview_matrix(values: pl.DataFrame, period: str, locality_names: dict[str,
             for r in now.filter(pl.col("kpi_code") == kpi["kpi_code"]).iter_rows(named=True)
         }
         record = {"kpi_code": kpi["kpi_code"], "kpi_name": kpi["kpi_name"]}
+        borough = rows.get("ALL")
+        record["target_text"] = _target_cell(borough)
+        record["target_rag"] = None
         for code in locality_names:
             if kpi["breakdown"] == "borough":
                 record[f"{code}_text"], record[f"{code}_rag"] = "", None
@@ -259,7 +277,6 @@ def overview_matrix(values: pl.DataFrame, period: str, locality_names: dict[str,
                 row = rows.get(code, {})
                 record[f"{code}_text"] = _cell_text(row) if row else "○ Not rated · no return"
                 record[f"{code}_rag"] = row.get("rag", "not rated") if row else "not rated"
-        borough = rows.get("ALL")
         record["borough_text"] = _cell_text(borough) if borough else "○ Not rated · no return"
         record["borough_rag"] = borough["rag"] if borough else "not rated"
         record["borough_reason"] = borough["not_rated_reason"] if borough else "no return"
@@ -282,7 +299,9 @@ def decile_matrix(values: pl.DataFrame, period: str) -> pl.DataFrame:
         cells = {
             r["imd_decile"]: r for r in rows.filter(pl.col("kpi_code") == kpi_code).iter_rows(named=True)
         }
-        record = {"kpi_code": kpi_code, "kpi_name": next(iter(cells.values()))["kpi_name"]}
+        first = next(iter(cells.values()))
+        record = {"kpi_code": kpi_code, "kpi_name": first["kpi_name"], "target_text": _target_cell(first)}
+        record["target_rag"] = None
         for decile in [str(d) for d in range(1, 11)] + ["U"]:
             cell = cells.get(decile)
             record[f"d{decile}_text"] = _cell_text(cell) if cell else "–"

@@ -4,7 +4,8 @@
 -- parameters: $council_code, $as_at (returns accepted and targets set by then), $first_period_index,
 --             $last_period_index (the quarters targets are looked up for)
 -- Values: value_pct = 100 x numerator / denominator (proportions and ratios), Wilson 95% CI for proportions,
--- change_pct = points since the previous quarter, RAG against the target in force for the period (docs/methods.md 5).
+-- change_pct = points since the previous quarter, RAG against the target in force for the period (docs/methods.md 5),
+-- target_from = the period that target took effect from.
 -- The catalogue is the database's as at $as_at, the version in force for each period (staging/stg_kpis): a KPI has
 -- rows only for periods it is in the catalogue, and its minimum denominator is the one in force for the period.
 with return_rows as (
@@ -102,6 +103,7 @@ rated as (
         c.*,
         t.target_pct,
         t.amber_margin_pct,
+        t.effective_from as target_from,
         case
             when c.polarity = 'none' then 'no judgement'
             when t.target_pct is null then 'no target'
@@ -117,7 +119,7 @@ final as (
     select
         council_code, kpi_code, kpi_name, sort_order, value_kind, polarity, breakdown, period, period_index, level,
         locality_code, imd_decile, imd_quintile, numerator, denominator, value_pct, lower_ci_pct, upper_ci_pct,
-        change_pct, change_count, target_pct, amber_margin_pct,
+        change_pct, change_count, target_pct, amber_margin_pct, target_from,
         case
             when not_rated_reason is not null then 'not rated'
             when polarity = 'high' and round(value_pct, 9) >= target_pct then 'green'

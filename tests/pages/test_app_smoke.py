@@ -47,8 +47,33 @@ def test_every_page_renders(app, page):
 def test_overview_defaults_to_latest_complete_period(app):
     at = app("pages/overview.py")
     assert at.selectbox(key="overview_period").value == "2026-27 Q2"
-    metrics = {m.label: m.value for m in at.metric}
-    assert int(metrics["■ Red (locality cells)"]) >= 1
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("In this view (locality cells): ■ Red 4" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
+
+
+def test_overview_opens_on_the_exceptions_board_with_the_return_comment(app):
+    at = app("pages/overview.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.subheader[0].value == "What needs attention, 2026-27 Q2"
+    first = at.html[0].value
+    assert 'class="rag-matrix exceptions-board"' in first
+    assert "North team 3.0 WTE vacant" in first and "comment on the return" in first
+    assert "80.5% against 90% (target from 2000-01 Q1)" in first
+    assert 'href="/mandated-contacts?kpi=C2&amp;period=2026-27+Q2"' in first
+    assert first.index('data-rag="red"') < first.index('data-rag="amber"')
+    assert any("Sample Community Health NHS Trust" in c.value for c in at.caption)
+    assert any(c.value.startswith("Contains National Statistics and OS data") for c in at.caption)
+
+
+def test_overview_counts_follow_the_view(app):
+    at = app("pages/overview.py")
+    localities = next(c.value for c in at.caption if c.value.startswith("In this view"))
+    at.radio(key="overview_view").set_value("Deprivation deciles").run()
+    deciles = next(c.value for c in at.caption if c.value.startswith("In this view"))
+    assert "locality cells" in localities and "borough decile cells" in deciles
+    assert "■ Red 4 " in localities and "■ Red 19 " in deciles  # 4 red locality cells; 19 red decile cells
 
 
 def test_overview_shows_england_periods_and_says_which_are_out_of_date(app):
@@ -128,7 +153,7 @@ def test_mandated_contacts_trend_is_an_xmr_chart_with_its_words(app):
 
 def test_overview_matrix_has_variation_and_assurance_icons(app):
     at = app("pages/overview.py")
-    body = at.get("html")[0].proto.body
+    body = next(h.proto.body for h in at.get("html") if "Variation (SPC)" in h.proto.body)
     assert "Variation (SPC)" in body and 'data-variation="common_cause"' in body
     assert 'alt="Hit and miss"' in body
 

@@ -203,6 +203,12 @@ TABLE: dict[str, Checked | Unscoped] = {
         EVERYONE_BUT_ADMIN,
         lambda s, w: _m("kpi.contract.narratives").exception_candidates(s, w, COUNCIL, PERIOD),
     ),
+    "kpi.contract.narratives.explanations": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.narratives").explanations(
+            s, COUNCIL, PERIOD, pl.DataFrame(), principal=w
+        ),
+    ),
     "kpi.contract.narratives.narratives": R(
         EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.contract.narratives").narratives(s, w, COUNCIL)
     ),
