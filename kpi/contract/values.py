@@ -238,10 +238,22 @@ def _cell_text(row: dict) -> str:
 
 
 def target_text(target: float | None, target_from: str | None, kind: str = "proportion") -> str:
-    """The target and the period it took effect from: "90% (target from 2024-25 Q1)"; "no target" without one."""
+    """The target and the period it took effect from: "90% (target from 2024-25 Q1)"; "no target" without one.
+
+    A target never changed since the council was set up carries the catalogue's first period (a sentinel, not a
+    date anyone chose): it reads "90% (default target, never changed)".
+
+    Example:
+        >>> target_text(90, "2024-25 Q1"), target_text(90, "2000-01 Q1"), target_text(None, None)
+        ('90% (target from 2024-25 Q1)', '90% (default target, never changed)', 'no target')
+    """
+    from kpi.core.catalogue_sync import FIRST_PERIOD
+
     if target is None:
         return "no target"
     shown = f"{target:,.0f}" if kind == "count" else f"{target:g}%"
+    if target_from == FIRST_PERIOD:
+        return f"{shown} (default target, never changed)"
     return f"{shown} (target from {target_from})" if target_from else shown
 
 

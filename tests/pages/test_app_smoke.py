@@ -60,7 +60,7 @@ def test_overview_opens_on_the_exceptions_board_with_the_return_comment(app):
     first = at.html[0].value
     assert 'class="rag-matrix exceptions-board"' in first
     assert "North team 3.0 WTE vacant" in first and "comment on the return" in first
-    assert "80.5% against 90% (target from 2000-01 Q1)" in first
+    assert "80.5% against 90% (default target, never changed)" in first
     assert 'href="/mandated-contacts?kpi=C2&amp;period=2026-27+Q2"' in first
     assert first.index('data-rag="red"') < first.index('data-rag="amber"')
     assert any("Sample Community Health NHS Trust" in c.value for c in at.caption)

@@ -36,10 +36,10 @@ def _board(sample, who: Principal | None = None) -> pl.DataFrame:
 def test_north_c2_is_red_and_explained_by_the_return_comment(sample):
     frame = _board(sample)
     north = frame.filter(pl.col("kpi_code") == "C2", pl.col("locality_code") == "NORTH").row(0, named=True)
-    # the return: 153 of 190 North births visited within 14 days = 80.5%; target 90% since 2000-01 Q1
+    # the return: 153 of 190 North births visited within 14 days = 80.5%; target 90%, the default
     assert north["rag"] == "red" and north["rag_label"] == "■ Red"
     assert north["place"] == "North"
-    assert north["against"] == "80.5% against 90% (target from 2000-01 Q1)"
+    assert north["against"] == "80.5% against 90% (default target, never changed)"
     assert north["change_text"] == "↓ down 1.6 points since last quarter"
     assert north["variation"] == "Common cause"
     assert north["england"] == "not compared: England figure out of date (2024-25)"
