@@ -78,7 +78,14 @@ def rag_map(boundaries: dict, frame: pl.DataFrame, title: str) -> alt.LayerChart
         .mark_geoshape(stroke=OUTLINE, strokeWidth=1.2)
         .transform_lookup(lookup="properties.locality_code", from_=lookup)
         .encode(
-            color=alt.Color("rag_word:N", title="RAG", scale=scale),
+            color=alt.Color(
+                "rag_word:N",
+                title="RAG",
+                scale=scale,
+                legend=alt.Legend(
+                    symbolType="square", symbolSize=300, symbolStrokeWidth=1, symbolStrokeColor=OUTLINE
+                ),
+            ),
             tooltip=[
                 alt.Tooltip("locality_name:N", title="Locality"),
                 alt.Tooltip("value:N", title="Value"),
