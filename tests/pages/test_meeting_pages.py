@@ -36,7 +36,7 @@ def app(db, monkeypatch):
     from pages import _pack_ui, _ui
 
     _pack_ui._build.clear()
-    _pack_ui._publish.clear()
+    _pack_ui._render.clear()
     _ui.store.clear()
 
 
@@ -46,7 +46,14 @@ def preview(at: AppTest) -> str:
     return frames[0].proto.srcdoc
 
 
-def test_meeting_pack_preview_and_pdf(app):
+def _packs(db) -> int:
+    """Packs recorded, read through the app's own connection (DuckDB allows one configuration per file)."""
+    from pages import _ui
+
+    return _ui.store().query("select count(*) from packs").item()
+
+
+def test_meeting_pack_preview_pdf_and_circulation(app, db):
     at = app("pages/meeting_pack.py")
     assert at.selectbox(key="mp_period").value == "2026-27 Q2"
     assert any("build the preview" in info.value for info in at.info)
@@ -57,8 +64,25 @@ def test_meeting_pack_preview_and_pdf(app):
     assert "<h1" in html and "Contract review meeting pack: 2026-27 Q2" in html
     at.button(key="mp_build_pdf").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any(c.value.startswith("Recorded as pack ") for c in at.caption)
+    assert any(c.value.startswith("A draft: not recorded") for c in at.caption)
     assert at.get("download_button"), "no PDF download"
+    assert _packs(db) == 0  # building the preview and the PDF records nothing
+
+    at.button(key="mp_circulate").click().run()
+    assert any("give the people it is sent to" in e.value for e in at.error)
+    at.text_input(key="mp_sent_to").input("Contract board")
+    at.button(key="mp_circulate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("PDF circulated as pack" in s.value and "to Contract board" in s.value for s in at.success)
+    assert _packs(db) == 1
+    at.text_input(key="mp_sent_to").input("Contract board")
+    at.button(key="mp_circulate").click().run()
+    assert any("already circulated" in e.value for e in at.error)
+    assert _packs(db) == 1  # recorded once
+
+    meetings_page = app("pages/meetings.py")
+    labels = meetings_page.selectbox(key="mt_pack").options
+    assert len(labels) == 2 and "Contract board" in labels[1]
 
 
 def test_meeting_pack_builds_the_briefing_too(app):
