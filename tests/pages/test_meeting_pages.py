@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -118,10 +119,17 @@ def test_meetings_page_records_actions_risks_and_meetings(app):
     risks = at.dataframe[RISKS].value
     assert risks["rating"].to_list() == [9] and risks["rating_band"].to_list() == ["high"]
 
+    assert at.date_input(key="mt_date").value is None  # no date is assumed
+    at.text_area(key="mt_attendees").input("Commissioner; Trust lead")
+    at.button(key="mt_record").click().run()
+    assert any("Give the date of the meeting" in e.value for e in at.error)
+    assert len(at.dataframe[MEETINGS].value) == 0
+    at.date_input(key="mt_date").set_value(date(2026, 11, 18))
     at.text_area(key="mt_attendees").input("Commissioner; Trust lead")
     at.button(key="mt_record").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert len(at.dataframe[MEETINGS].value) == 1
+    recorded = at.dataframe[MEETINGS].value
+    assert len(recorded) == 1 and str(recorded["meeting_date"][0])[:10] == "2026-11-18"
 
 
 def test_meetings_page_refuses_an_action_without_an_owner(app):
