@@ -63,7 +63,7 @@ def test_preview_is_not_circulation(page, serve_app, tmp_path):
     try:
         # A preview and a PDF are drafts: nothing recorded, nothing offered as the pack used.
         _build_preview(page, app_url, "2026-11-20")
-        assert "none recorded" in _cover(page).inner_text()
+        assert "none circulated" in _cover(page).inner_text()
         page.get_by_role("button", name="Build PDF").click()
         page.get_by_role("button", name="Download PDF").wait_for(timeout=SLOW)
         page.get_by_text("A draft: not recorded until it is circulated.").wait_for()
@@ -107,8 +107,8 @@ def test_preview_is_not_circulation(page, serve_app, tmp_path):
         # The next pack, for a later time, names the circulated pack and counts returns since it.
         _build_preview(page, app_url, "2026-11-24")
         cover = _cover(page).inner_text()
-        assert "none recorded" not in cover
-        assert "data as at 20 November 2026" in cover, cover
+        assert "none circulated" not in cover
+        assert "data as at 20 November 2026" in cover and "to Contract board" in cover, cover
         assert "Returns counted since\t20 November 2026" in cover, cover
         page.screenshot(path=str(tmp_path / "next_pack.png"), full_page=True)
     finally:
