@@ -69,6 +69,13 @@ def test_meeting_pack_preview_pdf_and_circulation(app, db):
     assert at.get("download_button"), "no PDF download"
     assert _packs(db) == 0  # building the preview and the PDF records nothing
 
+    at.date_input(key="mp_as_at_date").set_value(date(2026, 11, 24))
+    at.button(key="mp_build").click().run()
+    assert "none circulated" in preview(at)  # cached before the circulation below
+    at.date_input(key="mp_as_at_date").set_value(date(2026, 11, 23))
+    at.button(key="mp_build").click().run()
+    at.button(key="mp_build_pdf").click().run()
+
     at.button(key="mp_circulate").click().run()
     assert any("give the people it is sent to" in e.value for e in at.error)
     at.text_input(key="mp_sent_to").input("Contract board")
@@ -80,6 +87,11 @@ def test_meeting_pack_preview_pdf_and_circulation(app, db):
     at.button(key="mp_circulate").click().run()
     assert any("already circulated" in e.value for e in at.error)
     assert _packs(db) == 1  # recorded once
+
+    # A later pack built before the circulation is rebuilt after it, and names it.
+    at.date_input(key="mp_as_at_date").set_value(date(2026, 11, 24))
+    at.button(key="mp_build").click().run()
+    assert "to Contract board" in preview(at)
 
     meetings_page = app("pages/meetings.py")
     labels = meetings_page.selectbox(key="mt_pack").options
