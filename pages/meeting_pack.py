@@ -67,17 +67,24 @@ def _circulate_section() -> None:
     if not ready:
         st.caption("Build the PDF or DOCX you will send, then circulate it here.")
         return
+    offered = []
     for fmt in ready:
         record = _pack_ui.circulated(built, _pack_ui.rendered(key, fmt))
-        if record:
+        if not record:
+            offered.append(fmt)
+        else:
             st.success(
                 f"{fmt.upper()} circulated as {built.kind} {record['pack_id']} on "
                 f"{record['built_at']:%d %B %Y %H:%M} by {record['built_by']} to {record['sent_to']} "
                 f"(SHA-256 {record['sha256'][:12]}…).",
                 icon=":material/send:",
             )
+    if not offered:
+        return
     with st.form("mp_circulate_form"):
-        fmt = st.radio("File sent", ready, format_func=str.upper, key="mp_circulate_format", horizontal=True)
+        fmt = st.radio(
+            "File sent", offered, format_func=str.upper, key="mp_circulate_format", horizontal=True
+        )
         sent_to = st.text_input("Sent to (people or group)", key="mp_sent_to")
         if st.form_submit_button("Circulate this pack", key="mp_circulate", type="primary"):
             try:
@@ -117,7 +124,8 @@ for column, fmt in zip(downloads, ("pdf", "docx"), strict=True):
                 key=f"mp_download_{fmt}",
                 on_click="ignore",
             )
-            st.caption("A draft: not recorded until it is circulated.")
+            if not _pack_ui.circulated(built, content):
+                st.caption("A draft: not recorded until it is circulated.")
 
 _circulate_section()
 

@@ -78,9 +78,7 @@ def test_preview_is_not_circulation(page, serve_app, tmp_path):
         circulated = page.get_by_text("PDF circulated as pack")
         circulated.wait_for(timeout=SLOW)
         assert "to Contract board" in circulated.inner_text()
-        page.get_by_label("Sent to (people or group)").fill("Contract board")
-        page.get_by_role("button", name="Circulate this pack").click()
-        page.get_by_text("already circulated").first.wait_for(timeout=SLOW)
+        assert page.get_by_role("button", name="Circulate this pack").count() == 0  # once
         choices = _pack_choices(page, app_url)
         assert len(choices) == 2 and "Contract board" in choices[1], choices
 
