@@ -366,6 +366,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     as_at = _as_at(args.as_at)
     out = Path(args.out)
+    circulating = bool(getattr(args, "circulate", False))
+    if circulating and not (args.to or "").strip():
+        raise ValueError('--circulate needs --to: say to whom the file is sent, e.g. --to "Contract board"')
+    if circulating and getattr(args, "draft", False):
+        raise ValueError(
+            "a draft is for the provider's review and is not circulated: drop --draft or --circulate"
+        )
+    if not circulating and getattr(args, "to", None):
+        raise ValueError("--to is recorded only when the file is circulated: add --circulate")
     with _open(args) as store:
         built = reports.build(
             store,
@@ -377,13 +386,20 @@ def cmd_report(args: argparse.Namespace) -> int:
             provider_code=args.provider,
             draft=getattr(args, "draft", False),
         )
-        content, pack_id = reports.publish(store, built, args.format, principal=_local(args))
+        if circulating:
+            content, pack_id = reports.circulate(
+                store, built, args.format, sent_to=args.to, principal=_local(args)
+            )
+            recorded = f"circulated to {args.to.strip()}, recorded as {args.command} {pack_id}"
+        else:
+            content = reports.render(built.document, args.format)
+            recorded = 'a draft: not recorded; add --circulate --to "..." when you send it'
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(content)
     what = "meeting pack" if args.command == "pack" else "scrutiny briefing"
     print(
         f"wrote {out}: {what} for {built.period}, data as at {as_at_text(built.as_at)}, data version "
-        f"{built.data_version}, {len(content):,} bytes (recorded as {args.command} {pack_id})"
+        f"{built.data_version}, {len(content):,} bytes ({recorded})"
     )
     return 0
 
@@ -666,6 +682,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", required=True, help="file to write")
         p.add_argument("--provider", help="provider code (default: the council's provider)")
         p.add_argument("--council")
+        p.add_argument(
+            "--circulate",
+            action="store_true",
+            help="record that this file is circulated (commissioner; without it the file is a draft, not recorded)",
+        )
+        p.add_argument("--to", help="with --circulate: to whom the file is sent, e.g. 'Contract board'")
         if name == "pack":
             p.add_argument(
                 "--draft", action="store_true", help="mark it as a draft for the provider's review"

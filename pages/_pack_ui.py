@@ -3,8 +3,9 @@
 A build is cached per (council, document, period, as-at time, draft, provider): the figures as at a time already past
 never change (every mart reads as at that time), so the preview, the PDF and the DOCX of one build share it and
 each chart is rendered once per format. An as-at time still in the future adds the data version to the key.
-Rendered files are cached too, so a file is recorded in ``packs`` once per build and format. Streamlit caching
-lives here (app layer); the work is :mod:`kpi.reports`.
+Rendered files are cached too, so the file downloaded is the file circulated. Building, previewing and downloading
+record nothing: only :func:`circulate` (a commissioner's explicit act) records the file in ``packs``. Streamlit
+caching lives here (app layer); the work is :mod:`kpi.reports`.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def _build(council: str, kind: str, period: str, as_at: datetime, draft: bool, w
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _publish(key: tuple, fmt: str) -> tuple[bytes, int]:
-    return reports.publish(_ui.store(), _build(*key), fmt, principal=Principal(*key[5]))
+def _render(key: tuple, fmt: str) -> bytes:
+    return reports.render(_build(*key).document, fmt)
 
 
 def build_key(kind: str, period: str, as_at: datetime, draft: bool = False) -> tuple:
@@ -71,8 +72,8 @@ def preview_html(built: reports.Built) -> str:
     return render_html(built.document)
 
 
-def render_with_progress(key: tuple, fmt: str) -> tuple[bytes, int]:
-    """Render charts one by one with a progress bar, then the file; records it (once per build and format)."""
+def render_with_progress(key: tuple, fmt: str) -> bytes:
+    """Render charts one by one with a progress bar, then the file (cached per build and format; not recorded)."""
     built = build(key)
     figures = built.document.figures
     keys = list(figures.figures)
@@ -81,9 +82,34 @@ def render_with_progress(key: tuple, fmt: str) -> tuple[bytes, int]:
         figures.png(figure_key) if fmt == "docx" else figures.svg(figure_key)
         bar.progress(number / (len(keys) + 1), text=f"Rendering charts: {number} of {len(keys)}")
     bar.progress(len(keys) / (len(keys) + 1), text=f"Laying out the {fmt.upper()}")
-    result = _publish(key, fmt)
+    result = _render(key, fmt)
     bar.progress(1.0, text=f"{fmt.upper()} ready")
     return result
+
+
+def rendered(key: tuple, fmt: str) -> bytes:
+    """The rendered file of a build (cached; not recorded)."""
+    return _render(key, fmt)
+
+
+def circulated(built: reports.Built, content: bytes) -> dict | None:
+    """The record of this very file (by its SHA-256) if it has been circulated, else None."""
+    import hashlib
+
+    digest = hashlib.sha256(content).hexdigest()
+    frame = meetings.packs(_ui.store(), built.council_code, principal=_ui.principal()).filter(
+        pl.col("sha256") == digest, ~pl.col("is_draft")
+    )
+    return None if frame.is_empty() else frame.row(0, named=True)
+
+
+def circulate(key: tuple, fmt: str, sent_to: str) -> int:
+    """Circulate the cached file of a build as the signed-in commissioner; returns its pack id."""
+    built = build(key)
+    _, pack_id = reports.circulate(
+        _ui.store(), built, fmt, sent_to=sent_to, principal=_ui.principal(), content=_render(key, fmt)
+    )
+    return pack_id
 
 
 def file_name(built: reports.Built, fmt: str) -> str:
@@ -93,15 +119,16 @@ def file_name(built: reports.Built, fmt: str) -> str:
 
 
 def pack_labels() -> dict[int | None, str]:
-    """Recorded packs for the "pack used" choice: id to label (None: no pack)."""
+    """Circulated packs for the "pack used" choice: id to label (None: no pack). Drafts are never offered."""
     frame = meetings.packs(_ui.store(), _ui.council_code(), principal=_ui.principal()).filter(
-        pl.col("document") == "pack"
+        pl.col("document") == "pack", ~pl.col("is_draft")
     )
-    labels: dict[int | None, str] = {None: "No pack recorded"}
+    labels: dict[int | None, str] = {None: "No circulated pack"}
     for row in frame.iter_rows(named=True):
+        to = f" to {row['sent_to']}" if row.get("sent_to") else ""
         labels[row["pack_id"]] = (
             f"Pack {row['pack_id']}: {row['period']}, data as at {row['as_at']:%d %b %Y %H:%M}, "
-            f"version {row['data_version']} ({row['format'].upper()})"
+            f"circulated {row['built_at']:%d %b %Y}{to} ({row['format'].upper()})"
         )
     return labels
 

@@ -1,9 +1,12 @@
-"""Meeting pack: build the six-weekly pack or the scrutiny briefing for a period and as-at time, preview, download."""
+"""Meeting pack: build the six-weekly pack or the scrutiny briefing for a period and as-at time, preview, download,
+and (a commissioner) circulate it. Building, previewing and downloading record nothing; circulating records the file
+sent, to whom, its data version and SHA-256, once."""
 
 from datetime import datetime, time
 
 import streamlit as st
 
+from kpi.access import rules as access
 from kpi.contract import values as overview
 from kpi.core import periods as periods
 from pages import _pack_ui, _ui
@@ -12,7 +15,8 @@ _ui.start_page("Meeting pack")
 st.caption(
     "The pack the commissioner circulates before the contract review meeting, and the public briefing for the "
     "scrutiny committee (small numbers hidden, others rounded). Both read the data as it stood at the chosen time, "
-    "so building again for the same time gives the same figures."
+    "so building again for the same time gives the same figures. Building and downloading are drafts and record "
+    "nothing; the pack becomes the previous pack of the next one only when a commissioner circulates it."
 )
 values = _ui.kpi_values()
 if values.is_empty():
@@ -47,6 +51,51 @@ if st.session_state.get("mp_built") != key:
     st.info("Choose the document, period and time, then build the preview.", icon=":material/description:")
     st.stop()
 
+
+def _circulate_section() -> None:
+    """The commissioner's explicit act: record the file sent and to whom (once)."""
+    st.subheader("Circulate")
+    if built.is_draft:
+        st.caption("A draft for the provider's review is not circulated: untick the draft box to circulate.")
+        return
+    if not access.allowed(_ui.principal(), "circulate_pack"):
+        st.caption(
+            "Only a commissioner circulates a pack; what you build here is a draft and is not recorded."
+        )
+        return
+    ready = [fmt for fmt in ("pdf", "docx") if st.session_state.get(f"mp_file_{fmt}") == key]
+    if not ready:
+        st.caption("Build the PDF or DOCX you will send, then circulate it here.")
+        return
+    offered = []
+    for fmt in ready:
+        record = _pack_ui.circulated(built, _pack_ui.rendered(key, fmt))
+        if not record:
+            offered.append(fmt)
+        else:
+            st.success(
+                f"{fmt.upper()} circulated as {built.kind} {record['pack_id']} on "
+                f"{record['built_at']:%d %B %Y %H:%M} by {record['built_by']} to {record['sent_to']} "
+                f"(SHA-256 {record['sha256'][:12]}…).",
+                icon=":material/send:",
+            )
+    if not offered:
+        return
+    with st.form("mp_circulate_form"):
+        fmt = st.radio(
+            "File sent", offered, format_func=str.upper, key="mp_circulate_format", horizontal=True
+        )
+        sent_to = st.text_input("Sent to (people or group)", key="mp_sent_to")
+        if st.form_submit_button("Circulate this pack", key="mp_circulate", type="primary"):
+            try:
+                pack_id = _pack_ui.circulate(key, fmt, sent_to)
+            except (ValueError, PermissionError) as exc:
+                st.error(_ui.plain(str(exc)))
+            else:
+                st.session_state["mp_circulated"] = pack_id
+                st.rerun()
+
+
 with st.status(f"Building the {label.lower()} for {period}", expanded=False) as status:
     try:
         built = _pack_ui.build(key)
@@ -66,7 +115,7 @@ for column, fmt in zip(downloads, ("pdf", "docx"), strict=True):
         if st.button(f"Build {fmt.upper()}", key=f"mp_build_{fmt}"):
             st.session_state[f"mp_file_{fmt}"] = key
         if st.session_state.get(f"mp_file_{fmt}") == key:
-            content, pack_id = _pack_ui.render_with_progress(key, fmt)
+            content = _pack_ui.render_with_progress(key, fmt)
             st.download_button(
                 f"Download {fmt.upper()} ({len(content) / 1024:,.0f} KB)",
                 content,
@@ -75,7 +124,10 @@ for column, fmt in zip(downloads, ("pdf", "docx"), strict=True):
                 key=f"mp_download_{fmt}",
                 on_click="ignore",
             )
-            st.caption(f"Recorded as {built.kind} {pack_id}.")
+            if not _pack_ui.circulated(built, content):
+                st.caption("A draft: not recorded until it is circulated.")
+
+_circulate_section()
 
 st.subheader("Preview")
 st.iframe(_pack_ui.preview_html(built), height=900)

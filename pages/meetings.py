@@ -20,21 +20,29 @@ RISK_COLUMNS = ["risk_id", "risk", "rating", "rating_band", "owner", "mitigation
 listed = meetings.meetings(store, council, principal=who)
 actions = meetings.actions(store, council, principal=who)
 risks = meetings.risks(store, council, principal=who)
-meeting_tab, action_tab, risk_tab = st.tabs(["Meetings", "Actions", "Risks log"])
+# Keyed and tracked, so saving a form (which reruns the page) keeps you on the tab you were on.
+meeting_tab, action_tab, risk_tab = st.tabs(
+    ["Meetings", "Actions", "Risks log"], key="mt_tab", on_change="rerun"
+)
 
 with meeting_tab:
     if manages:
         with st.form("mt_meeting_form", clear_on_submit=True):
-            st.markdown("**Record a meeting**")
+            st.markdown("**Record a meeting** (the pack used is one that was circulated)")
             packs = _pack_ui.pack_labels()
             fields = {
-                "meeting_date": st.date_input("Date", key="mt_date", format="YYYY-MM-DD"),
+                "meeting_date": st.date_input(
+                    "Date of the meeting", value=None, key="mt_date", format="YYYY-MM-DD"
+                ),
                 "attendees": st.text_area("Attendees (names and roles)", key="mt_attendees"),
                 "pack_id": st.selectbox("Pack used", list(packs), format_func=packs.get, key="mt_pack"),
                 "notes": st.text_area("Notes", key="mt_notes"),
             }
             if st.form_submit_button("Record meeting", key="mt_record"):
-                _pack_ui.write(meetings.record_meeting, done="Meeting recorded.", **fields)
+                if fields["meeting_date"] is None:
+                    st.error("Give the date of the meeting: it is not assumed to be today.")
+                else:
+                    _pack_ui.write(meetings.record_meeting, done="Meeting recorded.", **fields)
     st.dataframe(listed.drop("council_code"), hide_index=True, key="mt_meetings_table", width="stretch")
 
 with action_tab:
@@ -46,7 +54,9 @@ with action_tab:
             fields = {
                 "what": st.text_area("What is to be done", key="mt_action_what"),
                 "owner": st.text_input("Owner", key="mt_action_owner"),
-                "due_date": st.date_input("Due date", key="mt_action_due", format="YYYY-MM-DD"),
+                "due_date": st.date_input(
+                    "Due date (blank: none)", value=None, key="mt_action_due", format="YYYY-MM-DD"
+                ),
                 "provider_code": st.text_input(
                     "Provider that owns it (code; blank: the council)", key="mt_action_provider"
                 ),
@@ -88,7 +98,9 @@ with risk_tab:
                 "impact": cols[1].slider("Impact", 1, 5, 3, key="mt_risk_impact"),
                 "owner": st.text_input("Owner", key="mt_risk_owner"),
                 "mitigation": st.text_area("Mitigation", key="mt_risk_mitigation"),
-                "review_date": st.date_input("Review date", key="mt_risk_review", format="YYYY-MM-DD"),
+                "review_date": st.date_input(
+                    "Review date (blank: none)", value=None, key="mt_risk_review", format="YYYY-MM-DD"
+                ),
             }
             if st.form_submit_button("Add risk", key="mt_risk_add"):
                 _pack_ui.write(meetings.add_risk, done="Risk added.", **fields)

@@ -51,6 +51,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "update_action": (frozenset({"commissioner", "provider"}), "update an action"),
     "read_meetings": (frozenset({"commissioner", "provider"}), "see meetings, actions, risks and packs"),
     "build_pack": (frozenset({"commissioner", "provider"}), "build a meeting pack"),
+    "circulate_pack": (frozenset({"commissioner"}), "circulate a meeting pack or briefing"),
     "build_briefing": (frozenset({"commissioner", "viewer"}), "build the scrutiny briefing"),
     "read_council_data": (
         frozenset({"commissioner", "viewer"}),

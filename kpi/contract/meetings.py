@@ -1,4 +1,4 @@
-"""Contract review meetings, the actions agreed at them, the risks log, and the record of packs built.
+"""Contract review meetings, the actions agreed at them, the risks log, and the record of packs circulated.
 
 Every function takes the ``principal`` who is asking and checks it first (:mod:`kpi.access.rules`): nothing is read or
 written for a missing principal. Every write is one transaction with an audit entry naming the principal.
@@ -8,7 +8,8 @@ meeting pack rebuilt for the same as-at time shows the same logs. An action stay
 
 Scope: commissioners record meetings, raise actions and keep the risks log; a provider sees the meetings of its own
 contract (or of no particular provider), the actions and risks it owns and its own packs, and may update the status
-and notes of the actions it owns, nothing else. Risk ratings are likelihood x impact on the 5 x 5 matrix of the NPSA
+and notes of the actions it owns, nothing else. A pack has a life: built as a draft any number of times (nothing
+recorded), circulated once by a commissioner (:func:`circulate_pack`), used at a meeting (:func:`record_meeting`). Risk ratings are likelihood x impact on the 5 x 5 matrix of the NPSA
 ("A risk matrix for risk managers", 2008): 1-3 low, 4-6 moderate, 8-12 high, 15-25 extreme.
 
 Example:
@@ -143,7 +144,7 @@ def record_meeting(
     pack_id: int | None = None,
     notes: str | None = None,
 ) -> int:
-    """Record a meeting (date, attendees, the pack used); returns its id. Commissioners only."""
+    """Record a meeting (date, attendees, the pack used: a circulated one); returns its id. Commissioners only."""
     actor, _ = _acting(principal, "manage_meetings")
     day = _date(meeting_date, "meeting date")
     if day is None:
@@ -151,11 +152,14 @@ def record_meeting(
     people = _text(attendees, "attendees")
     if pack_id is not None:
         found = store.query(
-            "select count(*) from packs where pack_id = ? and council_code = ?", [int(pack_id), council_code]
+            "select count(*) from packs where pack_id = ? and council_code = ? and document = 'pack' "
+            "and not is_draft",
+            [int(pack_id), council_code],
         ).item()
         if not found:
             raise ValueError(
-                f"there is no recorded pack {pack_id} for this council: choose one from the list"
+                f"there is no circulated pack {pack_id} for this council: the pack used at a meeting is one "
+                "that was circulated; choose one from the list"
             )
     with store.transaction() as cur:
         meeting_id = cur.execute("select nextval('meeting_id_seq')").fetchone()[0]
@@ -532,7 +536,7 @@ def risks(
 # ---- packs built ----------------------------------------------------------------------------------------------
 
 
-def record_pack(
+def circulate_pack(
     store: Store,
     council_code: str,
     *,
@@ -542,26 +546,44 @@ def record_pack(
     data_version: str,
     file_format: str,
     content: bytes,
+    sent_to: str,
     principal: Principal,
     provider_code: str | None = None,
-    is_draft: bool = False,
 ) -> int:
-    """Record a built document (its period, as-at time, data version and the file's SHA-256); returns its id.
+    """Record that a commissioner circulated a document to ``sent_to``; returns its pack id.
 
-    A provider records only its own provider's drafts; a circulated (non-draft) document is the commissioner's.
+    Building a pack records nothing (a draft may be built any number of times); circulating it is the explicit act
+    that makes it "the previous pack" of the next one and offers it as the pack used at a meeting. The record holds
+    who and when, to whom, the period, as-at time, data version and the SHA-256 of the file sent. A file is
+    circulated once: circulating the same file again is refused with the record that already holds it.
+
+    Raises:
+        AccessDenied: anyone but a commissioner (a provider builds drafts of its own pack, never circulates).
+        ValueError: no recipients, an unknown document or format, the same file already circulated.
     """
-    actor, scope = _acting(principal, "build_briefing" if document == "briefing" else "build_pack")
+    actor, _ = _acting(principal, "circulate_pack")
     kind = _choice(document, DOCUMENTS, "document")
-    if scope is not None:
-        if _upper(provider_code) != scope or not is_draft:
-            raise NotAllowed(f"a provider ({scope}) may only record drafts of its own pack")
     fmt = _choice(file_format, FORMATS, "format")
+    recipients = _text(sent_to, "people it is sent to")
+    if not content:
+        raise ValueError("there is no file to circulate: build the PDF or DOCX first")
     digest = hashlib.sha256(content).hexdigest()
     parsed = periods.parse_period(period)
     with store.transaction() as cur:
+        earlier = cur.execute(
+            "select pack_id, built_at, sent_to from packs where council_code = ? and sha256 = ? and not is_draft",
+            [council_code, digest],
+        ).fetchone()
+        if earlier is not None:
+            raise ValueError(
+                f"this file was already circulated as {kind} {earlier[0]} on {earlier[1]:%d %B %Y %H:%M} "
+                f"to {earlier[2] or 'recipients not recorded'}: it is recorded once"
+            )
         pack_id = cur.execute("select nextval('pack_id_seq')").fetchone()[0]
         cur.execute(
-            "insert into packs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into packs (pack_id, council_code, provider_code, document, period, period_index, as_at, "
+            "data_version, format, sha256, size_bytes, is_draft, built_at, built_by, sent_to) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?)",
             [
                 pack_id,
                 council_code,
@@ -574,13 +596,13 @@ def record_pack(
                 fmt,
                 digest,
                 len(content),
-                bool(is_draft),
                 periods.now(),
                 actor,
+                recipients,
             ],
         )
         store.audit(
-            f"{kind} built",
+            f"{kind} circulated",
             actor=actor,
             council_code=council_code,
             subject=f"{kind} {pack_id}",
@@ -590,7 +612,7 @@ def record_pack(
                 "data_version": data_version,
                 "format": fmt,
                 "sha256": digest,
-                "draft": bool(is_draft),
+                "sent_to": recipients,
             },
             cur=cur,
         )
@@ -600,7 +622,11 @@ def record_pack(
 def packs(
     store: Store, council_code: str, as_at: datetime | None = None, *, principal: Principal
 ) -> pl.DataFrame:
-    """Every document built and recorded by ``as_at`` (default now), newest first (a provider: its own)."""
+    """Every document circulated by ``as_at`` (default now), newest first (a provider: its own).
+
+    Rows with ``is_draft`` true are drafts recorded before drafts stopped being recorded (migration 008); they
+    were never circulated.
+    """
     _, scope = _acting(principal, "read_meetings")
     return _own(
         store.run_sql("marts/mart_packs", council_code=council_code, as_at=as_at or periods.now()), scope
@@ -618,8 +644,8 @@ def previous_pack(
 ) -> dict | None:
     """The last circulated document of a kind before ``as_at``, or None.
 
-    The one with the latest as-at time before ``as_at`` among the non-draft documents recorded by ``as_at``, so
-    the answer for a given as-at time never changes.
+    The one with the latest as-at time before ``as_at`` among the documents circulated by ``as_at`` (drafts and
+    previews are not recorded at all), so the answer for a given as-at time never changes.
     """
     frame = packs(store, council_code, as_at, principal=principal).filter(
         pl.col("document") == document, pl.col("as_at") < as_at, ~pl.col("is_draft")

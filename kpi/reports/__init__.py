@@ -7,7 +7,8 @@
 * :mod:`kpi.reports.html`, :mod:`kpi.reports.pdf`, :mod:`kpi.reports.docx` - the renderers.
 
 :func:`build` and :func:`render` are the entry points the CLI (``hcp pack``, ``hcp briefing``) and the Meeting pack
-page use; :func:`publish` also records the built file (period, as-at time, data version, SHA-256) in ``packs``.
+page use; they record nothing (a draft may be built any number of times). :func:`circulate` is the commissioner's
+explicit act: it records the file sent (period, as-at time, data version, SHA-256, to whom) in ``packs``.
 
 Example:
     >>> doc = build(store, "pack", "2026-27 Q2", as_at=datetime(2026, 11, 20, 9),
@@ -114,15 +115,32 @@ def render(document: Document, fmt: str) -> bytes:
     raise ValueError(f"the format is pdf, docx or html, not {fmt!r}")
 
 
-def publish(store: Store, built: Built, fmt: str, *, principal: Principal) -> tuple[bytes, int]:
-    """Render a built report and record it in ``packs`` as the principal; returns the file's bytes and its id."""
+def circulate(
+    store: Store,
+    built: Built,
+    fmt: str,
+    *,
+    sent_to: str,
+    principal: Principal,
+    content: bytes | None = None,
+) -> tuple[bytes, int]:
+    """Circulate a built report: record the file sent (``content``, else rendered now) and to whom, as the principal.
+
+    Returns the file's bytes and its pack id. Building and rendering record nothing; this is the one call that makes
+    a pack "the previous pack" of the next (:func:`kpi.contract.meetings.circulate_pack`). Commissioners only; a
+    draft is never circulated.
+    """
     from kpi.access.rules import require
-    from kpi.contract.meetings import record_pack
+    from kpi.contract.meetings import circulate_pack
 
-    require(principal, "build_pack" if built.kind == "pack" else "build_briefing", built.provider_code)
-
-    content = render(built.document, fmt)
-    pack_id = record_pack(
+    require(principal, "circulate_pack", built.provider_code)
+    if built.is_draft:
+        raise ValueError(
+            "a draft is for the provider's review and is not circulated: build the pack without 'draft' first"
+        )
+    if content is None:
+        content = render(built.document, fmt)
+    pack_id = circulate_pack(
         store,
         built.council_code,
         document=built.kind,
@@ -131,8 +149,8 @@ def publish(store: Store, built: Built, fmt: str, *, principal: Principal) -> tu
         data_version=built.data_version,
         file_format=fmt,
         content=content,
+        sent_to=sent_to,
         principal=principal,
         provider_code=built.provider_code,
-        is_draft=built.is_draft,
     )
     return content, pack_id

@@ -62,6 +62,17 @@ def layout(pack: Pack) -> Document:
     return doc
 
 
+def _previous_text(previous: dict | None) -> str:
+    """The last circulated pack, as the cover names it (drafts are never recorded, so never named)."""
+    if not previous:
+        return "none circulated"
+    text = f"data as at {words.as_at_text(previous['as_at'])}, version {previous['data_version']}"
+    if previous.get("sent_to"):
+        circulated = previous.get("circulated_at") or previous.get("built_at")
+        text += f"; circulated {words.as_at_text(circulated)} to {previous['sent_to']}"
+    return text
+
+
 def _cover(pack: Pack, blocks: list) -> None:
     c = pack.cover
     blocks.append(Heading(f"Contract review meeting pack: {c.period}", 1, anchor="cover"))
@@ -84,12 +95,7 @@ def _cover(pack: Pack, blocks: list) -> None:
         ["Data as at", words.as_at_text(c.as_at)],
         ["Data version", c.data_version],
         ["Built", words.as_at_text(c.built_at)],
-        [
-            "Previous pack",
-            f"data as at {words.as_at_text(previous['as_at'])}, version {previous['data_version']}"
-            if previous
-            else "none recorded",
-        ],
+        ["Previous pack", _previous_text(previous)],
         ["Returns counted since", words.as_at_text(c.since) if c.since else "the first return"],
     ]
     blocks.append(Table("About this pack", ["Item", "Detail"], rows, key="cover", widths=(1, 3)))

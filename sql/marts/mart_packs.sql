@@ -1,4 +1,5 @@
--- grain: one row per document (meeting pack or scrutiny briefing) built and recorded by $as_at
+-- grain: one row per document (meeting pack or scrutiny briefing) circulated and recorded by $as_at (rows with
+--        is_draft = true are drafts recorded before migration 008; drafts are no longer recorded)
 -- parameters: $council_code, $as_at
 with built as (
     select *
@@ -9,7 +10,8 @@ with built as (
 final as (
     select
         pack_id, council_code, provider_code, document, period, period_index, as_at, data_version, format, sha256,
-        size_bytes, is_draft, built_at, built_by
+        size_bytes, is_draft, sent_to, built_at, built_by,
+        built_at as circulated_at, built_by as circulated_by
     from built
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def app(db, monkeypatch):
     from pages import _pack_ui, _ui
 
     _pack_ui._build.clear()
-    _pack_ui._publish.clear()
+    _pack_ui._render.clear()
     _ui.store.clear()
 
 
@@ -46,7 +47,14 @@ def preview(at: AppTest) -> str:
     return frames[0].proto.srcdoc
 
 
-def test_meeting_pack_preview_and_pdf(app):
+def _packs(db) -> int:
+    """Packs recorded, read through the app's own connection (DuckDB allows one configuration per file)."""
+    from pages import _ui
+
+    return _ui.store().query("select count(*) from packs").item()
+
+
+def test_meeting_pack_preview_pdf_and_circulation(app, db):
     at = app("pages/meeting_pack.py")
     assert at.selectbox(key="mp_period").value == "2026-27 Q2"
     assert any("build the preview" in info.value for info in at.info)
@@ -57,8 +65,35 @@ def test_meeting_pack_preview_and_pdf(app):
     assert "<h1" in html and "Contract review meeting pack: 2026-27 Q2" in html
     at.button(key="mp_build_pdf").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any(c.value.startswith("Recorded as pack ") for c in at.caption)
+    assert any(c.value.startswith("A draft: not recorded") for c in at.caption)
     assert at.get("download_button"), "no PDF download"
+    assert _packs(db) == 0  # building the preview and the PDF records nothing
+
+    at.date_input(key="mp_as_at_date").set_value(date(2026, 11, 24))
+    at.button(key="mp_build").click().run()
+    assert "none circulated" in preview(at)  # cached before the circulation below
+    at.date_input(key="mp_as_at_date").set_value(date(2026, 11, 23))
+    at.button(key="mp_build").click().run()
+    at.button(key="mp_build_pdf").click().run()
+
+    at.button(key="mp_circulate").click().run()
+    assert any("give the people it is sent to" in e.value for e in at.error)
+    at.text_input(key="mp_sent_to").input("Contract board")
+    at.button(key="mp_circulate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("PDF circulated as pack" in s.value and "to Contract board" in s.value for s in at.success)
+    assert _packs(db) == 1
+    assert not [b for b in at.button if b.key == "mp_circulate"]  # not offered again for the same file
+    assert not any(c.value.startswith("A draft: not recorded") for c in at.caption)
+
+    # A later pack built before the circulation is rebuilt after it, and names it.
+    at.date_input(key="mp_as_at_date").set_value(date(2026, 11, 24))
+    at.button(key="mp_build").click().run()
+    assert "to Contract board" in preview(at)
+
+    meetings_page = app("pages/meetings.py")
+    labels = meetings_page.selectbox(key="mt_pack").options
+    assert len(labels) == 2 and "Contract board" in labels[1]
 
 
 def test_meeting_pack_builds_the_briefing_too(app):
@@ -94,10 +129,17 @@ def test_meetings_page_records_actions_risks_and_meetings(app):
     risks = at.dataframe[RISKS].value
     assert risks["rating"].to_list() == [9] and risks["rating_band"].to_list() == ["high"]
 
+    assert at.date_input(key="mt_date").value is None  # no date is assumed
+    at.text_area(key="mt_attendees").input("Commissioner; Trust lead")
+    at.button(key="mt_record").click().run()
+    assert any("Give the date of the meeting" in e.value for e in at.error)
+    assert len(at.dataframe[MEETINGS].value) == 0
+    at.date_input(key="mt_date").set_value(date(2026, 11, 18))
     at.text_area(key="mt_attendees").input("Commissioner; Trust lead")
     at.button(key="mt_record").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert len(at.dataframe[MEETINGS].value) == 1
+    recorded = at.dataframe[MEETINGS].value
+    assert len(recorded) == 1 and str(recorded["meeting_date"][0])[:10] == "2026-11-18"
 
 
 def test_meetings_page_refuses_an_action_without_an_owner(app):

@@ -87,7 +87,9 @@ def _m(name: str):
 
 
 def _built(kind: str = "pack") -> SimpleNamespace:
-    return SimpleNamespace(kind=kind, provider_code=None, document=None, council_code=COUNCIL, period=PERIOD)
+    return SimpleNamespace(
+        kind=kind, provider_code=None, document=None, council_code=COUNCIL, period=PERIOD, is_draft=False
+    )
 
 
 def _offline(*_args) -> bytes:
@@ -271,9 +273,9 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, COUNCIL, meeting_date="not a date", attendees="", principal=w
         ),
     ),
-    "kpi.contract.meetings.record_pack": W(
-        UPLOAD,
-        lambda s, w: _m("kpi.contract.meetings").record_pack(
+    "kpi.contract.meetings.circulate_pack": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.meetings").circulate_pack(
             s,
             "NOPE",
             document="nope",
@@ -282,6 +284,7 @@ TABLE: dict[str, Checked | Unscoped] = {
             data_version="0",
             file_format="nope",
             content=b"",
+            sent_to="",
             principal=w,
         ),
     ),
@@ -372,8 +375,9 @@ TABLE: dict[str, Checked | Unscoped] = {
         UPLOAD,
         lambda s, w: _m("kpi.reports").build(s, "pack", "not a period", principal=w, council_code=COUNCIL),
     ),
-    "kpi.reports.publish": W(
-        UPLOAD, lambda s, w: _m("kpi.reports").publish(s, _built(), "nope", principal=w)
+    "kpi.reports.circulate": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.reports").circulate(s, _built(), "nope", sent_to="", principal=w),
     ),
     "kpi.reports.briefing.build_briefing": R(
         COUNCIL_DATA,

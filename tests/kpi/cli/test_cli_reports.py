@@ -1,7 +1,8 @@
-"""`hcp pack` and `hcp briefing`: write the file, record it, say what was built; plain refusals with exit 2."""
+"""`hcp pack` and `hcp briefing`: write the file, say what was built, record it only with --circulate; plain refusals."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 
@@ -10,8 +11,16 @@ from kpi.cli import main
 from kpi.contract import meetings as meetings
 
 
-def test_hcp_pack_writes_a_pdf_and_records_it(sample_db_copy, hcp_today, tmp_path, capsys):
+def _packs(db):
+    from kpi.core.store import Store
+
+    with Store.open(db) as store:
+        return meetings.packs(store, "E08000009", principal=LOCAL_USER)
+
+
+def test_hcp_pack_writes_a_draft_pdf_and_records_nothing(sample_db_copy, hcp_today, tmp_path, capsys):
     out = tmp_path / "packs" / "pack.pdf"
+    before = _packs(sample_db_copy).height
     code = main(
         ["--db", str(sample_db_copy), "--actor", "commissioner", "pack", "--period", "2026/27 Q2",
          "--as-at", "2026-11-20T09:00", "--format", "pdf", "--out", str(out)]
@@ -20,17 +29,30 @@ def test_hcp_pack_writes_a_pdf_and_records_it(sample_db_copy, hcp_today, tmp_pat
     assert code == 0, said
     assert out.read_bytes()[:5] == b"%PDF-"
     assert "meeting pack for 2026-27 Q2, data as at 20 November 2026 09:00, data version" in said
-    from kpi.core.store import Store
+    assert "a draft: not recorded" in said
+    assert _packs(sample_db_copy).height == before
 
-    with Store.open(sample_db_copy) as store:
-        row = meetings.packs(store, "E08000009", principal=LOCAL_USER).row(0, named=True)
-    assert (row["document"], row["format"], row["built_by"], row["period"]) == (
+
+def test_hcp_pack_circulate_records_it_once(sample_db_copy, hcp_today, tmp_path, capsys):
+    out = tmp_path / "pack.pdf"
+    args = ["--db", str(sample_db_copy), "--actor", "commissioner", "pack", "--period", "2026/27 Q2",
+            "--as-at", "2026-11-20T09:00", "--format", "pdf", "--out", str(out)]  # fmt: skip
+    assert main([*args, "--circulate"]) == 2
+    assert "--circulate needs --to" in capsys.readouterr().err
+    assert main([*args, "--circulate", "--to", "Contract board"]) == 0
+    said = capsys.readouterr().out
+    row = _packs(sample_db_copy).row(0, named=True)
+    assert (row["document"], row["format"], row["built_by"], row["period"], row["sent_to"]) == (
         "pack",
         "pdf",
         "commissioner",
         "2026-27 Q2",
+        "Contract board",
     )
-    assert row["data_version"] in said
+    assert row["data_version"] in said and f"recorded as pack {row['pack_id']}" in said
+    assert row["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert main([*args, "--circulate", "--to", "Contract board"]) == 2
+    assert "already circulated" in capsys.readouterr().err
 
 
 def test_hcp_briefing_writes_a_docx(sample_db_copy, hcp_today, tmp_path, capsys):

@@ -174,7 +174,7 @@ def test_risks_are_rated_on_the_five_by_five_matrix(store):
             lambda s: meetings.record_meeting(
                 s, COUNCIL, meeting_date="2026-11-09", attendees="a", pack_id=5, principal=COMMISSIONER
             ),
-            "there is no recorded pack 5 for this council",
+            "there is no circulated pack 5 for this council",
         ),
     ],
 )
@@ -183,30 +183,27 @@ def test_bad_input_is_refused_with_a_plain_message(store, call, message):
         call(store)
 
 
-def test_packs_are_recorded_and_the_previous_circulated_one_found(store, monkeypatch):
-    first = meetings.record_pack(
+def _circulate(store, content=b"%PDF-1", as_at=datetime(2026, 8, 20, 9), principal=COMMISSIONER, **extra):
+    return meetings.circulate_pack(
         store,
         COUNCIL,
         document="pack",
         period="2026/27 Q1",
-        as_at=datetime(2026, 8, 20, 9),
+        as_at=as_at,
         data_version="aaa",
         file_format="pdf",
-        content=b"%PDF-1",
-        principal=COMMISSIONER,
+        content=content,
+        sent_to=extra.pop("sent_to", "Contract board; Trust lead"),
+        principal=principal,
+        **extra,
     )
-    meetings.record_pack(
-        store,
-        COUNCIL,
-        document="pack",
-        period="2026-27 Q1",
-        as_at=datetime(2026, 9, 1),
-        data_version="bbb",
-        file_format="pdf",
-        content=b"draft",
-        principal=COMMISSIONER,
-        is_draft=True,
-    )
+
+
+def test_a_circulated_pack_is_recorded_once_and_is_the_previous_one(store):
+    first = _circulate(store)
+    with pytest.raises(ValueError, match=f"already circulated as pack {first}"):
+        _circulate(store)  # the same file again
+    assert meetings.packs(store, COUNCIL, principal=COMMISSIONER).height == 1
     meeting = meetings.record_meeting(
         store,
         COUNCIL,
@@ -219,15 +216,44 @@ def test_packs_are_recorded_and_the_previous_circulated_one_found(store, monkeyp
     assert (row["meeting_id"], row["pack_data_version"], row["pack_period"]) == (meeting, "aaa", "2026-27 Q1")
     end_of_day = datetime(2026, 11, 10, 23, 59, 59)  # the fixed day, whatever the time of day
     previous = meetings.previous_pack(store, COUNCIL, end_of_day, principal=COMMISSIONER)
-    assert previous["pack_id"] == first and previous["data_version"] == "aaa"  # drafts do not count
+    assert previous["pack_id"] == first and previous["data_version"] == "aaa"
     assert meetings.previous_pack(store, COUNCIL, datetime(2026, 8, 20, 9), principal=COMMISSIONER) is None
-    recorded = (
-        meetings.packs(store, COUNCIL, principal=COMMISSIONER)
-        .filter(pl.col("pack_id") == first)
-        .row(0, named=True)
-    )
+    recorded = meetings.packs(store, COUNCIL, principal=COMMISSIONER).row(0, named=True)
     assert recorded["sha256"] == hashlib.sha256(b"%PDF-1").hexdigest() and recorded["size_bytes"] == 6
-    assert "pack built" in audit_actions(store) and "meeting recorded" in audit_actions(store)
+    assert (recorded["sent_to"], recorded["circulated_by"]) == (
+        "Contract board; Trust lead",
+        COMMISSIONER.email,
+    )
+    assert not recorded["is_draft"]
+    assert "pack circulated" in audit_actions(store) and "meeting recorded" in audit_actions(store)
+
+
+def test_previous_pack_ignores_drafts_recorded_before_circulation_existed(store):
+    """Rows with is_draft = true (recorded by builds before migration 008) are never the previous pack."""
+    first = _circulate(store)
+    with store.transaction() as cur:
+        cur.execute(
+            "insert into packs (pack_id, council_code, document, period, period_index, as_at, data_version, format, "
+            "sha256, size_bytes, is_draft, built_at, built_by) select nextval('pack_id_seq'), ?, 'pack', period, "
+            "period_index, timestamp '2026-09-01', 'bbb', 'pdf', 'x', 1, true, built_at, built_by from packs",
+            [COUNCIL],
+        )
+    previous = meetings.previous_pack(store, COUNCIL, datetime(2026, 11, 10, 23, 59), principal=COMMISSIONER)
+    assert previous["pack_id"] == first
+    draft_id = meetings.packs(store, COUNCIL, principal=COMMISSIONER).filter(pl.col("is_draft"))["pack_id"][0]
+    with pytest.raises(ValueError, match=f"no circulated pack {draft_id}"):
+        meetings.record_meeting(
+            store, COUNCIL, meeting_date="2026-09-02", attendees="a", pack_id=draft_id, principal=COMMISSIONER
+        )
+
+
+def test_only_a_commissioner_circulates_and_says_to_whom(store):
+    for who in (ZZ1, Principal("v@council.gov.uk", "viewer"), Principal("a@council.gov.uk", "admin"), None):
+        with pytest.raises(AccessDenied):
+            _circulate(store, principal=who, provider_code="ZZ1")
+    with pytest.raises(ValueError, match="give the people it is sent to"):
+        _circulate(store, sent_to="  ")
+    assert meetings.packs(store, COUNCIL, principal=COMMISSIONER).is_empty()
 
 
 def test_every_meetings_function_checks_the_caller(store):
@@ -263,16 +289,3 @@ def test_every_meetings_function_checks_the_caller(store):
         store, COUNCIL, principal=ZZ1
     ).is_empty()  # the council's own risk is not the trust's
     assert meetings.actions(store, COUNCIL, principal=COMMISSIONER).height == 2
-    with pytest.raises(meetings.NotAllowed, match="may only record drafts of its own pack"):
-        meetings.record_pack(
-            store,
-            COUNCIL,
-            document="pack",
-            period="2026-27 Q1",
-            as_at=datetime(2026, 8, 20),
-            data_version="x",
-            file_format="pdf",
-            content=b"%PDF",
-            principal=ZZ1,
-            provider_code="ZZ1",
-        )

@@ -56,7 +56,9 @@ def _figures(content_pdf: bytes, content_docx: bytes) -> dict:
 @pytest.fixture(scope="module")
 def rebuilt(reports_store):
     first = reports.build(reports_store, "pack", PERIOD, AS_AT, principal=LOCAL_USER)
-    first_pdf, pack_id = reports.publish(reports_store, first, "pdf", principal=LOCAL_USER)
+    first_pdf, pack_id = reports.circulate(
+        reports_store, first, "pdf", sent_to="Contract board", principal=LOCAL_USER
+    )
     first_docx = reports.render(first.document, "docx")
     result = load_return(
         reports_store,
