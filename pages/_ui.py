@@ -137,8 +137,16 @@ def download_frame(frame: pl.DataFrame, file_stem: str, key: str, label: str = "
 
 
 def chart_with_downloads(chart: alt.TopLevelMixin, frame: pl.DataFrame, file_stem: str, key: str) -> None:
-    """Show an Altair chart with its data as CSV and itself as PNG and SVG."""
-    st.altair_chart(chart, width="stretch", key=f"{key}_chart")
+    """Show an Altair chart with its data as CSV and itself as PNG and SVG.
+
+    The chart fills the page's width at its own plot height (Streamlit's default "fit" would squeeze the plot into
+    the height left over by the title, axes and legend), and carries an accessible name: its description, else
+    its title.
+    """
+    chart = charts.accessible(chart)
+    shown = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    name = shown.to_dict().get("description") or None
+    st.altair_chart(shown, width="stretch", key=f"{key}_chart", alt=name)
     cols = st.columns(3)
     with cols[0]:
         download_frame(frame, file_stem, key=f"{key}_csv")

@@ -61,6 +61,35 @@ def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
 
 # ---- builders ------------------------------------------------------------------------------------------------
 
+#: Number formats as people write them: per cent to one decimal place, counts with thousands separators.
+PCT_FORMAT, COUNT_FORMAT = ".1f", ",.0f"
+#: Axis ticks: at most one decimal place, no trailing zeros ("90", "92.5"; never "60.000000").
+PCT_AXIS_FORMAT = ",.1~f"
+#: Legend labels are never cut short with an ellipsis (Vega-Lite's default limit is 160 px).
+LEGEND_LABEL_LIMIT = 400
+
+
+def title_text(chart: alt.TopLevelMixin) -> str:
+    """The chart's title as plain text ("" when it has none)."""
+    title = chart.to_dict().get("title", "")
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    if isinstance(title, list):
+        title = " ".join(str(part) for part in title)
+    return str(title or "")
+
+
+def accessible(chart: alt.TopLevelMixin, description: str | None = None) -> alt.TopLevelMixin:
+    """``chart`` with an accessible name: Vega-Lite's top-level ``description`` becomes the chart's ARIA label.
+
+    ``description`` defaults to the chart's title; a chart that already has a description keeps it.
+    """
+    if description is None:
+        existing = chart.to_dict().get("description")
+        description = existing or title_text(chart)
+    return chart.properties(description=description) if description else chart
+
+
 #: Okabe-Ito colour-blind-safe colours.
 BLUE, ORANGE, GREY, BLACK = "#0072B2", "#D55E00", "#6b6b6b", "#222222"
 
@@ -98,11 +127,18 @@ def trend_chart(frame: pl.DataFrame, title: str, *, england: pl.DataFrame | None
     x = alt.X("period:O", sort=alt.SortField("period_index"), title="Quarter", axis=alt.Axis(labelAngle=-45))
     base = alt.Chart(data).encode(x=x)
     band = base.mark_area(opacity=0.25, color=BLUE).encode(
-        y=alt.Y("lower_ci:Q", title="Per cent", scale=alt.Scale(zero=False)), y2="upper_ci:Q"
+        y=alt.Y(
+            "lower_ci:Q", title="Per cent", scale=alt.Scale(zero=False), axis=alt.Axis(format=PCT_AXIS_FORMAT)
+        ),
+        y2="upper_ci:Q",
     )
     line = base.mark_line(point=alt.OverlayMarkDef(filled=True, size=50), color=BLUE).encode(
         y="value:Q",
-        tooltip=["period", "value", "lower_ci", "upper_ci", "numerator", "denominator", "target_pct"],
+        tooltip=[
+            "period",
+            *_ci_tooltips(),
+            alt.Tooltip("target_pct:Q", title="target (%)", format=PCT_FORMAT),
+        ],
     )
     target = base.mark_line(strokeDash=[6, 4], color=BLACK, interpolate="step-after").encode(y="target_pct:Q")
     layers = [band, line, target]
@@ -122,9 +158,27 @@ def trend_chart(frame: pl.DataFrame, title: str, *, england: pl.DataFrame | None
         layers.append(
             alt.Chart(eng)
             .mark_point(shape="diamond", color=ORANGE, size=60, filled=True)
-            .encode(x=x, y="england:Q", tooltip=["period", "england", "england_period"])
+            .encode(
+                x=x,
+                y="england:Q",
+                tooltip=[
+                    "period",
+                    alt.Tooltip("england:Q", title="England (%)", format=PCT_FORMAT),
+                    alt.Tooltip("england_period:N", title="England period"),
+                ],
+            )
         )
-    return alt.layer(*layers).properties(title=title, height=300)
+    return accessible(alt.layer(*layers).properties(title=title, height=300))
+
+
+def _ci_tooltips() -> list[alt.Tooltip]:
+    return [
+        alt.Tooltip("value:Q", title="value (%)", format=PCT_FORMAT),
+        alt.Tooltip("lower_ci:Q", title="lower 95% CI", format=PCT_FORMAT),
+        alt.Tooltip("upper_ci:Q", title="upper 95% CI", format=PCT_FORMAT),
+        alt.Tooltip("numerator:Q", format=COUNT_FORMAT),
+        alt.Tooltip("denominator:Q", format=COUNT_FORMAT),
+    ]
 
 
 def category_ci_chart(
@@ -161,15 +215,18 @@ def category_ci_chart(
     )
     base = alt.Chart(data).encode(x=x)
     bars = base.mark_rule(color=BLUE, strokeWidth=2).encode(
-        y=alt.Y("lower_ci:Q", title="Per cent", scale=alt.Scale(zero=False)), y2="upper_ci:Q"
+        y=alt.Y(
+            "lower_ci:Q", title="Per cent", scale=alt.Scale(zero=False), axis=alt.Axis(format=PCT_AXIS_FORMAT)
+        ),
+        y2="upper_ci:Q",
     )
     points = base.mark_point(filled=True, size=80, color=BLUE).encode(
-        y="value:Q", tooltip=[category, "value", "lower_ci", "upper_ci", "numerator", "denominator"]
+        y="value:Q", tooltip=[alt.Tooltip(f"{category}:N"), *_ci_tooltips()]
     )
     layers = [bars, points]
     lines = dict(reference or {})
     if target is not None:
-        lines[f"Target {target:g}%"] = target
+        lines[f"Target {target:.1f}%"] = target
     if lines:
         ref = pl.DataFrame({"label": list(lines), "level": list(lines.values())}).to_pandas()
         rule = alt.Chart(ref).encode(y="level:Q")
@@ -177,4 +234,33 @@ def category_ci_chart(
         layers.append(
             rule.mark_text(align="left", dx=4, dy=-6, color=BLACK).encode(text="label:N", x=alt.value(0))
         )
-    return alt.layer(*layers).properties(title=title, height=280)
+    return accessible(alt.layer(*layers).properties(title=title, height=280))
+
+
+def category_count_chart(
+    frame: pl.DataFrame,
+    category: str,
+    title: str,
+    *,
+    sort_field: str | None = None,
+    y_title: str = "Children",
+) -> alt.Chart:
+    """Bars of a count (the numerator) per category (locality or decile), labelled with thousands separators.
+
+    A count KPI has no percentage, confidence interval or target line: it is drawn as what it is.
+    """
+    data = frame.select(category, pl.col("numerator").alias("count"), *([sort_field] if sort_field else []))
+    x = alt.X(
+        f"{category}:N",
+        sort=alt.SortField(sort_field) if sort_field else None,
+        title=None,
+        axis=alt.Axis(labelAngle=0),
+    )
+    base = alt.Chart(data.to_pandas()).encode(
+        x=x,
+        y=alt.Y("count:Q", title=y_title, axis=alt.Axis(format=COUNT_FORMAT)),
+        tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("count:Q", format=COUNT_FORMAT)],
+    )
+    bars = base.mark_bar(color=BLUE)
+    labels = base.mark_text(dy=-6, color=BLACK).encode(text=alt.Text("count:Q", format=COUNT_FORMAT))
+    return accessible(alt.layer(bars, labels).properties(title=title, height=280))

@@ -77,6 +77,25 @@ def test_mandated_contacts_for_c2_shows_the_gap(app):
     assert any("Gap between the most and least deprived decile" in m.value for m in at.markdown)
 
 
+def test_mandated_contacts_for_a_borough_only_kpi_draws_no_empty_breakdown(app):
+    at = app("pages/mandated_contacts.py")
+    at.selectbox(key="mc_kpi").set_value("FNP1").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("reported for the borough only" in i.value for i in at.info)
+    assert not any(h.value.startswith("By locality,") for h in at.subheader)
+    assert not any(h.value.startswith("By deprivation decile") for h in at.subheader)
+
+
+def test_mandated_contacts_offers_c1_and_shows_it_as_counts(app):
+    at = app("pages/mandated_contacts.py")
+    assert any(option.startswith("C1:") for option in at.selectbox(key="mc_kpi").options)
+    at.selectbox(key="mc_kpi").set_value("C1").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("count of children" in c.value for c in at.caption)
+    assert not any("Gap between the most and least deprived decile" in m.value for m in at.markdown)
+    assert any(h.value.startswith("By locality,") for h in at.subheader)
+
+
 def test_returns_page_lists_the_late_return(app):
     at = app("pages/returns.py")
     assert any("Late return: 2025-26 Q2" in w.value for w in at.warning)
