@@ -82,7 +82,7 @@ def history_table(listing: pl.DataFrame, key: str) -> None:
         pl.col("file_name").alias("File"),
         pl.col("file_sha256").alias("SHA-256"),
     )
-    st.dataframe(shown, hide_index=True, key=f"{key}_table", width="stretch")
+    _ui.table(shown, key=f"{key}_table")
     _ui.download_frame(listing, "submissions", key=f"{key}_csv")
 
 
@@ -123,7 +123,7 @@ def users_section(store, who, council: str) -> None:
             except users.UserError as exc:
                 st.error(_ui.plain(sentence(str(exc))))
     current = users.list_users(store, who)
-    st.dataframe(current, hide_index=True, key="admin_users_table", width="stretch")
+    _ui.table(current, key="admin_users_table")
     if not current.is_empty():
         cols = st.columns([3, 1])
         gone = cols[0].selectbox("Remove a user", current["email"].to_list(), key="admin_users_remove_email")
@@ -133,5 +133,5 @@ def users_section(store, who, council: str) -> None:
             st.rerun()
     with st.expander("History of users and roles"):
         everyone = users.list_users(store, who, include_removed=True)
-        st.dataframe(everyone, hide_index=True, key="admin_users_history", width="stretch")
+        _ui.table(everyone, key="admin_users_history")
         _ui.download_frame(everyone, "users_history", key="admin_users_history_csv")

@@ -19,7 +19,7 @@ if flash := st.session_state.pop("targets_flash", None):
 
 st.subheader("Contract targets")
 rows = targets.list_targets(store, council, who)
-st.dataframe(rows, hide_index=True, key="targets_table", width="stretch")
+_ui.table(rows, key="targets_table")
 _ui.download_frame(rows, "targets", key="targets_csv")
 if access.allowed(who, "set_target"):
     rated = [
@@ -56,7 +56,7 @@ if access.allowed(who, "set_target"):
 
 st.subheader("Settings")
 current = targets.list_settings(store, council, who)
-st.dataframe(current, hide_index=True, key="settings_table", width="stretch")
+_ui.table(current, key="settings_table")
 if access.allowed(who, "set_setting"):
     with st.form(key="settings_form"):
         cols = st.columns([2, 1, 3])
@@ -72,4 +72,4 @@ if access.allowed(who, "set_setting"):
                 st.error(_ui.plain(_portal.sentence(str(exc))))
 with st.expander("History of setting changes"):
     history = targets.settings_history(store, council, who)
-    st.dataframe(history, hide_index=True, key="settings_history", width="stretch")
+    _ui.table(history, key="settings_history")

@@ -206,4 +206,59 @@ def test_ncmp_page_prevalence_map_and_selectors(app):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Children measured"] == "2,895"  # the sample's 2022/23 Year 6 children
     table = at.dataframe[0].value  # the England comparison
-    assert table["England year"].fillna("").tolist() == ["", "", "", "2022/23", "", ""]
+    assert table["England year"].tolist() == ["–", "–", "–", "2022/23", "–", "–"]
+
+
+#: Pages whose tables must read as words (the Overview, the pack and Meetings have tests of their own).
+READABLE_PAGES = [
+    entry.script
+    for entry in PAGE_TABLE
+    if entry.script not in ("pages/overview.py", "pages/meeting_pack.py", "pages/meetings.py")
+]
+
+
+def shown_frames(at):
+    for element in [*at.dataframe, *at.table]:
+        frame = element.value
+        yield getattr(frame, "data", frame)  # a Styler's frame
+
+
+@pytest.mark.parametrize("page", READABLE_PAGES)
+def test_tables_show_words_not_database_names_or_none(app, page):
+    at = app(page)
+    assert not at.exception, [e.value for e in at.exception]
+    for frame in shown_frames(at):
+        headers = [str(c) for c in frame.columns]
+        assert not [h for h in headers if "_" in h], (page, headers)
+        assert not frame.isna().any().any(), (page, headers, frame.isna().sum().to_dict())
+        text = frame.astype(str)
+        for column in text.columns:
+            cells = set(text[column])
+            assert "None" not in cells and "nan" not in cells, (page, column)
+            assert not any("1900-01-01" in cell or "01 Jan 1900" in cell for cell in cells), (page, column)
+
+
+def test_readable_formats_numbers_dates_and_missing_values():
+    from datetime import date, datetime
+
+    import polars as pl
+
+    from pages import _ui
+
+    frame = pl.DataFrame(
+        {
+            "period_index": [1, 2],
+            "kpi_code": ["C2", None],
+            "value_pct": [90.6, None],
+            "children": [12345, 2],
+            "due_date": [date(1900, 1, 1), date(2026, 10, 28)],
+            "received_at": [datetime(2026, 10, 19, 16, 23), None],
+            "accepted": [True, None],
+            "detail_json": ['{"load_id": 8, "reason": null}', None],
+        }
+    )
+    shown, config = _ui.readable(frame)
+    assert shown.columns == ["KPI", "Value %", "Children", "Due date", "Received", "Accepted", "Details"]
+    assert shown.row(0) == ("C2", "90.6", 12345, "–", "19 Oct 2026 16:23", "Yes", "Load: 8")
+    assert shown.row(1) == ("–", "–", 2, "28 Oct 2026", "–", "–", "–")
+    assert config["Children"]["type_config"]["format"] == "localized"
