@@ -181,6 +181,14 @@ def _ci_tooltips() -> list[alt.Tooltip]:
     ]
 
 
+def _category_axis(names: pl.Series) -> alt.Axis:
+    """An axis that shows every category's whole name: level when the names are short, slanted when they are long."""
+    longest = max((len(str(n)) for n in names.drop_nulls()), default=0)
+    if longest <= 14:
+        return alt.Axis(labelAngle=0, labelOverlap=False)
+    return alt.Axis(labelAngle=-30, labelAlign="right", labelLimit=LEGEND_LABEL_LIMIT, labelOverlap=False)
+
+
 def category_ci_chart(
     frame: pl.DataFrame,
     category: str,
@@ -211,7 +219,7 @@ def category_ci_chart(
         f"{category}:N",
         sort=alt.SortField(sort_field) if sort_field else None,
         title=None,
-        axis=alt.Axis(labelAngle=0),
+        axis=_category_axis(frame[category]),
     )
     base = alt.Chart(data).encode(x=x)
     bars = base.mark_rule(color=BLUE, strokeWidth=2).encode(
@@ -254,7 +262,7 @@ def category_count_chart(
         f"{category}:N",
         sort=alt.SortField(sort_field) if sort_field else None,
         title=None,
-        axis=alt.Axis(labelAngle=0),
+        axis=_category_axis(frame[category]),
     )
     base = alt.Chart(data.to_pandas()).encode(
         x=x,

@@ -48,3 +48,37 @@ def test_accessible_keeps_a_description_and_falls_back_to_the_title():
     named = chart.properties(title="T", description="D")
     assert charts.accessible(named).to_dict()["description"] == "D"
     assert charts.accessible(chart, "Given").to_dict()["description"] == "Given"
+
+
+def test_long_category_names_are_slanted_not_dropped():
+    frame = ci_frame().with_columns(
+        pl.Series("locality_name", ["Black or Black British", "Any other ethnic group"])
+    )
+    axis = charts.category_ci_chart(frame, "locality_name", "T").to_dict()["layer"][0]["encoding"]["x"][
+        "axis"
+    ]
+    assert axis["labelOverlap"] is False and axis["labelAngle"] == -30 and axis["labelLimit"] >= 300
+
+
+def test_participation_chart_names_every_school():
+    from kpi.ncmp import charts as ncmp_charts
+
+    n = 62
+    schools = pl.DataFrame(
+        {
+            "area_name": [f"Sample School {i:02d}" for i in range(n)],
+            "area_code": [str(100000 + i) for i in range(n)],
+            "participation_pct": [90.0 + (i % 10) for i in range(n)],
+            "lower_ci_pct": [85.0] * n,
+            "upper_ci_pct": [99.0] * n,
+            "measured": [30] * n,
+            "eligible": [32] * n,
+        }
+    )
+    chart = ncmp_charts.participation_chart(schools, "Participation by school", borough_pct=95.0)
+    spec = chart.to_dict()
+    assert spec["height"] == {"step": ncmp_charts.SCHOOL_ROW_PX}
+    assert spec["layer"][0]["encoding"]["y"]["axis"]["labelOverlap"] is False
+    assert "62 schools" in spec["description"]
+    svg = charts.to_svg(chart)
+    assert all(f"Sample School {i:02d}" in svg for i in range(n))
