@@ -31,6 +31,8 @@ REQUIRED_COLUMNS = (
     "denominator",
 )
 OPTIONAL_COLUMNS = ("comment",)
+#: Columns the template adds for people (the KPI's name, what to count); a return may keep them: they are ignored.
+INFORMATION_COLUMNS = ("kpi_name", "what_to_count")
 BOROUGH = "ALL"
 ALL_DECILES = "ALL"
 UNKNOWN_DECILE = "U"
@@ -82,6 +84,7 @@ def validate_return(frame: pl.DataFrame, report: Report, context: ReturnContext)
     Every problem found is added to ``report``; typed rows are returned only when there are no errors.
     """
     report.rows_read = frame.height
+    frame = frame.drop([c for c in INFORMATION_COLUMNS if c in frame.columns])
     columns = [c for c in frame.columns if c != "source_row"]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     unknown = [c for c in columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
