@@ -262,3 +262,18 @@ def test_readable_formats_numbers_dates_and_missing_values():
     assert shown.row(0) == ("C2", "90.6", 12345, "–", "19 Oct 2026 16:23", "Yes", "Load: 8")
     assert shown.row(1) == ("–", "–", 2, "28 Oct 2026", "–", "–", "–")
     assert config["Children"]["type_config"]["format"] == "localized"
+
+
+@pytest.mark.parametrize(
+    "page", ["pages/mandated_contacts.py", "pages/inequalities.py", "pages/outcomes.py", "pages/ncmp.py"]
+)
+def test_every_chart_has_a_title_and_an_accessible_name(app, page):
+    import json
+
+    at = app(page)
+    charts = at.get("vega_lite_chart")
+    assert charts, page
+    for chart in charts:
+        spec = json.loads(chart.proto.spec)
+        assert spec.get("title"), (page, spec.get("description"))
+        assert spec.get("description"), (page, spec.get("title"))
