@@ -1,11 +1,12 @@
 """Targets and settings: dated, audited contract targets and settings (commissioners change them)."""
 
+import polars as pl
 import streamlit as st
 
 from kpi.access import rules as access
 from kpi.contract import targets as targets
 from kpi.core import periods as periods
-from kpi.core.catalogue_sync import catalogue_in_force
+from kpi.core.catalogue_sync import FIRST_PERIOD, catalogue_in_force
 from pages import _portal, _ui
 
 _ui.start_page("Targets and settings")
@@ -19,7 +20,13 @@ if flash := st.session_state.pop("targets_flash", None):
 
 st.subheader("Contract targets")
 rows = targets.list_targets(store, council, who)
-_ui.table(rows, key="targets_table")
+# the catalogue's defaults hold from a placeholder first quarter: say so instead of showing it
+first = [c for c in rows.columns if c.startswith("effective")]
+shown = rows.with_columns(
+    pl.when(pl.col(c) == FIRST_PERIOD).then(pl.lit("the start (catalogue)")).otherwise(pl.col(c)).alias(c)
+    for c in first
+)
+_ui.table(shown, key="targets_table")
 _ui.download_frame(rows, "targets", key="targets_csv")
 if access.allowed(who, "set_target"):
     rated = [
