@@ -15,6 +15,7 @@ from kpi.core.charts import (
     BLACK,
     BLUE,
     COUNT_FORMAT,
+    LEGEND_LABEL_LIMIT,
     ORANGE,
     PCT_AXIS_FORMAT,
     PCT_FORMAT,
@@ -244,12 +245,12 @@ def run_chart(frame: pl.DataFrame, title: str) -> alt.LayerChart:
             color=alt.Color(
                 "point:N",
                 scale=alt.Scale(domain=labels, range=[s[1] for s in RUN_POINTS.values()]),
-                legend=alt.Legend(title="Point", orient="bottom"),
+                legend=alt.Legend(title="Point", orient="bottom", labelLimit=LEGEND_LABEL_LIMIT),
             ),
             shape=alt.Shape(
                 "point:N",
                 scale=alt.Scale(domain=labels, range=[s[2] for s in RUN_POINTS.values()]),
-                legend=alt.Legend(title="Point", orient="bottom"),
+                legend=alt.Legend(title="Point", orient="bottom", labelLimit=LEGEND_LABEL_LIMIT),
             ),
             tooltip=[
                 "academic_year",

@@ -278,3 +278,17 @@ def test_every_chart_has_a_title_and_an_accessible_name(app, page):
         spec = json.loads(chart.proto.spec)
         assert spec.get("title"), (page, spec.get("description"))
         assert spec.get("description"), (page, spec.get("title"))
+        for legend in _legends(spec):  # legends are never cut short with an ellipsis
+            assert legend.get("labelLimit", 0) >= 300, (page, spec.get("title"), legend)
+
+
+def _legends(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "legend" and isinstance(value, dict):
+                yield value
+            else:
+                yield from _legends(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _legends(value)
