@@ -45,7 +45,11 @@ def show_report(report: Report, key: str) -> None:
                 pl.col("severity").alias("Severity"),
                 # st.table renders Markdown: a file's values in a message are shown as typed (_ui.plain)
                 *(
-                    pl.col(name).cast(pl.String).map_elements(_ui.plain, return_dtype=pl.String).alias(label)
+                    pl.col(name)
+                    .cast(pl.String)
+                    .map_elements(_ui.plain, return_dtype=pl.String)
+                    .fill_null(_ui.MISSING)  # a problem of the whole file has no row or column
+                    .alias(label)
                     for name, label in (("rows", "Rows"), ("column", "Column"), ("problem", "Problem"))
                 ),
             ),
