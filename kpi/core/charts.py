@@ -65,6 +65,8 @@ def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
 PCT_FORMAT, COUNT_FORMAT = ".1f", ",.0f"
 #: Axis ticks: at most one decimal place, no trailing zeros ("90", "92.5"; never "60.000000").
 PCT_AXIS_FORMAT = ",.1~f"
+#: Plot height of a chart by locality or decile, in pixels.
+CATEGORY_HEIGHT = 280
 #: Legend labels are never cut short with an ellipsis (Vega-Lite's default limit is 160 px).
 LEGEND_LABEL_LIMIT = 400
 
@@ -171,6 +173,37 @@ def trend_chart(frame: pl.DataFrame, title: str, *, england: pl.DataFrame | None
     return accessible(alt.layer(*layers).properties(title=title, height=300))
 
 
+def spread_labels(levels: dict[str, float], gap: float) -> dict[str, float]:
+    """Label positions at least ``gap`` apart, each as near its line's level as that allows (order kept).
+
+    Labels are placed bottom-up, each pushed up to clear the one below; the group is then shifted down by half the
+    total push so no label ends far from its line.
+
+    Example:
+        >>> spread_labels({"Target": 90.0, "Lower limit": 89.8, "Mean": 93.0}, 1.0)
+        {'Lower limit': 89.4, 'Target': 90.4, 'Mean': 93.0}
+    """
+    order = sorted(levels, key=lambda name: levels[name])
+    placed: dict[str, float] = {}
+    for name in order:
+        below = [placed[other] for other in placed]
+        level = levels[name]
+        placed[name] = max(level, below[-1] + gap) if below else level
+    # shift each cluster of pushed labels down by half its push, so labels straddle their lines
+    clusters: list[list[str]] = []
+    for name in order:
+        if clusters and placed[name] - placed[clusters[-1][-1]] <= gap + 1e-9:
+            clusters[-1].append(name)
+        else:
+            clusters.append([name])
+    result: dict[str, float] = {}
+    for cluster in clusters:
+        push = sum(placed[n] - levels[n] for n in cluster) / len(cluster)
+        for n in cluster:
+            result[n] = round(placed[n] - push, 6)
+    return result
+
+
 def _ci_tooltips() -> list[alt.Tooltip]:
     return [
         alt.Tooltip("value:Q", title="value (%)", format=PCT_FORMAT),
@@ -236,13 +269,21 @@ def category_ci_chart(
     if target is not None:
         lines[f"Target {target:.1f}%"] = target
     if lines:
-        ref = pl.DataFrame({"label": list(lines), "level": list(lines.values())}).to_pandas()
-        rule = alt.Chart(ref).encode(y="level:Q")
-        layers.append(rule.mark_rule(strokeDash=[4, 4], color=ORANGE))
+        # labels of lines close together (a target near England's figure) are moved apart, not drawn over each other
+        seen = [*data["lower_ci"].dropna(), *data["upper_ci"].dropna(), *lines.values()]
+        span = (max(seen) - min(seen)) or 1.0
+        placed = spread_labels(lines, span * 13 / (CATEGORY_HEIGHT * 0.85))
+        ref = pl.DataFrame(
+            {"label": list(lines), "level": list(lines.values()), "at": [placed[k] for k in lines]}
+        ).to_pandas()
+        rule = alt.Chart(ref)
+        layers.append(rule.mark_rule(strokeDash=[4, 4], color=ORANGE).encode(y="level:Q"))
         layers.append(
-            rule.mark_text(align="left", dx=4, dy=-6, color=BLACK).encode(text="label:N", x=alt.value(0))
+            rule.mark_text(align="left", dx=4, dy=-6, color=BLACK).encode(
+                y="at:Q", text="label:N", x=alt.value(0)
+            )
         )
-    return accessible(alt.layer(*layers).properties(title=title, height=280))
+    return accessible(alt.layer(*layers).properties(title=title, height=CATEGORY_HEIGHT))
 
 
 def category_count_chart(

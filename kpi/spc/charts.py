@@ -16,10 +16,17 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from kpi.core.charts import COUNT_FORMAT, LEGEND_LABEL_LIMIT, PCT_AXIS_FORMAT, PCT_FORMAT, accessible
+from kpi.core.charts import (
+    COUNT_FORMAT,
+    LEGEND_LABEL_LIMIT,
+    PCT_AXIS_FORMAT,
+    PCT_FORMAT,
+    accessible,
+    spread_labels,
+)
 from kpi.spc.icons import COLOURS, OUTLINE
 
-__all__ = ["POINT_STYLES", "xmr_chart"]
+__all__ = ["POINT_STYLES", "spread_labels", "xmr_chart"]
 
 #: Point type -> (legend label, fill colour, shape).
 POINT_STYLES = {
@@ -31,37 +38,6 @@ POINT_STYLES = {
 LINE_GREY = "#595959"
 #: Chart height and the least vertical gap between two end labels, in pixels.
 HEIGHT, LABEL_GAP_PX = 320, 13
-
-
-def spread_labels(levels: dict[str, float], gap: float) -> dict[str, float]:
-    """Label positions at least ``gap`` apart, each as near its line's level as that allows (order kept).
-
-    Labels are placed bottom-up, each pushed up to clear the one below; the group is then shifted down by half the
-    total push so no label ends far from its line.
-
-    Example:
-        >>> spread_labels({"Target": 90.0, "Lower limit": 89.8, "Mean": 93.0}, 1.0)
-        {'Lower limit': 89.4, 'Target': 90.4, 'Mean': 93.0}
-    """
-    order = sorted(levels, key=lambda name: levels[name])
-    placed: dict[str, float] = {}
-    for name in order:
-        below = [placed[other] for other in placed]
-        level = levels[name]
-        placed[name] = max(level, below[-1] + gap) if below else level
-    # shift each cluster of pushed labels down by half its push, so labels straddle their lines
-    clusters: list[list[str]] = []
-    for name in order:
-        if clusters and placed[name] - placed[clusters[-1][-1]] <= gap + 1e-9:
-            clusters[-1].append(name)
-        else:
-            clusters.append([name])
-    result: dict[str, float] = {}
-    for cluster in clusters:
-        push = sum(placed[n] - levels[n] for n in cluster) / len(cluster)
-        for n in cluster:
-            result[n] = round(placed[n] - push, 6)
-    return result
 
 
 def xmr_chart(

@@ -82,3 +82,16 @@ def test_participation_chart_names_every_school():
     assert "62 schools" in spec["description"]
     svg = charts.to_svg(chart)
     assert all(f"Sample School {i:02d}" in svg for i in range(n))
+
+
+def test_reference_and_target_labels_close_together_are_moved_apart():
+    spec = charts.category_ci_chart(
+        ci_frame(), "locality_name", "T", reference={"England 2024-25": 89.8}, target=90.0
+    ).to_dict()
+    rows = next(rows for rows in spec["datasets"].values() if rows and "label" in rows[0])
+    at = {row["label"]: row["at"] for row in rows}
+    level = {row["label"]: row["level"] for row in rows}
+    assert level == {"England 2024-25": 89.8, "Target 90.0%": 90.0}
+    seen = [55.0, 92.0, 89.8, 90.0]  # the CI ends and the lines
+    gap = (max(seen) - min(seen)) * 13 / (charts.CATEGORY_HEIGHT * 0.85)
+    assert at["Target 90.0%"] - at["England 2024-25"] >= gap - 1e-6
