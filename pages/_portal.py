@@ -45,7 +45,11 @@ def show_report(report: Report, key: str) -> None:
                 pl.col("severity").alias("Severity"),
                 # st.table renders Markdown: a file's values in a message are shown as typed (_ui.plain)
                 *(
-                    pl.col(name).cast(pl.String).map_elements(_ui.plain, return_dtype=pl.String).alias(label)
+                    pl.col(name)
+                    .cast(pl.String)
+                    .map_elements(_ui.plain, return_dtype=pl.String)
+                    .fill_null(_ui.MISSING)  # a problem of the whole file has no row or column
+                    .alias(label)
                     for name, label in (("rows", "Rows"), ("column", "Column"), ("problem", "Problem"))
                 ),
             ),
@@ -82,7 +86,7 @@ def history_table(listing: pl.DataFrame, key: str) -> None:
         pl.col("file_name").alias("File"),
         pl.col("file_sha256").alias("SHA-256"),
     )
-    st.dataframe(shown, hide_index=True, key=f"{key}_table", width="stretch")
+    _ui.table(shown, key=f"{key}_table")
     _ui.download_frame(listing, "submissions", key=f"{key}_csv")
 
 
@@ -123,7 +127,7 @@ def users_section(store, who, council: str) -> None:
             except users.UserError as exc:
                 st.error(_ui.plain(sentence(str(exc))))
     current = users.list_users(store, who)
-    st.dataframe(current, hide_index=True, key="admin_users_table", width="stretch")
+    _ui.table(current, key="admin_users_table")
     if not current.is_empty():
         cols = st.columns([3, 1])
         gone = cols[0].selectbox("Remove a user", current["email"].to_list(), key="admin_users_remove_email")
@@ -133,5 +137,5 @@ def users_section(store, who, council: str) -> None:
             st.rerun()
     with st.expander("History of users and roles"):
         everyone = users.list_users(store, who, include_removed=True)
-        st.dataframe(everyone, hide_index=True, key="admin_users_history", width="stretch")
+        _ui.table(everyone, key="admin_users_history")
         _ui.download_frame(everyone, "users_history", key="admin_users_history_csv")

@@ -2,6 +2,7 @@
 
 import shlex
 
+import polars as pl
 import streamlit as st
 
 from kpi.core import backup as backup
@@ -54,27 +55,27 @@ else:
             "No backups yet: take the first snapshot above, or run `hcp backup FOLDER` with the app stopped."
         )
     else:
-        st.dataframe(
-            [
-                {
-                    "Taken": item.get("created_at", "?"),
-                    "By": item.get("created_by", ""),
-                    "Rows": sum(item["tables"].values()) if "tables" in item else None,
-                    "MB": round(item["bytes"] / 1_048_576, 1) if "bytes" in item else None,
-                    "SHA-256 (start)": item.get("sha256", "")[:12],
-                    "Signed": {
-                        "signed": "yes",
-                        "unsigned": "no: unsigned",
-                        "foreign": "no: not this key",
-                    }.get(item.get("signature_status", ""), ""),
-                    "Folder": item["folder"],
-                    "Problem": item.get("error", ""),
-                }
-                for item in listed
-            ],
-            hide_index=True,
+        _ui.table(
+            pl.DataFrame(
+                [
+                    {
+                        "Taken": item.get("created_at", "?"),
+                        "By": item.get("created_by", ""),
+                        "Rows": sum(item["tables"].values()) if "tables" in item else None,
+                        "MB": round(item["bytes"] / 1_048_576, 1) if "bytes" in item else None,
+                        "SHA-256 (start)": item.get("sha256", "")[:12],
+                        "Signed": {
+                            "signed": "yes",
+                            "unsigned": "no: unsigned",
+                            "foreign": "no: not this key",
+                        }.get(item.get("signature_status", ""), ""),
+                        "Folder": item["folder"],
+                        "Problem": item.get("error", ""),
+                    }
+                    for item in listed
+                ]
+            ),
             key="admin_backups_table",
-            width="stretch",
         )
         usable = [item for item in listed if "error" not in item]
         if usable:

@@ -26,5 +26,5 @@ entries = audit_log.audit_entries(
     actor=actor or None,
 )
 st.metric("Entries shown", entries.height)
-st.dataframe(entries, hide_index=True, key="audit_table", width="stretch")
+_ui.table(entries, key="audit_table")
 _ui.download_frame(entries, "audit_log", key="audit_csv")

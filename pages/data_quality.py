@@ -32,7 +32,7 @@ for row in timeliness.filter(timeliness=data_quality.MISSING).iter_rows(named=Tr
     )
 
 st.subheader("Timeliness by quarter")
-st.dataframe(
+_ui.table(
     timeliness.select(
         pl.col("provider_code").alias("Provider"),
         pl.col("period").alias("Period"),
@@ -43,9 +43,7 @@ st.dataframe(
         pl.col("submissions").alias("Files received"),
         pl.col("accepted").alias("Accepted"),
     ),
-    hide_index=True,
     key="dq_timeliness",
-    width="stretch",
 )
 _ui.download_frame(timeliness, "return_timeliness", key="dq_timeliness_csv")
 
@@ -53,12 +51,12 @@ st.subheader("Resubmissions")
 if resubmitted.is_empty():
     st.info("No quarter has been returned more than once.")
 else:
-    st.dataframe(resubmitted, hide_index=True, key="dq_resubmissions", width="stretch")
+    _ui.table(resubmitted, key="dq_resubmissions")
     _ui.download_frame(resubmitted, "resubmissions", key="dq_resubmissions_csv")
 
 st.subheader("Warnings confirmed, and the reasons given")
 if warned.is_empty():
     st.info("No return was stored with warnings.")
 else:
-    st.dataframe(warned, hide_index=True, key="dq_warnings", width="stretch")
+    _ui.table(warned, key="dq_warnings")
     _ui.download_frame(warned, "warnings_confirmed", key="dq_warnings_csv")

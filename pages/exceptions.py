@@ -45,7 +45,7 @@ shown = items.select(
     pl.col("owner").alias("Owner"),
     pl.col("due_date").alias("By"),
 )
-st.dataframe(shown, hide_index=True, key="exceptions_table", width="stretch")
+_ui.table(shown, key="exceptions_table")
 _ui.download_frame(items, f"exceptions_{period}", key="exceptions_csv")
 if not (access.allowed(who, "write_narrative") or access.allowed(who, "agree_narrative")):
     st.stop()

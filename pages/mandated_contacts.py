@@ -16,10 +16,12 @@ if values.is_empty():
     st.warning("No accepted returns yet.")
     st.stop()
 
-kpis = values.filter(pl.col("value_kind") != "count").select("kpi_code", "kpi_name", "sort_order").unique()
+kpis = values.select("kpi_code", "kpi_name", "sort_order", "value_kind", "breakdown").unique("kpi_code")
 kpis = kpis.sort("sort_order")
 codes = kpis["kpi_code"].to_list()
 names = dict(zip(codes, kpis["kpi_name"].to_list(), strict=True))
+kinds = dict(zip(codes, kpis["value_kind"].to_list(), strict=True))
+breakdowns = dict(zip(codes, kpis["breakdown"].to_list(), strict=True))
 requested = st.query_params.get("kpi")
 kpi_code = st.selectbox(
     "KPI",
@@ -32,6 +34,8 @@ period_list = overview.available_periods(values)
 default = overview.latest_complete_period(values) or period_list[0]
 period = st.selectbox("Period", period_list, index=period_list.index(default), key="mc_period")
 st.query_params["kpi"] = kpi_code
+is_count = kinds[kpi_code] == "count"
+breakdown = breakdowns[kpi_code] or "locality_decile"
 
 bench = _ui.benchmarks()
 series = overview.with_benchmark(overview.trend(values, kpi_code), bench)
@@ -39,11 +43,17 @@ st.subheader("Trend (borough): statistical process control")
 spc_frame = assurance.xmr_frame(assurance.kpi_series(values, kpi_code, period))
 st.caption(
     f"XmR chart of the quarters up to {period}: mean, process limits (mean ± 2.66 × average moving range; shown "
-    "from 12 points) and the contract target. Special-cause points are marked by colour, shape and letter: "
-    "I improvement (blue diamond), C concern (orange square), N neither (purple triangle)."
+    f"from 12 points){'' if is_count else ' and the contract target'}. Special-cause points are marked by colour, "
+    "shape and letter: I improvement (blue diamond), C concern (orange square), N neither (purple triangle)."
+    + (" This KPI is a count of children: it has no percentage, target or RAG rating." if is_count else "")
 )
 _ui.chart_with_downloads(
-    charts_spc.xmr_chart(spc_frame, f"{kpi_code} {names[kpi_code]}: XmR chart"),
+    charts_spc.xmr_chart(
+        spc_frame,
+        f"{kpi_code} {names[kpi_code]}: XmR chart",
+        y_title="Children" if is_count else "Per cent",
+        count=is_count,
+    ),
     spc_frame,
     f"{kpi_code}_xmr",
     key="mc_trend",
@@ -53,23 +63,48 @@ st.markdown(assurance.xmr_summary(spc_frame))
 this = series.filter(pl.col("period") == period)
 target = this["target_pct"].item() if this.height and this["target_pct"].item() is not None else None
 reference = {}
-if this.height and this["england_pct"].item() is not None:
+if this.height and not is_count and this["england_pct"].item() is not None:
     reference[overview.england_reference_label(this.row(0, named=True))] = this["england_pct"].item()
+
+
+def breakdown_chart(frame: pl.DataFrame, category: str, title: str, sort_field: str | None = None):
+    """Counts as bars; percentages as points with 95% CIs, England and the target."""
+    if is_count:
+        return charts.category_count_chart(frame, category, title, sort_field=sort_field)
+    return charts.category_ci_chart(
+        frame, category, title, sort_field=sort_field, reference=reference, target=target
+    )
+
+
+if breakdown == "borough":
+    st.subheader(f"By locality and deprivation decile, {period}")
+    st.info(
+        f"{kpi_code} is reported for the borough only: the provider's return has no locality or deprivation "
+        "decile figures for it, so there is no breakdown to chart.",
+        icon=":material/info:",
+    )
+    st.stop()
 
 st.subheader(f"By locality, {period}")
 localities = overview.by_locality(values, kpi_code, period, _ui.locality_names())
-_ui.chart_with_downloads(
-    charts.category_ci_chart(
-        localities, "locality_name", f"{kpi_code} by locality, {period}", reference=reference, target=target
-    ),
-    localities.drop("comment"),
-    f"{kpi_code}_{period}_localities",
-    key="mc_localities",
-)
+if localities.is_empty():
+    st.caption(f"No locality figures for {kpi_code} in {period}.")
+else:
+    _ui.chart_with_downloads(
+        breakdown_chart(localities, "locality_name", f"{kpi_code} by locality, {period}"),
+        localities.drop("comment"),
+        f"{kpi_code}_{period}_localities",
+        key="mc_localities",
+    )
+
+if breakdown != "locality_decile":
+    st.subheader(f"By deprivation decile, {period}")
+    st.caption(f"{kpi_code} is reported by locality, not by deprivation decile.")
+    st.stop()
 
 st.subheader(f"By deprivation decile, {period}")
 deciles = overview.by_decile(values, kpi_code, period)
-gap = inequalities.decile_gap(deciles)
+gap = None if is_count else inequalities.decile_gap(deciles)
 if gap:
     st.markdown(
         f"**Gap between the most and least deprived decile:** {gap['most_pct']:.1f}% in decile 1 (most "
@@ -78,16 +113,17 @@ if gap:
         "deprived decile. This compares two deciles only; the headline measure of inequality is the slope index "
         "of inequality (SII) across all ten, on the Inequalities page."
     )
-_ui.chart_with_downloads(
-    charts.category_ci_chart(
-        deciles.filter(pl.col("imd_decile") != "U"),
-        "imd_decile",
-        f"{kpi_code} by national IMD decile (1 = most deprived), {period}",
-        sort_field="decile_order",
-        reference=reference,
-        target=target,
-    ),
-    deciles.drop("comment"),
-    f"{kpi_code}_{period}_deciles",
-    key="mc_deciles",
-)
+if deciles.is_empty():
+    st.caption(f"No deprivation decile figures for {kpi_code} in {period}.")
+else:
+    _ui.chart_with_downloads(
+        breakdown_chart(
+            deciles.filter(pl.col("imd_decile") != "U"),
+            "imd_decile",
+            f"{kpi_code} by national IMD decile (1 = most deprived), {period}",
+            sort_field="decile_order",
+        ),
+        deciles.drop("comment"),
+        f"{kpi_code}_{period}_deciles",
+        key="mc_deciles",
+    )

@@ -45,7 +45,7 @@ st.caption(
 cats = views.categories(data, year, group)
 show(charts.prevalence_chart(cats, f"Weight categories, {who}"), cats, "categories")
 st.markdown("**Compared with England** (Fingertips rule: similar when England lies in the 95% interval)")
-st.dataframe(views.england_table(cats), hide_index=True, key="ncmp_england_table")
+_ui.table(views.england_table(cats), key="ncmp_england_table", width="content")
 
 st.subheader("Deprivation gradient")
 sentence = views.gap_sentence(views.gap(data, year, group, category))
@@ -106,4 +106,4 @@ st.caption(
 runs = views.run_chart(data, group, category)
 show(charts.run_chart(runs, f"{what}, {views.school_year_label(group)}"), runs, "years")
 with st.expander("Loads (child-level returns and eligible pupils)"):
-    st.dataframe(data.loads.drop("file_sha256"), hide_index=True, key="ncmp_loads")
+    _ui.table(data.loads.drop("file_sha256"), key="ncmp_loads", width="content")

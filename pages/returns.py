@@ -44,7 +44,7 @@ shown = listing.select(
     pl.col("file_name").alias("File"),
     pl.col("file_sha256").str.slice(0, 12).alias("SHA-256 (start)"),
 )
-st.dataframe(shown, hide_index=True, key="returns_table", width="stretch")
+_ui.table(shown, key="returns_table")
 _ui.download_frame(
     listing.drop("file_sha256").with_columns(listing["file_sha256"]), "returns", key="returns_csv"
 )
@@ -60,5 +60,5 @@ labels = {
 chosen = st.selectbox("Submission", ids, index=default, format_func=labels.get, key="returns_submission")
 st.query_params["submission"] = str(chosen)
 rows = submissions.submission_rows(_ui.store(), chosen, _ui.principal())
-st.dataframe(rows, hide_index=True, key="returns_rows", width="stretch")
+_ui.table(rows, key="returns_rows")
 _ui.download_frame(rows, f"return_{chosen}_rows", key="returns_rows_csv")

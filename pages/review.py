@@ -48,7 +48,7 @@ report = submissions.report_from_dict(submissions.submission_report(store, chose
 _portal.show_report(report, key="review_report")
 with st.expander("Rows of this return"):
     rows = submissions.submission_rows(store, chosen, who)
-    st.dataframe(rows, hide_index=True, key="review_rows", width="stretch")
+    _ui.table(rows, key="review_rows")
     _ui.download_frame(rows, f"return_{chosen}_rows", key="review_rows_csv")
 name, data = submissions.submission_file(store, who, chosen)
 if data is not None:

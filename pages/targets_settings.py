@@ -1,11 +1,12 @@
 """Targets and settings: dated, audited contract targets and settings (commissioners change them)."""
 
+import polars as pl
 import streamlit as st
 
 from kpi.access import rules as access
 from kpi.contract import targets as targets
 from kpi.core import periods as periods
-from kpi.core.catalogue_sync import catalogue_in_force
+from kpi.core.catalogue_sync import FIRST_PERIOD, catalogue_in_force
 from pages import _portal, _ui
 
 _ui.start_page("Targets and settings")
@@ -19,7 +20,13 @@ if flash := st.session_state.pop("targets_flash", None):
 
 st.subheader("Contract targets")
 rows = targets.list_targets(store, council, who)
-st.dataframe(rows, hide_index=True, key="targets_table", width="stretch")
+# the catalogue's defaults hold from a placeholder first quarter: say so instead of showing it
+first = [c for c in rows.columns if c.startswith("effective")]
+shown = rows.with_columns(
+    pl.when(pl.col(c) == FIRST_PERIOD).then(pl.lit("the start (catalogue)")).otherwise(pl.col(c)).alias(c)
+    for c in first
+)
+_ui.table(shown, key="targets_table")
 _ui.download_frame(rows, "targets", key="targets_csv")
 if access.allowed(who, "set_target"):
     rated = [
@@ -56,7 +63,7 @@ if access.allowed(who, "set_target"):
 
 st.subheader("Settings")
 current = targets.list_settings(store, council, who)
-st.dataframe(current, hide_index=True, key="settings_table", width="stretch")
+_ui.table(current, key="settings_table")
 if access.allowed(who, "set_setting"):
     with st.form(key="settings_form"):
         cols = st.columns([2, 1, 3])
@@ -72,4 +79,4 @@ if access.allowed(who, "set_setting"):
                 st.error(_ui.plain(_portal.sentence(str(exc))))
 with st.expander("History of setting changes"):
     history = targets.settings_history(store, council, who)
-    st.dataframe(history, hide_index=True, key="settings_history", width="stretch")
+    _ui.table(history, key="settings_history")

@@ -61,6 +61,37 @@ def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
 
 # ---- builders ------------------------------------------------------------------------------------------------
 
+#: Number formats as people write them: per cent to one decimal place, counts with thousands separators.
+PCT_FORMAT, COUNT_FORMAT = ".1f", ",.0f"
+#: Axis ticks: at most one decimal place, no trailing zeros ("90", "92.5"; never "60.000000").
+PCT_AXIS_FORMAT = ",.1~f"
+#: Plot height of a chart by locality or decile, in pixels.
+CATEGORY_HEIGHT = 280
+#: Legend labels are never cut short with an ellipsis (Vega-Lite's default limit is 160 px).
+LEGEND_LABEL_LIMIT = 400
+
+
+def title_text(chart: alt.TopLevelMixin) -> str:
+    """The chart's title as plain text ("" when it has none)."""
+    title = chart.to_dict().get("title", "")
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    if isinstance(title, list):
+        title = " ".join(str(part) for part in title)
+    return str(title or "")
+
+
+def accessible(chart: alt.TopLevelMixin, description: str | None = None) -> alt.TopLevelMixin:
+    """``chart`` with an accessible name: Vega-Lite's top-level ``description`` becomes the chart's ARIA label.
+
+    ``description`` defaults to the chart's title; a chart that already has a description keeps it.
+    """
+    if description is None:
+        existing = chart.to_dict().get("description")
+        description = existing or title_text(chart)
+    return chart.properties(description=description) if description else chart
+
+
 #: Okabe-Ito colour-blind-safe colours.
 BLUE, ORANGE, GREY, BLACK = "#0072B2", "#D55E00", "#6b6b6b", "#222222"
 
@@ -98,11 +129,18 @@ def trend_chart(frame: pl.DataFrame, title: str, *, england: pl.DataFrame | None
     x = alt.X("period:O", sort=alt.SortField("period_index"), title="Quarter", axis=alt.Axis(labelAngle=-45))
     base = alt.Chart(data).encode(x=x)
     band = base.mark_area(opacity=0.25, color=BLUE).encode(
-        y=alt.Y("lower_ci:Q", title="Per cent", scale=alt.Scale(zero=False)), y2="upper_ci:Q"
+        y=alt.Y(
+            "lower_ci:Q", title="Per cent", scale=alt.Scale(zero=False), axis=alt.Axis(format=PCT_AXIS_FORMAT)
+        ),
+        y2="upper_ci:Q",
     )
     line = base.mark_line(point=alt.OverlayMarkDef(filled=True, size=50), color=BLUE).encode(
         y="value:Q",
-        tooltip=["period", "value", "lower_ci", "upper_ci", "numerator", "denominator", "target_pct"],
+        tooltip=[
+            "period",
+            *_ci_tooltips(),
+            alt.Tooltip("target_pct:Q", title="target (%)", format=PCT_FORMAT),
+        ],
     )
     target = base.mark_line(strokeDash=[6, 4], color=BLACK, interpolate="step-after").encode(y="target_pct:Q")
     layers = [band, line, target]
@@ -122,9 +160,66 @@ def trend_chart(frame: pl.DataFrame, title: str, *, england: pl.DataFrame | None
         layers.append(
             alt.Chart(eng)
             .mark_point(shape="diamond", color=ORANGE, size=60, filled=True)
-            .encode(x=x, y="england:Q", tooltip=["period", "england", "england_period"])
+            .encode(
+                x=x,
+                y="england:Q",
+                tooltip=[
+                    "period",
+                    alt.Tooltip("england:Q", title="England (%)", format=PCT_FORMAT),
+                    alt.Tooltip("england_period:N", title="England period"),
+                ],
+            )
         )
-    return alt.layer(*layers).properties(title=title, height=300)
+    return accessible(alt.layer(*layers).properties(title=title, height=300))
+
+
+def spread_labels(levels: dict[str, float], gap: float) -> dict[str, float]:
+    """Label positions at least ``gap`` apart, each as near its line's level as that allows (order kept).
+
+    Labels are placed bottom-up, each pushed up to clear the one below; the group is then shifted down by half the
+    total push so no label ends far from its line.
+
+    Example:
+        >>> spread_labels({"Target": 90.0, "Lower limit": 89.8, "Mean": 93.0}, 1.0)
+        {'Lower limit': 89.4, 'Target': 90.4, 'Mean': 93.0}
+    """
+    order = sorted(levels, key=lambda name: levels[name])
+    placed: dict[str, float] = {}
+    for name in order:
+        below = [placed[other] for other in placed]
+        level = levels[name]
+        placed[name] = max(level, below[-1] + gap) if below else level
+    # shift each cluster of pushed labels down by half its push, so labels straddle their lines
+    clusters: list[list[str]] = []
+    for name in order:
+        if clusters and placed[name] - placed[clusters[-1][-1]] <= gap + 1e-9:
+            clusters[-1].append(name)
+        else:
+            clusters.append([name])
+    result: dict[str, float] = {}
+    for cluster in clusters:
+        push = sum(placed[n] - levels[n] for n in cluster) / len(cluster)
+        for n in cluster:
+            result[n] = round(placed[n] - push, 6)
+    return result
+
+
+def _ci_tooltips() -> list[alt.Tooltip]:
+    return [
+        alt.Tooltip("value:Q", title="value (%)", format=PCT_FORMAT),
+        alt.Tooltip("lower_ci:Q", title="lower 95% CI", format=PCT_FORMAT),
+        alt.Tooltip("upper_ci:Q", title="upper 95% CI", format=PCT_FORMAT),
+        alt.Tooltip("numerator:Q", format=COUNT_FORMAT),
+        alt.Tooltip("denominator:Q", format=COUNT_FORMAT),
+    ]
+
+
+def _category_axis(names: pl.Series) -> alt.Axis:
+    """An axis that shows every category's whole name: level when the names are short, slanted when they are long."""
+    longest = max((len(str(n)) for n in names.drop_nulls()), default=0)
+    if longest <= 14:
+        return alt.Axis(labelAngle=0, labelOverlap=False)
+    return alt.Axis(labelAngle=-30, labelAlign="right", labelLimit=LEGEND_LABEL_LIMIT, labelOverlap=False)
 
 
 def category_ci_chart(
@@ -157,24 +252,64 @@ def category_ci_chart(
         f"{category}:N",
         sort=alt.SortField(sort_field) if sort_field else None,
         title=None,
-        axis=alt.Axis(labelAngle=0),
+        axis=_category_axis(frame[category]),
     )
     base = alt.Chart(data).encode(x=x)
     bars = base.mark_rule(color=BLUE, strokeWidth=2).encode(
-        y=alt.Y("lower_ci:Q", title="Per cent", scale=alt.Scale(zero=False)), y2="upper_ci:Q"
+        y=alt.Y(
+            "lower_ci:Q", title="Per cent", scale=alt.Scale(zero=False), axis=alt.Axis(format=PCT_AXIS_FORMAT)
+        ),
+        y2="upper_ci:Q",
     )
     points = base.mark_point(filled=True, size=80, color=BLUE).encode(
-        y="value:Q", tooltip=[category, "value", "lower_ci", "upper_ci", "numerator", "denominator"]
+        y="value:Q", tooltip=[alt.Tooltip(f"{category}:N"), *_ci_tooltips()]
     )
     layers = [bars, points]
     lines = dict(reference or {})
     if target is not None:
-        lines[f"Target {target:g}%"] = target
+        lines[f"Target {target:.1f}%"] = target
     if lines:
-        ref = pl.DataFrame({"label": list(lines), "level": list(lines.values())}).to_pandas()
-        rule = alt.Chart(ref).encode(y="level:Q")
-        layers.append(rule.mark_rule(strokeDash=[4, 4], color=ORANGE))
+        # labels of lines close together (a target near England's figure) are moved apart, not drawn over each other
+        seen = [*data["lower_ci"].dropna(), *data["upper_ci"].dropna(), *lines.values()]
+        span = (max(seen) - min(seen)) or 1.0
+        placed = spread_labels(lines, span * 13 / (CATEGORY_HEIGHT * 0.85))
+        ref = pl.DataFrame(
+            {"label": list(lines), "level": list(lines.values()), "at": [placed[k] for k in lines]}
+        ).to_pandas()
+        rule = alt.Chart(ref)
+        layers.append(rule.mark_rule(strokeDash=[4, 4], color=ORANGE).encode(y="level:Q"))
         layers.append(
-            rule.mark_text(align="left", dx=4, dy=-6, color=BLACK).encode(text="label:N", x=alt.value(0))
+            rule.mark_text(align="left", dx=4, dy=-6, color=BLACK).encode(
+                y="at:Q", text="label:N", x=alt.value(0)
+            )
         )
-    return alt.layer(*layers).properties(title=title, height=280)
+    return accessible(alt.layer(*layers).properties(title=title, height=CATEGORY_HEIGHT))
+
+
+def category_count_chart(
+    frame: pl.DataFrame,
+    category: str,
+    title: str,
+    *,
+    sort_field: str | None = None,
+    y_title: str = "Children",
+) -> alt.Chart:
+    """Bars of a count (the numerator) per category (locality or decile), labelled with thousands separators.
+
+    A count KPI has no percentage, confidence interval or target line: it is drawn as what it is.
+    """
+    data = frame.select(category, pl.col("numerator").alias("count"), *([sort_field] if sort_field else []))
+    x = alt.X(
+        f"{category}:N",
+        sort=alt.SortField(sort_field) if sort_field else None,
+        title=None,
+        axis=_category_axis(frame[category]),
+    )
+    base = alt.Chart(data.to_pandas()).encode(
+        x=x,
+        y=alt.Y("count:Q", title=y_title, axis=alt.Axis(format=COUNT_FORMAT)),
+        tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("count:Q", format=COUNT_FORMAT)],
+    )
+    bars = base.mark_bar(color=BLUE)
+    labels = base.mark_text(dy=-6, color=BLACK).encode(text=alt.Text("count:Q", format=COUNT_FORMAT))
+    return accessible(alt.layer(bars, labels).properties(title=title, height=280))

@@ -65,7 +65,10 @@ def quantile_sii_chart(
     line = (
         base.transform_filter(alt.datum.kind == "fitted")
         .mark_line(color=ORANGE, strokeDash=[6, 3], strokeWidth=2)
-        .encode(y="fitted:Q", tooltip=["area_name", "rank", alt.Tooltip("fitted:Q", title="fitted SII line")])
+        .encode(
+            y="fitted:Q",
+            tooltip=["area_name", "rank", alt.Tooltip("fitted:Q", title="fitted SII line", format=".1f")],
+        )
     )
     layered = alt.layer(bars, dots, text, line, data=data)
     if points["area_name"].n_unique() > 1:
@@ -95,7 +98,14 @@ def sii_trend_chart(table: pl.DataFrame, title: str, *, columns: int = 2) -> alt
         y=alt.Y("sii_lower:Q", title="SII (points, most minus least deprived)"), y2="sii_upper:Q"
     )
     dots = base.mark_point(filled=True, size=60, color=BLUE).encode(
-        y="sii:Q", tooltip=["area_name", "period", "sii", "sii_lower", "sii_upper"]
+        y="sii:Q",
+        tooltip=[
+            "area_name",
+            "period",
+            alt.Tooltip("sii:Q", title="SII (points)", format=".1f"),
+            alt.Tooltip("sii_lower:Q", title="lower 95% CI", format=".1f"),
+            alt.Tooltip("sii_upper:Q", title="upper 95% CI", format=".1f"),
+        ],
     )
     line = base.mark_line(color=BLUE, strokeWidth=1).encode(y="sii:Q")
     zero = alt.Chart().mark_rule(color=BLACK, strokeDash=[4, 4]).encode(y=alt.datum(0))

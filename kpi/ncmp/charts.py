@@ -11,7 +11,17 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from kpi.core.charts import BLACK, BLUE, ORANGE, category_ci_chart
+from kpi.core.charts import (
+    BLACK,
+    BLUE,
+    COUNT_FORMAT,
+    LEGEND_LABEL_LIMIT,
+    ORANGE,
+    PCT_AXIS_FORMAT,
+    PCT_FORMAT,
+    accessible,
+    category_ci_chart,
+)
 from kpi.spc.icons import COLOURS, OUTLINE
 
 __all__ = [
@@ -132,6 +142,10 @@ def locality_map(boundaries: dict, frame: pl.DataFrame, title: str) -> alt.Layer
     )
 
 
+#: Height of one school's row in the participation chart: enough for its name in 11 px type.
+SCHOOL_ROW_PX = 18
+
+
 def participation_chart(
     frame: pl.DataFrame, title: str, *, borough_pct: float | None = None
 ) -> alt.LayerChart:
@@ -155,12 +169,31 @@ def participation_chart(
             "eligible",
         )
     )
-    y = alt.Y("school:N", sort=alt.SortField("order"), title=None, axis=alt.Axis(labelLimit=260))
+    # every school is named: one row of SCHOOL_ROW_PX per school, and no label is dropped for overlapping
+    y = alt.Y(
+        "school:N",
+        sort=alt.SortField("order"),
+        title=None,
+        axis=alt.Axis(labelLimit=360, labelOverlap=False, labelFontSize=11),
+    )
     base = alt.Chart(data.to_pandas()).encode(y=y)
-    tooltip = ["school", "urn", "participation", "lower_ci", "upper_ci", "measured", "eligible"]
+    tooltip = [
+        "school",
+        alt.Tooltip("urn:N", title="URN"),
+        alt.Tooltip("participation:Q", title="participation (%)", format=PCT_FORMAT),
+        alt.Tooltip("lower_ci:Q", title="lower 95% CI", format=PCT_FORMAT),
+        alt.Tooltip("upper_ci:Q", title="upper 95% CI", format=PCT_FORMAT),
+        alt.Tooltip("measured:Q", format=COUNT_FORMAT),
+        alt.Tooltip("eligible:Q", format=COUNT_FORMAT),
+    ]
     layers = [
         base.mark_rule(color=BLUE, strokeWidth=2).encode(
-            x=alt.X("lower_ci:Q", title="Per cent of eligible pupils measured", scale=alt.Scale(zero=False)),
+            x=alt.X(
+                "lower_ci:Q",
+                title="Per cent of eligible pupils measured",
+                scale=alt.Scale(zero=False),
+                axis=alt.Axis(format=PCT_AXIS_FORMAT),
+            ),
             x2="upper_ci:Q",
         ),
         base.mark_point(filled=True, size=60, color=BLUE).encode(x="participation:Q", tooltip=tooltip),
@@ -173,7 +206,10 @@ def participation_chart(
                 x="level:Q", y=alt.value(0), text=alt.Text("label:N")
             )
         )
-    return alt.layer(*layers).properties(title=title, height=max(200, 14 * data.height))
+    return accessible(
+        alt.layer(*layers).properties(title=title, height=alt.Step(SCHOOL_ROW_PX)),
+        f"{title}: {data.height} schools, lowest participation first",
+    )
 
 
 def run_chart(frame: pl.DataFrame, title: str) -> alt.LayerChart:
@@ -209,12 +245,12 @@ def run_chart(frame: pl.DataFrame, title: str) -> alt.LayerChart:
             color=alt.Color(
                 "point:N",
                 scale=alt.Scale(domain=labels, range=[s[1] for s in RUN_POINTS.values()]),
-                legend=alt.Legend(title="Point", orient="bottom"),
+                legend=alt.Legend(title="Point", orient="bottom", labelLimit=LEGEND_LABEL_LIMIT),
             ),
             shape=alt.Shape(
                 "point:N",
                 scale=alt.Scale(domain=labels, range=[s[2] for s in RUN_POINTS.values()]),
-                legend=alt.Legend(title="Point", orient="bottom"),
+                legend=alt.Legend(title="Point", orient="bottom", labelLimit=LEGEND_LABEL_LIMIT),
             ),
             tooltip=[
                 "academic_year",

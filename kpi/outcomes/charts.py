@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from kpi.core.charts import BLACK, BLUE, GREY, ORANGE
+from kpi.core.charts import BLACK, BLUE, GREY, LEGEND_LABEL_LIMIT, ORANGE
 
 _ROLE_ORDER = ("area", "england", "region")
 _ROLE_COLOURS = {"area": BLUE, "england": ORANGE, "region": GREY}
@@ -47,7 +47,7 @@ def outcome_trend_chart(frame: pl.DataFrame, title: str, unit: str) -> alt.Layer
         "area_name:N",
         title=None,
         scale=alt.Scale(domain=names, range=[_ROLE_COLOURS[r] for r in roles]),
-        legend=alt.Legend(orient="bottom"),
+        legend=alt.Legend(orient="bottom", labelLimit=LEGEND_LABEL_LIMIT),
     )
     dash = alt.StrokeDash(
         "area_name:N", scale=alt.Scale(domain=names, range=[_ROLE_DASH[r] for r in roles]), legend=None

@@ -31,6 +31,8 @@ REQUIRED_COLUMNS = (
     "denominator",
 )
 OPTIONAL_COLUMNS = ("comment",)
+#: Columns the template adds for people (the KPI's name, what to count); a return may keep them: they are ignored.
+INFORMATION_COLUMNS = ("kpi_name", "what_to_count")
 BOROUGH = "ALL"
 ALL_DECILES = "ALL"
 UNKNOWN_DECILE = "U"
@@ -82,28 +84,45 @@ def validate_return(frame: pl.DataFrame, report: Report, context: ReturnContext)
     Every problem found is added to ``report``; typed rows are returned only when there are no errors.
     """
     report.rows_read = frame.height
+    frame = frame.drop([c for c in INFORMATION_COLUMNS if c in frame.columns])
     columns = [c for c in frame.columns if c != "source_row"]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     unknown = [c for c in columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    for name in missing:
+    expected = ",".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+    # a header row that is not the return's (titles in words, another template, a shifted row) misses columns and
+    # has others: one message showing the header expected, not one per column
+    wrong_header = bool(missing) and len(missing) + len(unknown) > 1
+    if wrong_header:
+        parts = [f"missing: {', '.join(missing)}"]
+        if unknown:
+            parts.append(f"not part of the return: {', '.join(unknown)}")
         report.add(
             problem(
                 "error",
-                "missing_column",
-                f"the column '{name}' is missing: add it to the header row "
-                f"(the header must be {','.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)})",
-                column=name,
+                "wrong_header",
+                f"the header row is not the return's: it must be {expected} ({'; '.join(parts)}); "
+                "copy the header row from the template",
             )
         )
-    for name in unknown:
-        report.add(
-            problem(
-                "error",
-                "unknown_column",
-                f"the column '{name}' is not part of the return: remove it or check its spelling",
-                column=name,
+    else:
+        for name in missing:
+            report.add(
+                problem(
+                    "error",
+                    "missing_column",
+                    f"the column '{name}' is missing: add it to the header row (the header must be {expected})",
+                    column=name,
+                )
             )
-        )
+        for name in unknown:
+            report.add(
+                problem(
+                    "error",
+                    "unknown_column",
+                    f"the column '{name}' is not part of the return: remove it or check its spelling",
+                    column=name,
+                )
+            )
     if frame.is_empty():
         report.add(problem("error", "empty", "the file has a header but no data rows: add the return's rows"))
     if missing or frame.is_empty():

@@ -2,9 +2,12 @@
 
 The template is made from the database, so it always matches what the checks expect: one row per KPI of the
 catalogue and, by its breakdown, per locality and per IMD decile that has LSOAs in the locality (plus ``U`` and the
-all-deciles row), with the period and provider filled in and the numbers left blank. The workbook's sheet
-``Return`` has drop-down lists (Excel data validation) for the period (the quarters open for submission), the metric,
-locality and decile codes; sheet ``Lists`` holds the lists and ``Guidance`` says what each column means.
+all-deciles row), with the period and provider filled in and the numbers left blank. Beside the codes, two columns
+for people (``kpi_name``, ``what_to_count``) say which KPI a row is and what it counts; the checks ignore them.
+The workbook's sheet ``Return`` has drop-down lists (Excel data validation) for the period (the quarters open for
+submission), the metric, locality and decile codes, and each all-deciles row's numbers as formulas (the sum of the
+decile rows above it, shaded); sheet ``Lists`` holds the lists and ``Guidance`` says how to fill the return, what
+each column means and what each KPI counts.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from kpi.core import periods as periods
 from kpi.core.catalogue_sync import catalogue_in_force
 from kpi.core.councils import localities, locality_cells
 from kpi.core.store import Store
-from kpi.returns.checks import DATASET
+from kpi.returns.checks import DATASET, INFORMATION_COLUMNS
 
 #: How many quarters, back from the latest that has ended, a return (or a resubmission) may be for.
 OPEN_QUARTERS = 4
@@ -36,6 +39,10 @@ COLUMNS = [
     "comment",
 ]
 DECILES = [str(d) for d in range(1, 11)] + ["U"]
+#: The template's columns: the return's, then the ones for people.
+TEMPLATE_COLUMNS = [*COLUMNS, *INFORMATION_COLUMNS]
+#: What an all-deciles row says in ``what_to_count``.
+ALL_DECILES_NOTE = "All deciles of the locality: the sum of the decile rows above, U included."
 GUIDANCE = [
     ("period", "The financial-year quarter, e.g. 2026-27 Q2: one quarter per file, and it must have ended."),
     ("provider_code", "Your provider code. A file naming another provider is rejected."),
@@ -48,7 +55,26 @@ GUIDANCE = [
     ("numerator", "A whole number (decimals only for ratio KPIs such as WTE)."),
     ("denominator", "A whole number; leave blank for counts (e.g. C1)."),
     ("comment", "Optional: your explanation. It pre-fills the exception narrative of a red or amber KPI."),
+    ("kpi_name", "For you: the KPI's name. Not read by the checks; you may leave it or delete it."),
+    ("what_to_count", "For you: what the numerator and denominator count. Not read by the checks."),
 ]
+HOW_TO = [
+    "How to fill in this return",
+    "1. Fill in numerator and, for percentages, denominator on every row: whole numbers, digits only.",
+    "2. Each locality has a row per IMD decile (1 = most deprived), a U row for children whose LSOA is unknown, and "
+    "an all-deciles row (imd_decile blank). In this workbook the all-deciles row adds up the rows above it by "
+    "formula (shaded): do not type over it. In the CSV template, enter the sum yourself.",
+    "3. KPIs reported for the borough only have one row with locality ALL.",
+    "4. Leave denominator blank for counts (e.g. C1). Add a comment to explain a figure that is off target.",
+    "5. Keep the header row as it is (row 1 of sheet Return) and upload the workbook or save it as CSV.",
+]
+
+
+def _definition(kpi) -> str:
+    """What a KPI's numerator and denominator count, in a sentence."""
+    if kpi.value_kind == "count" or not kpi.denominator:
+        return f"Count: {kpi.numerator}." if kpi.numerator else "Count."
+    return f"Numerator: {kpi.numerator}. Denominator: {kpi.denominator}."
 
 
 def open_periods(today: date | None = None, count: int = OPEN_QUARTERS) -> list[str]:
@@ -60,7 +86,10 @@ def open_periods(today: date | None = None, count: int = OPEN_QUARTERS) -> list[
 def template_rows(
     store: Store, principal: Principal, council_code: str, provider_code: str, period: str
 ) -> pl.DataFrame:
-    """The rows of a blank return for a provider and quarter (every column text, numbers blank)."""
+    """The rows of a blank return for a provider and quarter (every column text, numbers blank).
+
+    Columns :data:`TEMPLATE_COLUMNS`: the return's, then the KPI's name and what it counts.
+    """
     require(principal, "upload", provider_code)
     code = periods.normalise_period(period)
     provider = provider_code.strip().upper()
@@ -88,10 +117,14 @@ def template_rows(
                 "numerator": "",
                 "denominator": "",
                 "comment": "",
+                "kpi_name": kpi.name,
+                "what_to_count": ALL_DECILES_NOTE
+                if kpi.breakdown == "locality_decile" and decile == ""
+                else _definition(kpi),
             }
             for loc, decile in keys
         ]
-    return pl.DataFrame(rows, schema={name: pl.String for name in COLUMNS})
+    return pl.DataFrame(rows, schema={name: pl.String for name in TEMPLATE_COLUMNS})
 
 
 def template_csv(
@@ -101,7 +134,7 @@ def template_csv(
     frame = template_rows(store, principal, council_code, provider_code, period)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(TEMPLATE_COLUMNS)
     writer.writerows(frame.rows())
     return text.getvalue().encode("utf-8")
 
@@ -125,17 +158,39 @@ def template_xlsx(
         "locality_code": [*locs, "ALL"],
         "imd_decile": DECILES,
     }
+    kinds = {code: kpi.value_kind for code, kpi in catalogue_in_force(store, council_code, period).items()}
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
     bold = book.add_format({"bold": True})
+    header = book.add_format(
+        {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1}
+    )
+    summed = book.add_format({"bg_color": "#EDEDED", "italic": True})
+    note = book.add_format({"font_color": "#595959"})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
     sheet = book.add_worksheet("Return")
     list_sheet = book.add_worksheet("Lists")
     guidance = book.add_worksheet("Guidance")
-    sheet.write_row(0, 0, COLUMNS, bold)
-    for number, row in enumerate(frame.rows(), start=1):
-        for column, value in enumerate(row):
+    sheet.write_row(0, 0, TEMPLATE_COLUMNS, header)
+    numerator, denominator = COLUMNS.index("numerator"), COLUMNS.index("denominator")
+    first_decile_row = None  # the sheet row of the first decile row of the current KPI x locality
+    for number, row in enumerate(frame.iter_rows(named=True), start=1):
+        for column, name in enumerate(TEMPLATE_COLUMNS):
+            value = row[name]
             if value:
-                sheet.write_string(number, column, value)
+                sheet.write_string(number, column, value, note if name in INFORMATION_COLUMNS else None)
+        if row["imd_decile"] and first_decile_row is None:
+            first_decile_row = number
+        if not row["imd_decile"] and first_decile_row is not None:
+            # the all-deciles row: the sum of the decile rows above it (Excel rows are 1-based)
+            for column in (numerator, denominator):
+                if column == denominator and kinds.get(row["metric_code"]) == "count":
+                    continue
+                letter = chr(ord("A") + column)
+                sheet.write_formula(
+                    number, column, f"=SUM({letter}{first_decile_row + 1}:{letter}{number})", summed
+                )
+            first_decile_row = None
     last_row = max(frame.height, 1) + 500  # room for rows the provider adds
     for column, name in enumerate(lists):
         values = lists[name]
@@ -156,20 +211,54 @@ def template_xlsx(
                 "error_message": f"Choose a {name} from the list (sheet Lists).",
             },
         )
-    sheet.freeze_panes(1, 0)
-    sheet.set_column(0, 0, 12)
-    sheet.set_column(1, 4, 14)
-    sheet.set_column(5, 6, 12)
-    sheet.set_column(7, 7, 40)
-    guidance.write_row(0, 0, ["column", "what to enter"], bold)
-    for number, (name, text) in enumerate(GUIDANCE, start=1):
-        guidance.write_row(number, 0, [name, text])
-    guidance.write(
-        len(GUIDANCE) + 2,
-        0,
-        f"Dataset: {DATASET}. Periods open for submission: {', '.join(lists['period'])}.",
-    )
+    # the header row is never cut off: frozen, wrapped, and every column at least as wide as its name
+    sheet.freeze_panes(1, 3)
+    sheet.set_row(0, 30)
+    widths = {
+        "period": 12,
+        "provider_code": 14,
+        "metric_code": 13,
+        "locality_code": 15,
+        "imd_decile": 11,
+        "numerator": 12,
+        "denominator": 13,
+        "comment": 40,
+        "kpi_name": 34,
+        "what_to_count": 70,
+    }
+    for column, name in enumerate(TEMPLATE_COLUMNS):
+        sheet.set_column(column, column, max(widths.get(name, 12), len(name) + 2))
+    sheet.autofilter(0, 0, frame.height, len(TEMPLATE_COLUMNS) - 1)
+    list_sheet.set_column(0, len(lists) - 1, 16)
+
+    line = 0
+    guidance.write(line, 0, HOW_TO[0], bold)
+    for text in HOW_TO[1:]:
+        line += 1
+        guidance.merge_range(line, 0, line, 3, text, wrap)
+        guidance.set_row(line, 32)
+    line += 2
+    guidance.write(line, 0, f"Dataset: {DATASET}. Periods open for submission: {', '.join(lists['period'])}.")
+    line += 2
+    guidance.write_row(line, 0, ["column", "what to enter"], bold)
+    for name, text in GUIDANCE:
+        line += 1
+        guidance.write_row(line, 0, [name, text])
+    line += 2
+    guidance.write_row(line, 0, ["KPI", "name", "reported by", "what to count"], bold)
+    breakdown_words = {
+        "borough": "borough only (locality ALL)",
+        "locality": "locality",
+        "locality_decile": "locality and IMD decile",
+    }
+    for kpi in sorted(catalogue_in_force(store, council_code, period).values(), key=lambda k: k.sort_order):
+        line += 1
+        guidance.write_row(
+            line, 0, [kpi.code, kpi.name, breakdown_words.get(kpi.breakdown, kpi.breakdown), _definition(kpi)]
+        )
     guidance.set_column(0, 0, 16)
-    guidance.set_column(1, 1, 100)
+    guidance.set_column(1, 1, 44)
+    guidance.set_column(2, 2, 26)
+    guidance.set_column(3, 3, 100)
     book.close()
     return buffer.getvalue()

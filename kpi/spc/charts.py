@@ -16,9 +16,17 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from kpi.core.charts import (
+    COUNT_FORMAT,
+    LEGEND_LABEL_LIMIT,
+    PCT_AXIS_FORMAT,
+    PCT_FORMAT,
+    accessible,
+    spread_labels,
+)
 from kpi.spc.icons import COLOURS, OUTLINE
 
-__all__ = ["POINT_STYLES", "xmr_chart"]
+__all__ = ["POINT_STYLES", "spread_labels", "xmr_chart"]
 
 #: Point type -> (legend label, fill colour, shape).
 POINT_STYLES = {
@@ -28,14 +36,20 @@ POINT_STYLES = {
     "common cause": ("Common cause", COLOURS["common_cause"], "circle"),
 }
 LINE_GREY = "#595959"
+#: Chart height and the least vertical gap between two end labels, in pixels.
+HEIGHT, LABEL_GAP_PX = 320, 13
 
 
-def xmr_chart(frame: pl.DataFrame, title: str, *, y_title: str = "Per cent") -> alt.LayerChart:
+def xmr_chart(
+    frame: pl.DataFrame, title: str, *, y_title: str = "Per cent", count: bool = False
+) -> alt.LayerChart:
     """XmR chart of one series: values, mean, limits, target, typed points with letters and labelled lines.
 
     ``frame``: period, period_index, value, mean, upper_limit, lower_limit, target_pct, point_type,
-    point_letter, rules, limits_shown (from :func:`kpi.spc.assurance.xmr_frame`).
+    point_letter, rules, limits_shown (from :func:`kpi.spc.assurance.xmr_frame`). ``count``: the values are
+    counts (thousands separators, no decimals) rather than percentages.
     """
+    number = COUNT_FORMAT if count else PCT_FORMAT
     labels = [style[0] for style in POINT_STYLES.values()]
     data = frame.select(
         "period",
@@ -44,7 +58,7 @@ def xmr_chart(frame: pl.DataFrame, title: str, *, y_title: str = "Per cent") -> 
         pl.col("mean").round(2),
         pl.col("upper_limit").round(2),
         pl.col("lower_limit").round(2),
-        pl.col("target_pct").round(2).alias("target"),
+        pl.col("target_pct").cast(pl.Float64).round(2).alias("target"),
         "point_letter",
         "rules",
         pl.col("point_type").replace_strict({k: v[0] for k, v in POINT_STYLES.items()}).alias("point"),
@@ -55,7 +69,12 @@ def xmr_chart(frame: pl.DataFrame, title: str, *, y_title: str = "Per cent") -> 
     ).to_pandas()
     x = alt.X("period:O", sort=alt.SortField("period_index"), title="Quarter", axis=alt.Axis(labelAngle=-45))
     base = alt.Chart(data).encode(x=x)
-    y = alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False))
+    y = alt.Y(
+        "value:Q",
+        title=y_title,
+        scale=alt.Scale(zero=False),
+        axis=alt.Axis(format=COUNT_FORMAT if count else PCT_AXIS_FORMAT),
+    )
     line = base.mark_line(color=LINE_GREY, strokeWidth=1.5).encode(y=y, detail="segment:N")
     mean = base.mark_line(color=OUTLINE, strokeWidth=1.5).encode(y="mean:Q")
     layers = [line, mean]
@@ -76,33 +95,47 @@ def xmr_chart(frame: pl.DataFrame, title: str, *, y_title: str = "Per cent") -> 
         color=alt.Color(
             "point:N",
             scale=alt.Scale(domain=labels, range=[s[1] for s in POINT_STYLES.values()]),
-            legend=alt.Legend(title="Point", orient="bottom"),
+            legend=alt.Legend(title="Point", orient="bottom", labelLimit=LEGEND_LABEL_LIMIT, columns=2),
         ),
         shape=alt.Shape(
             "point:N",
             scale=alt.Scale(domain=labels, range=[s[2] for s in POINT_STYLES.values()]),
-            legend=alt.Legend(title="Point", orient="bottom"),
+            legend=alt.Legend(title="Point", orient="bottom", labelLimit=LEGEND_LABEL_LIMIT, columns=2),
         ),
         tooltip=[
             "period",
-            alt.Tooltip("value:Q", title="value"),
+            alt.Tooltip("value:Q", title="value", format=number),
             alt.Tooltip("point:N", title="point"),
             alt.Tooltip("rules:N", title="special-cause rules"),
-            "mean",
-            "upper_limit",
-            "lower_limit",
-            "target",
+            alt.Tooltip("mean:Q", format=number),
+            alt.Tooltip("upper_limit:Q", title="upper limit", format=number),
+            alt.Tooltip("lower_limit:Q", title="lower limit", format=number),
+            alt.Tooltip("target:Q", format=number),
         ],
     )
     letters = base.mark_text(dy=-14, fontWeight="bold", fontSize=13, color=OUTLINE).encode(
         y="value:Q", text="point_letter:N"
     )
     layers += [points, letters]
-    last = frame["period"][-1]
-    for column, label in ends:
+    # end labels, moved apart where lines end close together (e.g. a target just above the lower limit)
+    last = data.iloc[-1]
+    levels = {label: float(last[column]) for column, label in ends if last[column] == last[column]}
+    if levels:
+        columns = ["value", "mean", "upper_limit", "lower_limit", "target"]
+        seen = [v for c in columns for v in data[c].dropna().tolist()]
+        span = (max(seen) - min(seen)) or 1.0
+        placed = spread_labels(levels, span * LABEL_GAP_PX / (HEIGHT * 0.85))
+        ends_frame = pl.DataFrame(
+            {
+                "period": [last["period"]] * len(placed),
+                "period_index": [int(last["period_index"])] * len(placed),
+                "label": list(placed),
+                "at": list(placed.values()),
+            }
+        ).to_pandas()
         layers.append(
-            base.transform_filter(alt.datum.period == last)
+            alt.Chart(ends_frame)
             .mark_text(align="left", dx=8, fontSize=11, color=OUTLINE)
-            .encode(y=f"{column}:Q", text=alt.value(label))
+            .encode(x=x, y="at:Q", text="label:N")
         )
-    return alt.layer(*layers).properties(title=title, height=320)
+    return accessible(alt.layer(*layers).properties(title=title, height=HEIGHT))

@@ -308,6 +308,16 @@ def cases() -> list[tuple[Case, bytes]]:
         ),
         (Case("mc_ragged.csv", MC, "rejected", RAGGED, "one row with two surplus cells"), _ragged(text)),
         (
+            Case(
+                "mc_wrong_header.csv",
+                MC,
+                "rejected",
+                "the header row is not the return's: it must be period,provider_code,metric_code",
+                "a header row of titles in words (Period, Provider, Metric, ...)",
+            ),
+            _csv(["Period", "Provider", "Metric", "Locality", "Decile", "Count", "Out of", "Notes"], rows),
+        ),
+        (
             Case("mc_duplicate_header.csv", MC, "rejected", "appears twice", "the numerator column twice"),
             _duplicate_header(text, "numerator"),
         ),

@@ -102,6 +102,25 @@ def test_mandated_contacts_for_c2_shows_the_gap(app):
     assert any("Gap between the most and least deprived decile" in m.value for m in at.markdown)
 
 
+def test_mandated_contacts_for_a_borough_only_kpi_draws_no_empty_breakdown(app):
+    at = app("pages/mandated_contacts.py")
+    at.selectbox(key="mc_kpi").set_value("FNP1").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("reported for the borough only" in i.value for i in at.info)
+    assert not any(h.value.startswith("By locality,") for h in at.subheader)
+    assert not any(h.value.startswith("By deprivation decile") for h in at.subheader)
+
+
+def test_mandated_contacts_offers_c1_and_shows_it_as_counts(app):
+    at = app("pages/mandated_contacts.py")
+    assert any(option.startswith("C1:") for option in at.selectbox(key="mc_kpi").options)
+    at.selectbox(key="mc_kpi").set_value("C1").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("count of children" in c.value for c in at.caption)
+    assert not any("Gap between the most and least deprived decile" in m.value for m in at.markdown)
+    assert any(h.value.startswith("By locality,") for h in at.subheader)
+
+
 def test_returns_page_lists_the_late_return(app):
     at = app("pages/returns.py")
     assert any("Late return: 2025-26 Q2" in w.value for w in at.warning)
@@ -212,4 +231,89 @@ def test_ncmp_page_prevalence_map_and_selectors(app):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Children measured"] == "2,895"  # the sample's 2022/23 Year 6 children
     table = at.dataframe[0].value  # the England comparison
-    assert table["England year"].fillna("").tolist() == ["", "", "", "2022/23", "", ""]
+    assert table["England year"].tolist() == ["–", "–", "–", "2022/23", "–", "–"]
+
+
+#: Pages whose tables must read as words (the Overview, the pack and Meetings have tests of their own).
+READABLE_PAGES = [
+    entry.script
+    for entry in PAGE_TABLE
+    if entry.script not in ("pages/overview.py", "pages/meeting_pack.py", "pages/meetings.py")
+]
+
+
+def shown_frames(at):
+    for element in [*at.dataframe, *at.table]:
+        frame = element.value
+        yield getattr(frame, "data", frame)  # a Styler's frame
+
+
+@pytest.mark.parametrize("page", READABLE_PAGES)
+def test_tables_show_words_not_database_names_or_none(app, page):
+    at = app(page)
+    assert not at.exception, [e.value for e in at.exception]
+    for frame in shown_frames(at):
+        headers = [str(c) for c in frame.columns]
+        assert not [h for h in headers if "_" in h], (page, headers)
+        assert not frame.isna().any().any(), (page, headers, frame.isna().sum().to_dict())
+        text = frame.astype(str)
+        for column in text.columns:
+            cells = set(text[column])
+            assert "None" not in cells and "nan" not in cells, (page, column)
+            placeholders = ("1900-01-01", "01 Jan 1900", "2000-01 Q1")
+            assert not any(p in cell for cell in cells for p in placeholders), (page, column)
+
+
+def test_readable_formats_numbers_dates_and_missing_values():
+    from datetime import date, datetime
+
+    import polars as pl
+
+    from pages import _ui
+
+    frame = pl.DataFrame(
+        {
+            "period_index": [1, 2],
+            "kpi_code": ["C2", None],
+            "value_pct": [90.6, None],
+            "children": [12345, 2],
+            "due_date": [date(1900, 1, 1), date(2026, 10, 28)],
+            "received_at": [datetime(2026, 10, 19, 16, 23), None],
+            "accepted": [True, None],
+            "detail_json": ['{"load_id": 8, "reason": null}', None],
+        }
+    )
+    shown, config = _ui.readable(frame)
+    assert shown.columns == ["KPI", "Value %", "Children", "Due date", "Received", "Accepted", "Details"]
+    assert shown.row(0) == ("C2", "90.6", 12345, "–", "19 Oct 2026 16:23", "Yes", "Load: 8")
+    assert shown.row(1) == ("–", "–", 2, "28 Oct 2026", "–", "–", "–")
+    assert config["Children"]["type_config"]["format"] == "localized"
+
+
+@pytest.mark.parametrize(
+    "page", ["pages/mandated_contacts.py", "pages/inequalities.py", "pages/outcomes.py", "pages/ncmp.py"]
+)
+def test_every_chart_has_a_title_and_an_accessible_name(app, page):
+    import json
+
+    at = app(page)
+    charts = at.get("vega_lite_chart")
+    assert charts, page
+    for chart in charts:
+        spec = json.loads(chart.proto.spec)
+        assert spec.get("title"), (page, spec.get("description"))
+        assert spec.get("description"), (page, spec.get("title"))
+        for legend in _legends(spec):  # legends are never cut short with an ellipsis
+            assert legend.get("labelLimit", 0) >= 300, (page, spec.get("title"), legend)
+
+
+def _legends(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "legend" and isinstance(value, dict):
+                yield value
+            else:
+                yield from _legends(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _legends(value)

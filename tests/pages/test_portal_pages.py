@@ -154,7 +154,7 @@ def test_a_viewer_reads_but_cannot_change_targets_or_review(signed_in):
 def test_an_admin_manages_users(signed_in):
     at = signed_in("admin", "pages/admin.py")
     assert titles(at) == ["Admin"]
-    assert "lead@zz2.nhs.uk" in at.dataframe[0].value["email"].to_list()
+    assert "lead@zz2.nhs.uk" in at.dataframe[0].value["Email"].to_list()
     assert signed_in("admin", "pages/review.py") is None
 
 

@@ -61,7 +61,7 @@ def test_xmr_chart_marks_points_by_colour_shape_and_letter():
     assert point_layer["mark"]["stroke"] == "#212B32"  # dark outline for contrast
     letter_layer = next(layer for layer in layers(spec) if layer["encoding"].get("text", {}).get("field"))
     assert letter_layer["encoding"]["text"]["field"] == "point_letter"
-    labels = {layer["encoding"]["text"].get("value") for layer in layers(spec) if "text" in layer["encoding"]}
+    labels = set(end_labels(spec))
     assert {"Mean", "Upper limit", "Lower limit", "Target"} <= labels
     svg = charts.to_svg(charts_spc.xmr_chart(frame, "C2"))
     assert "Upper limit" in svg and "Special cause: improvement (I)" in svg
@@ -70,8 +70,53 @@ def test_xmr_chart_marks_points_by_colour_shape_and_letter():
 def test_run_chart_has_no_limit_lines():
     frame = xmr_frame([90.0, 91, 92, 90, 91])
     spec = charts_spc.xmr_chart(frame, "C2").to_dict()
-    labels = {layer["encoding"]["text"].get("value") for layer in layers(spec) if "text" in layer["encoding"]}
+    labels = set(end_labels(spec))
     assert "Upper limit" not in labels and "Mean" in labels
+
+
+def test_xmr_end_labels_do_not_overlap_when_lines_end_close_together():
+    # a target 0.1 point above the lower limit: their labels are moved apart, not drawn on top of each other
+    values = [90.0, 91, 90, 91, 90, 91, 90, 91, 90, 91, 90, 91, 90, 91]
+    frame = xmr_frame(values, target=89.1)
+    frame = frame.with_columns(pl.col("lower_limit").fill_null(89.0))
+    spec = charts_spc.xmr_chart(frame, "C2").to_dict()
+    placed = end_labels(spec)
+    lows = sorted(placed.values())
+    seen = [
+        v
+        for c in ("value", "mean", "upper_limit", "lower_limit", "target_pct")
+        for v in frame[c].drop_nulls()
+    ]
+    span = max(seen) - min(seen)
+    gap = span * charts_spc.LABEL_GAP_PX / (charts_spc.HEIGHT * 0.85)
+    assert all(b - a >= gap - 1e-6 for a, b in zip(lows, lows[1:], strict=False))
+    assert abs(placed["Target"] - placed["Lower limit"]) >= gap - 1e-6
+
+
+def test_spread_labels_keeps_far_labels_in_place_and_order():
+    placed = charts_spc.spread_labels({"Mean": 93.0, "Target": 90.0, "Lower limit": 89.9}, 1.0)
+    assert placed["Mean"] == 93.0
+    assert placed["Target"] - placed["Lower limit"] >= 1.0
+    assert placed["Lower limit"] < 89.9 < 90.0 < placed["Target"]
+
+
+def test_xmr_chart_of_a_count_formats_numbers_and_has_an_accessible_name():
+    frame = xmr_frame([600.0, 610, 590, 1200, 605], target=None)
+    spec = charts_spc.xmr_chart(frame, "C1 count", y_title="Children", count=True).to_dict()
+    assert spec["description"] == "C1 count"
+    axis = next(layer for layer in layers(spec) if layer["encoding"].get("y", {}).get("axis"))
+    assert axis["encoding"]["y"]["axis"]["format"] == ",.0f"
+    point_layer = next(layer for layer in layers(spec) if layer["mark"].get("type") == "point")
+    assert point_layer["encoding"]["color"]["legend"]["labelLimit"] >= 300
+    formats = {t.get("format") for t in point_layer["encoding"]["tooltip"] if isinstance(t, dict)}
+    assert ",.0f" in formats
+
+
+def end_labels(spec):
+    """The XmR chart's line-end labels and their (spread) levels."""
+    layer = next(layer for layer in layers(spec) if layer["encoding"].get("text", {}).get("field") == "label")
+    rows = spec["datasets"][layer["data"]["name"]]
+    return {row["label"]: row["at"] for row in rows}
 
 
 def quantile_points(areas):

@@ -76,7 +76,10 @@ def test_the_csv_template_filled_in_passes_the_checks(sample_ro_store, return_ro
     for row, figures in zip(template, return_rows, strict=True):
         row.update(numerator=figures["numerator"], denominator=figures["denominator"])
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=return_template.COLUMNS, lineterminator="\n")
+    # kept as downloaded: the template's kpi_name and what_to_count columns are ignored by the checks
+    assert list(template[0]) == return_template.TEMPLATE_COLUMNS
+    assert template[0]["kpi_name"] == "Antenatal contacts at 28+ weeks"
+    writer = csv.DictWriter(text, fieldnames=return_template.TEMPLATE_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(template)
     result = load_return(
@@ -96,8 +99,35 @@ def test_the_xlsx_template_has_drop_down_lists(sample_ro_store, hcp_today):
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["Return", "Lists", "Guidance"]
     sheet = book["Return"]
-    assert [c.value for c in sheet[1]] == return_template.COLUMNS
+    assert [c.value for c in sheet[1]] == return_template.TEMPLATE_COLUMNS
     assert [c.value for c in sheet[2]][:5] == ["2026-27 Q2", "ZZ1", "C1", "CENTRAL", "1"]
+    assert sheet["I2"].value == "Antenatal contacts at 28+ weeks" and sheet["J2"].value.startswith("Count: ")
+    # the header row is frozen and no column is narrower than its name
+    assert sheet.freeze_panes == "D2"
+    for cell in sheet[1]:
+        assert sheet.column_dimensions[cell.column_letter].width >= len(cell.value)
+    # each all-deciles row adds up the decile rows above it; a count (C1) has no denominator to add
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    all_deciles = [
+        (n, r) for n, r in enumerate(rows, start=2) if r[4] is None and r[3] != "ALL" and r[2] in ("C1", "C2")
+    ]
+    c1_number, c1_row = all_deciles[0]
+    first = next(n for n, r in enumerate(rows, start=2) if r[2] == "C1" and r[3] == c1_row[3])
+    assert c1_row[5] == f"=SUM(F{first}:F{c1_number - 1})" and c1_row[6] is None
+    assert c1_row[9] == return_template.ALL_DECILES_NOTE
+    c2_number, c2_row = next((n, r) for n, r in all_deciles if r[2] == "C2")
+    assert (
+        c2_row[5].startswith("=SUM(F")
+        and c2_row[6].startswith("=SUM(G")
+        and c2_row[6].endswith(f"{c2_number - 1})")
+    )
+    guidance = [row for row in book["Guidance"].iter_rows(values_only=True)]
+    assert guidance[0][0] == "How to fill in this return"
+    kpi_rows = {row[0]: row for row in guidance if row[0] in ("C1", "C2", "FNP1")}
+    assert kpi_rows["C2"][1] == "New birth visits within 14 days" and kpi_rows["C2"][3].startswith(
+        "Numerator: "
+    )
+    assert kpi_rows["FNP1"][2] == "borough only (locality ALL)"
     validations = {str(v.sqref).split(":")[0]: v.formula1 for v in sheet.data_validations.dataValidation}
     assert validations == {
         "A2": "Lists!$A$2:$A$5",
@@ -123,3 +153,27 @@ def test_the_audit_log_reader_filters(sample_store):
     assert "setting changed" in audit_log.audit_actions(sample_store, LOCAL_USER)
     later = audit_log.audit_entries(sample_store, LOCAL_USER, since=datetime(2100, 1, 1))
     assert later.is_empty()
+
+
+def test_the_xlsx_template_filled_in_passes_the_checks(sample_ro_store, return_rows, hcp_today):
+    # numbers typed into the decile rows; the all-deciles rows keep their formulas with the sums cached, as Excel
+    # saves them (openpyxl writes no cached value, so the sums are written as numbers here)
+    data = return_template.template_xlsx(sample_ro_store, ZZ1, COUNCIL_CODE, "ZZ1", "2026-27 Q2")
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book["Return"]
+    for number, figures in enumerate(return_rows, start=2):
+        for column, name in (("F", "numerator"), ("G", "denominator")):
+            value = figures[name]
+            sheet[f"{column}{number}"] = int(value) if value.isdigit() else (value or None)
+    out = io.BytesIO()
+    book.save(out)
+    result = load_return(
+        sample_ro_store,
+        out.getvalue(),
+        "filled.xlsx",
+        council_code=COUNCIL_CODE,
+        provider_code="ZZ1",
+        principal=local_principal("test"),
+        check_only=True,
+    )
+    assert result.outcome == CHECKED and result.report.ok, result.report.to_text()

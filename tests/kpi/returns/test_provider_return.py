@@ -75,6 +75,26 @@ def test_unknown_column(return_rows, write_return, check_return):
     )
 
 
+def test_a_wrong_header_row_gives_one_message_with_the_header_expected(
+    return_rows, write_return, check_return
+):
+    words = ["Period", "Provider", "Metric", "Locality", "IMD decile", "Numerator", "Denominator", "Comment"]
+    renamed = [dict(zip(words, row.values(), strict=True)) for row in return_rows]
+    report = check_return(write_return(renamed))
+    problem = only(report, "wrong_header")
+    assert problem["message"].startswith(
+        f"the header row is not the return's: it must be {HEADER} (missing: "
+    )
+    assert "not part of the return: provider, metric, locality)" in problem["message"]
+    assert report.to_text().count("ERROR") == 1
+
+
+def test_two_missing_columns_are_one_message(return_rows, write_return, check_return):
+    columns = [c for c in HEADER.split(",") if c not in ("numerator", "denominator")]
+    problem = only(check_return(write_return(return_rows, columns=columns)), "wrong_header")
+    assert "missing: numerator, denominator" in problem["message"] and HEADER in problem["message"]
+
+
 def test_comment_column_is_optional(return_rows, write_return, check_return):
     columns = [c for c in HEADER.split(",") if c != "comment"]
     assert check_return(write_return(return_rows, columns=columns)).problems.is_empty()
