@@ -91,12 +91,12 @@ def test_risks_latest_version_by_as_at_and_review_overdue(store):
 def test_meetings_with_their_pack_and_packs_built_by_as_at(store):
     store.query(
         "insert into packs values (1, ?, 'ZZ1', 'pack', '2026-27 Q2', 8105, ?, 'abc123', 'pdf', 'f00', 10, false, ?, "
-        "'c') returning 1",
+        "'c', 'Contract board') returning 1",
         [COUNCIL, datetime(2026, 11, 20, 9), datetime(2026, 11, 20, 10)],
     )
     store.query(
         "insert into packs values (2, ?, 'ZZ1', 'briefing', '2026-27 Q2', 8105, ?, 'def456', 'docx', 'f01', 10, false, "
-        "?, 'c') returning 1",
+        "?, 'c', 'Scrutiny committee') returning 1",
         [COUNCIL, datetime(2026, 11, 20, 9), datetime(2026, 11, 22, 10)],
     )
     store.query(

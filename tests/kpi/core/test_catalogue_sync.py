@@ -218,7 +218,7 @@ def test_migration_007_keeps_the_existing_catalogue_as_first_versions():
         "create table schema_migrations (version integer primary key, name varchar, applied_at timestamp)"
     )
     cur.execute("insert into schema_migrations select range, 'x', timestamp '2026-01-01' from range(1, 7)")
-    assert store.migrate() == ["007_dated_catalogue"]
+    assert store.migrate()[0] == "007_dated_catalogue"  # and any later migration
     kpis = catalogue_in_force(store, "E08000009", "2026-27 Q2")
     assert list(kpis) == ["C2"] and kpis["C2"].min_denominator == 10 and kpis["C2"].headline
     tables = store.query("select table_name from duckdb_tables()")["table_name"].to_list()

@@ -26,11 +26,11 @@ def _byars_rows() -> list[dict]:
     path = ORACLES / "testdata_Byars_Wilson.xlsx"
     if not path.exists():
         pytest.skip(f"oracle workbook {path} is absent (the ../shared/oracles checkout is not available)")
-    rows = list(
-        openpyxl.load_workbook(path, read_only=True, data_only=True)["testdata_B_W"].iter_rows(
-            values_only=True
-        )
-    )
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = list(book["testdata_B_W"].iter_rows(values_only=True))
+    finally:
+        book.close()  # a read-only workbook holds its file open until closed
     header = rows[0]
     return [dict(zip(header, r, strict=True)) for r in rows[1:] if r[0] is not None and r[5] == "Byars"]
 

@@ -34,7 +34,10 @@ def _workbook(name: str):
 
 def _rows(name: str, sheet: str) -> list[dict]:
     wb = _workbook(name)
-    rows = list(wb[sheet].iter_rows(values_only=True))
+    try:
+        rows = list(wb[sheet].iter_rows(values_only=True))
+    finally:
+        wb.close()  # a read-only workbook holds its file open until closed
     header = rows[0]
     return [dict(zip(header, r, strict=True)) for r in rows[1:] if any(v is not None for v in r)]
 
