@@ -140,8 +140,12 @@ def _idle(page) -> None:
 def _upload(page, path, button: str) -> None:
     page.locator("input[type=file]").set_input_files(str(path))
     page.get_by_text(path.name).first.wait_for()
-    _idle(page)  # the upload's own rerun must finish before the button is pressed, or the click can be lost
+    # the upload's own rerun must start and finish before the button is pressed, or the click can be lost: give it
+    # a moment to start, then wait until the app is idle
+    page.wait_for_timeout(1_500)
+    _idle(page)
     page.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_timeout(500)
     _idle(page)
 
 
@@ -166,7 +170,7 @@ def test_sign_in_upload_submit_review(sign_in, portal_url, return_rows, write_re
     # then a good one, submitted
     good = write_return(return_rows, "good_return.csv", line_end="\r\n")
     _upload(page, good, "Submit")
-    page.get_by_text("waits for the commissioner's review").wait_for()
+    page.get_by_text("waits for the commissioner's review").wait_for(timeout=90_000)
 
     # provider ZZ2 sees none of it, and is not offered the review page
     other = sign_in(ZZ2)

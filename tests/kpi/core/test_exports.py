@@ -150,8 +150,9 @@ def test_a_locality_code_that_looks_like_a_formula_is_refused_at_load(sample_sto
     ).ok
 
 
-def test_the_return_template_never_writes_a_formula(sample_store):
-    """The blank return a provider downloads (CSV and workbook) carries the council's codes, never a formula."""
+def test_the_return_template_writes_no_formula_but_its_own_sums(sample_store):
+    """The blank return a provider downloads carries the council's codes, never a formula from data: the only
+    formulas in the workbook are its own all-deciles sums over the decile rows above them (issue #15)."""
     openpyxl = pytest.importorskip("openpyxl")
     template = pytest.importorskip("kpi.returns.template")
     from kpi.access.principal import LOCAL_USER
@@ -169,7 +170,15 @@ def test_the_return_template_never_writes_a_formula(sample_store):
     )
     workbook = template.template_xlsx(sample_store, LOCAL_USER, COUNCIL_CODE, "ZZ1", period)
     book = openpyxl.load_workbook(io.BytesIO(workbook), data_only=False)
+    sums = 0
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
-                assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula: {cell.value!r}"
+                if cell.data_type != "f":
+                    continue
+                own = re.fullmatch(rf"=SUM\(({cell.column_letter})(\d+):\1(\d+)\)", str(cell.value))
+                assert sheet.title == "Return" and own and int(own.group(3)) < cell.row, (
+                    f"{sheet.title}!{cell.coordinate} is a formula that is not the template's own sum: {cell.value!r}"
+                )
+                sums += 1
+    assert sums > 0  # the all-deciles rows are sums in the workbook
