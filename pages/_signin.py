@@ -1,4 +1,4 @@
-"""Sign-in and role-based navigation (architecture.md section 5): the gate app.py runs first.
+"""Sign-in and role-based navigation (docs/operations.md, sign-in and roles): the gate app.py runs first.
 
 ``st.login`` (OIDC) when ``[auth]`` is configured; the signed-in e-mail maps to a principal through the users table;
 the navigation offers only the pages the principal's role may open (``kpi.access.rules.PAGE_ROLES``). Re-exported by

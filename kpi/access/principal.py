@@ -2,7 +2,7 @@
 
 With ``[auth]`` in the secrets file the app signs people in with OIDC (``st.login``) and each signed-in e-mail is
 looked up in the ``users`` table (:mod:`kpi.access.users`) to make a :class:`Principal`. Without it the app runs as one
-local commissioner and must not be reachable from other machines (architecture.md section 5): the launcher refuses
+local commissioner and must not be reachable from other machines (docs/operations.md, sign-in and roles): the launcher refuses
 a non-loopback address and the app refuses any session that reaches it off loopback.
 
 The secrets file is the project's ``.streamlit/secrets.toml``, or the files named by ``STREAMLIT_SECRETS_FILES``

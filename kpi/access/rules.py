@@ -1,4 +1,4 @@
-"""What each role may do, checked in the data layer (architecture.md section 5).
+"""What each role may do, checked in the data layer (docs/operations.md, sign-in and roles).
 
 Every portal query and write function takes the :class:`~kpi.access.principal.Principal` and calls :func:`require` first, so
 a denial does not depend on a hidden button. The rules:

@@ -1,6 +1,6 @@
 """The DuckDB store: connect, migrate, run a named SQL file, and write in one transaction.
 
-Design (architecture.md section 2):
+Design (docs/operations.md, how data is stored):
 
 * one database file, path from ``HCP_DB`` (default ``data/hcp.duckdb``);
 * **one writer**: a DuckDB file is one read-write process or many read-only ones. The running app keeps one

@@ -1,6 +1,6 @@
 """Read an uploaded CSV or XLSX file into a frame of text columns, refusing what is unsafe or unreadable.
 
-Every column is read as text and cast strictly later (architecture.md section 8: fastexcel silently turns "n/a" in
+Every column is read as text and cast strictly later (docs/operations.md, how data is stored: fastexcel silently turns "n/a" in
 a numeric column into null otherwise). Harmless variants are accepted: UTF-8 with or without BOM, Windows-1252,
 CRLF line ends, headers in another order or case. Refused with a message: empty files, files that are neither CSV
 nor XLSX, macro-enabled workbooks, archive bombs and workbooks without the expected sheet.

@@ -1,6 +1,6 @@
 """Load Fingertips exports and local outcome measures in one transaction each; fetch exports from Fingertips.
 
-The pattern of :mod:`kpi.returns.load` (architecture.md section 2): the file is read and checked first
+The pattern of :mod:`kpi.returns.load` (docs/operations.md, how data is stored): the file is read and checked first
 (:mod:`kpi.outcomes.fingertips`, :mod:`kpi.outcomes.measures`); a rejected file writes nothing but an audit entry;
 the same file twice (same SHA-256) changes nothing; ``check_only`` writes nothing. A load writes, in **one
 transaction**, the load row (raw file, SHA-256, report), its values, the supersession of the current values it

@@ -1,6 +1,6 @@
 """Submissions: load a provider return in one transaction, supersede, review, and list the history.
 
-A load (architecture.md section 2) reads and checks the file (:mod:`kpi.returns.checks`), then in **one
+A load (docs/operations.md, how data is stored) reads and checks the file (:mod:`kpi.returns.checks`), then in **one
 transaction** writes the submission row (who, when, SHA-256, the raw file as a BLOB), its typed rows, its status
 event and an audit entry, and marks the return it replaces as superseded. A rejected file writes nothing but an
 audit entry; the same file twice is recognised by its hash and changes nothing; ``check_only`` writes nothing.
