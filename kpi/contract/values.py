@@ -237,6 +237,20 @@ def _cell_text(row: dict) -> str:
     return f"{shown}{small} {RAG_SHAPES[row['rag']]} {RAG_WORDS[row['rag']]} {arrow}".strip()
 
 
+#: The stylesheet of :func:`matrix_html`'s tables (the pages put it before the table).
+MATRIX_CSS = """<style>
+table.rag-matrix {border-collapse: collapse; font-size: 0.9rem; width: 100%;}
+table.rag-matrix caption {text-align: left; font-weight: 600; padding: 0.3rem 0;}
+table.rag-matrix th, table.rag-matrix td {border: 1px solid #9a9a9a; padding: 0.3rem 0.45rem; color: #1a1a1a;}
+table.rag-matrix thead th {background: #f3f3f3;}
+table.rag-matrix tbody th {text-align: left; font-weight: 500; background: #fafafa;}
+table.rag-matrix img.spc-icon {vertical-align: middle; display: inline;}
+table.rag-matrix .spc-text {font-size: 0.8rem;}
+table.exceptions-board td, table.exceptions-board th {vertical-align: top;}
+table.exceptions-board a {color: #0b4f8a;}
+</style>"""
+
+
 def target_text(target: float | None, target_from: str | None, kind: str = "proportion") -> str:
     """The target and the period it took effect from: "90% (target from 2024-25 Q1)"; "no target" without one.
 

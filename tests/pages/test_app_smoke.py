@@ -287,7 +287,7 @@ def test_readable_formats_numbers_dates_and_missing_values():
     assert shown.columns == ["KPI", "Value %", "Children", "Due date", "Received", "Accepted", "Details"]
     assert shown.row(0) == ("C2", "90.6", 12345, "–", "19 Oct 2026 16:23", "Yes", "Load: 8")
     assert shown.row(1) == ("–", "–", 2, "28 Oct 2026", "–", "–", "–")
-    assert config["Children"]["type_config"]["format"] == "localized"
+    assert config["Children"] == "localized"
 
 
 @pytest.mark.parametrize(
