@@ -97,6 +97,22 @@ def app_url(tmp_path_factory):
     process.stdout.close()
 
 
+def settle(page, timeout: float = 90_000) -> None:
+    """Wait until the app has finished the rerun that the last action set off.
+
+    Streamlit marks its root element with the script's state (``data-test-script-state``: running, notRunning) and
+    the connection's; a rerun may start a moment after the click, so wait briefly, then for a connected, idle app.
+    This is how Streamlit's own end-to-end tests wait (``wait_for_app_run``). Typing into a form while its page
+    is being re-rendered can lose what was typed, so tests settle before they fill in a form and before they submit.
+    """
+    page.wait_for_timeout(300)
+    page.locator(
+        "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
+        "[data-test-script-state='notRunning']"
+    ).wait_for(timeout=timeout)
+    page.wait_for_timeout(100)
+
+
 @pytest.fixture()
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})

@@ -5,6 +5,8 @@ import subprocess
 
 import pytest
 
+from tests.browser.conftest import settle
+
 pytestmark = pytest.mark.browser
 
 COUNCIL = "E08000009"
@@ -24,6 +26,7 @@ def _set_date(page, label: str, text: str) -> None:
 def _build_preview(page, app_url: str, as_at_date: str | None = None) -> None:
     page.goto(f"{app_url}/meeting-pack?period=2026-27%20Q2")
     page.get_by_role("heading", name="Meeting pack").wait_for(timeout=SLOW)
+    settle(page, timeout=SLOW)
     if as_at_date:
         _set_date(page, "Data as at: date", as_at_date)
     page.get_by_role("button", name="Build preview").click()
@@ -36,6 +39,16 @@ def _cover(page):
     return frame.get_by_role("table", name="About this pack")
 
 
+def _wait_for_message(page, text: str) -> None:
+    """Wait for a confirmation; if the app answered with an error instead, fail with what it said."""
+    settle(page, timeout=SLOW)
+    message = page.get_by_text(text)
+    if message.count() == 0:
+        errors = page.locator("[data-testid='stAlertContentError']").all_inner_texts()
+        pytest.fail(f"expected {text!r}; the page showed errors {errors}")
+    message.first.wait_for()
+
+
 def _open_pack_choice(page) -> None:
     page.locator(".st-key-mt_pack").get_by_role("combobox").click()
 
@@ -43,6 +56,7 @@ def _open_pack_choice(page) -> None:
 def _pack_choices(page, app_url: str) -> list[str]:
     page.goto(f"{app_url}/meetings")
     page.get_by_role("heading", name="Meetings").first.wait_for(timeout=SLOW)
+    settle(page, timeout=SLOW)
     _open_pack_choice(page)
     options = page.get_by_role("option")
     options.first.wait_for()
@@ -88,17 +102,20 @@ def test_preview_is_not_circulation(page, serve_app, tmp_path):
         page.get_by_label("Attendees (names and roles)").fill("Commissioner; Trust lead")
         page.get_by_role("button", name="Record meeting").click()
         page.get_by_text("Give the date of the meeting").wait_for(timeout=SLOW)
+        settle(page)
         _open_pack_choice(page)
         page.get_by_role("option").nth(1).click()
         _set_date(page, "Date of the meeting", "2026-11-21")
         page.get_by_label("Attendees (names and roles)").fill("Commissioner; Trust lead")
         page.get_by_role("button", name="Record meeting").click()
-        page.get_by_text("Meeting recorded.").wait_for(timeout=SLOW)
+        _wait_for_message(page, "Meeting recorded.")
+        settle(page)
         page.get_by_role("tab", name="Risks log").click()
+        settle(page)  # choosing the tab reruns the page: typing during that rerun can be lost
         page.locator(".st-key-mt_risk_text textarea").fill("Vacancies in North")
         page.locator(".st-key-mt_risk_owner input").fill("Director of nursing")
         page.get_by_role("button", name="Add risk").click()
-        page.get_by_text("Risk added.").wait_for(timeout=SLOW)
+        _wait_for_message(page, "Risk added.")
         assert page.get_by_role("tab", name="Risks log").get_attribute("aria-selected") == "true"
         page.screenshot(path=str(tmp_path / "meetings.png"), full_page=True)
 

@@ -23,6 +23,7 @@ from kpi.access.users import add_user
 from kpi.core.councils import add_provider
 from kpi.core.store import Store
 from kpi.sample import COUNCIL_CODE, SAMPLE_DIR
+from tests.browser.conftest import settle
 
 pytestmark = pytest.mark.browser
 
@@ -133,8 +134,8 @@ def sign_in(browser, portal_url):
 
 
 def _idle(page) -> None:
-    """Wait until the app has finished its rerun (Streamlit's running indicator is gone)."""
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=90_000)
+    """Wait until the app has finished its rerun."""
+    settle(page)
 
 
 def _upload(page, path, button: str) -> None:
