@@ -6,16 +6,11 @@ it these tests skip with a reason, except under HCP_REQUIRE_BROWSER=1 (CI), wher
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.serving import serving, start_app
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -39,38 +34,6 @@ def _chromium() -> str:
     pytest.skip("Debian's chromium is not installed: apt-get install chromium to run the browser tests")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_app(db_path: Path, env_extra: dict | None = None, port: int | None = None):
-    """Start `hcp serve` on a free port (or ``port``); returns (process, base_url) once /_stcore/health answers."""
-    port = port or _free_port()
-    env = dict(os.environ, HCP_DB=str(db_path), HCP_TODAY="2026-11-23", **(env_extra or {}))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kpi", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited: {process.stdout.read().decode(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return process, base
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError("the app did not answer /_stcore/health within 90 s")
-
-
 @pytest.fixture()
 def serve_app():
     """``start_app`` for tests that need a server of their own (a fresh start, a special database)."""
@@ -86,15 +49,8 @@ def app_url(tmp_path_factory):
 
     db = tmp_path_factory.mktemp("browser") / "sample.duckdb"
     build_sample(db)
-    process, base = start_app(db)
-    yield base
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()
+    with serving(db) as base:
+        yield base
 
 
 def settle(page, timeout: float = 90_000) -> None:
@@ -107,8 +63,7 @@ def settle(page, timeout: float = 90_000) -> None:
     """
     page.wait_for_timeout(300)
     page.locator(
-        "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
-        "[data-test-script-state='notRunning']"
+        "[data-testid='stApp'][data-test-connection-state='CONNECTED'][data-test-script-state='notRunning']"
     ).wait_for(timeout=timeout)
     page.wait_for_timeout(100)
 

@@ -1,11 +1,10 @@
 """The real app in Debian's Chromium: a pack's life, from a preview (nothing recorded) to circulation (recorded once),
 the meeting that used it, and the next pack that counts "since" it."""
 
-import subprocess
-
 import pytest
 
 from tests.browser.conftest import settle
+from tests.serving import stop
 
 pytestmark = pytest.mark.browser
 
@@ -127,13 +126,7 @@ def test_preview_is_not_circulation(page, serve_app, tmp_path):
         assert "Returns counted since\t20 November 2026" in cover, cover
         page.screenshot(path=str(tmp_path / "next_pack.png"), full_page=True)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+        stop(process)  # before the database is opened here
 
     with Store.open(db) as store:
         packs = meetings.packs(store, COUNCIL, principal=LOCAL_USER)

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.serving import stop
+
 pytestmark = pytest.mark.browser
 
 
@@ -17,9 +19,7 @@ def test_the_first_request_after_start_runs_through_app_navigation(page, tmp_pat
         page.get_by_text("Contract monitoring").first.wait_for()
         assert page.get_by_text("Page not found").count() == 0
     finally:
-        process.terminate()
-        process.wait(timeout=20)
-        process.stdout.close()
+        stop(process)
 
 
 def test_returns_page_shows_the_late_return(page, app_url):

@@ -10,20 +10,14 @@ ZZ2 cannot see it; the commissioner accepts it; a stranger gets a polite refusal
 """
 
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
-from kpi.access.principal import LOCAL_USER
-from kpi.access.users import add_user
-from kpi.core.councils import add_provider
-from kpi.core.store import Store
-from kpi.sample import COUNCIL_CODE, SAMPLE_DIR
-from tests.browser.conftest import settle
+from kpi.sample import SAMPLE_DIR
+from tests.browser.conftest import _chromium, settle
+from tests.portal_people import add_portal_people
+from tests.serving import free_port, serving, start, stop
 
 pytestmark = pytest.mark.browser
 
@@ -31,67 +25,31 @@ Q2 = SAMPLE_DIR / "provider_returns" / "mandated_contacts_2026-27_Q2.csv"
 COMMISSIONER, ZZ1, ZZ2 = "commissioner@council.gov.uk", "lead@zz1.nhs.uk", "lead@zz2.nhs.uk"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def oidc_server():
     """``oidc-provider-mock`` in a process of its own (its library warnings are not this suite's errors)."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/.well-known/openid-configuration", timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(
-                    f"oidc-provider-mock did not start: {process.stdout.read().decode(errors='replace')[-2000:]}"
-                ) from None
-            time.sleep(0.2)
+    process = start(
+        [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)],
+        ready_url=f"{base}/.well-known/openid-configuration",
+        what="oidc-provider-mock",
+        seconds=30,
+    )
     yield base
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()
+    stop(process)
 
 
 @pytest.fixture(scope="module")
 def portal_url(oidc_server, sample_db_path, tmp_path_factory):
-    from tests.browser.conftest import _chromium, start_app
-
     _chromium()
     folder = tmp_path_factory.mktemp("portal_browser")
     db = folder / "portal.duckdb"
     shutil.copyfile(sample_db_path, db)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HCP_TODAY", "2026-11-23")
-        with Store.open(db) as store:
-            add_provider(
-                store,
-                COUNCIL_CODE,
-                "ZZ2",
-                "Second trust (synthetic)",
-                "0-19 HCP (lot 2)",
-                principal=LOCAL_USER,
-            )
-            add_user(store, LOCAL_USER, COMMISSIONER, "commissioner")
-            add_user(store, LOCAL_USER, ZZ1, "provider", provider_code="ZZ1")
-            add_user(store, LOCAL_USER, ZZ2, "provider", provider_code="ZZ2")
-    port = _free_port()
+    add_portal_people(
+        db, [(COMMISSIONER, "commissioner", None), (ZZ1, "provider", "ZZ1"), (ZZ2, "provider", "ZZ2")]
+    )
+    port = free_port()
     secrets = folder / "secrets.toml"
     secrets.write_text(
         "[auth]\n"
@@ -101,15 +59,8 @@ def portal_url(oidc_server, sample_db_path, tmp_path_factory):
         'client_secret = "any-secret-the-mock-accepts"\n'
         f'server_metadata_url = "{oidc_server}/.well-known/openid-configuration"\n'
     )
-    process, base = start_app(db, {"STREAMLIT_SECRETS_FILES": str(secrets)}, port=port)
-    yield base
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()
+    with serving(db, {"STREAMLIT_SECRETS_FILES": str(secrets)}, port=port) as base:
+        yield base
 
 
 @pytest.fixture()

@@ -11,11 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpi.access.principal import LOCAL_USER
-from kpi.access.users import add_user
-from kpi.core.councils import add_provider
-from kpi.core.store import Store
 from kpi.sample import COUNCIL_CODE, SAMPLE_DIR
+from tests.portal_people import add_portal_people
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 Q2 = SAMPLE_DIR / "provider_returns" / "mandated_contacts_2026-27_Q2.csv"
@@ -40,19 +37,7 @@ server_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"
 def portal_db(sample_db_path, tmp_path_factory):
     path = tmp_path_factory.mktemp("portal") / "portal.duckdb"
     shutil.copyfile(sample_db_path, path)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HCP_TODAY", "2026-11-23")
-        with Store.open(path) as store:
-            add_provider(
-                store,
-                COUNCIL_CODE,
-                "ZZ2",
-                "Second trust (synthetic)",
-                "0-19 HCP (lot 2)",
-                principal=LOCAL_USER,
-            )
-            for email, role, provider in PEOPLE.values():
-                add_user(store, LOCAL_USER, email, role, provider_code=provider)
+    add_portal_people(path, list(PEOPLE.values()))
     return path
 
 

@@ -12,18 +12,14 @@ requested before anything else, in Chromium:
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from pages._page_table import PAGE_TABLE
-from tests.browser.conftest import ROOT, _free_port
+from tests.serving import app_env, free_port, start, stop
 
 pytestmark = pytest.mark.browser
 
@@ -64,47 +60,20 @@ def _pages(launcher: str) -> list:
 
 
 def _start(launcher: str, db: Path, secrets: Path | None):
-    port = _free_port()
-    env = dict(
-        os.environ,
-        HCP_DB=str(db),
-        HCP_TODAY="2026-11-23",
-        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-        STREAMLIT_SECRETS_FILES=str(secrets if secrets else db.parent / "no-secrets.toml"),
-    )
+    port = free_port()
     if secrets:
         secrets.write_text(secrets.read_text().replace("PORT", str(port)))
-    process = subprocess.Popen(
-        LAUNCHERS[launcher](port),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    env = app_env(db, {"STREAMLIT_SECRETS_FILES": str(secrets if secrets else db.parent / "no-secrets.toml")})
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{launcher} exited: {process.stdout.read().decode(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return process, base
-        except OSError:
-            time.sleep(0.5)
-    _stop(process)
-    raise RuntimeError(f"{launcher} did not answer /_stcore/health within 120 s")
-
-
-def _stop(process) -> None:
-    try:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=20)
-    except (subprocess.TimeoutExpired, ProcessLookupError):
-        os.killpg(process.pid, 9)
-        process.wait()
-    process.stdout.close()
+    process = start(
+        LAUNCHERS[launcher](port),
+        ready_url=f"{base}/_stcore/health",
+        what=launcher,
+        env=env,
+        seconds=120,
+        own_group=True,
+    )
+    return process, base
 
 
 SECRETS = """[auth]
@@ -147,7 +116,7 @@ def test_signed_in_mode_shows_every_page_only_after_sign_in(launcher, database, 
             finally:
                 context.close()
     finally:
-        _stop(process)
+        stop(process)
 
 
 @pytest.mark.parametrize("launcher", list(LAUNCHERS))
@@ -168,4 +137,4 @@ def test_local_mode_refuses_a_forwarded_request_on_every_page(launcher, database
         finally:
             context.close()
     finally:
-        _stop(process)
+        stop(process)

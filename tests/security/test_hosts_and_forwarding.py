@@ -8,12 +8,12 @@ host-resolver rule that sends ``attacker.example`` to 127.0.0.1.
 
 import shutil
 import socket
-import subprocess
 
 import pytest
 
 from kpi.access import principal as auth
-from tests.browser.conftest import CHROMIUM_FLAGS, _chromium, start_app
+from tests.browser.conftest import CHROMIUM_FLAGS, _chromium
+from tests.serving import serving
 
 pytestmark = pytest.mark.browser
 
@@ -23,15 +23,8 @@ def local_app(sample_db_path, tmp_path_factory):
     _chromium()
     db = tmp_path_factory.mktemp("hosts") / "local.duckdb"
     shutil.copyfile(sample_db_path, db)
-    process, base = start_app(db)
-    yield base
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()
+    with serving(db) as base:
+        yield base
 
 
 def handshake(base: str, host: str, extra: str = "") -> str:
