@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,169 +95,31 @@ class Indicator:
     suppress: tuple[int, ...] = ()  # Trafford's periods (0-based) whose values are suppressed
 
 
-INDICATORS = [
-    Indicator(
-        93085,
-        "Smoking status at time of delivery",
-        "Female",
-        "All ages",
-        "low",
-        FY,
-        {"E08000009": 2900, "E12000002": 78000, "E92000001": 590000},
-        {
-            "E08000009": [7.0, 6.8, 6.2, 5.9, 5.5],
-            "E12000002": [12.0, 11.2, 10.6, 10.3, 8.9],
-            "E92000001": [10.4, 9.6, 9.1, 8.8, 7.4],
-        },
-    ),
-    Indicator(
-        20401,
-        "Under 18s conception rate / 1,000",
-        "Female",
-        "<18 yrs",
-        "low",
-        CALENDAR,
-        {"E08000009": 3800, "E12000002": 120000, "E92000001": 880000},
-        {
-            "E08000009": [14.0, 13.1, 12.5, 10.2, 9.0],
-            "E12000002": [21.0, 19.6, 18.4, 15.2, 15.3],
-            "E92000001": [17.8, 16.7, 15.7, 13.0, 13.1],
-        },
-        multiplier=1000,
-    ),
-    Indicator(
-        90319,
-        "Reception prevalence of obesity (including severe obesity)",
-        "Persons",
-        "4-5 yrs",
-        "low",
-        ACADEMIC,
-        {"E08000009": 2700, "E12000002": 88000, "E92000001": 600000},
-        {
-            "E08000009": [7.6, 7.9, 11.0, 7.8, 7.2],
-            "E12000002": [10.4, 10.6, 15.0, 10.8, 10.0],
-            "E92000001": [9.7, 9.9, 14.4, 10.1, 9.2],
-        },
-        deciles={"E08000009": (11.5, 4.5), "E92000001": (13.5, 5.8)},
-    ),
-    Indicator(
-        20601,
-        "Reception: Prevalence of overweight (including obesity)",
-        "Persons",
-        "4-5 yrs",
-        "low",
-        ACADEMIC,
-        {"E08000009": 2700, "E12000002": 88000, "E92000001": 600000},
-        {
-            "E08000009": [19.5, 19.9, 24.0, 19.6, 19.0],
-            "E12000002": [23.5, 23.9, 28.4, 23.2, 22.4],
-            "E92000001": [22.6, 23.0, 27.7, 22.3, 21.3],
-        },
-    ),
-    Indicator(
-        20602,
-        "Year 6: Prevalence of overweight (including obesity)",
-        "Persons",
-        "10-11 yrs",
-        "low",
-        ACADEMIC,
-        {"E08000009": 2800, "E12000002": 85000, "E92000001": 610000},
-        {
-            "E08000009": [31.0, 33.5, 36.5, 38.0, 39.5],
-            "E12000002": [35.5, 36.5, 42.0, 39.0, 37.9],
-            "E92000001": [34.3, 35.2, 40.9, 37.8, 36.6],
-        },
-    ),
-    Indicator(
-        93436,
-        "Child development: percentage of children achieving a good level of development at 2 to "
-        "2 and a half years",
-        "Persons",
-        "2-2.5 yrs",
-        "high",
-        FY,
-        {"E08000009": 2500, "E12000002": 70000, "E92000001": 480000},
-        {
-            "E08000009": [86.0, 85.1, 84.5, 83.0, 82.1],
-            "E12000002": [81.0, 80.2, 78.9, 77.5, 78.0],
-            "E92000001": [83.3, 82.9, 81.1, 79.2, 79.7],
-        },
-    ),
-    Indicator(
-        92517,
-        "Breastfeeding prevalence at 6 to 8 weeks after birth",
-        "Persons",
-        "6-8 weeks",
-        "high",
-        FY,
-        {"E08000009": 2850, "E12000002": 75000, "E92000001": 560000},
-        {
-            "E08000009": [52.5, 53.0, 54.4, 55.0, 56.1],
-            "E12000002": [40.5, 40.0, 41.6, 42.0, 44.8],
-            "E92000001": [48.0, 47.6, 49.3, 49.2, 52.7],
-        },
-    ),
-    Indicator(
-        90631,
-        "School readiness: percentage of children achieving a good level of development at the end "
-        "of Reception",
-        "Persons",
-        "5 yrs",
-        "high",
-        READINESS,
-        {"E08000009": 2700, "E12000002": 88000, "E92000001": 620000},
-        {
-            "E08000009": [75.0, 75.5, 70.1, 71.5, 72.0],
-            "E12000002": [69.5, 69.8, 62.8, 65.0, 65.5],
-            "E92000001": [71.5, 71.8, 65.2, 67.2, 67.7],
-        },
-    ),
-    Indicator(
-        90284,
-        "Hospital admissions caused by unintentional and deliberate injuries in children (aged 0 to 4 years)",
-        "Persons",
-        "0-4 yrs",
-        "low",
-        FY,
-        {"E08000009": 14000, "E12000002": 430000, "E92000001": 3200000},
-        {
-            "E08000009": [110.0, 85.0, 120.0, 128.0, 131.0],
-            "E12000002": [140.0, 105.0, 120.0, 118.0, 115.0],
-            "E92000001": [123.1, 91.2, 104.4, 103.0, 99.5],
-        },
-        multiplier=10000,
-    ),
-    Indicator(
-        90811,
-        "Teenage mothers",
-        "Female",
-        "<18 yrs",
-        "low",
-        FY,
-        {"E08000009": 2900, "E12000002": 78000, "E92000001": 590000},
-        {
-            "E08000009": [0.30, 0.25, 0.22, 0.18, 0.15],
-            "E12000002": [0.8, 0.7, 0.6, 0.6, 0.5],
-            "E92000001": [0.6, 0.5, 0.5, 0.4, 0.4],
-        },
-        suppress=(1, 4),
-    ),
-    Indicator(
-        90803,
-        "Children in care",
-        "Persons",
-        "<18 yrs",
-        "none",
-        FY,
-        {"E08000009": 53000, "E12000002": 1560000, "E92000001": 12000000},
-        {
-            "E08000009": [70.0, 75.0, 80.0, 84.0, 88.0],
-            "E12000002": [94.0, 97.0, 98.0, 100.0, 102.0],
-            "E92000001": [65.0, 67.0, 67.0, 70.0, 71.0],
-        },
-        multiplier=10000,
-    ),
-]
+#: The named period sets an indicator in indicators.toml refers to.
+PERIOD_SETS = {
+    "financial year": FY,
+    "academic year": ACADEMIC,
+    "school readiness": READINESS,
+    "calendar year": CALENDAR,
+}
+
+
+def read_indicators(path: Path = HERE / "indicators.toml") -> list[Indicator]:
+    """The sample's indicators, as declared in ``indicators.toml`` (data, not code)."""
+    with path.open("rb") as file:
+        declared = tomllib.load(file)["indicator"]
+    return [
+        Indicator(
+            **{key: value for key, value in entry.items() if key not in {"periods", "deciles", "suppress"}},
+            periods=PERIOD_SETS[entry["periods"]],
+            deciles={area: tuple(levels) for area, levels in entry.get("deciles", {}).items()},
+            suppress=tuple(entry.get("suppress", ())),
+        )
+        for entry in declared
+    ]
+
+
+INDICATORS = read_indicators()
 
 HEADER = [
     "Indicator ID",

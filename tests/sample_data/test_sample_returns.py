@@ -18,19 +18,12 @@ import openpyxl
 import polars as pl
 import pytest
 
+from tests.conftest import RETURN_COLUMNS
+
 REPO = Path(__file__).resolve().parents[2]
 RETURNS = REPO / "sample_data" / "provider_returns"
 REFERENCE = REPO / "sample_data" / "reference"
-COLUMNS = [
-    "period",
-    "provider_code",
-    "metric_code",
-    "locality_code",
-    "imd_decile",
-    "numerator",
-    "denominator",
-    "comment",
-]
+COLUMNS = RETURN_COLUMNS  # the tests' one independent copy of the provider-return header
 LOCALITIES = ["CENTRAL", "NORTH", "SOUTH", "WEST"]
 SLIP = ["2025-26 Q2", "2025-26 Q3", "2025-26 Q4", "2026-27 Q1", "2026-27 Q2"]
 
