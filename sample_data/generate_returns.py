@@ -1,4 +1,7 @@
-"""Generate the synthetic provider returns in sample_data/provider_returns/ and the blank return templates.
+"""Generate the synthetic provider returns in sample_data/provider_returns/.
+
+Blank return templates are not generated here: the app makes them for the quarter asked for
+(kpi/returns/template.py).
 
 Run from the repository root: ``uv run python sample_data/generate_returns.py``. Deterministic (numpy RNG
 seeded with SEED): running it again rewrites byte-identical files.
@@ -38,7 +41,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 REFERENCE = HERE / "reference"
 RETURNS = HERE / "provider_returns"
-TEMPLATES = HERE / "templates"
 CATALOGUE = REPO / "config" / "catalogue.toml"
 
 COLUMNS = [
@@ -535,104 +537,6 @@ def received_at(rng: np.random.Generator, period: Period, working_days: int) -> 
     return dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60))
 
 
-def write_templates(gen: Generator) -> None:
-    TEMPLATES.mkdir(parents=True, exist_ok=True)
-    write_csv(TEMPLATES / f"{DATASET}_template.csv", [])
-    wb = new_workbook(TEMPLATES / f"{DATASET}_template.xlsx")
-    bold = wb.add_format({"bold": True})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    ws = wb.add_worksheet("Return")
-    ws.write_row(0, 0, COLUMNS, bold)
-    text = wb.add_format({"num_format": "@"})
-    for j, name in enumerate(COLUMNS):
-        is_text = name in ("period", "provider_code", "metric_code", "locality_code", "imd_decile", "comment")
-        ws.set_column(j, j, 60 if name == "comment" else 14, text if is_text else None)
-
-    g = wb.add_worksheet("Guidance")
-    g.set_column(0, 0, 16)
-    g.set_column(1, 1, 44)
-    g.set_column(2, 6, 22)
-    r = 0
-    intro = [
-        "Healthy Child Programme 0-19: quarterly provider return (mandated contacts and local KPIs)",
-        "Fill in the sheet 'Return' (or save it as CSV with the same header): one provider and one period",
-        "per file. Keep the header row as it is. Do not add totals other than the rows described below.",
-    ]
-    g.write(r, 0, intro[0], bold)
-    g.write(r + 1, 0, intro[1])
-    g.write(r + 2, 0, intro[2])
-    r += 4
-    g.write_row(r, 0, ["column", "what to enter"], bold)
-    r += 1
-    columns_help = [
-        ("period", "Financial-year quarter, e.g. 2026-27 Q2 (Q1 = April-June). The same in every row."),
-        ("provider_code", "Your organisation's ODS code, the same in every row."),
-        ("metric_code", "A code from the KPI list below."),
-        ("locality_code", "A locality code from the list below, or ALL for borough-level KPIs."),
-        (
-            "imd_decile",
-            "IMD 2019 national decile of the child's home LSOA: 1 (most deprived) to 10, U when the LSOA is "
-            "not known, or blank for the locality's all-deciles row.",
-        ),
-        ("numerator", "Whole number (decimals only for ratio KPIs, e.g. WTE to one decimal place)."),
-        ("denominator", "Whole number; leave blank for count KPIs. Never smaller than the numerator."),
-        ("comment", "Optional: explanation of a figure, e.g. for a KPI below target."),
-    ]
-    for name, help_text in columns_help:
-        g.write(r, 0, name)
-        g.write(r, 1, help_text, wrap)
-        r += 1
-    r += 1
-    g.write(r, 0, "Rows by breakdown", bold)
-    r += 1
-    rules = [
-        (
-            "locality_decile",
-            "For each locality: one row per IMD decile that the locality has LSOAs in (see below), one "
-            "U row, and the all-deciles row (blank decile) whose numerator and denominator equal the sum "
-            "of the decile rows including U.",
-        ),
-        ("locality", "One row per locality, imd_decile blank."),
-        ("borough", "One row with locality_code ALL, imd_decile blank."),
-    ]
-    for name, help_text in rules:
-        g.write(r, 0, name)
-        g.write(r, 1, help_text, wrap)
-        r += 1
-    r += 1
-    g.write(r, 0, "KPIs", bold)
-    r += 1
-    header = [
-        "metric_code",
-        "name",
-        "breakdown",
-        "value kind",
-        "denominator required",
-        "numerator",
-        "denominator",
-    ]
-    g.write_row(r, 0, header, bold)
-    r += 1
-    for kpi in gen.catalogue:
-        needs_den = "no (leave blank)" if kpi["value_kind"] == "count" else "yes"
-        kind = {"ratio": "ratio (one decimal place allowed)"}.get(kpi["value_kind"], kpi["value_kind"])
-        g.write_row(r, 0, [kpi["code"], kpi["name"], kpi["breakdown"], kind, needs_den, kpi["numerator"]])
-        if kpi["denominator"]:
-            g.write(r, 6, kpi["denominator"])
-        r += 1
-    r += 1
-    g.write(r, 0, "Localities", bold)
-    r += 1
-    g.write_row(r, 0, ["locality_code", "locality_name", "deciles with LSOAs"], bold)
-    r += 1
-    for loc in gen.localities:
-        deciles = ", ".join(str(d) for d in gen.deciles[loc])
-        g.write_row(r, 0, [loc, gen.locality_names[loc], deciles])
-        r += 1
-    g.write_row(r, 0, ["ALL", "Whole borough (borough-level KPIs only)"])
-    wb.close()
-
-
 def main() -> None:
     gen = Generator()
     kinds = {k["code"]: k["value_kind"] for k in gen.catalogue}
@@ -667,9 +571,7 @@ def main() -> None:
         manifest.append((name, label, received_at(arrival, period, days), note))
         period = period.next()
     write_manifest(manifest)
-    write_templates(gen)
     print(f"wrote {len(manifest)} returns and manifest.csv to {RETURNS.relative_to(REPO)} (seed {SEED})")
-    print(f"wrote templates to {TEMPLATES.relative_to(REPO)}")
 
 
 if __name__ == "__main__":
