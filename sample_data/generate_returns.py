@@ -30,6 +30,8 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
+from kpi.returns.schema import COLUMNS as RETURN_COLUMNS
+
 SEED = 20190
 PROVIDER = "ZZ1"
 DATASET = "mandated_contacts"
@@ -41,16 +43,7 @@ RETURNS = HERE / "provider_returns"
 TEMPLATES = HERE / "templates"
 CATALOGUE = REPO / "config" / "catalogue.toml"
 
-COLUMNS = [
-    "period",
-    "provider_code",
-    "metric_code",
-    "locality_code",
-    "imd_decile",
-    "numerator",
-    "denominator",
-    "comment",
-]
+COLUMNS = list(RETURN_COLUMNS)
 
 FIRST_PERIOD = (2022, 3)  # 2022-23 Q3
 N_PERIODS = 16  # .. 2026-27 Q2
