@@ -33,6 +33,8 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
+from kpi.returns.schema import COLUMNS as RETURN_COLUMNS
+
 SEED = 20190
 PROVIDER = "ZZ1"
 DATASET = "mandated_contacts"
@@ -43,16 +45,7 @@ REFERENCE = HERE / "reference"
 RETURNS = HERE / "provider_returns"
 CATALOGUE = REPO / "config" / "catalogue.toml"
 
-COLUMNS = [
-    "period",
-    "provider_code",
-    "metric_code",
-    "locality_code",
-    "imd_decile",
-    "numerator",
-    "denominator",
-    "comment",
-]
+COLUMNS = list(RETURN_COLUMNS)
 
 FIRST_PERIOD = (2022, 3)  # 2022-23 Q3
 N_PERIODS = 16  # .. 2026-27 Q2

@@ -14,335 +14,66 @@ entered twice; twins measured on the same day differ in height or weight). The f
 warning and, once confirmed, are stored flagged as duplicates and counted in neither participation nor prevalence.
 
 Checks are vectorised polars expressions over the whole file, so a national file of 1.2 million children is
-checked in seconds; the rules are those of :mod:`kpi.ncmp.rules`. Errors stop the load; warnings stop it unless confirmed
+checked in seconds; the rules are those of :mod:`kpi.ncmp.rules`, declared as the tables of
+:mod:`kpi.ncmp.rule_tables` and evaluated by :func:`kpi.ingest.rules.check_rules`. Reading is :mod:`kpi.ncmp.read`. Errors stop the load; warnings stop it unless confirmed
 with a reason. Messages never repeat a date of birth (or any date) so the stored report holds no personal data.
 """
 
 from __future__ import annotations
 
-import gzip
-import io
 from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
 
-from kpi.ingest.files import ReadError, read_text_table
-from kpi.ingest.report import Report, problem, problems_where
+from kpi.ingest.report import Report
+from kpi.ingest.rules import check_rules
+from kpi.ncmp import rule_tables as checks
 from kpi.ncmp import rules as ncmp
-
-DATASET = "ncmp"
-ELIGIBLE_DATASET = "ncmp-eligible"
-SCHEMA_COLUMNS = (
-    "academic_year",
-    "school_urn",
-    "school_year",
-    "sex",
-    "date_of_birth",
-    "date_of_measurement",
-    "height_cm",
-    "weight_kg",
-    "lsoa_code",
-    "ethnic_group",
+from kpi.ncmp.read import MappingError, NcmpTable, normalise_header, read_mapping, read_ncmp_table
+from kpi.ncmp.schema import (
+    DATASET,
+    ELIGIBLE_COLUMNS,
+    ELIGIBLE_DATASET,
+    ETHNIC_GROUPS,
+    ETHNIC_LOOKUP,
+    IDENTIFIER_COLUMNS,
+    LSOA_PATTERN,
+    MAX_NCMP_BYTES,
+    NOT_STATED,
+    NUMBER_PATTERN,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    SCHEMA_COLUMNS,
+    STORED_COLUMNS,
+    WHOLE_PATTERN,
 )
-OPTIONAL_COLUMNS = ("lsoa_code", "ethnic_group")
-REQUIRED_COLUMNS = tuple(c for c in SCHEMA_COLUMNS if c not in OPTIONAL_COLUMNS)
-#: Identifiers used only to find duplicate children in memory, then dropped (a mapping may name them).
-IDENTIFIER_COLUMNS = ("nhs_number", "upn", "pupil_id")
-ELIGIBLE_COLUMNS = (
-    "academic_year",
-    "school_urn",
-    "school_name",
-    "school_year",
-    "eligible_pupils",
-    "locality_code",
-)
-#: What is stored for each child (plus the load's id and council): never names, NHS numbers, postcodes, pupil ids
-#: or dates of birth.
-STORED_COLUMNS = (
-    "academic_year",
-    "school_urn",
-    "school_year",
-    "sex",
-    "ethnic_group",
-    "lsoa_code",
-    "age_days",
-    "measurement_month",
-    "height_cm",
-    "weight_kg",
-    "bmi",
-    "bmi_z",
-    "bmi_category",
-    "is_severely_obese",
-    "is_warning_row",
-    "is_duplicate",
-    "is_excluded",
-    "flags",
-)
-NOT_STATED = "Not stated"
-#: An LSOA code: E01 (England) or W01 (Wales) and six digits. Anything else in lsoa_code is an error, never stored
-#: and never repeated in full (a postcode there identifies a child's home): see :func:`_check_area_and_ethnicity`.
-LSOA_PATTERN = r"^[EW]01[0-9]{6}$"
-_POSTCODE = r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?[0-9][A-Z]{2}$"
-#: The broad ethnic groups stored (the NCMP's published breakdown) and what ethnic_group may hold to mean each:
-#: the NHS Data Dictionary ETHNIC CATEGORY code (A-H, J-N, P, R, S, Z; 99 not known), its name, or the group's
-#: name, in any case. Anything else is an error (not repeated in the report: free text may say anything).
-ETHNIC_GROUPS: dict[str, tuple[str, ...]] = {
-    "White": ("A", "B", "C", "British", "Irish", "Any other White background", "White British"),
-    "Mixed": (
-        "D",
-        "E",
-        "F",
-        "G",
-        "White and Black Caribbean",
-        "White and Black African",
-        "White and Asian",
-        "Any other mixed background",
-        "Mixed or multiple ethnic groups",
-    ),
-    "Asian or Asian British": (
-        "H",
-        "J",
-        "K",
-        "L",
-        "Indian",
-        "Pakistani",
-        "Bangladeshi",
-        "Any other Asian background",
-    ),
-    "Black or Black British": ("M", "N", "P", "Caribbean", "African", "Any other Black background"),
-    "Any other ethnic group": ("R", "S", "Chinese", "Other ethnic groups", "Chinese or other ethnic group"),
-    NOT_STATED: ("Z", "99", "Not known", "Not recorded"),
-}
-_ETHNIC_LOOKUP = {
-    spelling.lower(): group for group, spellings in ETHNIC_GROUPS.items() for spelling in (group, *spellings)
-}
-#: A national year (about 1.2 million children, ~200 MB) fits well within this.
-MAX_NCMP_BYTES = 2 * 1024 * 1024 * 1024
-_NUMBER = r"^[0-9]+(\.[0-9]+)?$"
-_WHOLE = r"^[0-9]+(\.0+)?$"
 
-
-class MappingError(ValueError):
-    """A column-mapping file that cannot be used; the message says why."""
-
-
-# ---- reading ------------------------------------------------------------------------------------------------
-
-
-def normalise_header(name: str) -> str:
-    """A header as the schema writes it: trimmed, lower case, spaces as underscores, without a BOM."""
-    return name.strip().strip("\ufeff").strip().lower().replace(" ", "_")
-
-
-def read_mapping(data: bytes, file_name: str = "mapping.csv") -> dict[str, str]:
-    r"""Read a column-mapping file (CSV ``source_column,target_column``): extract header -> schema column.
-
-    Targets may be the return's columns (:data:`SCHEMA_COLUMNS`) or the identifiers used to find duplicates
-    (:data:`IDENTIFIER_COLUMNS`). Headers on both sides are compared as :func:`normalise_header` writes them.
-
-    Raises:
-        MappingError: the file is unreadable, lacks the two columns, has blanks, an unknown target, or maps two
-            columns to one target.
-
-    Example:
-        >>> read_mapping(b"source_column,target_column\nDOB,date_of_birth\nNHS No,nhs_number\n")
-        {'dob': 'date_of_birth', 'nhs_no': 'nhs_number'}
-
-    """
-    try:
-        frame = read_text_table(data, file_name, sheet="Mapping").frame
-    except ReadError as exc:
-        raise MappingError(f"the mapping file {file_name} could not be read: {exc}") from exc
-    if not {"source_column", "target_column"} <= set(frame.columns):
-        raise MappingError(
-            f"the mapping file {file_name} must have the columns source_column,target_column "
-            "(one row per extract column to rename)"
-        )
-    allowed = SCHEMA_COLUMNS + IDENTIFIER_COLUMNS
-    mapping: dict[str, str] = {}
-    for row in frame.iter_rows(named=True):
-        source, target = row["source_column"], row["target_column"]
-        if not source or not target:
-            raise MappingError(
-                f"row {row['source_row']} of the mapping file has a blank source_column or target_column"
-            )
-        source, target = normalise_header(source), normalise_header(target)
-        if target not in allowed:
-            raise MappingError(
-                f"'{target}' (row {row['source_row']} of the mapping file) is not a column of the NCMP return: "
-                f"map to one of {', '.join(allowed)}"
-            )
-        if target in mapping.values():
-            raise MappingError(f"two extract columns are mapped to '{target}': map one column to each target")
-        if source in mapping:
-            raise MappingError(f"the extract column '{source}' is mapped twice: map it once")
-        mapping[source] = target
-    return mapping
-
-
-@dataclass(frozen=True)
-class NcmpTable:
-    """A file's kept columns as text (headers normalised and mapped), with ``source_row``; what was dropped."""
-
-    frame: pl.DataFrame
-    dropped: list[str]
-    encoding: str
-    kind: str
-
-
-def _decompress(data: bytes) -> bytes:
-    if data[:2] != b"\x1f\x8b":
-        return data
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
-            out = handle.read(MAX_NCMP_BYTES + 1)
-    except (OSError, EOFError) as exc:
-        raise ReadError(
-            "the gzip file is damaged or incomplete: compress the CSV again, or send it plain"
-        ) from exc
-    if len(out) > MAX_NCMP_BYTES:
-        raise ReadError(f"the file expands to more than {MAX_NCMP_BYTES // 1024**3} GB and was refused")
-    return out
-
-
-def _csv_bytes(data: bytes) -> tuple[bytes, str]:
-    """UTF-8 CSV bytes without BOM, with newline line ends, and the encoding found."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data, encoding = data[3:], "UTF-8 with BOM"
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        data, encoding = data.decode("utf-16").encode("utf-8"), "UTF-16"
-    else:
-        encoding = "UTF-8"
-    head = data[:65536]
-    if b"\x00" in head:
-        raise ReadError("the file is not a text CSV file: send the return as CSV or .xlsx")
-    if b"\r" in head and b"\n" not in head:  # old Mac line ends
-        data = data.replace(b"\r", b"\n")
-    return data, encoding
-
-
-def _select_columns(
-    headers: list[str], mapping: dict[str, str] | None, keep: tuple[str, ...] | None
-) -> tuple[dict[str, str], list[str]]:
-    """Original header -> kept name, and the normalised names of the columns dropped (``keep=None``: keep all)."""
-    mapping = mapping or {}
-    if keep is None:
-        keep = tuple(mapping.get(normalise_header(h), normalise_header(h)) for h in headers)
-    normalised = {original: normalise_header(original) for original in headers}
-    present = set(normalised.values())
-    missing_sources = [source for source in mapping if source not in present]
-    if missing_sources:
-        raise ReadError(
-            f"the mapping names column(s) {', '.join(missing_sources)}, which the file does not have: check the "
-            "mapping file against the extract's header"
-        )
-    renamed = {original: mapping.get(name, name) for original, name in normalised.items()}
-    seen: dict[str, str] = {}
-    for original, name in renamed.items():
-        if name in keep and name in seen:
-            raise ReadError(
-                f"the column '{name}' appears twice (as '{seen[name]}' and '{original}'): keep one, or fix the "
-                "mapping"
-            )
-        seen[name] = original
-    kept = {original: name for original, name in renamed.items() if name in keep}
-    dropped = [normalised[original] for original, name in renamed.items() if name not in keep]
-    return kept, dropped
-
-
-def read_ncmp_table(
-    data: bytes,
-    file_name: str,
-    *,
-    keep: tuple[str, ...] | None = SCHEMA_COLUMNS + IDENTIFIER_COLUMNS,
-    mapping: dict[str, str] | None = None,
-    sheet: str = "Return",
-) -> NcmpTable:
-    """Read an NCMP file (CSV, gzip CSV or XLSX) keeping only the columns ``keep`` (after ``mapping``).
-
-    Every other column is dropped while the file is read (a CSV's other columns are never even turned into
-    values); their names are returned in ``dropped``. Values are text; the checks trim them (CSV blanks are null).
-
-    Raises:
-        ReadError: the file is empty, too large, unsafe or unreadable, or the mapping does not fit it.
-    """
-    if not data or (not data[:65536].strip() and not data.strip()):  # (a whole copy only for blank starts)
-        raise ReadError("the file is empty: export the return again with its header row and data")
-    if len(data) > MAX_NCMP_BYTES:
-        raise ReadError(f"the file is over {MAX_NCMP_BYTES // 1024**3} GB: check you chose the right file")
-    if data[:4] == b"PK\x03\x04" or file_name.lower().endswith((".xlsx", ".xlsm", ".xltm", ".xlsb", ".xls")):
-        table = read_text_table(data, file_name, sheet=sheet)
-        headers = [c for c in table.frame.columns if c != "source_row"]
-        kept, dropped = _select_columns(headers, mapping, keep)
-        frame = table.frame.select([pl.col(o).alias(n) for o, n in kept.items()] + ["source_row"])
-        return NcmpTable(frame, dropped, table.encoding, table.kind)
-
-    data, encoding = _csv_bytes(_decompress(data))
-    (frame, dropped), encoding = _read_csv(data, mapping, keep, encoding)
-    return NcmpTable(frame, dropped, encoding, "csv")
-
-
-def _read_csv(
-    data: bytes, mapping: dict[str, str] | None, keep: tuple[str, ...] | None, encoding: str
-) -> tuple[tuple[pl.DataFrame, list[str]], str]:
-    try:
-        return _parse_csv(data, mapping, keep), encoding
-    except pl.exceptions.ComputeError as exc:
-        if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
-            raise _csv_error(exc) from exc
-    try:
-        transcoded = data.decode("cp1252").encode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ReadError(
-            "the file's characters could not be read: save it as CSV UTF-8 (Excel: File > Save As > "
-            "'CSV UTF-8 (Comma delimited)')"
-        ) from exc
-    try:
-        return _parse_csv(transcoded, mapping, keep), "Windows-1252"
-    except pl.exceptions.PolarsError as exc:
-        raise _csv_error(exc) from exc
-
-
-def _csv_error(exc: Exception) -> ReadError:
-    return ReadError(
-        f"the CSV file could not be read ({str(exc).splitlines()[0][:120]}): check every row has the same number "
-        "of commas as the header and that text with commas is in double quotes"
-    )
-
-
-def _parse_csv(
-    data: bytes, mapping: dict[str, str] | None, keep: tuple[str, ...] | None
-) -> tuple[pl.DataFrame, list[str]]:
-    try:
-        headers = pl.read_csv(data, n_rows=0, infer_schema_length=0, raise_if_empty=False).columns
-    except pl.exceptions.ComputeError:
-        raise
-    except pl.exceptions.PolarsError as exc:
-        raise _csv_error(exc) from exc
-    if not headers:
-        raise ReadError("the file has no header row: the first row must name the columns")
-    kept, dropped = _select_columns(headers, mapping, keep)
-    if not kept:
-        return pl.DataFrame({"source_row": pl.Series([], dtype=pl.Int64)}), dropped
-    try:
-        frame = pl.read_csv(
-            data,
-            columns=list(kept),
-            infer_schema_length=0,
-            truncate_ragged_lines=False,
-            raise_if_empty=False,
-            encoding="utf8",
-        )
-    except pl.exceptions.ComputeError:
-        raise
-    except pl.exceptions.PolarsError as exc:
-        raise _csv_error(exc) from exc
-    # Values are not trimmed here (that would cost seconds on a national file): the checks trim each distinct value.
-    frame = frame.rename(kept)
-    names = list(kept.values())
-    frame = frame.with_row_index("source_row", offset=2).with_columns(pl.col("source_row").cast(pl.Int64))
-    return frame.filter(~pl.all_horizontal(pl.col(names).is_null())), dropped
+__all__ = [
+    "DATASET",
+    "ELIGIBLE_COLUMNS",
+    "ELIGIBLE_DATASET",
+    "ETHNIC_GROUPS",
+    "IDENTIFIER_COLUMNS",
+    "LSOA_PATTERN",
+    "MAX_NCMP_BYTES",
+    "NOT_STATED",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "SCHEMA_COLUMNS",
+    "STORED_COLUMNS",
+    "CheckedEligible",
+    "CheckedNcmp",
+    "MappingError",
+    "NcmpContext",
+    "NcmpTable",
+    "classify_file",
+    "normalise_header",
+    "read_mapping",
+    "read_ncmp_table",
+    "validate_children",
+    "validate_eligible",
+]
 
 
 # ---- the child-level return ---------------------------------------------------------------------------------
@@ -377,300 +108,38 @@ class CheckedNcmp:
 def _check_columns(frame: pl.DataFrame, report: Report, required: tuple[str, ...], header: str) -> list[str]:
     missing = [c for c in required if c not in frame.columns]
     for name in missing:
-        report.add(
-            problem(
-                "error",
-                "missing_column",
-                f"the column '{name}' is missing: add it, or map the extract's column to it with a mapping file "
-                f"(--mapping); the return's columns are {header}",
-                column=name,
-            )
-        )
+        report.add(checks.MISSING_COLUMN.one(column=name, name=name, header=header))
     if frame.is_empty():
-        report.add(
-            problem("error", "empty", "the file has a header but no data rows: add the children's rows")
-        )
+        report.add(checks.EMPTY.one())
     return missing
 
 
-class _Checks:
-    """Problem checks over one frame, evaluated together.
-
-    Every mask is reduced to "any row?" in one parallel pass (one scan of a national file instead of one per
-    check), and only the checks that hit build problem rows.
-    """
-
-    def __init__(self, frame: pl.DataFrame) -> None:
-        self.frame = frame
-        self._pending: list[tuple[pl.Expr, dict]] = []
-
-    def where(self, mask: pl.Expr, **options) -> None:
-        """Queue :func:`kpi.ingest.report.problems_where` for ``mask`` (same options)."""
-        self._pending.append((mask, options))
-
-    def add_to(self, report: Report) -> None:
-        """Evaluate the queued checks and add the problems found to ``report``."""
-        if not self._pending:
-            return
-        masks = [mask.fill_null(False).any().alias(f"_{i}") for i, (mask, _) in enumerate(self._pending)]
-        hits = self.frame.select(masks).row(0)
-        for hit, (mask, options) in zip(hits, self._pending, strict=True):
-            if hit:
-                report.add(problems_where(self.frame, mask, **options))
-        self._pending.clear()
-
-
-def _check_academic_year(checks: _Checks) -> str | None:
-    """One academic year per file; returns it (normalised) when the file holds exactly one."""
-    frame = checks.frame
-    checks.where(
-        pl.col("academic_year").is_null(),
-        severity="error",
-        check="bad_academic_year",
-        column="academic_year",
-        message="the academic year is blank: write it like 2025/26",
-    )
-    checks.where(
-        pl.col("academic_year").is_not_null() & pl.col("year_value").is_null(),
-        severity="error",
-        check="bad_academic_year",
-        column="academic_year",
-        message=pl.format(
-            "'{}' is not an academic year: write it like 2025/26 (the second year follows the first)",
-            pl.col("academic_year"),
-        ),
-    )
+def _academic_year(frame: pl.DataFrame) -> tuple[str | None, list, dict]:
+    """The file's academic year (normalised) when it holds exactly one, its rules, and their parameters."""
     counts = frame.get_column("year_value").drop_nulls().value_counts(sort=True)
     if counts.height == 0:
-        return None
+        return None, [*checks.YEAR_RULES], {}
     main = counts["year_value"][0]
-    if counts.height > 1:
-        years = sorted(counts["year_value"].to_list())
-        checks.where(
-            pl.col("year_value").is_not_null() & (pl.col("year_value") != main),
-            severity="error",
-            check="several_academic_years",
-            column="academic_year",
-            message=f"the file holds {len(years)} academic years ({', '.join(years)}): load one academic year "
-            f"per file (most rows are for {main})",
-        )
-        return None
-    return main
+    if counts.height == 1:
+        return main, [*checks.YEAR_RULES], {}
+    years = sorted(counts["year_value"].to_list())
+    params = {"main": main, "count": len(years), "years": ", ".join(years)}
+    return None, [*checks.YEAR_RULES, checks.SEVERAL_YEARS], params
 
 
-def _blank(column: str) -> pl.Expr:
-    return pl.col(column).is_null() | (pl.col(column).str.strip_chars() == "")
-
-
-def _blank_or(column: str, blank: str, other: str) -> pl.Expr:
-    """Message ``blank`` for a blank value, else ``other`` with the value in place of ``{}``."""
-    return pl.when(_blank(column)).then(pl.lit(blank)).otherwise(pl.format(other, pl.col(column)))
-
-
-def _urn_message() -> pl.Expr:
-    return (
-        pl.when(_blank("school_urn"))
-        .then(pl.lit("the school URN is blank: give the school's 6-digit Unique Reference Number"))
-        .otherwise(
-            pl.format(
-                "'{}' is not a school URN: a URN is the school's 6-digit Unique Reference Number",
-                pl.col("school_urn"),
-            )
-        )
-    )
-
-
-def _check_school(checks: _Checks) -> None:
-    """School URN and year group: the same rules for child rows and eligible-pupil rows."""
-    checks.where(
-        pl.col("urn").is_null(),
-        severity="error",
-        check="bad_urn",
-        column="school_urn",
-        message=_urn_message(),
-    )
-    checks.where(
-        pl.col("group").is_null(),
-        severity="error",
-        check="bad_school_year",
-        column="school_year",
-        message=_blank_or(
-            "school_year",
-            "the year group is blank: write R (Reception) or 6 (Year 6)",
-            "'{}' is not an NCMP year group: write R (Reception) or 6 (Year 6)",
-        ),
-    )
-
-
-def _check_codes(checks: _Checks) -> None:
-    _check_school(checks)
-    checks.where(
-        pl.col("sex_code").is_null(),
-        severity="error",
-        check="bad_sex",
-        column="sex",
-        message=_blank_or(
-            "sex",
-            "the sex is blank: write M or F (male/female and 1/2 are also read)",
-            "'{}' is not a sex the NCMP return records: write M or F (male/female and 1/2 are also read)",
-        ),
-    )
-
-
-def _check_area_and_ethnicity(checks: _Checks) -> None:
-    """lsoa_code must be an LSOA code and ethnic_group an NHS ethnic category.
-
-    Neither value is ever repeated in full (the report is shown, downloaded and stored): a postcode shows its
-    outward half only.
-    """
-    lsoa = pl.col("lsoa")
-    bad = lsoa.is_not_null() & ~lsoa.str.contains(LSOA_PATTERN)
-    postcode = lsoa.str.contains(_POSTCODE)
-    masked = pl.format("{} ***", lsoa.str.extract(_POSTCODE, 1))
-    checks.where(
-        bad & postcode,
-        severity="error",
-        check="lsoa_is_postcode",
-        column="lsoa_code",
-        value=masked,
-        message=pl.format(
-            "lsoa_code looks like a postcode ({}): give the child's LSOA code (E01 and six digits, such as "
-            "E01006074), never a postcode; postcodes are not stored",
-            masked,
-        ),
-    )
-    checks.where(
-        bad & ~postcode,
-        severity="error",
-        check="bad_lsoa",
-        column="lsoa_code",
-        value=pl.lit(None, dtype=pl.String),
-        message="lsoa_code is not an LSOA code (E01, or W01 for Wales, and six digits, such as E01006074): give "
-        "the child's LSOA code, or leave it blank if it is not known",
-    )
-    checks.where(
-        pl.col("_ethnic_given") & pl.col("ethnicity").is_null(),
-        severity="error",
-        check="bad_ethnic_group",
-        column="ethnic_group",
-        value=pl.lit(None, dtype=pl.String),
-        message="ethnic_group is not an NHS ethnic category: write the code (A to H, J to N, P, R, S, Z, or 99 "
-        "for not known) or the group (White, Mixed, Asian or Asian British, Black or Black British, Any other "
-        "ethnic group, Not stated), or leave it blank",
-    )
-
-
-_DATE_MESSAGES = {
-    "missing": "the {label} is blank: every child needs one",
-    "us_style": "the {label} looks like month/day/year (US style: its second number is above 12): write dates as "
-    "DD/MM/YYYY or YYYY-MM-DD",
-    "two_digit_year": "the {label} has a two-digit year, which is ambiguous: write DD/MM/YYYY or YYYY-MM-DD",
-    "bad_format": "the {label} is not written as DD/MM/YYYY or YYYY-MM-DD: write it in one of those forms",
-    "impossible": "the {label} is not a real date (such as 31/02/2019): check it",
-}
-
-
-def _check_dates(checks: _Checks, context: NcmpContext, year: str | None) -> None:
-    # Date values are never put in a message or the report's value column: the report is stored.
-    for column, label in (("date_of_birth", "date of birth"), ("date_of_measurement", "date of measurement")):
-        for code, text in _DATE_MESSAGES.items():
-            checks.where(
-                pl.col(f"{column}_problem") == code,
-                severity="error",
-                check=f"date_{code}",
-                column=column,
-                value=pl.lit(None, dtype=pl.String),
-                message=text.format(label=label),
-            )
-    both = pl.col("born").is_not_null() & pl.col("measured").is_not_null()
-    checks.where(
-        both & (pl.col("measured") < pl.col("born")),
-        severity="error",
-        check="measured_before_birth",
-        column="date_of_measurement",
-        value=pl.lit(None, dtype=pl.String),
-        message="the date of measurement is before the date of birth: check both dates",
-    )
-    checks.where(
-        pl.col("measured") > pl.lit(context.today),
-        severity="error",
-        check="measured_in_future",
-        column="date_of_measurement",
-        value=pl.lit(None, dtype=pl.String),
-        message=f"the date of measurement is after today ({context.today.day} {context.today:%B %Y}): check it",
-    )
+def _date_params(context: NcmpContext, year: str | None) -> dict:
+    today = context.today
+    params: dict = {"today_date": today, "today": f"{today.day} {today:%B %Y}"}
     if year is not None:
         first, last = ncmp.academic_year_bounds(year)
-        checks.where(
-            (pl.col("measured") < pl.lit(first)) | (pl.col("measured") > pl.lit(last)),
-            severity="error",
-            check="measured_outside_year",
-            column="date_of_measurement",
-            value=pl.lit(None, dtype=pl.String),
-            message=f"the date of measurement is outside academic year {year} ({first.day} {first:%B %Y} to "
-            f"{last.day} {last:%B %Y}): check the date or the academic year",
+        params.update(
+            year=year,
+            first_date=first,
+            last_date=last,
+            first=f"{first.day} {first:%B %Y}",
+            last=f"{last.day} {last:%B %Y}",
         )
-    for group, (low, high) in ncmp.AGE_LIMITS_YEARS.items():
-        name = ncmp.SCHOOL_YEAR_NAMES[group]
-        checks.where(
-            (pl.col("group") == group)
-            & (pl.col("measured") >= pl.col("born"))
-            & ((pl.col("age_years") < low) | (pl.col("age_years") > high)),
-            severity="error",
-            check="age_out_of_range",
-            column="date_of_birth",
-            value=pl.col("age_years").round(1),
-            message=pl.format(
-                "the child was {} years old when measured: {} children must be {} to {} years old; check "
-                "the dates and the year group",
-                pl.col("age_years").round(1),
-                pl.lit(name),
-                pl.lit(f"{low:.1f}"),
-                pl.lit(f"{high:.1f}"),
-            ),
-        )
-
-
-def _check_measures(checks: _Checks) -> None:
-    for column, (low, high), unit, what in (
-        ("height_cm", ncmp.HEIGHT_LIMITS_CM, "cm", "height in centimetres"),
-        ("weight_kg", ncmp.WEIGHT_LIMITS_KG, "kg", "weight in kilograms"),
-    ):
-        text = pl.col(column)
-        value = pl.col(f"{column}_value")
-        checks.where(
-            text.is_null(),
-            severity="error",
-            check="missing_measure",
-            column=column,
-            message=f"the {what.split(' in ')[0]} is blank: every child measured has a {what}",
-        )
-        checks.where(
-            text.is_not_null() & value.is_null(),
-            severity="error",
-            check="not_a_number",
-            column=column,
-            message=pl.format(
-                "'{}' is not a number: write the {} as digits, with a decimal point if needed",
-                text,
-                pl.lit(what),
-            ),
-        )
-        checks.where(
-            (value < low) | (value > high),
-            severity="error",
-            check="measure_out_of_range",
-            column=column,
-            message=pl.format(
-                "{} {} is outside {}-{} {}: check the {}",
-                text,
-                pl.lit(unit),
-                pl.lit(f"{low:g}"),
-                pl.lit(f"{high:g}"),
-                pl.lit(unit),
-                pl.lit(what),
-            ),
-        )
+    return params
 
 
 def _identifier_key(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -762,7 +231,7 @@ def _blank_is_null(column: str) -> pl.Expr:
 
 def _number(column: str) -> pl.Expr:
     text = pl.col(column).str.strip_chars()
-    return pl.when(text.str.contains(_NUMBER)).then(text.cast(pl.Float64, strict=False))
+    return pl.when(text.str.contains(NUMBER_PATTERN)).then(text.cast(pl.Float64, strict=False))
 
 
 def validate_children(frame: pl.DataFrame, report: Report, context: NcmpContext) -> CheckedNcmp:
@@ -781,14 +250,7 @@ def validate_children(frame: pl.DataFrame, report: Report, context: NcmpContext)
         ("ethnic_group", "ethnic group will be 'Not stated'"),
     ):
         if name not in frame.columns:
-            report.add(
-                problem(
-                    "warning",
-                    "optional_column_missing",
-                    f"the file has no {name} column: every child's {effect}; add it, or confirm",
-                    column=name,
-                )
-            )
+            report.add(checks.OPTIONAL_COLUMN_MISSING.one(column=name, name=name, effect=effect))
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name))
     identifiers = [c for c in IDENTIFIER_COLUMNS if c in frame.columns]
 
@@ -824,7 +286,7 @@ def validate_children(frame: pl.DataFrame, report: Report, context: NcmpContext)
             "ethnic_group",
             _blank_is_null("ethnic_group")
             .str.to_lowercase()
-            .replace_strict(_ETHNIC_LOOKUP, default=None, return_dtype=pl.String),
+            .replace_strict(ETHNIC_LOOKUP, default=None, return_dtype=pl.String),
             pl.String,
         ).alias("ethnicity"),
         _by_value(
@@ -836,13 +298,9 @@ def validate_children(frame: pl.DataFrame, report: Report, context: NcmpContext)
     ).with_columns((pl.col("measured") - pl.col("born")).dt.total_days().alias("age_days"))
     frame = frame.with_columns((pl.col("age_days") / ncmp.DAYS_PER_YEAR).alias("age_years"))
 
-    checks = _Checks(frame)
-    year = _check_academic_year(checks)
-    _check_codes(checks)
-    _check_area_and_ethnicity(checks)
-    _check_dates(checks, context, year)
-    _check_measures(checks)
-    checks.add_to(report)
+    year, year_rules, params = _academic_year(frame)
+    params |= _date_params(context, year)
+    check_rules(frame, [*year_rules, *checks.CHILD_RULES], report, params)
     if not report.ok:
         return CheckedNcmp(report, year)
 
@@ -881,56 +339,7 @@ def _flag(frame: pl.DataFrame, report: Report, context: NcmpContext, year: str) 
         unknown_lsoa.alias("_unknown_lsoa"),
         duplicate.alias("is_duplicate"),
     )
-    checks = _Checks(frame)
-    z_text = pl.col("bmi_z").round(1).cast(pl.String)
-    checks.where(
-        pl.col("_improbable"),
-        severity="warning",
-        check="z_improbable",
-        column="weight_kg",
-        value=z_text,
-        message=pl.format(
-            "BMI z-score {} is beyond ±4 (improbable): check the height and weight, or confirm them",
-            z_text,
-        ),
-    )
-    checks.where(
-        pl.col("_implausible"),
-        severity="warning",
-        check="z_implausible",
-        column="weight_kg",
-        value=z_text,
-        message=pl.format(
-            "BMI z-score {} is beyond ±7 (implausible): if confirmed, the child is excluded from prevalence "
-            "and counted in data quality; check the height and weight",
-            z_text.fill_null("(none)"),
-        ),
-    )
-    checks.where(
-        pl.col("is_duplicate"),
-        severity="warning",
-        check="duplicate_child",
-        column=None,
-        value=pl.col("duplicate_of").cast(pl.String),
-        message=pl.format(
-            "this child appears more than once ({}{}): only the first row is counted; remove the repeat, or "
-            "confirm",
-            pl.col("duplicate_by"),
-            pl.col("duplicate_of"),
-        ),
-    )
-    checks.where(
-        pl.col("_unknown_lsoa"),
-        severity="warning",
-        check="unknown_lsoa",
-        column="lsoa_code",
-        message=pl.format(
-            "'{}' is not an LSOA (2011) code of the IoD2019 lookup (2021 codes are not supported yet): the "
-            "child's deprivation decile and home locality will be unknown; check it, or confirm",
-            pl.col("lsoa_code"),
-        ),
-    )
-    checks.add_to(report)
+    check_rules(frame, checks.FLAG_RULES, report)
     warning_rows = report.warnings.get_column("row").drop_nulls().implode()
     flags = pl.concat_str(
         [
@@ -977,52 +386,13 @@ def validate_eligible(frame: pl.DataFrame, report: Report, localities: list[str]
         ncmp.urn_expr("school_urn").alias("urn"),
         ncmp.school_year_expr("school_year").alias("group"),
         pl.col("locality_code").str.to_uppercase().alias("locality"),
-        pl.when(pupils.str.contains(_WHOLE)).then(pupils.cast(pl.Float64, strict=False)).alias("pupils"),
+        pl.when(pupils.str.contains(WHOLE_PATTERN))
+        .then(pupils.cast(pl.Float64, strict=False))
+        .alias("pupils"),
     )
-    checks = _Checks(frame)
-    year = _check_academic_year(checks)
-    _check_school(checks)
-    checks.where(
-        pl.col("school_name").is_null(),
-        severity="error",
-        check="missing_school_name",
-        column="school_name",
-        message="the school name is blank: give the school's name",
-    )
-    checks.where(
-        pl.col("pupils").is_null(),
-        severity="error",
-        check="bad_eligible_pupils",
-        column="eligible_pupils",
-        message=pl.format(
-            "'{}' is not a number of pupils: write a whole number (0 or more)",
-            pupils.fill_null(""),
-        ),
-    )
-    checks.where(
-        pl.col("locality").is_null() | ~pl.col("locality").is_in(localities),
-        severity="error",
-        check="unknown_locality",
-        column="locality_code",
-        message=pl.format(
-            "'{}' is not one of the council's localities: use {}",
-            pl.col("locality_code").fill_null(""),
-            pl.lit(", ".join(localities)),
-        ),
-    )
-    key = ["urn", "group"]
-    checks.where(
-        pl.col("urn").is_not_null() & pl.col("group").is_not_null() & pl.struct(key).is_duplicated(),
-        severity="error",
-        check="duplicate_school",
-        column="school_urn",
-        message=pl.format(
-            "school {} year group {} appears more than once: give one row per school and year group",
-            pl.col("urn"),
-            pl.col("group"),
-        ),
-    )
-    checks.add_to(report)
+    year, year_rules, params = _academic_year(frame)
+    params |= {"locality_codes": localities, "localities": ", ".join(localities)}
+    check_rules(frame, [*year_rules, *checks.SCHOOL_RULES, *checks.ELIGIBLE_RULES], report, params)
     if not report.ok:
         return CheckedEligible(report, year)
     rows = frame.select(

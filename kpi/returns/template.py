@@ -24,20 +24,12 @@ from kpi.core import periods as periods
 from kpi.core.catalogue_sync import catalogue_in_force
 from kpi.core.councils import localities, locality_cells
 from kpi.core.store import Store
-from kpi.returns.checks import DATASET, INFORMATION_COLUMNS
+from kpi.returns.schema import COLUMNS as RETURN_COLUMNS
+from kpi.returns.schema import DATASET, INFORMATION_COLUMNS
 
 #: How many quarters, back from the latest that has ended, a return (or a resubmission) may be for.
 OPEN_QUARTERS = 4
-COLUMNS = [
-    "period",
-    "provider_code",
-    "metric_code",
-    "locality_code",
-    "imd_decile",
-    "numerator",
-    "denominator",
-    "comment",
-]
+COLUMNS = list(RETURN_COLUMNS)
 DECILES = [str(d) for d in range(1, 11)] + ["U"]
 #: The template's columns: the return's, then the ones for people.
 TEMPLATE_COLUMNS = [*COLUMNS, *INFORMATION_COLUMNS]
