@@ -229,9 +229,7 @@ def _exception(pack: Pack, item: ExceptionItem, blocks: list) -> None:
         lines.append(f"Remedial action: {action}" if action else "Remedial action: not stated in the return")
         if narrative.get("owner") or narrative.get("due_date"):
             lines.append(f"Owner: {narrative.get('owner') or '–'}; due {narrative.get('due_date') or '–'}")
-        agreed = narrative.get("agreed")
-        status = "agreed" if agreed else "not yet agreed" if agreed is False else None
-        lines.append(f"Source: {narrative['source']}" + (f" ({status})" if status else ""))
+        lines.append(f"Source: {narrative['source']}")
         blocks.append(Bullets(lines))
     blocks.append(FigureBlock(item.trend_key))
     rows = [_breakdown_row(row, row["locality_name"]) for row in item.localities.iter_rows(named=True)]
