@@ -15,6 +15,7 @@ Everything comes from the functions the dashboard pages use, so a number is comp
   action in force at ``as_at`` (:func:`kpi.contract.narratives.explanations`, the rule the overview's board uses);
 * data quality: :func:`kpi.returns.load.list_submissions` (late, missing and resubmitted returns since the last
   circulated pack); actions and risks: :mod:`kpi.contract.meetings`;
+* what changed since the last circulated pack (RAG moves, new SPC signals, targets): :mod:`kpi.reports.pack_changes`;
 * NCMP and outcome summaries when those tables exist and hold data (:mod:`kpi.reports.extras`).
 
 **Reproducible**: every input is read as at ``as_at``, and the cover carries a *data version*, the SHA-256 of the
@@ -52,9 +53,11 @@ from kpi.inequality import views as inequalities
 from kpi.reports import words
 from kpi.reports.extras import optional_sections
 from kpi.reports.figures import CHART_WIDTH, FigureSet
+from kpi.reports.pack_changes import Changes, changes_since
 from kpi.returns import timeliness as timeliness
 from kpi.returns.load import list_submissions
 from kpi.spc import assurance as assurance
+from kpi.spc import charts as spc_charts
 
 EXCEPTION_RAGS = ("red", "amber")
 
@@ -91,7 +94,7 @@ class ExceptionItem:
     deciles: pl.DataFrame
     narratives: list[dict]
     trend_key: str
-    decile_key: str | None
+    decile_key: str | None  # trend_key: the XmR chart of the borough series
 
 
 @dataclass
@@ -119,6 +122,7 @@ class Pack:
     inequalities: pl.DataFrame
     extras: list
     data_quality: DataQuality
+    changes: Changes
     actions: pl.DataFrame
     risks: pl.DataFrame
     figures: FigureSet
@@ -194,6 +198,14 @@ def build_pack(
     quality = data_quality(store, council, code, at, since, principal=principal, provider_code=provider_code)
     carried = meetings.carried_actions(store, council, at, since, principal=principal)
     risk_log = meetings.risks(store, council, at, principal=principal, include_closed=False)
+    before = (
+        overview.kpi_values(
+            store, council, previous["as_at"], provider_code=provider_code, principal=principal
+        )
+        if previous
+        else None
+    )
+    changes = changes_since(previous, before, values, code, names)
     info = get_info(store)
     extra_figures = [repr(extra.blocks) for extra in extras]  # NCMP and outcome tables, as printed
     version = data_version(values, bench, narratives, carried, risk_log, quality, names, extra_figures)
@@ -223,6 +235,7 @@ def build_pack(
         inequalities=gaps,
         extras=extras,
         data_quality=quality,
+        changes=changes,
         actions=carried,
         risks=risk_log,
         figures=figures,
@@ -321,14 +334,17 @@ def exception_items(
             pl.col("period_index") <= borough["period_index"]
         )
         name = borough["kpi_name"]
-        trend_key = f"trend-{_key(kpi_code)}"
+        trend_key = f"xmr-{_key(kpi_code)}"
+        xmr = assurance.xmr_frame(assurance.kpi_series(values, kpi_code, period))
+        count = borough["value_kind"] == "count"
         figures.add(
             trend_key,
-            lambda s=series, t=f"{kpi_code} {name}: borough trend": charts.trend_chart(
-                s, t, england=s
-            ).properties(width=CHART_WIDTH, height=230),
-            title=f"{kpi_code} {name}: borough trend to {period}",
-            alt=trend_alt(series, name),
+            lambda f=xmr, t=f"{kpi_code} {name}: XmR chart", c=count: spc_charts.xmr_chart(
+                f, t, y_title="Children" if c else "Per cent", count=c
+            ).properties(width=CHART_WIDTH, height=210),
+            title=f"{kpi_code} {name}: XmR chart of the borough series to {period}",
+            alt=f"XmR chart of {name} for the borough to {period}, with its mean and process limits. "
+            + assurance.xmr_summary(xmr),
         )
         localities = overview.by_locality(values, kpi_code, period, names)
         deciles = overview.by_decile(values, kpi_code, period)
@@ -370,35 +386,6 @@ def exception_items(
 
 def _key(code: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in code)
-
-
-def trend_alt(series: pl.DataFrame, name: str) -> str:
-    """The text alternative of a trend chart: span, latest value against target, highest and lowest, England."""
-    shown = series.filter(pl.col("value_pct").is_not_null())
-    if shown.is_empty():
-        return f"Line chart of {name}: no values to show."
-    last = shown.row(-1, named=True)
-    high = shown.sort("value_pct", descending=True).row(0, named=True)
-    low = shown.sort("value_pct").row(0, named=True)
-    text = (
-        f"Line chart of {name} for the borough, {shown['period'][0]} to {last['period']}, with its 95% confidence "
-        f"band and the contract target as a dashed line. Latest {last['period']}: {words.pct(last['value_pct'])} "
-        f"(95% CI {words.ci(last['lower_ci_pct'], last['upper_ci_pct'])})"
-    )
-    if last.get("target_pct") is not None:
-        text += f" against a target of {last['target_pct']:g}%"
-    text += (
-        f". Highest {words.pct(high['value_pct'])} in {high['period']}; lowest {words.pct(low['value_pct'])} in "
-        f"{low['period']}."
-    )
-    if last.get("england_pct") is not None and last.get("england_current"):
-        text += f" England (diamonds): {words.pct(last['england_pct'])} ({last['england_period']})."
-    elif last.get("england_pct") is not None:
-        text += (
-            f" England figure out of date ({words.pct(last['england_pct'])}, {last['england_period']}): not drawn "
-            "for this quarter and not compared."
-        )
-    return text
 
 
 def category_alt(
