@@ -1,6 +1,6 @@
 """Lay a :class:`~kpi.reports.pack.Pack` out as a document.
 
-Sections: cover (with the agenda), RAG summary, what changed since the last pack, RAG by locality, exceptions, inequalities, NCMP and outcomes (when present), data
+Sections: cover (with the agenda and what changed since the last pack), RAG summary, RAG by locality, exceptions, inequalities, NCMP and outcomes (when present), data
 quality, actions and risks.
 
 Internal pack: figures are unrounded; a small denominator (below the KPI's minimum) is marked † and not rated.
@@ -45,12 +45,12 @@ def layout(pack: Pack) -> Document:
     )
     blocks = doc.blocks
     _cover(pack, blocks)
-    blocks.append(PageBreak(landscape=True))
-    _summary(pack, blocks)
-    blocks.append(PageBreak())
+    # what changed shares the cover's page: it is short, and it is what the meeting reads first
     blocks.extend(
         changes_blocks(pack.changes, pack.data_quality.late.height, pack.data_quality.resubmitted.height)
     )
+    blocks.append(PageBreak(landscape=True))
+    _summary(pack, blocks)
     blocks.append(PageBreak(landscape=True))
     _locality_matrix(pack, blocks)
     blocks.append(PageBreak())
@@ -82,8 +82,8 @@ def _agenda(pack: Pack) -> list[str]:
     """The meeting's agenda, in the order of the pack's sections."""
     items = [
         "Welcome, apologies and the minutes of the last meeting",
-        f"Performance summary: every KPI at borough level, {pack.cover.period}",
         "What changed since the last pack",
+        f"Performance summary: every KPI at borough level, {pack.cover.period}",
         "RAG by locality",
         f"Exceptions: {len(pack.exceptions)} KPIs red or amber, with the provider's explanation and remedial action",
         "Inequalities: headline KPIs by deprivation",

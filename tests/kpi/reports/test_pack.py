@@ -326,8 +326,8 @@ def test_cover_carries_the_agenda_in_both_formats(built):
     for text in (built["pdf_text"], docx_text(built["docx"])):
         assert "Agenda" in text
         for item in (
-            "2. Performance summary: every KPI at borough level, 2026-27 Q2",
-            "3. What changed since the last pack",
+            "2. What changed since the last pack",
+            "3. Performance summary: every KPI at borough level, 2026-27 Q2",
             "Actions carried forward from the last meeting, with their status",
         ):
             assert item in text
