@@ -32,8 +32,11 @@ kpi_code = st.selectbox(
 )
 period_list = overview.available_periods(values)
 default = overview.latest_complete_period(values) or period_list[0]
-period = st.selectbox("Period", period_list, index=period_list.index(default), key="mc_period")
+asked_period = st.query_params.get("period")
+chosen = asked_period if asked_period in period_list else default
+period = st.selectbox("Period", period_list, index=period_list.index(chosen), key="mc_period")
 st.query_params["kpi"] = kpi_code
+st.query_params["period"] = period
 is_count = kinds[kpi_code] == "count"
 breakdown = breakdowns[kpi_code] or "locality_decile"
 

@@ -60,7 +60,7 @@ def _circulate_section() -> None:
         return
     if not access.allowed(_ui.principal(), "circulate_pack"):
         st.caption(
-            "Only a commissioner circulates a pack; what you build here is a draft and is not recorded."
+            f"Only a commissioner circulates a {built.kind}; what you build here is a draft and is not recorded."
         )
         return
     ready = [fmt for fmt in ("pdf", "docx") if st.session_state.get(f"mp_file_{fmt}") == key]
@@ -86,7 +86,7 @@ def _circulate_section() -> None:
             "File sent", offered, format_func=str.upper, key="mp_circulate_format", horizontal=True
         )
         sent_to = st.text_input("Sent to (people or group)", key="mp_sent_to")
-        if st.form_submit_button("Circulate this pack", key="mp_circulate", type="primary"):
+        if st.form_submit_button(f"Circulate this {built.kind}", key="mp_circulate", type="primary"):
             try:
                 pack_id = _pack_ui.circulate(key, fmt, sent_to)
             except (ValueError, PermissionError) as exc:

@@ -358,15 +358,19 @@ def explanations(
     values: pl.DataFrame,
     as_at: datetime | None = None,
     *,
+    agreed_only: bool = False,
+    provider_code: str | None = None,
     principal: Principal,
 ) -> pl.DataFrame:
-    """The provider's explanation in one sentence per KPI × place (``locality_code``, ALL = borough) for a period.
+    """The provider's explanation per KPI × place (``locality_code``, ALL = borough) for a period: the rule, once.
 
-    The agreed narrative in force at ``as_at``; else the provider's narrative awaiting agreement (viewers, who read
-    agreed narratives only, never get one); else the comment the return carried on that KPI's row for that place.
-    ``values`` are :func:`kpi.contract.values.kpi_values` rows (for the comments). Columns: kpi_code,
-    locality_code, explanation, explanation_source (:data:`SOURCE_AGREED`, :data:`SOURCE_AWAITING` or
-    :data:`SOURCE_COMMENT`), provider_code (``None`` for a comment).
+    The agreed narrative in force at ``as_at``; else the provider's narrative awaiting agreement (never for viewers,
+    who read agreed narratives only, nor with ``agreed_only``, as a public briefing asks); else the comment the
+    return carried on that KPI's row for that place. The overview's board, the meeting pack and the briefing all
+    take their explanations from here. ``values`` are :func:`kpi.contract.values.kpi_values` rows (for the
+    comments; ``provider_code`` keeps that provider's narratives only). Columns: kpi_code, locality_code, explanation, explanation_source (:data:`SOURCE_AGREED`,
+    :data:`SOURCE_AWAITING` or :data:`SOURCE_COMMENT`), provider_code (``None`` for a comment), and from the
+    narrative (``None`` for a comment) remedial_action, owner, due_date and agreed.
     """
     require(principal, "read_narratives")
     code = periods.normalise_period(period)
@@ -376,9 +380,18 @@ def explanations(
         "explanation": pl.String,
         "explanation_source": pl.String,
         "provider_code": pl.String,
+        "remedial_action": pl.String,
+        "owner": pl.String,
+        "due_date": pl.Date,
+        "agreed": pl.Boolean,
         "_rank": pl.Int32,
     }
-    written = narratives(store, principal, council_code, code, as_at).select(
+    written = narratives(store, principal, council_code, code, as_at)
+    if agreed_only:
+        written = written.filter(pl.col("agreed"))
+    if provider_code:
+        written = written.filter(pl.col("provider_code") == provider_code.upper())
+    written = written.select(
         "kpi_code",
         "locality_code",
         "explanation",
@@ -387,6 +400,10 @@ def explanations(
         .otherwise(pl.lit(SOURCE_AWAITING))
         .alias("explanation_source"),
         "provider_code",
+        "remedial_action",
+        "owner",
+        "due_date",
+        "agreed",
         pl.when(pl.col("agreed")).then(1).otherwise(2).cast(pl.Int32).alias("_rank"),
     )
     comments = values.filter(
@@ -399,7 +416,10 @@ def explanations(
         "locality_code",
         pl.col("comment").str.strip_chars().alias("explanation"),
         pl.lit(SOURCE_COMMENT).alias("explanation_source"),
-        pl.lit(None, dtype=pl.String).alias("provider_code"),
+        *(
+            pl.lit(None).alias(name)
+            for name in ("provider_code", "remedial_action", "owner", "due_date", "agreed")
+        ),
         pl.lit(3, dtype=pl.Int32).alias("_rank"),
     )
     both = pl.concat([written.cast(schema), comments.cast(schema)])

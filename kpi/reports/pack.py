@@ -12,10 +12,10 @@ Everything comes from the functions the dashboard pages use, so a number is comp
   :func:`kpi.inequality.views.sii_table` (:func:`kpi.inequality.slope_index.sii`, PHEindicatormethods ``phe_sii``), and the gap
   between the most and least deprived decile from :func:`kpi.inequality.views.decile_gap` (the briefing uses both);
 * exceptions: every KPI red or amber at borough or locality level, with the provider's explanation and remedial
-  action in force at ``as_at`` (``mart_exception_narratives``, as the portal's Exceptions page shows them) or else
-  the return rows' comments;
+  action in force at ``as_at`` (:func:`kpi.contract.narratives.explanations`, the rule the overview's board uses);
 * data quality: :func:`kpi.returns.load.list_submissions` (late, missing and resubmitted returns since the last
   circulated pack); actions and risks: :mod:`kpi.contract.meetings`;
+* what changed since the last circulated pack (RAG moves, new SPC signals, targets): :mod:`kpi.reports.pack_changes`;
 * NCMP and outcome summaries when those tables exist and hold data (:mod:`kpi.reports.extras`).
 
 **Reproducible**: every input is read as at ``as_at``, and the cover carries a *data version*, the SHA-256 of the
@@ -42,6 +42,7 @@ from kpi.access.principal import Principal
 from kpi.access.rules import provider_scope, require
 from kpi.contract import meetings as meetings
 from kpi.contract import values as overview
+from kpi.contract.narratives import explanations
 from kpi.core import charts as charts
 from kpi.core import periods as periods
 from kpi.core.catalogue import load_catalogue
@@ -50,13 +51,14 @@ from kpi.core.councils import providers
 from kpi.core.store import Store, default_council, get_info, setting
 from kpi.inequality import views as inequalities
 from kpi.reports import words
-from kpi.reports.extras import optional_sections, table_exists
+from kpi.reports.extras import optional_sections
 from kpi.reports.figures import CHART_WIDTH, FigureSet
+from kpi.reports.pack_changes import Changes, changes_since
+from kpi.returns import timeliness as timeliness
 from kpi.returns.load import list_submissions
 from kpi.spc import assurance as assurance
+from kpi.spc import charts as spc_charts
 
-#: The returns dataset the mandated-contact KPIs come from.
-RETURNS_DATASET = "mandated-contacts"
 EXCEPTION_RAGS = ("red", "amber")
 
 
@@ -92,7 +94,7 @@ class ExceptionItem:
     deciles: pl.DataFrame
     narratives: list[dict]
     trend_key: str
-    decile_key: str | None
+    decile_key: str | None  # trend_key: the XmR chart of the borough series
 
 
 @dataclass
@@ -120,6 +122,7 @@ class Pack:
     inequalities: pl.DataFrame
     extras: list
     data_quality: DataQuality
+    changes: Changes
     actions: pl.DataFrame
     risks: pl.DataFrame
     figures: FigureSet
@@ -195,6 +198,14 @@ def build_pack(
     quality = data_quality(store, council, code, at, since, principal=principal, provider_code=provider_code)
     carried = meetings.carried_actions(store, council, at, since, principal=principal)
     risk_log = meetings.risks(store, council, at, principal=principal, include_closed=False)
+    before = (
+        overview.kpi_values(
+            store, council, previous["as_at"], provider_code=provider_code, principal=principal
+        )
+        if previous
+        else None
+    )
+    changes = changes_since(previous, before, values, code, names)
     info = get_info(store)
     extra_figures = [repr(extra.blocks) for extra in extras]  # NCMP and outcome tables, as printed
     version = data_version(values, bench, narratives, carried, risk_log, quality, names, extra_figures)
@@ -224,6 +235,7 @@ def build_pack(
         inequalities=gaps,
         extras=extras,
         data_quality=quality,
+        changes=changes,
         actions=carried,
         risks=risk_log,
         figures=figures,
@@ -322,14 +334,17 @@ def exception_items(
             pl.col("period_index") <= borough["period_index"]
         )
         name = borough["kpi_name"]
-        trend_key = f"trend-{_key(kpi_code)}"
+        trend_key = f"xmr-{_key(kpi_code)}"
+        xmr = assurance.xmr_frame(assurance.kpi_series(values, kpi_code, period))
+        count = borough["value_kind"] == "count"
         figures.add(
             trend_key,
-            lambda s=series, t=f"{kpi_code} {name}: borough trend": charts.trend_chart(
-                s, t, england=s
-            ).properties(width=CHART_WIDTH, height=230),
-            title=f"{kpi_code} {name}: borough trend to {period}",
-            alt=trend_alt(series, name),
+            lambda f=xmr, t=f"{kpi_code} {name}: XmR chart", c=count: spc_charts.xmr_chart(
+                f, t, y_title="Children" if c else "Per cent", count=c
+            ).properties(width=CHART_WIDTH, height=210),
+            title=f"{kpi_code} {name}: XmR chart of the borough series to {period}",
+            alt=f"XmR chart of {name} for the borough to {period}, with its mean and process limits. "
+            + assurance.xmr_summary(xmr),
         )
         localities = overview.by_locality(values, kpi_code, period, names)
         deciles = overview.by_decile(values, kpi_code, period)
@@ -373,35 +388,6 @@ def _key(code: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in code)
 
 
-def trend_alt(series: pl.DataFrame, name: str) -> str:
-    """The text alternative of a trend chart: span, latest value against target, highest and lowest, England."""
-    shown = series.filter(pl.col("value_pct").is_not_null())
-    if shown.is_empty():
-        return f"Line chart of {name}: no values to show."
-    last = shown.row(-1, named=True)
-    high = shown.sort("value_pct", descending=True).row(0, named=True)
-    low = shown.sort("value_pct").row(0, named=True)
-    text = (
-        f"Line chart of {name} for the borough, {shown['period'][0]} to {last['period']}, with its 95% confidence "
-        f"band and the contract target as a dashed line. Latest {last['period']}: {words.pct(last['value_pct'])} "
-        f"(95% CI {words.ci(last['lower_ci_pct'], last['upper_ci_pct'])})"
-    )
-    if last.get("target_pct") is not None:
-        text += f" against a target of {last['target_pct']:g}%"
-    text += (
-        f". Highest {words.pct(high['value_pct'])} in {high['period']}; lowest {words.pct(low['value_pct'])} in "
-        f"{low['period']}."
-    )
-    if last.get("england_pct") is not None and last.get("england_current"):
-        text += f" England (diamonds): {words.pct(last['england_pct'])} ({last['england_period']})."
-    elif last.get("england_pct") is not None:
-        text += (
-            f" England figure out of date ({words.pct(last['england_pct'])}, {last['england_period']}): not drawn "
-            "for this quarter and not compared."
-        )
-    return text
-
-
 def category_alt(
     frame: pl.DataFrame, column: str, name: str, period: str, target: float | None, prefix: str = ""
 ) -> str:
@@ -430,66 +416,38 @@ def narratives_frame(
     agreed_only: bool = False,
     principal: Principal,
 ) -> pl.DataFrame:
-    """The provider's explanation and remedial action per KPI and area for the period, as at ``as_at``.
+    """The provider's explanation and remedial action per KPI and place for the period, as at ``as_at``.
 
-    From the exception narratives in force at ``as_at`` (``sql/marts/mart_exception_narratives.sql``, the relation
-    the portal's Exceptions page reads; ``agreed_only`` keeps the ones a commissioner agreed). For a KPI without
-    one, the comments on the return rows of the period (locality rows, and borough rows of borough-only KPIs).
-    Columns: kpi_code, where, explanation, remedial_action, owner, due_date, agreed, source. Read as ``principal``
-    (a provider: its own provider's only).
+    The rule is :func:`kpi.contract.narratives.explanations` (the overview's board reads the same): the agreed
+    narrative in force at ``as_at`` (``sql/marts/mart_exception_narratives.sql``), else the one awaiting agreement
+    (not with ``agreed_only``), else the comment on the return's row. Here with the place named and the borough
+    first. Columns: kpi_code, where, explanation, remedial_action, owner, due_date, agreed, source. Read as
+    ``principal`` (a provider: its own provider's only).
     """
     require(principal, "read_narratives", provider_code)
-    schema = {
-        "kpi_code": pl.String,
-        "where": pl.String,
-        "explanation": pl.String,
-        "remedial_action": pl.String,
-        "owner": pl.String,
-        "due_date": pl.String,
-        "agreed": pl.Boolean,
-        "source": pl.String,
-    }
     names = overview.locality_names(store, council, as_at)
-    portal = pl.DataFrame(schema=schema)
-    if table_exists(store, "exception_narratives"):
-        frame = store.run_sql(
-            "marts/mart_exception_narratives", council_code=council, as_at=as_at, provider_code=provider_code
-        ).filter(pl.col("period") == period)
-        if agreed_only:
-            frame = frame.filter(pl.col("agreed"))
-        portal = frame.select(
-            "kpi_code",
-            pl.col("locality_code")
-            .replace_strict({**names, "ALL": "Borough"}, default=pl.col("locality_code"))
-            .alias("where"),
-            "explanation",
-            "remedial_action",
-            "owner",
-            pl.col("due_date").cast(pl.String),
-            "agreed",
-            pl.lit("provider's exception report").alias("source"),
-        ).cast(schema)
-    rows = values.filter(
-        pl.col("period") == period,
-        pl.col("comment").is_not_null(),
-        (pl.col("level") == "locality")
-        | ((pl.col("level") == "borough") & (pl.col("breakdown") == "borough")),
-        ~pl.col("kpi_code").is_in(portal["kpi_code"].unique().to_list()),
+    frame = explanations(
+        store,
+        council,
+        period,
+        values,
+        as_at,
+        agreed_only=agreed_only,
+        provider_code=provider_code,
+        principal=principal,
     )
-    comments = [
-        {
-            "kpi_code": row["kpi_code"],
-            "where": names.get(row["locality_code"], "Borough"),
-            "explanation": row["comment"],
-            "remedial_action": None,
-            "owner": None,
-            "due_date": None,
-            "agreed": None,
-            "source": "comment on the return",
-        }
-        for row in rows.iter_rows(named=True)
-    ]
-    return pl.concat([portal, pl.DataFrame(comments, schema=schema)])
+    return frame.sort("kpi_code", pl.col("locality_code") != "ALL", "locality_code").select(
+        "kpi_code",
+        pl.col("locality_code")
+        .replace_strict({**names, "ALL": "Borough"}, default=pl.col("locality_code"))
+        .alias("where"),
+        "explanation",
+        "remedial_action",
+        "owner",
+        pl.col("due_date").cast(pl.String),
+        "agreed",
+        pl.col("explanation_source").alias("source"),
+    )
 
 
 # ---- inequalities ----------------------------------------------------------------------------------------------
@@ -591,37 +549,25 @@ def data_quality(
     """Late, missing and resubmitted returns since ``since`` (the last pack), as they stood at ``as_at``.
 
     A return counts from when it was received; its status is worked out as at ``as_at`` (accepted by then,
-    superseded by then). *Missing*: a provider's quarter up to the pack's period whose due date (the
-    ``return_due_working_days`` setting in force at ``as_at``) has passed with no accepted return by ``as_at``.
-    The returns are those the principal may see, of ``provider_code`` only when given.
+    superseded by then: :func:`kpi.returns.timeliness.submissions_as_at`). Late and missing quarters up to the
+    pack's period follow the Data quality page's rule (:func:`kpi.returns.timeliness.quarter_timeliness`, with the
+    ``return_due_working_days`` setting in force at ``as_at``, judged on ``as_at``'s date); a late quarter is listed
+    when its first file arrived since ``since``. The returns are those the principal may see, of ``provider_code``
+    only when given.
     """
-    listing = list_submissions(store, council, principal).filter(pl.col("received_at") <= as_at)
+    listing = timeliness.submissions_as_at(list_submissions(store, council, principal), as_at)
     if provider_code:
         listing = listing.filter(pl.col("provider_code") == provider_code.upper())
-    # what happened after as_at is not known at as_at: later acceptances and supersessions are blanked out
-    later_superseded = pl.col("superseded_at").is_not_null() & (pl.col("superseded_at") > as_at)
-    later_accepted = pl.col("accepted_at").is_not_null() & (pl.col("accepted_at") > as_at)
-    listing = listing.with_columns(
-        pl.when(later_superseded).then(None).otherwise(pl.col("superseded_at")).alias("superseded_at"),
-        pl.when(later_superseded).then(None).otherwise(pl.col("superseded_by")).alias("superseded_by"),
-        pl.when(later_accepted).then(None).otherwise(pl.col("accepted_at")).alias("accepted_at"),
-    )
-    listing = (
-        listing.with_columns(
-            pl.when(pl.col("superseded_at").is_not_null() & (pl.col("superseded_at") <= as_at))
-            .then(pl.lit("superseded"))
-            .when(pl.col("accepted_at").is_not_null() & (pl.col("accepted_at") <= as_at))
-            .then(pl.lit("accepted"))
-            .when(pl.col("status") == "queried")
-            .then(pl.lit("queried"))
-            .otherwise(pl.lit("submitted"))
-            .alias("status_at")
-        )
-        .drop("status")
-        .sort("received_at", "submission_id")
-    )
     window = listing.filter(pl.col("received_at") > since) if since is not None else listing
-    late = window.filter(pl.col("timeliness") == "late")
+    due_days = int(setting(store, council, "return_due_working_days", as_at))
+    quarters = timeliness.quarter_timeliness(listing, due_days, as_at.date()).filter(
+        pl.col("period_index") <= periods.parse_period(period).index
+    )
+    received_since = pl.col("first_received_at") > since if since is not None else pl.lit(True)
+    late = quarters.filter(pl.col("timeliness") == timeliness.LATE, received_since)
+    missing = quarters.filter(pl.col("timeliness") == timeliness.MISSING).select(
+        "provider_code", "period", "due_date"
+    )
     superseded = listing.filter(
         pl.col("status_at") == "superseded",
         pl.col("superseded_at") > since if since is not None else pl.lit(True),
@@ -636,34 +582,11 @@ def data_quality(
     resubmitted = superseded.join(
         listing.select("submission_id", "received_at", "file_name"), on="submission_id", how="left"
     )
-    missing = _missing_returns(store, council, period, as_at, listing)
     # received by as_at and not accepted by then (overview.pending reads the status now, not as at)
     waiting = listing.filter(pl.col("status_at") == "submitted").select(
         "provider_code", "dataset", "period", "submission_id", "received_at"
     )
     return DataQuality(since, window, late, resubmitted, missing, waiting)
-
-
-def _missing_returns(
-    store: Store, council: str, period: str, as_at: datetime, listing: pl.DataFrame
-) -> pl.DataFrame:
-    due_days = int(setting(store, council, "return_due_working_days", as_at))
-    accepted = listing.filter(pl.col("dataset") == RETURNS_DATASET, pl.col("status_at") == "accepted")
-    have = set(zip(accepted["provider_code"].to_list(), accepted["period"].to_list(), strict=True))
-    returns = listing.filter(pl.col("dataset") == RETURNS_DATASET)
-    rows = []
-    end = periods.parse_period(period)
-    for provider_code in returns["provider_code"].unique(maintain_order=True).to_list():
-        mine = returns.filter(pl.col("provider_code") == provider_code)
-        if mine.is_empty():
-            continue
-        current = periods.from_index(int(mine["period_index"].min()))
-        while current.index <= end.index:
-            due = periods.due_date(current, due_days)
-            if due <= as_at.date() and (provider_code, current.code) not in have:
-                rows.append({"provider_code": provider_code, "period": current.code, "due_date": due})
-            current = current.next()
-    return pl.DataFrame(rows, schema={"provider_code": pl.String, "period": pl.String, "due_date": pl.Date})
 
 
 # ---- layout ----------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Lay a :class:`~kpi.reports.pack.Pack` out as a document.
 
-Sections: cover, RAG summary, RAG by locality, exceptions, inequalities, NCMP and outcomes (when present), data
+Sections: cover (with the agenda and what changed since the last pack), RAG summary, RAG by locality, exceptions, inequalities, NCMP and outcomes (when present), data
 quality, actions and risks.
 
 Internal pack: figures are unrounded; a small denominator (below the KPI's minimum) is marked † and not rated.
@@ -15,6 +15,7 @@ from kpi.contract.values import SMALL_MARK
 from kpi.reports import words
 from kpi.reports.document import Bullets, Cell, Document, FigureBlock, Heading, PageBreak, Paragraph, Table
 from kpi.reports.pack import ExceptionItem, Pack
+from kpi.reports.pack_changes import changes_blocks
 
 LEGEND = (
     "RAG against the contract target in force for the period: ● Green meets the target, ▲ Amber misses it by no "
@@ -44,6 +45,10 @@ def layout(pack: Pack) -> Document:
     )
     blocks = doc.blocks
     _cover(pack, blocks)
+    # what changed shares the cover's page: it is short, and it is what the meeting reads first
+    blocks.extend(
+        changes_blocks(pack.changes, pack.data_quality.late.height, pack.data_quality.resubmitted.height)
+    )
     blocks.append(PageBreak(landscape=True))
     _summary(pack, blocks)
     blocks.append(PageBreak(landscape=True))
@@ -71,6 +76,24 @@ def _previous_text(previous: dict | None) -> str:
         circulated = previous.get("circulated_at") or previous.get("built_at")
         text += f"; circulated {words.as_at_text(circulated)} to {previous['sent_to']}"
     return text
+
+
+def _agenda(pack: Pack) -> list[str]:
+    """The meeting's agenda, in the order of the pack's sections."""
+    items = [
+        "Welcome, apologies and the minutes of the last meeting",
+        "What changed since the last pack",
+        f"Performance summary: every KPI at borough level, {pack.cover.period}",
+        "RAG by locality",
+        f"Exceptions: {len(pack.exceptions)} KPIs red or amber, with the provider's explanation and remedial action",
+        "Inequalities: headline KPIs by deprivation",
+        *(extra.title for extra in pack.extras),
+        "Data quality: late, missing and resubmitted returns",
+        "Actions carried forward from the last meeting, with their status",
+        "Risks",
+        "Any other business and the date of the next meeting",
+    ]
+    return [f"{number}. {item}" for number, item in enumerate(items, start=1)]
 
 
 def _cover(pack: Pack, blocks: list) -> None:
@@ -111,6 +134,8 @@ def _cover(pack: Pack, blocks: list) -> None:
             f"{pack.risks.height} risks are on the log."
         )
     )
+    blocks.append(Heading("Agenda", 2, anchor="agenda"))
+    blocks.append(Bullets(_agenda(pack)))
     blocks.append(
         Paragraph(
             "The figures are the provider's returns as accepted by the data-as-at time, against the targets in force "
@@ -200,7 +225,7 @@ def _exceptions(pack: Pack, blocks: list) -> None:
     blocks.append(
         Paragraph(
             f"{len(pack.exceptions)} KPIs are red or amber at borough or locality level in {pack.cover.period}. "
-            "Each has its trend, its values by locality and by national deprivation decile, and the provider's "
+            "Each has its XmR chart (statistical process control), its values by locality and by national deprivation decile, and the provider's "
             "explanation and remedial action."
         )
     )
@@ -229,9 +254,7 @@ def _exception(pack: Pack, item: ExceptionItem, blocks: list) -> None:
         lines.append(f"Remedial action: {action}" if action else "Remedial action: not stated in the return")
         if narrative.get("owner") or narrative.get("due_date"):
             lines.append(f"Owner: {narrative.get('owner') or '–'}; due {narrative.get('due_date') or '–'}")
-        agreed = narrative.get("agreed")
-        status = "agreed" if agreed else "not yet agreed" if agreed is False else None
-        lines.append(f"Source: {narrative['source']}" + (f" ({status})" if status else ""))
+        lines.append(f"Source: {narrative['source']}")
         blocks.append(Bullets(lines))
     blocks.append(FigureBlock(item.trend_key))
     rows = [_breakdown_row(row, row["locality_name"]) for row in item.localities.iter_rows(named=True)]

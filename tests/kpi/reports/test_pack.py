@@ -294,7 +294,7 @@ def test_docx_is_accessible(built):
 
 def test_each_chart_is_rendered_once_per_format(built):
     figures = built["built"].document.figures
-    assert len(figures) == 12  # a trend and a decile chart for each of the six exceptions
+    assert len(figures) == 12  # an XmR and a decile chart for each of the six exceptions
     assert figures.renders["svg"] == len(figures) and figures.renders["png"] == len(figures)
 
 
@@ -320,3 +320,33 @@ def test_optional_sections_are_left_out_without_their_data(monkeypatch):
     with Store.open(":memory:") as store:
         init_council(store, COUNCIL, principal=local_principal("test"))
         assert optional_sections(store, COUNCIL, AS_AT, principal=LOCAL_USER) == []
+
+
+def test_cover_carries_the_agenda_in_both_formats(built):
+    for text in (built["pdf_text"], docx_text(built["docx"])):
+        assert "Agenda" in text
+        for item in (
+            "2. What changed since the last pack",
+            "3. Performance summary: every KPI at borough level, 2026-27 Q2",
+            "Actions carried forward from the last meeting, with their status",
+        ):
+            assert item in text
+
+
+def test_exceptions_carry_an_xmr_chart_not_a_plain_trend(built):
+    data = built["built"].data
+    figures = built["built"].document.figures
+    for item in data.exceptions:
+        assert item.trend_key.startswith("xmr-")
+        assert "XmR chart" in figures[item.trend_key].alt
+        assert "mean and process limits" in figures[item.trend_key].alt
+    described = [picture["descr"] for picture in docx_pictures(built["docx"])]
+    assert sum("XmR chart of" in descr for descr in described) == len(data.exceptions)
+    assert "XmR chart" in built["pdf_text"]
+
+
+def test_the_first_pack_says_there_is_nothing_to_compare_with(built):
+    assert built["built"].data.changes.previous is None
+    for text in (built["pdf_text"], docx_text(built["docx"])):
+        assert "What changed since the last pack" in text
+        assert "No pack has been circulated before this one" in text

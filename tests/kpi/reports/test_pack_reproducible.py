@@ -23,7 +23,7 @@ from kpi.contract.targets import set_target
 from kpi.core import periods as periods
 from kpi.returns.load import WRITTEN, load_return
 from kpi.sample import SAMPLE_DIR
-from tests.kpi.reports.documents import AS_AT, COUNCIL, PERIOD, docx_tables, pdf_text
+from tests.kpi.reports.documents import AS_AT, COUNCIL, PERIOD, docx_tables, docx_text, pdf_text
 
 EXTRA_VISITS = 8
 
@@ -122,3 +122,15 @@ def test_building_for_now_shows_the_new_figures(rebuilt):
     )  # the circulated pack is the previous one
     assert rebuilt["now"].data.cover.since == AS_AT
     assert datetime.fromisoformat("2026-11-23") <= rebuilt["now"].as_at
+
+
+def test_the_next_pack_says_what_changed_since_the_circulated_one(rebuilt):
+    changes = rebuilt["now"].data.changes
+    assert changes.previous["as_at"] == AS_AT
+    c2 = changes.targets.filter(pl.col("kpi_code") == "C2").row(0, named=True)
+    assert (c2["target_before"], c2["target_now"]) == (90, 95)
+    document = rebuilt["now"].document
+    for text in (pdf_text(reports.render(document, "pdf")), docx_text(reports.render(document, "docx"))):
+        assert "What changed since the last pack" in text
+        assert "C2 New birth visits within 14 days: target 90% → 95%" in text
+        assert re.search(r"\d+ late and [1-9]\d* resubmitted return", text)
