@@ -20,14 +20,17 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+
+from bench.report import write_performance
+from kpi.core import periods
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / "work"
 RESULTS = HERE / "results.json"
+PERFORMANCE = HERE.parent / "docs" / "performance.md"
 TODAY = "2026-11-23"
 BUDGET_S = 15 * 60
 
@@ -106,7 +109,7 @@ def machine() -> dict:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "packages": versions,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "date": periods.now().isoformat(timespec="seconds"),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
@@ -343,8 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["within_budget"] = results["total_wall_s"] <= BUDGET_S
     RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    write_performance(results, PERFORMANCE, _headline)
     print_table(results)
-    print(f"written {RESULTS.relative_to(ROOT)}")
+    print(f"written {RESULTS.relative_to(ROOT)} and the figures in {PERFORMANCE.relative_to(ROOT)}")
     if not args.keep and not args.only:
         for item in WORK.iterdir():
             if item.suffix not in (".json", ".log"):

@@ -40,6 +40,17 @@ def _summary(values: list[float]) -> dict:
     }
 
 
+def without_charts(document):
+    """The document with every chart block left out (same text, tables and page breaks)."""
+    from dataclasses import replace
+
+    from kpi.reports.document import FigureBlock
+
+    return replace(
+        document, blocks=[block for block in document.blocks if not isinstance(block, FigureBlock)]
+    )
+
+
 def _pack_run(store) -> dict:
     from kpi import reports
     from kpi.access.principal import LOCAL_USER
@@ -60,6 +71,15 @@ def _pack_run(store) -> dict:
     docx = reports.render(built.document, "docx")
     out["docx"] = time.perf_counter() - step
     out["total"] = time.perf_counter() - started
+    # the baseline: the same document with its charts left out, as HTML and laid out as PDF, so the ratios show
+    # what the charts and the page layout cost
+    bare = without_charts(built.document)
+    step = time.perf_counter()
+    bare_html = render_html(bare)
+    out["html_no_charts"] = time.perf_counter() - step
+    step = time.perf_counter()
+    render_pdf(bare, bare_html)
+    out["pdf_no_charts"] = time.perf_counter() - step
     figures = built.document.figures
     out["chart_seconds"] = figures.seconds
     out["charts"] = len(figures)
@@ -115,13 +135,17 @@ def measure(work: Path, runs: int) -> dict:
         "pack_first_in_process_s": round(cold_s, 2),
         "pack": {
             **{
-                part: _summary([p[part] for p in packs]) for part in ("build", "html", "pdf", "docx", "total")
+                part: _summary([p[part] for p in packs])
+                for part in ("build", "html", "pdf", "docx", "total", "html_no_charts", "pdf_no_charts")
             },
             "charts": packs[0]["charts"],
             "renders_per_build": packs[0]["renders"],
             "exceptions": packs[0]["exceptions"],
             "chart_seconds": _summary([p["chart_seconds"] for p in packs]),
             "chart_share_of_total": round(statistics.median(chart_share), 3),
+            "pdf_over_html_no_charts": round(
+                statistics.median([p["pdf"] / p["html_no_charts"] for p in packs if p["html_no_charts"]]), 1
+            ),
             "pdf_mb": round(packs[0]["pdf_mb"], 2),
             "docx_mb": round(packs[0]["docx_mb"], 2),
         },
@@ -155,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {pack['charts']} charts, renders per build {pack['renders_per_build']}; charts "
             f"{pack['chart_seconds']['median_s']} s = {100 * pack['chart_share_of_total']:.0f}% of the total"
+        )
+        print(
+            f"  baseline, the same pack without charts: HTML {pack['html_no_charts']['median_s']}, "
+            f"PDF {pack['pdf_no_charts']['median_s']}; PDF with charts = "
+            f"{pack['pdf_over_html_no_charts']} x the chart-less HTML"
         )
         print(f"  first pack in a fresh process: {figures['pack_first_in_process_s']} s")
         print(
