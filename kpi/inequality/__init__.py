@@ -6,6 +6,7 @@ pages and reports use, and their charts.
 ``kpi.inequality.sii`` is the public entry point analysts script against.
 """
 
-from kpi.inequality.slope_index import quantiles, sii, sii_grouped
+from kpi.inequality.local_quantiles import quantiles
+from kpi.inequality.slope_index import sii, sii_grouped
 
 __all__ = ["quantiles", "sii", "sii_grouped"]
