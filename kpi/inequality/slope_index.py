@@ -397,26 +397,8 @@ def sii_grouped(
             raise ValueError(MSG_COLUMN.format(name=name, columns=", ".join(frame.columns)))
 
     frame = frame.with_row_index("__row")
-    keys = (
-        frame.select(
-            pl.concat_str(
-                [pl.col(c).cast(pl.String).fill_null("(missing)") for c in area_list], separator=" / "
-            )
-        )
-        .to_series()
-        .to_list()
-        if area_list
-        else None
-    )
+    keys, group_rows = _areas(frame, area_list)
     data = _data(opts, {k: None if c is None else frame[c].to_list() for k, c in names.items()}, keys)
-    if area_list:
-        groups = (
-            frame.select([*area_list, "__row"]).group_by(area_list, maintain_order=True).agg(pl.col("__row"))
-        )
-        groups = groups.sort(area_list, nulls_last=True)
-    else:
-        groups = pl.DataFrame({"__row": [list(range(frame.height))]})
-    group_rows = list(groups.iter_rows(named=True))
     results = _results(
         data, opts, [np.asarray(g["__row"], dtype=int) for g in group_rows], None, stacklevel=3
     )
@@ -439,6 +421,29 @@ def sii_grouped(
     if area_list:
         out = out.with_columns([pl.col(c).cast(frame.schema[c]) for c in area_list])
     return out
+
+
+def _areas(frame: pl.DataFrame, area_list: list[str]) -> tuple[list[str] | None, list[dict[str, Any]]]:
+    """Each row's area in words (None for a single area), and the areas sorted with their rows' ``__row`` numbers."""
+    keys = (
+        frame.select(
+            pl.concat_str(
+                [pl.col(c).cast(pl.String).fill_null("(missing)") for c in area_list], separator=" / "
+            )
+        )
+        .to_series()
+        .to_list()
+        if area_list
+        else None
+    )
+    if area_list:
+        groups = (
+            frame.select([*area_list, "__row"]).group_by(area_list, maintain_order=True).agg(pl.col("__row"))
+        )
+        groups = groups.sort(area_list, nulls_last=True)
+    else:
+        groups = pl.DataFrame({"__row": [list(range(frame.height))]})
+    return keys, list(groups.iter_rows(named=True))
 
 
 def _grouped_row(
