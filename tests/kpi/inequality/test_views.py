@@ -10,35 +10,7 @@ from kpi.access.principal import LOCAL_USER
 from kpi.inequality import views as iq
 from kpi.stats import wilson_ci
 
-# domain.md section 8: deciles 1..10 (value = count / pop) -> SII -0.1072003, RII 0.5334015 (7 places)
-POP = [34353, 32112, 27715, 25372, 23889, 23260, 23180, 24193, 23609, 24488]
-COUNT = [7287, 6881, 5656, 4868, 4176, 3876, 3617, 3546, 3314, 2960]
-PHE_SII, PHE_RII = -0.1072003, 0.5334015
-SII_TOL = 1e-7 * 100  # 7 places, in points
 C2_NAME = "New birth visits within 14 days"
-
-
-def quantile_frame(numerators, populations, *, area="ALL", name="Borough", period="2026-27 Q2", index=8105):
-    lower, upper = wilson_ci(
-        pl.Series(numerators, dtype=pl.Float64), pl.Series(populations, dtype=pl.Float64)
-    )
-    n = len(numerators)
-    return pl.DataFrame(
-        {
-            "area_code": [area] * n,
-            "area_name": [name] * n,
-            "period": [period] * n,
-            "period_index": [index] * n,
-            "quantile": list(range(1, n + 1)),
-            "population": [float(p) for p in populations],
-            "numerator": [float(x) for x in numerators],
-            "value_pct": [100 * x / p for x, p in zip(numerators, populations, strict=True)],
-            "lower_ci_pct": (100 * lower).to_list(),
-            "upper_ci_pct": (100 * upper).to_list(),
-            "reason": [None] * n,
-        },
-        schema_overrides={"reason": pl.String},
-    )
 
 
 def mart_rows(period, index, deciles):
