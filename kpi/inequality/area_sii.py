@@ -1,10 +1,11 @@
 """SII and RII per area and period of a quantile frame, and the fitted lines charts draw.
 
-Method:
-- **SII and RII** by :func:`kpi.inequality.slope_index.sii` (PHEindicatormethods ``phe_sii``; Low & Low 2004): weighted least
-  squares of each quantile's proportion on its population-weighted relative rank (population = the KPI's
-  denominator), ``value_type="proportion"``, 95% limits by Monte Carlo (:data:`REPETITIONS` draws, seeded from the
-  inputs so the same data always gives the same limits) from each quantile's Wilson 95% limits, on the logit scale.
+Method (docs/methods.md section 5.3):
+- **SII and RII** by :func:`kpi.inequality.slope_index.sii` (PHEindicatormethods ``phe_sii``; Low & Low 2004):
+  weighted least squares of each quantile's proportion on its population-weighted relative rank (population = the
+  KPI's denominator), ``value_type="proportion"``, 95% limits by Monte Carlo
+  (:data:`~kpi.inequality.measures.REPETITIONS` draws, seeded from the inputs so the same data always gives the same
+  limits) from each quantile's Wilson 95% limits, on the logit scale.
   Where a quantile is at exactly 0% or 100% the logit scale cannot be used; the limits are then simulated on the
   natural scale (``value_type="other"``, standard error = Wilson interval width / (2 x 1.959964)); the point
   estimates do not change and ``ci_scale`` says which was used.

@@ -1,6 +1,6 @@
 """The gap between the most and least deprived decile (or quintile): one group's value minus the other's.
 
-The one computation of this measure (docs/methods.md section 5), from two groups only; the modelled gap across
+The one computation of this measure (docs/methods.md section 5.8), from two groups only; the modelled gap across
 every quantile is the SII (:mod:`kpi.inequality.area_sii`). Its sentences are in :mod:`kpi.inequality.words`.
 """
 
@@ -18,7 +18,7 @@ def decile_gap(
 ) -> dict | None:
     """The gap between the most and least deprived decile: value in decile 1 minus value in decile 10, in points.
 
-    The one computation of this measure (docs/methods.md section 5), from two groups only; for quintiles pass
+    The one computation of this measure (docs/methods.md section 5.8), from two groups only; for quintiles pass
     ``column="imd_quintile", most=1, least=5``. ``groups`` has ``column`` and ``value_pct`` (per cent). None when
     either group is missing or has no value: the gap is never taken between other deciles instead.
 

@@ -1,8 +1,8 @@
 """Local deprivation quantiles for small areas (PHEindicatormethods ``phe_quantile``).
 
-Method: with N areas ranked 1..N from most to least deprived (ties share the lowest rank), quantile =
-floor((q + 1) - ceil(((N + 1) - rank) / (N / q))), 0 becomes 1, so quantile 1 is the most deprived; none when N < q
-(with a :class:`~kpi.inequality.sii_inputs.SIIWarning`).
+Method (docs/methods.md section 5.4): with N areas ranked 1..N from most to least deprived (ties share the lowest
+rank), quantile = floor((q + 1) - ceil(((N + 1) - rank) / (N / q))), 0 becomes 1, so quantile 1 is the most deprived;
+none when N < q (with a :class:`~kpi.inequality.sii_inputs.SIIWarning`).
 
 References:
 - PHEindicatormethods (UKHSA), ``phe_quantile``; OHID technical guide "Assigning deprivation categories".

@@ -1,6 +1,6 @@
 """The two inequality measures this dashboard reports, their names and how the SII is reported.
 
-Two measures, never mixed (docs/methods.md section 5): the **gap between the most and least deprived decile** (or
+Two measures, never mixed (docs/methods.md section 5.8): the **gap between the most and least deprived decile** (or
 quintile), :func:`kpi.inequality.decile_gap.decile_gap`, is the value in decile 1 minus the value in decile 10, from
 those two groups only; the **slope index of inequality (SII)**, :func:`kpi.inequality.area_sii.sii_table`, is the
 modelled gap across the whole distribution. The headline measure is the SII (:data:`HEADLINE_MEASURE`), the same on
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 __all__ = ["GAP_NAME", "GAP_QUINTILE_NAME", "HEADLINE_MEASURE", "MULTIPLIER", "REPETITIONS", "SII_NAME"]
 
-#: The two inequality measures' names, the same words everywhere (docs/methods.md section 5).
+#: The two inequality measures' names, the same words everywhere (docs/methods.md section 5.8).
 GAP_NAME = "gap between the most and least deprived decile"
 GAP_QUINTILE_NAME = "gap between the most and least deprived quintile"
 SII_NAME = "slope index of inequality (SII)"

@@ -1,10 +1,11 @@
 """The SII's input checks, in the order of PHEindicatormethods ``phe_sii`` (the first failure wins), then ours.
 
-Each message is a ``MSG_*`` constant in plain English, asserted in tests/kpi/inequality/test_sii_checks.py. The
+Each message is a ``MSG_*`` constant in plain English, asserted in tests/kpi/inequality/test_slope_index.py. The
 package's two warnings (more than 10 quantiles; an area without data for every quantile, which is then not rated)
 are :class:`~kpi.inequality.sii_inputs.SIIWarning`. Where this module goes beyond the package: values that cannot go
 on the log/logit scale (a rate of 0, a proportion of exactly 0 or 1, a lower limit above the upper) are refused
-with a message rather than giving missing or infinite limits. The method is in :mod:`kpi.inequality.slope_index`.
+with a message rather than giving missing or infinite limits. The method is in :mod:`kpi.inequality.slope_index`
+(docs/methods.md section 5.3).
 """
 
 from __future__ import annotations

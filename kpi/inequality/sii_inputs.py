@@ -2,7 +2,8 @@
 
 :mod:`kpi.inequality.sii_checks` builds :class:`SIIOptions` and :class:`SIIData` from what the caller gave;
 :mod:`kpi.inequality.slope_index` fits them and :mod:`kpi.inequality.sii_simulation` simulates their limits.
-The method is described in :mod:`kpi.inequality.slope_index` (PHEindicatormethods ``phe_sii``; Low & Low 2004).
+The method is described in :mod:`kpi.inequality.slope_index` (PHEindicatormethods ``phe_sii``; Low & Low 2004;
+docs/methods.md section 5.3).
 """
 
 from __future__ import annotations

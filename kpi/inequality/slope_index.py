@@ -30,15 +30,15 @@ The method of PHEindicatormethods ``phe_sii`` (Low & Low 2004), for one area at 
 
 Checks follow the package's, in its order (first failure wins), with plain-English messages
 (:mod:`kpi.inequality.sii_checks`); its two warnings (more than 10 quantiles; an area without data for
-every quantile, which is then not rated) are :class:`SIIWarning`. Where this module differs on purpose: an area missing a quantile is
-returned by :func:`sii_grouped` with missing values (the package leaves the row out) so a
+every quantile, which is then not rated) are :class:`SIIWarning`. Where this module differs on purpose:
+an area missing a quantile is returned by :func:`sii_grouped` with missing values (the package leaves the row out) so a
 dashboard can say "not rated"; rates with transform and a multiplier between 0 and 1 keep their
 limits in order (the package swaps them); values that cannot go on the log/logit scale (a rate of
 0, a proportion of exactly 0 or 1, a lower limit above the upper) are refused with a message rather
 than giving missing or infinite limits.
 
-:func:`~kpi.inequality.local_quantiles.quantiles` is PHEindicatormethods ``phe_quantile`` for small areas (e.g. LSOAs): with N
-areas ranked 1..N (ties share the lowest rank), quantile = floor((q + 1) - ceil(((N + 1) - rank) /
+:func:`~kpi.inequality.local_quantiles.quantiles` is PHEindicatormethods ``phe_quantile`` for small areas
+(e.g. LSOAs): with N areas ranked 1..N (ties share the lowest rank), quantile = floor((q + 1) - ceil(((N + 1) - rank) /
 (N / q))), 0 becomes 1, none when N < q.
 
 References:

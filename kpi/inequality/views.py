@@ -1,7 +1,7 @@
 """The inequalities view as data: values by deprivation quantile ("quantile frames") for the SII.
 
 Method:
-- **Which quantiles** (docs/methods.md section 5): the borough uses the ten national IMD 2019 deciles, one value per
+- **Which quantiles** (docs/methods.md section 5.4): the borough uses the ten national IMD 2019 deciles, one value per
   quarter (``level = borough_decile`` of ``sql/marts/mart_kpi_values.sql``). A locality often lacks some deciles
   (Trafford's North has no LSOA in deciles 8 or 10), so localities use national quintiles (pairs of deciles), and
   because a locality's quarterly quintile counts are small, each value sums the numerators and denominators of the

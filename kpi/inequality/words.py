@@ -6,7 +6,7 @@
 - :func:`not_rated_reason`: why an area and period has no SII; :func:`quantile_explanation`: which quantiles were
   used and why.
 
-The measures and their names are in :mod:`kpi.inequality.measures` (docs/methods.md section 5); a measure joins in
+The measures and their names are in :mod:`kpi.inequality.measures` (docs/methods.md section 5.8); a measure joins in
 with its own phrase (:data:`KPI_PHRASES`, :data:`NCMP_PHRASES`, :data:`OUTCOME_PHRASE`).
 """
 

@@ -3,7 +3,7 @@
 Each BMI function accepts scalars, lists, numpy arrays or polars Series and answers in the caller's kind
 (:func:`kind_of`, :func:`finish_float`); text where numbers are needed, or numbers where dates are, is refused with a
 message rather than parsed. Ages follow the RCPCH / Tim Cole convention: exact decimal age = whole days between
-birth and measurement / 365.25 (:func:`decimal_age`; docs/methods.md section 8).
+birth and measurement / 365.25 (:func:`decimal_age`; docs/methods.md section 3).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ L, M and S are read **at run time** from the ``rcpchgrowth`` package's ``data_ta
 monthly from 4.0 to 20.0 years): the table is AGPL-licensed data of the RCPCH and is never copied into this
 project, so :mod:`kpi.ncmp.bmi` is long for its method, not for data. The age conventions (exact age interpolated
 by 4-point cubic Lagrange, linear at the table's edges; or the completed month) and the LMS formula are described
-in :mod:`kpi.ncmp.bmi` (docs/methods.md section 8).
+in :mod:`kpi.ncmp.bmi` (docs/methods.md section 3).
 
 References: Cole TJ, Freeman JV, Preece MA (1995), Arch Dis Child 73:25-29; Cole TJ, Green PJ (1992), Stat Med
 11:1305-1319.
