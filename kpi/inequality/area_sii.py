@@ -45,6 +45,18 @@ from kpi.inequality.words import not_rated_reason
 
 __all__ = ["fitted_lines", "sii_table", "with_ranks"]
 
+#: The figures of a rated row of :func:`sii_table` (null when not rated).
+_FIGURES = (
+    "sii_pts",
+    "sii_lower_pts",
+    "sii_upper_pts",
+    "rii",
+    "rii_lower",
+    "rii_upper",
+    "most_end_pct",
+    "least_end_pct",
+)
+
 
 def sii_table(
     frame: pl.DataFrame,
@@ -77,16 +89,9 @@ def sii_table(
             population=float(group["population"].fill_null(0).sum()),
             rated=False,
             not_rated_reason=not_rated_reason(group, n_quantiles, word),
-            sii_pts=None,
-            sii_lower_pts=None,
-            sii_upper_pts=None,
-            rii=None,
-            rii_lower=None,
-            rii_upper=None,
-            most_end_pct=None,
-            least_end_pct=None,
             ci_scale=None,
         )
+        record.update(dict.fromkeys(_FIGURES))
         if record["not_rated_reason"] is None:
             record.update(_one_sii(group.sort("quantile"), n_quantiles, repetitions))
         out.append(record)
@@ -98,19 +103,7 @@ def sii_table(
         "population": pl.Float64,
         "rated": pl.Boolean,
         "not_rated_reason": pl.String,
-        **{
-            name: pl.Float64
-            for name in (
-                "sii_pts",
-                "sii_lower_pts",
-                "sii_upper_pts",
-                "rii",
-                "rii_lower",
-                "rii_upper",
-                "most_end_pct",
-                "least_end_pct",
-            )
-        },
+        **dict.fromkeys(_FIGURES, pl.Float64),
         "ci_scale": pl.String,
     }
     return pl.DataFrame(out, schema=schema).sort("period_index", "area_code")

@@ -1,8 +1,8 @@
 """Confidence limits of the SII and RII by Monte Carlo simulation (PHEindicatormethods ``phe_sii``).
 
 Method (docs/methods.md section 5.3; steps 5 and 6 of :mod:`kpi.inequality.slope_index`): each quantile's value is
-drawn from a normal distribution with the value as mean and its standard error as SD, on the log scale for rates and the logit scale
-for proportions. Without transform each draw is mapped back to natural units and refitted; the SII and RII of the
+drawn from a normal distribution with the value as mean and its standard error as SD, on the log scale for rates and
+the logit scale for proportions. Without transform each draw is mapped back to natural units and refitted; the SII and RII of the
 draws are sorted and the limits are the draws at 1-based positions round(R x alpha/2) and round(R x (1 - alpha/2))
 (R's round, half to even). With transform the draws stay on the transformed scale, and the slopes at those
 positions are turned back into natural units around the fitted value at rank 1/2 (h = c0 + c1/2: top =
