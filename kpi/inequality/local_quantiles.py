@@ -10,14 +10,13 @@ References:
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
 
-from kpi.inequality.sii_inputs import SIIWarning, is_number
+from kpi.inequality.sii_inputs import SIIWarning, as_floats
 
 __all__ = ["MSG_Q_DIRECTION", "MSG_Q_N", "MSG_Q_TOO_FEW", "MSG_Q_VALUES", "quantiles"]
 
@@ -69,14 +68,9 @@ def quantiles(
     items = (
         imd_rank_or_score.to_list() if isinstance(imd_rank_or_score, pl.Series) else list(imd_rank_or_score)
     )
-    values = np.empty(len(items), dtype=float)
-    for i, item in enumerate(items):
-        if item is None:
-            values[i] = math.nan
-        elif is_number(item):
-            values[i] = float(item)
-        else:
-            raise ValueError(MSG_Q_VALUES.format(example=item))
+    values, bad = as_floats(items)
+    if bad is not None:
+        raise ValueError(MSG_Q_VALUES.format(example=items[bad]))
     has_value = ~np.isnan(values)
     n = int(has_value.sum())
     q = int(n_quantiles)

@@ -27,6 +27,7 @@ from kpi.inequality.sii_inputs import (
     SIIData,
     SIIOptions,
     SIIWarning,
+    as_floats,
     is_number,
 )
 from kpi.inequality.sii_simulation import forward, positions
@@ -215,15 +216,10 @@ def _to_float(data: object, field: str, labels: Sequence[str] | None) -> np.ndar
     if isinstance(data, str | bytes) or not hasattr(data, "__iter__"):
         raise ValueError(MSG_NOT_NUMBERS.format(field=field, example=data, where="the whole argument"))
     items = list(data)  # type: ignore[call-overload]
-    out = np.empty(len(items), dtype=float)
-    for i, item in enumerate(items):
-        if item is None:
-            out[i] = math.nan
-        elif is_number(item):
-            out[i] = float(item)
-        else:
-            where = labels[i] if labels is not None and i < len(labels) else f"row {i + 1}"
-            raise ValueError(MSG_NOT_NUMBERS.format(field=field, example=item, where=where))
+    out, i = as_floats(items)
+    if i is not None:
+        where = labels[i] if labels is not None and i < len(labels) else f"row {i + 1}"
+        raise ValueError(MSG_NOT_NUMBERS.format(field=field, example=items[i], where=where))
     return out
 
 

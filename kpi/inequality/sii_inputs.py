@@ -8,6 +8,8 @@ docs/methods.md section 5.3).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -24,6 +26,7 @@ __all__ = [
     "SIIData",
     "SIIOptions",
     "SIIWarning",
+    "as_floats",
     "is_number",
 ]
 
@@ -81,3 +84,16 @@ class SIIData:
 def is_number(x: object) -> bool:
     """A real number, not a bool (numpy scalars count)."""
     return not isinstance(x, bool) and isinstance(x, int | float | np.integer | np.floating)
+
+
+def as_floats(items: Sequence[object]) -> tuple[np.ndarray, int | None]:
+    """Floats (None becomes NaN) and the position of the first item that is not a number, or None if all are."""
+    out = np.empty(len(items), dtype=float)
+    for i, item in enumerate(items):
+        if item is None:
+            out[i] = math.nan
+        elif is_number(item):
+            out[i] = float(item)
+        else:
+            return out, i
+    return out, None

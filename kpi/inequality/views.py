@@ -321,12 +321,12 @@ def deprivation_outcomes(values: pl.DataFrame, council_code: str) -> pl.DataFram
 def outcome_deciles(values: pl.DataFrame, council_code: str, source: str, measure_ref: str) -> pl.DataFrame:
     """A quantile frame of an outcome measure's decile breakdown for the council, one period per period given.
 
-    Values and 95% limits are taken as published. Where every decile's value is 100 x count / denominator (within
-    ``kpi.outcomes.series.PROPORTION_TOLERANCE_POINTS``) it is a proportion (numerator = count, population = denominator);
-    otherwise ``numerator`` is null and the SII is fitted on the natural scale from the limits (population = the
-    denominator when given). One sex and age: the commonest among the decile rows.
+    Values and 95% limits are taken as published. Where every decile's value is 100 x count / denominator
+    (:func:`kpi.outcomes.series.is_proportion`, the one rule) it is a proportion (numerator = count, population =
+    denominator); otherwise (or when no decile has a value) ``numerator`` is null and the SII is fitted on the natural
+    scale from the limits (population = the denominator when given). One sex and age: the commonest among the decile rows.
     """
-    from kpi.outcomes.series import PROPORTION_TOLERANCE_POINTS
+    from kpi.outcomes.series import is_proportion
 
     rows = values.filter(
         pl.col("area_code") == council_code,
@@ -342,19 +342,7 @@ def outcome_deciles(values: pl.DataFrame, council_code: str, source: str, measur
             .row(0)
         )
         rows = rows.filter(pl.col("sex").eq_missing(top[0]), pl.col("age").eq_missing(top[1]))
-    proportion = (
-        pl.col("count").is_not_null()
-        & (pl.col("denominator") > 0)
-        & (pl.col("count") <= pl.col("denominator"))
-        & (
-            (pl.col("value") - 100 * pl.col("count") / pl.col("denominator")).abs()
-            <= PROPORTION_TOLERANCE_POINTS
-        )
-    ).fill_null(False)
-    is_proportion = rows.height > 0 and bool(
-        rows.filter(pl.col("value").is_not_null()).select(proportion.all()).item()
-    )
-    numerator = pl.col("count") if is_proportion else pl.lit(None, dtype=pl.Float64)
+    numerator = pl.col("count") if is_proportion(rows) else pl.lit(None, dtype=pl.Float64)
     out = rows.select(
         "period",
         pl.col("period_sortable").cast(pl.Int64).alias("period_index"),
