@@ -7,6 +7,7 @@ import streamlit as st
 from kpi.contract import values as overview
 from kpi.inequality import charts as charts_inequality
 from kpi.inequality import views as inequalities
+from kpi.inequality import words as inequality_words
 from kpi.ncmp import rules as ncmp
 from kpi.ncmp import views as ncmp_views
 from pages import _ui
@@ -59,7 +60,7 @@ elif source == "NCMP":
     name, polarity, phrase = (
         label,
         ncmp.PREVALENCE_CATEGORIES[category][1],
-        inequalities.NCMP_PHRASES[category],
+        inequality_words.NCMP_PHRASES[category],
     )
 else:
     measures = _ui.deprivation_outcomes()
@@ -70,7 +71,7 @@ else:
     code = st.selectbox("Outcome measure", list(labels), format_func=labels.get, key="ineq_outcome")
     level, unit, ci_words = "outcome", "period", "95% confidence interval (as published)"
     label = name = labels[code]
-    polarity, phrase = None, inequalities.OUTCOME_PHRASE.format(name=name)
+    polarity, phrase = None, inequality_words.OUTCOME_PHRASE.format(name=name)
 word, _, prefix = inequalities.LEVELS.get(level, inequalities.LEVELS["borough"])
 
 frame = _ui.quantile_frame(level, code)
@@ -92,9 +93,9 @@ st.subheader(f"Slope index of inequality (SII), {where_label}")
 for row in table.iter_rows(named=True):
     where = row["area_name"] if level == "locality" else None
     words = [
-        inequalities.gap_sentence(row, code, name, where=where, phrase=phrase),
-        inequalities.polarity_sentence(row, polarity) if polarity else "",
-        inequalities.rii_sentence(row),
+        inequality_words.gap_sentence(row, code, name, where=where, phrase=phrase),
+        inequality_words.polarity_sentence(row, polarity) if polarity else "",
+        inequality_words.rii_sentence(row),
     ]
     st.markdown(" ".join(w for w in words if w))
 
@@ -137,6 +138,6 @@ else:
 st.subheader("Which quantiles were used and why")
 if level == "locality":
     gaps = inequalities.missing_deciles(_ui.locality_cells())
-    st.markdown(inequalities.quantile_explanation(level, gaps, _ui.locality_names()))
+    st.markdown(inequality_words.quantile_explanation(level, gaps, _ui.locality_names()))
 else:
-    st.markdown(inequalities.quantile_explanation("borough", unit=unit))
+    st.markdown(inequality_words.quantile_explanation("borough", unit=unit))

@@ -6,6 +6,7 @@ import streamlit as st
 from kpi.contract import values as overview
 from kpi.core import charts as charts
 from kpi.inequality import views as inequalities
+from kpi.inequality import words as inequality_words
 from kpi.spc import assurance as assurance
 from kpi.spc import charts as charts_spc
 from pages import _ui
@@ -109,13 +110,7 @@ st.subheader(f"By deprivation decile, {period}")
 deciles = overview.by_decile(values, kpi_code, period)
 gap = None if is_count else inequalities.decile_gap(deciles)
 if gap:
-    st.markdown(
-        f"**Gap between the most and least deprived decile:** {gap['most_pct']:.1f}% in decile 1 (most "
-        f"deprived) against {gap['least_pct']:.1f}% in decile 10 (least deprived): "
-        f"{abs(gap['gap_points']):.1f} points {'lower' if gap['gap_points'] < 0 else 'higher'} in the most "
-        "deprived decile. This compares two deciles only; the headline measure of inequality is the slope index "
-        "of inequality (SII) across all ten, on the Inequalities page."
-    )
+    st.markdown(inequality_words.decile_gap_sentence(gap))
 if deciles.is_empty():
     st.caption(f"No deprivation decile figures for {kpi_code} in {period}.")
 else:

@@ -27,6 +27,7 @@ from kpi.access.principal import Principal
 from kpi.access.rules import require
 from kpi.core import periods as periods
 from kpi.core.store import ROOT, Store
+from kpi.inequality.words import decile_gap_sentence
 from kpi.ncmp.rules import PREVALENCE_CATEGORIES, SCHOOL_YEAR_NAMES
 from kpi.spc.rules import xmr
 from kpi.stats import compare_with_benchmark_expr
@@ -303,12 +304,12 @@ def gap_sentence(found: dict | None) -> str | None:
     """The gap between the most and least deprived decile in words (from :func:`gap`), or None."""
     if not found:
         return None
-    return (
-        f"**Gap between the most and least deprived decile:** {found['decile1_pct']:.1f}% in decile 1 (most deprived) against "
-        f"{found['decile10_pct']:.1f}% in decile 10 (least deprived): a gap of {found['gap_points']:.1f} "
-        f"percentage points (95% CI {found['gap_lower_ci_points']:.1f} to {found['gap_upper_ci_points']:.1f}; "
-        "Newcombe's method)."
-    )
+    gap = {
+        "most_pct": found["decile1_pct"],
+        "least_pct": found["decile10_pct"],
+        "gap_points": found["gap_points"],
+    }
+    return decile_gap_sentence(gap, (found["gap_lower_ci_points"], found["gap_upper_ci_points"]))
 
 
 def headline_metrics(quality: dict) -> list[tuple[str, str]]:

@@ -50,6 +50,7 @@ from kpi.core.catalogue_sync import catalogue_in_force
 from kpi.core.councils import providers
 from kpi.core.store import Store, default_council, get_info, setting
 from kpi.inequality import views as inequalities
+from kpi.inequality import words as inequality_words
 from kpi.reports import words
 from kpi.reports.extras import optional_sections
 from kpi.reports.figures import CHART_WIDTH, FigureSet
@@ -513,7 +514,7 @@ def inequality_frame(
                     name: sii.get(name)
                     for name in ("sii_pts", "sii_lower_pts", "sii_upper_pts", "rii", "rii_lower", "rii_upper")
                 },
-                "sentence": inequalities.gap_sentence(sii, kpi_code, first["kpi_name"]),
+                "sentence": inequality_words.gap_sentence(sii, kpi_code, first["kpi_name"]),
             }
         )
     return pl.DataFrame(out, infer_schema_length=None)

@@ -90,7 +90,20 @@ def xmr_chart(
             ).encode(y="target:Q")
         )
         ends.append(("target", "Target"))
-    points = base.mark_point(filled=True, size=110, stroke=OUTLINE, strokeWidth=1.2, opacity=1).encode(
+    points = _typed_points(base, labels, number)
+    letters = base.mark_text(dy=-14, fontWeight="bold", fontSize=13, color=OUTLINE).encode(
+        y="value:Q", text="point_letter:N"
+    )
+    layers += [points, letters]
+    end_labels = _end_labels(data, ends, x)
+    if end_labels is not None:
+        layers.append(end_labels)
+    return accessible(alt.layer(*layers).properties(title=title, height=HEIGHT))
+
+
+def _typed_points(base: alt.Chart, labels: list[str], number: str) -> alt.Chart:
+    """The points, coloured and shaped by their type, with a tooltip of every line at that period."""
+    return base.mark_point(filled=True, size=110, stroke=OUTLINE, strokeWidth=1.2, opacity=1).encode(
         y="value:Q",
         color=alt.Color(
             "point:N",
@@ -113,29 +126,28 @@ def xmr_chart(
             alt.Tooltip("target:Q", format=number),
         ],
     )
-    letters = base.mark_text(dy=-14, fontWeight="bold", fontSize=13, color=OUTLINE).encode(
-        y="value:Q", text="point_letter:N"
-    )
-    layers += [points, letters]
-    # end labels, moved apart where lines end close together (e.g. a target just above the lower limit)
+
+
+def _end_labels(data, ends: list[tuple[str, str]], x: alt.X) -> alt.Chart | None:
+    """Each line labelled in words at its right end, moved apart where lines end close together; None if none."""
     last = data.iloc[-1]
     levels = {label: float(last[column]) for column, label in ends if last[column] == last[column]}
-    if levels:
-        columns = ["value", "mean", "upper_limit", "lower_limit", "target"]
-        seen = [v for c in columns for v in data[c].dropna().tolist()]
-        span = (max(seen) - min(seen)) or 1.0
-        placed = spread_labels(levels, span * LABEL_GAP_PX / (HEIGHT * 0.85))
-        ends_frame = pl.DataFrame(
-            {
-                "period": [last["period"]] * len(placed),
-                "period_index": [int(last["period_index"])] * len(placed),
-                "label": list(placed),
-                "at": list(placed.values()),
-            }
-        ).to_pandas()
-        layers.append(
-            alt.Chart(ends_frame)
-            .mark_text(align="left", dx=8, fontSize=11, color=OUTLINE)
-            .encode(x=x, y="at:Q", text="label:N")
-        )
-    return accessible(alt.layer(*layers).properties(title=title, height=HEIGHT))
+    if not levels:
+        return None
+    columns = ["value", "mean", "upper_limit", "lower_limit", "target"]
+    seen = [v for c in columns for v in data[c].dropna().tolist()]
+    span = (max(seen) - min(seen)) or 1.0
+    placed = spread_labels(levels, span * LABEL_GAP_PX / (HEIGHT * 0.85))
+    ends_frame = pl.DataFrame(
+        {
+            "period": [last["period"]] * len(placed),
+            "period_index": [int(last["period_index"])] * len(placed),
+            "label": list(placed),
+            "at": list(placed.values()),
+        }
+    ).to_pandas()
+    return (
+        alt.Chart(ends_frame)
+        .mark_text(align="left", dx=8, fontSize=11, color=OUTLINE)
+        .encode(x=x, y="at:Q", text="label:N")
+    )

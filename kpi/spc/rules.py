@@ -277,6 +277,27 @@ def _two_of_three(
     return flag_high | flag_low, flag_high, flag_low
 
 
+#: Columns of :func:`xmr` and their types.
+_XMR_SCHEMA = {
+    "value": pl.Float64,
+    "mean": pl.Float64,
+    "upper_limit": pl.Float64,
+    "lower_limit": pl.Float64,
+    "upper_two_sigma": pl.Float64,
+    "lower_two_sigma": pl.Float64,
+    "outside_limits": pl.Boolean,
+    "shift": pl.Boolean,
+    "trend": pl.Boolean,
+    "two_of_three": pl.Boolean,
+    "point_type": pl.String,
+    "variation": pl.String,
+    "assurance": pl.String,
+    "limits_shown": pl.Boolean,
+    "moving_range": pl.Float64,
+    "after_gap": pl.Boolean,
+}
+
+
 def xmr(
     values: Sequence[float] | np.ndarray | pl.Series,
     *,
@@ -358,20 +379,7 @@ def xmr(
         outside = np.zeros(n, dtype=bool)
         two_flag = np.zeros(n, dtype=bool)
 
-    if improvement is None:
-        good, bad = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    elif improvement == "increase":
-        good, bad = high, low
-    else:
-        good, bad = low, high
-    special = high | low
-    point_type = np.where(
-        special,
-        np.where(improvement is None, NEUTRAL, np.where(good, IMPROVEMENT, CONCERN)),
-        COMMON_CAUSE,
-    ).astype(object)
-    # where a point is both improvement and concern, improvement is shown (NHS England tool)
-    point_type[good & bad] = IMPROVEMENT
+    point_type = _point_types(high, low, improvement)
 
     variation = assurance = None
     if limits_shown:
@@ -399,25 +407,29 @@ def xmr(
             "moving_range": [None if math.isnan(m) else float(m) for m in every_mr],
             "after_gap": gap_before,
         },
-        schema={
-            "value": pl.Float64,
-            "mean": pl.Float64,
-            "upper_limit": pl.Float64,
-            "lower_limit": pl.Float64,
-            "upper_two_sigma": pl.Float64,
-            "lower_two_sigma": pl.Float64,
-            "outside_limits": pl.Boolean,
-            "shift": pl.Boolean,
-            "trend": pl.Boolean,
-            "two_of_three": pl.Boolean,
-            "point_type": pl.String,
-            "variation": pl.String,
-            "assurance": pl.String,
-            "limits_shown": pl.Boolean,
-            "moving_range": pl.Float64,
-            "after_gap": pl.Boolean,
-        },
+        schema=_XMR_SCHEMA,
     )
+
+
+def _point_types(high: np.ndarray, low: np.ndarray, improvement: str | None) -> np.ndarray:
+    """Each point's type: a special cause high or low is improvement, concern or neutral by the polarity.
+
+    Where a point is both improvement and concern, improvement is shown (NHS England tool).
+    """
+    n = high.size
+    if improvement is None:
+        good, bad = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    elif improvement == "increase":
+        good, bad = high, low
+    else:
+        good, bad = low, high
+    point_type = np.where(
+        high | low,
+        np.where(improvement is None, NEUTRAL, np.where(good, IMPROVEMENT, CONCERN)),
+        COMMON_CAUSE,
+    ).astype(object)
+    point_type[good & bad] = IMPROVEMENT
+    return point_type
 
 
 def _gaps(periods: object, n: int) -> np.ndarray:

@@ -136,9 +136,9 @@ TABLE: dict[str, Checked | Unscoped] = {
         ADMIN,
         lambda s, w: _m("kpi.core.backup").backup(s, Path("/nonexistent/backup"), principal=w),
     ),
-    "kpi.core.backup.restore": W(
+    "kpi.core.backup_restore.restore": W(
         ADMIN,
-        lambda s, w: _m("kpi.core.backup").restore(
+        lambda s, w: _m("kpi.core.backup_restore").restore(
             Path("/nonexistent/backup"), Path("/nonexistent/db"), principal=w
         ),
     ),

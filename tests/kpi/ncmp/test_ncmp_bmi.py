@@ -13,7 +13,6 @@ import json
 import math
 import warnings
 from datetime import date, datetime
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from kpi.ncmp import bmi as ncmp_bmi
 from kpi.ncmp.bmi import (
     CATEGORIES,
     OBESE_Z,
@@ -36,7 +34,6 @@ from kpi.ncmp.bmi import (
     classify,
     decimal_age,
     is_severely_obese,
-    load_uk90_bmi_lms,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -73,80 +70,6 @@ def reference_category(z: float) -> str:
     if z < norm.ppf(0.95):
         return "overweight"
     return "obese"
-
-
-# --- Reference table ------------------------------------------------------------------------------------
-def test_table_is_read_from_installed_rcpchgrowth_and_cached() -> None:
-    tables = load_uk90_bmi_lms()
-    assert load_uk90_bmi_lms() is tables
-    source = resources.files("rcpchgrowth.data_tables").joinpath("uk90_child.json")
-    raw = json.loads(source.read_text(encoding="utf-8"))["measurement"]["bmi"]
-    for sex, word in SEX_WORD.items():
-        table = tables[sex]
-        rows = raw[word]
-        assert len(table.age_years) == len(rows) == 193
-        assert table.age_years[0] == 4.0 and table.age_years[-1] == 20.0
-        for i in (0, 100, len(rows) - 1):
-            assert table.age_years[i] == rows[i]["decimal_age"]
-            assert (table.L[i], table.M[i], table.S[i]) == (rows[i]["L"], rows[i]["M"], rows[i]["S"])
-        with pytest.raises(ValueError, match="read-only"):
-            table.M[0] = 1.0
-
-
-def test_table_with_repeated_age_is_refused() -> None:
-    rows = [{"decimal_age": a, "L": -1.0, "M": 16.0, "S": 0.08} for a in (4.0, 4.5, 4.5, 5.0, 5.5)]
-    with pytest.raises(RuntimeError, match=r"repeats the age\(s\) \[4\.5\]; one row per age is needed"):
-        ncmp_bmi._lms_from_rows(rows, "male")
-
-
-def test_table_too_short_or_malformed_is_refused() -> None:
-    rows = [{"decimal_age": a, "L": -1.0, "M": 16.0, "S": 0.08} for a in (4.0, 4.5, 5.0)]
-    with pytest.raises(RuntimeError, match="has 3 rows; at least 4 are needed to interpolate"):
-        ncmp_bmi._lms_from_rows(rows, "female")
-    with pytest.raises(RuntimeError, match="is not in the expected form"):
-        ncmp_bmi._lms_from_rows([{"decimal_age": 4.0}], "female")
-
-
-# --- Ages -----------------------------------------------------------------------------------------------
-def test_decimal_age_is_days_over_365_25_for_every_input_kind() -> None:
-    births = [date(2013, 1, 20), date(2012, 2, 29), None]
-    measured = [date(2017, 8, 12), date(2013, 2, 28), date(2020, 1, 1)]
-    expected_days = [(measured[0] - births[0]).days, 365, None]  # standard-library date arithmetic
-    assert age_in_days(births, measured) == expected_days
-    assert age_in_days(births[0], measured[0]) == 1665
-    assert decimal_age(births[0], measured[0]) == pytest.approx(1665 / 365.25, abs=HAND_TOL)
-
-    as_list = decimal_age(births, measured)
-    assert as_list[:2] == pytest.approx([1665 / 365.25, 365 / 365.25], abs=HAND_TOL)
-    assert math.isnan(as_list[2])
-
-    as_numpy = decimal_age(np.array(births, dtype="datetime64[D]"), np.array(measured, dtype="datetime64[D]"))
-    assert isinstance(as_numpy, np.ndarray)
-    np.testing.assert_allclose(as_numpy[:2], [1665 / 365.25, 365 / 365.25], atol=HAND_TOL)
-    assert np.isnan(as_numpy[2])
-
-    births_s, measured_s = pl.Series(births, dtype=pl.Date), pl.Series(measured, dtype=pl.Date)
-    days_s = age_in_days(births_s, measured_s)
-    assert days_s.dtype == pl.Int64 and days_s.to_list() == expected_days
-    years_s = decimal_age(births_s, measured_s)
-    assert years_s.dtype == pl.Float64 and years_s.null_count() == 1
-    # A datetime counts as its date; a single date broadcasts against a Series.
-    stamps = pl.Series([datetime(2017, 8, 12, 23, 59)])
-    assert age_in_days(date(2013, 1, 20), stamps).to_list() == [1665]
-
-
-def test_decimal_age_reads_iso_text_and_refuses_other_values() -> None:
-    assert age_in_days("2013-01-20", "2017-08-12") == 1665
-    with pytest.raises(
-        ValueError, match=r"date_of_birth must be dates \(or ISO YYYY-MM-DD text\); could not"
-    ):
-        decimal_age("20/01/2013", "2017-08-12")
-    with pytest.raises(TypeError, match="date_of_measurement must be dates .* not numbers or other values"):
-        decimal_age(date(2013, 1, 20), 1665)
-    with pytest.raises(TypeError, match="date_of_birth must be dates, but the column holds String values"):
-        decimal_age(pl.Series(["2013-01-20"]), pl.Series([date(2017, 8, 12)]))
-    with pytest.raises(ValueError, match="must have the same length .* got date_of_birth 2, date_of_measure"):
-        decimal_age([date(2013, 1, 20)] * 2, [date(2017, 8, 12)] * 3)
 
 
 def test_measurement_before_birth_gives_negative_age_and_missing_z() -> None:
@@ -263,18 +186,6 @@ def test_month_option_matches_exact_at_a_tabulated_age() -> None:
         assert bmi_zscore(sex, 1947 / 365.25, 16.2, age_method="month") == pytest.approx(
             rcpch_sds(sex, 63 / 12, 16.2), abs=TABULATED_LMS_TOL
         )
-
-
-def test_lms_formula_by_hand_including_l_zero() -> None:
-    value, l_, m, s = (
-        np.array([18.0, 18.0]),
-        np.array([-1.3, 0.0]),
-        np.array([16.0, 16.0]),
-        np.array([0.08] * 2),
-    )
-    z = ncmp_bmi._lms_z(value, l_, m, s)
-    assert z[0] == pytest.approx(((18 / 16) ** -1.3 - 1) / (-1.3 * 0.08), abs=HAND_TOL)
-    assert z[1] == pytest.approx(math.log(18 / 16) / 0.08, abs=HAND_TOL)
 
 
 # --- Kinds, missing values and input checks -------------------------------------------------------------

@@ -1,0 +1,174 @@
+"""Confidence limits of the SII and RII by Monte Carlo simulation (PHEindicatormethods ``phe_sii``).
+
+Method (docs/methods.md section 5.3; steps 5 and 6 of :mod:`kpi.inequality.slope_index`): each quantile's value is
+drawn from a normal distribution with the value as mean and its standard error as SD, on the log scale for rates and
+the logit scale for proportions. Without transform each draw is mapped back to natural units and refitted; the SII and RII of the
+draws are sorted and the limits are the draws at 1-based positions round(R x alpha/2) and round(R x (1 - alpha/2))
+(R's round, half to even). With transform the draws stay on the transformed scale, and the slopes at those
+positions are turned back into natural units around the fitted value at rank 1/2 (h = c0 + c1/2: top =
+g^-1(h + s/2), bottom = g^-1(h - s/2); SII = (top - bottom) x multiplier, RII = top / bottom); with a negative
+multiplier the limits swap (the RII ones inverted). All draws are solved at once: a (repetitions x quantiles)
+matrix times the 2 x quantiles least-squares projection. ``seed=None`` derives the seed from the inputs, so the
+same data always gives the same limits. Reliability statistics repeat the simulation
+:data:`~kpi.inequality.sii_inputs.RELIABILITY_SETS` times and report the mean absolute difference of the limits of
+sets 2-10 from set 1.
+
+Reference: PHEindicatormethods (UKHSA), ``phe_sii``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy.special import expit, logit
+
+from kpi.inequality.sii_inputs import RELIABILITY_SETS, SIIData, SIIOptions
+
+__all__ = ["derived_seed", "forward", "inverse", "positions", "simulated_limits"]
+
+#: Largest number of normal draws held in memory at once (rows x quantiles).
+_CHUNK_ELEMENTS = 4_000_000
+
+#: Limits of one confidence level: (sii_lower, sii_upper, rii_lower, rii_upper).
+Limits = tuple[float, float, float, float]
+
+
+def forward(value_type: str) -> Callable[[Any], Any]:
+    """The scale the draws are made on: log for rates, logit for proportions, as is otherwise."""
+    return {"rate": np.log, "proportion": logit}.get(value_type, lambda x: np.asarray(x, dtype=float))
+
+
+def inverse(value_type: str) -> Callable[[Any], Any]:
+    """Back from the draw scale: exp for rates, inverse logit for proportions."""
+    return {"rate": np.exp, "proportion": expit}.get(value_type, lambda x: np.asarray(x, dtype=float))
+
+
+def positions(repetitions: int, level: float) -> tuple[int, int]:
+    """1-based positions of the lower and upper limits among the sorted draws (R's round: half to even)."""
+    upper_tail = level + (1 - level) / 2
+    return round(repetitions * (1 - upper_tail)), round(repetitions * upper_tail)
+
+
+def derived_seed(data: SIIData, opts: SIIOptions) -> int:
+    """A seed from the data (in quantile order) and the options: the same inputs always give the same limits."""
+    digest = hashlib.sha256()
+    for arr in (data.quantile, data.population, data.value, data.sd):
+        digest.update(np.round(arr, 10).astype("<f8").tobytes())
+    digest.update(
+        repr(
+            (
+                opts.value_type,
+                opts.transform,
+                opts.multiplier,
+                opts.repetitions,
+                opts.confidence,
+                opts.reliability_stat,
+            )
+        ).encode()
+    )
+    return int.from_bytes(digest.digest()[:8], "little")
+
+
+def _simulated_coefficients(
+    rng: np.random.Generator,
+    mean: np.ndarray,
+    sd: np.ndarray,
+    projection: np.ndarray,
+    sqrt_a: np.ndarray,
+    back: Any,
+    n_draws: int,
+) -> np.ndarray:
+    """Fit every draw at once: (draws x quantiles) values times the (quantiles x 2) projection."""
+    k = mean.size
+    chunk = max(1, _CHUNK_ELEMENTS // k)
+    out = np.empty((n_draws, 2))
+    for start in range(0, n_draws, chunk):
+        rows = min(chunk, n_draws - start)
+        draws = mean + rng.standard_normal((rows, k)) * sd
+        if back is not None:
+            draws = back(draws)
+        out[start : start + rows] = (draws * sqrt_a) @ projection.T
+    return out
+
+
+def _transformed_limits(
+    coef: np.ndarray, where: list[tuple[int, int]], h: float, g_inv: Any, mult: float
+) -> list[Limits]:
+    """Limits from the sorted slopes on the transformed scale, back in natural units around rank 1/2."""
+    slopes = np.sort(coef[:, 1])
+    per_level: list[Limits] = []
+    for lo, hi in where:
+        ends = []
+        for s in (slopes[lo - 1], slopes[hi - 1]):
+            t, b = float(g_inv(h + s / 2)), float(g_inv(h - s / 2))
+            ends.append(((t - b) * mult, t / b))
+        (s_lo, r_lo), (s_hi, r_hi) = ends
+        if mult < 0:
+            s_lo, s_hi, r_lo, r_hi = s_hi, s_lo, 1 / r_hi, 1 / r_lo
+        per_level.append((s_lo, s_hi, r_lo, r_hi))
+    return per_level
+
+
+def _natural_limits(coef: np.ndarray, where: list[tuple[int, int]], mult: float) -> list[Limits]:
+    """Limits from the sorted SII and RII of the refitted draws."""
+    sii_draws = np.sort(coef[:, 1] * mult)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rii_draws = (coef[:, 0] + coef[:, 1]) / coef[:, 0]
+        if mult < 0:
+            rii_draws = 1 / rii_draws
+    rii_draws = np.sort(rii_draws)
+    return [
+        (
+            float(sii_draws[lo - 1]),
+            float(sii_draws[hi - 1]),
+            float(rii_draws[lo - 1]),
+            float(rii_draws[hi - 1]),
+        )
+        for lo, hi in where
+    ]
+
+
+def simulated_limits(
+    opts: SIIOptions,
+    *,
+    seed: int,
+    value: np.ndarray,
+    sd: np.ndarray,
+    projection: np.ndarray,
+    sqrt_a: np.ndarray,
+    c0: float,
+    c1: float,
+) -> tuple[dict[float, Limits], dict[float, tuple[float, float]] | None]:
+    """Limits per confidence level and, when asked for, reliability statistics (sii_mad, rii_mad) per level.
+
+    ``value`` and ``sd`` are in quantile order, ``projection`` and ``sqrt_a`` those of the fit, ``c0`` and ``c1``
+    its coefficients (on the transformed scale with transform).
+    """
+    g, g_inv = forward(opts.value_type), inverse(opts.value_type)
+    rng = np.random.default_rng(seed)
+    reps = opts.repetitions
+    draw_mean = g(value) if opts.value_type != "other" else value
+    back = None if opts.transform or opts.value_type == "other" else g_inv
+    n_sets = RELIABILITY_SETS if opts.reliability_stat else 1
+    where = [positions(reps, level) for level in opts.confidence]
+    # set_limits[s][j] = (sii_lower, sii_upper, rii_lower, rii_upper) for set s, level j
+    set_limits: list[list[Limits]] = []
+    for _ in range(n_sets):
+        coef = _simulated_coefficients(rng, draw_mean, sd, projection, sqrt_a, back, reps)
+        if opts.transform:
+            set_limits.append(_transformed_limits(coef, where, c0 + c1 / 2, g_inv, opts.multiplier))
+        else:
+            set_limits.append(_natural_limits(coef, where, opts.multiplier))
+    limits = {level: set_limits[0][j] for j, level in enumerate(opts.confidence)}
+    if not opts.reliability_stat:
+        return limits, None
+    arr = np.asarray(set_limits)  # sets x levels x 4
+    diffs = np.abs(arr[1:] - arr[0])  # 9 x levels x 4
+    reliability = {
+        level: (float(diffs[:, j, 0:2].mean()), float(diffs[:, j, 2:4].mean()))
+        for j, level in enumerate(opts.confidence)
+    }
+    return limits, reliability
