@@ -94,6 +94,28 @@ def _phrase(kpi_code: str, kpi_name: str, phrase: str | None) -> str:
     return phrase or KPI_PHRASES.get(kpi_code) or f"to be counted in \u201c{kpi_name}\u201d"
 
 
+def sii_direction(table_row: dict) -> str | None:
+    """Which way a rated SII points; the one reading of its interval behind every sentence and cell about it.
+
+    "none" when the 95% confidence interval includes zero (no clear gap), else "higher" or "lower" among the most
+    deprived; None when the row is not rated.
+    """
+    if not table_row.get("rated"):
+        return None
+    value, low, high = table_row["sii_pts"], table_row["sii_lower_pts"], table_row["sii_upper_pts"]
+    if low <= 0 <= high:
+        return "none"
+    return "higher" if value > 0 else "lower"
+
+
+def sii_in_words(table_row: dict) -> str:
+    """The SII for a table cell: "No clear difference", "Most deprived areas lower" or "... higher"."""
+    direction = sii_direction(table_row)
+    if direction is None:
+        return "Not rated"
+    return "No clear difference" if direction == "none" else f"Most deprived areas {direction}"
+
+
 def gap_sentence(
     table_row: dict, kpi_code: str, kpi_name: str, *, where: str | None = None, phrase: str | None = None
 ) -> str:
@@ -110,7 +132,7 @@ def gap_sentence(
         return (f"In {where}: " if where else "") + (table_row.get("not_rated_reason") or "Not rated.")
     value, low, high = table_row["sii_pts"], table_row["sii_lower_pts"], table_row["sii_upper_pts"]
     figures = f"slope index of inequality {_num(value)} points, 95% CI {_num(low)} to {_num(high)}"
-    if low <= 0 <= high:
+    if sii_direction(table_row) == "none":
         return (
             f"{lead}hildren in the most and least deprived areas showed no clear gap "
             f"({figures}: the interval includes zero)."
@@ -124,9 +146,7 @@ def gap_sentence(
 
 def polarity_sentence(table_row: dict, polarity: str) -> str:
     """What the gap means for the KPI's polarity ("high" is good, "low" is good, "none": no judgement)."""
-    if not table_row.get("rated"):
-        return ""
-    if table_row["sii_lower_pts"] <= 0 <= table_row["sii_upper_pts"]:
+    if sii_direction(table_row) in (None, "none"):
         return ""
     if polarity not in ("high", "low"):
         return "This KPI carries no judgement of better or worse, so the gap is reported without one."

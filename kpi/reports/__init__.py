@@ -86,7 +86,8 @@ def build(
         draft = data.cover.is_draft
         document = pack_document(data)
     else:
-        from kpi.reports.briefing import briefing_document, build_briefing
+        from kpi.reports.briefing import build_briefing
+        from kpi.reports.briefing_layout import briefing_document
 
         data = build_briefing(
             store, period, at, principal=principal, council_code=council, provider_code=provider_code

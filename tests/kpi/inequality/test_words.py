@@ -113,3 +113,23 @@ def test_decile_gap_sentence_with_and_without_its_interval():
     assert iq.decile_gap_sentence(gap, (-12.04, -0.55)) == lead + (
         "a gap of −6.3 percentage points (95% CI −12.0 to −0.6; Newcombe's method)."
     ).replace("−", "-")
+
+
+def test_an_sii_is_read_one_way_everywhere():
+    """The table cell and the sentence read the SII's 95% interval the same way: zero inside means no clear gap."""
+    from kpi.inequality.words import gap_sentence, sii_direction, sii_in_words
+
+    clear_low = {"rated": True, "sii_pts": -9.8, "sii_lower_pts": -14.1, "sii_upper_pts": -5.5}
+    clear_high = {"rated": True, "sii_pts": 3.0, "sii_lower_pts": 0.5, "sii_upper_pts": 5.5}
+    unclear = {"rated": True, "sii_pts": -1.0, "sii_lower_pts": -3.0, "sii_upper_pts": 0.0}
+    assert [sii_direction(r) for r in (clear_low, clear_high, unclear, {"rated": False})] == [
+        "lower",
+        "higher",
+        "none",
+        None,
+    ]
+    assert sii_in_words(clear_low) == "Most deprived areas lower"
+    assert sii_in_words(clear_high) == "Most deprived areas higher"
+    assert sii_in_words(unclear) == "No clear difference"
+    assert "no clear gap" in gap_sentence(unclear, "C2", "New birth visits")
+    assert "less likely" in gap_sentence(clear_low, "C2", "New birth visits")
