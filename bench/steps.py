@@ -595,6 +595,7 @@ def _ncmp_page(store, council, who, values, bench):
 
 def _outcomes_page(store, council, who, values, bench):
     from kpi.outcomes import frameworks as frameworks
+    from kpi.outcomes import rug as rug_view
     from kpi.outcomes import series as outcomes
 
     available = frameworks.load_frameworks()
@@ -606,7 +607,7 @@ def _outcomes_page(store, council, who, values, bench):
         "measure_series (marts + trends)": lambda: outcomes.measure_series(
             store, council, framework, kpi_values=values, benchmarks=bench, principal=WHO
         ),
-        "outcome_rug + rug_export": lambda: outcomes.rug_export(outcomes.outcome_rug(framework, series)),
+        "outcome_rug + rug_export": lambda: rug_view.rug_export(rug_view.outcome_rug(framework, series)),
     }
 
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from kpi.outcomes import charts as outcome_charts
 from kpi.outcomes import frameworks as frameworks
+from kpi.outcomes import rug as rug_view
 from kpi.outcomes import series as outcomes
 from pages import _ui
 
@@ -29,21 +30,21 @@ if series.is_empty():
     )
     st.stop()
 
-rug = outcomes.outcome_rug(framework, series)
+rug = rug_view.outcome_rug(framework, series)
 only_worse = st.checkbox("Only measures worse than England and getting worse", key="outcomes_worse_filter")
-shown = outcomes.worse_and_getting_worse(rug) if only_worse else rug
-st.markdown(outcomes.rug_summary(rug))
+shown = rug_view.worse_and_getting_worse(rug) if only_worse else rug
+st.markdown(rug_view.rug_summary(rug))
 if shown.is_empty():
     st.success("No measure is worse than England and getting worse.")
 else:
-    st.html(outcomes.RUG_CSS + outcomes.rug_html(shown))
-st.caption(outcomes.RUG_LEGEND)
-_ui.download_frame(outcomes.rug_export(shown), f"outcomes_{key}", key="outcomes_rug_csv")
+    st.html(rug_view.RUG_CSS + rug_view.rug_html(shown))
+st.caption(rug_view.RUG_LEGEND)
+_ui.download_frame(rug_view.rug_export(shown), f"outcomes_{key}", key="outcomes_rug_csv")
 
 st.subheader("Measure detail")
 choices = outcomes.measure_choices(framework)
 measure_keys = list(choices)
-flagged = outcomes.worse_and_getting_worse(rug)["measure_key"].to_list()
+flagged = rug_view.worse_and_getting_worse(rug)["measure_key"].to_list()
 wanted = st.query_params.get("measure")
 start = wanted if wanted in measure_keys else (flagged[0] if flagged else measure_keys[0])
 measure = st.selectbox(

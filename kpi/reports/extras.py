@@ -136,7 +136,7 @@ def outcomes_section(
 ) -> ExtraSection | None:
     """Outcome measures of the default outcome framework, when any is loaded by ``as_at``.
 
-    Fingertips and local measures as the Outcomes page's rug shows them (:func:`kpi.outcomes.series.outcome_rug`): latest
+    Fingertips and local measures as the Outcomes page's rug shows them (:func:`kpi.outcomes.rug.outcome_rug`): latest
     value, England by the Fingertips rule, recent trend. Contract KPIs in the framework are left out (the pack has
     them already).
     """
@@ -147,12 +147,13 @@ def outcomes_section(
     ):
         return None
     from kpi.outcomes import frameworks as frameworks
+    from kpi.outcomes import rug as rug_view
     from kpi.outcomes import series as outcomes
 
     available = frameworks.load_frameworks()
     framework = available[frameworks.default_framework_key(available)]
     series = outcomes.measure_series(store, council_code, framework, as_at, principal=principal)
-    rug = outcomes.outcome_rug(framework, series).filter(
+    rug = rug_view.outcome_rug(framework, series).filter(
         pl.col("kind") != "kpi", pl.col("value").is_not_null()
     )
     if rug.is_empty():
@@ -161,11 +162,11 @@ def outcomes_section(
         [
             row["label"],
             row["period"] or "–",
-            Cell(outcomes.format_value(row["value"], row["unit"]), numeric=True),
+            Cell(rug_view.format_value(row["value"], row["unit"]), numeric=True),
             Cell(
                 "–"
                 if row["england_value"] is None
-                else outcomes.format_value(row["england_value"], row["unit"]),
+                else rug_view.format_value(row["england_value"], row["unit"]),
                 numeric=True,
             ),
             row["england_label"] or "Not compared",
@@ -176,7 +177,7 @@ def outcomes_section(
     blocks = [
         Paragraph(
             f"{framework.name}: the latest value of each outcome measure loaded by the data-as-at time, beside "
-            f"England (Fingertips rule) with Fingertips' recent-trend words. {_strip_markdown(outcomes.rug_summary(rug))}"
+            f"England (Fingertips rule) with Fingertips' recent-trend words. {_strip_markdown(rug_view.rug_summary(rug))}"
         ),
         Table(
             f"Outcome measures, {framework.name}",

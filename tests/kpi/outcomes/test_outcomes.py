@@ -19,16 +19,8 @@ import pytest
 from kpi.access.principal import LOCAL_USER
 from kpi.core.catalogue import CatalogueError
 from kpi.outcomes.frameworks import Framework, Measure, Outcome, load_framework, load_frameworks
-from kpi.outcomes.series import (
-    SERIES_SCHEMA,
-    deprivation_breakdown,
-    goal_text,
-    measure_detail,
-    measure_series,
-    outcome_rug,
-    rug_html,
-    worse_and_getting_worse,
-)
+from kpi.outcomes.rug import goal_text, outcome_rug, rug_html, worse_and_getting_worse
+from kpi.outcomes.series import SERIES_SCHEMA, deprivation_breakdown, measure_detail, measure_series
 from kpi.sample import COUNCIL_CODE, SAMPLE_DIR
 
 AREA, ENGLAND = "E08000009", "E92000001"
