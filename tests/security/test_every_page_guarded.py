@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from pages._page_table import PAGE_TABLE
+from pages._app.page_table import PAGE_TABLE
 from tests.browser.conftest import ROOT, _free_port
 
 pytestmark = pytest.mark.browser
