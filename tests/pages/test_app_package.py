@@ -10,6 +10,7 @@ import pytest
 
 from kpi.access.rules import PAGE_ROLES
 from pages._app.page_table import PAGE_TABLE
+from tests.test_architecture import find_cycles
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "pages"
@@ -48,32 +49,13 @@ def _app_graph() -> dict[str, set[str]]:
     }
 
 
-def _cycles(graph: dict[str, set[str]]) -> list[str]:
-    state: dict[str, int] = {}
-    cycles: list[str] = []
-
-    def visit(node: str, trail: list[str]) -> None:
-        state[node] = 1
-        for nxt in sorted(graph[node]):
-            if state.get(nxt) == 1:
-                cycles.append(" -> ".join([*trail[trail.index(nxt) :], nxt]))
-            elif nxt not in state:
-                visit(nxt, [*trail, nxt])
-        state[node] = 2
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node, [node])
-    return cycles
-
-
 def test_the_cycle_finder_finds_a_cycle():
-    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a -> b -> c -> a"]
-    assert _cycles({"a": {"b"}, "b": set()}) == []
+    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a -> b -> c -> a"]
+    assert find_cycles({"a": {"b"}, "b": set()}) == []
 
 
 def test_the_app_layer_has_no_import_cycle():
-    cycles = _cycles(_app_graph())
+    cycles = find_cycles(_app_graph())
     assert not cycles, "pages/_app modules import one another in a cycle:\n" + "\n".join(cycles)
 
 
