@@ -1,19 +1,21 @@
-"""HCP Contract Monitor: the router. Pages live in pages/ (listed once in pages/_page_table.py); the library in kpi/.
+"""HCP Contract Monitor: the router. Pages live in pages/ (listed once in pages/_app/page_table.py); the library in
+kpi/.
 
-Every page script runs the same guard itself (``_ui.start_page``), so a page reached directly, however the server
-was started, signs the visitor in first; the router runs it too, before the navigation.
+Every page script runs the same guard itself (``pages._app.signin.start_page``), so a page reached directly, however
+the server was started, signs the visitor in first; the router runs it too, before the navigation.
 """
 
 import streamlit as st
 
-from pages import _ui
-from pages._page_table import PAGE_TABLE
+from pages._app.page_table import PAGE_TABLE
+from pages._app.session import refuse_off_loopback
+from pages._app.signin import account_sidebar, navigation, sign_in
 
 st.set_page_config(page_title="HCP Contract Monitor", page_icon=":material/child_care:", layout="wide")
 
-if _ui.refuse_off_loopback() or not _ui.sign_in():
+if refuse_off_loopback() or not sign_in():
     st.stop()
-_ui.account_sidebar()
+account_sidebar()
 
 sections: dict[str, list] = {}
 for entry in PAGE_TABLE:
@@ -37,4 +39,4 @@ for entry in PAGE_TABLE:
         )
     else:
         pages.append(st.Page(entry.script, title=entry.title, icon=entry.icon, url_path=entry.url_path))
-_ui.navigation(sections).run()
+navigation(sections).run()

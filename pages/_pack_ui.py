@@ -20,7 +20,7 @@ from kpi.access.principal import Principal
 from kpi.contract import meetings as meetings
 from kpi.core import periods as periods
 from kpi.reports.html import render_html
-from pages import _ui
+from pages._app import ui as _ui
 
 KINDS = {"Meeting pack": "pack", "Scrutiny briefing": "briefing"}
 

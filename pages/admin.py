@@ -6,7 +6,8 @@ import polars as pl
 import streamlit as st
 
 from kpi.core import backup as backup
-from pages import _portal, _ui
+from pages._app import portal as _portal
+from pages._app import ui as _ui
 
 _ui.start_page("Admin")
 who, council, store = _ui.principal(), _ui.council_code(), _ui.store()

@@ -6,7 +6,7 @@ import streamlit as st
 
 from kpi.access import audit as audit_log
 from kpi.core import periods as periods
-from pages import _ui
+from pages._app import ui as _ui
 
 _ui.start_page("Audit log")
 who, council, store = _ui.principal(), _ui.council_code(), _ui.store()

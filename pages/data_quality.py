@@ -5,7 +5,7 @@ import streamlit as st
 
 from kpi.core.store import setting
 from kpi.returns import timeliness as data_quality
-from pages import _ui
+from pages._app import ui as _ui
 
 _ui.start_page("Data quality")
 who, council, store = _ui.principal(), _ui.council_code(), _ui.store()

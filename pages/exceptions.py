@@ -8,7 +8,8 @@ import streamlit as st
 from kpi.access import rules as access
 from kpi.contract import narratives as exceptions
 from kpi.core import periods as periods
-from pages import _portal, _ui
+from pages._app import portal as _portal
+from pages._app import ui as _ui
 
 _ui.start_page("Exceptions")
 who, council, store = _ui.principal(), _ui.council_code(), _ui.store()

@@ -10,7 +10,7 @@ from kpi.inequality import views as inequalities
 from kpi.inequality import words as inequality_words
 from kpi.ncmp import rules as ncmp
 from kpi.ncmp import views as ncmp_views
-from pages import _ui
+from pages._app import ui as _ui
 
 LEVEL_LABELS = {
     "borough": "Borough: national deciles, each quarter",

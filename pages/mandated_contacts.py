@@ -9,7 +9,7 @@ from kpi.inequality import views as inequalities
 from kpi.inequality import words as inequality_words
 from kpi.spc import assurance as assurance
 from kpi.spc import charts as charts_spc
-from pages import _ui
+from pages._app import ui as _ui
 
 _ui.start_page("Mandated contacts")
 values = _ui.kpi_values()

@@ -9,7 +9,8 @@ import streamlit as st
 from kpi.access import rules as access
 from kpi.contract import values as overview
 from kpi.core import periods as periods
-from pages import _pack_ui, _ui
+from pages import _pack_ui
+from pages._app import ui as _ui
 
 _ui.start_page("Meeting pack")
 st.caption(

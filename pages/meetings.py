@@ -9,7 +9,8 @@ import streamlit as st
 
 from kpi.access import rules as access
 from kpi.contract import meetings as meetings
-from pages import _pack_ui, _ui
+from pages import _pack_ui
+from pages._app import ui as _ui
 
 who = _ui.start_page("Meetings")
 _pack_ui.flash()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from kpi.ncmp import charts as charts
 from kpi.ncmp import views as views
-from pages import _ui
+from pages._app import ui as _ui
 
 _ui.start_page("Child measurement (NCMP)")
 data = _ui.ncmp_data()

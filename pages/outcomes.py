@@ -6,7 +6,7 @@ from kpi.outcomes import charts as outcome_charts
 from kpi.outcomes import frameworks as frameworks
 from kpi.outcomes import rug as rug_view
 from kpi.outcomes import series as outcomes
-from pages import _ui
+from pages._app import ui as _ui
 
 _ui.start_page("Outcomes")
 available = frameworks.load_frameworks()

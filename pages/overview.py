@@ -8,7 +8,7 @@ from kpi.contract import charts as contract_charts
 from kpi.contract import exceptions_board as board
 from kpi.contract import values as overview
 from kpi.spc import assurance as assurance
-from pages import _narratives, _ui
+from pages._app import ui as _ui
 
 _ui.start_page("Overview")
 values = _ui.kpi_values()
@@ -152,4 +152,4 @@ st.caption(
 )
 
 with st.expander(f"Exceptions: the provider's explanations of red and amber KPIs, {period}"):
-    _narratives.exception_narratives(period)
+    _ui.exception_narratives(period)

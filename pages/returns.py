@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from kpi.returns import load as submissions
-from pages import _ui
+from pages._app import ui as _ui
 
 _ui.start_page("Returns")
 st.caption(

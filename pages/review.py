@@ -4,7 +4,8 @@ import polars as pl
 import streamlit as st
 
 from kpi.returns import load as submissions
-from pages import _portal, _ui
+from pages._app import portal as _portal
+from pages._app import ui as _ui
 
 _ui.start_page("Review returns")
 who, council, store = _ui.principal(), _ui.council_code(), _ui.store()

@@ -7,7 +7,8 @@ from kpi.access import rules as access
 from kpi.contract import targets as targets
 from kpi.core import periods as periods
 from kpi.core.catalogue_sync import FIRST_PERIOD, catalogue_in_force
-from pages import _portal, _ui
+from pages._app import portal as _portal
+from pages._app import ui as _ui
 
 _ui.start_page("Targets and settings")
 who, council, store = _ui.principal(), _ui.council_code(), _ui.store()

@@ -7,7 +7,8 @@ from kpi.core.councils import providers
 from kpi.ingest.files import MAX_FILE_BYTES, sha256
 from kpi.returns import load as submissions
 from kpi.returns import template as return_template
-from pages import _portal, _ui
+from pages._app import portal as _portal
+from pages._app import ui as _ui
 
 _ui.start_page("Upload a return")
 who, council, store = _ui.principal(), _ui.council_code(), _ui.store()

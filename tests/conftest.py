@@ -10,6 +10,10 @@
 * ``return_rows``: the sample's 2026-27 Q2 return (a valid file) as editable rows; ``write_return`` writes rows
   to a CSV or XLSX file; ``check_return`` runs the loader with ``check_only`` and returns its report.
 * ``table_counts``: the row count of every table of a store, to show that something wrote nothing.
+* ``tiny_council_path`` / ``tiny_council``: a tiny council built through the library's loaders in a second or two
+  (four localities of two LSOAs each, one provider, two quarters of a return, a dozen NCMP children at two
+  schools), for tests that need a little real data rather than the whole sample; ``tiny_council`` is a writable
+  copy, open read-write with the clock fixed.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ import io
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from kpi.access.principal import local_principal
@@ -217,6 +222,98 @@ def table_counts() -> Callable[[Store], dict[str, int]]:
         return {name: store.query(f'select count(*) from "{name}"').item() for name in names}
 
     return counts
+
+
+# ---- a tiny council: a little of everything, built through the loaders ---------------------------------------------
+
+#: The tiny council's 2026-27 returns: C2 (new birth visits within 14 days, target 90%, amber from 85%) per
+#: locality x decile (the deciles its LSOAs hold), by locality: NORTH is red (72.5%) and explained on the return,
+#: SOUTH and CENTRAL green, WEST amber; C3 (after 14 days) one visit a cell; FNP1 for the borough. Every cell has 20
+#: infants.
+TINY_C2 = {"CENTRAL": (18,), "NORTH": (14, 15), "SOUTH": (19, 19), "WEST": (17, 17)}
+TINY_NORTH_COMMENT = "North team 3.0 WTE vacant; two new starters due in November"
+TINY_QUARTERS = (("2026-27 Q1", datetime(2026, 8, 3, 9)), ("2026-27 Q2", datetime(2026, 11, 2, 9)))
+
+
+def _tiny_return(period: str, cells: dict[str, list[int]]) -> bytes:
+    """One quarter's return for the tiny council (cells: each locality's deciles, two LSOAs each)."""
+    lines = [",".join(RETURN_COLUMNS)]
+    for kpi in ("C2", "C3"):
+        for locality, deciles in sorted(cells.items()):
+            numerators = TINY_C2[locality] if kpi == "C2" else (1,) * len(deciles)
+            for decile, numerator in zip(deciles, numerators, strict=True):
+                lines.append(f"{period},{PROVIDER_CODE},{kpi},{locality},{decile},{numerator},20,")
+            comment = TINY_NORTH_COMMENT if (kpi, locality) == ("C2", "NORTH") else ""
+            total, infants = sum(numerators), 20 * len(deciles)
+            lines.append(f"{period},{PROVIDER_CODE},{kpi},{locality},,{total},{infants},{comment}")
+    lines.append(f"{period},{PROVIDER_CODE},FNP1,ALL,,13,20,")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def build_tiny_council(target: Path) -> None:
+    """Build the tiny council at ``target`` through the library's loaders (each load must write)."""
+    from kpi.core.councils import add_provider, init_council, load_localities
+    from kpi.ncmp.load import load_ncmp, load_ncmp_eligible
+    from kpi.returns.load import WRITTEN, load_return
+
+    who = local_principal("tiny")
+    with Store.open(target) as store:
+        init_council(store, COUNCIL_CODE, principal=who)
+        add_provider(store, COUNCIL_CODE, PROVIDER_CODE, "Tiny provider", "Tiny contract", principal=who)
+        lookup = pl.read_csv(SAMPLE_DIR / "reference" / "trafford_localities.csv")
+        lookup = lookup.group_by("locality_code", maintain_order=True).head(2).sort("lsoa_code")
+        report = load_localities(
+            store, COUNCIL_CODE, lookup.write_csv().encode(), "localities.csv", principal=who,
+            loaded_at=datetime(2022, 4, 1),
+        )  # fmt: skip
+        assert report.ok, report.to_text()
+        lsoas = lookup.join(store.query("select lsoa_code, imd_decile from lsoa_reference"), on="lsoa_code")
+        cells = {loc: sorted(set(g["imd_decile"])) for (loc,), g in lsoas.group_by("locality_code")}
+        for period, received_at in TINY_QUARTERS:
+            result = load_return(
+                store, _tiny_return(period, cells), f"tiny_{period}.csv", council_code=COUNCIL_CODE,
+                provider_code=PROVIDER_CODE, principal=who, source="sample", accept_warnings=True,
+                reason="tiny council: two KPIs only", received_at=received_at,
+            )  # fmt: skip
+            assert result.outcome == WRITTEN, result.report.to_text()
+        eligible = pl.read_csv(SAMPLE_DIR / "ncmp" / "ncmp_eligible_2025-26.csv", infer_schema_length=0)
+        schools = eligible["school_urn"].unique(maintain_order=True).head(2).to_list()
+        children = pl.read_csv(SAMPLE_DIR / "ncmp" / "ncmp_2025-26.csv.gz", infer_schema_length=0)
+        children = children.filter(pl.col("school_urn").is_in(schools))
+        files = (
+            (load_ncmp_eligible, eligible.filter(pl.col("school_urn").is_in(schools)), datetime(2026, 9, 1)),
+            (load_ncmp, children.group_by("school_urn", "school_year", maintain_order=True).head(3),
+             datetime(2026, 9, 2)),
+        )  # fmt: skip
+        for loader, frame, loaded_at in files:
+            result = loader(
+                store, frame.write_csv().encode(), f"{loader.__name__}.csv", council_code=COUNCIL_CODE,
+                principal=who, source="sample", loaded_at=loaded_at,
+            )  # fmt: skip
+            assert result.outcome == WRITTEN, result.report.to_text()
+
+
+@pytest.fixture(scope="session")
+def tiny_council_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny council's database, built once per session. Read only: take ``tiny_council`` to write."""
+    target = tmp_path_factory.mktemp("tiny") / "tiny.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HCP_TODAY", TODAY)
+        build_tiny_council(target)
+    return target
+
+
+@pytest.fixture
+def tiny_council(tiny_council_path: Path, tmp_path: Path, hcp_today: date) -> Iterator[Store]:
+    """A writable copy of the tiny council's database, open read-write, with the clock fixed (``hcp_today``)."""
+    target = tmp_path / "tiny" / "hcp.duckdb"
+    target.parent.mkdir()
+    shutil.copyfile(tiny_council_path, target)
+    store = Store.open(target)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 # ---- the browser: one Playwright driver and one Chromium for the whole session ------------------------------------

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+from kpi.core.resources import data_dir
+
+CONFIG_DIR = data_dir("config")
 
 VALUE_KINDS = ("proportion", "count", "ratio")
 POLARITIES = ("high", "low", "none")

@@ -16,11 +16,12 @@ import polars as pl
 from kpi.access.principal import Principal
 from kpi.access.rules import require
 from kpi.core import periods as periods
-from kpi.core.store import ROOT, Store, StoreError, set_info
+from kpi.core.resources import data_dir
+from kpi.core.store import Store, StoreError, set_info
 from kpi.ingest.files import read_text_table, sha256
 from kpi.ingest.report import Report, problem, problems_where
 
-REFERENCE_DIR = ROOT / "reference"
+REFERENCE_DIR = data_dir("reference")
 LSOA_LOOKUP = REFERENCE_DIR / "lsoa11_imd2019.parquet"
 IMD_EDITION = "IoD2019"
 #: A locality code as returns and templates carry it: never something a spreadsheet would run as a formula.

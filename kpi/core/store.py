@@ -35,9 +35,10 @@ import polars as pl
 
 from kpi.core import periods as periods
 from kpi.core.catalogue import load_setting_defaults
+from kpi.core.resources import data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-SQL_DIR = ROOT / "sql"
+SQL_DIR = data_dir("sql")
 DEFAULT_DB = Path("data") / "hcp.duckdb"
 BUSY_MESSAGE = "the dashboard is running and holds the database: stop it or use the Admin page"
 

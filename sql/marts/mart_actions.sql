@@ -1,5 +1,6 @@
 -- grain: one row per council x action: its latest version recorded by $as_at (actions raised after $as_at are
 --        left out), with who raised it and when, when it was closed (closed actions) and whether it is overdue
+-- keys: council_code, action_id
 -- parameters: $council_code, $as_at
 with versions as (
     select *

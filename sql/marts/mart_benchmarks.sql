@@ -1,4 +1,5 @@
 -- grain: one row per council x KPI x comparator x benchmark period, current at $as_at
+-- keys: kpi_code, comparator, benchmark_period
 -- parameters: $council_code, $as_at, $max_age_quarters (the setting benchmark_max_age_quarters in force at $as_at)
 -- A benchmark period is a quarter ('2024-25 Q1') or a financial year ('2024-25', period_kind 'year');
 -- period_start_index and period_end_index are the quarter indexes of its first and last quarter. Which of these a

@@ -1,5 +1,6 @@
 -- grain: one row per council x provider x KPI x period x locality: the exception narrative in force at $as_at
 --        (the latest version recorded by then; locality_code ALL for the borough value)
+-- keys: council_code, provider_code, kpi_code, period, locality_code
 -- parameters: $council_code, $as_at, $provider_code (optional scope: null for every provider)
 -- The meeting pack and the overview read this relation, so both show the same explanation as at the same time.
 with versions as (

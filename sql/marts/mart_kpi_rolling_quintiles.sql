@@ -1,6 +1,8 @@
 -- grain: one row per council x KPI x period x locality x national IMD quintile (1 = most deprived, 5 = least), for
 --        KPIs with a locality x decile breakdown; period is the last quarter of a rolling window of four quarters
 --        (period_index - 3 .. period_index) and every period with decile rows for the KPI ends a window
+-- keys: council_code, kpi_code, period, locality_code, imd_quintile
+-- numerator <= denominator: numerator, denominator
 -- parameters: $council_code, $as_at (returns accepted, localities loaded and catalogue versions set by then)
 -- A quarter counts for a KPI when the catalogue version in force for it (staging/stg_kpis) has the KPI with a
 -- locality x decile breakdown; the window's value kind is the one in force for its last quarter.

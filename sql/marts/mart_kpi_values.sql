@@ -1,6 +1,8 @@
 -- grain: one row per council x KPI x period x level x locality x decile, where level is borough, locality,
 --        locality_decile, borough_decile or borough_quintile (locality_code 'ALL' above locality level; imd_decile
 --        '1'..'10', 'U' or 'ALL'; imd_quintile 1..5 for borough_quintile rows)
+-- keys: council_code, kpi_code, period, level, locality_code, imd_decile, imd_quintile
+-- numerator <= denominator: numerator, denominator
 -- parameters: $council_code, $as_at (returns accepted and targets set by then), $first_period_index,
 --             $last_period_index (the quarters targets are looked up for)
 -- Values: value_pct = 100 x numerator / denominator (proportions and ratios), Wilson 95% CI for proportions,

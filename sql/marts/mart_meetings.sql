@@ -1,5 +1,6 @@
 -- grain: one row per council x meeting recorded by $as_at, with the pack used at it (period, as-at time and data
 --        version of the recorded pack, when one was given)
+-- keys: council_code, meeting_id
 -- parameters: $council_code, $as_at
 with recorded as (
     select *

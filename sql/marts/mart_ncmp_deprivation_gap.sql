@@ -1,4 +1,6 @@
 -- grain: one row per council x academic year x year group x category, as at $as_at
+-- keys: council_code, academic_year, school_year, category
+-- numerator <= denominator: decile1_numerator, decile1_denominator; decile10_numerator, decile10_denominator
 -- parameters: $council_code, $as_at
 -- Gap between the most and least deprived decile = prevalence in national IMD decile 1 (most deprived) - decile 10 (least deprived), in percentage
 -- points (docs/methods.md section 3), with a 95% interval for the difference of two independent proportions by

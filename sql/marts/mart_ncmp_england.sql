@@ -1,6 +1,8 @@
 -- grain: one row per council x academic year x year group x category x imd_decile (null: all children; 1 or 10:
 --        that national decile), as at $as_at: the borough's prevalence beside England's for the same academic year
 --        where published, otherwise the latest earlier one, labelled with its own year (docs/methods.md section 3)
+-- keys: council_code, academic_year, school_year, category, imd_decile
+-- numerator <= denominator: numerator, denominator
 -- parameters: $council_code, $as_at
 with prevalence as (
     select academic_year, school_year, category,

@@ -1,5 +1,6 @@
 -- grain: one row per NCMP load (child-level returns and eligible pupils) of the council loaded by $as_at, with the
 --        year groups it covers and whether each is current at $as_at
+-- keys: load_id
 -- parameters: $council_code, $as_at
 with loads as (
     select * from ncmp_loads where council_code = $council_code and loaded_at <= $as_at

@@ -1,5 +1,6 @@
 -- grain: one row per council x academic year x year group x level ('borough', 'locality', 'school') x area
 --        (area_code 'ALL' for the borough, a locality code, or a school URN), as at $as_at
+-- keys: council_code, academic_year, school_year, level, area_code
 -- parameters: $council_code, $as_at
 -- Participation = children measured / pupils eligible (docs/methods.md section 3), over the schools in the
 -- eligible-pupils return, with Wilson 95% limits; localities are the schools' localities. measured_all also counts

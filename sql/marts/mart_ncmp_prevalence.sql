@@ -4,6 +4,8 @@
 --   borough, 'UNKNOWN' not recorded), 'imd_decile' (national IMD decile of the home LSOA, '1'..'10', 'U'),
 --   'ethnic_group' (as returned); category: underweight, healthy_weight, overweight, obese (including severe),
 --   severely_obese, excess_weight (overweight + obese)
+-- keys: council_code, academic_year, school_year, breakdown, group_code, category
+-- numerator <= denominator: numerator, denominator; denominator, measured
 -- parameters: $council_code, $as_at
 -- Prevalence = children in the category / children measured with a valid BMI (excluding |z| > 7 and duplicates),
 -- with Wilson 95% limits (docs/methods.md sections 3 and 5). Borough figures are of the children measured in the

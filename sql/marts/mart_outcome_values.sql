@@ -1,5 +1,6 @@
 -- grain: one row per council x source x measure x area x sex x age x category type x category x period: every
 --        outcome value current at $as_at, Fingertips indicators and local measures in one long shape
+-- keys: source, measure_ref, area_code, sex, age, category_type, category, period
 -- parameters: $council_code, $as_at
 -- measure_ref is the Fingertips indicator ID (as text) or the local measure code; category_type '' is the headline
 -- row (no breakdown); imd_decile 1 (most deprived) to 10 on deprivation rows. Local measures carry no sex or age.

@@ -1,5 +1,6 @@
 -- grain: one row per document (meeting pack or scrutiny briefing) circulated and recorded by $as_at (rows with
 --        is_draft = true are drafts recorded before migration 008; drafts are no longer recorded)
+-- keys: pack_id
 -- parameters: $council_code, $as_at
 with built as (
     select *

@@ -1,5 +1,6 @@
 -- grain: one row per council x provider x dataset x period where a submission waits for a commissioner's decision
 --        (its status at $as_at is 'submitted' and no accepted return had superseded it by then)
+-- keys: provider_code, dataset, period
 -- parameters: $council_code, $as_at, $provider_code (optional scope: null for every provider)
 -- The status at $as_at is the latest of the submission's events (submission_events) recorded by then, so a
 -- submission accepted since still counts as waiting at an earlier as-at time.

@@ -1,6 +1,7 @@
 -- grain: one row per council x risk: its latest version recorded by $as_at, with its rating (likelihood x impact,
 --        1-25) and the rating's band on the 5 x 5 matrix (NPSA 2008: 1-3 low, 4-6 moderate, 8-12 high, 15-25
 --        extreme) and whether its review is overdue
+-- keys: council_code, risk_id
 -- parameters: $council_code, $as_at
 with versions as (
     select *

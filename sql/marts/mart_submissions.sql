@@ -1,4 +1,5 @@
 -- grain: one row per submission of the council (every dataset, every status, superseded ones included)
+-- keys: submission_id
 -- parameters: $council_code, $provider_code (optional scope: null for every provider)
 -- status: submitted (waiting for a commissioner), accepted, queried, or superseded (a newer return for the same
 -- provider, dataset and period was accepted). The review columns carry the latest acceptance or query made after

@@ -1,5 +1,6 @@
 -- grain: one row per council x indicator x area x sex x age x category type x category x time period: the
 --        Fingertips values current at $as_at (loaded by then and not superseded by then)
+-- keys: council_code, indicator_id, area_code, sex, age, category_type, category, time_period
 -- parameters: $council_code, $as_at
 with loaded as (
     select *

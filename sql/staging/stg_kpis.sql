@@ -1,5 +1,6 @@
 -- grain: one row per council x KPI x run of periods with one catalogue version in force, as known at $as_at: the
 --        version applies to periods with effective_from_index <= period_index < until_index (null: no end).
+-- keys: council_code, kpi_code, effective_from_index
 -- parameters: $council_code, $as_at (catalogue changes set by then)
 -- For each start period the latest-set version wins; a retired version ends the previous run and has no row.
 -- current_name and current_sort_order are the KPI's latest version's (the one with the greatest start), so a KPI

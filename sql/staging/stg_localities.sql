@@ -1,4 +1,5 @@
 -- grain: one row per council x locality, from the locality load current at $as_at
+-- keys: council_code, locality_code
 -- parameters: $council_code, $as_at
 with current_load as (
     select locality_load_id

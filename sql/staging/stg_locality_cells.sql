@@ -1,4 +1,5 @@
 -- grain: one row per council x locality x IMD decile that holds at least one LSOA (current locality load at $as_at)
+-- keys: council_code, locality_code, imd_decile
 -- parameters: $council_code, $as_at
 with current_load as (
     select locality_load_id

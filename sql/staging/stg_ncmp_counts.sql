@@ -1,5 +1,7 @@
 -- grain: one row per academic year x year group x dimension ('school', 'lsoa', 'ethnic_group') x dimension value,
 --        from the child-level loads current at $as_at (counts written at load time, so purged years still count)
+-- keys: academic_year, school_year, dimension, dimension_value
+-- numerator <= denominator: valid, measured; obese, valid; severely_obese, obese
 -- parameters: $council_code, $as_at
 with parts as (
     select load_id, academic_year, school_year

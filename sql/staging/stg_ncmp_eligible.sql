@@ -1,4 +1,5 @@
 -- grain: one row per academic year x year group x school (URN), from the eligible-pupils loads current at $as_at
+-- keys: academic_year, school_year, school_urn
 -- parameters: $council_code, $as_at
 with parts as (
     select load_id, academic_year, school_year

@@ -1,6 +1,7 @@
 -- grain: one row per home LSOA value met in the current NCMP counts (null = not recorded), with the child's home
 --        locality (the council's lookup current at $as_at; 'OUTSIDE' for an English LSOA outside the borough,
 --        'UNKNOWN' for one not recorded or not recognised) and national IMD decile ('U' when unknown)
+-- keys: lsoa_code
 -- parameters: $council_code, $as_at
 with lsoas as (
     select distinct dimension_value as lsoa_code

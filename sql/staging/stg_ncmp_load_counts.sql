@@ -1,5 +1,7 @@
 -- grain: one row per NCMP load x year group x dimension ('school', 'lsoa', 'ethnic_group') x dimension value,
 --        for the children of load $load_id (written into ncmp_counts when the load is written)
+-- keys: load_id, school_year, dimension, dimension_value
+-- numerator <= denominator: valid, measured; obese, valid; severely_obese, obese
 -- parameters: $load_id
 -- measured: children measured (a duplicate row is not a second child); valid: children in prevalence (not
 -- excluded for |z| > 7 and not duplicates); category counts are of valid children; severely_obese is a subset of

@@ -1,5 +1,7 @@
 -- grain: one row per council x local measure x period x area x locality x decile: the local outcome measure values
 --        current at $as_at (loaded by then and not superseded by then)
+-- keys: council_code, measure_code, period, area_code, locality_code, imd_decile
+-- numerator <= denominator: numerator, denominator
 -- parameters: $council_code, $as_at
 with loaded as (
     select *

@@ -1,6 +1,8 @@
 -- grain: one row per council x provider x period x KPI x locality x decile from the return current at $as_at
 -- (accepted by $as_at and not superseded by then). Locality all-decile rows the provider left out are added up
 -- from its decile rows.
+-- keys: council_code, provider_code, period, kpi_code, locality_code, imd_decile
+-- numerator <= denominator: numerator, denominator
 -- parameters: $council_code, $as_at, $provider_code (optional scope: null for every provider of the council)
 with current_submissions as (
     select submission_id, provider_code, period, period_index, received_at

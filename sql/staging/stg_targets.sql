@@ -1,5 +1,6 @@
 -- grain: one row per council x KPI x period: the target in force for that period as known at $as_at
 -- (the latest-set row with the greatest effective_from_index not after the period, among rows set by $as_at).
+-- keys: council_code, kpi_code, period_index
 -- parameters: $council_code, $as_at, $first_period_index, $last_period_index
 with period_spine as (
     select unnest(range($first_period_index, $last_period_index + 1)) as period_index

@@ -54,7 +54,7 @@ def test_overview_rag_cell_decile_view_and_mandated_contacts(page, app_url):
 @pytest.mark.parametrize("path", ["overview", "overview?period=2026-27+Q1", "admin", "meeting-pack"])
 def test_every_page_opens_from_its_own_url(page, app_url, path):
     """A deep link opens that page, the default page (Overview) included, with no "Page not found"."""
-    from pages._page_table import PAGE_TABLE
+    from pages._app.page_table import PAGE_TABLE
 
     title = next(entry.title for entry in PAGE_TABLE if entry.url_path == path.split("?")[0])
     page.goto(f"{app_url}/{path}")

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages._page_table import PAGE_TABLE
+from pages._app.page_table import PAGE_TABLE
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGES = [entry.script for entry in PAGE_TABLE]  # the one page table app.py routes
@@ -32,7 +32,7 @@ def app(sample_db, monkeypatch):
         return at
 
     yield run
-    from pages import _ui
+    from pages._app import ui as _ui
 
     _ui.store.clear()
 
@@ -269,7 +269,7 @@ def test_readable_formats_numbers_dates_and_missing_values():
 
     import polars as pl
 
-    from pages import _ui
+    from pages._app import ui as _ui
 
     frame = pl.DataFrame(
         {

@@ -34,7 +34,8 @@ def app(db, monkeypatch):
         return at
 
     yield run
-    from pages import _pack_ui, _ui
+    from pages import _pack_ui
+    from pages._app import ui as _ui
 
     _pack_ui._build.clear()
     _pack_ui._render.clear()
@@ -49,7 +50,7 @@ def preview(at: AppTest) -> str:
 
 def _packs(db) -> int:
     """Packs recorded, read through the app's own connection (DuckDB allows one configuration per file)."""
-    from pages import _ui
+    from pages._app import ui as _ui
 
     return _ui.store().query("select count(*) from packs").item()
 

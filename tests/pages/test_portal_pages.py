@@ -66,7 +66,7 @@ def signed_in(portal_db, tmp_path, monkeypatch):
         return at
 
     yield run
-    from pages import _ui
+    from pages._app import ui as _ui
 
     _ui.store.clear()
 
@@ -94,7 +94,7 @@ def test_a_stranger_sees_a_polite_refusal_and_nothing_else(signed_in):
     assert "someone@elsewhere.org" in at.error[0].value
     assert [b.label for b in at.button] == ["Sign out"]
     assert not at.dataframe and not at.metric and titles(at) == ["HCP Contract Monitor"]
-    from pages import _ui  # the app's own connection (this process holds the file)
+    from pages._app import ui as _ui  # the app's own connection (this process holds the file)
 
     refused = _ui.store().query("select actor from audit_log where action = 'sign-in refused'")
     assert "someone@elsewhere.org" in refused["actor"].to_list()
@@ -181,7 +181,7 @@ def test_an_agreed_exception_shows_on_the_overview(signed_in):
 
     from kpi.access.users import find_user
     from kpi.contract import narratives as exceptions
-    from pages import _ui
+    from pages._app import ui as _ui
 
     at = signed_in("provider", "pages/exceptions.py")
     assert titles(at) == ["Exceptions"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pages._page_table import PAGE_TABLE
+from pages._app.page_table import PAGE_TABLE
 from tests.serving import app_env, free_port, start, stop
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,7 @@ HOSTILE = "Staffing ![x](http://127.0.0.1:9/beacon.png) see [the plan](http://ev
 def test_a_narrative_with_markdown_is_shown_as_typed(signed_in):  # noqa: F811
     from kpi.access.users import find_user
     from kpi.contract import narratives as exceptions
-    from pages import _ui
+    from pages._app import ui as _ui
 
     signed_in("provider", "pages/exceptions.py")  # opens the store the pages use
     store = _ui.store()

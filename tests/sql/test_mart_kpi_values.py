@@ -207,8 +207,8 @@ def test_target_change_applies_from_its_effective_period_and_as_at(store):
     assert (q2_then["target_pct"], q2_then["rag"]) == (90.0, "red")
 
 
-def test_grain_and_numerators_on_the_sample(sample_values):
-    frame = sample_values
+def test_grain_and_numerators_on_the_tiny_council(tiny_values):
+    frame, cells = tiny_values
     keys = ["kpi_code", "period", "level", "locality_code", "imd_decile", "imd_quintile"]
     assert frame.select(keys).is_duplicated().sum() == 0
     both = frame.filter(pl.col("denominator").is_not_null())
@@ -218,14 +218,16 @@ def test_grain_and_numerators_on_the_sample(sample_values):
         pl.col("locality_code") == "NORTH", pl.col("imd_decile").is_in(["8", "10"])
     ).is_empty()
     assert frame.filter(pl.col("locality_code") == "SOUTH", pl.col("imd_decile") == "2").is_empty()
+    decile_rows = frame.filter(pl.col("level") == "locality_decile", pl.col("imd_decile") != "U")
+    possible = {(row["locality_code"], str(row["imd_decile"])) for row in cells.iter_rows(named=True)}
+    assert not decile_rows.is_empty()
+    assert set(decile_rows.select("locality_code", "imd_decile").iter_rows()) <= possible
 
 
 @pytest.fixture()
-def sample_values(tmp_path):
+def tiny_values(tiny_council_path):
     from kpi.contract.values import kpi_values
-    from kpi.sample import build_sample
+    from kpi.core.councils import locality_cells
 
-    path = tmp_path / "sample.duckdb"
-    build_sample(path)
-    with Store.open(path, read_only=True) as db:
-        return kpi_values(db, COUNCIL, principal=LOCAL_USER)
+    with Store.open(tiny_council_path, read_only=True) as db:
+        return kpi_values(db, COUNCIL, principal=LOCAL_USER), locality_cells(db, COUNCIL)

@@ -1,7 +1,8 @@
 """Exception narratives: red and amber KPIs to explain, pre-filled from the return, dated versions, agreement.
 
-The sample's 2026-27 Q2 return (clock 2026-11-23) has NORTH's C2 (new birth visits within 14 days) red, with the
-provider's comment on the return; the expected rows come from the sample's story (sample_data/README.md).
+The tiny council's 2026-27 Q2 return (tests/conftest.py, clock 2026-11-23) has NORTH's C2 (new birth visits within
+14 days) red, with the provider's comment on the return, and SOUTH's green, as in the sample's story
+(sample_data/README.md).
 """
 
 from datetime import date, datetime, timedelta
@@ -31,8 +32,8 @@ def north_c2(frame: pl.DataFrame) -> dict:
     return frame.filter(kpi_code="C2", locality_code="NORTH", period="2026-27 Q2").row(0, named=True)
 
 
-def test_red_and_amber_kpis_are_listed_with_the_returns_comment(sample_store):
-    candidates = exceptions.exception_candidates(sample_store, ZZ1, COUNCIL_CODE, "2026-27 Q2")
+def test_red_and_amber_kpis_are_listed_with_the_returns_comment(tiny_council):
+    candidates = exceptions.exception_candidates(tiny_council, ZZ1, COUNCIL_CODE, "2026-27 Q2")
     assert set(candidates["rag"]) <= {"red", "amber"} and not candidates.is_empty()
     assert set(candidates["locality_code"]) <= {"ALL", "CENTRAL", "NORTH", "SOUTH", "WEST"}
     row = north_c2(candidates)
@@ -41,17 +42,17 @@ def test_red_and_amber_kpis_are_listed_with_the_returns_comment(sample_store):
     assert row["value_pct"] < row["target_pct"] - row["amber_margin_pct"]
 
 
-def test_a_narrative_is_saved_agreed_and_versioned(sample_store):
-    assert exceptions.save_narrative(sample_store, ZZ1, COUNCIL_CODE, **NORTH_C2, **TEXT) is True
+def test_a_narrative_is_saved_agreed_and_versioned(tiny_council):
+    assert exceptions.save_narrative(tiny_council, ZZ1, COUNCIL_CODE, **NORTH_C2, **TEXT) is True
     assert (
-        exceptions.save_narrative(sample_store, ZZ1, COUNCIL_CODE, **NORTH_C2, **TEXT) is False
+        exceptions.save_narrative(tiny_council, ZZ1, COUNCIL_CODE, **NORTH_C2, **TEXT) is False
     )  # unchanged
-    row = north_c2(exceptions.exception_candidates(sample_store, COMMISSIONER, COUNCIL_CODE))
+    row = north_c2(exceptions.exception_candidates(tiny_council, COMMISSIONER, COUNCIL_CODE))
     assert row["narrative_status"] == exceptions.STATUS_EXPLAINED and row["entered_by"] == ZZ1.email
-    assert exceptions.narratives(sample_store, VIEWER, COUNCIL_CODE).is_empty()
+    assert exceptions.narratives(tiny_council, VIEWER, COUNCIL_CODE).is_empty()
 
-    exceptions.agree_narrative(sample_store, COMMISSIONER, COUNCIL_CODE, **NORTH_C2)
-    agreed = north_c2(exceptions.narratives(sample_store, VIEWER, COUNCIL_CODE))
+    exceptions.agree_narrative(tiny_council, COMMISSIONER, COUNCIL_CODE, **NORTH_C2)
+    agreed = north_c2(exceptions.narratives(tiny_council, VIEWER, COUNCIL_CODE))
     assert (agreed["agreed"], agreed["agreed_by"], agreed["entered_by"]) == (
         True,
         COMMISSIONER.email,
@@ -59,14 +60,14 @@ def test_a_narrative_is_saved_agreed_and_versioned(sample_store):
     )
     assert agreed["explanation"] == TEXT["explanation"] and agreed["due_date"] == TEXT["due_date"]
     with pytest.raises(exceptions.NarrativeError, match="already agreed: nothing was changed"):
-        exceptions.agree_narrative(sample_store, COMMISSIONER, COUNCIL_CODE, **NORTH_C2)
+        exceptions.agree_narrative(tiny_council, COMMISSIONER, COUNCIL_CODE, **NORTH_C2)
 
     # an edit after agreement needs agreeing again; the agreed version stays in the history
     changed = {**TEXT, "owner": "Locality manager, North"}
-    assert exceptions.save_narrative(sample_store, ZZ1, COUNCIL_CODE, **NORTH_C2, **changed)
-    row = north_c2(exceptions.exception_candidates(sample_store, ZZ1, COUNCIL_CODE))
+    assert exceptions.save_narrative(tiny_council, ZZ1, COUNCIL_CODE, **NORTH_C2, **changed)
+    row = north_c2(exceptions.exception_candidates(tiny_council, ZZ1, COUNCIL_CODE))
     assert (row["narrative_status"], row["owner"]) == (exceptions.STATUS_EXPLAINED, "Locality manager, North")
-    versions = sample_store.query(
+    versions = tiny_council.query(
         "select owner, agreed, recorded_by from exception_narratives where kpi_code = 'C2' order by narrative_row_id"
     ).rows()
     assert versions == [
@@ -74,17 +75,17 @@ def test_a_narrative_is_saved_agreed_and_versioned(sample_store):
         ("Head of 0-19 service", True, COMMISSIONER.email),
         ("Locality manager, North", False, ZZ1.email),
     ]
-    actions = sample_store.query(
+    actions = tiny_council.query(
         "select action from audit_log where action like 'exception%' order by audit_id"
     )["action"].to_list()
     assert actions == ["exception narrative saved", "exception narrative agreed", "exception narrative saved"]
 
 
-def test_the_narrative_as_at_an_earlier_time(sample_store):
-    exceptions.save_narrative(sample_store, ZZ1, COUNCIL_CODE, **NORTH_C2, **TEXT)
+def test_the_narrative_as_at_an_earlier_time(tiny_council):
+    exceptions.save_narrative(tiny_council, ZZ1, COUNCIL_CODE, **NORTH_C2, **TEXT)
     before = periods.now() - timedelta(seconds=1)
-    assert exceptions.narratives(sample_store, COMMISSIONER, COUNCIL_CODE, as_at=before).is_empty()
-    later = exceptions.narratives(sample_store, COMMISSIONER, COUNCIL_CODE, as_at=datetime(2030, 1, 1))
+    assert exceptions.narratives(tiny_council, COMMISSIONER, COUNCIL_CODE, as_at=before).is_empty()
+    later = exceptions.narratives(tiny_council, COMMISSIONER, COUNCIL_CODE, as_at=datetime(2030, 1, 1))
     assert later.height == 1
 
 
@@ -97,17 +98,17 @@ def test_the_narrative_as_at_an_earlier_time(sample_store):
         ({"explanation": "x" * 2001}, "keep it to 2000"),
     ],
 )
-def test_a_narrative_needs_every_field(sample_store, change, message):
+def test_a_narrative_needs_every_field(tiny_council, change, message):
     with pytest.raises(exceptions.NarrativeError, match=message):
-        exceptions.save_narrative(sample_store, ZZ1, COUNCIL_CODE, **NORTH_C2, **{**TEXT, **change})
+        exceptions.save_narrative(tiny_council, ZZ1, COUNCIL_CODE, **NORTH_C2, **{**TEXT, **change})
 
 
-def test_only_red_and_amber_kpis_take_a_narrative(sample_store):
-    green = exceptions.exception_candidates(sample_store, ZZ1, COUNCIL_CODE, "2026-27 Q2")
+def test_only_red_and_amber_kpis_take_a_narrative(tiny_council):
+    green = exceptions.exception_candidates(tiny_council, ZZ1, COUNCIL_CODE, "2026-27 Q2")
     assert green.filter(kpi_code="C2", locality_code="SOUTH").is_empty()  # C2 SOUTH is green
     with pytest.raises(exceptions.NarrativeError) as raised:
         exceptions.save_narrative(
-            sample_store, ZZ1, COUNCIL_CODE, **{**NORTH_C2, "locality_code": "SOUTH"}, **TEXT
+            tiny_council, ZZ1, COUNCIL_CODE, **{**NORTH_C2, "locality_code": "SOUTH"}, **TEXT
         )
     assert str(raised.value) == (
         "C2 for SOUTH in 2026-27 Q2 is not red or amber in ZZ1's accepted return: only red and amber KPIs need "
@@ -115,11 +116,11 @@ def test_only_red_and_amber_kpis_take_a_narrative(sample_store):
     )
 
 
-def test_agreeing_needs_a_narrative(sample_store):
+def test_agreeing_needs_a_narrative(tiny_council):
     with pytest.raises(
         exceptions.NarrativeError, match="ZZ1 has not explained C2 for NORTH in 2026-27 Q2 yet"
     ):
-        exceptions.agree_narrative(sample_store, COMMISSIONER, COUNCIL_CODE, **NORTH_C2)
+        exceptions.agree_narrative(tiny_council, COMMISSIONER, COUNCIL_CODE, **NORTH_C2)
 
 
 def test_the_meeting_packs_relation_reads_the_portals_table(sample_db_copy, hcp_today):

@@ -280,7 +280,7 @@ def test_admin_page_takes_a_snapshot_inside_the_app(sample_db_copy, tmp_path, mo
         backup.verify(listed[0]["folder"], key=backup.key_file(sample_db_copy))
         assert any(listed[0]["folder"] in item.value for item in at.code)  # the restore command is shown
     finally:
-        from pages import _ui
+        from pages._app import ui as _ui
 
         _ui.store.clear()
     assert os.path.exists(sample_db_copy)

@@ -81,10 +81,10 @@ def test_no_cell_of_safe_csv_runs_as_a_formula(values):
 
 
 def test_page_downloads_go_through_safe_csv():
-    """Pages hand out CSV only through pages/_downloads.download_frame (which uses safe_csv), never write_csv."""
-    ui = (ROOT / "pages" / "_downloads.py").read_text(encoding="utf-8")
+    """Pages hand out CSV only through pages/_app/widgets.download_frame (which uses safe_csv), never write_csv."""
+    ui = (ROOT / "pages" / "_app" / "widgets.py").read_text(encoding="utf-8")
     assert "charts.safe_csv(frame)" in ui
-    for page in (ROOT / "pages").glob("*.py"):
+    for page in (ROOT / "pages").rglob("*.py"):
         assert "write_csv(" not in page.read_text(encoding="utf-8"), (
             f"{page.name} writes CSV without escaping"
         )

@@ -78,4 +78,4 @@ def entry_titled(title: str) -> PageEntry:
     for entry in PAGE_TABLE:
         if entry.title == title:
             return entry
-    raise LookupError(f"no page is titled {title!r}: add it to pages/_page_table.py")
+    raise LookupError(f"no page is titled {title!r}: add it to pages/_app/page_table.py")

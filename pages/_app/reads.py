@@ -1,7 +1,7 @@
-"""Cached data for the analysis pages (outcomes, inequalities, NCMP): each call keyed on its inputs and the data
-version, so a page never waits on work already done (the SII simulations above all).
+"""Cached reads: every data call a page makes, keyed on its inputs and the data version, so a page never waits on
+work already done (the SII simulations above all) and sees fresh data after any write.
 
-Re-exported by :mod:`pages._ui`; Streamlit caching lives only in the app layer.
+Streamlit caching lives only in the app layer; every function below calls :mod:`kpi` and never SQL.
 """
 
 from __future__ import annotations
@@ -9,7 +9,73 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from pages._ui import _benchmarks, _data_version, _kpi_values, council_code, principal, store
+from kpi.access.principal import Principal
+from pages._app.session import council_code, data_version, principal, store
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _kpi_values(council: str, version: int, who: Principal | None) -> pl.DataFrame:
+    from kpi.contract import values as overview
+
+    return overview.kpi_values(store(), council, principal=who)
+
+
+def kpi_values() -> pl.DataFrame:
+    """Every KPI value at every level (the mandated-contacts mart) the principal may see (a provider: its own
+    returns only), cached until the next write."""
+    from kpi.access.rules import require
+
+    who = principal()
+    require(who, "read_data")
+    return _kpi_values(council_code(), data_version(), who)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _benchmarks(council: str, version: int) -> pl.DataFrame:
+    from kpi.contract import values as overview
+
+    return overview.benchmarks(store(), council)
+
+
+def benchmarks() -> pl.DataFrame:
+    """Benchmark values (England, region, neighbours)."""
+    return _benchmarks(council_code(), data_version())
+
+
+def pending() -> pl.DataFrame:
+    """Submissions waiting for a decision (a provider: its own; a viewer, who reads accepted data only: none)."""
+    from kpi.access.rules import accepted_only
+    from kpi.contract import values as overview
+
+    who = principal()
+    if who is not None and accepted_only(who):
+        return pl.DataFrame(schema={"provider_code": pl.String, "dataset": pl.String, "period": pl.String})
+    return overview.pending(store(), council_code(), principal=who)
+
+
+def locality_names() -> dict[str, str]:
+    """Locality codes to names."""
+    from kpi.contract import values as overview
+
+    return overview.locality_names(store(), council_code())
+
+
+def provider_names() -> dict[str, str]:
+    """Provider codes to names (the providers table); a provider without a name keeps its code."""
+    from kpi.core.councils import providers
+
+    frame = providers(store(), council_code())
+    return {r["provider_code"]: r["provider_name"] or r["provider_code"] for r in frame.iter_rows(named=True)}
+
+
+def explanations(period: str, values: pl.DataFrame) -> pl.DataFrame:
+    """The provider's explanation per KPI × place for a period (agreed narrative, else awaiting, else comment)."""
+    from kpi.contract import narratives
+
+    return narratives.explanations(store(), council_code(), period, values, principal=principal())
+
+
+# ---- outcomes ----------------------------------------------------------------------------------------------------
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -30,7 +96,7 @@ def _outcome_series(council: str, framework_key: str, version: int, who) -> pl.D
 
 def outcome_series(framework_key: str) -> pl.DataFrame:
     """Every value of a framework's measures (area, region, England, breakdowns), cached until the next write."""
-    return _outcome_series(council_code(), framework_key, _data_version(), principal())
+    return _outcome_series(council_code(), framework_key, data_version(), principal())
 
 
 # ---- inequalities: quantile frames and SII per period -----------------------------------------------------------
@@ -61,7 +127,7 @@ def _quantile_frame(council: str, version: int, level: str, kpi_code: str, who) 
 def quantile_frame(level: str, kpi_code: str) -> pl.DataFrame:
     """Values by deprivation quantile at a level: a KPI's ("borough" deciles, "locality" rolling quintiles), or the
     borough deciles of an NCMP category ("ncmp", code "R|obese") or an outcome measure ("outcome", "source|ref")."""
-    return _quantile_frame(council_code(), _data_version(), level, kpi_code, principal())
+    return _quantile_frame(council_code(), data_version(), level, kpi_code, principal())
 
 
 @st.cache_data(show_spinner=False, max_entries=4096)
@@ -74,7 +140,7 @@ def _sii_period(council: str, version: int, level: str, kpi_code: str, period: s
 
 def sii_table(level: str, kpi_code: str, period_list: list[str]) -> pl.DataFrame:
     """SII and RII per area for each period (100,000 draws each), cached per level, KPI and period."""
-    council, version, who = council_code(), _data_version(), principal()
+    council, version, who = council_code(), data_version(), principal()
     return pl.concat([_sii_period(council, version, level, kpi_code, p, who) for p in period_list])
 
 
@@ -90,7 +156,7 @@ def deprivation_outcomes() -> pl.DataFrame:
     from kpi.inequality import views as inequalities
 
     return inequalities.deprivation_outcomes(
-        _outcome_values(council_code(), _data_version(), principal()), council_code()
+        _outcome_values(council_code(), data_version(), principal()), council_code()
     )
 
 
@@ -110,4 +176,4 @@ def _ncmp(council: str, version: int, who):
 
 def ncmp_data():
     """The NCMP marts (kpi.ncmp.views.NcmpData), cached until the next write."""
-    return _ncmp(council_code(), _data_version(), principal())
+    return _ncmp(council_code(), data_version(), principal())

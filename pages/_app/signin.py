@@ -1,22 +1,23 @@
-"""Sign-in and role-based navigation (docs/operations.md, sign-in and roles): the gate app.py runs first.
+"""Sign-in, role-based navigation and the page guard (docs/operations.md, sign-in and roles): the gate app.py and
+every page script run first.
 
 ``st.login`` (OIDC) when ``[auth]`` is configured; the signed-in e-mail maps to a principal through the users table;
-the navigation offers only the pages the principal's role may open (``kpi.access.rules.PAGE_ROLES``). Re-exported by
-:mod:`pages._ui`.
+the navigation offers only the pages the principal's role may open (``kpi.access.rules.PAGE_ROLES``), and each page's
+guard refuses a principal whose role the page is not offered to.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from kpi.access.principal import UNVERIFIED, auth_configured, claimed_email, email_verified
-from pages._ui import principal, store
+from kpi.access.principal import UNVERIFIED, Principal, auth_configured, email_verified
+from kpi.access.rules import page_allowed
+from pages._app.page_table import entry_titled
+from pages._app.session import database_info, principal, refuse_off_loopback, signed_in_email, store
 
-
-def signed_in_email() -> str | None:
-    """The signed-in user's e-mail address, when the identity provider vouches for it (``None`` when nobody is
-    signed in, or the claim is unverified: :func:`kpi.access.principal.claimed_email`)."""
-    return claimed_email(st.user)
+SAMPLE_BANNER = (
+    "Sample data: synthetic figures for a real borough (Trafford). No figure here describes a real service."
+)
 
 
 def sign_in() -> bool:
@@ -63,9 +64,6 @@ def allowed_pages(sections: dict) -> dict:
     A page's roles are looked up by its URL path in the page table (by title, so the default page's twin at "/"
     is judged as the page itself).
     """
-    from kpi.access.rules import page_allowed
-    from pages._page_table import entry_titled
-
     who = principal()
     kept = {
         name: [page for page in pages if page_allowed(who, entry_titled(page.title).url_path)]
@@ -87,3 +85,41 @@ def account_sidebar() -> None:
     with st.sidebar:
         st.caption(f"Signed in as {who.label}")
         st.button("Sign out", key="sign_out", on_click=st.logout)
+
+
+def sample_banner() -> None:
+    """The banner every page of a sample database carries."""
+    if database_info().get("is_sample") == "true":
+        st.info(SAMPLE_BANNER, icon=":material/science:")
+
+
+def guard(title: str) -> Principal:
+    """The gate every page script runs first, whatever started the server: the local-mode loopback rule, sign-in,
+    and the page's roles (``kpi.access.rules.PAGE_ROLES``, by the page's URL path in the page table).
+
+    Returns the principal when the session may see the page; otherwise renders only the refusal (or the sign-in
+    button) and stops the script, so nothing of the page runs.
+    """
+    entry = entry_titled(title)
+    if refuse_off_loopback() or not sign_in():
+        st.stop()
+    who = principal()
+    if who is None:  # pragma: no cover - sign_in() has stopped a stranger already
+        st.stop()
+    if not page_allowed(who, entry.url_path):
+        st.title(title)
+        st.error(
+            f"The {title} page is not open to you: you are signed in as {who.label}. Use the pages in the menu.",
+            icon=":material/block:",
+        )
+        st.stop()
+    return who
+
+
+def start_page(title: str) -> Principal:
+    """Every page starts here: the guard (sign-in and roles), then its title and, on a sample database, the sample
+    banner. Returns the principal the page acts for."""
+    who = guard(title)
+    st.title(title)
+    sample_banner()
+    return who

@@ -11,9 +11,10 @@ import streamlit as st
 from kpi.access import users as users
 from kpi.access.principal import ROLES, auth_configured
 from kpi.core.councils import providers
+from kpi.core.tables import MISSING, plain
 from kpi.ingest.report import Report
 from kpi.returns import load as submissions
-from pages import _ui
+from pages._app import widgets
 
 STATUS_WORDS = {
     "submitted": "Submitted: waiting for the commissioner",
@@ -32,7 +33,7 @@ def sentence(text: str) -> str:
 def show_report(report: Report, key: str) -> None:
     """The validation report grouped by problem with its rows, and downloads of it (text and CSV)."""
     errors, warnings = report.errors.height, report.warnings.height
-    st.caption(f"{_ui.plain(report.file_name)}: {report.rows_read} data rows read; SHA-256 {report.sha256}")
+    st.caption(f"{plain(report.file_name)}: {report.rows_read} data rows read; SHA-256 {report.sha256}")
     if not errors and not warnings:
         st.success("No problems found.", icon=":material/check_circle:")
     else:
@@ -43,18 +44,18 @@ def show_report(report: Report, key: str) -> None:
         st.table(
             table.select(
                 pl.col("severity").alias("Severity"),
-                # st.table renders Markdown: a file's values in a message are shown as typed (_ui.plain)
+                # st.table renders Markdown: a file's values in a message are shown as typed (kpi.core.tables.plain)
                 *(
                     pl.col(name)
                     .cast(pl.String)
-                    .map_elements(_ui.plain, return_dtype=pl.String)
-                    .fill_null(_ui.MISSING)  # a problem of the whole file has no row or column
+                    .map_elements(plain, return_dtype=pl.String)
+                    .fill_null(MISSING)  # a problem of the whole file has no row or column
                     .alias(label)
                     for name, label in (("rows", "Rows"), ("column", "Column"), ("problem", "Problem"))
                 ),
             ),
             hide_index=True,
-            alt=f"Problems found in {_ui.plain(report.file_name)}, errors first, with the rows of the file they are on",
+            alt=f"Problems found in {plain(report.file_name)}, errors first, with the rows of the file they are on",
         )
     cols = st.columns(2)
     stem = report.file_name.rsplit(".", 1)[0] or "return"
@@ -67,7 +68,7 @@ def show_report(report: Report, key: str) -> None:
         on_click="ignore",
     )
     with cols[1]:
-        _ui.download_frame(
+        widgets.download_frame(
             report.problems, f"{stem}_problems", key=f"{key}_csv", label="Download the problems (CSV)"
         )
 
@@ -86,8 +87,8 @@ def history_table(listing: pl.DataFrame, key: str) -> None:
         pl.col("file_name").alias("File"),
         pl.col("file_sha256").alias("SHA-256"),
     )
-    _ui.table(shown, key=f"{key}_table")
-    _ui.download_frame(listing, "submissions", key=f"{key}_csv")
+    widgets.table(shown, key=f"{key}_table")
+    widgets.download_frame(listing, "submissions", key=f"{key}_csv")
 
 
 def query_notices(listing: pl.DataFrame) -> None:
@@ -95,7 +96,7 @@ def query_notices(listing: pl.DataFrame) -> None:
     for row in listing.filter(pl.col("status") == "queried").iter_rows(named=True):
         st.warning(
             f"Submission {row['submission_id']} ({row['provider_code']} {row['period']}) was queried by "
-            f"{_ui.plain(row['reviewed_by'])} on {row['reviewed_at']:%d %B %Y}: “{_ui.plain(row['review_comment'])}”. "
+            f"{plain(row['reviewed_by'])} on {row['reviewed_at']:%d %B %Y}: “{plain(row['review_comment'])}”. "
             "Correct the file and upload it again.",
             icon=":material/help:",
         )
@@ -110,7 +111,7 @@ def users_section(store, who, council: str) -> None:
             "may sign in once [auth] is set in .streamlit/secrets.toml."
         )
     if flash := st.session_state.pop("admin_users_flash", None):
-        st.success(_ui.plain(flash), icon=":material/check_circle:")
+        st.success(plain(flash), icon=":material/check_circle:")
     with st.form(key="admin_users_add"):
         cols = st.columns([3, 2, 2])
         email = cols[0].text_input("E-mail address (as the person signs in)", key="admin_users_email")
@@ -125,9 +126,9 @@ def users_section(store, who, council: str) -> None:
                 )
                 st.rerun()
             except users.UserError as exc:
-                st.error(_ui.plain(sentence(str(exc))))
+                st.error(plain(sentence(str(exc))))
     current = users.list_users(store, who)
-    _ui.table(current, key="admin_users_table")
+    widgets.table(current, key="admin_users_table")
     if not current.is_empty():
         cols = st.columns([3, 1])
         gone = cols[0].selectbox("Remove a user", current["email"].to_list(), key="admin_users_remove_email")
@@ -137,5 +138,5 @@ def users_section(store, who, council: str) -> None:
             st.rerun()
     with st.expander("History of users and roles"):
         everyone = users.list_users(store, who, include_removed=True)
-        _ui.table(everyone, key="admin_users_history")
-        _ui.download_frame(everyone, "users_history", key="admin_users_history_csv")
+        widgets.table(everyone, key="admin_users_history")
+        widgets.download_frame(everyone, "users_history", key="admin_users_history_csv")

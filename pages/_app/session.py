@@ -1,0 +1,84 @@
+"""The session: the store per process, the council, and who is asking.
+
+Streamlit caching lives only in the app layer; every function below calls :mod:`kpi` and never SQL.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kpi.access.principal import (
+    Principal,
+    allowed_hosts,
+    auth_configured,
+    claimed_email,
+    local_principal,
+    request_refusal,
+)
+from kpi.core.store import Store, db_path, default_council, get_info
+
+#: The local single user's name in the audit log.
+LOCAL_NAME = "local user"
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> Store:
+    """The process's one read-write connection (queries take their own cursors)."""
+    return Store.open(db_path())
+
+
+def council_code() -> str:
+    """The council this dashboard serves."""
+    return default_council(store())
+
+
+def database_info() -> dict[str, str]:
+    """Facts about the database (is it the sample?)."""
+    return get_info(store())
+
+
+def data_version() -> int:
+    """Changes whenever anything is written (the audit log grows), so cached data refreshes after writes."""
+    from kpi.core.store import data_version as version
+
+    return version(store())
+
+
+def signed_in_email() -> str | None:
+    """The signed-in user's e-mail address, when the identity provider vouches for it (``None`` when nobody is
+    signed in, or the claim is unverified: :func:`kpi.access.principal.claimed_email`)."""
+    return claimed_email(st.user)
+
+
+def principal() -> Principal | None:
+    """Who is asking: the signed-in user as the users table knows them (``None`` for a stranger or nobody), or,
+    without sign-in configured, the local commissioner, and only for a session on this computer (loopback).
+
+    This is the only place the app makes the local principal; the library grants nothing to ``None``.
+    """
+    if not auth_configured():
+        return None if _refusal() is not None else local_principal(LOCAL_NAME)
+    from kpi.access.users import find_user
+
+    return find_user(store(), signed_in_email()) if st.user.get("is_logged_in") else None
+
+
+def _refusal() -> str | None:
+    """Why this session's request may not be served (``kpi.access.principal.request_refusal``), or ``None``.
+
+    Local mode: a session from another machine, through a forwarder (forwarding headers) or under a Host name that
+    is not this computer's (DNS rebinding). With sign-in: a Host other than the configured one.
+    """
+    # Streamlit reports None for loopback clients; the test harness supplies a stand-in object and no headers.
+    return request_refusal(
+        st.context.ip_address, st.context.headers, signed_in=auth_configured(), hosts=allowed_hosts()
+    )
+
+
+def refuse_off_loopback() -> bool:
+    """Render only the refusal when a session's request may not be served (see :func:`_refusal`)."""
+    refusal = _refusal()
+    if refusal is None:
+        return False
+    st.error(refusal)
+    return True

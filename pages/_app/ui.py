@@ -1,0 +1,71 @@
+"""What a page script calls, in one place: the session, the guard, cached reads, widgets and table formatting.
+
+Page scripts import this module (``from pages._app import ui as _ui``); the helpers live in the modules by concern
+it names, and nothing in the app layer imports it back, so there is no cycle.
+"""
+
+from __future__ import annotations
+
+from kpi.contract.values import MATRIX_CSS
+from kpi.core.tables import MISSING, column_words, json_words, plain, readable
+from pages._app.reads import (
+    benchmarks,
+    deprivation_outcomes,
+    explanations,
+    kpi_values,
+    locality_cells,
+    locality_names,
+    ncmp_data,
+    outcome_series,
+    pending,
+    provider_names,
+    quantile_frame,
+    sii_table,
+)
+from pages._app.session import (
+    council_code,
+    database_info,
+    principal,
+    refuse_off_loopback,
+    signed_in_email,
+    store,
+)
+from pages._app.signin import account_sidebar, guard, navigation, sample_banner, sign_in, start_page
+from pages._app.widgets import chart_with_downloads, download_frame, exception_narratives, table
+
+__all__ = [
+    "MATRIX_CSS",
+    "MISSING",
+    "account_sidebar",
+    "benchmarks",
+    "chart_with_downloads",
+    "column_words",
+    "council_code",
+    "database_info",
+    "deprivation_outcomes",
+    "download_frame",
+    "exception_narratives",
+    "explanations",
+    "guard",
+    "json_words",
+    "kpi_values",
+    "locality_cells",
+    "locality_names",
+    "navigation",
+    "ncmp_data",
+    "outcome_series",
+    "pending",
+    "plain",
+    "principal",
+    "provider_names",
+    "quantile_frame",
+    "readable",
+    "refuse_off_loopback",
+    "sample_banner",
+    "sign_in",
+    "signed_in_email",
+    "sii_table",
+    "start_page",
+    "store",
+    "table",
+]

@@ -1,0 +1,87 @@
+"""Widgets the pages share: tables, downloads (every table and chart a page shows can be taken away: CSV with
+formula cells escaped, PNG and SVG) and the Overview's exception narratives."""
+
+from __future__ import annotations
+
+import io
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from kpi.core import charts
+from kpi.core.tables import plain, readable
+from pages._app.reads import locality_names, provider_names
+from pages._app.session import council_code, principal, store
+
+
+def table(frame: pl.DataFrame, key: str, labels: dict[str, str] | None = None, **kwargs) -> None:
+    """Show ``frame`` as :func:`kpi.core.tables.readable` makes it (no index, the page's width)."""
+    shown, formats = readable(frame, labels)
+    config = {name: st.column_config.NumberColumn(name, format=fmt) for name, fmt in formats.items()}
+    config.update(kwargs.pop("column_config", {}) or {})
+    kwargs.setdefault("width", "stretch")
+    st.dataframe(shown, hide_index=True, key=key, column_config=config, **kwargs)
+
+
+def download_frame(frame: pl.DataFrame, file_stem: str, key: str, label: str = "Download data (CSV)") -> None:
+    """A CSV download of a frame, with formula-injection cells escaped."""
+    st.download_button(label, charts.safe_csv(frame), file_name=f"{file_stem}.csv", mime="text/csv", key=key)
+
+
+def chart_with_downloads(chart: alt.TopLevelMixin, frame: pl.DataFrame, file_stem: str, key: str) -> None:
+    """Show an Altair chart with its data as CSV and itself as PNG and SVG.
+
+    The chart fills the page's width at its own plot height (Streamlit's default "fit" would squeeze the plot into
+    the height left over by the title, axes and legend), and carries an accessible name: its description, else
+    its title.
+    """
+    chart = charts.accessible(chart)
+    shown = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    st.altair_chart(shown, width="stretch", key=f"{key}_chart")
+    cols = st.columns(3)
+    with cols[0]:
+        download_frame(frame, file_stem, key=f"{key}_csv")
+    with cols[1]:
+        st.download_button(
+            "Chart (PNG)",
+            _png(chart),
+            file_name=f"{file_stem}.png",
+            mime="image/png",
+            key=f"{key}_png",
+            on_click="ignore",
+        )
+    with cols[2]:
+        st.download_button(
+            "Chart (SVG)",
+            charts.to_svg(chart),
+            file_name=f"{file_stem}.svg",
+            mime="image/svg+xml",
+            key=f"{key}_svg",
+            on_click="ignore",
+        )
+
+
+def _png(chart: alt.TopLevelMixin):
+    return lambda: io.BytesIO(charts.to_png(chart)).getvalue()
+
+
+def exception_narratives(period: str) -> None:
+    """The exception narratives in force for a period (the overview's Exceptions section), shown as typed."""
+    from kpi.contract import narratives as exceptions
+
+    frame = exceptions.overview_narratives(store(), principal(), council_code(), period)
+    if frame.is_empty():
+        st.caption("No explanation has been recorded for this period yet (see the Exceptions page).")
+        return
+    names = locality_names()
+    providers = provider_names()
+    for row in frame.iter_rows(named=True):
+        where = names.get(row["locality_code"], "Borough")
+        provider = plain(providers.get(row["provider_code"], row["provider_code"]))
+        st.markdown(
+            f"**{row['kpi_name']}, {where}** ({provider}, {row['rag'] or 'exception'}; "
+            f"{row['agreement']}): {plain(row['explanation'])}  \n"
+            f"Remedial action: {plain(row['remedial_action'])} Owner: {plain(row['owner'])}, "
+            f"by {row['due_date']:%d %B %Y}."
+        )
