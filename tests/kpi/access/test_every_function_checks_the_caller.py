@@ -239,32 +239,32 @@ TABLE: dict[str, Checked | Unscoped] = {
         COUNCIL_DATA, lambda s, w: _m("kpi.inequality.views").rolling_quintiles(s, "NOPE", principal=w)
     ),
     # ---- meetings, actions, risks, packs ------------------------------------------------------------------------
-    "kpi.contract.meetings.action_history": R(
+    "kpi.contract.actions.action_history": R(
         UPLOAD, lambda s, w: _m("kpi.contract.meetings").action_history(s, COUNCIL, -1, principal=w)
     ),
-    "kpi.contract.meetings.actions": R(
+    "kpi.contract.actions.actions": R(
         UPLOAD, lambda s, w: _m("kpi.contract.meetings").actions(s, COUNCIL, principal=w)
     ),
-    "kpi.contract.meetings.add_action": W(
+    "kpi.contract.actions.add_action": W(
         COMMISSIONER,
         lambda s, w: _m("kpi.contract.meetings").add_action(s, COUNCIL, what="", owner="", principal=w),
     ),
-    "kpi.contract.meetings.add_risk": W(
+    "kpi.contract.risks.add_risk": W(
         COMMISSIONER,
         lambda s, w: _m("kpi.contract.meetings").add_risk(
             s, COUNCIL, risk="", likelihood=0, impact=0, owner="", principal=w
         ),
     ),
-    "kpi.contract.meetings.carried_actions": R(
+    "kpi.contract.actions.carried_actions": R(
         UPLOAD, lambda s, w: _m("kpi.contract.meetings").carried_actions(s, COUNCIL, AS_AT, None, principal=w)
     ),
     "kpi.contract.meetings.meetings": R(
         UPLOAD, lambda s, w: _m("kpi.contract.meetings").meetings(s, COUNCIL, principal=w)
     ),
-    "kpi.contract.meetings.packs": R(
+    "kpi.contract.packs.packs": R(
         UPLOAD, lambda s, w: _m("kpi.contract.meetings").packs(s, COUNCIL, principal=w)
     ),
-    "kpi.contract.meetings.previous_pack": R(
+    "kpi.contract.packs.previous_pack": R(
         UPLOAD, lambda s, w: _m("kpi.contract.meetings").previous_pack(s, COUNCIL, AS_AT, principal=w)
     ),
     "kpi.contract.meetings.record_meeting": W(
@@ -273,7 +273,7 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, COUNCIL, meeting_date="not a date", attendees="", principal=w
         ),
     ),
-    "kpi.contract.meetings.circulate_pack": W(
+    "kpi.contract.packs.circulate_pack": W(
         COMMISSIONER,
         lambda s, w: _m("kpi.contract.meetings").circulate_pack(
             s,
@@ -288,13 +288,13 @@ TABLE: dict[str, Checked | Unscoped] = {
             principal=w,
         ),
     ),
-    "kpi.contract.meetings.risks": R(
+    "kpi.contract.risks.risks": R(
         UPLOAD, lambda s, w: _m("kpi.contract.meetings").risks(s, COUNCIL, principal=w)
     ),
-    "kpi.contract.meetings.update_action": W(
+    "kpi.contract.actions.update_action": W(
         UPLOAD, lambda s, w: _m("kpi.contract.meetings").update_action(s, COUNCIL, -1, principal=w)
     ),
-    "kpi.contract.meetings.update_risk": W(
+    "kpi.contract.risks.update_risk": W(
         COMMISSIONER, lambda s, w: _m("kpi.contract.meetings").update_risk(s, COUNCIL, -1, principal=w)
     ),
     # ---- NCMP (council-wide data: commissioners load it; the roles that see council-wide figures read it) -------
