@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import polars as pl
 
@@ -30,7 +29,16 @@ from kpi.access.rules import require
 from kpi.core import periods as periods
 from kpi.core.councils import IMD_EDITION, localities
 from kpi.core.store import ROOT, Store, StoreError, setting, sql_text
-from kpi.ingest.files import ReadError, sha256
+from kpi.ingest.pipeline import (
+    WRITTEN,
+    DatasetSpec,
+    LoadResult,
+    LoadRun,
+    next_id,
+    run_load,
+    supersede_current,
+    supersede_matching,
+)
 from kpi.ingest.report import Report, problem, problems_where
 from kpi.ncmp import rules as ncmp
 from kpi.ncmp.checks import (
@@ -43,7 +51,6 @@ from kpi.ncmp.checks import (
     validate_children,
     validate_eligible,
 )
-from kpi.returns.load import DUPLICATE, REJECTED, WRITTEN, LoadResult, check_verdict, refuse
 
 SAMPLE_DIR = ROOT / "sample_data" / "ncmp"
 ENGLAND_FILE = SAMPLE_DIR / "england_ncmp.csv"
@@ -69,40 +76,16 @@ def ncmp_context(store: Store, council_code: str, age_method: str = "exact") -> 
     )
 
 
-def _existing(store: Store, council_code: str, dataset: str, digest: str) -> int | None:
-    frame = store.query(
-        "select load_id from ncmp_loads where council_code = ? and dataset = ? and file_sha256 = ? "
-        "order by load_id limit 1",
-        [council_code, dataset, digest],
-    )
-    return None if frame.is_empty() else int(frame.item())
-
-
-def _start(
-    store: Store,
-    data: bytes,
-    file_name: str,
-    council_code: str,
-    dataset: str,
-    check_only: bool,
-    accept: bool,
-    reason,
-) -> tuple[Report, LoadResult | None]:
-    report = Report(file_name=Path(file_name).name, sha256=sha256(data))
-    if accept and not (reason or "").strip():
-        report.add(
-            problem("error", "reason_needed", 'confirming warnings needs a reason: add --reason "..."')
+def _existing(dataset: str):
+    def find(run: LoadRun) -> int | None:
+        frame = run.store.query(
+            "select load_id from ncmp_loads where council_code = ? and dataset = ? and file_sha256 = ? "
+            "order by load_id limit 1",
+            [run.council_code, dataset, run.report.sha256],
         )
-        return report, LoadResult(REJECTED, report, message="warnings can only be confirmed with a reason")
-    found = _existing(store, council_code, dataset, report.sha256)
-    if found is not None and not check_only:
-        return report, LoadResult(
-            DUPLICATE,
-            report,
-            found,
-            message=f"this file was already loaded as NCMP load {found}: nothing changed",
-        )
-    return report, None
+        return None if frame.is_empty() else int(frame.item())
+
+    return find
 
 
 def load_ncmp(
@@ -123,63 +106,56 @@ def load_ncmp(
     """Check an NCMP child-level return and, unless ``check_only``, store it (one transaction).
 
     ``mapping`` renames the extract's headers first (:func:`kpi.ncmp.checks.read_mapping`). Warnings load
-    only with ``accept_warnings`` and a non-blank ``reason``; the children they concern are flagged.
+    only with ``accept_warnings`` and a non-blank ``reason``; the children they concern are flagged. The lifecycle
+    is :func:`kpi.ingest.pipeline.run_load` with :data:`CHILDREN_SPEC`.
 
     Example:
         >>> # load_ncmp(store, path.read_bytes(), path.name, council_code="E08000009", principal=who)
 
     """
-    require(principal, "load_data")
-    actor = principal.email
-    report, early = _start(store, data, file_name, council_code, DATASET, check_only, accept_warnings, reason)
-    if early is not None:
-        return early
-    checked, dropped = None, []
-    try:
-        table = read_ncmp_table(data, report.file_name, mapping=mapping)
-    except ReadError as exc:
-        report.add(problem("error", "unreadable", str(exc)))
-    else:
-        if table.encoding not in ("UTF-8", "xlsx"):
-            report.notes.append(f"read as {table.encoding}")
-        dropped = table.dropped
-        if dropped:
-            report.notes.append(
-                "columns outside the NCMP return were dropped before anything was stored: "
-                + ", ".join(dropped)
-            )
-        used = [c for c in ("nhs_number", "upn", "pupil_id") if c in table.frame.columns]
-        if used:
-            report.notes.append(
-                f"{', '.join(used)} used in memory to find duplicate children, then dropped (never stored)"
-            )
-        checked = validate_children(table.frame, report, ncmp_context(store, council_code, age_method))
-        del table  # the identifiers and dates of birth go with it
-        if checked.rows is not None:
-            _warn_schools_not_eligible(store, council_code, checked.rows, report)
-    if check_only:
-        return check_verdict(report, accept_warnings)
-    if (
-        checked is None
-        or checked.rows is None
-        or not report.ok
-        or (not report.warnings.is_empty() and not accept_warnings)
-    ):
-        return refuse(store, report, council_code=council_code, principal=principal, dataset="NCMP return")
-    return _write_children(
+    return run_load(
         store,
+        CHILDREN_SPEC,
         data,
-        report,
-        checked.rows,
-        checked.academic_year,
+        file_name,
         council_code=council_code,
-        actor=actor,
+        principal=principal,
         source=source,
-        reason=reason if not report.warnings.is_empty() else None,
+        check_only=check_only,
+        accept_warnings=accept_warnings,
+        reason=reason,
+        loaded_at=loaded_at,
+        mapping=mapping,
         age_method=age_method,
-        dropped=dropped,
-        at=loaded_at or periods.now(),
     )
+
+
+def _read_children(run: LoadRun) -> pl.DataFrame:
+    report = run.report
+    table = read_ncmp_table(run.data, report.file_name, mapping=run.options.get("mapping"))
+    if table.encoding not in ("UTF-8", "xlsx"):
+        report.notes.append(f"read as {table.encoding}")
+    run.options["dropped"] = table.dropped
+    if table.dropped:
+        report.notes.append(
+            "columns outside the NCMP return were dropped before anything was stored: "
+            + ", ".join(table.dropped)
+        )
+    used = [c for c in ("nhs_number", "upn", "pupil_id") if c in table.frame.columns]
+    if used:
+        report.notes.append(
+            f"{', '.join(used)} used in memory to find duplicate children, then dropped (never stored)"
+        )
+    return table.frame  # the identifiers and dates of birth go when the validator has used them
+
+
+def _validate_children(run: LoadRun, frame: pl.DataFrame):
+    age_method = run.options.get("age_method", "exact")
+    checked = validate_children(frame, run.report, ncmp_context(run.store, run.council_code, age_method))
+    if checked.rows is None:
+        return None
+    _warn_schools_not_eligible(run.store, run.council_code, checked.rows, run.report)
+    return checked
 
 
 def _school_year_name(column: str = "school_year") -> pl.Expr:
@@ -261,30 +237,18 @@ def _warn_measured_schools_left_out(
         )
 
 
-def _next_load_id(cur) -> int:
-    return int(cur.execute("select coalesce(max(load_id), 0) + 1 from ncmp_loads").fetchone()[0])
-
-
 def _supersede_parts(
-    cur, load_id: int, council_code: str, dataset: str, year: str, groups: list[str], at: datetime
+    cur, load_id: int, council_code: str, dataset: str, year: str, groups: list[str], at
 ) -> list[int]:
     """Supersede the current parts of the same dataset, year and year groups; insert this load's parts."""
-    previous = cur.execute(
-        "select distinct load_id from ncmp_load_parts where council_code = ? and dataset = ? and academic_year = ? "
-        "and school_year in (select unnest(?::varchar[])) and superseded_at is null order by load_id",
-        [council_code, dataset, year, groups],
-    ).fetchall()
-    cur.execute(
-        "update ncmp_load_parts set superseded_at = ?, superseded_by = ? where council_code = ? and dataset = ? "
-        "and academic_year = ? and school_year in (select unnest(?::varchar[])) and superseded_at is null",
-        [at, load_id, council_code, dataset, year, groups],
-    )
+    keys = {"council_code": council_code, "dataset": dataset, "academic_year": year, "school_year": groups}
+    previous = supersede_current(cur, "ncmp_load_parts", "load_id", keys, at=at, by=load_id)
     for group in groups:
         cur.execute(
             "insert into ncmp_load_parts values (?, ?, ?, ?, ?, ?, null, null)",
             [load_id, council_code, dataset, year, group, at],
         )
-    return [row[0] for row in previous]
+    return previous
 
 
 def _insert_load(cur, values: dict) -> None:
@@ -293,90 +257,87 @@ def _insert_load(cur, values: dict) -> None:
     cur.execute(f"insert into ncmp_loads ({columns}) values ({marks})", list(values.values()))
 
 
-def _write_children(
-    store: Store,
-    data: bytes,
-    report: Report,
-    rows: pl.DataFrame,
-    year: str,
-    *,
-    council_code: str,
-    actor: str,
-    source: str,
-    reason: str | None,
-    age_method: str,
-    dropped: list[str],
-    at: datetime,
-) -> LoadResult:
+def _write_children(cur, run: LoadRun, checked) -> tuple[LoadResult, dict]:
+    """Store the load, its children and counts, and supersede the same year and year groups (one transaction)."""
+    report, rows, year, at = run.report, checked.rows, checked.academic_year, run.at
+    council_code = run.council_code
+    reason = run.reason if not report.warnings.is_empty() else None
     groups = sorted(rows["school_year"].unique().to_list(), key=ncmp.SCHOOL_YEARS.index)
     excluded = int(rows["is_excluded"].sum())
-    dropped_names = ", ".join(dropped) or None
+    dropped_names = ", ".join(run.options.get("dropped") or []) or None
     arrow = rows.drop("source_row", "academic_year").to_arrow()  # the year is one value: bound below
-    with store.transaction() as cur:
-        load_id = _next_load_id(cur)
-        _insert_load(
-            cur,
-            {
-                "load_id": load_id,
-                "council_code": council_code,
-                "dataset": DATASET,
-                "academic_year": year,
-                "loaded_at": at,
-                "loaded_by": actor,
-                "source": source,
-                "file_name": report.file_name,
-                "file_sha256": report.sha256,
-                "file_size_bytes": len(data),
-                "file_bytes": None,
-                "rows_read": report.rows_read,
-                "rows_stored": rows.height,
-                "rows_excluded": excluded,
-                "warning_count": report.warnings.height,
-                "warnings_reason": reason,
-                "dropped_columns": dropped_names,
-                "age_method": age_method,
-                "imd_edition": IMD_EDITION,
-                "report_json": report.to_json(),
-            },
-        )
-        superseded = _supersede_parts(cur, load_id, council_code, DATASET, year, groups, at)
-        cur.register("ncmp_child_frame", arrow)
-        cur.execute(
-            "insert into ncmp_children by name select ?::integer as load_id, ?::varchar as council_code, "
-            "?::varchar as academic_year, * from ncmp_child_frame",
-            [load_id, council_code, year],
-        )
-        cur.unregister("ncmp_child_frame")
-        cur.execute(
-            "insert into ncmp_counts by name " + sql_text("staging/stg_ncmp_load_counts"),
-            {"load_id": load_id},
-        )
-        store.audit(
-            "NCMP return loaded",
-            actor=actor,
-            council_code=council_code,
-            subject=report.file_name,
-            cur=cur,
-            detail={
-                "load_id": load_id,
-                "academic_year": year,
-                "year_groups": groups,
-                "rows": rows.height,
-                "excluded": excluded,
-                "warnings_confirmed": report.warnings.height,
-                "reason": reason,
-                "supersedes": superseded,
-                "dropped_columns": dropped_names,
-                "sha256": report.sha256,
-            },
-        )
+    load_id = next_id(cur, "ncmp_loads", "load_id")
+    _insert_load(
+        cur,
+        {
+            "load_id": load_id,
+            "council_code": council_code,
+            "dataset": DATASET,
+            "academic_year": year,
+            "loaded_at": at,
+            "loaded_by": run.actor,
+            "source": run.source,
+            "file_name": report.file_name,
+            "file_sha256": report.sha256,
+            "file_size_bytes": len(run.data),
+            "file_bytes": None,
+            "rows_read": report.rows_read,
+            "rows_stored": rows.height,
+            "rows_excluded": excluded,
+            "warning_count": report.warnings.height,
+            "warnings_reason": reason,
+            "dropped_columns": dropped_names,
+            "age_method": run.options.get("age_method", "exact"),
+            "imd_edition": IMD_EDITION,
+            "report_json": report.to_json(),
+        },
+    )
+    superseded = _supersede_parts(cur, load_id, council_code, DATASET, year, groups, at)
+    cur.register("ncmp_child_frame", arrow)
+    cur.execute(
+        "insert into ncmp_children by name select ?::integer as load_id, ?::varchar as council_code, "
+        "?::varchar as academic_year, * from ncmp_child_frame",
+        [load_id, council_code, year],
+    )
+    cur.unregister("ncmp_child_frame")
+    cur.execute(
+        "insert into ncmp_counts by name " + sql_text("staging/stg_ncmp_load_counts"),
+        {"load_id": load_id},
+    )
+    detail = {
+        "load_id": load_id,
+        "academic_year": year,
+        "year_groups": groups,
+        "rows": rows.height,
+        "excluded": excluded,
+        "warnings_confirmed": report.warnings.height,
+        "reason": reason,
+        "supersedes": superseded,
+        "dropped_columns": dropped_names,
+        "sha256": report.sha256,
+    }
     message = (
         f"loaded as NCMP load {load_id} ({year}, {', '.join(ncmp.SCHOOL_YEAR_NAMES[g] for g in groups)}: "
         f"{rows.height} children, {excluded} excluded from prevalence)"
     )
     if superseded:
         message += f"; it supersedes load {', '.join(map(str, superseded))}, which stays in the history"
-    return LoadResult(WRITTEN, report, load_id, superseded[0] if superseded else None, message)
+    return LoadResult(WRITTEN, report, load_id, superseded[0] if superseded else None, message), detail
+
+
+#: The NCMP child-level return (``hcp load ncmp``): personal data, so the file itself is never kept.
+CHILDREN_SPEC = DatasetSpec(
+    name="ncmp",
+    label="NCMP return",
+    loaded_action="NCMP return loaded",
+    read=_read_children,
+    validate=_validate_children,
+    write=_write_children,
+    supersedes=("ncmp_load_parts", ("council_code", "dataset", "academic_year", "school_year")),
+    duplicate=_existing(DATASET),
+    duplicate_message="this file was already loaded as NCMP load {id}: nothing changed",
+    options=("mapping", "age_method"),
+)
 
 
 def load_ncmp_eligible(
@@ -393,89 +354,94 @@ def load_ncmp_eligible(
     loaded_at: datetime | None = None,
 ) -> LoadResult:
     """Check and store an eligible-pupils return (school x year group); supersedes the same year and year group."""
-    require(principal, "load_data")
-    actor = principal.email
-    report, early = _start(
-        store, data, file_name, council_code, ELIGIBLE_DATASET, check_only, accept_warnings, reason
+    return run_load(
+        store,
+        ELIGIBLE_SPEC,
+        data,
+        file_name,
+        council_code=council_code,
+        principal=principal,
+        source=source,
+        check_only=check_only,
+        accept_warnings=accept_warnings,
+        reason=reason,
+        loaded_at=loaded_at,
     )
-    if early is not None:
-        return early
-    checked = None
-    try:
-        table = read_ncmp_table(data, report.file_name, keep=ELIGIBLE_COLUMNS)
-    except ReadError as exc:
-        report.add(problem("error", "unreadable", str(exc)))
-    else:
-        if table.dropped:
-            report.notes.append(
-                "columns outside the eligible-pupils return were ignored: " + ", ".join(table.dropped)
-            )
-        codes = localities(store, council_code)["locality_code"].to_list()
-        checked = validate_eligible(table.frame, report, codes)
-        if checked.rows is not None:
-            _warn_measured_schools_left_out(store, council_code, checked.rows, report)
-    if check_only:
-        return check_verdict(report, accept_warnings)
-    if (
-        checked is None
-        or checked.rows is None
-        or not report.ok
-        or (not report.warnings.is_empty() and not accept_warnings)
-    ):
-        return refuse(
-            store,
-            report,
-            council_code=council_code,
-            principal=principal,
-            dataset="NCMP eligible pupils",
+
+
+def _read_eligible(run: LoadRun) -> pl.DataFrame:
+    table = read_ncmp_table(run.data, run.report.file_name, keep=ELIGIBLE_COLUMNS)
+    if table.dropped:
+        run.report.notes.append(
+            "columns outside the eligible-pupils return were ignored: " + ", ".join(table.dropped)
         )
-    rows, year = checked.rows, checked.academic_year
+    return table.frame
+
+
+def _validate_eligible(run: LoadRun, frame: pl.DataFrame):
+    codes = localities(run.store, run.council_code)["locality_code"].to_list()
+    checked = validate_eligible(frame, run.report, codes)
+    if checked.rows is None:
+        return None
+    _warn_measured_schools_left_out(run.store, run.council_code, checked.rows, run.report)
+    return checked
+
+
+def _write_eligible(cur, run: LoadRun, checked) -> tuple[LoadResult, dict]:
+    """Store the load and its school rows, and supersede the same year and year groups (one transaction)."""
+    report, rows, year, at = run.report, checked.rows, checked.academic_year, run.at
+    council_code = run.council_code
     groups = sorted(rows["school_year"].unique().to_list(), key=ncmp.SCHOOL_YEARS.index)
-    at = loaded_at or periods.now()
-    with store.transaction() as cur:
-        load_id = _next_load_id(cur)
-        _insert_load(
-            cur,
-            {
-                "load_id": load_id,
-                "council_code": council_code,
-                "dataset": ELIGIBLE_DATASET,
-                "academic_year": year,
-                "loaded_at": at,
-                "loaded_by": actor,
-                "source": source,
-                "file_name": report.file_name,
-                "file_sha256": report.sha256,
-                "file_size_bytes": len(data),
-                "file_bytes": data,
-                "rows_read": report.rows_read,
-                "rows_stored": rows.height,
-                "rows_excluded": 0,
-                "warning_count": report.warnings.height,
-                "warnings_reason": reason if not report.warnings.is_empty() else None,
-                "report_json": report.to_json(),
-            },
-        )
-        superseded = _supersede_parts(cur, load_id, council_code, ELIGIBLE_DATASET, year, groups, at)
-        cur.register("ncmp_eligible_frame", rows.drop("source_row"))
-        cur.execute(
-            "insert into ncmp_eligible by name select ?::integer as load_id, ?::varchar as council_code, * "
-            "from ncmp_eligible_frame",
-            [load_id, council_code],
-        )
-        cur.unregister("ncmp_eligible_frame")
-        store.audit(
-            "NCMP eligible pupils loaded",
-            actor=actor,
-            council_code=council_code,
-            subject=report.file_name,
-            cur=cur,
-            detail={"load_id": load_id, "academic_year": year, "rows": rows.height, "supersedes": superseded},
-        )
+    load_id = next_id(cur, "ncmp_loads", "load_id")
+    _insert_load(
+        cur,
+        {
+            "load_id": load_id,
+            "council_code": council_code,
+            "dataset": ELIGIBLE_DATASET,
+            "academic_year": year,
+            "loaded_at": at,
+            "loaded_by": run.actor,
+            "source": run.source,
+            "file_name": report.file_name,
+            "file_sha256": report.sha256,
+            "file_size_bytes": len(run.data),
+            "file_bytes": run.data,
+            "rows_read": report.rows_read,
+            "rows_stored": rows.height,
+            "rows_excluded": 0,
+            "warning_count": report.warnings.height,
+            "warnings_reason": run.reason if not report.warnings.is_empty() else None,
+            "report_json": report.to_json(),
+        },
+    )
+    superseded = _supersede_parts(cur, load_id, council_code, ELIGIBLE_DATASET, year, groups, at)
+    cur.register("ncmp_eligible_frame", rows.drop("source_row"))
+    cur.execute(
+        "insert into ncmp_eligible by name select ?::integer as load_id, ?::varchar as council_code, * "
+        "from ncmp_eligible_frame",
+        [load_id, council_code],
+    )
+    cur.unregister("ncmp_eligible_frame")
+    detail = {"load_id": load_id, "academic_year": year, "rows": rows.height, "supersedes": superseded}
     message = f"loaded as NCMP eligible-pupils load {load_id} ({year}, {rows.height} school rows)"
     if superseded:
         message += f"; it supersedes load {', '.join(map(str, superseded))}, which stays in the history"
-    return LoadResult(WRITTEN, report, load_id, superseded[0] if superseded else None, message)
+    return LoadResult(WRITTEN, report, load_id, superseded[0] if superseded else None, message), detail
+
+
+#: The NCMP eligible pupils (``hcp load ncmp-eligible``): school x year group counts, no personal data.
+ELIGIBLE_SPEC = DatasetSpec(
+    name="ncmp-eligible",
+    label="NCMP eligible pupils",
+    loaded_action="NCMP eligible pupils loaded",
+    read=_read_eligible,
+    validate=_validate_eligible,
+    write=_write_eligible,
+    supersedes=("ncmp_load_parts", ("council_code", "dataset", "academic_year", "school_year")),
+    duplicate=_existing(ELIGIBLE_DATASET),
+    duplicate_message="this file was already loaded as NCMP load {id}: nothing changed",
+)
 
 
 # ---- purge ----------------------------------------------------------------------------------------------------
@@ -636,16 +602,14 @@ def load_ncmp_benchmarks(
     at = loaded_at or periods.now()
     with store.transaction() as cur:
         cur.register("ncmp_benchmark_frame", rows)
-        cur.execute(
-            """
-            update ncmp_benchmarks set superseded_at = ?
-            where council_code = ? and superseded_at is null and exists (
-                select 1 from ncmp_benchmark_frame as f
-                where f.academic_year = ncmp_benchmarks.academic_year and f.school_year = ncmp_benchmarks.school_year
-                  and f.category = ncmp_benchmarks.category and f.area_code = ncmp_benchmarks.area_code
-                  and f.imd_decile is not distinct from ncmp_benchmarks.imd_decile)
-            """,
-            [at, council_code],
+        supersede_matching(
+            cur,
+            "ncmp_benchmarks",
+            "ncmp_benchmark_frame",
+            ("academic_year", "school_year", "category", "area_code", "imd_decile"),
+            council_code=council_code,
+            at=at,
+            nullable=("imd_decile",),
         )
         cur.execute(
             """
