@@ -298,6 +298,9 @@ TABLE: dict[str, Checked | Unscoped] = {
         COMMISSIONER, lambda s, w: _m("kpi.contract.meetings").update_risk(s, COUNCIL, -1, principal=w)
     ),
     # ---- NCMP (council-wide data: commissioners load it; the roles that see council-wide figures read it) -------
+    "kpi.cli.common.council_of": U(
+        f"{REFERENCE}: the council the command line acts for (--council, else the database's own)"
+    ),
     "kpi.ingest.pipeline.refuse": W(
         UPLOAD,
         lambda s, w: _m("kpi.ingest.pipeline").refuse(
