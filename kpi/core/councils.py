@@ -16,16 +16,8 @@ from kpi.access.principal import Principal
 from kpi.access.rules import require
 from kpi.core import periods as periods
 from kpi.core.store import ROOT, Store, StoreError, set_info
+from kpi.ingest import pipeline
 from kpi.ingest.files import ReadError, read_text_table
-from kpi.ingest.pipeline import (
-    WRITTEN,
-    DatasetSpec,
-    LoadResult,
-    LoadRun,
-    next_id,
-    run_load,
-    supersede_current,
-)
 from kpi.ingest.report import Report, problem, problems_where
 
 REFERENCE_DIR = ROOT / "reference"
@@ -42,12 +34,11 @@ def ensure_reference(store: Store) -> int:
         return count
     lookup = pl.read_parquet(LSOA_LOOKUP).with_columns(pl.lit(IMD_EDITION).alias("imd_edition"))
     with store.transaction() as cur:
-        cur.register("lookup_frame", lookup)
-        cur.execute(
-            "insert into lsoa_reference select lsoa_code, lsoa_name, lad_code, lad_name, imd_rank, imd_decile, "
-            "children_0_15, imd_edition from lookup_frame"
-        )
-        cur.unregister("lookup_frame")
+        with pipeline.registered(cur, "lookup_frame", lookup):
+            cur.execute(
+                "insert into lsoa_reference select lsoa_code, lsoa_name, lad_code, lad_name, imd_rank, imd_decile, "
+                "children_0_15, imd_edition from lookup_frame"
+            )
     return lookup.height
 
 
@@ -252,7 +243,7 @@ def load_localities(
 
     The lifecycle is :func:`kpi.ingest.pipeline.run_load` with :data:`LOCALITIES_SPEC`; returns its report.
     """
-    result = run_load(
+    result = pipeline.run_load(
         store,
         LOCALITIES_SPEC,
         data,
@@ -265,7 +256,7 @@ def load_localities(
     return result.report
 
 
-def _read_localities(run: LoadRun) -> pl.DataFrame:
+def _read_localities(run: pipeline.LoadRun) -> pl.DataFrame:
     try:
         return read_text_table(run.data, run.report.file_name, sheet="Localities").frame
     except ReadError:
@@ -274,38 +265,38 @@ def _read_localities(run: LoadRun) -> pl.DataFrame:
         raise ReadError(str(exc)) from exc
 
 
-def _write_localities(cur, run: LoadRun, rows: pl.DataFrame) -> tuple[LoadResult, dict]:
+def _write_localities(cur, run: pipeline.LoadRun, rows: pl.DataFrame) -> tuple[pipeline.LoadResult, dict]:
     """Store the lookup as a new load, superseding the council's current one (one transaction)."""
     council_code, report = run.council_code, run.report
     order = rows.select("locality_code", "locality_name").unique(maintain_order=True).sort("locality_code")
     order = order.with_row_index("sort_order", offset=1)
-    load_id = next_id(cur, "locality_loads", "locality_load_id")
-    supersede_current(cur, "locality_loads", "locality_load_id", {"council_code": council_code}, at=run.at)
+    load_id = pipeline.next_id(cur, "locality_loads", "locality_load_id")
+    pipeline.supersede_current(
+        cur, "locality_loads", "locality_load_id", {"council_code": council_code}, at=run.at
+    )
     cur.execute(
         "insert into locality_loads values (?, ?, ?, null, ?, ?, ?)",
         [load_id, council_code, run.at, run.actor, report.file_name, report.sha256],
     )
-    cur.register("locality_frame", order)
-    cur.execute(
-        "insert into localities select ?, ?, locality_code, locality_name, sort_order from locality_frame",
-        [load_id, council_code],
-    )
-    cur.unregister("locality_frame")
-    cur.register("lsoa_frame", rows)
-    cur.execute(
-        "insert into locality_lsoas select ?, ?, lsoa_code, locality_code from lsoa_frame",
-        [load_id, council_code],
-    )
-    cur.unregister("lsoa_frame")
+    with pipeline.registered(cur, "locality_frame", order):
+        cur.execute(
+            "insert into localities select ?, ?, locality_code, locality_name, sort_order from locality_frame",
+            [load_id, council_code],
+        )
+    with pipeline.registered(cur, "lsoa_frame", rows):
+        cur.execute(
+            "insert into locality_lsoas select ?, ?, lsoa_code, locality_code from lsoa_frame",
+            [load_id, council_code],
+        )
     message = "localities loaded"
-    return LoadResult(WRITTEN, report, load_id, message=message), {
+    return pipeline.LoadResult(pipeline.WRITTEN, report, load_id, message=message), {
         "lsoas": rows.height,
         "localities": order.height,
     }
 
 
 #: A council's LSOA -> locality lookup (``hcp load localities``); every load is kept, the newest is current.
-LOCALITIES_SPEC = DatasetSpec(
+LOCALITIES_SPEC = pipeline.DatasetSpec(
     name="localities",
     label="localities",
     loaded_action="localities loaded",

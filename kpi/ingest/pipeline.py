@@ -15,7 +15,8 @@ from :func:`next_id`, and supersession from :func:`supersede_current` (a load ro
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -330,3 +331,37 @@ def supersede_matching(
             [at, council_code],
         ).fetchone()[0]
     )
+
+
+def same_file(table: str, id_column: str, dataset: str) -> Callable[[LoadRun], int | None]:
+    """A :attr:`DatasetSpec.duplicate`: the first load of ``table`` of the same council, dataset and SHA-256.
+
+    For a provider's dataset (option ``provider_code``) the provider must be the same too.
+    """
+
+    def find(run: LoadRun) -> int | None:
+        keys = {"council_code": run.council_code, "dataset": dataset, "file_sha256": run.report.sha256}
+        if "provider_code" in run.options:
+            keys["provider_code"] = str(run.options["provider_code"]).upper()
+        where = " and ".join(f"{_name(column)} = ?" for column in keys)
+        found = run.store.query(
+            f"select {_name(id_column)} from {_name(table)} where {where} order by 1 limit 1",
+            list(keys.values()),
+        )
+        return None if found.is_empty() else int(found.item())
+
+    return find
+
+
+@contextmanager
+def registered(cur, name: str, frame) -> Iterator[str]:
+    """``frame`` (polars or Arrow) as the relation ``name`` for the statements inside, then gone again."""
+    cur.register(_name(name), frame)
+    try:
+        yield name
+    except BaseException:
+        # An aborted transaction (a full disk) refuses even this; the error to report is the one that aborted it.
+        with suppress(Exception):
+            cur.unregister(name)
+        raise
+    cur.unregister(name)

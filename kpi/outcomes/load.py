@@ -1,11 +1,12 @@
 """Load Fingertips exports and local outcome measures in one transaction each; fetch exports from Fingertips.
 
-The pattern of :mod:`kpi.returns.load` (docs/operations.md, how data is stored): the file is read and checked first
-(:mod:`kpi.outcomes.fingertips`, :mod:`kpi.outcomes.measures`); a rejected file writes nothing but an audit entry;
-the same file twice (same SHA-256) changes nothing; ``check_only`` writes nothing. A load writes, in **one
-transaction**, the load row (raw file, SHA-256, report), its values, the supersession of the current values it
-replaces (Fingertips: the same indicator x area x period; local measures: the same measure x area x locality x
-period), which stay in the history with ``superseded_at``, and an audit entry.
+The one lifecycle of :func:`kpi.ingest.pipeline.run_load` (docs/operations.md, how data is stored;
+:data:`FINGERTIPS_SPEC`, :data:`MEASURES_SPEC`): the file is read and checked first (:mod:`kpi.outcomes.fingertips`,
+:mod:`kpi.outcomes.measures`); a rejected file writes nothing but an audit entry; the same file twice (same SHA-256)
+changes nothing; ``check_only`` writes nothing. A load writes, in **one transaction**, the load row (raw file,
+SHA-256, report), its values, the supersession of the current values it replaces (Fingertips: the same indicator x
+area x period; local measures: the same measure x area x locality x period), which stay in the history with
+``superseded_at``, and an audit entry.
 
 A Fingertips load also fills the overview's benchmark table: for each catalogue KPI with a ``fingertips_id``
 (``config/catalogue.toml``), the England and region rows of that indicator (no breakdown; Persons where the export
@@ -20,27 +21,19 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from typing import Any
 
 import polars as pl
 
 from kpi.access.principal import Principal
 from kpi.access.rules import require
-from kpi.contract.benchmarks import period_end_index
+from kpi.contract.benchmarks import period_end_index, write_benchmarks
 from kpi.core import periods as periods
 from kpi.core.catalogue import load_catalogue
 from kpi.core.councils import localities
 from kpi.core.store import Store
+from kpi.ingest import pipeline
 from kpi.ingest.files import ReadError, read_text_table
-from kpi.ingest.pipeline import (
-    WRITTEN,
-    DatasetSpec,
-    LoadResult,
-    LoadRun,
-    next_id,
-    run_load,
-    supersede_matching,
-)
 from kpi.outcomes import fingertips as ft
 from kpi.outcomes import measures as om
 from kpi.outcomes.frameworks import load_fingertips_indicators, load_local_measures
@@ -74,20 +67,8 @@ class FetchUnavailable(RuntimeError):
 # ---- Fingertips exports ----------------------------------------------------------------------------------------
 
 
-def _duplicate(dataset: str):
-    def find(run: LoadRun) -> int | None:
-        found = run.store.query(
-            "select outcome_load_id from outcome_loads where council_code = ? and dataset = ? and file_sha256 = ? "
-            "order by outcome_load_id limit 1",
-            [run.council_code, dataset, run.report.sha256],
-        )
-        return None if found.is_empty() else int(found.item())
-
-    return find
-
-
 def _read(csv_only: bool):
-    def read(run: LoadRun) -> pl.DataFrame:
+    def read(run: pipeline.LoadRun) -> pl.DataFrame:
         report = run.report
         table = read_text_table(run.data, report.file_name)
         if csv_only and table.kind != "csv":
@@ -99,8 +80,8 @@ def _read(csv_only: bool):
     return read
 
 
-def _insert_load(cur, run: LoadRun, dataset: str, rows: int) -> int:
-    load_id = next_id(cur, "outcome_loads", "outcome_load_id")
+def _insert_load(cur, run: pipeline.LoadRun, dataset: str, rows: int) -> int:
+    load_id = pipeline.next_id(cur, "outcome_loads", "outcome_load_id")
     report = run.report
     cur.execute(
         "insert into outcome_loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -130,58 +111,44 @@ def _loaded(load_id: int, rows: int, superseded: int) -> str:
 
 
 def load_fingertips(
-    store: Store,
-    data: bytes,
-    file_name: str,
-    *,
-    council_code: str,
-    principal: Principal,
-    source: str = "cli",
-    check_only: bool = False,
-    loaded_at: datetime | None = None,
-) -> LoadResult:
-    """Check a Fingertips "all data" CSV export and, unless ``check_only``, store it (see the module docstring)."""
-    return run_load(
-        store,
-        FINGERTIPS_SPEC,
-        data,
-        file_name,
-        council_code=council_code,
-        principal=principal,
-        source=source,
-        check_only=check_only,
-        loaded_at=loaded_at,
+    store: Store, data: bytes, file_name: str, *, council_code: str, principal: Principal, **load: Any
+) -> pipeline.LoadResult:
+    """Check a Fingertips "all data" CSV export and, unless ``check_only``, store it (see the module docstring).
+
+    ``load``: ``source``, ``check_only``, ``loaded_at`` (:func:`kpi.ingest.pipeline.run_load`).
+    """
+    return pipeline.run_load(
+        store, FINGERTIPS_SPEC, data, file_name, council_code=council_code, principal=principal, **load
     )
 
 
-def _validate_export(run: LoadRun, frame: pl.DataFrame):
+def _validate_export(run: pipeline.LoadRun, frame: pl.DataFrame):
     checked = ft.validate_export(frame, run.report)
     if checked.rows is None:
         return None
     return checked.rows, _benchmark_rows(run.store, run.council_code, checked.rows, run.report.file_name)
 
 
-def _write_export(cur, run: LoadRun, checked) -> tuple[LoadResult, dict]:
+def _write_export(cur, run: pipeline.LoadRun, checked) -> tuple[pipeline.LoadResult, dict]:
     """Store the load, its values and the catalogue KPIs' benchmarks, superseding what they replace."""
     rows, bench = checked
     load_id = _insert_load(cur, run, ft.DATASET, rows.height)
-    cur.register("fingertips_frame", rows)
-    superseded = supersede_matching(
-        cur,
-        "fingertips_values",
-        "fingertips_frame",
-        FINGERTIPS_SPEC.supersedes[1],
-        council_code=run.council_code,
-        at=run.at,
-    )
-    columns = ", ".join(ft.ROW_COLUMNS)
-    cur.execute(
-        f"insert into fingertips_values (outcome_load_id, council_code, {columns}, loaded_at) "
-        f"select ?, ?, {columns}, ? from fingertips_frame",
-        [load_id, run.council_code, run.at],
-    )
-    cur.unregister("fingertips_frame")
-    _write_benchmarks(cur, run.council_code, bench, run.at)
+    with pipeline.registered(cur, "fingertips_frame", rows):
+        superseded = pipeline.supersede_matching(
+            cur,
+            "fingertips_values",
+            "fingertips_frame",
+            FINGERTIPS_SPEC.supersedes[1],
+            council_code=run.council_code,
+            at=run.at,
+        )
+        columns = ", ".join(ft.ROW_COLUMNS)
+        cur.execute(
+            f"insert into fingertips_values (outcome_load_id, council_code, {columns}, loaded_at) "
+            f"select ?, ?, {columns}, ? from fingertips_frame",
+            [load_id, run.council_code, run.at],
+        )
+    write_benchmarks(cur, run.council_code, bench, run.at)
     detail = {
         "outcome_load_id": load_id,
         "rows": rows.height,
@@ -193,11 +160,11 @@ def _write_export(cur, run: LoadRun, checked) -> tuple[LoadResult, dict]:
     message = _loaded(load_id, rows.height, superseded)
     if bench.height:
         message += f"; {bench.height} England/region benchmark values for catalogue KPIs"
-    return LoadResult(WRITTEN, run.report, load_id, message=message), detail
+    return pipeline.LoadResult(pipeline.WRITTEN, run.report, load_id, message=message), detail
 
 
 #: A Fingertips "all data" export (``hcp load fingertips``, ``hcp fingertips fetch``); warnings do not stop it.
-FINGERTIPS_SPEC = DatasetSpec(
+FINGERTIPS_SPEC = pipeline.DatasetSpec(
     name="fingertips",
     label=ft.DATASET,
     loaded_action="fingertips loaded",
@@ -205,7 +172,7 @@ FINGERTIPS_SPEC = DatasetSpec(
     validate=_validate_export,
     write=_write_export,
     supersedes=("fingertips_values", ("indicator_id", "area_code", "time_period")),
-    duplicate=_duplicate(ft.DATASET),
+    duplicate=pipeline.same_file("outcome_loads", "outcome_load_id", ft.DATASET),
     stops_at_warnings=False,
 )
 
@@ -266,53 +233,22 @@ def _benchmark_rows(store: Store, council_code: str, rows: pl.DataFrame, file_na
     )
 
 
-def _write_benchmarks(cur, council_code: str, bench: pl.DataFrame, at: datetime) -> None:
-    if bench.is_empty():
-        return
-    cur.register("benchmark_frame", bench)
-    keys = ("kpi_code", "comparator", "period")
-    supersede_matching(cur, "benchmarks", "benchmark_frame", keys, council_code=council_code, at=at)
-    cur.execute(
-        """
-        insert into benchmarks
-        select ?, kpi_code, period, period_end_index, comparator, area_code, area_name, value_pct, lower_ci_pct,
-               upper_ci_pct, numerator, denominator, source, ?, null
-        from benchmark_frame
-        """,
-        [council_code, at],
-    )
-    cur.unregister("benchmark_frame")
-
-
 # ---- local outcome measures ------------------------------------------------------------------------------------
 
 
 def load_outcome_measures(
-    store: Store,
-    data: bytes,
-    file_name: str,
-    *,
-    council_code: str,
-    principal: Principal,
-    source: str = "cli",
-    check_only: bool = False,
-    loaded_at: datetime | None = None,
-) -> LoadResult:
-    """Check a local outcome measures file and, unless ``check_only``, store it (see the module docstring)."""
-    return run_load(
-        store,
-        MEASURES_SPEC,
-        data,
-        file_name,
-        council_code=council_code,
-        principal=principal,
-        source=source,
-        check_only=check_only,
-        loaded_at=loaded_at,
+    store: Store, data: bytes, file_name: str, *, council_code: str, principal: Principal, **load: Any
+) -> pipeline.LoadResult:
+    """Check a local outcome measures file and, unless ``check_only``, store it (see the module docstring).
+
+    ``load``: ``source``, ``check_only``, ``loaded_at`` (:func:`kpi.ingest.pipeline.run_load`).
+    """
+    return pipeline.run_load(
+        store, MEASURES_SPEC, data, file_name, council_code=council_code, principal=principal, **load
     )
 
 
-def _validate_measures(run: LoadRun, frame: pl.DataFrame):
+def _validate_measures(run: pipeline.LoadRun, frame: pl.DataFrame):
     locs = localities(run.store, run.council_code)
     context = om.MeasureContext(
         council_code=run.council_code,
@@ -322,29 +258,28 @@ def _validate_measures(run: LoadRun, frame: pl.DataFrame):
     return om.validate_measures(frame, run.report, context).rows
 
 
-def _write_measures(cur, run: LoadRun, rows: pl.DataFrame) -> tuple[LoadResult, dict]:
+def _write_measures(cur, run: pipeline.LoadRun, rows: pl.DataFrame) -> tuple[pipeline.LoadResult, dict]:
     """Store the load and its values, superseding the values they replace (one transaction)."""
     load_id = _insert_load(cur, run, om.DATASET, rows.height)
-    cur.register("measure_frame", rows)
-    superseded = supersede_matching(
-        cur,
-        "outcome_measure_values",
-        "measure_frame",
-        MEASURES_SPEC.supersedes[1],
-        council_code=run.council_code,
-        at=run.at,
-    )
-    cur.execute(
-        """
-        insert into outcome_measure_values
-        select ?, ?, measure_code, period, period_sortable, area_code, locality_code, imd_decile, numerator,
-               denominator, value, lower_ci_95, upper_ci_95, lower_ci_998, upper_ci_998, ci_method, source_row,
-               ?, null
-        from measure_frame
-        """,
-        [load_id, run.council_code, run.at],
-    )
-    cur.unregister("measure_frame")
+    with pipeline.registered(cur, "measure_frame", rows):
+        superseded = pipeline.supersede_matching(
+            cur,
+            "outcome_measure_values",
+            "measure_frame",
+            MEASURES_SPEC.supersedes[1],
+            council_code=run.council_code,
+            at=run.at,
+        )
+        cur.execute(
+            """
+            insert into outcome_measure_values
+            select ?, ?, measure_code, period, period_sortable, area_code, locality_code, imd_decile, numerator,
+                   denominator, value, lower_ci_95, upper_ci_95, lower_ci_998, upper_ci_998, ci_method, source_row,
+                   ?, null
+            from measure_frame
+            """,
+            [load_id, run.council_code, run.at],
+        )
     detail = {
         "outcome_load_id": load_id,
         "rows": rows.height,
@@ -353,11 +288,11 @@ def _write_measures(cur, run: LoadRun, rows: pl.DataFrame) -> tuple[LoadResult, 
         "source": run.source,
     }
     message = _loaded(load_id, rows.height, superseded)
-    return LoadResult(WRITTEN, run.report, load_id, message=message), detail
+    return pipeline.LoadResult(pipeline.WRITTEN, run.report, load_id, message=message), detail
 
 
 #: Local outcome measures (``hcp load outcome-measures``); warnings do not stop it.
-MEASURES_SPEC = DatasetSpec(
+MEASURES_SPEC = pipeline.DatasetSpec(
     name="outcome-measures",
     label=om.DATASET,
     loaded_action="outcome measures loaded",
@@ -365,7 +300,7 @@ MEASURES_SPEC = DatasetSpec(
     validate=_validate_measures,
     write=_write_measures,
     supersedes=("outcome_measure_values", ("measure_code", "period", "area_code", "locality_code")),
-    duplicate=_duplicate(om.DATASET),
+    duplicate=pipeline.same_file("outcome_loads", "outcome_load_id", om.DATASET),
     stops_at_warnings=False,
 )
 
@@ -413,7 +348,7 @@ def fetch_fingertips(
     transport: Transport | None = None,
     all_areas: bool = False,
     check_only: bool = False,
-) -> LoadResult:
+) -> pipeline.LoadResult:
     """Fetch an export from Fingertips and load it like a file (keeping the council, its region and England).
 
     Raises:

@@ -1,9 +1,10 @@
 """Submissions: load a provider return in one transaction, supersede, review, and list the history.
 
-A load (docs/operations.md, how data is stored) reads and checks the file (:mod:`kpi.returns.checks`), then in **one
-transaction** writes the submission row (who, when, SHA-256, the raw file as a BLOB), its typed rows, its status
-event and an audit entry, and marks the return it replaces as superseded. A rejected file writes nothing but an
-audit entry; the same file twice is recognised by its hash and changes nothing; ``check_only`` writes nothing.
+A load (docs/operations.md, how data is stored; :func:`kpi.ingest.pipeline.run_load` with :data:`RETURN_SPEC`) reads
+and checks the file (:mod:`kpi.returns.checks`), then in **one transaction** writes the submission row (who, when,
+SHA-256, the raw file as a BLOB), its typed rows, its status event and an audit entry, and marks the return it
+replaces as superseded. A rejected file writes nothing but an audit entry; the same file twice is recognised by its
+hash and changes nothing; ``check_only`` writes nothing.
 
 The provider portal (issue 7) goes through :func:`portal_load`: the upload is stamped with the signed-in
 provider's code and stays *submitted* until a commissioner accepts it (:func:`accept_submission`, which supersedes
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -38,7 +40,9 @@ from kpi.ingest.pipeline import (
     LoadResult,
     LoadRun,
     next_id,
+    registered,
     run_load,
+    same_file,
     supersede_current,
 )
 from kpi.ingest.pipeline import check_verdict as check_verdict  # the same for every loader
@@ -98,18 +102,16 @@ def load_return(
     council_code: str,
     provider_code: str,
     principal: Principal,
-    source: str = "cli",
-    check_only: bool = False,
-    accept_warnings: bool = False,
-    reason: str | None = None,
     received_at: datetime | None = None,
     status: str = "accepted",
+    **load: Any,
 ) -> LoadResult:
     """Check a provider return and, unless ``check_only``, store it as one submission, as ``principal``.
 
-    Warnings load only with ``accept_warnings`` and a non-blank ``reason``; the rows they concern are flagged. A
-    provider may load only its own provider's return, and it waits for review (``status`` "submitted") whatever
-    ``status`` asks for. The lifecycle is :func:`kpi.ingest.pipeline.run_load` with :data:`RETURN_SPEC`.
+    ``load``: ``source``, ``check_only``, ``accept_warnings``, ``reason`` (:func:`kpi.ingest.pipeline.run_load`,
+    with :data:`RETURN_SPEC`). Warnings load only with ``accept_warnings`` and a non-blank ``reason``; the rows
+    they concern are flagged. A provider may load only its own provider's return, and it waits for review
+    (``status`` "submitted") whatever ``status`` asks for.
     """
     require(principal, "upload", provider_code)
     if provider_scope(principal):
@@ -121,23 +123,11 @@ def load_return(
         file_name,
         council_code=council_code,
         principal=principal,
-        source=source,
-        check_only=check_only,
-        accept_warnings=accept_warnings,
-        reason=reason,
         loaded_at=received_at,
         provider_code=provider_code,
         status=status,
+        **load,
     )
-
-
-def _existing(run: LoadRun) -> int | None:
-    found = run.store.query(
-        "select submission_id from submissions where council_code = ? and provider_code = ? and dataset = ? "
-        "and file_sha256 = ? order by submission_id limit 1",
-        [run.council_code, run.options["provider_code"].upper(), DATASET, run.report.sha256],
-    )
-    return None if found.is_empty() else int(found.item())
 
 
 def _read(run: LoadRun) -> pl.DataFrame:
@@ -232,7 +222,7 @@ RETURN_SPEC = DatasetSpec(
     validate=_validate,
     write=_write,
     supersedes=("submissions", ("council_code", "provider_code", "dataset", "period")),
-    duplicate=_existing,
+    duplicate=same_file("submissions", "submission_id", DATASET),
     duplicate_message="this file was already loaded as submission {id}: nothing changed",
     check_names_duplicate=True,
     permission="upload",
@@ -244,8 +234,7 @@ RETURN_SPEC = DatasetSpec(
 
 def insert_rows(cur, rows: pl.DataFrame, sid: int, council_code: str, provider_code: str, period) -> None:
     """Insert a submission's typed rows (inside the caller's transaction)."""
-    cur.register("rows_frame", rows)
-    try:
+    with registered(cur, "rows_frame", rows):
         cur.execute(
             """
             insert into return_rows
@@ -255,8 +244,6 @@ def insert_rows(cur, rows: pl.DataFrame, sid: int, council_code: str, provider_c
             """,
             [sid, council_code, provider_code, period.code, period.index],
         )
-    finally:
-        cur.unregister("rows_frame")
 
 
 def supersede_previous(
