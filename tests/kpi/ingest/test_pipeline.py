@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import duckdb
+import polars as pl
 import pytest
 
 from kpi.access.principal import Principal, local_principal
@@ -13,6 +14,7 @@ from kpi.ingest.pipeline import (
     DUPLICATE,
     REJECTED,
     next_id,
+    registered,
     run_load,
     supersede_current,
     supersede_matching,
@@ -136,3 +138,14 @@ def test_the_same_lifecycle_for_every_dataset_reason_check_duplicate(sample_stor
     again = run_load(sample_store, spec, data, "r.csv", **common)
     assert again.outcome == DUPLICATE and again.exit_code == 0
     assert table_counts(sample_store) == before
+
+
+def test_a_frame_lent_to_an_aborted_transaction_lets_the_first_error_through(cur):
+    """A full disk aborts the transaction; unregistering the frame then fails too, and must not hide the cause."""
+    cur.begin()
+    with pytest.raises(duckdb.CatalogException, match="no_such_table"):
+        with registered(cur, "lent_frame", pl.DataFrame({"x": [1]})):
+            cur.execute("insert into no_such_table select * from lent_frame")
+    cur.rollback()
+    with registered(cur, "lent_frame", pl.DataFrame({"x": [2]})):
+        assert cur.execute("select x from lent_frame").fetchall() == [(2,)]
