@@ -85,6 +85,12 @@ class LoadRun:
         """Who loads, for the audit log and the load row."""
         return self.principal.email
 
+    def read_as(self, table):
+        """``table`` (a :class:`~kpi.ingest.files.TextTable`), with a note in the report when it was not UTF-8 text."""
+        if table.encoding not in ("UTF-8", "xlsx"):
+            self.report.notes.append(f"read as {table.encoding}")
+        return table
+
 
 @dataclass(frozen=True)
 class DatasetSpec:

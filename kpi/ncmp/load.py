@@ -89,9 +89,7 @@ def load_ncmp(
 
 def _read_children(run: pipeline.LoadRun) -> pl.DataFrame:
     report = run.report
-    table = read_ncmp_table(run.data, report.file_name, mapping=run.options.get("mapping"))
-    if table.encoding not in ("UTF-8", "xlsx"):
-        report.notes.append(f"read as {table.encoding}")
+    table = run.read_as(read_ncmp_table(run.data, report.file_name, mapping=run.options.get("mapping")))
     run.options["dropped"] = table.dropped
     if table.dropped:
         report.notes.append(

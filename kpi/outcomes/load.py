@@ -73,9 +73,7 @@ def _read(csv_only: bool):
         table = read_text_table(run.data, report.file_name)
         if csv_only and table.kind != "csv":
             raise ReadError("Fingertips exports are CSV files: download the 'all data' CSV again", "not_csv")
-        if table.encoding not in ("UTF-8", "xlsx"):
-            report.notes.append(f"read as {table.encoding}")
-        return table.frame
+        return run.read_as(table).frame
 
     return read
 

@@ -131,10 +131,7 @@ def load_return(
 
 
 def _read(run: LoadRun) -> pl.DataFrame:
-    table = read_text_table(run.data, run.report.file_name)
-    if table.encoding not in ("UTF-8", "xlsx"):
-        run.report.notes.append(f"read as {table.encoding}")
-    return table.frame
+    return run.read_as(read_text_table(run.data, run.report.file_name)).frame
 
 
 def _validate(run: LoadRun, frame: pl.DataFrame):
