@@ -18,6 +18,7 @@ from kpi.access.principal import Principal
 from kpi.access.rules import require
 from kpi.core import periods as periods
 from kpi.core.store import ROOT, Store
+from kpi.ingest import pipeline
 
 SAMPLE_FILE = ROOT / "sample_data" / "benchmarks" / "england_health_visiting.csv"
 
@@ -64,16 +65,25 @@ def load_benchmarks(
         if name not in rows.columns:
             rows = rows.with_columns(pl.lit(None, dtype=pl.Float64).alias(name))
     with store.transaction() as cur:
-        cur.register("benchmark_frame", rows)
-        cur.execute(
-            """
-            update benchmarks set superseded_at = ?
-            where council_code = ? and superseded_at is null and exists (
-                select 1 from benchmark_frame as f
-                where f.kpi_code = benchmarks.kpi_code and f.comparator = benchmarks.comparator
-                  and f.period = benchmarks.period)
-            """,
-            [at, council_code],
+        write_benchmarks(cur, council_code, rows, at)
+        store.audit(
+            "benchmarks loaded", actor=actor, council_code=council_code, detail={"rows": rows.height}, cur=cur
+        )
+    return rows.height
+
+
+def write_benchmarks(cur, council_code: str, rows: pl.DataFrame, at: datetime) -> None:
+    """Insert benchmark rows, superseding the current ones of the same KPI, comparator and period.
+
+    Runs inside the caller's transaction (:func:`load_benchmarks`, a Fingertips load); ``rows`` has the columns of
+    ``benchmarks`` but the council and the load times.
+    """
+    if rows.is_empty():
+        return
+    with pipeline.registered(cur, "benchmark_frame", rows):
+        keys = ("kpi_code", "comparator", "period")
+        pipeline.supersede_matching(
+            cur, "benchmarks", "benchmark_frame", keys, council_code=council_code, at=at
         )
         cur.execute(
             """
@@ -84,11 +94,6 @@ def load_benchmarks(
             """,
             [council_code, at],
         )
-        cur.unregister("benchmark_frame")
-        store.audit(
-            "benchmarks loaded", actor=actor, council_code=council_code, detail={"rows": rows.height}, cur=cur
-        )
-    return rows.height
 
 
 def seed_sample(store: Store, council_code: str, *, principal: Principal) -> int:

@@ -9,7 +9,6 @@ v3) and is copied into every database. A council's localities are an LSOA -> loc
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import polars as pl
 
@@ -18,7 +17,8 @@ from kpi.access.rules import require
 from kpi.core import periods as periods
 from kpi.core.resources import data_dir
 from kpi.core.store import Store, StoreError, set_info
-from kpi.ingest.files import read_text_table, sha256
+from kpi.ingest import pipeline
+from kpi.ingest.files import ReadError, read_text_table
 from kpi.ingest.report import Report, problem, problems_where
 
 REFERENCE_DIR = data_dir("reference")
@@ -35,12 +35,11 @@ def ensure_reference(store: Store) -> int:
         return count
     lookup = pl.read_parquet(LSOA_LOOKUP).with_columns(pl.lit(IMD_EDITION).alias("imd_edition"))
     with store.transaction() as cur:
-        cur.register("lookup_frame", lookup)
-        cur.execute(
-            "insert into lsoa_reference select lsoa_code, lsoa_name, lad_code, lad_name, imd_rank, imd_decile, "
-            "children_0_15, imd_edition from lookup_frame"
-        )
-        cur.unregister("lookup_frame")
+        with pipeline.registered(cur, "lookup_frame", lookup):
+            cur.execute(
+                "insert into lsoa_reference select lsoa_code, lsoa_name, lad_code, lad_name, imd_rank, imd_decile, "
+                "children_0_15, imd_edition from lookup_frame"
+            )
     return lookup.height
 
 
@@ -241,61 +240,70 @@ def load_localities(
     check_only: bool = False,
     loaded_at: datetime | None = None,
 ) -> Report:
-    """Load a council's LSOA -> locality lookup; a newer load supersedes the current one (kept in history)."""
-    require(principal, "load_data")
-    actor = principal.email
-    report = Report(file_name=Path(file_name).name, sha256=sha256(data))
+    """Load a council's LSOA -> locality lookup; a newer load supersedes the current one (kept in history).
+
+    The lifecycle is :func:`kpi.ingest.pipeline.run_load` with :data:`LOCALITIES_SPEC`; returns its report.
+    """
+    result = pipeline.run_load(
+        store,
+        LOCALITIES_SPEC,
+        data,
+        file_name,
+        council_code=council_code,
+        principal=principal,
+        check_only=check_only,
+        loaded_at=loaded_at,
+    )
+    return result.report
+
+
+def _read_localities(run: pipeline.LoadRun) -> pl.DataFrame:
     try:
-        table = read_text_table(data, file_name, sheet="Localities")
+        return read_text_table(run.data, run.report.file_name, sheet="Localities").frame
+    except ReadError:
+        raise
     except ValueError as exc:
-        report.add(problem("error", "unreadable", str(exc)))
-        rows = None
-    else:
-        rows = check_localities(table.frame, report, store)
-    if check_only:
-        return report
-    if rows is None:
-        store.audit(
-            "localities rejected",
-            actor=actor,
-            council_code=council_code,
-            subject=report.file_name,
-            detail={"errors": report.errors.height},
-        )
-        return report
-    at = loaded_at or periods.now()
+        raise ReadError(str(exc)) from exc
+
+
+def _write_localities(cur, run: pipeline.LoadRun, rows: pl.DataFrame) -> tuple[pipeline.LoadResult, dict]:
+    """Store the lookup as a new load, superseding the council's current one (one transaction)."""
+    council_code, report = run.council_code, run.report
     order = rows.select("locality_code", "locality_name").unique(maintain_order=True).sort("locality_code")
     order = order.with_row_index("sort_order", offset=1)
-    with store.transaction() as cur:
-        load_id = cur.execute("select coalesce(max(locality_load_id), 0) + 1 from locality_loads").fetchone()[
-            0
-        ]
-        cur.execute(
-            "update locality_loads set superseded_at = ? where council_code = ? and superseded_at is null",
-            [at, council_code],
-        )
-        cur.execute(
-            "insert into locality_loads values (?, ?, ?, null, ?, ?, ?)",
-            [load_id, council_code, at, actor, report.file_name, report.sha256],
-        )
-        cur.register("locality_frame", order)
+    load_id = pipeline.next_id(cur, "locality_loads", "locality_load_id")
+    pipeline.supersede_current(
+        cur, "locality_loads", "locality_load_id", {"council_code": council_code}, at=run.at
+    )
+    cur.execute(
+        "insert into locality_loads values (?, ?, ?, null, ?, ?, ?)",
+        [load_id, council_code, run.at, run.actor, report.file_name, report.sha256],
+    )
+    with pipeline.registered(cur, "locality_frame", order):
         cur.execute(
             "insert into localities select ?, ?, locality_code, locality_name, sort_order from locality_frame",
             [load_id, council_code],
         )
-        cur.unregister("locality_frame")
-        cur.register("lsoa_frame", rows)
+    with pipeline.registered(cur, "lsoa_frame", rows):
         cur.execute(
             "insert into locality_lsoas select ?, ?, lsoa_code, locality_code from lsoa_frame",
             [load_id, council_code],
         )
-        cur.unregister("lsoa_frame")
-        store.audit(
-            "localities loaded",
-            actor=actor,
-            council_code=council_code,
-            subject=report.file_name,
-            detail={"lsoas": rows.height, "localities": order.height},
-            cur=cur,
-        )
-    return report
+    message = "localities loaded"
+    return pipeline.LoadResult(pipeline.WRITTEN, report, load_id, message=message), {
+        "lsoas": rows.height,
+        "localities": order.height,
+    }
+
+
+#: A council's LSOA -> locality lookup (``hcp load localities``); every load is kept, the newest is current.
+LOCALITIES_SPEC = pipeline.DatasetSpec(
+    name="localities",
+    label="localities",
+    loaded_action="localities loaded",
+    read=_read_localities,
+    validate=lambda run, frame: check_localities(frame, run.report, run.store),
+    write=_write_localities,
+    supersedes=("locality_loads", ("council_code",)),
+    stops_at_warnings=False,
+)

@@ -39,7 +39,11 @@ _RENAMED = re.compile(r"^(?P<base>.+?)_(duplicated_)?\d+$")
 
 
 class ReadError(ValueError):
-    """A file that cannot be read; the message says why and what to do."""
+    """A file that cannot be read; the message says why and what to do (``check``: the report's check name)."""
+
+    def __init__(self, message: str, check: str = "unreadable") -> None:
+        super().__init__(message)
+        self.check = check
 
 
 @dataclass(frozen=True)

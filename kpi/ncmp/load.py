@@ -1,10 +1,10 @@
 """NCMP loads: child-level returns and eligible pupils into the store, supersession, purge, England figures.
 
-A load follows the provider return's rules (:mod:`kpi.returns.load`): the file is read and checked
-(:mod:`kpi.ncmp.checks`); errors, and warnings not confirmed with a reason, write nothing but an audit entry;
-``check_only`` writes nothing; the same file twice (by SHA-256) changes nothing; otherwise **one transaction**
-writes the load, its children, their counts and an audit entry, and supersedes the previous load of the same
-academic year and year group, which stays in history.
+A load is the one lifecycle of :func:`kpi.ingest.pipeline.run_load` (:data:`CHILDREN_SPEC`, :data:`ELIGIBLE_SPEC`):
+the file is read and checked (:mod:`kpi.ncmp.checks`); errors, and warnings not confirmed with a reason, write
+nothing but an audit entry; ``check_only`` writes nothing; the same file twice (by SHA-256) changes nothing;
+otherwise **one transaction** writes the load, its children, their counts and an audit entry, and supersedes the
+previous load of the same academic year and year group, which stays in history.
 
 Personal data (docs/methods.md section 3): a child-level file is never archived; the load keeps its hash, counts, the
 names of the columns dropped and the report (whose messages never repeat a date). Children are stored without
@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -30,7 +30,7 @@ from kpi.access.rules import require
 from kpi.core import periods as periods
 from kpi.core.councils import IMD_EDITION, localities
 from kpi.core.store import ROOT, Store, StoreError, setting, sql_text
-from kpi.ingest.files import ReadError, sha256
+from kpi.ingest import pipeline
 from kpi.ingest.report import Report, problem, problems_where
 from kpi.ncmp import rules as ncmp
 from kpi.ncmp.checks import (
@@ -43,7 +43,6 @@ from kpi.ncmp.checks import (
     validate_children,
     validate_eligible,
 )
-from kpi.returns.load import DUPLICATE, REJECTED, WRITTEN, LoadResult, check_verdict, refuse
 
 SAMPLE_DIR = ROOT / "sample_data" / "ncmp"
 ENGLAND_FILE = SAMPLE_DIR / "england_ncmp.csv"
@@ -69,117 +68,49 @@ def ncmp_context(store: Store, council_code: str, age_method: str = "exact") -> 
     )
 
 
-def _existing(store: Store, council_code: str, dataset: str, digest: str) -> int | None:
-    frame = store.query(
-        "select load_id from ncmp_loads where council_code = ? and dataset = ? and file_sha256 = ? "
-        "order by load_id limit 1",
-        [council_code, dataset, digest],
-    )
-    return None if frame.is_empty() else int(frame.item())
-
-
-def _start(
-    store: Store,
-    data: bytes,
-    file_name: str,
-    council_code: str,
-    dataset: str,
-    check_only: bool,
-    accept: bool,
-    reason,
-) -> tuple[Report, LoadResult | None]:
-    report = Report(file_name=Path(file_name).name, sha256=sha256(data))
-    if accept and not (reason or "").strip():
-        report.add(
-            problem("error", "reason_needed", 'confirming warnings needs a reason: add --reason "..."')
-        )
-        return report, LoadResult(REJECTED, report, message="warnings can only be confirmed with a reason")
-    found = _existing(store, council_code, dataset, report.sha256)
-    if found is not None and not check_only:
-        return report, LoadResult(
-            DUPLICATE,
-            report,
-            found,
-            message=f"this file was already loaded as NCMP load {found}: nothing changed",
-        )
-    return report, None
-
-
 def load_ncmp(
-    store: Store,
-    data: bytes,
-    file_name: str,
-    *,
-    council_code: str,
-    principal: Principal,
-    source: str = "cli",
-    check_only: bool = False,
-    accept_warnings: bool = False,
-    reason: str | None = None,
-    mapping: dict[str, str] | None = None,
-    age_method: str = "exact",
-    loaded_at: datetime | None = None,
-) -> LoadResult:
+    store: Store, data: bytes, file_name: str, *, council_code: str, principal: Principal, **load: Any
+) -> pipeline.LoadResult:
     """Check an NCMP child-level return and, unless ``check_only``, store it (one transaction).
 
-    ``mapping`` renames the extract's headers first (:func:`kpi.ncmp.checks.read_mapping`). Warnings load
-    only with ``accept_warnings`` and a non-blank ``reason``; the children they concern are flagged.
+    ``load``: ``source``, ``check_only``, ``accept_warnings``, ``reason``, ``loaded_at``
+    (:func:`kpi.ingest.pipeline.run_load`), ``mapping`` (renames the extract's headers first:
+    :func:`kpi.ncmp.checks.read_mapping`) and ``age_method`` ("exact" or "month"). Warnings load only with
+    ``accept_warnings`` and a non-blank ``reason``; the children they concern are flagged.
 
     Example:
         >>> # load_ncmp(store, path.read_bytes(), path.name, council_code="E08000009", principal=who)
 
     """
-    require(principal, "load_data")
-    actor = principal.email
-    report, early = _start(store, data, file_name, council_code, DATASET, check_only, accept_warnings, reason)
-    if early is not None:
-        return early
-    checked, dropped = None, []
-    try:
-        table = read_ncmp_table(data, report.file_name, mapping=mapping)
-    except ReadError as exc:
-        report.add(problem("error", "unreadable", str(exc)))
-    else:
-        if table.encoding not in ("UTF-8", "xlsx"):
-            report.notes.append(f"read as {table.encoding}")
-        dropped = table.dropped
-        if dropped:
-            report.notes.append(
-                "columns outside the NCMP return were dropped before anything was stored: "
-                + ", ".join(dropped)
-            )
-        used = [c for c in ("nhs_number", "upn", "pupil_id") if c in table.frame.columns]
-        if used:
-            report.notes.append(
-                f"{', '.join(used)} used in memory to find duplicate children, then dropped (never stored)"
-            )
-        checked = validate_children(table.frame, report, ncmp_context(store, council_code, age_method))
-        del table  # the identifiers and dates of birth go with it
-        if checked.rows is not None:
-            _warn_schools_not_eligible(store, council_code, checked.rows, report)
-    if check_only:
-        return check_verdict(report, accept_warnings)
-    if (
-        checked is None
-        or checked.rows is None
-        or not report.ok
-        or (not report.warnings.is_empty() and not accept_warnings)
-    ):
-        return refuse(store, report, council_code=council_code, principal=principal, dataset="NCMP return")
-    return _write_children(
-        store,
-        data,
-        report,
-        checked.rows,
-        checked.academic_year,
-        council_code=council_code,
-        actor=actor,
-        source=source,
-        reason=reason if not report.warnings.is_empty() else None,
-        age_method=age_method,
-        dropped=dropped,
-        at=loaded_at or periods.now(),
+    return pipeline.run_load(
+        store, CHILDREN_SPEC, data, file_name, council_code=council_code, principal=principal, **load
     )
+
+
+def _read_children(run: pipeline.LoadRun) -> pl.DataFrame:
+    report = run.report
+    table = run.read_as(read_ncmp_table(run.data, report.file_name, mapping=run.options.get("mapping")))
+    run.options["dropped"] = table.dropped
+    if table.dropped:
+        report.notes.append(
+            "columns outside the NCMP return were dropped before anything was stored: "
+            + ", ".join(table.dropped)
+        )
+    used = [c for c in ("nhs_number", "upn", "pupil_id") if c in table.frame.columns]
+    if used:
+        report.notes.append(
+            f"{', '.join(used)} used in memory to find duplicate children, then dropped (never stored)"
+        )
+    return table.frame  # the identifiers and dates of birth go when the validator has used them
+
+
+def _validate_children(run: pipeline.LoadRun, frame: pl.DataFrame):
+    age_method = run.options.get("age_method", "exact")
+    checked = validate_children(frame, run.report, ncmp_context(run.store, run.council_code, age_method))
+    if checked.rows is None:
+        return None
+    _warn_schools_not_eligible(run.store, run.council_code, checked.rows, run.report)
+    return checked
 
 
 def _school_year_name(column: str = "school_year") -> pl.Expr:
@@ -261,221 +192,183 @@ def _warn_measured_schools_left_out(
         )
 
 
-def _next_load_id(cur) -> int:
-    return int(cur.execute("select coalesce(max(load_id), 0) + 1 from ncmp_loads").fetchone()[0])
-
-
 def _supersede_parts(
-    cur, load_id: int, council_code: str, dataset: str, year: str, groups: list[str], at: datetime
+    cur, load_id: int, council_code: str, dataset: str, year: str, groups: list[str], at
 ) -> list[int]:
     """Supersede the current parts of the same dataset, year and year groups; insert this load's parts."""
-    previous = cur.execute(
-        "select distinct load_id from ncmp_load_parts where council_code = ? and dataset = ? and academic_year = ? "
-        "and school_year in (select unnest(?::varchar[])) and superseded_at is null order by load_id",
-        [council_code, dataset, year, groups],
-    ).fetchall()
-    cur.execute(
-        "update ncmp_load_parts set superseded_at = ?, superseded_by = ? where council_code = ? and dataset = ? "
-        "and academic_year = ? and school_year in (select unnest(?::varchar[])) and superseded_at is null",
-        [at, load_id, council_code, dataset, year, groups],
-    )
+    keys = {"council_code": council_code, "dataset": dataset, "academic_year": year, "school_year": groups}
+    previous = pipeline.supersede_current(cur, "ncmp_load_parts", "load_id", keys, at=at, by=load_id)
     for group in groups:
         cur.execute(
             "insert into ncmp_load_parts values (?, ?, ?, ?, ?, ?, null, null)",
             [load_id, council_code, dataset, year, group, at],
         )
-    return [row[0] for row in previous]
+    return previous
 
 
-def _insert_load(cur, values: dict) -> None:
+def _insert_load(cur, run: pipeline.LoadRun, dataset: str, year: str, rows: pl.DataFrame, **values) -> int:
+    """Insert the row of ``ncmp_loads`` a load writes (its own facts in ``values``); returns its id."""
+    report = run.report
+    load_id = pipeline.next_id(cur, "ncmp_loads", "load_id")
+    values = {
+        "load_id": load_id,
+        "council_code": run.council_code,
+        "dataset": dataset,
+        "academic_year": year,
+        "loaded_at": run.at,
+        "loaded_by": run.actor,
+        "source": run.source,
+        "file_name": report.file_name,
+        "file_sha256": report.sha256,
+        "file_size_bytes": len(run.data),
+        "rows_read": report.rows_read,
+        "rows_stored": rows.height,
+        "warning_count": report.warnings.height,
+        "warnings_reason": run.reason if not report.warnings.is_empty() else None,
+        "report_json": report.to_json(),
+        **values,
+    }
     columns = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     cur.execute(f"insert into ncmp_loads ({columns}) values ({marks})", list(values.values()))
+    return load_id
 
 
-def _write_children(
-    store: Store,
-    data: bytes,
-    report: Report,
-    rows: pl.DataFrame,
-    year: str,
-    *,
-    council_code: str,
-    actor: str,
-    source: str,
-    reason: str | None,
-    age_method: str,
-    dropped: list[str],
-    at: datetime,
-) -> LoadResult:
+def _write_children(cur, run: pipeline.LoadRun, checked) -> tuple[pipeline.LoadResult, dict]:
+    """Store the load, its children and counts, and supersede the same year and year groups (one transaction)."""
+    report, rows, year, at = run.report, checked.rows, checked.academic_year, run.at
+    council_code = run.council_code
+    reason = run.reason if not report.warnings.is_empty() else None
     groups = sorted(rows["school_year"].unique().to_list(), key=ncmp.SCHOOL_YEARS.index)
     excluded = int(rows["is_excluded"].sum())
-    dropped_names = ", ".join(dropped) or None
+    dropped_names = ", ".join(run.options.get("dropped") or []) or None
     arrow = rows.drop("source_row", "academic_year").to_arrow()  # the year is one value: bound below
-    with store.transaction() as cur:
-        load_id = _next_load_id(cur)
-        _insert_load(
-            cur,
-            {
-                "load_id": load_id,
-                "council_code": council_code,
-                "dataset": DATASET,
-                "academic_year": year,
-                "loaded_at": at,
-                "loaded_by": actor,
-                "source": source,
-                "file_name": report.file_name,
-                "file_sha256": report.sha256,
-                "file_size_bytes": len(data),
-                "file_bytes": None,
-                "rows_read": report.rows_read,
-                "rows_stored": rows.height,
-                "rows_excluded": excluded,
-                "warning_count": report.warnings.height,
-                "warnings_reason": reason,
-                "dropped_columns": dropped_names,
-                "age_method": age_method,
-                "imd_edition": IMD_EDITION,
-                "report_json": report.to_json(),
-            },
-        )
-        superseded = _supersede_parts(cur, load_id, council_code, DATASET, year, groups, at)
-        cur.register("ncmp_child_frame", arrow)
+    load_id = _insert_load(
+        cur,
+        run,
+        DATASET,
+        year,
+        rows,
+        file_bytes=None,
+        rows_excluded=excluded,
+        dropped_columns=dropped_names,
+        age_method=run.options.get("age_method", "exact"),
+        imd_edition=IMD_EDITION,
+    )
+    superseded = _supersede_parts(cur, load_id, council_code, DATASET, year, groups, at)
+    with pipeline.registered(cur, "ncmp_child_frame", arrow):
         cur.execute(
             "insert into ncmp_children by name select ?::integer as load_id, ?::varchar as council_code, "
             "?::varchar as academic_year, * from ncmp_child_frame",
             [load_id, council_code, year],
         )
-        cur.unregister("ncmp_child_frame")
-        cur.execute(
-            "insert into ncmp_counts by name " + sql_text("staging/stg_ncmp_load_counts"),
-            {"load_id": load_id},
-        )
-        store.audit(
-            "NCMP return loaded",
-            actor=actor,
-            council_code=council_code,
-            subject=report.file_name,
-            cur=cur,
-            detail={
-                "load_id": load_id,
-                "academic_year": year,
-                "year_groups": groups,
-                "rows": rows.height,
-                "excluded": excluded,
-                "warnings_confirmed": report.warnings.height,
-                "reason": reason,
-                "supersedes": superseded,
-                "dropped_columns": dropped_names,
-                "sha256": report.sha256,
-            },
-        )
+    cur.execute(
+        "insert into ncmp_counts by name " + sql_text("staging/stg_ncmp_load_counts"),
+        {"load_id": load_id},
+    )
+    detail = {
+        "load_id": load_id,
+        "academic_year": year,
+        "year_groups": groups,
+        "rows": rows.height,
+        "excluded": excluded,
+        "warnings_confirmed": report.warnings.height,
+        "reason": reason,
+        "supersedes": superseded,
+        "dropped_columns": dropped_names,
+        "sha256": report.sha256,
+    }
     message = (
         f"loaded as NCMP load {load_id} ({year}, {', '.join(ncmp.SCHOOL_YEAR_NAMES[g] for g in groups)}: "
         f"{rows.height} children, {excluded} excluded from prevalence)"
     )
     if superseded:
         message += f"; it supersedes load {', '.join(map(str, superseded))}, which stays in the history"
-    return LoadResult(WRITTEN, report, load_id, superseded[0] if superseded else None, message)
+    return pipeline.LoadResult(
+        pipeline.WRITTEN, report, load_id, superseded[0] if superseded else None, message
+    ), detail
+
+
+#: The NCMP child-level return (``hcp load ncmp``): personal data, so the file itself is never kept.
+CHILDREN_SPEC = pipeline.DatasetSpec(
+    name="ncmp",
+    label="NCMP return",
+    loaded_action="NCMP return loaded",
+    read=_read_children,
+    validate=_validate_children,
+    write=_write_children,
+    supersedes=("ncmp_load_parts", ("council_code", "dataset", "academic_year", "school_year")),
+    duplicate=pipeline.same_file("ncmp_loads", "load_id", DATASET),
+    duplicate_message="this file was already loaded as NCMP load {id}: nothing changed",
+    options=("mapping", "age_method"),
+)
 
 
 def load_ncmp_eligible(
-    store: Store,
-    data: bytes,
-    file_name: str,
-    *,
-    council_code: str,
-    principal: Principal,
-    source: str = "cli",
-    check_only: bool = False,
-    accept_warnings: bool = False,
-    reason: str | None = None,
-    loaded_at: datetime | None = None,
-) -> LoadResult:
-    """Check and store an eligible-pupils return (school x year group); supersedes the same year and year group."""
-    require(principal, "load_data")
-    actor = principal.email
-    report, early = _start(
-        store, data, file_name, council_code, ELIGIBLE_DATASET, check_only, accept_warnings, reason
+    store: Store, data: bytes, file_name: str, *, council_code: str, principal: Principal, **load: Any
+) -> pipeline.LoadResult:
+    """Check and store an eligible-pupils return (school x year group); supersedes the same year and year group.
+
+    ``load``: ``source``, ``check_only``, ``accept_warnings``, ``reason``, ``loaded_at``
+    (:func:`kpi.ingest.pipeline.run_load`).
+    """
+    return pipeline.run_load(
+        store, ELIGIBLE_SPEC, data, file_name, council_code=council_code, principal=principal, **load
     )
-    if early is not None:
-        return early
-    checked = None
-    try:
-        table = read_ncmp_table(data, report.file_name, keep=ELIGIBLE_COLUMNS)
-    except ReadError as exc:
-        report.add(problem("error", "unreadable", str(exc)))
-    else:
-        if table.dropped:
-            report.notes.append(
-                "columns outside the eligible-pupils return were ignored: " + ", ".join(table.dropped)
-            )
-        codes = localities(store, council_code)["locality_code"].to_list()
-        checked = validate_eligible(table.frame, report, codes)
-        if checked.rows is not None:
-            _warn_measured_schools_left_out(store, council_code, checked.rows, report)
-    if check_only:
-        return check_verdict(report, accept_warnings)
-    if (
-        checked is None
-        or checked.rows is None
-        or not report.ok
-        or (not report.warnings.is_empty() and not accept_warnings)
-    ):
-        return refuse(
-            store,
-            report,
-            council_code=council_code,
-            principal=principal,
-            dataset="NCMP eligible pupils",
+
+
+def _read_eligible(run: pipeline.LoadRun) -> pl.DataFrame:
+    table = read_ncmp_table(run.data, run.report.file_name, keep=ELIGIBLE_COLUMNS)
+    if table.dropped:
+        run.report.notes.append(
+            "columns outside the eligible-pupils return were ignored: " + ", ".join(table.dropped)
         )
-    rows, year = checked.rows, checked.academic_year
+    return table.frame
+
+
+def _validate_eligible(run: pipeline.LoadRun, frame: pl.DataFrame):
+    codes = localities(run.store, run.council_code)["locality_code"].to_list()
+    checked = validate_eligible(frame, run.report, codes)
+    if checked.rows is None:
+        return None
+    _warn_measured_schools_left_out(run.store, run.council_code, checked.rows, run.report)
+    return checked
+
+
+def _write_eligible(cur, run: pipeline.LoadRun, checked) -> tuple[pipeline.LoadResult, dict]:
+    """Store the load and its school rows, and supersede the same year and year groups (one transaction)."""
+    report, rows, year, at = run.report, checked.rows, checked.academic_year, run.at
+    council_code = run.council_code
     groups = sorted(rows["school_year"].unique().to_list(), key=ncmp.SCHOOL_YEARS.index)
-    at = loaded_at or periods.now()
-    with store.transaction() as cur:
-        load_id = _next_load_id(cur)
-        _insert_load(
-            cur,
-            {
-                "load_id": load_id,
-                "council_code": council_code,
-                "dataset": ELIGIBLE_DATASET,
-                "academic_year": year,
-                "loaded_at": at,
-                "loaded_by": actor,
-                "source": source,
-                "file_name": report.file_name,
-                "file_sha256": report.sha256,
-                "file_size_bytes": len(data),
-                "file_bytes": data,
-                "rows_read": report.rows_read,
-                "rows_stored": rows.height,
-                "rows_excluded": 0,
-                "warning_count": report.warnings.height,
-                "warnings_reason": reason if not report.warnings.is_empty() else None,
-                "report_json": report.to_json(),
-            },
-        )
-        superseded = _supersede_parts(cur, load_id, council_code, ELIGIBLE_DATASET, year, groups, at)
-        cur.register("ncmp_eligible_frame", rows.drop("source_row"))
+    load_id = _insert_load(cur, run, ELIGIBLE_DATASET, year, rows, file_bytes=run.data, rows_excluded=0)
+    superseded = _supersede_parts(cur, load_id, council_code, ELIGIBLE_DATASET, year, groups, at)
+    with pipeline.registered(cur, "ncmp_eligible_frame", rows.drop("source_row")):
         cur.execute(
             "insert into ncmp_eligible by name select ?::integer as load_id, ?::varchar as council_code, * "
             "from ncmp_eligible_frame",
             [load_id, council_code],
         )
-        cur.unregister("ncmp_eligible_frame")
-        store.audit(
-            "NCMP eligible pupils loaded",
-            actor=actor,
-            council_code=council_code,
-            subject=report.file_name,
-            cur=cur,
-            detail={"load_id": load_id, "academic_year": year, "rows": rows.height, "supersedes": superseded},
-        )
+    detail = {"load_id": load_id, "academic_year": year, "rows": rows.height, "supersedes": superseded}
     message = f"loaded as NCMP eligible-pupils load {load_id} ({year}, {rows.height} school rows)"
     if superseded:
         message += f"; it supersedes load {', '.join(map(str, superseded))}, which stays in the history"
-    return LoadResult(WRITTEN, report, load_id, superseded[0] if superseded else None, message)
+    return pipeline.LoadResult(
+        pipeline.WRITTEN, report, load_id, superseded[0] if superseded else None, message
+    ), detail
+
+
+#: The NCMP eligible pupils (``hcp load ncmp-eligible``): school x year group counts, no personal data.
+ELIGIBLE_SPEC = pipeline.DatasetSpec(
+    name="ncmp-eligible",
+    label="NCMP eligible pupils",
+    loaded_action="NCMP eligible pupils loaded",
+    read=_read_eligible,
+    validate=_validate_eligible,
+    write=_write_eligible,
+    supersedes=("ncmp_load_parts", ("council_code", "dataset", "academic_year", "school_year")),
+    duplicate=pipeline.same_file("ncmp_loads", "load_id", ELIGIBLE_DATASET),
+    duplicate_message="this file was already loaded as NCMP load {id}: nothing changed",
+)
 
 
 # ---- purge ----------------------------------------------------------------------------------------------------
@@ -635,28 +528,25 @@ def load_ncmp_benchmarks(
     )
     at = loaded_at or periods.now()
     with store.transaction() as cur:
-        cur.register("ncmp_benchmark_frame", rows)
-        cur.execute(
-            """
-            update ncmp_benchmarks set superseded_at = ?
-            where council_code = ? and superseded_at is null and exists (
-                select 1 from ncmp_benchmark_frame as f
-                where f.academic_year = ncmp_benchmarks.academic_year and f.school_year = ncmp_benchmarks.school_year
-                  and f.category = ncmp_benchmarks.category and f.area_code = ncmp_benchmarks.area_code
-                  and f.imd_decile is not distinct from ncmp_benchmarks.imd_decile)
-            """,
-            [at, council_code],
-        )
-        cur.execute(
-            """
-            insert into ncmp_benchmarks
-            select ?, academic_year, school_year, category, imd_decile, area_code, area_name, value_pct,
-                   lower_ci_pct, upper_ci_pct, source, ?, null
-            from ncmp_benchmark_frame
-            """,
-            [council_code, at],
-        )
-        cur.unregister("ncmp_benchmark_frame")
+        with pipeline.registered(cur, "ncmp_benchmark_frame", rows):
+            pipeline.supersede_matching(
+                cur,
+                "ncmp_benchmarks",
+                "ncmp_benchmark_frame",
+                ("academic_year", "school_year", "category", "area_code", "imd_decile"),
+                council_code=council_code,
+                at=at,
+                nullable=("imd_decile",),
+            )
+            cur.execute(
+                """
+                insert into ncmp_benchmarks
+                select ?, academic_year, school_year, category, imd_decile, area_code, area_name, value_pct,
+                       lower_ci_pct, upper_ci_pct, source, ?, null
+                from ncmp_benchmark_frame
+                """,
+                [council_code, at],
+            )
         store.audit(
             "NCMP benchmarks loaded",
             actor=actor,
@@ -689,7 +579,7 @@ def seed_sample(store: Store, council_code: str, *, principal: Principal) -> str
             source="sample",
             loaded_at=datetime.fromisoformat(row["loaded_at"]),
         )
-        if result.outcome != WRITTEN:
+        if result.outcome != pipeline.WRITTEN:
             raise StoreError(f"the sample NCMP file {path.name} did not load:\n{result.report.to_text()}")
         if row["dataset"] == DATASET:
             children += result.report.rows_read

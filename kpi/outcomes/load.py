@@ -1,11 +1,12 @@
 """Load Fingertips exports and local outcome measures in one transaction each; fetch exports from Fingertips.
 
-The pattern of :mod:`kpi.returns.load` (docs/operations.md, how data is stored): the file is read and checked first
-(:mod:`kpi.outcomes.fingertips`, :mod:`kpi.outcomes.measures`); a rejected file writes nothing but an audit entry;
-the same file twice (same SHA-256) changes nothing; ``check_only`` writes nothing. A load writes, in **one
-transaction**, the load row (raw file, SHA-256, report), its values, the supersession of the current values it
-replaces (Fingertips: the same indicator x area x period; local measures: the same measure x area x locality x
-period), which stay in the history with ``superseded_at``, and an audit entry.
+The one lifecycle of :func:`kpi.ingest.pipeline.run_load` (docs/operations.md, how data is stored;
+:data:`FINGERTIPS_SPEC`, :data:`MEASURES_SPEC`): the file is read and checked first (:mod:`kpi.outcomes.fingertips`,
+:mod:`kpi.outcomes.measures`); a rejected file writes nothing but an audit entry; the same file twice (same SHA-256)
+changes nothing; ``check_only`` writes nothing. A load writes, in **one transaction**, the load row (raw file,
+SHA-256, report), its values, the supersession of the current values it replaces (Fingertips: the same indicator x
+area x period; local measures: the same measure x area x locality x period), which stay in the history with
+``superseded_at``, and an audit entry.
 
 A Fingertips load also fills the overview's benchmark table: for each catalogue KPI with a ``fingertips_id``
 (``config/catalogue.toml``), the England and region rows of that indicator (no breakdown; Persons where the export
@@ -20,23 +21,22 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from typing import Any
 
 import polars as pl
 
 from kpi.access.principal import Principal
 from kpi.access.rules import require
-from kpi.contract.benchmarks import period_end_index
+from kpi.contract.benchmarks import period_end_index, write_benchmarks
 from kpi.core import periods as periods
 from kpi.core.catalogue import load_catalogue
 from kpi.core.councils import localities
 from kpi.core.store import Store
-from kpi.ingest.files import ReadError, read_text_table, sha256
-from kpi.ingest.report import Report, problem
+from kpi.ingest import pipeline
+from kpi.ingest.files import ReadError, read_text_table
 from kpi.outcomes import fingertips as ft
 from kpi.outcomes import measures as om
 from kpi.outcomes.frameworks import load_fingertips_indicators, load_local_measures
-from kpi.returns.load import DUPLICATE, WRITTEN, LoadResult, check_verdict, refuse
 
 ENGLAND = "E92000001"
 #: Fingertips area type for upper-tier local authorities from April 2023 (Fingertips' own numbering: verify before
@@ -67,56 +67,33 @@ class FetchUnavailable(RuntimeError):
 # ---- Fingertips exports ----------------------------------------------------------------------------------------
 
 
-def _duplicate(store: Store, council_code: str, dataset: str, digest: str) -> int | None:
-    found = store.query(
-        "select outcome_load_id from outcome_loads where council_code = ? and dataset = ? and file_sha256 = ? "
-        "order by outcome_load_id limit 1",
-        [council_code, dataset, digest],
-    )
-    return None if found.is_empty() else int(found.item())
+def _read(csv_only: bool):
+    def read(run: pipeline.LoadRun) -> pl.DataFrame:
+        report = run.report
+        table = read_text_table(run.data, report.file_name)
+        if csv_only and table.kind != "csv":
+            raise ReadError("Fingertips exports are CSV files: download the 'all data' CSV again", "not_csv")
+        return run.read_as(table).frame
+
+    return read
 
 
-def _read(data: bytes, name: str, report: Report, *, csv_only: bool) -> pl.DataFrame | None:
-    try:
-        table = read_text_table(data, name)
-    except ReadError as exc:
-        report.add(problem("error", "unreadable", str(exc)))
-        return None
-    if csv_only and table.kind != "csv":
-        report.add(
-            problem("error", "not_csv", "Fingertips exports are CSV files: download the 'all data' CSV again")
-        )
-        return None
-    if table.encoding not in ("UTF-8", "xlsx"):
-        report.notes.append(f"read as {table.encoding}")
-    return table.frame
-
-
-def _insert_load(
-    cur,
-    council_code: str,
-    dataset: str,
-    at: datetime,
-    actor: str,
-    source: str,
-    data: bytes,
-    report: Report,
-    rows: int,
-) -> int:
-    load_id = cur.execute("select coalesce(max(outcome_load_id), 0) + 1 from outcome_loads").fetchone()[0]
+def _insert_load(cur, run: pipeline.LoadRun, dataset: str, rows: int) -> int:
+    load_id = pipeline.next_id(cur, "outcome_loads", "outcome_load_id")
+    report = run.report
     cur.execute(
         "insert into outcome_loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id,
-            council_code,
+            run.council_code,
             dataset,
-            at,
-            actor,
-            source,
+            run.at,
+            run.actor,
+            run.source,
             report.file_name,
             report.sha256,
-            data,
-            len(data),
+            run.data,
+            len(run.data),
             rows,
             report.to_json(),
         ],
@@ -124,91 +101,78 @@ def _insert_load(
     return load_id
 
 
-def _start(
-    store: Store, council_code: str, dataset: str, data: bytes, file_name: str, check_only: bool
-) -> tuple[Report, LoadResult | None]:
-    """Start a load: the file's report (base name, SHA-256) and any "nothing changed" result.
-
-    When the same file was loaded before, that result is returned at once (a check still reads the file).
-    """
-    report = Report(file_name=file_name, sha256=sha256(data))
-    existing = _duplicate(store, council_code, dataset, report.sha256)
-    if existing is None or check_only:
-        return report, None
-    message = f"this file was already loaded (load {existing}): nothing changed"
-    return report, LoadResult(DUPLICATE, report, existing, message=message)
+def _loaded(load_id: int, rows: int, superseded: int) -> str:
+    message = f"loaded as outcome load {load_id} ({rows} rows)"
+    if superseded:
+        message += f"; it supersedes {superseded} earlier rows, which stay in the history"
+    return message
 
 
 def load_fingertips(
-    store: Store,
-    data: bytes,
-    file_name: str,
-    *,
-    council_code: str,
-    principal: Principal,
-    source: str = "cli",
-    check_only: bool = False,
-    loaded_at: datetime | None = None,
-) -> LoadResult:
-    """Check a Fingertips "all data" CSV export and, unless ``check_only``, store it (see the module docstring)."""
-    require(principal, "load_data")
-    actor = principal.email
-    report, already = _start(store, council_code, ft.DATASET, data, file_name, check_only)
-    if already is not None:
-        return already
-    name = report.file_name
-    frame = _read(data, name, report, csv_only=True)
-    checked = ft.validate_export(frame, report) if frame is not None else None
-    if check_only:
-        return check_verdict(report, accept_warnings=True)  # these loads do not stop at warnings
-    if checked is None or checked.rows is None or not report.ok:
-        return refuse(store, report, council_code=council_code, principal=principal, dataset=ft.DATASET)
+    store: Store, data: bytes, file_name: str, *, council_code: str, principal: Principal, **load: Any
+) -> pipeline.LoadResult:
+    """Check a Fingertips "all data" CSV export and, unless ``check_only``, store it (see the module docstring).
 
-    rows = checked.rows
-    at = loaded_at or periods.now()
-    bench = _benchmark_rows(store, council_code, rows, name)
-    with store.transaction() as cur:
-        load_id = _insert_load(cur, council_code, ft.DATASET, at, actor, source, data, report, rows.height)
-        cur.register("fingertips_frame", rows)
-        superseded = cur.execute(
-            """
-            update fingertips_values set superseded_at = ?
-            where council_code = ? and superseded_at is null and exists (
-                select 1 from fingertips_frame as f
-                where f.indicator_id = fingertips_values.indicator_id and f.area_code = fingertips_values.area_code
-                  and f.time_period = fingertips_values.time_period)
-            """,
-            [at, council_code],
-        ).fetchone()[0]
+    ``load``: ``source``, ``check_only``, ``loaded_at`` (:func:`kpi.ingest.pipeline.run_load`).
+    """
+    return pipeline.run_load(
+        store, FINGERTIPS_SPEC, data, file_name, council_code=council_code, principal=principal, **load
+    )
+
+
+def _validate_export(run: pipeline.LoadRun, frame: pl.DataFrame):
+    checked = ft.validate_export(frame, run.report)
+    if checked.rows is None:
+        return None
+    return checked.rows, _benchmark_rows(run.store, run.council_code, checked.rows, run.report.file_name)
+
+
+def _write_export(cur, run: pipeline.LoadRun, checked) -> tuple[pipeline.LoadResult, dict]:
+    """Store the load, its values and the catalogue KPIs' benchmarks, superseding what they replace."""
+    rows, bench = checked
+    load_id = _insert_load(cur, run, ft.DATASET, rows.height)
+    with pipeline.registered(cur, "fingertips_frame", rows):
+        superseded = pipeline.supersede_matching(
+            cur,
+            "fingertips_values",
+            "fingertips_frame",
+            FINGERTIPS_SPEC.supersedes[1],
+            council_code=run.council_code,
+            at=run.at,
+        )
         columns = ", ".join(ft.ROW_COLUMNS)
         cur.execute(
             f"insert into fingertips_values (outcome_load_id, council_code, {columns}, loaded_at) "
             f"select ?, ?, {columns}, ? from fingertips_frame",
-            [load_id, council_code, at],
+            [load_id, run.council_code, run.at],
         )
-        cur.unregister("fingertips_frame")
-        _write_benchmarks(cur, council_code, bench, at)
-        store.audit(
-            "fingertips loaded",
-            actor=actor,
-            council_code=council_code,
-            subject=name,
-            cur=cur,
-            detail={
-                "outcome_load_id": load_id,
-                "rows": rows.height,
-                "superseded_rows": superseded,
-                "benchmark_rows": bench.height,
-                "sha256": report.sha256,
-                "source": source,
-            },
-        )
-    message = f"loaded as outcome load {load_id} ({rows.height} rows)"
-    if superseded:
-        message += f"; it supersedes {superseded} earlier rows, which stay in the history"
+    write_benchmarks(cur, run.council_code, bench, run.at)
+    detail = {
+        "outcome_load_id": load_id,
+        "rows": rows.height,
+        "superseded_rows": superseded,
+        "benchmark_rows": bench.height,
+        "sha256": run.report.sha256,
+        "source": run.source,
+    }
+    message = _loaded(load_id, rows.height, superseded)
     if bench.height:
         message += f"; {bench.height} England/region benchmark values for catalogue KPIs"
-    return LoadResult(WRITTEN, report, load_id, message=message)
+    return pipeline.LoadResult(pipeline.WRITTEN, run.report, load_id, message=message), detail
+
+
+#: A Fingertips "all data" export (``hcp load fingertips``, ``hcp fingertips fetch``); warnings do not stop it.
+FINGERTIPS_SPEC = pipeline.DatasetSpec(
+    name="fingertips",
+    label=ft.DATASET,
+    loaded_action="fingertips loaded",
+    read=_read(csv_only=True),
+    validate=_validate_export,
+    write=_write_export,
+    supersedes=("fingertips_values", ("indicator_id", "area_code", "time_period")),
+    duplicate=pipeline.same_file("outcome_loads", "outcome_load_id", ft.DATASET),
+    stops_at_warnings=False,
+)
 
 
 def _fy_period(text: str) -> str | None:
@@ -267,87 +231,43 @@ def _benchmark_rows(store: Store, council_code: str, rows: pl.DataFrame, file_na
     )
 
 
-def _write_benchmarks(cur, council_code: str, bench: pl.DataFrame, at: datetime) -> None:
-    if bench.is_empty():
-        return
-    cur.register("benchmark_frame", bench)
-    cur.execute(
-        """
-        update benchmarks set superseded_at = ?
-        where council_code = ? and superseded_at is null and exists (
-            select 1 from benchmark_frame as f
-            where f.kpi_code = benchmarks.kpi_code and f.comparator = benchmarks.comparator
-              and f.period = benchmarks.period)
-        """,
-        [at, council_code],
-    )
-    cur.execute(
-        """
-        insert into benchmarks
-        select ?, kpi_code, period, period_end_index, comparator, area_code, area_name, value_pct, lower_ci_pct,
-               upper_ci_pct, numerator, denominator, source, ?, null
-        from benchmark_frame
-        """,
-        [council_code, at],
-    )
-    cur.unregister("benchmark_frame")
-
-
 # ---- local outcome measures ------------------------------------------------------------------------------------
 
 
 def load_outcome_measures(
-    store: Store,
-    data: bytes,
-    file_name: str,
-    *,
-    council_code: str,
-    principal: Principal,
-    source: str = "cli",
-    check_only: bool = False,
-    loaded_at: datetime | None = None,
-) -> LoadResult:
-    """Check a local outcome measures file and, unless ``check_only``, store it (see the module docstring)."""
-    require(principal, "load_data")
-    actor = principal.email
-    report, already = _start(store, council_code, om.DATASET, data, file_name, check_only)
-    if already is not None:
-        return already
-    name = report.file_name
-    frame = _read(data, name, report, csv_only=False)
-    checked = None
-    if frame is not None:
-        locs = localities(store, council_code)
-        context = om.MeasureContext(
-            council_code=council_code,
-            measures=load_local_measures(),
-            localities=dict(
-                zip(locs["locality_code"].to_list(), locs["locality_name"].to_list(), strict=True)
-            ),
-        )
-        checked = om.validate_measures(frame, report, context)
-    if check_only:
-        return check_verdict(report, accept_warnings=True)  # these loads do not stop at warnings
-    if checked is None or checked.rows is None or not report.ok:
-        return refuse(store, report, council_code=council_code, principal=principal, dataset=om.DATASET)
+    store: Store, data: bytes, file_name: str, *, council_code: str, principal: Principal, **load: Any
+) -> pipeline.LoadResult:
+    """Check a local outcome measures file and, unless ``check_only``, store it (see the module docstring).
 
-    rows = checked.rows
-    at = loaded_at or periods.now()
-    with store.transaction() as cur:
-        load_id = _insert_load(cur, council_code, om.DATASET, at, actor, source, data, report, rows.height)
-        cur.register("measure_frame", rows)
-        superseded = cur.execute(
-            """
-            update outcome_measure_values set superseded_at = ?
-            where council_code = ? and superseded_at is null and exists (
-                select 1 from measure_frame as f
-                where f.measure_code = outcome_measure_values.measure_code
-                  and f.period = outcome_measure_values.period
-                  and f.area_code = outcome_measure_values.area_code
-                  and f.locality_code = outcome_measure_values.locality_code)
-            """,
-            [at, council_code],
-        ).fetchone()[0]
+    ``load``: ``source``, ``check_only``, ``loaded_at`` (:func:`kpi.ingest.pipeline.run_load`).
+    """
+    return pipeline.run_load(
+        store, MEASURES_SPEC, data, file_name, council_code=council_code, principal=principal, **load
+    )
+
+
+def _validate_measures(run: pipeline.LoadRun, frame: pl.DataFrame):
+    locs = localities(run.store, run.council_code)
+    context = om.MeasureContext(
+        council_code=run.council_code,
+        measures=load_local_measures(),
+        localities=dict(zip(locs["locality_code"].to_list(), locs["locality_name"].to_list(), strict=True)),
+    )
+    return om.validate_measures(frame, run.report, context).rows
+
+
+def _write_measures(cur, run: pipeline.LoadRun, rows: pl.DataFrame) -> tuple[pipeline.LoadResult, dict]:
+    """Store the load and its values, superseding the values they replace (one transaction)."""
+    load_id = _insert_load(cur, run, om.DATASET, rows.height)
+    with pipeline.registered(cur, "measure_frame", rows):
+        superseded = pipeline.supersede_matching(
+            cur,
+            "outcome_measure_values",
+            "measure_frame",
+            MEASURES_SPEC.supersedes[1],
+            council_code=run.council_code,
+            at=run.at,
+        )
         cur.execute(
             """
             insert into outcome_measure_values
@@ -356,27 +276,31 @@ def load_outcome_measures(
                    ?, null
             from measure_frame
             """,
-            [load_id, council_code, at],
+            [load_id, run.council_code, run.at],
         )
-        cur.unregister("measure_frame")
-        store.audit(
-            "outcome measures loaded",
-            actor=actor,
-            council_code=council_code,
-            subject=name,
-            cur=cur,
-            detail={
-                "outcome_load_id": load_id,
-                "rows": rows.height,
-                "superseded_rows": superseded,
-                "sha256": report.sha256,
-                "source": source,
-            },
-        )
-    message = f"loaded as outcome load {load_id} ({rows.height} rows)"
-    if superseded:
-        message += f"; it supersedes {superseded} earlier rows, which stay in the history"
-    return LoadResult(WRITTEN, report, load_id, message=message)
+    detail = {
+        "outcome_load_id": load_id,
+        "rows": rows.height,
+        "superseded_rows": superseded,
+        "sha256": run.report.sha256,
+        "source": run.source,
+    }
+    message = _loaded(load_id, rows.height, superseded)
+    return pipeline.LoadResult(pipeline.WRITTEN, run.report, load_id, message=message), detail
+
+
+#: Local outcome measures (``hcp load outcome-measures``); warnings do not stop it.
+MEASURES_SPEC = pipeline.DatasetSpec(
+    name="outcome-measures",
+    label=om.DATASET,
+    loaded_action="outcome measures loaded",
+    read=_read(csv_only=False),
+    validate=_validate_measures,
+    write=_write_measures,
+    supersedes=("outcome_measure_values", ("measure_code", "period", "area_code", "locality_code")),
+    duplicate=pipeline.same_file("outcome_loads", "outcome_load_id", om.DATASET),
+    stops_at_warnings=False,
+)
 
 
 # ---- fetching from Fingertips ----------------------------------------------------------------------------------
@@ -422,7 +346,7 @@ def fetch_fingertips(
     transport: Transport | None = None,
     all_areas: bool = False,
     check_only: bool = False,
-) -> LoadResult:
+) -> pipeline.LoadResult:
     """Fetch an export from Fingertips and load it like a file (keeping the council, its region and England).
 
     Raises:

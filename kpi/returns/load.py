@@ -1,9 +1,10 @@
 """Submissions: load a provider return in one transaction, supersede, review, and list the history.
 
-A load (docs/operations.md, how data is stored) reads and checks the file (:mod:`kpi.returns.checks`), then in **one
-transaction** writes the submission row (who, when, SHA-256, the raw file as a BLOB), its typed rows, its status
-event and an audit entry, and marks the return it replaces as superseded. A rejected file writes nothing but an
-audit entry; the same file twice is recognised by its hash and changes nothing; ``check_only`` writes nothing.
+A load (docs/operations.md, how data is stored; :func:`kpi.ingest.pipeline.run_load` with :data:`RETURN_SPEC`) reads
+and checks the file (:mod:`kpi.returns.checks`), then in **one transaction** writes the submission row (who, when,
+SHA-256, the raw file as a BLOB), its typed rows, its status event and an audit entry, and marks the return it
+replaces as superseded. A rejected file writes nothing but an audit entry; the same file twice is recognised by its
+hash and changes nothing; ``check_only`` writes nothing.
 
 The provider portal (issue 7) goes through :func:`portal_load`: the upload is stamped with the signed-in
 provider's code and stays *submitted* until a commissioner accepts it (:func:`accept_submission`, which supersedes
@@ -15,9 +16,9 @@ provider to its own submissions and a viewer to accepted ones (:mod:`kpi.access.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -27,42 +28,31 @@ from kpi.core import periods as periods
 from kpi.core.catalogue_sync import catalogue_in_force
 from kpi.core.councils import localities, locality_cells
 from kpi.core.store import Store, setting
-from kpi.ingest.files import ReadError, read_text_table, sha256
-from kpi.ingest.report import Report, problem
-from kpi.returns.checks import DATASET, ReturnContext, validate_return
-
-WRITTEN, REJECTED, UNCONFIRMED, DUPLICATE, CHECKED, FAILED = (
-    "written",
-    "rejected",
-    "warnings unconfirmed",
-    "duplicate",
-    "checked",
-    "failed",
+from kpi.ingest.files import read_text_table, sha256
+from kpi.ingest.pipeline import (
+    CHECKED,
+    DUPLICATE,
+    FAILED,
+    REJECTED,
+    UNCONFIRMED,
+    WRITTEN,
+    DatasetSpec,
+    LoadResult,
+    LoadRun,
+    next_id,
+    registered,
+    run_load,
+    same_file,
+    supersede_current,
 )
+from kpi.ingest.pipeline import check_verdict as check_verdict  # the same for every loader
+from kpi.ingest.pipeline import refuse as refuse
+from kpi.ingest.report import Report
+from kpi.returns.checks import DATASET, ReturnContext, validate_return
 
 
 class ReviewError(ValueError):
     """A review decision that cannot be made (already decided, superseded...); the message says why."""
-
-
-@dataclass
-class LoadResult:
-    """What happened to one file."""
-
-    outcome: str  # written | rejected | warnings unconfirmed | duplicate | checked | failed
-    report: Report
-    submission_id: int | None = None
-    superseded_id: int | None = None
-    message: str = ""
-    #: For a check: whether the same load without ``check_only`` would write the file.
-    would_write: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        """The CLI's exit status: 0 written, already loaded, or checked and a load would write; 1 otherwise."""
-        return (
-            0 if self.outcome in (WRITTEN, DUPLICATE) or (self.outcome == CHECKED and self.would_write) else 1
-        )
 
 
 def _previous_values(store: Store, council_code: str, provider_code: str):
@@ -112,240 +102,136 @@ def load_return(
     council_code: str,
     provider_code: str,
     principal: Principal,
-    source: str = "cli",
-    check_only: bool = False,
-    accept_warnings: bool = False,
-    reason: str | None = None,
     received_at: datetime | None = None,
     status: str = "accepted",
+    **load: Any,
 ) -> LoadResult:
     """Check a provider return and, unless ``check_only``, store it as one submission, as ``principal``.
 
-    Warnings load only with ``accept_warnings`` and a non-blank ``reason``; the rows they concern are flagged. A
-    provider may load only its own provider's return, and it waits for review (``status`` "submitted") whatever
-    ``status`` asks for.
+    ``load``: ``source``, ``check_only``, ``accept_warnings``, ``reason`` (:func:`kpi.ingest.pipeline.run_load`,
+    with :data:`RETURN_SPEC`). Warnings load only with ``accept_warnings`` and a non-blank ``reason``; the rows
+    they concern are flagged. A provider may load only its own provider's return, and it waits for review
+    (``status`` "submitted") whatever ``status`` asks for.
     """
     require(principal, "upload", provider_code)
     if provider_scope(principal):
         status = "submitted"
-    actor = principal.email
-    report = Report(file_name=file_name, sha256=sha256(data))
-    name = report.file_name  # the base name only: "C:\\x\\y.csv" and "../../y.csv" are "y.csv"
-    if accept_warnings and not (reason or "").strip():
-        report.add(
-            problem("error", "reason_needed", 'confirming warnings needs a reason: add --reason "..."')
-        )
-        return LoadResult(REJECTED, report, message="warnings can only be confirmed with a reason")
-
-    existing = store.query(
-        "select submission_id from submissions where council_code = ? and provider_code = ? and dataset = ? "
-        "and file_sha256 = ? order by submission_id limit 1",
-        [council_code, provider_code.upper(), DATASET, report.sha256],
-    )
-    if not existing.is_empty() and not check_only:
-        sid = existing.item()
-        return LoadResult(
-            DUPLICATE,
-            report,
-            sid,
-            message=f"this file was already loaded as submission {sid}: nothing changed",
-        )
-
-    try:
-        table = read_text_table(data, name)
-    except ReadError as exc:
-        report.add(problem("error", "unreadable", str(exc)))
-        checked = None
-    else:
-        if table.encoding not in ("UTF-8", "xlsx"):
-            report.notes.append(f"read as {table.encoding}")
-        checked = validate_return(
-            table.frame, report, return_context(store, council_code, provider_code, principal=principal)
-        )
-
-    if check_only:
-        already = existing.item() if not existing.is_empty() else None
-        return check_verdict(report, accept_warnings, already_loaded=already)
-    unusable = checked is None or not report.ok or checked.rows is None or checked.period is None
-    if unusable or (not report.warnings.is_empty() and not accept_warnings):
-        return refuse(
-            store,
-            report,
-            council_code=council_code,
-            principal=principal,
-            dataset="return",
-            detail={"provider": provider_code},
-        )
-
-    return _write(
+    return run_load(
         store,
+        RETURN_SPEC,
         data,
-        report,
-        checked.rows,
-        checked.period,
+        file_name,
         council_code=council_code,
-        provider_code=provider_code.upper(),
-        actor=actor,
-        source=source,
-        reason=reason,
-        received_at=received_at or periods.now(),
+        principal=principal,
+        loaded_at=received_at,
+        provider_code=provider_code,
         status=status,
+        **load,
     )
 
 
-def check_verdict(
-    report: Report, accept_warnings: bool = False, *, already_loaded: int | None = None
-) -> LoadResult:
-    """The outcome of ``--check`` (nothing written): what a real load of the same file would do, for every loader."""
-    if already_loaded is not None:
-        verdict = f"this file was already loaded as submission {already_loaded}: a load would change nothing"
-        would_write = True
-    elif not report.ok:
-        verdict, would_write = "a load would be rejected", False
-    elif not report.warnings.is_empty() and not accept_warnings:
-        verdict, would_write = (
-            'a load would stop at the warnings unless confirmed with --accept-warnings --reason "..."',
-            False,
-        )
-    else:
-        verdict, would_write = "a load would be accepted", True
-    return LoadResult(
-        CHECKED, report, message=f"checked only: nothing was written; {verdict}", would_write=would_write
-    )
+def _read(run: LoadRun) -> pl.DataFrame:
+    return run.read_as(read_text_table(run.data, run.report.file_name)).frame
 
 
-def refuse(
-    store: Store,
-    report: Report,
-    *,
-    council_code: str,
-    principal: Principal,
-    dataset: str,
-    detail: dict | None = None,
-) -> LoadResult:
-    """Refuse a file with errors or unconfirmed warnings, for every loader, as ``principal`` (who may upload).
-
-    One audit entry ("<dataset> rejected" or "<dataset> warnings unconfirmed") and nothing else is written.
-    """
-    require(principal, "upload")
-    actor = principal.email
-    facts = {"sha256": report.sha256, **(detail or {})}
-    if not report.ok:
-        store.audit(
-            f"{dataset} rejected",
-            actor=actor,
-            council_code=council_code,
-            subject=report.file_name,
-            detail={**facts, "errors": report.errors.height},
-        )
-        return LoadResult(REJECTED, report, message="the file was rejected: nothing was written")
-    store.audit(
-        f"{dataset} warnings unconfirmed",
-        actor=actor,
-        council_code=council_code,
-        subject=report.file_name,
-        detail={**facts, "warnings": report.warnings.height},
-    )
-    return LoadResult(
-        UNCONFIRMED,
-        report,
-        message="the file has warnings: check them, then load again with "
-        '--accept-warnings --reason "..." to confirm; nothing was written',
-    )
+def _validate(run: LoadRun, frame: pl.DataFrame):
+    provider_code = run.options["provider_code"]
+    context = return_context(run.store, run.council_code, provider_code, principal=run.principal)
+    checked = validate_return(frame, run.report, context)
+    return None if checked.rows is None or checked.period is None else checked
 
 
-def _write(
-    store: Store,
-    data: bytes,
-    report: Report,
-    rows: pl.DataFrame,
-    period: periods.Period,
-    *,
-    council_code: str,
-    provider_code: str,
-    actor: str,
-    source: str,
-    reason: str | None,
-    received_at: datetime,
-    status: str,
-) -> LoadResult:
+def _write(cur, run: LoadRun, checked) -> tuple[LoadResult, dict | None]:
+    """Store the submission, its status event and rows, and supersede the return it replaces (one transaction)."""
+    report, rows, period = run.report, checked.rows, checked.period
+    council_code, provider_code = run.council_code, run.options["provider_code"].upper()
+    # A provider's upload waits for review whatever was asked for (run_load may be called without load_return).
+    status = "submitted" if provider_scope(run.principal) else run.options.get("status", "accepted")
+    reason, received_at = run.reason, run.at
     warning_rows = report.warnings.get_column("row").drop_nulls().to_list()
     rows = rows.with_columns(pl.col("source_row").is_in(warning_rows).alias("is_warning_row"))
-    with store.transaction() as cur:
-        # Checked again under the write lock: two uploads of the same file at the same moment store it once.
-        twin = cur.execute(
-            "select min(submission_id) from submissions where council_code = ? and provider_code = ? "
-            "and dataset = ? and file_sha256 = ?",
-            [council_code, provider_code, DATASET, report.sha256],
-        ).fetchone()[0]
-        if twin is not None:
-            return LoadResult(
-                DUPLICATE,
-                report,
-                twin,
-                message=f"this file was already loaded as submission {twin}: nothing changed",
-            )
-        sid = cur.execute("select coalesce(max(submission_id), 0) + 1 from submissions").fetchone()[0]
-        accepted_at = received_at if status == "accepted" else None
-        cur.execute(
-            "insert into submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null)",
-            [
-                sid,
-                council_code,
-                provider_code,
-                DATASET,
-                period.code,
-                period.index,
-                received_at,
-                actor,
-                source,
-                report.file_name,
-                report.sha256,
-                data,
-                len(data),
-                rows.height,
-                report.warnings.height,
-                (reason or None),
-                report.to_json(),
-                status,
-                accepted_at,
-            ],
-        )
-        cur.execute(
-            "insert into submission_events values (?, ?, ?, ?, ?)", [sid, received_at, status, actor, reason]
-        )
-        insert_rows(cur, rows, sid, council_code, provider_code, period)
-        superseded = None
-        if status == "accepted":
-            superseded = supersede_previous(cur, sid, council_code, provider_code, period.code, received_at)
-        store.audit(
-            "return loaded",
-            actor=actor,
-            council_code=council_code,
-            subject=report.file_name,
-            cur=cur,
-            detail={
-                "submission_id": sid,
-                "period": period.code,
-                "provider": provider_code,
-                "status": status,
-                "rows": rows.height,
-                "warnings_confirmed": report.warnings.height,
-                "reason": reason,
-                "supersedes": superseded,
-                "sha256": report.sha256,
-            },
-        )
+    # Checked again under the write lock: two uploads of the same file at the same moment store it once.
+    twin = cur.execute(
+        "select min(submission_id) from submissions where council_code = ? and provider_code = ? "
+        "and dataset = ? and file_sha256 = ?",
+        [council_code, provider_code, DATASET, report.sha256],
+    ).fetchone()[0]
+    if twin is not None:
+        message = f"this file was already loaded as submission {twin}: nothing changed"
+        return LoadResult(DUPLICATE, report, twin, message=message), None
+    sid = next_id(cur, "submissions", "submission_id")
+    accepted_at = received_at if status == "accepted" else None
+    cur.execute(
+        "insert into submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null)",
+        [
+            sid,
+            council_code,
+            provider_code,
+            DATASET,
+            period.code,
+            period.index,
+            received_at,
+            run.actor,
+            run.source,
+            report.file_name,
+            report.sha256,
+            run.data,
+            len(run.data),
+            rows.height,
+            report.warnings.height,
+            (reason or None),
+            report.to_json(),
+            status,
+            accepted_at,
+        ],
+    )
+    cur.execute(
+        "insert into submission_events values (?, ?, ?, ?, ?)", [sid, received_at, status, run.actor, reason]
+    )
+    insert_rows(cur, rows, sid, council_code, provider_code, period)
+    superseded = None
+    if status == "accepted":
+        superseded = supersede_previous(cur, sid, council_code, provider_code, period.code, received_at)
+    detail = {
+        "submission_id": sid,
+        "period": period.code,
+        "provider": provider_code,
+        "status": status,
+        "rows": rows.height,
+        "warnings_confirmed": report.warnings.height,
+        "reason": reason,
+        "supersedes": superseded,
+        "sha256": report.sha256,
+    }
     message = f"loaded as submission {sid} ({period.code}, {rows.height} rows, {status})"
     if superseded:
         message += f"; it supersedes submission {superseded}, which stays in the history"
-    return LoadResult(WRITTEN, report, sid, superseded, message)
+    return LoadResult(WRITTEN, report, sid, superseded, message), detail
+
+
+#: The provider return (``hcp load mandated-contacts``, the portal's upload).
+RETURN_SPEC = DatasetSpec(
+    name="mandated-contacts",
+    label="return",
+    id_name="submission",
+    loaded_action="return loaded",
+    read=_read,
+    validate=_validate,
+    write=_write,
+    supersedes=("submissions", ("council_code", "provider_code", "dataset", "period")),
+    duplicate=same_file("submissions", "submission_id", DATASET),
+    duplicate_message="this file was already loaded as submission {id}: nothing changed",
+    check_names_duplicate=True,
+    permission="upload",
+    provider_option="provider_code",
+    refusal_detail=lambda run: {"provider": run.options["provider_code"]},
+    options=("provider_code", "status"),
+)
 
 
 def insert_rows(cur, rows: pl.DataFrame, sid: int, council_code: str, provider_code: str, period) -> None:
     """Insert a submission's typed rows (inside the caller's transaction)."""
-    cur.register("rows_frame", rows)
-    try:
+    with registered(cur, "rows_frame", rows):
         cur.execute(
             """
             insert into return_rows
@@ -355,27 +241,22 @@ def insert_rows(cur, rows: pl.DataFrame, sid: int, council_code: str, provider_c
             """,
             [sid, council_code, provider_code, period.code, period.index],
         )
-    finally:
-        cur.unregister("rows_frame")
 
 
 def supersede_previous(
     cur, submission_id: int, council_code: str, provider_code: str, period: str, at: datetime
 ) -> int | None:
     """Mark the accepted return this one replaces as superseded (inside the caller's transaction)."""
-    row = cur.execute(
-        "select submission_id from submissions where council_code = ? and provider_code = ? and dataset = ? "
-        "and period = ? and status = 'accepted' and superseded_at is null and submission_id <> ? "
-        "order by accepted_at desc limit 1",
-        [council_code, provider_code, DATASET, period, submission_id],
-    ).fetchone()
-    if row is None:
-        return None
-    cur.execute(
-        "update submissions set superseded_at = ?, superseded_by = ? where submission_id = ?",
-        [at, submission_id, row[0]],
+    keys = {
+        "council_code": council_code,
+        "provider_code": provider_code,
+        "dataset": DATASET,
+        "period": period,
+    }
+    replaced = supersede_current(
+        cur, "submissions", "submission_id", keys, at=at, by=submission_id, condition="status = 'accepted'"
     )
-    return row[0]
+    return replaced[0] if replaced else None
 
 
 def list_submissions(store: Store, council_code: str, principal: Principal) -> pl.DataFrame:

@@ -298,6 +298,29 @@ TABLE: dict[str, Checked | Unscoped] = {
         COMMISSIONER, lambda s, w: _m("kpi.contract.meetings").update_risk(s, COUNCIL, -1, principal=w)
     ),
     # ---- NCMP (council-wide data: commissioners load it; the roles that see council-wide figures read it) -------
+    "kpi.cli.common.council_of": U(
+        f"{REFERENCE}: the council the command line acts for (--council, else the database's own)"
+    ),
+    "kpi.ingest.pipeline.refuse": W(
+        UPLOAD,
+        lambda s, w: _m("kpi.ingest.pipeline").refuse(
+            s, _m("kpi.ingest.report").Report("x.csv", ""), council_code=COUNCIL, principal=w, dataset="test"
+        ),
+    ),
+    "kpi.ingest.pipeline.run_load": W(
+        UPLOAD,
+        lambda s, w: _m("kpi.ingest.pipeline").run_load(
+            s,
+            _m("kpi.returns.load").RETURN_SPEC,
+            b"",
+            "x.csv",
+            council_code=COUNCIL,
+            principal=w,
+            check_only=True,
+            provider_code=PROVIDER,
+            status="accepted",
+        ),
+    ),
     "kpi.ncmp.load.earliest_kept_year": U(f"{CONFIG} (the retention setting): a year, no data"),
     "kpi.ncmp.load.load_ncmp": W(
         LOAD_DATA,
@@ -453,12 +476,6 @@ TABLE: dict[str, Checked | Unscoped] = {
     ),
     "kpi.returns.load.query_submission": W(
         COMMISSIONER, lambda s, w: _m("kpi.returns.load").query_submission(s, w, -1, "")
-    ),
-    "kpi.returns.load.refuse": W(
-        UPLOAD,
-        lambda s, w: _m("kpi.returns.load").refuse(
-            s, _m("kpi.ingest.report").Report("x.csv", ""), council_code=COUNCIL, principal=w, dataset="test"
-        ),
     ),
     "kpi.returns.load.return_context": R(
         UPLOAD, lambda s, w: _m("kpi.returns.load").return_context(s, COUNCIL, PROVIDER, principal=w)

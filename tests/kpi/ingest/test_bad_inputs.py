@@ -1,7 +1,8 @@
 """The bad-input corpus (tests/data/bad_inputs/, made by tests/data/make_bad_inputs.py) through the real loaders.
 
-Every file of ``manifest.csv`` is loaded (not just checked) into a copy of the sample database by the loader the
-manifest names, as ``hcp load`` would: the user must see the expected message, and a rejected file must change
+Every file of ``manifest.csv`` is loaded (not just checked) into a copy of the sample database through
+:func:`kpi.ingest.pipeline.run_load` with the registry's spec (:mod:`kpi.cli.datasets`) of the dataset the manifest
+names, as ``hcp load`` does: the user must see the expected message, and a rejected file must change
 nothing but the audit log's one "rejected" entry (every other table keeps its row count). Files that load (free
 text that looks like a formula or SQL, path-like names, tolerated encodings) are stored as sent, under their base
 name, and what a user downloads escapes the formulas.
@@ -15,7 +16,9 @@ import polars as pl
 import pytest
 
 from kpi.access.principal import LOCAL_USER, local_principal
+from kpi.cli.datasets import DATASETS, dataset_spec
 from kpi.core import charts as charts
+from kpi.ingest.pipeline import run_load
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -29,29 +32,12 @@ LOADERS = sorted({row["loader"] for row in MANIFEST})
 
 
 def load(store, loader: str, data: bytes, name: str):
-    """Load a file with a dataset's loader as ``hcp load`` does; (outcome, what the user sees)."""
-    common = {"council_code": COUNCIL_CODE, "principal": local_principal("corpus")}
-    if loader == "localities":
-        from kpi.core.councils import load_localities
-
-        report = load_localities(store, COUNCIL_CODE, data, name, principal=local_principal("corpus"))
-        return ("written" if report.ok else "rejected"), report.to_text()
-    if loader == "mandated-contacts":
-        from kpi.returns.load import load_return
-
-        result = load_return(store, data, name, provider_code=PROVIDER_CODE, **common)
-    elif loader in ("ncmp", "ncmp-eligible"):
-        from kpi.ncmp import load as ncmp_loads
-
-        function = ncmp_loads.load_ncmp if loader == "ncmp" else ncmp_loads.load_ncmp_eligible
-        result = function(store, data, name, **common)
-    else:
-        from kpi.outcomes import load as outcome_loads
-
-        function = (
-            outcome_loads.load_fingertips if loader == "fingertips" else outcome_loads.load_outcome_measures
-        )
-        result = function(store, data, name, **common)
+    """Load a file with the registry's spec of the dataset, as ``hcp load`` does; (outcome, what the user sees)."""
+    spec = dataset_spec(loader)
+    options = {"provider_code": PROVIDER_CODE} if spec.provider_option else {}
+    result = run_load(
+        store, spec, data, name, council_code=COUNCIL_CODE, principal=local_principal("corpus"), **options
+    )
     return result.outcome, result.report.to_text() + "\n" + result.message
 
 
@@ -65,14 +51,18 @@ def test_the_corpus_is_what_the_script_makes(tmp_path):
             f"{name} differs: rerun the script"
         )
     assert len(cases) >= 40
-    assert set(LOADERS) == {
-        "mandated-contacts",
-        "localities",
-        "ncmp",
-        "ncmp-eligible",
-        "fingertips",
-        "outcome-measures",
-    }
+    assert (
+        set(LOADERS)
+        == set(DATASETS)
+        == {
+            "mandated-contacts",
+            "localities",
+            "ncmp",
+            "ncmp-eligible",
+            "fingertips",
+            "outcome-measures",
+        }
+    )
 
 
 def test_the_corpus_covers_what_issue_9_names():

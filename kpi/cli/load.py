@@ -1,0 +1,120 @@
+"""``hcp load DATASET FILE`` for every dataset of the registry (:mod:`kpi.cli.datasets`), and ``hcp fingertips fetch``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kpi.cli.common import council_of, local, open_store, print_report
+from kpi.cli.datasets import DATASETS, dataset_spec
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    """Check and load a file into the dataset the registry names (:func:`kpi.ingest.pipeline.run_load`)."""
+    from kpi.ingest.pipeline import run_load
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"there is no file at {path}", file=sys.stderr)
+        return 2
+    spec = dataset_spec(args.dataset)
+    if spec.provider_option and not args.provider:
+        print(
+            f"--provider CODE is required for {spec.name} (the provider whose return this is)",
+            file=sys.stderr,
+        )
+        return 2
+    options = _options(spec, args)
+    data = path.read_bytes()
+    with open_store(args) as store:
+        result = run_load(
+            store,
+            spec,
+            data,
+            path.name,
+            council_code=council_of(store, args),
+            principal=local(args),
+            check_only=args.check,
+            accept_warnings=args.accept_warnings,
+            reason=args.reason,
+            **options,
+        )
+        print_report(
+            result.report, args, result.message, outcome=result.outcome, **{spec.id_name: result.load_id}
+        )
+        return result.exit_code
+
+
+def _options(spec, args: argparse.Namespace) -> dict:
+    """The command-line options this dataset's load takes (the provider; NCMP's mapping and age convention)."""
+    given = {"provider_code": lambda: args.provider, "age_method": lambda: args.age_method}
+    if args.mapping:
+        from kpi.ncmp.checks import read_mapping
+
+        given["mapping"] = lambda: read_mapping(Path(args.mapping).read_bytes(), args.mapping)
+    return {name: value() for name, value in given.items() if name in spec.options}
+
+
+def cmd_fingertips(args: argparse.Namespace) -> int:
+    """Fetch an export from the Fingertips API (optional fingertips_py) and load it."""
+    from kpi.outcomes import load as outcome_loads
+
+    try:
+        ids = [int(part) for part in (args.indicators or "").replace(" ", "").split(",") if part]
+    except ValueError:
+        print(
+            "--indicators takes Fingertips indicator IDs separated by commas, e.g. 93085,20401",
+            file=sys.stderr,
+        )
+        return 2
+    with open_store(args) as store:
+        try:
+            result = outcome_loads.fetch_fingertips(
+                store,
+                council_code=council_of(store, args),
+                principal=local(args),
+                indicator_ids=ids or None,
+                area_type_id=args.area_type,
+                parent_area_type_id=args.parent_area_type,
+                all_areas=args.all_areas,
+                check_only=args.check,
+            )
+        except outcome_loads.FetchUnavailable as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+        print_report(result.report, args, result.message, outcome=result.outcome, load=result.submission_id)
+        return result.exit_code
+
+
+def add_commands(sub) -> None:
+    """Add this group's commands to the ``hcp`` parser's subcommands."""
+    p = sub.add_parser("load", help="check and load a file")
+    p.add_argument("dataset", choices=tuple(DATASETS))
+    p.add_argument("file")
+    p.add_argument("--provider", help="provider code (mandated-contacts)")
+    p.add_argument("--council", help="council code (default: the database's council)")
+    p.add_argument("--check", action="store_true", help="validate only: write nothing")
+    p.add_argument("--accept-warnings", action="store_true", help="load despite warnings (needs --reason)")
+    p.add_argument("--reason", help="why the warnings are accepted (recorded in the audit log)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--mapping", help="ncmp: CSV source_column,target_column renaming the extract's headers")
+    p.add_argument(
+        "--age-method", choices=("exact", "month"), default="exact", help="ncmp: UK90 age convention"
+    )
+    p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser(
+        "fingertips", help="fetch indicators from the Fingertips API (needs the fingertips extra)"
+    )
+    p.add_argument("action", choices=("fetch",))
+    p.add_argument("--indicators", help="indicator IDs, e.g. 93085,20401 (default: those the frameworks use)")
+    p.add_argument("--area-type", type=int, default=502, help="Fingertips area type ID (default 502)")
+    p.add_argument("--parent-area-type", type=int, default=6, help="parent area type ID (default 6: regions)")
+    p.add_argument(
+        "--all-areas", action="store_true", help="keep every area, not only yours, its region, England"
+    )
+    p.add_argument("--council")
+    p.add_argument("--check", action="store_true", help="fetch and validate only: write nothing")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_fingertips)

@@ -1,0 +1,97 @@
+"""``hcp pack`` and ``hcp briefing``: the meeting pack and the scrutiny briefing, written to a file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kpi.cli.common import council_of, local, open_store
+from kpi.core import periods as periods
+
+
+def _as_at(text: str | None):
+    """An ``--as-at`` ISO 8601 time as a naive local datetime (default: now)."""
+    from datetime import datetime
+
+    if not text:
+        return periods.now()
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValueError(
+            f"--as-at '{text}' is not an ISO 8601 date and time: write it as 2026-11-20T09:00"
+        ) from exc
+    return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Build the meeting pack (``hcp pack``) or the scrutiny briefing (``hcp briefing``) and write it to a file."""
+    from kpi import reports
+    from kpi.reports.words import as_at_text
+
+    as_at = _as_at(args.as_at)
+    out = Path(args.out)
+    circulating = bool(getattr(args, "circulate", False))
+    if circulating and not (args.to or "").strip():
+        raise ValueError('--circulate needs --to: say to whom the file is sent, e.g. --to "Contract board"')
+    if circulating and getattr(args, "draft", False):
+        raise ValueError(
+            "a draft is for the provider's review and is not circulated: drop --draft or --circulate"
+        )
+    if not circulating and getattr(args, "to", None):
+        raise ValueError("--to is recorded only when the file is circulated: add --circulate")
+    with open_store(args) as store:
+        built = reports.build(
+            store,
+            args.command,
+            args.period,
+            as_at,
+            principal=local(args),
+            council_code=council_of(store, args),
+            provider_code=args.provider,
+            draft=getattr(args, "draft", False),
+        )
+        if circulating:
+            content, pack_id = reports.circulate(
+                store, built, args.format, sent_to=args.to, principal=local(args)
+            )
+            recorded = f"circulated to {args.to.strip()}, recorded as {args.command} {pack_id}"
+        else:
+            content = reports.render(built.document, args.format)
+            recorded = 'a draft: not recorded; add --circulate --to "..." when you send it'
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(content)
+    what = "meeting pack" if args.command == "pack" else "scrutiny briefing"
+    print(
+        f"wrote {out}: {what} for {built.period}, data as at {as_at_text(built.as_at)}, data version "
+        f"{built.data_version}, {len(content):,} bytes ({recorded})"
+    )
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Add this group's commands to the ``hcp`` parser's subcommands."""
+    for name, what in (
+        ("pack", "the six-weekly contract meeting pack"),
+        ("briefing", "the scrutiny briefing"),
+    ):
+        p = sub.add_parser(name, help=f"build {what} for a period (PDF or DOCX)")
+        p.add_argument("--period", required=True, help="quarter, e.g. '2026-27 Q2'")
+        p.add_argument(
+            "--as-at", help="ISO 8601 time the data is taken as at, e.g. 2026-11-20T09:00 (default: now)"
+        )
+        p.add_argument("--format", choices=("pdf", "docx", "html"), default="pdf")
+        p.add_argument("--out", required=True, help="file to write")
+        p.add_argument("--provider", help="provider code (default: the council's provider)")
+        p.add_argument("--council")
+        p.add_argument(
+            "--circulate",
+            action="store_true",
+            help="record that this file is circulated (commissioner; without it the file is a draft, not recorded)",
+        )
+        p.add_argument("--to", help="with --circulate: to whom the file is sent, e.g. 'Contract board'")
+        if name == "pack":
+            p.add_argument(
+                "--draft", action="store_true", help="mark it as a draft for the provider's review"
+            )
+        p.set_defaults(func=cmd_report)
