@@ -87,9 +87,14 @@ class Table:
 
 @dataclass(frozen=True)
 class FigureBlock:
-    """A chart of the document's :class:`~kpi.reports.figures.FigureSet`, by key."""
+    """A chart of the document's :class:`~kpi.reports.figures.FigureSet`, by key.
+
+    ``size`` "half": half the text width, so that two half charts in a row sit side by side in print (HTML, PDF)
+    and take less room in DOCX.
+    """
 
     key: str
+    size: str = "full"
 
 
 @dataclass(frozen=True)

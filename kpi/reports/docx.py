@@ -32,6 +32,8 @@ NOTE_PT = 9
 FONT = "Arial"
 #: Widest a chart is placed, in inches (A4 less 1.8 cm margins is 6.85 in).
 CHART_MAX_INCHES = 6.5
+#: A half-size chart's share of that width (DOCX stacks them: still smaller, so an exception takes less room).
+HALF_SHARE = 0.7
 PAGE_CM = (21.0, 29.7)
 MARGIN_CM = 1.8
 ICON_INCHES = 0.2
@@ -77,7 +79,7 @@ def render_docx(document: Document) -> bytes:
             _table(out, block, document, page["width_cm"])
         elif isinstance(block, FigureBlock):
             numbers[block.key] = len(numbers) + 1
-            _figure(out, block.key, numbers[block.key], document)
+            _figure(out, block, numbers[block.key], document)
         elif isinstance(block, PageBreak):
             page["width_cm"] = _new_section(out, block.landscape)
         else:  # pragma: no cover - the document model has no other block
@@ -212,11 +214,12 @@ def _table(out, table: Table, document: Document, width_cm: float) -> None:
         run.font.size = Pt(NOTE_PT)
 
 
-def _figure(out, key: str, number: int, document: Document) -> None:
-    figure = document.figures[key]
-    png = document.figures.png(key)
+def _figure(out, block: FigureBlock, number: int, document: Document) -> None:
+    figure = document.figures[block.key]
+    png = document.figures.png(block.key)
     pixels = int.from_bytes(png[16:20], "big")  # IHDR width
-    width = min(CHART_MAX_INCHES, pixels / PNG_PPI)
+    widest = CHART_MAX_INCHES * (HALF_SHARE if block.size == "half" else 1)
+    width = min(widest, pixels / PNG_PPI)
     picture = out.add_picture(io.BytesIO(png), width=Inches(width))
     picture._inline.docPr.set("descr", figure.alt)
     picture._inline.docPr.set("title", figure.title)

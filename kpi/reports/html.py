@@ -41,7 +41,7 @@ def stylesheet(document: Document) -> str:
   @bottom-left {{ content: {_css_string(document.footer)}; font-size: 8pt; color: #333; width: 80%; }}
   @bottom-right {{ content: "Page " counter(page) " of " counter(pages); font-size: 9pt; color: #333; }}
 }}
-@page landscape {{ size: A4 landscape; margin: 10mm 12mm 16mm 12mm; }}
+@page landscape {{ size: A4 landscape; margin: 7mm 12mm 14mm 12mm; }}
 section.sheet + section.sheet {{ break-before: page; }}
 section.landscape {{ page: landscape; }}
 @media screen {{ section.sheet + section.sheet {{ border-top: 1px dashed #8a8a8a; margin-top: 1.5rem; }} }}
@@ -68,8 +68,16 @@ table.data td.num {{ text-align: right; }}
 table.data tr.total th, table.data tr.total td {{ font-weight: bold; border-top: 2px solid #1a1a1a; }}
 table.data tr {{ break-inside: avoid; }}
 div.keep {{ break-inside: avoid; }}
-table#table-summary {{ font-size: 9pt; line-height: 1.2; }}
-section.landscape h2 {{ margin-top: 0; }}
+table#table-summary {{ font-size: 9pt; line-height: 1.1; }}
+table#table-summary th, table#table-summary td {{ padding: 0.08em 0.25em; }}
+table#table-summary td.num {{ white-space: nowrap; }}
+section.landscape h2 {{ font-size: 14pt; margin: 0 0 0.2em; }}
+figure.chart[data-size="half"] {{ float: left; width: 48.5%; margin: 0.3em 0; }}
+figure.chart[data-size="half"] + figure.chart[data-size="half"] {{ float: right; }}
+table.data, div.keep, h2, h3 {{ clear: both; }}
+table[id^="table-exception-"] {{ line-height: 1.15; margin-top: 0.2em; }}
+table[id^="table-exception-"] th, table[id^="table-exception-"] td {{ padding: 0.05em 0.3em; }}
+section.sheet > h2:first-child, section.sheet > h3:first-child {{ margin-top: 0; }}
 td.icon svg {{ vertical-align: middle; margin-right: 0.25em; }}
 figure.chart {{ margin: 0.6em 0; break-inside: avoid; }}
 figure.chart svg {{ width: 100%; height: auto; max-width: 42rem; display: block; }}
@@ -125,8 +133,10 @@ def _block(block, document: Document, numbers: dict[str, int]) -> str:
     if isinstance(block, FigureBlock):
         numbers[block.key] = len(numbers) + 1
         figure = document.figures[block.key]
+        size = ' data-size="half"' if block.size == "half" else ""
         return (
-            f'<figure class="chart" id="figure-{block.key}">{document.figures.svg(block.key)}'
+            f'<figure class="chart" id="figure-{block.key}"{size}>'
+            f"{document.figures.svg(block.key)}"
             f"<figcaption><strong>Figure {numbers[block.key]}. {escape(figure.title)}.</strong> "
             f"{escape(figure.alt)}</figcaption></figure>"
         )

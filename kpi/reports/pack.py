@@ -342,7 +342,7 @@ def exception_items(
             trend_key,
             lambda f=xmr, t=f"{kpi_code} {name}: XmR chart", c=count: spc_charts.xmr_chart(
                 f, t, y_title="Children" if c else "Per cent", count=c
-            ).properties(width=CHART_WIDTH, height=210),
+            ).properties(width=CHART_WIDTH, height=170),
             title=f"{kpi_code} {name}: XmR chart of the borough series to {period}",
             alt=f"XmR chart of {name} for the borough to {period}, with its mean and process limits. "
             + assurance.xmr_summary(xmr),

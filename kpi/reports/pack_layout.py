@@ -186,7 +186,8 @@ def _summary(pack: Pack, blocks: list) -> None:
             rows,
             key="summary",
             note=LEGEND,
-            widths=(6.0, 0.9, 0.85, 1.55, 1.3, 3.6, 2.4, 2.4),
+            # in millimetres of the landscape page: one line for figures, two at most for names and words
+            widths=(70, 15, 16, 21, 22, 58, 36, 34),
         )
     )
 
@@ -224,13 +225,13 @@ def _exceptions(pack: Pack, blocks: list) -> None:
         return
     blocks.append(
         Paragraph(
-            f"{len(pack.exceptions)} KPIs are red or amber at borough or locality level in {pack.cover.period}. "
-            "Each has its XmR chart (statistical process control), its values by locality and by national deprivation decile, and the provider's "
-            "explanation and remedial action."
+            f"{len(pack.exceptions)} KPIs are red or amber at borough or locality level in {pack.cover.period}, "
+            "one a page: the provider's explanation and remedial action, the XmR chart (statistical process "
+            "control), and the values by locality and by national deprivation decile."
         )
     )
     for number, item in enumerate(pack.exceptions):
-        if number:
+        if number:  # one exception a page: each is laid out to fit one
             blocks.append(PageBreak())
         _exception(pack, item, blocks)
 
@@ -248,15 +249,13 @@ def _exception(pack: Pack, item: ExceptionItem, blocks: list) -> None:
     blocks.append(Heading("Provider's explanation and remedial action", 4))
     if not item.narratives:
         blocks.append(Paragraph("The provider has not given an explanation for this period.", "note"))
-    for narrative in item.narratives:
-        lines = [f"{narrative['where']}: {narrative['explanation'] or 'no explanation given'}"]
-        action = narrative.get("remedial_action")
-        lines.append(f"Remedial action: {action}" if action else "Remedial action: not stated in the return")
-        if narrative.get("owner") or narrative.get("due_date"):
-            lines.append(f"Owner: {narrative.get('owner') or '–'}; due {narrative.get('due_date') or '–'}")
-        lines.append(f"Source: {narrative['source']}")
-        blocks.append(Bullets(lines))
-    blocks.append(FigureBlock(item.trend_key))
+    else:  # one item a place, so that the exception keeps to one page
+        blocks.append(Bullets([_narrative_text(narrative) for narrative in item.narratives]))
+    # one exception is one page: in print the XmR chart and the decile chart sit side by side above the tables
+    size = "half" if item.decile_key else "full"
+    blocks.append(FigureBlock(item.trend_key, size))
+    if item.decile_key:
+        blocks.append(FigureBlock(item.decile_key, size))
     rows = [_breakdown_row(row, row["locality_name"]) for row in item.localities.iter_rows(named=True)]
     rows.append(_breakdown_row(b, "Borough"))
     blocks.append(
@@ -283,8 +282,20 @@ def _exception(pack: Pack, item: ExceptionItem, blocks: list) -> None:
                 key=f"exception-{item.kpi_code}-deciles",
             )
         )
-    if item.decile_key:
-        blocks.append(FigureBlock(item.decile_key))
+
+
+def _narrative_text(narrative: dict) -> str:
+    """One place's explanation, remedial action, owner and due date, and where it came from, as one item."""
+    text = f"{narrative['where']}: {(narrative['explanation'] or 'no explanation given').rstrip('.')}."
+    action = narrative.get("remedial_action")
+    text += (
+        f" Remedial action: {action.rstrip('.')}."
+        if action
+        else " Remedial action: not stated in the return."
+    )
+    if narrative.get("owner") or narrative.get("due_date"):
+        text += f" Owner: {narrative.get('owner') or '–'}; due {narrative.get('due_date') or '–'}."
+    return text + f" Source: {narrative['source']}."
 
 
 def _breakdown_row(row: dict, label: str) -> list:
@@ -390,6 +401,7 @@ def _data_quality(pack: Pack, blocks: list) -> None:
             ["Return", "Dataset", "Received", "Due", "Timeliness", "Status", "Submission"],
             received,
             key="returns-received",
+            widths=(1.5, 1.7, 1.7, 1.2, 1.1, 1.0, 1.0),
         ),
         "No return has been received since the last pack.",
     )
@@ -451,6 +463,7 @@ def _actions(pack: Pack, blocks: list) -> None:
             ["Action", "What", "Owner", "Due", "Status", "Notes", "Raised"],
             rows,
             key="actions",
+            widths=(0.8, 3.4, 1.7, 1.3, 1.0, 2.6, 1.2),
         ),
         "There are no open actions.",
     )
@@ -478,6 +491,7 @@ def _risks(pack: Pack, blocks: list) -> None:
             ["Risk", "Description", "Rating", "Owner", "Mitigation", "Review"],
             rows,
             key="risks",
+            widths=(0.7, 3.4, 1.5, 1.5, 3.2, 1.3),
             note="Rating = likelihood × impact on the 5 × 5 matrix (NPSA 2008): 1-3 low, 4-6 moderate, 8-12 high, "
             "15-25 extreme.",
         ),
