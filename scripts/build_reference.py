@@ -36,9 +36,9 @@ TRAFFORD = SOURCE / "trafford"
 N_LSOA_ENGLAND = 32_844
 TRAFFORD_LAD = "E08000009"
 N_LSOA_TRAFFORD = 138
-# domain.md section 7: Trafford's dependent children 0-15 by IMD decile 1..10.
+# docs/methods.md section 7: Trafford's dependent children 0-15 by IMD decile 1..10.
 TRAFFORD_CHILDREN_BY_DECILE = [3111, 2155, 4409, 4223, 4126, 2542, 4458, 7038, 6191, 10150]
-# domain.md section 7: locality x decile cells with no LSOA.
+# docs/methods.md section 7: locality x decile cells with no LSOA.
 TRAFFORD_EMPTY_CELLS = {"CENTRAL": {4}, "WEST": {4}, "NORTH": {8, 10}, "SOUTH": {2}}
 LOCALITY_NAMES = {"CENTRAL": "Central", "NORTH": "North", "SOUTH": "South", "WEST": "West"}
 
@@ -133,7 +133,7 @@ def print_checks(imd: pl.DataFrame, localities: pl.DataFrame) -> None:
     print(f"Trafford {TRAFFORD_LAD}: {trafford.height} LSOAs, children 0-15 by decile 1..10: {got}")
     assert by_decile["imd_decile"].to_list() == list(range(1, 11)), "Trafford lacks a decile"
     assert got == TRAFFORD_CHILDREN_BY_DECILE, f"expected {TRAFFORD_CHILDREN_BY_DECILE}"
-    print("  matches domain.md section 7")
+    print("  matches docs/methods.md section 7")
 
     cells = localities.join(trafford.select("lsoa_code", "imd_decile"), on="lsoa_code", how="inner")
     empty = {}
@@ -143,7 +143,7 @@ def print_checks(imd: pl.DataFrame, localities: pl.DataFrame) -> None:
         n = cells.filter(pl.col("locality_code") == code).height
         print(f"  {code:<8} {n:>3} LSOAs; deciles with no LSOA: {sorted(empty[code]) or 'none'}")
     assert empty == TRAFFORD_EMPTY_CELLS, f"expected empty cells {TRAFFORD_EMPTY_CELLS}"
-    print("  empty locality x decile cells match domain.md section 7")
+    print("  empty locality x decile cells match docs/methods.md section 7")
 
 
 def main() -> None:

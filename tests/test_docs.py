@@ -122,8 +122,21 @@ def test_relative_links_resolve(path: Path) -> None:
 
 
 def test_methods_sections_are_numbered_as_the_code_cites_them() -> None:
-    """Code comments cite "domain.md section N"; methods.md has the same numbers 1 to 8."""
+    """Code comments cite "docs/methods.md section N": methods.md has the sections 1 to 8."""
     doc = (DOCS / "methods.md").read_text(encoding="utf-8")
     for number in range(1, 9):
         assert re.search(rf"^## {number}\. ", doc, flags=re.M), f"methods.md has no section {number}"
         assert f'<a id="section-{number}"></a>' in doc
+
+
+def test_nothing_cites_a_document_outside_the_repository() -> None:
+    """Citations point at the project's own docs: no file names the workplace's domain notes."""
+    import subprocess
+
+    listed = subprocess.run(
+        ["git", "grep", "-lF", "domain" + ".md", "--", ":!tests/data/bad_inputs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert listed.stdout == "", f"files citing a document the repository does not contain: {listed.stdout}"

@@ -6,7 +6,7 @@ RNG seeded with SEED): running it again rewrites byte-identical files.
 Writes:
 
 * ``sample_data/fingertips/fingertips_trafford_synthetic.csv``: an "all data" export in Fingertips' own layout
-  (spaced headers, domain.md section 4) for Trafford (E08000009), North West (E12000002) and England (E92000001):
+  (spaced headers, docs/methods.md section 4) for Trafford (E08000009), North West (E12000002) and England (E92000001):
   eleven child indicators, five periods each; Reception obesity (90319) with a deprivation-decile breakdown for
   Trafford and England; teenage mothers (90811) with Trafford's values suppressed in two periods (blank value with a
   value note). Every row says "SYNTHETIC" in an extra ``Indicator notes`` column (which the reader ignores, as it
@@ -74,7 +74,7 @@ WORD_DECILES = [
     "Second least deprived decile (IMD2019)",
     "Least deprived decile (IMD2019)",
 ]
-#: Trafford's children aged 0-15 by national IMD decile 1..10 (domain.md section 7): shares for the decile rows.
+#: Trafford's children aged 0-15 by national IMD decile 1..10 (docs/methods.md section 7): shares for the decile rows.
 TRAFFORD_CHILDREN = [3111, 2155, 4409, 4223, 4126, 2542, 4458, 7038, 6191, 10150]
 
 

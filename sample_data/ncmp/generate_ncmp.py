@@ -12,7 +12,7 @@ Names, NHS numbers (999 test range), UPNs (Z prefix) and postcodes (ZZ99 pseudo-
 show that the loader drops them.
 
 BMI z-scores are drawn from a skew-normal distribution fitted to England's 2023/24 NCMP prevalence (underweight,
-overweight, obesity, severe obesity; domain.md section 3), shifted by national IMD decile so that obesity runs from
+overweight, obesity, severe obesity; docs/methods.md section 3), shifted by national IMD decile so that obesity runs from
 the 2019/20 England decile 1 to decile 10 values (Reception 13.3% to 6.0%, Year 6 27.5% to 11.9%), with a small
 year-to-year drift. Heights are drawn around typical heights for age; the weight is the one that gives the drawn
 BMI (BMI = M(1 + L S z)^(1/L) with UK90 L, M, S read from rcpchgrowth by kpi.ncmp.bmi), rounded to 0.1 kg.
@@ -54,9 +54,9 @@ OTHER_LOCALITY_SHARE = 0.08
 SCHOOLS = {"CENTRAL": 14, "NORTH": 13, "SOUTH": 20, "WEST": 15}
 LOW_PARTICIPATION_SCHOOL = 990207  # a school in NORTH whose participation falls (a story for the page)
 
-# England 2023/24 (domain.md section 3), per cent: underweight, overweight, obese, severe obesity.
+# England 2023/24 (docs/methods.md section 3), per cent: underweight, overweight, obese, severe obesity.
 ENGLAND_2023 = {"R": (1.2, 12.4, 9.6, 2.6), "6": (1.7, 13.8, 22.1, 5.5)}
-# England obesity by IMD decile 2019/20, decile 1 and decile 10 (domain.md section 3).
+# England obesity by IMD decile 2019/20, decile 1 and decile 10 (docs/methods.md section 3).
 DECILE_OBESE = {"R": (13.3, 6.0), "6": (27.5, 11.9)}
 # Drift of z by academic year (small, so the run chart has something to show).
 YEAR_SHIFT = {"2022/23": 0.03, "2023/24": 0.04, "2024/25": 0.0, "2025/26": -0.03}

@@ -1,6 +1,6 @@
 """The committed reference lookups in sample_data/reference/ (built by scripts/build_reference.py).
 
-Expected values come from domain.md section 7 (Trafford's children 0-15 by IMD decile and its empty locality x
+Expected values come from docs/methods.md section 7 (Trafford's children 0-15 by IMD decile and its empty locality x
 decile cells), not from the build script.
 """
 
@@ -53,7 +53,7 @@ def test_trafford_children_by_decile_match_domain_guide(imd):
     assert set(trafford["lad_name"]) == {"Trafford"}
     by_decile = trafford.group_by("imd_decile").agg(pl.col("children_0_15").sum()).sort("imd_decile")
     assert by_decile["imd_decile"].to_list() == list(range(1, 11))
-    expected = [3111, 2155, 4409, 4223, 4126, 2542, 4458, 7038, 6191, 10150]  # domain.md section 7
+    expected = [3111, 2155, 4409, 4223, 4126, 2542, 4458, 7038, 6191, 10150]  # docs/methods.md section 7
     assert by_decile["children_0_15"].to_list() == expected
 
 

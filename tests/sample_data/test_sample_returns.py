@@ -189,7 +189,9 @@ def test_rows_follow_the_catalogue_breakdown(returns, catalogue, lsoa_deciles):
 
 
 def test_no_decile_row_for_a_cell_without_lsoas(returns, lsoa_deciles):
-    assert lsoa_deciles["NORTH"].isdisjoint({"8", "10"})  # the reference files say so (domain.md 7)
+    assert lsoa_deciles["NORTH"].isdisjoint(
+        {"8", "10"}
+    )  # the reference files say so (docs/methods.md section 7)
     for name, rows in returns.items():
         for r in rows:
             if r["imd_decile"] not in ("", "U"):

@@ -1,6 +1,6 @@
 """mart_kpi_rolling_quintiles: given returns in, expected locality x quintile sums over four quarters out.
 
-Expected sums are added up by hand from the rows below; the Wilson limits are domain.md section 8's independent
+Expected sums are added up by hand from the rows below; the Wilson limits are docs/methods.md section 8's independent
 figures (65/100 -> 0.5525444-0.7363575), not our output.
 """
 
@@ -16,7 +16,7 @@ from kpi.core.store import Store
 from kpi.inequality import views as inequalities
 from kpi.returns.load import WRITTEN, load_return
 
-TOL = 1e-7  # domain.md quotes Wilson limits to 7 decimal places
+TOL = 1e-7  # docs/methods.md quotes Wilson limits to 7 decimal places
 COUNCIL = "E08000009"
 HEADER = "period,provider_code,metric_code,locality_code,imd_decile,numerator,denominator,comment\n"
 QUARTERS = ["2025-26 Q3", "2025-26 Q4", "2026-27 Q1", "2026-27 Q2"]

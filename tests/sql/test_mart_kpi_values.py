@@ -1,6 +1,6 @@
 """mart_kpi_values: given returns in, expected rows out (values, Wilson CIs, change, targets, RAG, as-at).
 
-Expected Wilson limits are domain.md section 8's independent figures (PHEindicatormethods), not our output.
+Expected Wilson limits are docs/methods.md section 8's independent figures (PHEindicatormethods), not our output.
 """
 
 from datetime import datetime, timedelta
@@ -15,7 +15,7 @@ from kpi.core.councils import init_council, load_localities
 from kpi.core.store import Store
 from kpi.returns.load import WRITTEN, load_return
 
-TOL = 1e-7  # domain.md quotes Wilson limits to 7 decimal places
+TOL = 1e-7  # docs/methods.md quotes Wilson limits to 7 decimal places
 COUNCIL = "E08000009"
 HEADER = "period,provider_code,metric_code,locality_code,imd_decile,numerator,denominator,comment\n"
 
@@ -83,12 +83,12 @@ def one(frame, **keys):
 
 
 Q1_ROWS = [
-    # NORTH: deciles 1, 2 and U add up to 65/100 (domain.md: 65/100 -> 0.5525444-0.7363575)
+    # NORTH: deciles 1, 2 and U add up to 65/100 (docs/methods.md: 65/100 -> 0.5525444-0.7363575)
     "C2,NORTH,1,40,60,",
     "C2,NORTH,2,20,30,",
     "C2,NORTH,U,5,10,",
     "C2,NORTH,,65,100,",
-    # CENTRAL: 980/4900 so the borough is 1045/5000 (domain.md: 0.1979555-0.2204913)
+    # CENTRAL: 980/4900 so the borough is 1045/5000 (docs/methods.md: 0.1979555-0.2204913)
     "C2,CENTRAL,1,490,2450,",
     "C2,CENTRAL,10,489,2441,",
     "C2,CENTRAL,U,1,9,",

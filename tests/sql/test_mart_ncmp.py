@@ -2,7 +2,7 @@
 
 The children are built so that the counts are known by construction: 65 of 100 children in a decile-1 LSOA are obese,
 1 of 100 in a decile-10 LSOA is severely obese, 1,045 children are measured of 5,000 eligible. The expected Wilson
-limits are domain.md section 8's independent figures (PHEindicatormethods: 65/100, 1/100 and 1045/5000), not our
+limits are docs/methods.md section 8's independent figures (PHEindicatormethods: 65/100, 1/100 and 1045/5000), not our
 output; each child's category is confirmed with rcpchgrowth (a test-only oracle) before the marts are run.
 """
 
@@ -24,12 +24,12 @@ from kpi.ncmp import views as ncmp_views
 from kpi.ncmp.load import ENGLAND_FILE, load_ncmp, load_ncmp_benchmarks, load_ncmp_eligible
 from kpi.returns.load import WRITTEN
 
-TOL = 1e-7  # domain.md quotes Wilson limits to 7 decimal places
+TOL = 1e-7  # docs/methods.md quotes Wilson limits to 7 decimal places
 COUNCIL = "E08000009"
 YEAR = "2024/25"
 LOADED_AT = datetime(2025, 10, 1, 9, 0)
 MEASURED_ON = date(2025, 6, 2)
-# domain.md section 8 (Wilson 95%)
+# docs/methods.md section 8 (Wilson 95%)
 WILSON_65_100 = (0.5525444, 0.7363575)
 WILSON_1_100 = (0.0017674, 0.0544862)
 WILSON_1045_5000 = (0.1979555, 0.2204913)
@@ -173,7 +173,7 @@ def one(frame, **keys):
     return found.row(0, named=True)
 
 
-def test_prevalence_by_decile_has_the_wilson_limits_of_domain_md(loaded):
+def test_prevalence_by_decile_has_the_documented_wilson_limits(loaded):
     prevalence = mart(loaded, "mart_ncmp_prevalence")
     keys = dict(academic_year=YEAR, school_year="R", breakdown="imd_decile")
     obese = one(prevalence, **keys, group_code="1", category="obese")
@@ -284,7 +284,7 @@ def test_as_at_before_the_load_shows_nothing(loaded):
 
 def test_the_sample_looks_like_england(sample_ro_store, hcp_today):
     """The synthetic sample (sample_data/ncmp/) keeps England's shape: more obesity in Year 6 than in Reception and
-    in national decile 1 than in decile 10, every year (domain.md section 3: England 9-10% and 22-23%)."""
+    in national decile 1 than in decile 10, every year (docs/methods.md section 3: England 9-10% and 22-23%)."""
     data = ncmp_views.ncmp_data(sample_ro_store, COUNCIL, principal=LOCAL_USER)
     assert ncmp_views.academic_years(data) == ["2025/26", "2024/25", "2023/24", "2022/23"]
     for year in ncmp_views.academic_years(data):

@@ -1,4 +1,4 @@
-"""Which England (or region) figure a quarter is compared with (domain.md section 5, a local rule).
+"""Which England (or region) figure a quarter is compared with (docs/methods.md section 5, a local rule).
 
 The rule: the figure for the same quarter; else the annual figure of the financial year containing the quarter; else
 the latest figure whose last quarter is no more than ``benchmark_max_age_quarters`` (default 4, a dated setting)

@@ -1,6 +1,6 @@
 """kpi.inequality.area_sii: SII and RII per area and period of a quantile frame, and the fitted lines.
 
-Expected values: domain.md section 8 (PHEindicatormethods' SII example, in its sign: least minus most deprived) and
+Expected values: docs/methods.md section 8 (PHEindicatormethods' SII example, in its sign: least minus most deprived) and
 hand-worked fits.
 """
 
@@ -13,7 +13,7 @@ from kpi.inequality import area_sii as iq
 from kpi.inequality import words
 from kpi.stats import wilson_ci
 
-# domain.md section 8: deciles 1..10 (value = count / pop) -> SII -0.1072003, RII 0.5334015 (7 places)
+# docs/methods.md section 8: deciles 1..10 (value = count / pop) -> SII -0.1072003, RII 0.5334015 (7 places)
 POP = [34353, 32112, 27715, 25372, 23889, 23260, 23180, 24193, 23609, 24488]
 COUNT = [7287, 6881, 5656, 4868, 4176, 3876, 3617, 3546, 3314, 2960]
 PHE_SII, PHE_RII = -0.1072003, 0.5334015

@@ -8,7 +8,7 @@ from kpi.inequality import measures
 
 
 def test_the_decile_gap_is_decile_one_minus_decile_ten_and_nothing_else():
-    """domain.md section 5: value in decile 1 minus value in decile 10, from two groups only (by hand)."""
+    """docs/methods.md section 5: value in decile 1 minus value in decile 10, from two groups only (by hand)."""
     deciles = pl.DataFrame(
         {
             "imd_decile": ["1", "2", "9", "10", "U"],

@@ -1,7 +1,7 @@
 """Tests for kpi.inequality.slope_index (with its checks and simulation): SII/RII (phe_sii).
 
 Expected values come from independent references:
-- domain.md section 8 (PHEindicatormethods' deprivation-decile example, rounded to 7 places);
+- docs/methods.md section 8 (PHEindicatormethods' deprivation-decile example, rounded to 7 places);
 - PHEindicatormethods' own test workbook ``testdata_SII.xlsx``, driven case by case from
   ``SII_cases.csv`` (both read in place from ../shared/oracles/pheindicatormethods; see its
   SII_cases.md) (phe_quantile is tested in test_local_quantiles.py);
@@ -48,12 +48,12 @@ MISSING_ORACLE = (
 
 #: Point estimates are deterministic: the reference reproduces them to ~4e-14 (SII_cases.md).
 POINT_TOL = 1e-6
-#: domain.md section 8 gives the SII example rounded to 7 places.
+#: docs/methods.md section 8 gives the SII example rounded to 7 places.
 ROUNDED_7_TOL = 5e-8
 #: testthat's tolerance for the simulated limits, applied per column (see column_passes).
 CI_COLUMN_TOL = 0.05
 
-# --- domain.md section 8 example -------------------------------------------------------------------------
+# --- docs/methods.md section 8 example -------------------------------------------------------------------------
 DECILE_POP = [34353, 32112, 27715, 25372, 23889, 23260, 23180, 24193, 23609, 24488]
 DECILE_COUNT = [7287, 6881, 5656, 4868, 4176, 3876, 3617, 3546, 3314, 2960]
 

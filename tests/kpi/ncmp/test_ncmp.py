@@ -1,7 +1,7 @@
 """kpi.ncmp.rules: the public names of the classification, the NCMP rules as polars expressions, and the whole-days
 fast path of classify (a national file's ages are whole days) agreeing with the per-child path and rcpchgrowth.
 
-Expected z-scores are domain.md section 8's (Tim Cole's LMSgrowth, tolerance 1e-3) and rcpchgrowth's own
+Expected z-scores are docs/methods.md section 8's (Tim Cole's LMSgrowth, tolerance 1e-3) and rcpchgrowth's own
 ``sds_for_measurement`` (test-only oracle).
 """
 

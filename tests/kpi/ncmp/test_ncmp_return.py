@@ -723,7 +723,7 @@ def test_command_line_load_check_classify_and_purge(sample_db_copy, hcp_today, t
         "severe_obesity",
         "problem",
     ]
-    # domain.md section 8: female born 2013-01-20 measured 2017-08-12, BMI 16.0104 -> z 0.319804 (Cole)
+    # docs/methods.md section 8: female born 2013-01-20 measured 2017-08-12, BMI 16.0104 -> z 0.319804 (Cole)
     assert classified["bmi_z"][0] == pytest.approx(0.319804, abs=1e-3)
     assert classified["bmi_category"].to_list() == ["healthy weight", None]
     assert classified["problem"].to_list() == [None, "sex is not M or F"]

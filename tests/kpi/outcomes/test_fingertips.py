@@ -1,6 +1,6 @@
 """Fingertips "all data" exports: tolerant reading, rejection of malformed exports, supersession, benchmarks, fetch.
 
-Expected values are written by hand from the export text and domain.md section 4 (the header layout, the two styles
+Expected values are written by hand from the export text and docs/methods.md section 4 (the header layout, the two styles
 of deprivation labels). Nothing here touches the network: fetch tests inject a transport.
 """
 

@@ -1,6 +1,6 @@
 """Local outcome measures (`hcp load outcome-measures FILE`): Wilson limits, given limits, every problem, supersession.
 
-Expected limits are domain.md section 8's Wilson figures for 65 of 100 (95%: 0.5525444-0.7363575; 99.8%:
+Expected limits are docs/methods.md section 8's Wilson figures for 65 of 100 (95%: 0.5525444-0.7363575; 99.8%:
 0.4954947-0.7783541), shown in per cent; they are quoted to 7 places, hence the tolerance.
 """
 

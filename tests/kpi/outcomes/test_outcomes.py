@@ -1,7 +1,7 @@
 """The outcome framework glue: frameworks from config, the rug's comparisons, trend labels and the filter.
 
 Expected values are worked by hand:
-* Wilson limits of 65/100 from domain.md section 8 (95%: 55.25444-73.63575; 99.8%: 49.54947-77.83541), typed in
+* Wilson limits of 65/100 from docs/methods.md section 8 (95%: 55.25444-73.63575; 99.8%: 49.54947-77.83541), typed in
   as the area's limits, so each England value's outcome follows from the Fingertips rule by inspection;
 * trends: 500, 520, 550, 570, 600 of 1,000 (χ² for trend = 5000 x 1,250,000² / (2740 x 2260 x 50,000,000) =
   25.23 > 9.5495); values 10, 12, 14, 16, 18 with limits ±1 (SE = 2/3.92 = 0.5102, slope 2, Var(slope) =
@@ -233,7 +233,7 @@ STOCKPORT = [
 ]
 
 
-def test_both_frameworks_hold_the_statements_of_domain_md():
+def test_both_frameworks_hold_the_documented_statements():
     frameworks = load_frameworks()
     assert [o.statement for o in frameworks["cambridgeshire_peterborough"].outcomes] == CAMBRIDGESHIRE
     assert [o.statement for o in frameworks["stockport_family"].outcomes] == STOCKPORT
@@ -320,8 +320,8 @@ def test_contract_kpis_come_from_the_returns_with_england_from_the_benchmarks(sa
         < area["upper_ci_95"]
         < area["upper_ci_998"]
     )
-    # England's C2 for 2024-25 (domain.md section 2) ends in 2024-25 Q4: six quarters before 2026-27 Q2, beyond the
-    # default limit of 4 (domain.md section 5), so no England point is set against 2026-27 Q2; 2025-26 Q2 (two
+    # England's C2 for 2024-25 (docs/methods.md section 2) ends in 2024-25 Q4: six quarters before 2026-27 Q2, beyond the
+    # default limit of 4 (docs/methods.md section 5), so no England point is set against 2026-27 Q2; 2025-26 Q2 (two
     # quarters after) has it, labelled with its own period
     assert latest.filter(pl.col("area_role") == "england").is_empty()
     earlier = frame_.filter(

@@ -1,4 +1,4 @@
-"""The scrutiny briefing: plain-English messages from the data, and the disclosure attack of domain.md section 6.
+"""The scrutiny briefing: plain-English messages from the data, and the disclosure attack of docs/methods.md section 6.
 
 Two briefings are built as at 20 November 2026 09:00: the sample's, and one where a resubmission (received on
 18 November) puts small numbers in the 2026-27 Q2 return (West: 5 of 7 new birth visits; North: 3 children with a
@@ -7,7 +7,7 @@ outsider could: difference every shown total against its shown parts (within and
 the rounding's bounds), and invert every shown percentage. No true count from 1 to 7 may come back. Truth
 comes from the mart rows (unrounded) and the rule is applied here independently of kpi.reports.disclosure.
 
-Percentages follow NHS England's presentation rule for rounded data (domain.md section 6): the rounded denominator
+Percentages follow NHS England's presentation rule for rounded data (docs/methods.md section 6): the rounded denominator
 sets the precision (>= 4,000 one decimal, 400-3,995 whole per cent, 100-395 "about" the nearest 5, below 100 none)
 and every printed percentage lies within its printed precision of the true, unrounded one.
 """
@@ -52,7 +52,7 @@ NAMES = {"CENTRAL": "Central", "NORTH": "North", "SOUTH": "South", "WEST": "West
 
 
 def rounded(n: float) -> int | None:
-    """domain.md section 6: 0 stays 0, 1-7 hidden (None), others to the nearest 5."""
+    """docs/methods.md section 6: 0 stays 0, 1-7 hidden (None), others to the nearest 5."""
     if n == 0:
         return 0
     if 1 <= n <= 7:
@@ -190,7 +190,7 @@ def table(docx: bytes, header: list[str]) -> list[list[str]]:
 
 
 def test_headline_messages_say_the_england_figure_is_out_of_date_with_its_period(sample):
-    # domain.md section 5, default age limit 4 quarters: England's C2 figure is for 2024-25 (last quarter 2024-25
+    # docs/methods.md section 5, default age limit 4 quarters: England's C2 figure is for 2024-25 (last quarter 2024-25
     # Q4, six quarters before 2026-27 Q2) and C8i's for 2017-18 Q1, so neither is compared; both are named
     document = docx_document(sample["docx"])
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]

@@ -1,4 +1,4 @@
-"""Disclosure control, domain.md section 6: rounding, primary and secondary suppression, rates from rounded counts.
+"""Disclosure control, docs/methods.md section 6: rounding, primary and secondary suppression, rates from rounded counts.
 
 Expected values are worked out by hand from the rule's words (counts 1-7 hidden, 0 kept, others to the nearest 5;
 percentages and CIs from the rounded counts; hide the next smallest cell where a hidden one could be recovered by

@@ -2,7 +2,7 @@
 
 One pack is built for the sample as at 20 November 2026 09:00 (module scope) after a meeting, two actions and a risk
 are recorded on 10 November; each test reads the same HTML, PDF and DOCX. Expected figures are worked out here from
-the mart rows (``mart_kpi_values`` as at the same time) and domain.md's rules, not taken from the pack's own data.
+the mart rows (``mart_kpi_values`` as at the same time) and docs/methods.md's rules, not taken from the pack's own data.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ Z95 = 1.959963984540054  # Phi^-1(0.975)
 
 
 def wilson(x: float, n: float) -> tuple[float, float]:
-    """Wilson score interval (domain.md section 5), per cent, written out here independently."""
+    """Wilson score interval (docs/methods.md section 5), per cent, written out here independently."""
     centre = 2 * x + Z95**2
     spread = Z95 * math.sqrt(Z95**2 + 4 * x * (1 - x / n))
     return 100 * (centre - spread) / (2 * (n + Z95**2)), 100 * (centre + spread) / (2 * (n + Z95**2))
@@ -141,7 +141,7 @@ def test_summary_targets_changes_and_england_words(built, mart):
         )["value_pct"]
     )
     assert rows["C2"][4].startswith(f"{'−' if change < 0 else '+'}{abs(change):.1f} pts")
-    # domain.md section 5: England's only C2 figure is 2024-25 (its last quarter 2024-25 Q4), six quarters before
+    # docs/methods.md section 5: England's only C2 figure is 2024-25 (its last quarter 2024-25 Q4), six quarters before
     # 2026-27 Q2, beyond the default age limit of 4; C8i's is 2017-18 Q1. Both shown with their period, not compared.
     assert rows["C2"][5] == "Not compared: England figure out of date (85.2%, 2024-25)"
     assert rows["C8i"][5] == "Not compared: England figure out of date (81.5%, 2017-18 Q1)"
@@ -207,7 +207,7 @@ def test_inequalities_page_gap_and_sii_for_headline_kpis(built, mart):
     assert [row[0].split(" ")[0] for row in table[1:]] == ["C2", "C8i", "C8ii", "C5", "C6i", "C6viii"]
     assert all(re.match(r"[−+]\d+\.\d \([−+]\d+\.\d to [−+]\d+\.\d\)", row[4]) for row in table[1:])
     assert "slope index of inequality" in built["pdf_text"]
-    # two measures, each named as such (domain.md section 5); the SII is the headline measure
+    # two measures, each named as such (docs/methods.md section 5); the SII is the headline measure
     assert table[0][3] == "Decile gap, points" and table[0][4].startswith("SII")
     text = built["pdf_text"]
     assert "the headline measure" in text and "gap between the most and least deprived decile" in text

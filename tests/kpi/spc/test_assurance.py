@@ -1,7 +1,7 @@
 """kpi.spc.assurance: each KPI's XmR chart, variation and assurance on the sample, and the icons in the overview matrix.
 
 Expected values are worked out here with numpy from the borough counts (mean, average moving range, limits,
-two-sigma lines: domain.md section 5's constants), not taken from kpi.spc.rules.
+two-sigma lines: docs/methods.md section 5's constants), not taken from kpi.spc.rules.
 """
 
 import base64
@@ -17,7 +17,7 @@ from kpi.sample import COUNCIL_CODE
 from kpi.spc import assurance as assurance
 
 TOL = 1e-9
-LIMIT, TWO_SIGMA = 2.66, 1.7733  # domain.md section 5
+LIMIT, TWO_SIGMA = 2.66, 1.7733  # docs/methods.md section 5
 
 
 @pytest.fixture(scope="module")

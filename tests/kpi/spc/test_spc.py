@@ -1,6 +1,6 @@
 """Tests for kpi.spc.rules (Making Data Count XmR chart) and kpi.spc.icons.
 
-Expected values: the worked XmR example of domain.md section 8 (figures rounded to 3 and 2
+Expected values: the worked XmR example of docs/methods.md section 8 (figures rounded to 3 and 2
 places), and hand-built series whose means, moving ranges and flags are worked out in the comments.
 """
 
@@ -19,7 +19,7 @@ from kpi.spc import rules as spc
 from kpi.spc.icons import assurance_icon, assurance_label, variation_icon, variation_label
 from kpi.spc.rules import xmr
 
-#: domain.md gives the mean and mean moving range to 3 places, the limits to 2.
+#: docs/methods.md gives the mean and mean moving range to 3 places, the limits to 2.
 TOL_3DP = 5e-4
 TOL_2DP = 5e-3
 #: Hand-worked values below are exact up to float rounding.

@@ -2,7 +2,7 @@
 
 Expected outcomes: the five cases of fingertips-open's SingleOverlappingCIsForTwoCILevelsComparerTest (area
 value 2.6, 95% CI 2.5-2.7, 99.8% CI 2.3-2.9; benchmark 3.0, 2.8, 2.6, 2.4, 2.2), transcribed with their
-expected Significance, plus the rule's boundaries worked by hand from domain.md section 4.
+expected Significance, plus the rule's boundaries worked by hand from docs/methods.md section 4.
 """
 
 from __future__ import annotations

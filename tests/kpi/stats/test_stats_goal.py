@@ -1,6 +1,6 @@
 """Fingertips goal comparison: compare_with_goal.
 
-Expected outcomes worked by hand from domain.md section 4 and the boundaries of fingertips-open's
+Expected outcomes worked by hand from docs/methods.md section 4 and the boundaries of fingertips-open's
 SingleValueTargetComparer (better when value >= goal, or <= for low is good) and RangeTargetComparer
 (high is good: worse below lower, better at or above upper; low is good: the same boundaries, outcomes
 swapped).

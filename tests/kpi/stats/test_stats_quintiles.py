@@ -1,6 +1,6 @@
 """Fingertips quintiles: quintile_rank.
 
-Expected values: worked by hand from the rule in domain.md section 4 (rank h = (n - 1)f + 1, linear
+Expected values: worked by hand from the rule in docs/methods.md section 4 (rank h = (n - 1)f + 1, linear
 interpolation, a value on a bound joins the lower group), and, for random data, bounds from
 numpy.percentile(method="linear") (Hyndman & Fan type 7, the same definition computed independently).
 """

@@ -1,6 +1,6 @@
 """Wilson score interval: kpi.stats.wilson_ci, z_for, Z95.
 
-Expected values: domain.md section 8 (rounded to 7 places) and PHEindicatormethods' test workbooks, read in
+Expected values: docs/methods.md section 8 (rounded to 7 places) and PHEindicatormethods' test workbooks, read in
 place from ../shared/oracles (never copied into the project).
 """
 
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from kpi.stats import Z95, Z998, wilson_ci, z_for
 
 ORACLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "oracles" / "pheindicatormethods"
-TOL_ROUNDED_7DP = 1e-7  # domain.md figures are rounded to 7 decimal places
+TOL_ROUNDED_7DP = 1e-7  # docs/methods.md figures are rounded to 7 decimal places
 TOL_ORACLE = 1e-9  # the workbooks hold full precision; a full-precision z agrees to 1e-9 or better
 TOL_EXACT = 1e-15  # results that should be identical floating-point computations
 
@@ -42,7 +42,7 @@ def _rows(name: str, sheet: str) -> list[dict]:
     return [dict(zip(header, r, strict=True)) for r in rows[1:] if any(v is not None for v in r)]
 
 
-# --- domain.md section 8 --------------------------------------------------------------------------------
+# --- docs/methods.md section 8 --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
