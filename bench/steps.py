@@ -505,7 +505,7 @@ def _page_functions(store, council: str) -> dict[str, dict[str, Callable[[], obj
     from kpi.contract import values as overview
     from kpi.core.councils import locality_cells
     from kpi.inequality import views as inequalities
-    from kpi.returns import load as submissions
+    from kpi.returns import review as submissions
     from kpi.spc import assurance as assurance
 
     values = overview.kpi_values(store, council, principal=WHO)

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from kpi.returns import load as submissions
+from kpi.returns import review as submissions
 from pages._app import portal as _portal
 from pages._app import ui as _ui
 

@@ -5,7 +5,7 @@ import streamlit as st
 from kpi.access import rules as access
 from kpi.core.councils import providers
 from kpi.ingest.files import MAX_FILE_BYTES, sha256
-from kpi.returns import load as submissions
+from kpi.returns import review as submissions
 from kpi.returns import template as return_template
 from pages._app import portal as _portal
 from pages._app import ui as _ui

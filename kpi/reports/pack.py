@@ -13,7 +13,7 @@ Everything comes from the functions the dashboard pages use, so a number is comp
   between the most and least deprived decile from :func:`kpi.inequality.views.decile_gap` (the briefing uses both);
 * exceptions: every KPI red or amber at borough or locality level, with the provider's explanation and remedial
   action in force at ``as_at`` (:func:`kpi.contract.narratives.explanations`, the rule the overview's board uses);
-* data quality: :func:`kpi.returns.load.list_submissions` (late, missing and resubmitted returns since the last
+* data quality: :func:`kpi.returns.review.list_submissions` (late, missing and resubmitted returns since the last
   circulated pack); actions and risks: :mod:`kpi.contract.meetings`;
 * what changed since the last circulated pack (RAG moves, new SPC signals, targets): :mod:`kpi.reports.pack_changes`;
 * NCMP and outcome summaries when those tables exist and hold data (:mod:`kpi.reports.extras`).
@@ -56,7 +56,7 @@ from kpi.reports.extras import optional_sections
 from kpi.reports.figures import CHART_WIDTH, FigureSet
 from kpi.reports.pack_changes import Changes, changes_since
 from kpi.returns import timeliness as timeliness
-from kpi.returns.load import list_submissions
+from kpi.returns.review import list_submissions
 from kpi.spc import assurance as assurance
 from kpi.spc import charts as spc_charts
 

@@ -21,7 +21,7 @@ ON_TIME, LATE, MISSING, NOT_YET_DUE = "on time", "late", "missing", "not yet due
 
 
 def _submissions(store: Store, principal: Principal, council_code: str) -> pl.DataFrame:
-    from kpi.returns.load import list_submissions
+    from kpi.returns.review import list_submissions
 
     return list_submissions(store, council_code, principal)
 
@@ -55,7 +55,7 @@ def return_timeliness(
 
 
 def submissions_as_at(listing: pl.DataFrame, as_at: datetime) -> pl.DataFrame:
-    """Submissions (:func:`kpi.returns.load.list_submissions` rows) as they stood at ``as_at``.
+    """Submissions (:func:`kpi.returns.review.list_submissions` rows) as they stood at ``as_at``.
 
     What happened after ``as_at`` is not known at ``as_at``: files received later are dropped, later acceptances and
     supersessions blanked out; ``status_at`` is superseded, accepted, queried or submitted as at that time (the
@@ -94,7 +94,7 @@ def quarter_timeliness(
     quarter it returned (the latest ended quarter for one that never has) up to the latest quarter ended by ``on``.
     It is *missing* once its due date (``due_days`` working days after the quarter ends) has passed with nothing
     received, *not yet due* before, *late* when its first file arrived after the due date, else *on time*.
-    ``submissions`` are :func:`kpi.returns.load.list_submissions` rows (other datasets are ignored). Columns as
+    ``submissions`` are :func:`kpi.returns.review.list_submissions` rows (other datasets are ignored). Columns as
     :func:`return_timeliness`, newest quarter first.
     """
     subs = submissions.filter(pl.col("dataset") == "mandated-contacts")

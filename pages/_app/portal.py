@@ -13,7 +13,7 @@ from kpi.access.principal import ROLES, auth_configured
 from kpi.core.councils import providers
 from kpi.core.tables import MISSING, plain
 from kpi.ingest.report import Report
-from kpi.returns import load as submissions
+from kpi.returns import review as submissions
 from pages._app import widgets
 
 STATUS_WORDS = {

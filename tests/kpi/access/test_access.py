@@ -16,7 +16,7 @@ from kpi.access.rules import AccessDenied, require
 from kpi.contract import narratives as exceptions
 from kpi.contract import targets as targets
 from kpi.core.councils import add_provider
-from kpi.returns import load as submissions
+from kpi.returns import review as submissions
 from kpi.returns import template as return_template
 from kpi.returns import timeliness as data_quality
 from kpi.sample import COUNCIL_CODE, SAMPLE_DIR

@@ -456,11 +456,11 @@ TABLE: dict[str, Checked | Unscoped] = {
         f"{CONFIG}: a setting's value, which every role's figures are worked out with"
     ),
     # ---- submissions --------------------------------------------------------------------------------------------
-    "kpi.returns.load.accept_submission": W(
-        COMMISSIONER, lambda s, w: _m("kpi.returns.load").accept_submission(s, w, -1)
+    "kpi.returns.review.accept_submission": W(
+        COMMISSIONER, lambda s, w: _m("kpi.returns.review").accept_submission(s, w, -1)
     ),
-    "kpi.returns.load.list_submissions": R(
-        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.load").list_submissions(s, COUNCIL, w)
+    "kpi.returns.review.list_submissions": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.review").list_submissions(s, COUNCIL, w)
     ),
     "kpi.returns.load.load_return": W(
         UPLOAD,
@@ -468,29 +468,29 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, b"", "x.csv", council_code=COUNCIL, provider_code=PROVIDER, principal=w, check_only=True
         ),
     ),
-    "kpi.returns.load.portal_load": W(
+    "kpi.returns.review.portal_load": W(
         UPLOAD,
-        lambda s, w: _m("kpi.returns.load").portal_load(
+        lambda s, w: _m("kpi.returns.review").portal_load(
             s, w, b"", "x.csv", council_code=COUNCIL, provider_code=PROVIDER, check_only=True
         ),
     ),
-    "kpi.returns.load.query_submission": W(
-        COMMISSIONER, lambda s, w: _m("kpi.returns.load").query_submission(s, w, -1, "")
+    "kpi.returns.review.query_submission": W(
+        COMMISSIONER, lambda s, w: _m("kpi.returns.review").query_submission(s, w, -1, "")
     ),
     "kpi.returns.load.return_context": R(
         UPLOAD, lambda s, w: _m("kpi.returns.load").return_context(s, COUNCIL, PROVIDER, principal=w)
     ),
-    "kpi.returns.load.submission_file": R(
-        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.load").submission_file(s, w, -1)
+    "kpi.returns.review.submission_file": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.review").submission_file(s, w, -1)
     ),
-    "kpi.returns.load.submission_history": R(
-        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.load").submission_history(s, w, -1)
+    "kpi.returns.review.submission_history": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.review").submission_history(s, w, -1)
     ),
-    "kpi.returns.load.submission_report": R(
-        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.load").submission_report(s, -1, w)
+    "kpi.returns.review.submission_report": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.review").submission_report(s, -1, w)
     ),
-    "kpi.returns.load.submission_rows": R(
-        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.load").submission_rows(s, -1, w)
+    "kpi.returns.review.submission_rows": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.returns.review").submission_rows(s, -1, w)
     ),
     # ---- targets and settings -----------------------------------------------------------------------------------
     "kpi.contract.targets.current_amber_margin": U(

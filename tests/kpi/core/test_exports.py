@@ -115,7 +115,7 @@ def test_the_command_lines_csv_escapes_a_hostile_reason(sample_db_copy, hcp_toda
 
 def test_returns_page_data_with_hostile_comments_exports_safely(sample_store):
     from kpi.access.principal import LOCAL_USER
-    from kpi.returns import load as submissions
+    from kpi.returns import review as submissions
 
     sid = sample_store.query("select max(submission_id) from submissions").item()
     with sample_store.transaction() as cur:

@@ -186,7 +186,7 @@ def test_sql_in_a_locality_name_is_stored_literally(sample_store):
 
 @pytest.mark.parametrize("file", ["mc_formula_injection.csv", "mc_formula_injection.xlsx"])
 def test_formulas_in_comments_load_but_every_export_escapes_them(file, sample_store):
-    from kpi.returns import load as submissions
+    from kpi.returns import review as submissions
 
     outcome, _ = load(sample_store, "mandated-contacts", (CORPUS / file).read_bytes(), file)
     assert outcome == "written"

@@ -13,8 +13,10 @@ import pytest
 from kpi.access.principal import LOCAL_USER, Principal, local_principal
 from kpi.core import periods as periods
 from kpi.core.councils import add_provider
-from kpi.returns import load as submissions
-from kpi.returns.load import DUPLICATE, FAILED, WRITTEN, ReviewError
+from kpi.returns import load as return_load
+from kpi.returns import review as submissions
+from kpi.returns.load import DUPLICATE, FAILED, WRITTEN
+from kpi.returns.review import ReviewError
 from kpi.sample import COUNCIL_CODE, SAMPLE_DIR
 
 COMMISSIONER = Principal("commissioner@council.gov.uk", "commissioner")
@@ -184,7 +186,7 @@ def test_a_failure_half_way_leaves_nothing_but_the_audit_entry(store, table_coun
         )
         raise OSError("the disk went away")
 
-    monkeypatch.setattr(submissions, "insert_rows", broken)
+    monkeypatch.setattr(return_load, "insert_rows", broken)  # the writer the portal upload runs
     before, mark = table_counts(store), last_audit_id(store)
     result = submit(store, ZZ1, variant(1))
     assert result.outcome == FAILED

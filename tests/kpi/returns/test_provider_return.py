@@ -11,7 +11,8 @@ import zipfile
 import pytest
 
 from kpi.access.principal import local_principal
-from kpi.returns.load import WRITTEN, load_return, submission_rows
+from kpi.returns.load import WRITTEN, load_return
+from kpi.returns.review import submission_rows
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE
 
 HEADER = "period,provider_code,metric_code,locality_code,imd_decile,numerator,denominator,comment"

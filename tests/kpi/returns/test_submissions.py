@@ -17,11 +17,9 @@ from kpi.returns.load import (
     REJECTED,
     UNCONFIRMED,
     WRITTEN,
-    list_submissions,
     load_return,
-    submission_report,
-    submission_rows,
 )
+from kpi.returns.review import list_submissions, submission_report, submission_rows
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE, SAMPLE_DIR
 
 SAMPLE_Q2_SUBMISSION = 17
