@@ -1,4 +1,5 @@
-"""The app layer: Streamlit helpers the page scripts share (docs/architecture.md section 4).
+"""The app layer: Streamlit helpers the page scripts share (README.md, "Where things are"; the guard and
+sign-in: docs/operations.md, "Sign-in and roles").
 
 Modules by concern, each importing only those before it (tests/pages/test_app_package.py):
 ``page_table`` <- ``session`` <- ``signin`` <- ``reads`` <- ``widgets`` <- ``portal`` and ``ui``. Page scripts import

@@ -1,6 +1,6 @@
 """The benchmark harness (bench/): its synthetic returns are valid returns, and its orchestrator's helpers work.
 
-Speed is measured by ``make bench``, never asserted here (architecture.md section 7); these tests only keep the
+Speed is measured by ``make bench``, never asserted here (docs/performance.md); these tests only keep the
 harness honest as the loaders change: the data it loads must pass the same checks a real return does.
 """
 

@@ -1,4 +1,4 @@
-"""Every staging and mart relation declares its keys, and holds to them (docs/architecture.md section 3).
+"""Every staging and mart relation declares its keys, and holds to them (docs/operations.md, "How data is stored").
 
 Each file in sql/staging and sql/marts says in its header, in one machine-readable form,
 

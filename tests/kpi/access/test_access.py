@@ -1,4 +1,4 @@
-"""Scope in the data layer (architecture.md section 5): every denial proved at the function level.
+"""Scope in the data layer (docs/operations.md, "Sign-in and roles"): every denial proved at the function level.
 
 Each test calls a kpi function as a principal who may not do it and asserts the plain-words refusal and that
 nothing was written. The sample database (one provider, ZZ1) gets a second provider, ZZ2, for the scope tests.

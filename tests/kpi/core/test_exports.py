@@ -1,4 +1,4 @@
-"""Exports escape formula injection (architecture.md section 8; OWASP "CSV injection").
+"""Exports escape formula injection (docs/operations.md, "Bad files"; OWASP "CSV injection").
 
 A cell a spreadsheet would run as a formula (it starts ``= + - @``, a tab or a carriage return) is written with a
 leading ``'`` in every CSV the app or the command line hands out (``kpi.core.charts.safe_csv``), column names included;

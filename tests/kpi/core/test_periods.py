@@ -1,4 +1,4 @@
-"""kpi.core.periods: financial-year quarters and months (docs/methods.md section 2; architecture.md section 6).
+"""kpi.core.periods: financial-year quarters and months (docs/methods.md section 2; the one clock, HCP_TODAY: docs/cli.md).
 
 Expected dates are worked by hand from the English financial year (1 April to 31 March) and a calendar.
 """

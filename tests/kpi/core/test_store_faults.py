@@ -1,4 +1,4 @@
-"""The store under faults (architecture.md section 2): a load killed half-way, a second process, migrations.
+"""The store under faults (docs/operations.md, "How data is stored"): a load killed half-way, a second process, migrations.
 
 * A load is one transaction: a process killed with SIGKILL part-way through leaves the store as it was, or with
   the submission whole (its rows count equals its row_count, its supersession and audit entry with it).

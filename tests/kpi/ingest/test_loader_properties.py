@@ -1,4 +1,4 @@
-"""Property tests: no input crashes a loader, and a rejected input changes nothing (issue 9; architecture.md 7).
+"""Property tests: no input crashes a loader, and a rejected input changes nothing (docs/operations.md, "Bad files").
 
 For every loader (the ``hcp load`` datasets), hypothesis feeds arbitrary bytes and mutations of a valid file
 (bytes replaced, inserted, deleted, the file cut short, delimiters swapped, lines repeated, NUL bytes, a damaged

@@ -1,4 +1,4 @@
-"""Submissions (architecture.md section 2): one transaction per load, idempotence, supersession and history.
+"""Submissions (docs/operations.md, "How data is stored"): one transaction per load, idempotence, supersession and history.
 
 Loads run against a copy of the sample database with the clock at 2026-11-23; the sample's own 2026-27 Q2 return
 is submission 17, so a changed 2026-27 Q2 file is "a newer file for the same provider and period".
