@@ -12,20 +12,20 @@ and :mod:`kpi.contract.packs`; all are importable from here.
 Scope: commissioners record meetings, raise actions and keep the risks log; a provider sees the meetings of its own
 contract (or of no particular provider), the actions and risks it owns and its own packs, and may update the status
 and notes of the actions it owns, nothing else. A pack has a life: built as a draft any number of times (nothing
-recorded), circulated once by a commissioner (:func:`circulate_pack`), used at a meeting (:func:`record_meeting`). Risk ratings are likelihood x impact on the 5 x 5 matrix of the NPSA
-("A risk matrix for risk managers", 2008): 1-3 low, 4-6 moderate, 8-12 high, 15-25 extreme.
+recorded), circulated once by a commissioner (:func:`circulate_pack`), used at a meeting (:func:`record_meeting`).
+Risk ratings are likelihood x impact on the 5 x 5 matrix of the NPSA ("A risk matrix for risk managers", 2008):
+1-3 low, 4-6 moderate, 8-12 high, 15-25 extreme.
 
 Example:
+    >>> from kpi.access.principal import Principal, local_principal
     >>> from kpi.core.councils import init_council
     >>> store = Store.open(":memory:")
-    >>> from kpi.access.principal import Principal, local_principal
     >>> init_council(store, "E08000009", principal=local_principal("doctest"))
-    >>> aid = add_action(store, "E08000009", what="Recovery plan for North NBV", owner="Trust lead",
-    ...                  due_date="2026-12-18", provider_code="ZZ1", principal=local_principal("doctest"))
+    >>> mid = record_meeting(store, "E08000009", meeting_date="2026-11-21", attendees="Commissioner; Trust lead",
+    ...                      provider_code="ZZ1", principal=local_principal("doctest"))
     >>> trust = Principal("lead@trust.nhs.uk", "provider", "ZZ1")
-    >>> _ = update_action(store, "E08000009", aid, status="in progress", principal=trust)
-    >>> actions(store, "E08000009", principal=trust)["status"].to_list()
-    ['in progress']
+    >>> meetings(store, "E08000009", principal=trust)["attendees"].to_list()
+    ['Commissioner; Trust lead']
 """
 
 from __future__ import annotations
