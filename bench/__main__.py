@@ -50,6 +50,7 @@ STEPS = [
     ("load_outcome_measures", "30 councils' local outcome measures through the real loader", 120),
     ("ncmp_classify", "UK90 BMI classification per child vs rcpchgrowth (bench/ncmp_bench.py)", 480),
     ("pages", "data functions behind every page, one council, national database", 240),
+    ("page_render", "each sample page rendered by Streamlit, cold and warm (bench/page_bench.py)", 300),
     ("sii", "SII per area at 100,000 draws, sample of areas", 180),
     ("concurrency", "page data and uploads from several threads of one process", 180),
     ("pack", "meeting pack for the sample borough: build, PDF, DOCX (bench/pack_bench.py)", 300),
@@ -118,6 +119,7 @@ def machine() -> dict:
 EXTERNAL = {
     "ncmp_classify": ("ncmp_bench.py", ["--work", "{work}", "--json", "--runs", "1"]),
     "pack": ("pack_bench.py", ["--work", "{work}", "--json"]),
+    "page_render": ("page_bench.py", ["--work", "{work}", "--json"]),
 }
 
 
@@ -240,6 +242,13 @@ def _headline(name: str, figures: dict) -> str:
         if name == "pages":
             parts = [f"{page} {v['sum_of_p50_ms']:.0f} ms" for page, v in f.items() if isinstance(v, dict)]
             return "sum of p50 per page: " + ", ".join(parts)
+        if name == "page_render" and "pages" in f:
+            over = [page for page, v in f["pages"].items() if v["warm_median_s"] >= f["target_s"]]
+            return (
+                f"slowest warm page {f['slowest_warm_page'].removeprefix('pages/')} {f['slowest_warm_s']} s "
+                f"(target under {f['target_s']} s); "
+                + (f"over: {', '.join(over)}" if over else "every page under the target")
+            )
         if name == "sii":
             return (
                 f"p50 {f['per_area']['p50_ms']:.0f} ms/area; national {f['national_areas']:,} areas ~"

@@ -71,9 +71,21 @@ CATEGORY_HEIGHT = 280
 LEGEND_LABEL_LIMIT = 400
 
 
+def _top_level(chart: alt.TopLevelMixin, name: str):
+    """A top-level property of ``chart`` as set (``None`` when unset), read without converting the whole chart.
+
+    Same answer as ``chart.to_dict()[name]`` at a fraction of the cost: ``to_dict`` validates and serialises the
+    data and every layer, which made a page with eight charts spend most of its time naming them.
+    """
+    value = getattr(chart, name, alt.Undefined)
+    return None if value is alt.Undefined else value
+
+
 def title_text(chart: alt.TopLevelMixin) -> str:
     """The chart's title as plain text ("" when it has none)."""
-    title = chart.to_dict().get("title", "")
+    title = _top_level(chart, "title")
+    if isinstance(title, alt.TitleParams):
+        title = title.to_dict(validate=False)
     if isinstance(title, dict):
         title = title.get("text", "")
     if isinstance(title, list):
@@ -87,7 +99,7 @@ def accessible(chart: alt.TopLevelMixin, description: str | None = None) -> alt.
     ``description`` defaults to the chart's title; a chart that already has a description keeps it.
     """
     if description is None:
-        existing = chart.to_dict().get("description")
+        existing = _top_level(chart, "description")
         description = existing or title_text(chart)
     return chart.properties(description=description) if description else chart
 

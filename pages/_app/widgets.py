@@ -54,7 +54,7 @@ def chart_with_downloads(chart: alt.TopLevelMixin, frame: pl.DataFrame, file_ste
     with cols[2]:
         st.download_button(
             "Chart (SVG)",
-            charts.to_svg(chart),
+            _svg(chart),
             file_name=f"{file_stem}.svg",
             mime="image/svg+xml",
             key=f"{key}_svg",
@@ -63,7 +63,13 @@ def chart_with_downloads(chart: alt.TopLevelMixin, frame: pl.DataFrame, file_ste
 
 
 def _png(chart: alt.TopLevelMixin):
+    """The PNG, drawn only when the reader presses the button (drawing costs a Vega render)."""
     return lambda: io.BytesIO(charts.to_png(chart)).getvalue()
+
+
+def _svg(chart: alt.TopLevelMixin):
+    """The SVG, drawn only when the reader presses the button (drawing costs a Vega render)."""
+    return lambda: charts.to_svg(chart)
 
 
 def exception_narratives(period: str) -> None:
