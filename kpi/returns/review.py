@@ -185,32 +185,41 @@ def portal_load(
         )
     result.message = _portal_message(result, status)
     if result.outcome == DUPLICATE:
-        store.audit(
+        _audit_upload(
+            store,
+            principal,
+            council_code,
+            result,
             "return already received",
-            actor=principal.email,
-            council_code=council_code,
-            subject=result.report.file_name,
-            detail={
-                "provider": provider,
-                "sha256": result.report.sha256,
-                "submission_id": result.submission_id,
-            },
+            provider=provider,
+            submission_id=result.submission_id,
         )
     if check_only:
-        store.audit(
+        _audit_upload(
+            store,
+            principal,
+            council_code,
+            result,
             "return checked",
-            actor=principal.email,
-            council_code=council_code,
-            subject=result.report.file_name,
-            detail={
-                "provider": provider,
-                "sha256": result.report.sha256,
-                "errors": result.report.errors.height,
-                "warnings": result.report.warnings.height,
-                "would_write": result.would_write,
-            },
+            provider=provider,
+            errors=result.report.errors.height,
+            warnings=result.report.warnings.height,
+            would_write=result.would_write,
         )
     return result
+
+
+def _audit_upload(
+    store: Store, principal: Principal, council_code: str, result: LoadResult, event: str, **detail
+) -> None:
+    """Audit an upload that wrote nothing (a duplicate, or checked only): who, which file, its SHA-256."""
+    store.audit(
+        event,
+        actor=principal.email,
+        council_code=council_code,
+        subject=result.report.file_name,
+        detail={"provider": detail.pop("provider"), "sha256": result.report.sha256, **detail},
+    )
 
 
 def _portal_message(result: LoadResult, status: str) -> str:
@@ -247,58 +256,13 @@ def _decide(
     at = periods.now()
     with store.transaction() as cur:
         # Read under the write lock: a resubmission or another decision made meanwhile is seen here.
-        found = cur.execute(
-            "select council_code, provider_code, dataset, period, status, superseded_at, received_at "
-            "from submissions where submission_id = ?",
-            [int(submission_id)],
-        ).fetchone()
-        if found is None:
-            raise ReviewError(f"there is no submission {submission_id}")
-        council, provider, dataset, period, status, superseded_at, received_at = found
-        if superseded_at is not None:
-            raise ReviewError(
-                f"submission {submission_id} has been superseded by a newer return: review that one instead"
-            )
-        if status == "accepted":
-            raise ReviewError(f"submission {submission_id} has already been accepted: nothing was changed")
-        if status == decision:
-            raise ReviewError(f"submission {submission_id} is already {decision}: nothing was changed")
-        newer = cur.execute(
-            "select submission_id from submissions where council_code = ? and provider_code = ? and dataset = ? "
-            "and period = ? and status = 'accepted' and superseded_at is null "
-            "and (received_at > ? or (received_at = ? and submission_id > ?)) "
-            "order by received_at desc limit 1",
-            [council, provider, dataset, period, received_at, received_at, submission_id],
-        ).fetchone()
-        if decision == "accepted" and newer is not None:
-            raise ReviewError(
-                f"a newer return for {provider} {period} (submission {newer[0]}) is already accepted: submission "
-                f"{submission_id} cannot replace it"
-            )
+        council, provider, dataset, period, received_at = _decidable(cur, submission_id, decision)
         superseded = None
         replaced: list[int] = []
         if decision == "accepted":
-            cur.execute(
-                "update submissions set status = 'accepted', accepted_at = ? where submission_id = ?",
-                [at, submission_id],
+            superseded, replaced = _accept(
+                cur, submission_id, council, provider, dataset, period, received_at, at
             )
-            superseded = supersede_previous(cur, submission_id, council, provider, period, at)
-            # Older returns for the period still waiting or queried are replaced by this one too.
-            replaced = [
-                row[0]
-                for row in cur.execute(
-                    "select submission_id from submissions where council_code = ? and provider_code = ? "
-                    "and dataset = ? and period = ? and status in ('submitted', 'queried') "
-                    "and superseded_at is null "
-                    "and (received_at < ? or (received_at = ? and submission_id < ?))",
-                    [council, provider, dataset, period, received_at, received_at, submission_id],
-                ).fetchall()
-            ]
-            for old in replaced:
-                cur.execute(
-                    "update submissions set superseded_at = ?, superseded_by = ? where submission_id = ?",
-                    [at, submission_id, old],
-                )
         else:
             cur.execute("update submissions set status = 'queried' where submission_id = ?", [submission_id])
         cur.execute(
@@ -326,6 +290,72 @@ def _decide(
         "period": period,
         "supersedes": superseded,
     }
+
+
+def _decidable(cur, submission_id: int, decision: str) -> tuple:
+    """The submission's council, provider, dataset, period and receipt time, if ``decision`` may be made on it.
+
+    Raises :class:`ReviewError` when it does not exist, was superseded, is already accepted or already has this
+    decision, or (to accept) a newer return for the same period is already accepted.
+    """
+    found = cur.execute(
+        "select council_code, provider_code, dataset, period, status, superseded_at, received_at "
+        "from submissions where submission_id = ?",
+        [int(submission_id)],
+    ).fetchone()
+    if found is None:
+        raise ReviewError(f"there is no submission {submission_id}")
+    council, provider, dataset, period, status, superseded_at, received_at = found
+    if superseded_at is not None:
+        raise ReviewError(
+            f"submission {submission_id} has been superseded by a newer return: review that one instead"
+        )
+    if status == "accepted":
+        raise ReviewError(f"submission {submission_id} has already been accepted: nothing was changed")
+    if status == decision:
+        raise ReviewError(f"submission {submission_id} is already {decision}: nothing was changed")
+    newer = cur.execute(
+        "select submission_id from submissions where council_code = ? and provider_code = ? and dataset = ? "
+        "and period = ? and status = 'accepted' and superseded_at is null "
+        "and (received_at > ? or (received_at = ? and submission_id > ?)) "
+        "order by received_at desc limit 1",
+        [council, provider, dataset, period, received_at, received_at, submission_id],
+    ).fetchone()
+    if decision == "accepted" and newer is not None:
+        raise ReviewError(
+            f"a newer return for {provider} {period} (submission {newer[0]}) is already accepted: submission "
+            f"{submission_id} cannot replace it"
+        )
+    return council, provider, dataset, period, received_at
+
+
+def _accept(cur, submission_id, council, provider, dataset, period, received_at, at) -> tuple:
+    """Accept: the submission becomes current, supersedes the accepted one, and replaces older waiting ones.
+
+    Returns the superseded submission (or None) and the list of waiting or queried submissions it replaced.
+    """
+    cur.execute(
+        "update submissions set status = 'accepted', accepted_at = ? where submission_id = ?",
+        [at, submission_id],
+    )
+    superseded = supersede_previous(cur, submission_id, council, provider, period, at)
+    # Older returns for the period still waiting or queried are replaced by this one too.
+    replaced = [
+        row[0]
+        for row in cur.execute(
+            "select submission_id from submissions where council_code = ? and provider_code = ? "
+            "and dataset = ? and period = ? and status in ('submitted', 'queried') "
+            "and superseded_at is null "
+            "and (received_at < ? or (received_at = ? and submission_id < ?))",
+            [council, provider, dataset, period, received_at, received_at, submission_id],
+        ).fetchall()
+    ]
+    for old in replaced:
+        cur.execute(
+            "update submissions set superseded_at = ?, superseded_by = ? where submission_id = ?",
+            [at, submission_id, old],
+        )
+    return superseded, replaced
 
 
 def accept_submission(

@@ -143,26 +143,34 @@ def template_xlsx(
     import xlsxwriter
 
     frame = template_rows(store, principal, council_code, provider_code, period)
+    catalogue = catalogue_in_force(store, council_code, period)
     locs = localities(store, council_code)["locality_code"].to_list()
     lists = {
         "period": open_periods(today),
-        "metric_code": list(catalogue_in_force(store, council_code, period)),
+        "metric_code": list(catalogue),
         "locality_code": [*locs, "ALL"],
         "imd_decile": DECILES,
     }
-    kinds = {code: kpi.value_kind for code, kpi in catalogue_in_force(store, council_code, period).items()}
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
-    bold = book.add_format({"bold": True})
+    sheet = book.add_worksheet("Return")
+    list_sheet = book.add_worksheet("Lists")
+    guidance = book.add_worksheet("Guidance")
+    kinds = {code: kpi.value_kind for code, kpi in catalogue.items()}
+    _write_return_sheet(book, sheet, frame, kinds)
+    _write_lists(book, sheet, list_sheet, lists, last_row=max(frame.height, 1) + 500)  # room for rows added
+    _write_guidance(book, guidance, lists["period"], catalogue)
+    book.close()
+    return buffer.getvalue()
+
+
+def _write_return_sheet(book, sheet, frame: pl.DataFrame, kinds: dict[str, str]) -> None:
+    """The ``Return`` sheet: the header, the blank rows, each all-deciles row as the sum of its decile rows."""
     header = book.add_format(
         {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1}
     )
     summed = book.add_format({"bg_color": "#EDEDED", "italic": True})
     note = book.add_format({"font_color": "#595959"})
-    wrap = book.add_format({"text_wrap": True, "valign": "top"})
-    sheet = book.add_worksheet("Return")
-    list_sheet = book.add_worksheet("Lists")
-    guidance = book.add_worksheet("Guidance")
     sheet.write_row(0, 0, TEMPLATE_COLUMNS, header)
     numerator, denominator = COLUMNS.index("numerator"), COLUMNS.index("denominator")
     first_decile_row = None  # the sheet row of the first decile row of the current KPI x locality
@@ -183,7 +191,31 @@ def template_xlsx(
                     number, column, f"=SUM({letter}{first_decile_row + 1}:{letter}{number})", summed
                 )
             first_decile_row = None
-    last_row = max(frame.height, 1) + 500  # room for rows the provider adds
+    # the header row is never cut off: frozen, wrapped, and every column at least as wide as its name
+    sheet.freeze_panes(1, 3)
+    sheet.set_row(0, 30)
+    for column, name in enumerate(TEMPLATE_COLUMNS):
+        sheet.set_column(column, column, max(_COLUMN_WIDTHS.get(name, 12), len(name) + 2))
+    sheet.autofilter(0, 0, frame.height, len(TEMPLATE_COLUMNS) - 1)
+
+
+_COLUMN_WIDTHS = {
+    "period": 12,
+    "provider_code": 14,
+    "metric_code": 13,
+    "locality_code": 15,
+    "imd_decile": 11,
+    "numerator": 12,
+    "denominator": 13,
+    "comment": 40,
+    "kpi_name": 34,
+    "what_to_count": 70,
+}
+
+
+def _write_lists(book, sheet, list_sheet, lists: dict[str, list[str]], last_row: int) -> None:
+    """The ``Lists`` sheet and a drop-down on the ``Return`` sheet's column for each list."""
+    bold = book.add_format({"bold": True})
     for column, name in enumerate(lists):
         values = lists[name]
         list_sheet.write(0, column, name, bold)
@@ -203,26 +235,20 @@ def template_xlsx(
                 "error_message": f"Choose a {name} from the list (sheet Lists).",
             },
         )
-    # the header row is never cut off: frozen, wrapped, and every column at least as wide as its name
-    sheet.freeze_panes(1, 3)
-    sheet.set_row(0, 30)
-    widths = {
-        "period": 12,
-        "provider_code": 14,
-        "metric_code": 13,
-        "locality_code": 15,
-        "imd_decile": 11,
-        "numerator": 12,
-        "denominator": 13,
-        "comment": 40,
-        "kpi_name": 34,
-        "what_to_count": 70,
-    }
-    for column, name in enumerate(TEMPLATE_COLUMNS):
-        sheet.set_column(column, column, max(widths.get(name, 12), len(name) + 2))
-    sheet.autofilter(0, 0, frame.height, len(TEMPLATE_COLUMNS) - 1)
     list_sheet.set_column(0, len(lists) - 1, 16)
 
+
+_BREAKDOWN_WORDS = {
+    "borough": "borough only (locality ALL)",
+    "locality": "locality",
+    "locality_decile": "locality and IMD decile",
+}
+
+
+def _write_guidance(book, guidance, periods: list[str], catalogue: dict) -> None:
+    """The ``Guidance`` sheet: how to fill the return, each column, and each KPI's name and what to count."""
+    bold = book.add_format({"bold": True})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
     line = 0
     guidance.write(line, 0, HOW_TO[0], bold)
     for text in HOW_TO[1:]:
@@ -230,7 +256,7 @@ def template_xlsx(
         guidance.merge_range(line, 0, line, 3, text, wrap)
         guidance.set_row(line, 32)
     line += 2
-    guidance.write(line, 0, f"Dataset: {DATASET}. Periods open for submission: {', '.join(lists['period'])}.")
+    guidance.write(line, 0, f"Dataset: {DATASET}. Periods open for submission: {', '.join(periods)}.")
     line += 2
     guidance.write_row(line, 0, ["column", "what to enter"], bold)
     for name, text in GUIDANCE:
@@ -238,19 +264,14 @@ def template_xlsx(
         guidance.write_row(line, 0, [name, text])
     line += 2
     guidance.write_row(line, 0, ["KPI", "name", "reported by", "what to count"], bold)
-    breakdown_words = {
-        "borough": "borough only (locality ALL)",
-        "locality": "locality",
-        "locality_decile": "locality and IMD decile",
-    }
-    for kpi in sorted(catalogue_in_force(store, council_code, period).values(), key=lambda k: k.sort_order):
+    for kpi in sorted(catalogue.values(), key=lambda k: k.sort_order):
         line += 1
         guidance.write_row(
-            line, 0, [kpi.code, kpi.name, breakdown_words.get(kpi.breakdown, kpi.breakdown), _definition(kpi)]
+            line,
+            0,
+            [kpi.code, kpi.name, _BREAKDOWN_WORDS.get(kpi.breakdown, kpi.breakdown), _definition(kpi)],
         )
     guidance.set_column(0, 0, 16)
     guidance.set_column(1, 1, 44)
     guidance.set_column(2, 2, 26)
     guidance.set_column(3, 3, 100)
-    book.close()
-    return buffer.getvalue()
