@@ -254,6 +254,40 @@ def validate_children(frame: pl.DataFrame, report: Report, context: NcmpContext)
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name))
     identifiers = [c for c in IDENTIFIER_COLUMNS if c in frame.columns]
 
+    frame = _typed(frame)
+
+    year, year_rules, params = _academic_year(frame)
+    params |= _date_params(context, year)
+    check_rules(frame, [*year_rules, *checks.CHILD_RULES], report, params)
+    if not report.ok:
+        return CheckedNcmp(report, year)
+
+    frame = _duplicates(frame, identifiers)
+    # Identifiers and the date of birth go here: nothing after this point can see them.
+    frame = frame.select(
+        "source_row",
+        pl.col("urn").alias("school_urn"),
+        pl.col("group").alias("school_year"),
+        pl.col("sex_code").alias("sex"),
+        pl.col("ethnicity").fill_null(NOT_STATED).alias("ethnic_group"),
+        pl.col("lsoa").alias("lsoa_code"),
+        pl.col("age_days").cast(pl.Int32),
+        pl.col("month").alias("measurement_month"),
+        pl.col("height_cm_value").alias("height_cm"),
+        pl.col("weight_kg_value").alias("weight_kg"),
+        "duplicate_of",
+        "duplicate_by",
+    )
+    frame = ncmp.classify(frame, age_method=context.age_method)
+    return CheckedNcmp(report, year, _flag(frame, report, context, year))
+
+
+def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+    """The text columns parsed, each distinct value once (nulls where a value is bad).
+
+    Adds the academic year, URN, school year, sex, dates, height, weight, LSOA, ethnic group, measurement month
+    and the age in days and years.
+    """
     frame = frame.with_columns(
         _by_value(frame, "academic_year", ncmp.academic_year_expr("academic_year"), pl.String).alias(
             "year_value"
@@ -297,31 +331,7 @@ def validate_children(frame: pl.DataFrame, report: Report, context: NcmpContext)
         ).alias("month"),
     ).with_columns((pl.col("measured") - pl.col("born")).dt.total_days().alias("age_days"))
     frame = frame.with_columns((pl.col("age_days") / ncmp.DAYS_PER_YEAR).alias("age_years"))
-
-    year, year_rules, params = _academic_year(frame)
-    params |= _date_params(context, year)
-    check_rules(frame, [*year_rules, *checks.CHILD_RULES], report, params)
-    if not report.ok:
-        return CheckedNcmp(report, year)
-
-    frame = _duplicates(frame, identifiers)
-    # Identifiers and the date of birth go here: nothing after this point can see them.
-    frame = frame.select(
-        "source_row",
-        pl.col("urn").alias("school_urn"),
-        pl.col("group").alias("school_year"),
-        pl.col("sex_code").alias("sex"),
-        pl.col("ethnicity").fill_null(NOT_STATED).alias("ethnic_group"),
-        pl.col("lsoa").alias("lsoa_code"),
-        pl.col("age_days").cast(pl.Int32),
-        pl.col("month").alias("measurement_month"),
-        pl.col("height_cm_value").alias("height_cm"),
-        pl.col("weight_kg_value").alias("weight_kg"),
-        "duplicate_of",
-        "duplicate_by",
-    )
-    frame = ncmp.classify(frame, age_method=context.age_method)
-    return CheckedNcmp(report, year, _flag(frame, report, context, year))
+    return frame
 
 
 def _flag(frame: pl.DataFrame, report: Report, context: NcmpContext, year: str) -> pl.DataFrame:
