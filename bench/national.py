@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from kpi.stats import wilson_ci
+
 ROOT = Path(__file__).resolve().parents[1]
 LOOKUP = ROOT / "reference" / "lsoa11_imd2019.parquet"
 SEED = 20261123
@@ -167,8 +169,8 @@ def _rate(kpi: str, decile: np.ndarray) -> np.ndarray:
     return low + (high - low) * (decile - 1) / 9
 
 
-def make_return_rows(localities: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
-    """Every return row of every council and quarter, typed as the loader stores them plus the text to write."""
+def _decile_grid(localities: pl.DataFrame, periods: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """The locality x decile KPIs' rows (unknown deciles as "U") with simulated numerators and denominators."""
     cells = (
         localities.group_by("lad_code", "locality_code", "imd_decile")
         .agg(pl.col("children_0_15").sum().alias("children"))
@@ -179,7 +181,6 @@ def make_return_rows(localities: pl.DataFrame, rng: np.random.Generator) -> pl.D
         # children 0-15 are about 16 yearly cohorts; a quarter's cohort is a quarter of one
         (pl.col("children") / 16 / 4 * (1 - UNKNOWN_SHARE)).alias("cohort")
     )
-    periods = pl.DataFrame({"period": quarters(), "quarter_index": list(range(N_QUARTERS))})
     kpis = pl.DataFrame({"kpi_code": list(LOCALITY_DECILE_KPIS)})
     grid = cells.join(periods, how="cross").join(kpis, how="cross")
     unknown = (
@@ -216,7 +217,13 @@ def make_return_rows(localities: pl.DataFrame, rng: np.random.Generator) -> pl.D
         .otherwise(pl.Series(denominator, dtype=pl.Float64))
         .alias("denominator"),
     )
-    grid = _related_kpis_agree(grid)
+    return _related_kpis_agree(grid)
+
+
+def make_return_rows(localities: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Every return row of every council and quarter, typed as the loader stores them plus the text to write."""
+    periods = pl.DataFrame({"period": quarters(), "quarter_index": list(range(N_QUARTERS))})
+    grid = _decile_grid(localities, periods, rng)
     decile_rows = grid.select(
         "lad_code",
         "period",
@@ -239,7 +246,19 @@ def make_return_rows(localities: pl.DataFrame, rng: np.random.Generator) -> pl.D
         )
         .select(decile_rows.columns)
     )
-    # school nursing by locality, FNP and the vacancy rate for the borough
+    rows = pl.concat(
+        [
+            decile_rows,
+            all_rows,
+            _school_nursing_rows(localities, periods, rng).select(decile_rows.columns),
+            _borough_rows(localities, periods, rng).select(decile_rows.columns),
+        ]
+    )
+    return _ordered(rows)
+
+
+def _school_nursing_rows(localities: pl.DataFrame, periods: pl.DataFrame, rng: np.random.Generator):
+    """School nursing KPIs (SN1, SN2) by locality."""
     locs = localities.group_by("lad_code", "locality_code").agg(
         pl.col("children_0_15").sum().alias("children")
     )
@@ -252,6 +271,12 @@ def make_return_rows(localities: pl.DataFrame, rng: np.random.Generator) -> pl.D
         pl.Series("numerator", rng.binomial(sn_den, 0.93), dtype=pl.Float64),
         pl.lit("ALL").alias("imd_decile"),
     )
+    return sn
+
+
+def _borough_rows(localities: pl.DataFrame, periods: pl.DataFrame, rng: np.random.Generator):
+    """Borough-only KPIs: FNP1, FNP2 and the health-visitor vacancy rate."""
+    totals = localities.group_by("lad_code").agg(pl.col("children_0_15").sum().alias("council_children"))
     borough = totals.join(periods, how="cross").join(
         pl.DataFrame({"kpi_code": ["FNP1", "FNP2", "HVVAC"]}), how="cross"
     )
@@ -281,14 +306,11 @@ def make_return_rows(localities: pl.DataFrame, rng: np.random.Generator) -> pl.D
             dtype=pl.Float64,
         )
     )
-    rows = pl.concat(
-        [
-            decile_rows,
-            all_rows,
-            sn.select(decile_rows.columns),
-            borough.select(decile_rows.columns),
-        ]
-    )
+    return borough
+
+
+def _ordered(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows in file order (council, quarter, KPI, locality, decile) with each file's source row number."""
     order = {code: i for i, code in enumerate([*LOCALITY_DECILE_KPIS, "SN1", "SN2", "FNP1", "FNP2", "HVVAC"])}
     decile_order = {str(d): d for d in range(1, 11)} | {"U": 11, "ALL": 12}
     rows = rows.with_columns(
@@ -458,8 +480,8 @@ def _fingertips_ids() -> list[int]:
     return [int(entry["id"]) for entry in entries] or [93085, 20401, 90319]
 
 
-def make_fingertips(councils: list[str], lookup: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
-    """A Fingertips "all data" export of the configured indicators for England, regions and the councils."""
+def _fingertips_grid(councils: list[str], lookup: pl.DataFrame) -> pl.DataFrame:
+    """Indicator x area x year x sex rows for England, regions and councils, plus England's decile rows."""
     names = lookup.select("lad_code", "lad_name").unique().filter(pl.col("lad_code").is_in(councils))
     region_of = {code: REGIONS[i % len(REGIONS)] for i, code in enumerate(sorted(councils))}
     areas = (
@@ -506,21 +528,27 @@ def make_fingertips(councils: list[str], lookup: pl.DataFrame, rng: np.random.Ge
             how="cross",
         )
     )
-    grid = pl.concat([grid, deciles.select(grid.columns)])
+    return pl.concat([grid, deciles.select(grid.columns)])
+
+
+def make_fingertips(councils: list[str], lookup: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """A Fingertips "all data" export of the configured indicators for England, regions and the councils.
+
+    Values are simulated proportions with Wilson score 95% limits (kpi.stats.wilson_ci), in per cent.
+    """
+    grid = _fingertips_grid(councils, lookup)
     n = grid.height
     denominator = rng.integers(800, 20000, n)
     value = np.clip(rng.normal(0.3, 0.12, n), 0.02, 0.95)
     count = np.round(denominator * value).astype(int)
     p = count / denominator
-    z = 1.959963984540054
-    centre = (p + z * z / (2 * denominator)) / (1 + z * z / denominator)
-    half = z * np.sqrt(p * (1 - p) / denominator + z * z / (4 * denominator**2)) / (1 + z * z / denominator)
+    lower, upper = wilson_ci(count, denominator)
     return grid.with_columns(
         pl.format("Synthetic indicator {}", pl.col("Indicator ID")).alias("Indicator Name"),
         pl.lit("All ages").alias("Age"),
         pl.Series("Value", np.round(p * 100, 6)),
-        pl.Series("Lower CI 95.0 limit", np.round((centre - half) * 100, 6)),
-        pl.Series("Upper CI 95.0 limit", np.round((centre + half) * 100, 6)),
+        pl.Series("Lower CI 95.0 limit", np.round(lower * 100, 6)),
+        pl.Series("Upper CI 95.0 limit", np.round(upper * 100, 6)),
         pl.lit(None, dtype=pl.Float64).alias("Lower CI 99.8 limit"),
         pl.lit(None, dtype=pl.Float64).alias("Upper CI 99.8 limit"),
         pl.Series("Count", count),

@@ -210,6 +210,39 @@ def _real_loader_councils(work: Path) -> list[str]:
     return councils[:REAL_LOADER_COUNCILS]
 
 
+def _bulk_submission_records(
+    files: pl.DataFrame, first_id: int, period_index: dict, received: dict
+) -> list[dict]:
+    """One accepted submission record per return file (council x quarter), numbered from ``first_id``."""
+    files = files.sort("lad_code", "period").with_row_index("offset")
+    records = []
+    for row in files.iter_rows(named=True):
+        data = Path(row["path"]).read_bytes()
+        records.append(
+            {
+                "submission_id": first_id + row["offset"],
+                "council_code": row["lad_code"],
+                "provider_code": national.PROVIDER,
+                "dataset": "mandated-contacts",
+                "period": row["period"],
+                "period_index": period_index[row["period"]],
+                "received_at": received[row["period"]],
+                "submitted_by": ACTOR,
+                "source": "bench-bulk",
+                "file_name": Path(row["path"]).name,
+                "file_sha256": hashlib.sha256(data).hexdigest(),
+                "file_bytes": data,
+                "file_size_bytes": len(data),
+                "row_count": 0,
+                "warning_count": 0,
+                "report_json": "{}",
+                "status": "accepted",
+                "accepted_at": received[row["period"]],
+            }
+        )
+    return records
+
+
 def step_bulk_returns(work: Path) -> dict:
     """The returns of the other councils, inserted in bulk as the loader would store them (typed rows + file)."""
     from kpi.core import periods as periods
@@ -226,32 +259,7 @@ def step_bulk_returns(work: Path) -> dict:
     started = time.perf_counter()
     with Store.open(_db(work)) as store:
         first_id = int(store.query("select coalesce(max(submission_id), 0) + 1 from submissions").item())
-        files = files.sort("lad_code", "period").with_row_index("offset")
-        records = []
-        for row in files.iter_rows(named=True):
-            data = Path(row["path"]).read_bytes()
-            records.append(
-                {
-                    "submission_id": first_id + row["offset"],
-                    "council_code": row["lad_code"],
-                    "provider_code": national.PROVIDER,
-                    "dataset": "mandated-contacts",
-                    "period": row["period"],
-                    "period_index": period_index[row["period"]],
-                    "received_at": received[row["period"]],
-                    "submitted_by": ACTOR,
-                    "source": "bench-bulk",
-                    "file_name": Path(row["path"]).name,
-                    "file_sha256": hashlib.sha256(data).hexdigest(),
-                    "file_bytes": data,
-                    "file_size_bytes": len(data),
-                    "row_count": 0,
-                    "warning_count": 0,
-                    "report_json": "{}",
-                    "status": "accepted",
-                    "accepted_at": received[row["period"]],
-                }
-            )
+        records = _bulk_submission_records(files, first_id, period_index, received)
         submissions = pl.DataFrame(records)
         ids = submissions.select(pl.col("council_code").alias("lad_code"), "period", "submission_id")
         typed = rows.join(ids, on=["lad_code", "period"]).select(
