@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 COLUMNS = (
@@ -25,13 +23,6 @@ COLUMNS = (
     "area_name",
     "max_age_quarters",
 )
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def benchmark(kpi, comparator, period, end, value, *, loaded, superseded=None, council=COUNCIL, lower=None):

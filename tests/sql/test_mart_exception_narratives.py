@@ -9,19 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 COLUMNS = ("provider_code", "kpi_code", "period", "locality_code", "explanation", "agreed", "agreed_by")
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def version(

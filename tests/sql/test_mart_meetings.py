@@ -8,19 +8,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import pytest
-
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 COLUMNS = ("meeting_id", "meeting_date", "title", "pack_id", "pack_period", "pack_as_at", "pack_data_version")
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def mart(store, as_at=AT):

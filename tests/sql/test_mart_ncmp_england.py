@@ -13,7 +13,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 EARLY, RELOAD = datetime(2025, 1, 1), datetime(2026, 1, 1)
@@ -26,13 +26,6 @@ COLUMNS = (
     "england_pct",
     "is_same_year",
 )
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def england(year, category, pct, *, loaded=EARLY, superseded=None, area="E92000001", council=COUNCIL):

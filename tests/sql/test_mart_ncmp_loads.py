@@ -11,17 +11,10 @@ from datetime import datetime
 
 import pytest
 
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 COLUMNS = ("load_id", "dataset", "academic_year", "school_years", "status", "superseded_by")
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def load(store, load_id, dataset, year, loaded, *parts, council=COUNCIL):

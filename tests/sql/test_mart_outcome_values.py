@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 OLD, NEW = datetime(2025, 6, 1), datetime(2026, 6, 1)
@@ -28,13 +28,6 @@ COLUMNS = (
     "period",
 )
 DEPRIVATION = "District & UA deprivation deciles in England (IMD2019, 4/21 geography)"
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def fingertips(period, value, *, area=COUNCIL, name=None, loaded=OLD, superseded=None, **more):

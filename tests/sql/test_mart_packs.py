@@ -8,19 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 COLUMNS = ("pack_id", "document", "period", "is_draft", "sent_to", "circulated_at", "circulated_by")
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def pack(pack_id, built, *, document="pack", draft=False, sent_to=None, council=COUNCIL, by="commissioner"):

@@ -11,19 +11,12 @@ from datetime import datetime
 
 import pytest
 
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 COLUMNS = ("provider_code", "dataset", "period", "period_index", "latest_received_at", "waiting_count")
 MC = "mandated-contacts"
 INDEX = {"2026-27 Q1": 8104, "2026-27 Q2": 8105}
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def submission(store, submission_id, provider, period, received, *events, superseded=None, council=COUNCIL):

@@ -11,16 +11,9 @@ from datetime import datetime
 
 import pytest
 
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 INDEX = {"2026-27 Q1": 8104, "2026-27 Q2": 8105}
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def submission(store, submission_id, provider, period, received, status, *events, superseded=None, **more):

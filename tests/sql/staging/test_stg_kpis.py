@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 FIRST = datetime(1900, 1, 1)
@@ -25,13 +25,6 @@ COLUMNS = (
     "current_name",
     "current_sort_order",
 )
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def version(version_id, kpi, start, name, set_at, *, minimum=10.0, sort=1, retired=False, council=COUNCIL):

@@ -11,17 +11,10 @@ from datetime import datetime
 
 import pytest
 
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 YEAR = "2024/25"
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def load(store, load_id, dataset, loaded, *parts, year=YEAR, council=COUNCIL):

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.sql.given import COUNCIL, empty_store, given, rows
+from tests.sql.given import COUNCIL, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 COLUMNS = (
@@ -22,13 +22,6 @@ COLUMNS = (
     "imd_decile",
     "imd_edition",
 )
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sql.given import COUNCIL, empty_store, given, rows
+from tests.sql.given import COUNCIL, given, rows
 
 COLUMNS = (
     "school_year",
@@ -25,13 +25,6 @@ COLUMNS = (
     "excluded_z",
     "duplicates",
 )
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def child(school, lsoa, ethnic, category, *, severe=False, excluded=False, duplicate=False, year="R", load=1):

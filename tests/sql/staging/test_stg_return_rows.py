@@ -11,18 +11,11 @@ from datetime import datetime
 
 import pytest
 
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 INDEX = {"2026-27 Q1": 8104, "2026-27 Q2": 8105}
 COLUMNS = ("provider_code", "period", "kpi_code", "locality_code", "imd_decile", "numerator", "denominator")
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def submission(store, submission_id, provider, period, accepted, *lines, superseded=None, **more):

@@ -11,17 +11,10 @@ from datetime import datetime
 
 import pytest
 
-from tests.sql.given import COUNCIL, OTHER, empty_store, given, rows
+from tests.sql.given import COUNCIL, OTHER, given, rows
 
 AT = datetime(2026, 11, 20, 9, 0)
 COLUMNS = ("kpi_code", "period_index", "target_pct", "amber_margin_pct", "effective_from")
-
-
-@pytest.fixture()
-def store():
-    db = empty_store()
-    yield db
-    db.close()
 
 
 def target(target_id, kpi, start, pct, set_at, *, margin=5.0, council=COUNCIL):
