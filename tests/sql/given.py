@@ -56,3 +56,58 @@ def given(store: Store, table: str, *written: dict, **common: object) -> None:
 def rows(frame: pl.DataFrame, *columns: str) -> list[tuple]:
     """The frame's rows as tuples of the columns named, in the frame's order."""
     return list(frame.select(columns).iter_rows())
+
+
+def council_with_localities(layout: list[tuple[int, str]]) -> Store:
+    """An in-memory database with the sample council set up and one LSOA per (decile, locality) of ``layout``.
+
+    Each entry takes the next unused LSOA of that national IMD decile in the council, so the localities hold the
+    deciles the test needs; loaded through the real localities loader.
+    """
+    from kpi.access.principal import local_principal
+    from kpi.core.councils import init_council, load_localities
+
+    store = Store.open(":memory:")
+    init_council(store, COUNCIL, principal=local_principal("test"))
+    lookup = store.query(
+        "select lsoa_code, imd_decile from lsoa_reference where lad_code = ? order by lsoa_code", [COUNCIL]
+    )
+    lines, used = [], {}
+    for decile, locality in layout:
+        nth = used.get(decile, 0)
+        used[decile] = nth + 1
+        code = lookup.filter(pl.col("imd_decile") == decile)["lsoa_code"].to_list()[nth]
+        lines.append(f"{code},{locality},{locality.title()}")
+    text = "lsoa_code,locality_code,locality_name\n" + "\n".join(lines) + "\n"
+    report = load_localities(
+        store,
+        COUNCIL,
+        text.encode(),
+        "localities.csv",
+        principal=local_principal("test"),
+        loaded_at=datetime(2020, 1, 1),
+    )
+    assert report.ok, report.to_text()
+    return store
+
+
+def load_return_lines(store: Store, period: str, lines: list[str], received_at: datetime):
+    """Load provider ZZ1's return for ``period`` (each line from metric_code on), warnings accepted; the result."""
+    from kpi.access.principal import local_principal
+    from kpi.returns.load import WRITTEN, load_return
+    from tests.conftest import RETURN_COLUMNS
+
+    body = ",".join(RETURN_COLUMNS) + "\n" + "".join(f"{period},ZZ1,{line}\n" for line in lines)
+    result = load_return(
+        store,
+        body.encode(),
+        f"return_{period}.csv",
+        council_code=COUNCIL,
+        provider_code="ZZ1",
+        principal=local_principal("test"),
+        accept_warnings=True,
+        reason="test rows",
+        received_at=received_at,
+    )
+    assert result.outcome == WRITTEN, result.report.to_text()
+    return result

@@ -9,16 +9,12 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from kpi.access.principal import local_principal
 from kpi.core import periods as periods
-from kpi.core.councils import init_council, load_localities
-from kpi.core.store import Store
 from kpi.inequality import views as inequalities
-from kpi.returns.load import WRITTEN, load_return
+from tests.sql.given import council_with_localities, load_return_lines
 
 TOL = 1e-7  # docs/methods.md quotes Wilson limits to 7 decimal places
 COUNCIL = "E08000009"
-HEADER = "period,provider_code,metric_code,locality_code,imd_decile,numerator,denominator,comment\n"
 QUARTERS = ["2025-26 Q3", "2025-26 Q4", "2026-27 Q1", "2026-27 Q2"]
 # NORTH holds an LSOA in deciles 1, 3, 5, 7 and 9 (every quintile); CENTRAL in deciles 1, 2 and 10 (quintiles 1, 5).
 LAYOUT = [(d, "NORTH") for d in (1, 3, 5, 7, 9)] + [(d, "CENTRAL") for d in (1, 2, 10)]
@@ -27,46 +23,14 @@ LAYOUT = [(d, "NORTH") for d in (1, 3, 5, 7, 9)] + [(d, "CENTRAL") for d in (1, 
 @pytest.fixture()
 def store(monkeypatch):
     monkeypatch.setenv("HCP_TODAY", "2026-11-23")
-    db = Store.open(":memory:")
-    init_council(db, COUNCIL, principal=local_principal("test"))
-    lookup = db.query(
-        "select lsoa_code, imd_decile from lsoa_reference where lad_code = ? order by lsoa_code", [COUNCIL]
-    )
-    rows, used = [], {}
-    for decile, locality in LAYOUT:
-        nth = used.get(decile, 0)
-        used[decile] = nth + 1
-        code = lookup.filter(pl.col("imd_decile") == decile)["lsoa_code"].to_list()[nth]
-        rows.append(f"{code},{locality},{locality.title()}")
-    text = "lsoa_code,locality_code,locality_name\n" + "\n".join(rows) + "\n"
-    report = load_localities(
-        db,
-        COUNCIL,
-        text.encode(),
-        "localities.csv",
-        principal=local_principal("test"),
-        loaded_at=datetime(2020, 1, 1),
-    )
-    assert report.ok, report.to_text()
+    db = council_with_localities(LAYOUT)
     yield db
     db.close()
 
 
 def load(store, period, lines):
-    body = HEADER + "".join(f"{period},ZZ1,{line}\n" for line in lines)
     received = datetime.combine(periods.parse_period(period).end, datetime.min.time()).replace(hour=12)
-    result = load_return(
-        store,
-        body.encode(),
-        f"return_{period}.csv",
-        council_code=COUNCIL,
-        provider_code="ZZ1",
-        principal=local_principal("test"),
-        accept_warnings=True,
-        reason="test rows",
-        received_at=received,
-    )
-    assert result.outcome == WRITTEN, result.report.to_text()
+    return load_return_lines(store, period, lines, received)
 
 
 def north_rows(base):

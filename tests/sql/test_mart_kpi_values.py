@@ -11,59 +11,24 @@ import pytest
 from kpi.access.principal import LOCAL_USER, local_principal
 from kpi.contract.targets import set_target
 from kpi.core import periods as periods
-from kpi.core.councils import init_council, load_localities
 from kpi.core.store import Store
-from kpi.returns.load import WRITTEN, load_return
+from tests.sql.given import council_with_localities, load_return_lines
 
 TOL = 1e-7  # docs/methods.md quotes Wilson limits to 7 decimal places
 COUNCIL = "E08000009"
-HEADER = "period,provider_code,metric_code,locality_code,imd_decile,numerator,denominator,comment\n"
 
 
 @pytest.fixture()
 def store(monkeypatch):
     monkeypatch.setenv("HCP_TODAY", "2026-11-23")
-    db = Store.open(":memory:")
-    init_council(db, COUNCIL, principal=local_principal("test"))
-    lookup = db.query(
-        "select lsoa_code, imd_decile from lsoa_reference where lad_code = ? order by lsoa_code", [COUNCIL]
-    )
     # Two localities: NORTH holds LSOAs of deciles 1 and 2, CENTRAL of deciles 1 and 10.
-    rows, used = [], {}
-    for decile, locality in ((1, "NORTH"), (2, "NORTH"), (1, "CENTRAL"), (10, "CENTRAL")):
-        nth = used.get(decile, 0)
-        used[decile] = nth + 1
-        code = lookup.filter(pl.col("imd_decile") == decile)["lsoa_code"].to_list()[nth]
-        rows.append(f"{code},{locality},{locality.title()}")
-    text = "lsoa_code,locality_code,locality_name\n" + "\n".join(rows) + "\n"
-    report = load_localities(
-        db,
-        COUNCIL,
-        text.encode(),
-        "localities.csv",
-        principal=local_principal("test"),
-        loaded_at=datetime(2020, 1, 1),
-    )
-    assert report.ok, report.to_text()
+    db = council_with_localities([(1, "NORTH"), (2, "NORTH"), (1, "CENTRAL"), (10, "CENTRAL")])
     yield db
     db.close()
 
 
 def load(store, period, lines, received_at):
-    body = HEADER + "".join(f"{period},ZZ1,{line}\n" for line in lines)
-    result = load_return(
-        store,
-        body.encode(),
-        f"return_{period}.csv",
-        council_code=COUNCIL,
-        provider_code="ZZ1",
-        principal=local_principal("test"),
-        accept_warnings=True,
-        reason="test rows",
-        received_at=received_at,
-    )
-    assert result.outcome == WRITTEN, result.report.to_text()
-    return result
+    return load_return_lines(store, period, lines, received_at)
 
 
 def mart(store, as_at=None, first="2025-26 Q1", last="2026-27 Q2"):
