@@ -749,13 +749,7 @@ def step_concurrency(work: Path) -> dict:
                     with lock:
                         done.append(time.perf_counter() - started)
 
-            started = time.perf_counter()
-            workers = [threading.Thread(target=view, args=(i,)) for i in range(threads)]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join()
-            wall = time.perf_counter() - started
+            wall = _run_threads(view, threads)
             out[f"page_views_{threads}_threads"] = {
                 "views": len(done),
                 "views_per_s": round(len(done) / wall, 2),
@@ -793,13 +787,7 @@ def step_concurrency(work: Path) -> dict:
                         loads.append(time.perf_counter() - started)
                         outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
 
-            started = time.perf_counter()
-            workers = [threading.Thread(target=upload, args=(i,)) for i in range(threads)]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join()
-            wall = time.perf_counter() - started
+            wall = _run_threads(upload, threads)
             out[f"uploads_{threads}_threads"] = {
                 "loads": len(loads),
                 "loads_per_s": round(len(loads) / wall, 2),
@@ -807,6 +795,17 @@ def step_concurrency(work: Path) -> dict:
                 "outcomes": outcomes,
             }
     return out
+
+
+def _run_threads(work, threads: int) -> float:
+    """Run ``work(index)`` on ``threads`` threads at once; the wall-clock seconds until all have finished."""
+    started = time.perf_counter()
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return time.perf_counter() - started
 
 
 def step_backup_restore(work: Path) -> dict:
