@@ -17,6 +17,19 @@ from scipy.stats import chi2
 from kpi.stats import CHI_SQUARE_998_1DF, TrendResult, cochran_armitage_chi2, recent_trend
 
 TOL_CHI2 = 1e-9  # relative: two exact computations of the same statistic
+
+
+def _fitted(label, direction, chi_square, slope, significant) -> TrendResult:
+    """The result expected from a fit: the reference's chi-square and slope, to TOL_CHI2."""
+    return TrendResult(
+        label,
+        direction,
+        pytest.approx(chi_square, rel=TOL_CHI2),
+        pytest.approx(slope, rel=TOL_CHI2),
+        significant,
+    )
+
+
 TOL_R_EXAMPLE = 5e-5  # R prints 8.2249 (4 decimal places)
 TOL_CONSTANT = 1e-12  # Fingertips' hard-coded 9.54953570608324
 PERIODS = np.arange(1.0, 6.0)
@@ -74,13 +87,7 @@ def test_significant_trend_labels(values, polarity, label, direction):
     expected_chi2, expected_slope = _wls_reference(values, lower, upper)
     # by hand too: equal SE = 2/3.92, slope 2, Σ(t - 3)² = 10 -> χ² = 4 × 10 / (2/3.92)² = 153.6640
     assert expected_chi2 == pytest.approx(4 * 10 / (2 / 3.92) ** 2, rel=TOL_CHI2)
-    assert result == TrendResult(
-        label,
-        direction,
-        pytest.approx(expected_chi2, rel=TOL_CHI2),
-        pytest.approx(expected_slope, rel=TOL_CHI2),
-        True,
-    )
+    assert result == _fitted(label, direction, expected_chi2, expected_slope, True)
 
 
 def test_unequal_confidence_intervals_weight_the_fit():
@@ -102,13 +109,7 @@ def test_flat_series_is_no_significant_change():
     result = recent_trend(values, lower_ci=lower, upper_ci=upper, polarity="high")
     expected_chi2, expected_slope = _wls_reference(values, lower, upper)
     assert expected_chi2 < CHI_SQUARE_998_1DF
-    assert result == TrendResult(
-        "No significant change",
-        None,
-        pytest.approx(expected_chi2, rel=TOL_CHI2),
-        pytest.approx(expected_slope, rel=TOL_CHI2),
-        False,
-    )
+    assert result == _fitted("No significant change", None, expected_chi2, expected_slope, False)
 
 
 def test_leave_one_out_sign_flip_is_no_significant_change():
@@ -197,13 +198,7 @@ def test_proportion_trend_labels(numerators, polarity, label, direction):
     result = recent_trend(values, numerators=numerators, denominators=denominators, polarity=polarity)
     expected_chi2, expected_slope = _prop_trend_reference(numerators, denominators)
     assert expected_chi2 > CHI_SQUARE_998_1DF
-    assert result == TrendResult(
-        label,
-        direction,
-        pytest.approx(expected_chi2, rel=TOL_CHI2),
-        pytest.approx(expected_slope, rel=TOL_CHI2),
-        True,
-    )
+    assert result == _fitted(label, direction, expected_chi2, expected_slope, True)
 
 
 def test_proportion_with_unequal_denominators_not_significant():
