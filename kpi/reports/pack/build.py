@@ -67,13 +67,7 @@ def build_pack(
     council = (council_code or default_council(store)).upper()
     at = as_at or periods.now()
     code = periods.normalise_period(period)
-    values = overview.kpi_values(store, council, at, provider_code=provider_code, principal=principal)
-    available = overview.available_periods(values)
-    if code not in available:
-        shown = ", ".join(available[:8]) or "none yet"
-        raise ValueError(
-            f"there is no accepted return for {code} as at {words.as_at_text(at)}: periods with returns are {shown}"
-        )
+    values = _values_with(store, council, code, at, provider_code, principal=principal)
     bench = overview.benchmarks(store, council, at)
     names = overview.locality_names(store, council, at)
     provider = _provider(store, council, provider_code)
@@ -141,6 +135,21 @@ def build_pack(
         figures=figures,
         timings=timings,
     )
+
+
+def _values_with(
+    store: Store, council: str, period: str, at: datetime, provider_code: str | None, *, principal: Principal
+) -> pl.DataFrame:
+    """The KPI values as at ``at``, once the period is known to have an accepted return by then."""
+    values = overview.kpi_values(store, council, at, provider_code=provider_code, principal=principal)
+    available = overview.available_periods(values)
+    if period not in available:
+        shown = ", ".join(available[:8]) or "none yet"
+        raise ValueError(
+            f"there is no accepted return for {period} as at {words.as_at_text(at)}: periods with returns are "
+            f"{shown}"
+        )
+    return values
 
 
 def _provider(store: Store, council: str, provider_code: str | None) -> dict:
