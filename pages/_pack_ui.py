@@ -1,6 +1,6 @@
 """App-layer helpers for the Meeting pack and Meetings pages: cached builds, progress, who is acting.
 
-A build is cached per (council, document, period, as-at time, draft, provider): the figures as at a time already past
+A build is cached per (council, document, period, as-at time, draft, provider, meeting date): the figures as at a time already past
 never change (every mart reads as at that time), so the preview, the PDF and the DOCX of one build share it and
 each chart is rendered once per format. An as-at time still in the future adds the data version to the key.
 Rendered files are cached too, so the file downloaded is the file circulated. Building, previewing and downloading
@@ -10,7 +10,7 @@ caching lives here (app layer); the work is :mod:`kpi.reports`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import polars as pl
 import streamlit as st
@@ -32,9 +32,25 @@ def _who() -> tuple:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _build(council: str, kind: str, period: str, as_at: datetime, draft: bool, who: tuple, version: int):
+def _build(
+    council: str,
+    kind: str,
+    period: str,
+    as_at: datetime,
+    draft: bool,
+    who: tuple,
+    version: int,
+    meeting_date: date | None,
+):
     return reports.build(
-        _ui.store(), kind, period, as_at, principal=Principal(*who), council_code=council, draft=draft
+        _ui.store(),
+        kind,
+        period,
+        as_at,
+        principal=Principal(*who),
+        council_code=council,
+        draft=draft,
+        meeting_date=meeting_date,
     )
 
 
@@ -43,9 +59,11 @@ def _render(key: tuple, fmt: str) -> bytes:
     return reports.render(_build(*key).document, fmt)
 
 
-def build_key(kind: str, period: str, as_at: datetime, draft: bool = False) -> tuple:
+def build_key(
+    kind: str, period: str, as_at: datetime, draft: bool = False, meeting_date: date | None = None
+) -> tuple:
     """What identifies a build (see the module docstring): the principal is part of it, so a provider's draft and
-    the commissioner's pack never share a cached build."""
+    the commissioner's pack never share a cached build. A meeting date is a pack's only (None: "not set")."""
     from kpi.access.rules import provider_scope
     from kpi.core.store import data_version
 
@@ -59,7 +77,15 @@ def build_key(kind: str, period: str, as_at: datetime, draft: bool = False) -> t
         draft or provider_scope(who) is not None,
         _who(),
         version,
+        meeting_date if kind == "pack" else None,
     )
+
+
+def next_meeting() -> date | None:
+    """The next contract review meeting recorded, as the signed-in user sees them (the pack's default meeting date)."""
+    from kpi.reports.pack import next_meeting_date
+
+    return next_meeting_date(_ui.store(), _ui.council_code(), principal=_ui.principal())
 
 
 def build(key: tuple) -> reports.Built:

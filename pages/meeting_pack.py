@@ -40,11 +40,21 @@ day = cols[2].date_input("Data as at: date", value=now.date(), key="mp_as_at_dat
 moment = cols[3].time_input("Time", value=time(now.hour, now.minute), key="mp_as_at_time", step=300)
 st.query_params["period"] = period
 kind = _pack_ui.KINDS[label]
+meeting_date = None
+if kind == "pack":
+    meeting_date = st.date_input(
+        "Meeting date (on the cover)",
+        value=_pack_ui.next_meeting(),
+        key="mp_meeting_date",
+        format="YYYY-MM-DD",
+        help="The contract review meeting the pack is for. Default: the next meeting recorded on the Meetings "
+        "page, else six weeks after the last one (left empty: the same; none: 'not set').",
+    )
 draft = kind == "pack" and st.checkbox(
     "Draft for the provider's review (marked DRAFT, not counted as a circulated pack)", key="mp_draft"
 )
 as_at = datetime.combine(day, moment)
-key = _pack_ui.build_key(kind, period, as_at, draft)
+key = _pack_ui.build_key(kind, period, as_at, draft, meeting_date)
 
 if st.button("Build preview", key="mp_build", type="primary"):
     st.session_state["mp_built"] = key

@@ -24,12 +24,25 @@ def _as_at(text: str | None):
     return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
 
 
+def _meeting_date(text: str | None):
+    """A ``--meeting-date`` YYYY-MM-DD as a date (None when not given: the pack takes the next meeting recorded)."""
+    from datetime import date
+
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValueError(f"--meeting-date '{text}' is not a date: write it as 2027-01-14") from exc
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Build the meeting pack (``hcp pack``) or the scrutiny briefing (``hcp briefing``) and write it to a file."""
     from kpi import reports
-    from kpi.reports.words import as_at_text
+    from kpi.reports.words import as_at_text, day_text
 
     as_at = _as_at(args.as_at)
+    meeting_date = _meeting_date(getattr(args, "meeting_date", None))
     out = Path(args.out)
     circulating = bool(getattr(args, "circulate", False))
     if circulating and not (args.to or "").strip():
@@ -50,6 +63,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             council_code=council_of(store, args),
             provider_code=args.provider,
             draft=getattr(args, "draft", False),
+            meeting_date=meeting_date,
         )
         if circulating:
             content, pack_id = reports.circulate(
@@ -62,9 +76,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(content)
     what = "meeting pack" if args.command == "pack" else "scrutiny briefing"
+    meeting = getattr(built.data.cover, "meeting_date", None)
     print(
         f"wrote {out}: {what} for {built.period}, data as at {as_at_text(built.as_at)}, data version "
-        f"{built.data_version}, {len(content):,} bytes ({recorded})"
+        f"{built.data_version}"
+        + (f", for the meeting of {day_text(meeting)}" if meeting else "")
+        + f", {len(content):,} bytes ({recorded})"
     )
     return 0
 
@@ -93,5 +110,9 @@ def add_commands(sub) -> None:
         if name == "pack":
             p.add_argument(
                 "--draft", action="store_true", help="mark it as a draft for the provider's review"
+            )
+            p.add_argument(
+                "--meeting-date",
+                help="YYYY-MM-DD of the meeting the pack is for, on its cover (default: the next meeting recorded)",
             )
         p.set_defaults(func=cmd_report)

@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from kpi.access.principal import Principal
 from kpi.core import periods as periods
@@ -61,11 +61,13 @@ def build(
     council_code: str | None = None,
     provider_code: str | None = None,
     draft: bool = False,
+    meeting_date: date | None = None,
 ) -> Built:
     """Build the meeting pack (``kind="pack"``) or the scrutiny briefing (``"briefing"``) for a period.
 
-    Every input is read through the principal's scope (:func:`kpi.reports.pack.pack_scope`): a provider builds
-    only a draft of its own pack, and no briefing.
+    Every input is read through the principal's scope (:func:`kpi.reports.pack.frames.pack_scope`): a provider builds
+    only a draft of its own pack, and no briefing. ``meeting_date`` is the meeting a pack is for (default the next
+    one recorded, :func:`kpi.reports.pack.build.next_meeting_date`); the briefing has none.
     """
     if kind not in KINDS:
         raise ValueError(f"the document is 'pack' or 'briefing', not {kind!r}")
@@ -82,12 +84,12 @@ def build(
             council_code=council,
             provider_code=provider_code,
             draft=draft,
+            meeting_date=meeting_date,
         )
         draft = data.cover.is_draft
         document = pack_document(data)
     else:
-        from kpi.reports.briefing import build_briefing
-        from kpi.reports.briefing_layout import briefing_document
+        from kpi.reports.briefing import briefing_document, build_briefing
 
         data = build_briefing(
             store, period, at, principal=principal, council_code=council, provider_code=provider_code

@@ -22,7 +22,7 @@ of a public output, borough totals included:
   relations; a figure shown in two tables is one key, so it is suppressed the same way everywhere ("another table
   in the same document").
 
-The attack this defends against (tests/kpi/reports/test_briefing.py runs it on the built briefing): difference
+The attack this defends against (tests/kpi/reports/briefing/test_briefing.py runs it on the built briefing): difference
 every shown total against its shown parts, within and across tables, and invert every shown percentage and CI; no
 count from 1 to 7 may come back.
 

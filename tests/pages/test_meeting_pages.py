@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -103,6 +104,40 @@ def test_meeting_pack_builds_the_briefing_too(app):
     at.button(key="mp_build").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "briefing for the scrutiny committee" in preview(at)
+
+
+def test_meeting_pack_cover_names_the_meeting(app, sample_db_path, tmp_path, monkeypatch):
+    """The date input defaults to the next meeting (six weeks after the last recorded, 18 November 2026); the date
+    chosen goes on the cover; left empty, the pack takes the next meeting; the briefing has no meeting date."""
+    from kpi.access.principal import LOCAL_USER
+    from kpi.contract.meetings import record_meeting
+    from kpi.core.store import Store
+
+    target = tmp_path / "hcp.duckdb"
+    shutil.copyfile(sample_db_path, target)
+    with Store.open(target) as store:
+        record_meeting(
+            store, "E08000009", meeting_date="2026-11-18", attendees="Commissioner", principal=LOCAL_USER
+        )
+    monkeypatch.setenv("HCP_DB", str(target))
+    at = app("pages/meeting_pack.py")
+    assert at.date_input(key="mp_meeting_date").value == date(2026, 12, 30)
+    at.button(key="mp_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Contract review meeting pack: 2026-27 Q2, for the meeting of 30 December 2026" in preview(at)
+
+    at.date_input(key="mp_meeting_date").set_value(date(2027, 1, 14))
+    at.button(key="mp_build").click().run()
+    html = preview(at)
+    assert "for the meeting of 14 January 2027" in html and "30 December 2026" not in html
+    assert re.search(r"Meeting date</t[hd]>\s*<td[^>]*>14 January 2027</td>", html)
+
+    at.date_input(key="mp_meeting_date").set_value(None)
+    at.button(key="mp_build").click().run()
+    assert re.search(r"Meeting date</t[hd]>\s*<td[^>]*>30 December 2026</td>", preview(at))  # empty: the next
+
+    at.radio(key="mp_kind").set_value("Scrutiny briefing").run()
+    assert not [d for d in at.date_input if d.key == "mp_meeting_date"]
 
 
 def test_meetings_page_records_actions_risks_and_meetings(app):

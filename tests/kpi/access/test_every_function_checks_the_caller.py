@@ -121,7 +121,7 @@ TABLE: dict[str, Checked | Unscoped] = {
     "kpi.access.principal.local_principal": U(
         "makes the command line's principal from --actor; reads nothing"
     ),
-    "kpi.reports.pack.pack_scope": U(
+    "kpi.reports.pack.frames.pack_scope": U(
         "the access rules of a pack: a question about a principal, reads nothing"
     ),
     # ---- audit log ----------------------------------------------------------------------------------------------
@@ -402,9 +402,9 @@ TABLE: dict[str, Checked | Unscoped] = {
         COMMISSIONER,
         lambda s, w: _m("kpi.reports").circulate(s, _built(), "nope", sent_to="", principal=w),
     ),
-    "kpi.reports.briefing.build_briefing": R(
+    "kpi.reports.briefing.build.build_briefing": R(
         COUNCIL_DATA,
-        lambda s, w: _m("kpi.reports.briefing").build_briefing(
+        lambda s, w: _m("kpi.reports.briefing.build").build_briefing(
             s, "not a period", principal=w, council_code=COUNCIL
         ),
     ),
@@ -421,19 +421,24 @@ TABLE: dict[str, Checked | Unscoped] = {
         COUNCIL_DATA, lambda s, w: _m("kpi.reports.extras").outcomes_section(s, "NOPE", AS_AT, principal=w)
     ),
     "kpi.reports.extras.table_exists": U(f"{INFRA}: whether a table exists in the schema"),
-    "kpi.reports.pack.build_pack": R(
+    "kpi.reports.pack.build.build_pack": R(
         UPLOAD,
-        lambda s, w: _m("kpi.reports.pack").build_pack(s, "not a period", principal=w, council_code=COUNCIL),
+        lambda s, w: _m("kpi.reports.pack.build").build_pack(
+            s, "not a period", principal=w, council_code=COUNCIL
+        ),
     ),
-    "kpi.reports.pack.council_name": U(REFERENCE),
-    "kpi.reports.pack.data_quality": R(
-        EVERYONE_BUT_ADMIN,
-        lambda s, w: _m("kpi.reports.pack").data_quality(s, COUNCIL, PERIOD, AS_AT, None, principal=w),
+    "kpi.reports.pack.build.next_meeting_date": R(
+        UPLOAD, lambda s, w: _m("kpi.reports.pack.build").next_meeting_date(s, COUNCIL, principal=w)
     ),
-    "kpi.reports.pack.headline_codes": U(CONFIG),
-    "kpi.reports.pack.narratives_frame": R(
+    "kpi.reports.pack.frames.council_name": U(REFERENCE),
+    "kpi.reports.pack.frames.data_quality": R(
         EVERYONE_BUT_ADMIN,
-        lambda s, w: _m("kpi.reports.pack").narratives_frame(
+        lambda s, w: _m("kpi.reports.pack.frames").data_quality(s, COUNCIL, PERIOD, AS_AT, None, principal=w),
+    ),
+    "kpi.reports.pack.frames.headline_codes": U(CONFIG),
+    "kpi.reports.pack.frames.narratives_frame": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.reports.pack.frames").narratives_frame(
             s, COUNCIL, PROVIDER, PERIOD, AS_AT, pl.DataFrame(), principal=w
         ),
     ),

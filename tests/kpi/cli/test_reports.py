@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
+
+import pytest
 
 from kpi.access.principal import LOCAL_USER
 from kpi.cli import main
@@ -101,3 +104,22 @@ def test_bad_period_and_as_at_are_refused(sample_db_copy, hcp_today, tmp_path, c
         in capsys.readouterr().err
     )
     assert not out.exists()
+
+
+def test_hcp_pack_meeting_date_goes_on_the_cover(sample_db_copy, hcp_today, tmp_path, capsys):
+    out = tmp_path / "pack.html"
+    args = ["--db", str(sample_db_copy), "--actor", "commissioner", "pack", "--period", "2026-27 Q2",
+            "--as-at", "2026-11-20T09:00", "--format", "html", "--out", str(out)]  # fmt: skip
+    assert main([*args, "--meeting-date", "2027-01-14"]) == 0
+    said = capsys.readouterr().out
+    assert ", for the meeting of 14 January 2027, " in said
+    html = out.read_text(encoding="utf-8")
+    assert "Contract review meeting pack: 2026-27 Q2, for the meeting of 14 January 2027" in html
+    assert re.search(r"Meeting date</t[hd]>\s*<td[^>]*>14 January 2027</td>", html)
+    assert main([*args, "--meeting-date", "14/01/2027"]) == 2
+    assert "--meeting-date '14/01/2027' is not a date: write it as 2027-01-14" in capsys.readouterr().err
+    briefing = ["--db", str(sample_db_copy), "briefing", "--period", "2026-27 Q2", "--out", str(out)]
+    with pytest.raises(SystemExit) as refused:  # the briefing is for the committee: it has no meeting date
+        main([*briefing, "--meeting-date", "2027-01-14"])
+    assert refused.value.code == 2
+    assert "unrecognized arguments: --meeting-date" in capsys.readouterr().err

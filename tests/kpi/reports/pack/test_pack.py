@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 
 import polars as pl
 import pytest
@@ -17,8 +18,8 @@ from kpi import reports
 from kpi.access.principal import LOCAL_USER, local_principal
 from kpi.contract import meetings as meetings
 from kpi.contract import values as overview
-from kpi.reports import pack_layout
 from kpi.reports.html import render_html
+from kpi.reports.pack import layout as pack_layout
 from kpi.reports.pack import summary_frame
 from tests.kpi.reports.documents import (
     AS_AT,
@@ -320,6 +321,16 @@ def test_optional_sections_are_left_out_without_their_data(monkeypatch):
     with Store.open(":memory:") as store:
         init_council(store, COUNCIL, principal=local_principal("test"))
         assert optional_sections(store, COUNCIL, AS_AT, principal=LOCAL_USER) == []
+
+
+def test_cover_names_the_next_meeting_six_weeks_after_the_last(built):
+    """The last meeting recorded was on 9 November 2026 and none is recorded later: the next is 21 December."""
+    assert built["built"].data.cover.meeting_date == date(2026, 12, 21)
+    cover = next(t for t in docx_tables(built["docx"]) if t[0] == ["Item", "Detail"])
+    assert cover[1] == ["Meeting date", "21 December 2026"]
+    heading = "Contract review meeting pack: 2026-27 Q2, for the meeting of 21 December 2026"
+    for text in (built["pdf_text"], docx_text(built["docx"])):
+        assert heading in text
 
 
 def test_cover_carries_the_agenda_in_both_formats(built):

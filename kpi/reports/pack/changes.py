@@ -8,7 +8,7 @@ them the new pack's period, as at the new pack's time:
 * *new SPC signals*: each KPI whose variation (Making Data Count, docs/methods.md section 6, from
   :func:`kpi.spc.assurance.spc_summary`) is special cause now and was not, or was another, before;
 * *targets changed*: each KPI whose borough target differs;
-* late and resubmitted returns come from the pack's data quality (:func:`kpi.reports.pack.data_quality`), which
+* late and resubmitted returns come from the pack's data quality (:func:`kpi.reports.pack.frames.data_quality`), which
   already counts from the last pack.
 """
 

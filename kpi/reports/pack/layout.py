@@ -1,7 +1,8 @@
-"""Lay a :class:`~kpi.reports.pack.Pack` out as a document.
+"""Lay a :class:`~kpi.reports.pack.model.Pack` out as a document: :func:`pack_document`.
 
-Sections: cover (with the agenda and what changed since the last pack), RAG summary, RAG by locality, exceptions, inequalities, NCMP and outcomes (when present), data
-quality, actions and risks.
+Sections: cover (with the meeting date, the agenda and what changed since the last pack), RAG summary, RAG by
+locality, exceptions, inequalities, NCMP and outcomes (when present), then data quality, actions and risks
+(:mod:`kpi.reports.pack.closing`).
 
 Internal pack: figures are unrounded; a small denominator (below the KPI's minimum) is marked † and not rated.
 RAG is always a shape and a word (and a colour in the renderers); SPC icons carry their labels as text too.
@@ -14,8 +15,9 @@ import polars as pl
 from kpi.contract.values import SMALL_MARK
 from kpi.reports import words
 from kpi.reports.document import Bullets, Cell, Document, FigureBlock, Heading, PageBreak, Paragraph, Table
-from kpi.reports.pack import ExceptionItem, Pack
-from kpi.reports.pack_changes import changes_blocks
+from kpi.reports.pack.changes import changes_blocks
+from kpi.reports.pack.closing import actions_section, data_quality_section, risks_section
+from kpi.reports.pack.model import Cover, ExceptionItem, Pack
 
 LEGEND = (
     "RAG against the contract target in force for the period: ● Green meets the target, ▲ Amber misses it by no "
@@ -31,8 +33,8 @@ LEGEND = (
 BREAKDOWN_WIDTHS = (1.5, 1.2, 1.4, 0.9, 1.3, 1.2, 1.2)
 
 
-def layout(pack: Pack) -> Document:
-    """The pack as a document (see the module docstring)."""
+def pack_document(pack: Pack) -> Document:
+    """Lay the pack out as a :class:`~kpi.reports.document.Document` (see the module docstring)."""
     c = pack.cover
     doc = Document(
         title=f"Contract review meeting pack: {c.period}",
@@ -61,9 +63,9 @@ def layout(pack: Pack) -> Document:
         blocks.append(Heading(extra.title, 2, anchor=extra.anchor))
         blocks.extend(extra.blocks)
     blocks.append(PageBreak())
-    _data_quality(pack, blocks)
-    _actions(pack, blocks)
-    _risks(pack, blocks)
+    data_quality_section(pack, blocks)
+    actions_section(pack, blocks)
+    risks_section(pack, blocks)
     return doc
 
 
@@ -96,9 +98,25 @@ def _agenda(pack: Pack) -> list[str]:
     return [f"{number}. {item}" for number, item in enumerate(items, start=1)]
 
 
+def cover_heading(cover: Cover) -> str:
+    """The cover's heading: the pack's period and, when set, the meeting it is for.
+
+    >>> from datetime import date
+    >>> from types import SimpleNamespace
+    >>> cover_heading(SimpleNamespace(period="2026-27 Q2", meeting_date=date(2027, 1, 14)))
+    'Contract review meeting pack: 2026-27 Q2, for the meeting of 14 January 2027'
+    >>> cover_heading(SimpleNamespace(period="2026-27 Q2", meeting_date=None))
+    'Contract review meeting pack: 2026-27 Q2'
+    """
+    heading = f"Contract review meeting pack: {cover.period}"
+    if cover.meeting_date:
+        heading += f", for the meeting of {words.day_text(cover.meeting_date)}"
+    return heading
+
+
 def _cover(pack: Pack, blocks: list) -> None:
     c = pack.cover
-    blocks.append(Heading(f"Contract review meeting pack: {c.period}", 1, anchor="cover"))
+    blocks.append(Heading(cover_heading(c), 1, anchor="cover"))
     blocks.append(Paragraph(f"{c.council_name}: {c.contract_name}", "lead"))
     if c.is_sample:
         blocks.append(
@@ -111,6 +129,7 @@ def _cover(pack: Pack, blocks: list) -> None:
         blocks.append(Paragraph("DRAFT for the provider's review before the pack circulates.", "banner"))
     previous = c.previous_pack
     rows = [
+        ["Meeting date", words.day_text(c.meeting_date) if c.meeting_date else "not set"],
         ["Council", f"{c.council_name} ({c.council_code})"],
         ["Contract", c.contract_name],
         ["Provider", f"{c.provider_name}" + (f" ({c.provider_code})" if c.provider_code else "")],
@@ -364,136 +383,3 @@ def _inequalities(pack: Pack, blocks: list) -> None:
 
 def _signed(value: float) -> str:
     return words.points(value).removesuffix(" pts")
-
-
-def _table_or_none(blocks: list, frame: pl.DataFrame, table: Table, none: str) -> None:
-    blocks.append(table if frame.height else Paragraph(none))
-
-
-def _data_quality(pack: Pack, blocks: list) -> None:
-    q = pack.data_quality
-    since = words.as_at_text(q.since) if q.since else "the first return"
-    blocks.append(Heading("Data quality", 2, anchor="data-quality"))
-    blocks.append(
-        Paragraph(
-            f"Since {since}: {q.received.height} returns received, {q.late.height} late, "
-            f"{q.resubmitted.height} resubmitted; {q.missing.height} returns overdue and not received; "
-            f"{q.waiting.height} newer submissions waiting for review (as at {words.as_at_text(pack.cover.as_at)})."
-        )
-    )
-    received = [
-        [
-            f"{row['period']} {row['provider_code']}",
-            row["dataset"],
-            words.as_at_text(row["received_at"]),
-            words.day_text(row["due_date"]),
-            row["timeliness"].capitalize(),
-            row["status_at"].capitalize(),
-            Cell(str(row["submission_id"]), numeric=True),
-        ]
-        for row in q.received.iter_rows(named=True)
-    ]
-    _table_or_none(
-        blocks,
-        q.received,
-        Table(
-            f"Returns received since {since}",
-            ["Return", "Dataset", "Received", "Due", "Timeliness", "Status", "Submission"],
-            received,
-            key="returns-received",
-            widths=(1.5, 1.7, 1.7, 1.2, 1.1, 1.0, 1.0),
-        ),
-        "No return has been received since the last pack.",
-    )
-    resubmitted = [
-        [
-            f"{row['period']} {row['provider_code']}",
-            Cell(str(row["submission_id"]), numeric=True),
-            Cell(str(row["replaced_submission"]), numeric=True),
-            words.as_at_text(row["received_at"]) if row["received_at"] else "–",
-        ]
-        for row in q.resubmitted.iter_rows(named=True)
-    ]
-    _table_or_none(
-        blocks,
-        q.resubmitted,
-        Table(
-            "Resubmissions",
-            ["Return", "New submission", "Replaces", "Received"],
-            resubmitted,
-            key="resubmissions",
-        ),
-        "No return was resubmitted since the last pack.",
-    )
-    missing = [
-        [f"{row['period']} {row['provider_code']}", words.day_text(row["due_date"])]
-        for row in q.missing.iter_rows(named=True)
-    ]
-    _table_or_none(
-        blocks,
-        q.missing,
-        Table("Returns overdue and not received", ["Return", "Was due"], missing, key="missing"),
-        "No return is overdue.",
-    )
-
-
-def _actions(pack: Pack, blocks: list) -> None:
-    blocks.append(Heading("Actions log", 2, anchor="actions"))
-    frame = pack.actions
-    rows = []
-    for row in frame.iter_rows(named=True):
-        due = words.day_text(row["due_date"]) + (" (overdue)" if row["is_overdue"] else "")
-        raised = words.day_text(row["meeting_date"] or row["raised_at"])
-        rows.append(
-            [
-                f"A{row['action_id']}",
-                row["what"] + (f" [{row['kpi_code']}]" if row["kpi_code"] else ""),
-                row["owner"] + (f" ({row['provider_code']})" if row["provider_code"] else ""),
-                due,
-                row["status"].capitalize(),
-                row["notes"] or "",
-                raised,
-            ]
-        )
-    _table_or_none(
-        blocks,
-        frame,
-        Table(
-            "Actions carried until closed (and those closed since the last pack)",
-            ["Action", "What", "Owner", "Due", "Status", "Notes", "Raised"],
-            rows,
-            key="actions",
-            widths=(0.8, 3.4, 1.7, 1.3, 1.0, 2.6, 1.2),
-        ),
-        "There are no open actions.",
-    )
-
-
-def _risks(pack: Pack, blocks: list) -> None:
-    blocks.append(Heading("Risks log", 2, anchor="risks"))
-    frame = pack.risks
-    rows = [
-        [
-            f"R{row['risk_id']}",
-            row["risk"],
-            Cell(f"{row['rating']} {row['rating_band']} ({row['likelihood']}×{row['impact']})", numeric=True),
-            row["owner"],
-            row["mitigation"] or "",
-            words.day_text(row["review_date"]) + (" (overdue)" if row["is_review_overdue"] else ""),
-        ]
-        for row in frame.iter_rows(named=True)
-    ]
-    _table_or_none(
-        blocks,
-        frame,
-        Table(
-            "Open risks, highest rating first",
-            ["Risk", "Description", "Rating", "Owner", "Mitigation", "Review"],
-            rows,
-            key="risks",
-            widths=(0.7, 3.4, 1.5, 1.5, 3.2, 1.3),
-            note="Rating = likelihood × impact on the 5 × 5 matrix (NPSA 2008): 1-3 low, 4-6 moderate, 8-12 high, "
-            "15-25 extreme.",
-        ),
-        "The risks log is empty.",
-    )

@@ -264,7 +264,8 @@ def test_target_words_come_from_the_rag_of_the_exact_counts(sample):
 def test_449_of_500_is_amber_and_not_met_though_it_prints_as_90_per_cent():
     """Raw 449/500 = 89.8% against a 90% target with a 5-point amber margin: amber in the pack, so the briefing
     must not say "met", though its rounded counts 450/500 print as 90%."""
-    from kpi.reports.briefing import Headline, message
+    from kpi.reports.briefing.model import Headline
+    from kpi.reports.briefing.words import message
     from kpi.reports.disclosure import Disclosed, disclose_rate
 
     rate = disclose_rate(Disclosed(449, 450), Disclosed(500, 500))

@@ -1,266 +1,37 @@
-"""The six-weekly contract meeting pack, as data, built from the marts for a period and an as-at time.
+"""The frames a meeting pack is built from: the summary, exceptions, narratives, inequalities and data quality.
 
-Everything comes from the functions the dashboard pages use, so a number is computed once:
-
-* KPI values, RAG, change and small-denominator marks: :func:`kpi.contract.values.kpi_values` (``mart_kpi_values``) as at
-  the pack's time; England: :func:`kpi.contract.values.benchmarks`, :func:`~kpi.contract.values.with_benchmark`,
-  :func:`~kpi.contract.values.compare_with_england` (Fingertips rule, docs/methods.md section 4);
-* SPC variation and assurance: :func:`kpi.spc.assurance.spc_summary`, i.e. :func:`kpi.spc.rules.xmr` on the borough series
-  up to the period (Making Data Count; icons only with 12 points or more);
-* inequality of the headline KPIs (catalogue ``headline = true``) on the borough's national deciles, two measures
-  named apart (docs/methods.md section 5): the slope index of inequality (SII), the headline measure, from
-  :func:`kpi.inequality.views.sii_table` (:func:`kpi.inequality.slope_index.sii`, PHEindicatormethods ``phe_sii``), and the gap
-  between the most and least deprived decile from :func:`kpi.inequality.views.decile_gap` (the briefing uses both);
-* exceptions: every KPI red or amber at borough or locality level, with the provider's explanation and remedial
-  action in force at ``as_at`` (:func:`kpi.contract.narratives.explanations`, the rule the overview's board uses);
-* data quality: :func:`kpi.returns.review.list_submissions` (late, missing and resubmitted returns since the last
-  circulated pack); actions and risks: :mod:`kpi.contract.meetings`;
-* what changed since the last circulated pack (RAG moves, new SPC signals, targets): :mod:`kpi.reports.pack_changes`;
-* NCMP and outcome summaries when those tables exist and hold data (:mod:`kpi.reports.extras`).
-
-**Reproducible**: every input is read as at ``as_at``, and the cover carries a *data version*, the SHA-256 of the
-figures the pack was built from (first 12 hex digits). Rebuilding for the same as-at time after later resubmissions
-or target changes gives the same figures and the same data version. Internal packs show unrounded figures and mark
-small denominators (†); disclosure control is for the public briefing (:mod:`kpi.reports.briefing`).
-
-Example:
-    >>> pack = build_pack(store, "2026-27 Q2", as_at=datetime(2026, 11, 20, 9), principal=LOCAL_USER)  # doctest: +SKIP
-    >>> pack.cover.period, len(pack.exceptions)  # doctest: +SKIP
-    ('2026-27 Q2', 6)
+Each is computed once here, from the functions the dashboard pages use (see :mod:`kpi.reports.pack`); the briefing
+takes its narratives and inequality figures from here too. :func:`pack_scope` is the pack's access rule and
+:func:`data_version` the fingerprint on its cover.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
 
 from kpi.access.principal import Principal
 from kpi.access.rules import provider_scope, require
-from kpi.contract import meetings as meetings
 from kpi.contract import values as overview
 from kpi.contract.narratives import explanations
 from kpi.core import charts as charts
 from kpi.core import periods as periods
 from kpi.core.catalogue import load_catalogue
 from kpi.core.catalogue_sync import catalogue_in_force
-from kpi.core.councils import providers
-from kpi.core.store import Store, default_council, get_info, setting
+from kpi.core.store import Store, setting
 from kpi.inequality import views as inequalities
 from kpi.inequality import words as inequality_words
 from kpi.reports import words
-from kpi.reports.extras import optional_sections
 from kpi.reports.figures import CHART_WIDTH, FigureSet
-from kpi.reports.pack_changes import Changes, changes_since
+from kpi.reports.pack.model import DataQuality, ExceptionItem
 from kpi.returns import timeliness as timeliness
 from kpi.returns.review import list_submissions
 from kpi.spc import assurance as assurance
 from kpi.spc import charts as spc_charts
 
 EXCEPTION_RAGS = ("red", "amber")
-
-
-@dataclass
-class Cover:
-    """What the cover says."""
-
-    council_code: str
-    council_name: str
-    contract_name: str
-    provider_code: str | None
-    provider_name: str
-    period: str
-    as_at: datetime
-    data_version: str
-    built_at: datetime
-    is_sample: bool
-    is_draft: bool
-    since: datetime | None
-    previous_pack: dict | None = None
-
-
-@dataclass
-class ExceptionItem:
-    """One red or amber KPI: its borough row, where it is red or amber, breakdowns, narratives and figure keys."""
-
-    kpi_code: str
-    kpi_name: str
-    polarity: str
-    borough: dict
-    flagged: list[dict]
-    localities: pl.DataFrame
-    deciles: pl.DataFrame
-    narratives: list[dict]
-    trend_key: str
-    decile_key: str | None  # trend_key: the XmR chart of the borough series
-
-
-@dataclass
-class DataQuality:
-    """Returns received since the last pack: all, late, resubmissions; returns overdue; submissions waiting."""
-
-    since: datetime | None
-    received: pl.DataFrame
-    late: pl.DataFrame
-    resubmitted: pl.DataFrame
-    missing: pl.DataFrame
-    waiting: pl.DataFrame
-
-
-@dataclass
-class Pack:
-    """A meeting pack as data (see the module docstring); :func:`pack_document` lays it out."""
-
-    cover: Cover
-    values: pl.DataFrame
-    summary: pl.DataFrame
-    locality_names: dict[str, str]
-    locality_matrix: pl.DataFrame
-    exceptions: list[ExceptionItem]
-    inequalities: pl.DataFrame
-    extras: list
-    data_quality: DataQuality
-    changes: Changes
-    actions: pl.DataFrame
-    risks: pl.DataFrame
-    figures: FigureSet
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-# ---- building --------------------------------------------------------------------------------------------------
-
-
-def build_pack(
-    store: Store,
-    period: str,
-    as_at: datetime | None = None,
-    *,
-    principal: Principal,
-    council_code: str | None = None,
-    provider_code: str | None = None,
-    draft: bool = False,
-) -> Pack:
-    """Build the meeting pack for ``period`` from the data as it stood at ``as_at`` (default now).
-
-    Every input is read through the principal's scope: a provider's pack is a draft of its own provider's figures,
-    returns, narratives, actions and risks only, without the council's NCMP and outcome sections.
-
-    Raises:
-        AccessDenied: a principal who may not build packs, or a provider asking for another provider's.
-        ValueError: an unreadable period, or no accepted return for the period by ``as_at`` (the message lists
-            the periods that have one).
-    """
-    provider_code, draft = pack_scope(principal, provider_code, draft)
-    started = time.perf_counter()
-    council = (council_code or default_council(store)).upper()
-    at = as_at or periods.now()
-    code = periods.normalise_period(period)
-    values = overview.kpi_values(store, council, at, provider_code=provider_code, principal=principal)
-    available = overview.available_periods(values)
-    if code not in available:
-        shown = ", ".join(available[:8]) or "none yet"
-        raise ValueError(
-            f"there is no accepted return for {code} as at {words.as_at_text(at)}: periods with returns are {shown}"
-        )
-    bench = overview.benchmarks(store, council, at)
-    names = overview.locality_names(store, council, at)
-    provider = _provider(store, council, provider_code)
-    previous = meetings.previous_pack(
-        store, council, at, principal=principal, provider_code=provider["provider_code"]
-    )
-    since = (
-        previous["as_at"]
-        if previous
-        else datetime.combine(periods.parse_period(code).start, datetime.min.time())
-    )
-    timings = {"read": time.perf_counter() - started}
-
-    step = time.perf_counter()
-    summary = summary_frame(values, bench, code)
-    timings["summary"] = time.perf_counter() - step
-    figures = FigureSet()
-    step = time.perf_counter()
-    narratives = narratives_frame(
-        store, council, provider["provider_code"], code, at, values, principal=principal
-    )
-    exceptions = exception_items(values, bench, code, names, narratives, figures)
-    timings["exceptions"] = time.perf_counter() - step
-    step = time.perf_counter()
-    gaps = inequality_frame(values, code, headlines=headline_codes(store, council, code, at))
-    timings["inequalities"] = time.perf_counter() - step
-    extras = (
-        optional_sections(store, council, at, principal=principal)
-        if provider_scope(principal) is None
-        else []
-    )
-    quality = data_quality(store, council, code, at, since, principal=principal, provider_code=provider_code)
-    carried = meetings.carried_actions(store, council, at, since, principal=principal)
-    risk_log = meetings.risks(store, council, at, principal=principal, include_closed=False)
-    before = (
-        overview.kpi_values(
-            store, council, previous["as_at"], provider_code=provider_code, principal=principal
-        )
-        if previous
-        else None
-    )
-    changes = changes_since(previous, before, values, code, names)
-    info = get_info(store)
-    extra_figures = [repr(extra.blocks) for extra in extras]  # NCMP and outcome tables, as printed
-    version = data_version(values, bench, narratives, carried, risk_log, quality, names, extra_figures)
-    cover = Cover(
-        council_code=council,
-        council_name=council_name(store, council),
-        contract_name=provider["contract_name"] or "0-19 Healthy Child Programme",
-        provider_code=provider["provider_code"],
-        provider_name=provider["provider_name"],
-        period=code,
-        as_at=at,
-        data_version=version,
-        built_at=periods.now(),
-        is_sample=info.get("is_sample") == "true",
-        is_draft=draft,
-        since=since,
-        previous_pack=previous,
-    )
-    timings["total"] = time.perf_counter() - started
-    return Pack(
-        cover=cover,
-        values=values,
-        summary=summary,
-        locality_names=names,
-        locality_matrix=overview.overview_matrix(values, code, names),
-        exceptions=exceptions,
-        inequalities=gaps,
-        extras=extras,
-        data_quality=quality,
-        changes=changes,
-        actions=carried,
-        risks=risk_log,
-        figures=figures,
-        timings=timings,
-    )
-
-
-def _provider(store: Store, council: str, provider_code: str | None) -> dict:
-    frame = providers(store, council)
-    if provider_code:
-        chosen = frame.filter(pl.col("provider_code") == provider_code.upper())
-        if chosen.is_empty():
-            known = ", ".join(frame["provider_code"].to_list()) or "none"
-            raise ValueError(
-                f"provider {provider_code} does not hold a contract with {council}: known are {known}"
-            )
-        return chosen.row(0, named=True)
-    if frame.height == 1:
-        return frame.row(0, named=True)
-    return {
-        "provider_code": None,
-        "provider_name": ", ".join(frame["provider_name"].to_list()) or "No provider recorded",
-        "contract_name": None,
-    }
 
 
 def council_name(store: Store, council: str) -> str:
@@ -588,13 +359,3 @@ def data_quality(
         "provider_code", "dataset", "period", "submission_id", "received_at"
     )
     return DataQuality(since, window, late, resubmitted, missing, waiting)
-
-
-# ---- layout ----------------------------------------------------------------------------------------------------
-
-
-def pack_document(pack: Pack):
-    """Lay the pack out as a :class:`~kpi.reports.document.Document` (see :mod:`kpi.reports.pack_layout`)."""
-    from kpi.reports.pack_layout import layout
-
-    return layout(pack)

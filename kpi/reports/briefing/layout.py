@@ -1,8 +1,9 @@
 """The scrutiny briefing laid out as a :class:`~kpi.reports.document.Document`: sections, tables and their notes.
 
-The figures and words come from :mod:`kpi.reports.briefing` (what is said, with disclosure control applied); this
-module only decides how they are shown, in the order a committee reads them: headline messages, England, over
-time, inequality by deprivation, localities, red areas and what is being done, glossary, about the figures.
+The figures and words come from :mod:`kpi.reports.briefing.build` and :mod:`kpi.reports.briefing.words` (what is
+said, with disclosure control applied); this module only decides how they are shown, in the order a committee
+reads them: headline messages, England, over time, inequality by deprivation, localities, red areas and what is
+being done, glossary, about the figures.
 """
 
 from __future__ import annotations
@@ -13,16 +14,8 @@ from kpi.contract import values as overview
 from kpi.inequality import views as inequalities
 from kpi.inequality.words import sii_in_words
 from kpi.reports import words
-from kpi.reports.briefing import (
-    COMPARISON_WORDS,
-    DECILES,
-    GLOSSARY,
-    OUT_OF_DATE,
-    QUINTILE_DECILES,
-    QUINTILES,
-    Briefing,
-    Headline,
-)
+from kpi.reports.briefing.model import DECILES, QUINTILE_DECILES, QUINTILES, Briefing, Headline
+from kpi.reports.briefing.words import COMPARISON_WORDS, GLOSSARY, OUT_OF_DATE
 from kpi.reports.disclosure import NOT_RELIABLE, ROUND_TO, SMALL_MAX, DisclosedRate, step_text
 from kpi.reports.document import Bullets, Cell, Document, Heading, Paragraph, Table
 
