@@ -89,12 +89,33 @@ def build_briefing(
         headline = _headline(values, england, disclosed, kpi_code, this, year_ago, previous, names)
         headline.sii = sii_rows.get(kpi_code)
         headlines.append(headline)
+    red_areas, unnamed = _red_areas(reds, disclosed, this.index, names, narratives)
+    version = data_version(values, bench, narratives, names)
+    cover = _cover(store, council, chosen, prov, code, at, version)
+    return Briefing(
+        cover,
+        names,
+        headlines,
+        red_areas,
+        year_ago.code,
+        previous.code,
+        groups=_groups(headlines),
+        unnamed_reds=unnamed,
+    )
+
+
+def _red_areas(
+    reds: pl.DataFrame, disclosed: dict, index: int, names: dict[str, str], narratives: pl.DataFrame
+) -> tuple[list[RedArea], list[tuple[str, int]]]:
+    """The red KPIs by place with the agreed explanation, and per KPI how many red places are left unnamed.
+
+    A locality whose figures are suppressed is not named, nor its narrative quoted (it may name it).
+    """
     red_areas = []
     unnamed: dict[str, int] = {}
     for row in reds.iter_rows(named=True):
-        rate = disclosed["rate"][(row["kpi_code"], row["locality_code"], this.index)]
+        rate = disclosed["rate"][(row["kpi_code"], row["locality_code"], index)]
         if row["level"] != "borough" and (rate.numerator.suppressed or rate.denominator.suppressed):
-            # a locality whose figures are hidden is not named, nor its narrative quoted (it may name it)
             unnamed[row["kpi_name"]] = unnamed.get(row["kpi_name"], 0) + 1
             continue
         where = (
@@ -114,10 +135,22 @@ def build_briefing(
                 "; ".join(said["remedial_action"].drop_nulls().to_list()) or None,
             )
         )
+    return red_areas, list(unnamed.items())
+
+
+def _cover(
+    store: Store,
+    council: str,
+    chosen: pl.DataFrame,
+    prov: pl.DataFrame,
+    code: str,
+    at: datetime,
+    version: str,
+) -> Cover:
+    """The briefing's cover: the council, the contract and provider (all providers' names when not one)."""
     info = get_info(store)
-    version = data_version(values, bench, narratives, names)
     provider = chosen.row(0, named=True) if chosen.height == 1 else None
-    cover = Cover(
+    return Cover(
         council_code=council,
         council_name=council_name(store, council),
         contract_name=(provider or {}).get("contract_name") or "0-19 Healthy Child Programme",
@@ -130,16 +163,6 @@ def build_briefing(
         is_sample=info.get("is_sample") == "true",
         is_draft=False,
         since=None,
-    )
-    return Briefing(
-        cover,
-        names,
-        headlines,
-        red_areas,
-        year_ago.code,
-        previous.code,
-        groups=_groups(headlines),
-        unnamed_reds=list(unnamed.items()),
     )
 
 

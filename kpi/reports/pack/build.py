@@ -21,7 +21,7 @@ from kpi.core.store import Store, default_council, get_info
 from kpi.reports import words
 from kpi.reports.extras import optional_sections
 from kpi.reports.figures import FigureSet
-from kpi.reports.pack.changes import changes_since
+from kpi.reports.pack.changes import Changes, changes_since
 from kpi.reports.pack.frames import (
     council_name,
     data_quality,
@@ -102,14 +102,7 @@ def build_pack(
     quality = data_quality(store, council, code, at, since, principal=principal, provider_code=provider_code)
     carried = meetings.carried_actions(store, council, at, since, principal=principal)
     risk_log = meetings.risks(store, council, at, principal=principal, include_closed=False)
-    before = (
-        overview.kpi_values(
-            store, council, previous["as_at"], provider_code=provider_code, principal=principal
-        )
-        if previous
-        else None
-    )
-    changes = changes_since(previous, before, values, code, names)
+    changes = _changes(store, council, previous, values, code, names, provider_code, principal)
     extra_figures = [repr(extra.blocks) for extra in extras]  # NCMP and outcome tables, as printed
     cover = _cover(store, council, provider, code, at, draft, since, previous, principal=principal)
     cover.data_version = data_version(
@@ -135,6 +128,18 @@ def build_pack(
         figures=figures,
         timings=timings,
     )
+
+
+def _changes(store, council, previous, values, code, names, provider_code, principal) -> Changes:
+    """What changed since the last circulated pack: its figures as at its data time against this pack's."""
+    before = (
+        overview.kpi_values(
+            store, council, previous["as_at"], provider_code=provider_code, principal=principal
+        )
+        if previous
+        else None
+    )
+    return changes_since(previous, before, values, code, names)
 
 
 def _values_with(
