@@ -48,7 +48,8 @@ if kind == "pack":
         key="mp_meeting_date",
         format="YYYY-MM-DD",
         help="The contract review meeting the pack is for. Default: the next meeting recorded on the Meetings "
-        "page, else six weeks after the last one (left empty: the same; none: 'not set').",
+        "page, else the next date of the six-weekly cycle from the last one (left empty: the same; no meeting "
+        "recorded: 'not set').",
     )
 draft = kind == "pack" and st.checkbox(
     "Draft for the provider's review (marked DRAFT, not counted as a circulated pack)", key="mp_draft"

@@ -217,8 +217,9 @@ def next_meeting_date(
 
     The earliest meeting recorded (``sql/marts/mart_meetings.sql``, as the principal may see them, of
     ``provider_code`` or of no particular provider when given) dated on or after today
-    (:func:`kpi.core.periods.now`); else six weeks after the latest recorded meeting, if that is today or later;
-    else None (the cover says "not set").
+    (:func:`kpi.core.periods.now`); else the next date of the six-weekly cycle from the latest recorded meeting
+    (six, twelve, ... weeks after it: the first that is today or later); else, with no meeting recorded, None (the
+    cover says "not set").
     """
     today = periods.now().date()
     frame = meetings.meetings(store, council_code.upper(), principal=principal)
@@ -230,6 +231,7 @@ def next_meeting_date(
     upcoming = [day for day in dates if day >= today]
     if upcoming:
         return upcoming[0]
-    if dates and dates[-1] + MEETING_INTERVAL >= today:
-        return dates[-1] + MEETING_INTERVAL
-    return None
+    if not dates:
+        return None
+    cycles = max(1, -(-(today - dates[-1]).days // MEETING_INTERVAL.days))  # ceiling division
+    return dates[-1] + cycles * MEETING_INTERVAL

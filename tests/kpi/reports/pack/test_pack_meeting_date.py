@@ -1,8 +1,8 @@
 """The meeting a pack is for: the date given, else the next meeting recorded, on the cover's heading and first row.
 
 The default rule (:func:`kpi.reports.pack.build.next_meeting_date`), with the clock fixed at 2026-11-23: the earliest
-meeting recorded on or after today, else six weeks after the latest recorded meeting when that is not yet past,
-else none ("not set"). Built on the tiny council (two quarters, 2026-27 Q1 and Q2).
+meeting recorded on or after today, else the first date of the six-weekly cycle from the latest recorded meeting
+that is not yet past, else (no meeting recorded) none ("not set"). Built on the tiny council (two quarters, 2026-27 Q1 and Q2).
 """
 
 from __future__ import annotations
@@ -51,14 +51,18 @@ def test_the_earliest_meeting_on_or_after_today(tiny_council, hcp_today):
     assert next_meeting_date(tiny_council, COUNCIL_CODE, principal=LOCAL_USER) == hcp_today
 
 
-def test_six_weeks_after_the_last_meeting_while_that_is_still_ahead(tiny_council, hcp_today, monkeypatch):
+def test_the_six_weekly_cycle_from_the_last_meeting(tiny_council, hcp_today, monkeypatch):
     record(tiny_council, "2026-09-01")
     record(tiny_council, "2026-11-02")
     assert next_meeting_date(tiny_council, COUNCIL_CODE, principal=LOCAL_USER) == date(2026, 12, 14)
     monkeypatch.setenv("HCP_TODAY", "2026-12-14")  # the day itself is still ahead
     assert next_meeting_date(tiny_council, COUNCIL_CODE, principal=LOCAL_USER) == date(2026, 12, 14)
-    monkeypatch.setenv("HCP_TODAY", "2026-12-15")  # six weeks have passed with no meeting recorded
-    assert next_meeting_date(tiny_council, COUNCIL_CODE, principal=LOCAL_USER) is None
+    monkeypatch.setenv("HCP_TODAY", "2026-12-15")  # six weeks have passed with no meeting recorded: the next cycle
+    assert next_meeting_date(tiny_council, COUNCIL_CODE, principal=LOCAL_USER) == date(2027, 1, 25)
+    monkeypatch.setenv("HCP_TODAY", "2027-01-25")
+    assert next_meeting_date(tiny_council, COUNCIL_CODE, principal=LOCAL_USER) == date(2027, 1, 25)
+    monkeypatch.setenv("HCP_TODAY", "2027-03-10")  # 2027-01-25 + 6 weeks = 2027-03-08 has passed too
+    assert next_meeting_date(tiny_council, COUNCIL_CODE, principal=LOCAL_USER) == date(2027, 4, 19)
 
 
 def test_a_provider_pack_counts_its_own_and_shared_meetings_only(tiny_council, hcp_today):
