@@ -271,13 +271,13 @@ def _write_localities(cur, run: pipeline.LoadRun, rows: pl.DataFrame) -> tuple[p
     council_code, report = run.council_code, run.report
     order = rows.select("locality_code", "locality_name").unique(maintain_order=True).sort("locality_code")
     order = order.with_row_index("sort_order", offset=1)
-    load_id = pipeline.next_id(cur, "locality_loads", "locality_load_id")
-    pipeline.supersede_current(
-        cur, "locality_loads", "locality_load_id", {"council_code": council_code}, at=run.at
-    )
-    cur.execute(
-        "insert into locality_loads values (?, ?, ?, null, ?, ?, ?)",
-        [load_id, council_code, run.at, run.actor, report.file_name, report.sha256],
+    load_id = pipeline.insert_load(
+        cur,
+        run,
+        "locality_loads",
+        "locality_load_id",
+        keep_file=False,
+        supersede={"council_code": council_code},
     )
     with pipeline.registered(cur, "locality_frame", order):
         cur.execute(
