@@ -2,7 +2,8 @@
 
 Every page of a sample database says "Sample data: synthetic figures". The provider returns are loaded through the
 same loader as a real return, with the receipt times of ``sample_data/provider_returns/manifest.csv`` so the late
-return and the resubmission appear as they would in life. The database is built in a temporary file and moved into
+return and the resubmission appear as they would in life; the NCMP and outcome files go through the one load pipeline
+(:func:`kpi.ingest.pipeline.run_load`, with the spec ``hcp load`` names them by). The database is built in a temporary file and moved into
 place only when complete.
 """
 
@@ -16,9 +17,13 @@ import polars as pl
 from kpi.access.principal import local_principal
 from kpi.core.councils import add_provider, init_council, load_localities
 from kpi.core.store import ROOT, Store, StoreError, ensure_not_held, replace_database
+from kpi.ingest.pipeline import LoadResult, run_load
 from kpi.returns.load import WRITTEN, load_return
 
 SAMPLE_DIR = ROOT / "sample_data"
+NCMP_DIR = SAMPLE_DIR / "ncmp"
+#: England's NCMP prevalence figures (:data:`kpi.ncmp.benchmarks.ENGLAND_COLUMNS`), loaded into the sample.
+NCMP_ENGLAND_FILE = NCMP_DIR / "england_ncmp.csv"
 COUNCIL_CODE = "E08000009"
 REGION_CODE, REGION_NAME = "E12000002", "North West"
 PROVIDER_CODE = "ZZ1"
@@ -110,40 +115,56 @@ def _load_extras(store: Store) -> str:
 
 
 def _load_ncmp(store: Store) -> str:
-    """Four academic years of synthetic NCMP children, eligible pupils and England's NCMP figures (sample_data/ncmp/)."""
-    from kpi.ncmp import load as ncmp_loads
+    """England's NCMP figures, then four academic years of eligible pupils and synthetic children (sample_data/ncmp/).
 
-    return ncmp_loads.seed_sample(store, COUNCIL_CODE, principal=PRINCIPAL)
+    The files and their load times are ``sample_data/ncmp/manifest.csv`` (``file, dataset, loaded_at``).
+    """
+    from kpi.ncmp.benchmarks import load_ncmp_benchmarks
+
+    england = pl.read_csv(NCMP_ENGLAND_FILE, infer_schema_length=0)
+    load_ncmp_benchmarks(store, COUNCIL_CODE, england, loaded_at=datetime(2022, 4, 1), principal=PRINCIPAL)
+    manifest = pl.read_csv(NCMP_DIR / "manifest.csv", infer_schema_length=0).sort("loaded_at")
+    children = 0
+    for row in manifest.iter_rows(named=True):
+        loaded_at = datetime.fromisoformat(row["loaded_at"])
+        result = _load_file(store, row["dataset"], NCMP_DIR / row["file"], loaded_at)
+        if row["dataset"] == "ncmp":
+            children += result.report.rows_read
+    return f", {children} NCMP children (synthetic) and {england.height} England NCMP values"
 
 
 def _load_outcomes(store: Store) -> str:
     """The synthetic Fingertips export and local outcome measures (sample_data/fingertips/, outcome_measures/)."""
-    from kpi.outcomes.load import load_fingertips, load_outcome_measures
-
     files = (
+        ("fingertips", SAMPLE_DIR / "fingertips" / "fingertips_trafford_synthetic.csv", datetime(2025, 6, 2)),
         (
-            load_fingertips,
-            SAMPLE_DIR / "fingertips" / "fingertips_trafford_synthetic.csv",
-            datetime(2025, 6, 2),
-        ),
-        (
-            load_outcome_measures,
+            "outcome-measures",
             SAMPLE_DIR / "outcome_measures" / "local_outcome_measures.csv",
             datetime(2026, 10, 20),
         ),
     )
-    rows = 0
-    for loader, path, loaded_at in files:
-        result = loader(
-            store,
-            path.read_bytes(),
-            path.name,
-            council_code=COUNCIL_CODE,
-            principal=PRINCIPAL,
-            source="sample",
-            loaded_at=loaded_at,
-        )
-        if result.outcome != WRITTEN:
-            raise StoreError(f"the sample file {path.name} did not load:\n{result.report.to_text()}")
-        rows += result.report.rows_read
+    rows = sum(_load_file(store, *file).report.rows_read for file in files)
     return f", {rows} outcome values (synthetic Fingertips export and local measures)"
+
+
+def _load_file(store: Store, dataset: str, path: Path, loaded_at: datetime) -> LoadResult:
+    """Load one sample file through the load pipeline as the ``hcp load`` dataset ``dataset`` would be.
+
+    Raises:
+        StoreError: the file did not load; the message carries its report.
+    """
+    from kpi.cli.datasets import dataset_spec
+
+    result = run_load(
+        store,
+        dataset_spec(dataset),
+        path.read_bytes(),
+        path.name,
+        council_code=COUNCIL_CODE,
+        principal=PRINCIPAL,
+        source="sample",
+        loaded_at=loaded_at,
+    )
+    if result.outcome != WRITTEN:
+        raise StoreError(f"the sample file {path.name} did not load:\n{result.report.to_text()}")
+    return result

@@ -30,7 +30,7 @@ def cmd_ncmp(args: argparse.Namespace) -> int:
     if not args.before:
         print("give the first academic year to keep: hcp ncmp purge --before 2021/22", file=sys.stderr)
         return 2
-    from kpi.ncmp.load import purge_ncmp
+    from kpi.ncmp.purge import purge_ncmp
 
     with open_store(args) as store:
         result = purge_ncmp(

@@ -14,18 +14,18 @@ import polars as pl
 
 from kpi.access.principal import Principal
 from kpi.access.rules import require
+from kpi.core import locality_rules
 from kpi.core import periods as periods
 from kpi.core.resources import data_dir
 from kpi.core.store import Store, StoreError, set_info
 from kpi.ingest import pipeline
 from kpi.ingest.files import ReadError, read_text_table
-from kpi.ingest.report import Report, problem, problems_where
+from kpi.ingest.report import Report
+from kpi.ingest.rules import check_rules
 
 REFERENCE_DIR = data_dir("reference")
 LSOA_LOOKUP = REFERENCE_DIR / "lsoa11_imd2019.parquet"
 IMD_EDITION = "IoD2019"
-#: A locality code as returns and templates carry it: never something a spreadsheet would run as a formula.
-LOCALITY_CODE = r"^[A-Z0-9][A-Z0-9_-]{0,29}$"
 
 
 def ensure_reference(store: Store) -> int:
@@ -129,105 +129,28 @@ def locality_cells(store: Store, council_code: str, as_at: datetime | None = Non
 
 
 def check_localities(frame: pl.DataFrame, report: Report, store: Store) -> pl.DataFrame | None:
-    """Check an LSOA -> locality lookup (lsoa_code, locality_code, locality_name); typed rows or None."""
+    """Check an LSOA -> locality lookup (lsoa_code, locality_code, locality_name); typed rows or None.
+
+    The checks are the rules of :mod:`kpi.core.locality_rules`; every problem is reported at once.
+    """
     report.rows_read = frame.height
-    required = ("lsoa_code", "locality_code", "locality_name")
-    missing = [c for c in required if c not in frame.columns]
+    missing = [c for c in locality_rules.COLUMNS if c not in frame.columns]
+    header = ",".join(locality_rules.COLUMNS)
     for name in missing:
-        report.add(
-            problem(
-                "error",
-                "missing_column",
-                f"the column '{name}' is missing: the header must be lsoa_code,locality_code,locality_name",
-                column=name,
-            )
-        )
+        report.add(locality_rules.MISSING_COLUMN.one(column=name, name=name, header=header))
     if missing:
         return None
     if frame.is_empty():
-        report.add(problem("error", "empty", "the file has a header but no rows: add one row per LSOA"))
+        report.add(locality_rules.EMPTY.one())
         return None
-    for name in required:
-        report.add(
-            problems_where(
-                frame,
-                pl.col(name).is_null(),
-                severity="error",
-                check="blank",
-                column=name,
-                message=f"{name} is blank: every row needs an LSOA, a locality code and its name",
-            )
-        )
     frame = frame.with_columns(
         pl.col("lsoa_code").str.to_uppercase(), pl.col("locality_code").str.to_uppercase()
     )
-    report.add(
-        problems_where(
-            frame,
-            pl.col("locality_code").is_not_null() & ~pl.col("locality_code").str.contains(LOCALITY_CODE),
-            severity="error",
-            check="locality_code_form",
-            column="locality_code",
-            message=pl.format(
-                "'{}' is not a locality code: use up to 30 letters, digits, - or _, starting with a letter or digit "
-                "(e.g. NORTH); the name can be anything",
-                pl.col("locality_code"),
-            ),
-        )
-    )
-    report.add(
-        problems_where(
-            frame,
-            pl.col("locality_code") == "ALL",
-            severity="error",
-            check="locality_code_reserved",
-            column="locality_code",
-            message="ALL is kept for borough-wide rows of a return: give this locality another code",
-        )
-    )
     known = store.query("select lsoa_code from lsoa_reference")["lsoa_code"]
-    report.add(
-        problems_where(
-            frame,
-            pl.col("lsoa_code").is_not_null() & ~pl.col("lsoa_code").is_in(known.implode()),
-            severity="error",
-            check="unknown_lsoa",
-            column="lsoa_code",
-            message=pl.format(
-                "'{}' is not an English LSOA (2011) code: codes look like E01006074", pl.col("lsoa_code")
-            ),
-        )
-    )
-    report.add(
-        problems_where(
-            frame,
-            pl.col("lsoa_code").is_not_null() & pl.col("lsoa_code").is_duplicated(),
-            severity="error",
-            check="duplicate_lsoa",
-            column="lsoa_code",
-            message=pl.format(
-                "{} appears more than once: each LSOA belongs to one locality", pl.col("lsoa_code")
-            ),
-        )
-    )
-    names = frame.group_by("locality_code").agg(pl.col("locality_name").n_unique().alias("names"))
-    clash = frame.join(names, on="locality_code").filter(pl.col("names") > 1)
-    report.add(
-        problems_where(
-            clash,
-            pl.lit(True),
-            severity="error",
-            check="locality_two_names",
-            column="locality_name",
-            message=pl.format(
-                "locality {} has more than one name in the file: use one name per code",
-                pl.col("locality_code"),
-            ),
-        )
-    )
+    check_rules(frame, locality_rules.ROW_RULES, report, {"known_lsoas": known})
     if not report.ok:
         return None
-    return frame.select(*required, "source_row")
+    return frame.select(*locality_rules.COLUMNS, "source_row")
 
 
 def load_localities(
@@ -271,13 +194,13 @@ def _write_localities(cur, run: pipeline.LoadRun, rows: pl.DataFrame) -> tuple[p
     council_code, report = run.council_code, run.report
     order = rows.select("locality_code", "locality_name").unique(maintain_order=True).sort("locality_code")
     order = order.with_row_index("sort_order", offset=1)
-    load_id = pipeline.next_id(cur, "locality_loads", "locality_load_id")
-    pipeline.supersede_current(
-        cur, "locality_loads", "locality_load_id", {"council_code": council_code}, at=run.at
-    )
-    cur.execute(
-        "insert into locality_loads values (?, ?, ?, null, ?, ?, ?)",
-        [load_id, council_code, run.at, run.actor, report.file_name, report.sha256],
+    load_id = pipeline.insert_load(
+        cur,
+        run,
+        "locality_loads",
+        "locality_load_id",
+        keep_file=False,
+        supersede={"council_code": council_code},
     )
     with pipeline.registered(cur, "locality_frame", order):
         cur.execute(

@@ -8,8 +8,9 @@ rows, the supersession of what it replaces (which stays in history) and the audi
 
 What differs between datasets is declared in a :class:`DatasetSpec` (reader, validator, writer, the table and keys
 it supersedes); :func:`run_load` runs the lifecycle for any of them and returns one :class:`LoadResult`. Ids come
-from :func:`next_id`, and supersession from :func:`supersede_current` (a load row per key) or
-:func:`supersede_matching` (value rows matching the new rows on their keys): each written once, here.
+from :func:`next_id`, a load's row from :func:`insert_load` (the facts every load records: :func:`load_facts`), and
+supersession from :func:`supersede_current` (a load row per key) or :func:`supersede_matching` (value rows matching
+the new rows on their keys): each written once, here.
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ class LoadRun:
     def actor(self) -> str:
         """Who loads, for the audit log and the load row."""
         return self.principal.email
+
+    @property
+    def warnings_reason(self) -> str | None:
+        """The reason the warnings were confirmed with, when the report has warnings (else None)."""
+        return self.reason if not self.report.warnings.is_empty() else None
 
     def read_as(self, table):
         """``table`` (a :class:`~kpi.ingest.files.TextTable`), with a note in the report when it was not UTF-8 text."""
@@ -265,6 +271,60 @@ def _name(identifier: str) -> str:
 def next_id(cur, table: str, column: str) -> int:
     """The next id of a load table (inside the caller's transaction, under the store's one write lock)."""
     return int(cur.execute(f"select coalesce(max({_name(column)}), 0) + 1 from {_name(table)}").fetchone()[0])
+
+
+def load_facts(run: LoadRun, *, keep_file: bool) -> dict[str, Any]:
+    """The facts every load row records, by the column names load tables give them.
+
+    Who loaded what and when: the council, the load's time, who, from where (cli, portal, sample...), the file's
+    name, SHA-256 and size, the file itself when ``keep_file`` (never a child-level file: docs/methods.md section 3),
+    the warnings confirmed and the report.
+    """
+    report = run.report
+    return {
+        "council_code": run.council_code,
+        "loaded_at": run.at,
+        "loaded_by": run.actor,
+        "source": run.source,
+        "file_name": report.file_name,
+        "file_sha256": report.sha256,
+        "file_size_bytes": len(run.data),
+        "file_bytes": run.data if keep_file else None,
+        "warning_count": report.warnings.height,
+        "report_json": report.to_json(),
+    }
+
+
+def insert_load(
+    cur,
+    run: LoadRun,
+    table: str,
+    id_column: str,
+    *,
+    keep_file: bool,
+    names: Mapping[str, str] | None = None,
+    supersede: Mapping[str, Any] | None = None,
+    **values: Any,
+) -> int:
+    """Write a load's row of ``table`` (inside the caller's transaction); returns the load's id.
+
+    With ``supersede`` (key values: :func:`supersede_current`), the current load rows of ``table`` with those keys
+    are first marked superseded at the load's time. The row is the next id (:func:`next_id`), the facts of
+    :func:`load_facts` that ``table`` has a column for (under ``names`` where it calls one otherwise, e.g.
+    ``{"loaded_at": "received_at"}``) and the load's own ``values``, which take precedence.
+    """
+    load_id = next_id(cur, table, id_column)
+    if supersede is not None:
+        supersede_current(cur, table, id_column, supersede, at=run.at)
+    columns = {item[0] for item in cur.execute(f"select * from {_name(table)} limit 0").description}
+    renamed = names or {}
+    facts = {renamed.get(key, key): value for key, value in load_facts(run, keep_file=keep_file).items()}
+    row = {id_column: load_id, **{k: v for k, v in facts.items() if k in columns}, **values}
+    marks = ", ".join("?" for _ in row)
+    cur.execute(
+        f"insert into {_name(table)} ({', '.join(map(_name, row))}) values ({marks})", list(row.values())
+    )
+    return load_id
 
 
 def _where(keys: Mapping[str, Any]) -> tuple[str, list]:

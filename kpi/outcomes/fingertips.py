@@ -20,7 +20,8 @@ Compared to <parent> value or percentiles, Time period Sortable, New data, Compa
   ``Second least deprived decile``, ``Least deprived decile``; or ``1st decile`` … ``10th decile``.
 
 Every problem in a malformed export is reported at once (row, column, value, what to do); the typed rows are
-returned only when there is none. Checks are vectorised polars expressions over the whole file.
+returned only when there is none. The checks are declared rules (:mod:`kpi.outcomes.rule_tables`), vectorised polars
+expressions over the whole file.
 
 Example:
     >>> decile_of_category("Third less deprived decile (IMD2019)"), decile_of_category("2nd decile")
@@ -34,7 +35,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from kpi.ingest.report import Report, problem, problems_where
+from kpi.ingest.report import Report
+from kpi.ingest.rules import check_rules
+from kpi.outcomes import rule_tables as rules
 
 DATASET = "fingertips"
 
@@ -71,25 +74,8 @@ OPTIONAL = {
 KNOWN_UNUSED = ("newdata",)
 _COMPARED = re.compile(r"^comparedto(.+)valueorpercentiles$")
 
-#: Header names as Fingertips writes them (for messages).
-SPACED = {
-    "indicator_id": "Indicator ID",
-    "area_code": "Area Code",
-    "sex": "Sex",
-    "age": "Age",
-    "category_type": "Category Type",
-    "category": "Category",
-    "time_period": "Time period",
-    "value": "Value",
-    "lower_ci_95": "Lower CI 95.0 limit",
-    "upper_ci_95": "Upper CI 95.0 limit",
-    "lower_ci_998": "Lower CI 99.8 limit",
-    "upper_ci_998": "Upper CI 99.8 limit",
-    "count": "Count",
-    "denominator": "Denominator",
-    "time_period_sortable": "Time period Sortable",
-}
-NUMERIC = ("value", "lower_ci_95", "upper_ci_95", "lower_ci_998", "upper_ci_998", "count", "denominator")
+SPACED = rules.SPACED
+NUMERIC = rules.FINGERTIPS_NUMBERS
 TEXT_COLUMNS = (
     "indicator_name",
     "area_name",
@@ -128,9 +114,8 @@ ROW_COLUMNS = (
     "compared_to_goal",
     "source_row",
 )
-KEY = ("indicator_id", "area_code", "sex", "age", "category_type", "category", "time_period")
+KEY = rules.FINGERTIPS_KEY
 
-_NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
 _ORDINAL_WORDS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5}
 _WORD_DECILE = re.compile(r"^(second|third|fourth|fifth)\s+(most|more|least|less)\s+deprived\s+decile\b")
 _NUMBER_DECILE = re.compile(r"^([0-9]{1,2})\s*(st|nd|rd|th)?\s+decile\b")
@@ -241,25 +226,19 @@ def _map_columns(columns: list[str], report: Report) -> dict[str, str]:
 def validate_export(frame: pl.DataFrame, report: Report) -> CheckedExport:
     """Check an export's text rows (from :func:`kpi.ingest.files.read_text_table`) and type them.
 
-    Every problem is added to ``report``; typed rows (:data:`ROW_COLUMNS`) are returned only without errors.
+    Every problem is added to ``report`` (the rules of :mod:`kpi.outcomes.rule_tables`,
+    :data:`~kpi.outcomes.rule_tables.FINGERTIPS_RULES`, over the whole file at once); typed rows
+    (:data:`ROW_COLUMNS`) are returned only without errors.
     """
     report.rows_read = frame.height
     columns = [c for c in frame.columns if c != "source_row"]
     mapping = _map_columns(columns, report)
     missing = [name for name in REQUIRED.values() if name not in mapping.values()]
+    header = ", ".join(SPACED[n] for n in REQUIRED.values())
     for name in missing:
-        report.add(
-            problem(
-                "error",
-                "missing_column",
-                f"the column '{SPACED[name]}' is missing: export the 'all data' CSV from Fingertips again "
-                "(Download > all data for the indicators); its header must include "
-                f"{', '.join(SPACED[n] for n in REQUIRED.values())}",
-                column=SPACED[name],
-            )
-        )
+        report.add(rules.FINGERTIPS_MISSING_COLUMN.one(column=SPACED[name], name=SPACED[name], header=header))
     if frame.is_empty():
-        report.add(problem("error", "empty", "the export has a header but no data rows: export it again"))
+        report.add(rules.FINGERTIPS_EMPTY.one())
     if missing or frame.is_empty():
         return CheckedExport(report)
 
@@ -269,194 +248,31 @@ def validate_export(frame: pl.DataFrame, report: Report) -> CheckedExport:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name))
     if mapping and "lower_ci_998" not in mapping.values():
         report.notes.append("the export has no 99.8% limits: comparisons use the 95% limits only")
-    frame = frame.with_columns(
-        [pl.col(c).fill_null("") for c in ("sex", "age", "category_type", "category")],
+    frame = _worked_out(
+        frame.with_columns([pl.col(c).fill_null("") for c in ("sex", "age", "category_type", "category")])
     )
-
-    _check_keys(frame, report)
-    frame = _check_numbers(frame, report)
-    frame = _check_periods(frame, report)
-    frame = _check_deciles(frame, report)
-    _check_duplicates(frame, report)
+    check_rules(frame, rules.FINGERTIPS_RULES, report)
     if not report.ok:
         return CheckedExport(report)
-    rows = frame.with_columns(pl.col("indicator_id").cast(pl.Int64)).select(ROW_COLUMNS)
+    rows = (
+        frame.drop(*NUMERIC, "time_period_sortable")
+        .rename({**{f"_{n}": n for n in NUMERIC}, "_sortable": "time_period_sortable"})
+        .with_columns(pl.col("indicator_id").cast(pl.Int64))
+        .select(ROW_COLUMNS)
+    )
     indicators = rows["indicator_id"].n_unique()
     areas = rows["area_code"].n_unique()
     report.notes.append(f"{indicators} indicator(s), {areas} area(s)")
     return CheckedExport(report, rows)
 
 
-def _spaced(name: str) -> str:
-    return SPACED.get(name, name)
-
-
-def _check_keys(frame: pl.DataFrame, report: Report) -> None:
-    report.add(
-        problems_where(
-            frame,
-            ~pl.col("indicator_id").str.contains(r"^[0-9]+$") | pl.col("indicator_id").is_null(),
-            severity="error",
-            check="bad_indicator_id",
-            column=_spaced("indicator_id"),
-            value=pl.col("indicator_id"),
-            message=pl.format(
-                "the indicator ID '{}' is not a Fingertips indicator number (digits only, e.g. 93085)",
-                pl.col("indicator_id").fill_null(""),
-            ),
-        )
-    )
-    for name, what in (("area_code", "area code"), ("time_period", "time period")):
-        report.add(
-            problems_where(
-                frame,
-                pl.col(name).is_null(),
-                severity="error",
-                check=f"blank_{name}",
-                column=_spaced(name),
-                value=pl.col(name),
-                message=f"the {what} is blank: every row of an export names its {what}",
-            )
-        )
-
-
-def _check_numbers(frame: pl.DataFrame, report: Report) -> pl.DataFrame:
-    for name in NUMERIC:
-        report.add(
-            problems_where(
-                frame,
-                pl.col(name).is_not_null() & ~pl.col(name).str.contains(_NUMBER),
-                severity="error",
-                check="not_a_number",
-                column=_spaced(name),
-                value=pl.col(name),
-                message=pl.format(
-                    "'{}' is not a number: the {} must be a number or blank",
-                    pl.col(name),
-                    pl.lit(_spaced(name)),
-                ),
-            )
-        )
-    frame = frame.with_columns([pl.col(n).cast(pl.Float64, strict=False).alias(f"_{n}") for n in NUMERIC])
-    report.add(
-        problems_where(
-            frame,
-            pl.col("value").is_null() & pl.col("value_note").is_null(),
-            severity="error",
-            check="blank_value_without_note",
-            column="Value",
-            value=pl.col("value"),
-            message="the value is blank with no value note: Fingertips explains every missing value in 'Value "
-            "note' (e.g. suppressed); export the data again",
-        )
-    )
-    for level in ("95", "998"):
-        lo, hi = f"_lower_ci_{level}", f"_upper_ci_{level}"
-        shown = "95%" if level == "95" else "99.8%"
-        report.add(
-            problems_where(
-                frame,
-                pl.col(lo) > pl.col(hi),
-                severity="error",
-                check="ci_backwards",
-                column=_spaced(f"lower_ci_{level}"),
-                value=pl.format("{}-{}", pl.col(lo), pl.col(hi)),
-                message=f"the lower {shown} limit is above the upper limit: check the export",
-            )
-        )
-    for name in ("count", "denominator"):
-        report.add(
-            problems_where(
-                frame,
-                pl.col(f"_{name}") < 0,
-                severity="error",
-                check="negative",
-                column=_spaced(name),
-                value=pl.col(f"_{name}"),
-                message=f"the {name} cannot be negative",
-            )
-        )
-    return frame.drop(list(NUMERIC)).rename({f"_{n}": n for n in NUMERIC})
-
-
-def _check_periods(frame: pl.DataFrame, report: Report) -> pl.DataFrame:
-    given = pl.col("time_period_sortable")
-    report.add(
-        problems_where(
-            frame,
-            given.is_not_null() & ~given.str.contains(r"^[0-9]{1,9}$"),
-            severity="error",
-            check="bad_sort_key",
-            column=_spaced("time_period_sortable"),
-            value=given,
-            message=pl.format("'{}' is not a whole number: Time period Sortable orders the periods", given),
-        )
-    )
+def _worked_out(frame: pl.DataFrame) -> pl.DataFrame:
+    """The values the rules look at beside the text: numbers (``_value`` ...), the period order, the decile."""
     keys = {text: period_sort_key(text) for text in frame["time_period"].drop_nulls().unique().to_list()}
     derived = pl.col("time_period").replace_strict(keys, default=None, return_dtype=pl.Int64)
-    frame = frame.with_columns(
-        pl.coalesce(given.cast(pl.Int64, strict=False), derived).alias("time_period_sortable")
-    )
-    report.add(
-        problems_where(
-            frame,
-            pl.col("time_period").is_not_null() & pl.col("time_period_sortable").is_null(),
-            severity="error",
-            check="bad_period",
-            column=_spaced("time_period"),
-            value=pl.col("time_period"),
-            message=pl.format(
-                "'{}' cannot be put in order: add the 'Time period Sortable' column to the export "
-                "(or write periods like 2022/23, 2022/23 Q2 or 2022)",
-                pl.col("time_period"),
-            ),
-        )
-    )
-    return frame
-
-
-def _check_deciles(frame: pl.DataFrame, report: Report) -> pl.DataFrame:
     deciles = {text: decile_of_category(text) for text in frame["category"].unique().to_list()}
-    frame = frame.with_columns(
-        pl.col("category").replace_strict(deciles, default=None, return_dtype=pl.Int64).alias("imd_decile")
-    )
-    decile_type = pl.col("category_type").str.to_lowercase().str.contains("decile")
-    report.add(
-        problems_where(
-            frame,
-            decile_type & (pl.col("category") != "") & pl.col("imd_decile").is_null(),
-            severity="error",
-            check="unknown_decile",
-            column="Category",
-            value=pl.col("category"),
-            message=pl.format(
-                "'{}' is not a deprivation decile label: expected 'Most deprived decile (IMD2019)' … 'Least "
-                "deprived decile (IMD2019)' or '1st decile' … '10th decile'",
-                pl.col("category"),
-            ),
-        )
-    )
-    return frame
-
-
-def _check_duplicates(frame: pl.DataFrame, report: Report) -> None:
-    duplicated = pl.struct(list(KEY)).is_duplicated()
-    report.add(
-        problems_where(
-            frame,
-            duplicated & pl.col("indicator_id").is_not_null(),
-            severity="error",
-            check="duplicate_row",
-            column=None,
-            value=pl.format("{} {} {}", pl.col("indicator_id"), pl.col("area_code"), pl.col("time_period")),
-            message=pl.format(
-                "indicator {}, area {}, {} ({}) appears more than once: keep one row",
-                pl.col("indicator_id"),
-                pl.col("area_code"),
-                pl.col("time_period"),
-                pl.concat_list("sex", "age", "category")
-                .list.eval(pl.element().filter(pl.element() != ""))
-                .list.join(", "),
-            ),
-        )
+    return frame.with_columns(
+        *[pl.col(n).cast(pl.Float64, strict=False).alias(f"_{n}") for n in NUMERIC],
+        pl.coalesce(pl.col("time_period_sortable").cast(pl.Int64, strict=False), derived).alias("_sortable"),
+        pl.col("category").replace_strict(deciles, default=None, return_dtype=pl.Int64).alias("imd_decile"),
     )

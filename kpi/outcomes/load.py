@@ -79,26 +79,10 @@ def _read(csv_only: bool):
 
 
 def _insert_load(cur, run: pipeline.LoadRun, dataset: str, rows: int) -> int:
-    load_id = pipeline.next_id(cur, "outcome_loads", "outcome_load_id")
-    report = run.report
-    cur.execute(
-        "insert into outcome_loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            load_id,
-            run.council_code,
-            dataset,
-            run.at,
-            run.actor,
-            run.source,
-            report.file_name,
-            report.sha256,
-            run.data,
-            len(run.data),
-            rows,
-            report.to_json(),
-        ],
+    """Insert the row of ``outcome_loads`` a load writes (:func:`kpi.ingest.pipeline.insert_load`)."""
+    return pipeline.insert_load(
+        cur, run, "outcome_loads", "outcome_load_id", keep_file=True, dataset=dataset, row_count=rows
     )
-    return load_id
 
 
 def _loaded(load_id: int, rows: int, superseded: int) -> str:

@@ -33,7 +33,7 @@ from kpi.ingest.pipeline import (
     DatasetSpec,
     LoadResult,
     LoadRun,
-    next_id,
+    insert_load,
     registered,
     run_load,
     same_file,
@@ -148,31 +148,21 @@ def _write(cur, run: LoadRun, checked) -> tuple[LoadResult, dict | None]:
     if twin is not None:
         message = f"this file was already loaded as submission {twin}: nothing changed"
         return LoadResult(DUPLICATE, report, twin, message=message), None
-    sid = next_id(cur, "submissions", "submission_id")
-    accepted_at = received_at if status == "accepted" else None
-    cur.execute(
-        "insert into submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null)",
-        [
-            sid,
-            council_code,
-            provider_code,
-            DATASET,
-            period.code,
-            period.index,
-            received_at,
-            run.actor,
-            run.source,
-            report.file_name,
-            report.sha256,
-            run.data,
-            len(run.data),
-            rows.height,
-            report.warnings.height,
-            (reason or None),
-            report.to_json(),
-            status,
-            accepted_at,
-        ],
+    sid = insert_load(
+        cur,
+        run,
+        "submissions",
+        "submission_id",
+        keep_file=True,
+        names={"loaded_at": "received_at", "loaded_by": "submitted_by"},
+        provider_code=provider_code,
+        dataset=DATASET,
+        period=period.code,
+        period_index=period.index,
+        row_count=rows.height,
+        warnings_reason=reason or None,
+        status=status,
+        accepted_at=received_at if status == "accepted" else None,
     )
     cur.execute(
         "insert into submission_events values (?, ?, ?, ?, ?)", [sid, received_at, status, run.actor, reason]

@@ -14,14 +14,14 @@ import polars as pl
 import pytest
 
 from kpi.core.store import Store
-from kpi.ncmp.load import SAMPLE_DIR
+from kpi.sample import NCMP_DIR
 from tests.kpi.core.test_store_faults_more import _limited_cli
 
 
 def _large_ncmp_file(tmp_path):
     """The sample's 2025/26 return repeated 25 times (about 146,000 children), each copy with new identifiers."""
     sample = pl.read_csv(
-        io.BytesIO(gzip.decompress((SAMPLE_DIR / "ncmp_2025-26.csv.gz").read_bytes())), infer_schema=False
+        io.BytesIO(gzip.decompress((NCMP_DIR / "ncmp_2025-26.csv.gz").read_bytes())), infer_schema=False
     )
     copies = [
         sample.with_columns(
@@ -45,7 +45,7 @@ def _large_ncmp_file(tmp_path):
 
 def _eligible_file(tmp_path):
     path = tmp_path / "ncmp_eligible_2025-26.csv"
-    path.write_bytes((SAMPLE_DIR / "ncmp_eligible_2025-26.csv").read_bytes() + b"\n")
+    path.write_bytes((NCMP_DIR / "ncmp_eligible_2025-26.csv").read_bytes() + b"\n")
     return path
 
 

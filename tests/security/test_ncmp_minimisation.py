@@ -12,7 +12,7 @@ from kpi import cli
 from kpi.access.principal import local_principal
 from kpi.core.store import Store, default_council
 from kpi.ncmp.checks import ETHNIC_GROUPS
-from kpi.ncmp.load import purge_ncmp
+from kpi.ncmp.purge import purge_ncmp
 from tests.kpi.ncmp.test_ncmp_return import child, to_csv
 
 POSTCODE = "M33 7XX"

@@ -21,8 +21,10 @@ from kpi.core import periods as periods
 from kpi.core.councils import init_council, load_localities
 from kpi.core.store import Store
 from kpi.ncmp import views as ncmp_views
-from kpi.ncmp.load import ENGLAND_FILE, load_ncmp, load_ncmp_benchmarks, load_ncmp_eligible
+from kpi.ncmp.benchmarks import load_ncmp_benchmarks
+from kpi.ncmp.load import load_ncmp, load_ncmp_eligible
 from kpi.returns.load import WRITTEN
+from kpi.sample import NCMP_ENGLAND_FILE
 
 TOL = 1e-7  # docs/methods.md quotes Wilson limits to 7 decimal places
 COUNCIL = "E08000009"
@@ -156,7 +158,7 @@ def loaded(store):
     load_ncmp_benchmarks(
         store,
         COUNCIL,
-        pl.read_csv(ENGLAND_FILE, infer_schema_length=0),
+        pl.read_csv(NCMP_ENGLAND_FILE, infer_schema_length=0),
         loaded_at=LOADED_AT,
         principal=LOCAL_USER,
     )

@@ -321,16 +321,15 @@ TABLE: dict[str, Checked | Unscoped] = {
             status="accepted",
         ),
     ),
-    "kpi.ncmp.load.earliest_kept_year": U(f"{CONFIG} (the retention setting): a year, no data"),
+    "kpi.ncmp.benchmarks.load_ncmp_benchmarks": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.ncmp.benchmarks").load_ncmp_benchmarks(s, COUNCIL, pl.DataFrame(), principal=w),
+    ),
     "kpi.ncmp.load.load_ncmp": W(
         LOAD_DATA,
         lambda s, w: _m("kpi.ncmp.load").load_ncmp(
             s, b"", "x.csv", council_code=COUNCIL, principal=w, check_only=True
         ),
-    ),
-    "kpi.ncmp.load.load_ncmp_benchmarks": W(
-        LOAD_DATA,
-        lambda s, w: _m("kpi.ncmp.load").load_ncmp_benchmarks(s, COUNCIL, pl.DataFrame(), principal=w),
     ),
     "kpi.ncmp.load.load_ncmp_eligible": W(
         LOAD_DATA,
@@ -339,11 +338,9 @@ TABLE: dict[str, Checked | Unscoped] = {
         ),
     ),
     "kpi.ncmp.load.ncmp_context": U("validation context of an NCMP file being loaded: schools and settings"),
-    "kpi.ncmp.load.purge_ncmp": W(
-        LOAD_DATA, lambda s, w: _m("kpi.ncmp.load").purge_ncmp(s, COUNCIL, "not a year", principal=w)
-    ),
-    "kpi.ncmp.load.seed_sample": W(
-        LOAD_DATA, lambda s, w: _m("kpi.ncmp.load").seed_sample(s, "NOT A COUNCIL", principal=w)
+    "kpi.ncmp.purge.earliest_kept_year": U(f"{CONFIG} (the retention setting): a year, no data"),
+    "kpi.ncmp.purge.purge_ncmp": W(
+        LOAD_DATA, lambda s, w: _m("kpi.ncmp.purge").purge_ncmp(s, COUNCIL, "not a year", principal=w)
     ),
     "kpi.ncmp.views.ncmp_data": R(
         COUNCIL_DATA, lambda s, w: _m("kpi.ncmp.views").ncmp_data(s, "NOPE", principal=w)

@@ -13,12 +13,15 @@ from kpi.ingest.pipeline import (
     CHECKED,
     DUPLICATE,
     REJECTED,
+    LoadRun,
+    insert_load,
     next_id,
     registered,
     run_load,
     supersede_current,
     supersede_matching,
 )
+from kpi.ingest.report import Report
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE
 
 #: The tables whose current rows the datasets' loads supersede (rows stay in history; nothing is deleted).
@@ -100,6 +103,41 @@ def test_supersede_matching_replaces_rows_with_the_same_keys_null_matching_null(
     assert supersede_matching(cur, "loads", "new_rows", keys, council_code="A", at=at, nullable=("grp",)) == 1
     current = cur.execute("select load_id from loads where superseded_at is null order by 1").fetchall()
     assert current == [(2,), (3,)]
+
+
+def _run(data: bytes = b"a,b\n1,2\n") -> LoadRun:
+    report = Report(file_name="f.csv", sha256="abc")
+    return LoadRun(None, "A", local_principal("t"), report, data, "cli", None, AT)
+
+
+def test_insert_load_writes_the_facts_the_table_has_supersedes_first_and_keeps_the_file_only_when_asked(cur):
+    cur.execute(
+        "create table file_loads (file_load_id integer, council_code varchar, received_at timestamp, "
+        "loaded_by varchar, file_sha256 varchar, file_bytes blob, file_size_bytes bigint, kind varchar, "
+        "superseded_at timestamp)"
+    )
+    run = _run()
+    first = insert_load(
+        cur, run, "file_loads", "file_load_id", keep_file=True, names={"loaded_at": "received_at"}, kind="x"
+    )
+    second = insert_load(
+        cur,
+        run,
+        "file_loads",
+        "file_load_id",
+        keep_file=False,
+        names={"loaded_at": "received_at"},
+        supersede={"council_code": "A"},
+        kind="y",
+    )
+    assert (first, second) == (1, 2)
+    rows = cur.execute("select * from file_loads order by 1").fetchall()
+    assert rows == [
+        (1, "A", AT, "t", "abc", b"a,b\n1,2\n", 8, "x", AT),
+        (2, "A", AT, "t", "abc", None, 8, "y", None),
+    ]
+    with pytest.raises(duckdb.BinderException):  # a load's own value the table lacks is an error, not dropped
+        insert_load(cur, run, "file_loads", "file_load_id", keep_file=False, nonesuch=1)
 
 
 def test_run_load_checks_the_caller_and_the_options_first(sample_store):

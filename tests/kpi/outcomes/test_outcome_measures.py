@@ -139,3 +139,22 @@ def test_cli_loads_outcome_measures(sample_db_copy, hcp_today, tmp_path, capsys)
     path.write_text(out.getvalue(), encoding="utf-8")
     assert cli.main(["--db", str(sample_db_copy), "load", "outcome-measures", str(path)]) == 0
     assert "loaded as outcome load" in capsys.readouterr().out
+
+
+def test_repeated_rows_without_a_period_still_say_what_to_do():
+    from kpi.ingest.files import read_text_table
+    from kpi.ingest.report import Report
+    from kpi.outcomes.frameworks import load_local_measures
+    from kpi.outcomes.measures import MeasureContext, validate_measures
+
+    data = measures_file("LOC_SAFE,,,,,1,2,,,", "LOC_SAFE,,,,,1,2,,,")
+    report = Report("measures.csv", "0" * 64)
+    context = MeasureContext(COUNCIL_CODE, load_local_measures(), {"NORTH": "North"})
+    checked = validate_measures(read_text_table(data, "measures.csv").frame, report, context)
+    assert checked.rows is None
+    repeated = report.problems.filter(report.problems["check"] == "duplicate_row")
+    assert repeated["row"].to_list() == [2, 3]
+    assert (
+        repeated["message"].to_list()
+        == [f"LOC_SAFE for , {COUNCIL_CODE}, ALL, decile ALL appears more than once: keep one row"] * 2
+    )
