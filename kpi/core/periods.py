@@ -136,23 +136,34 @@ def quarter_of(day: date) -> Period:
     return Period("Q", fy_start, (fy_month - 1) // 3 + 1)
 
 
-def today() -> date:
-    """Today's date, or ``HCP_TODAY`` (YYYY-MM-DD) when set: tests and demos fix the clock with it."""
+def _fixed_clock() -> datetime | None:
+    """``HCP_TODAY`` as a time: YYYY-MM-DD (the day; the time of day runs) or YYYY-MM-DDTHH:MM (fixed to the minute)."""
     fixed = os.environ.get("HCP_TODAY", "").strip()
-    if fixed:
-        try:
-            return date.fromisoformat(fixed)
-        except ValueError as exc:
-            raise PeriodError(f"HCP_TODAY='{fixed}' is not a date: write it as YYYY-MM-DD") from exc
-    return date.today()
+    if not fixed:
+        return None
+    try:
+        return datetime.fromisoformat(fixed)
+    except ValueError as exc:
+        raise PeriodError(
+            f"HCP_TODAY='{fixed}' is not a date: write it as YYYY-MM-DD (or YYYY-MM-DDTHH:MM to fix the time too)"
+        ) from exc
+
+
+def today() -> date:
+    """Today's date, or ``HCP_TODAY``'s when set: tests and demos fix the clock with it."""
+    fixed = _fixed_clock()
+    return fixed.date() if fixed is not None else date.today()
 
 
 def now() -> datetime:
-    """The current time; with ``HCP_TODAY`` set, the current time of day on that date."""
+    """The current time; with ``HCP_TODAY`` set, the current time of day on that date, or the time it gives."""
     current = datetime.now().replace(microsecond=0)
-    if os.environ.get("HCP_TODAY", "").strip():
-        return datetime.combine(today(), current.time())
-    return current
+    fixed = _fixed_clock()
+    if fixed is None:
+        return current
+    if "T" in os.environ["HCP_TODAY"] or " " in os.environ["HCP_TODAY"].strip():
+        return fixed
+    return datetime.combine(fixed.date(), current.time())
 
 
 def latest_ended_quarter(on: date | None = None) -> Period:

@@ -36,7 +36,10 @@ def test_hcp_pack_writes_a_draft_pdf_and_records_nothing(sample_db_copy, hcp_tod
     assert _packs(sample_db_copy).height == before
 
 
-def test_hcp_pack_circulate_records_it_once(sample_db_copy, hcp_today, tmp_path, capsys):
+def test_hcp_pack_circulate_records_it_once(sample_db_copy, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv(
+        "HCP_TODAY", "2026-11-23T10:15"
+    )  # the clock fixed to the minute: the rebuild is the same file
     out = tmp_path / "pack.pdf"
     args = ["--db", str(sample_db_copy), "--actor", "commissioner", "pack", "--period", "2026/27 Q2",
             "--as-at", "2026-11-20T09:00", "--format", "pdf", "--out", str(out)]  # fmt: skip

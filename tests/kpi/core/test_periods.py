@@ -186,6 +186,14 @@ def test_hcp_today_fixes_the_clock(monkeypatch):
     assert periods.latest_ended_quarter(date(2026, 9, 30)).code == "2026-27 Q1"
 
 
+def test_hcp_today_with_a_time_fixes_the_clock_to_the_minute(monkeypatch):
+    monkeypatch.setenv("HCP_TODAY", "2026-11-23T10:15")
+    assert periods.now() == datetime(2026, 11, 23, 10, 15)
+    assert periods.today() == date(2026, 11, 23)
+    monkeypatch.setenv("HCP_TODAY", "2026-11-23")  # a date alone: the time of day runs
+    assert periods.now().date() == date(2026, 11, 23)
+
+
 def test_without_hcp_today_the_clock_is_real(monkeypatch):
     monkeypatch.delenv("HCP_TODAY", raising=False)
     assert periods.today() == date.today()
@@ -195,5 +203,8 @@ def test_without_hcp_today_the_clock_is_real(monkeypatch):
 
 def test_a_bad_hcp_today_says_how_to_write_it(monkeypatch):
     monkeypatch.setenv("HCP_TODAY", "23/11/2026")
-    with pytest.raises(PeriodError, match=r"^HCP_TODAY='23/11/2026' is not a date: write it as YYYY-MM-DD$"):
+    with pytest.raises(
+        PeriodError,
+        match=r"^HCP_TODAY='23/11/2026' is not a date: write it as YYYY-MM-DD \(or YYYY-MM-DDTHH:MM to fix the time too\)$",
+    ):
         periods.today()

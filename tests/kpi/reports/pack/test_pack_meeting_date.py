@@ -57,7 +57,9 @@ def test_the_six_weekly_cycle_from_the_last_meeting(tiny_council, hcp_today, mon
     assert next_meeting_date(tiny_council, COUNCIL_CODE, principal=LOCAL_USER) == date(2026, 12, 14)
     monkeypatch.setenv("HCP_TODAY", "2026-12-14")  # the day itself is still ahead
     assert next_meeting_date(tiny_council, COUNCIL_CODE, principal=LOCAL_USER) == date(2026, 12, 14)
-    monkeypatch.setenv("HCP_TODAY", "2026-12-15")  # six weeks have passed with no meeting recorded: the next cycle
+    monkeypatch.setenv(
+        "HCP_TODAY", "2026-12-15"
+    )  # six weeks have passed with no meeting recorded: the next cycle
     assert next_meeting_date(tiny_council, COUNCIL_CODE, principal=LOCAL_USER) == date(2027, 1, 25)
     monkeypatch.setenv("HCP_TODAY", "2027-01-25")
     assert next_meeting_date(tiny_council, COUNCIL_CODE, principal=LOCAL_USER) == date(2027, 1, 25)
