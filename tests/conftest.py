@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -79,6 +80,20 @@ def sample_db_copy(sample_db_path: Path, tmp_path: Path) -> Path:
     target.parent.mkdir()
     shutil.copyfile(sample_db_path, target)
     return target
+
+
+@contextlib.contextmanager
+def open_sample_copy(sample_db_path: Path, folder: Path) -> Iterator[Store]:
+    """A writable copy of the sample database in ``folder``, open, with the clock fixed (for module fixtures)."""
+    target = folder / "hcp.duckdb"
+    shutil.copyfile(sample_db_path, target)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HCP_TODAY", TODAY)
+        store = Store.open(target)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +32,7 @@ import kpi
 from kpi.access.principal import LOCAL_USER, Principal
 from kpi.access.rules import AccessDenied
 from kpi.core.store import Store
+from tests.conftest import open_sample_copy
 
 COUNCIL, PROVIDER, PERIOD = "E08000009", "ZZ1", "2025-26 Q1"
 AS_AT = datetime(2026, 11, 23, 12, 0)
@@ -604,13 +604,8 @@ def test_a_required_principal(name: str) -> None:
 @pytest.fixture(scope="module")
 def store(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """One writable copy of the sample database for every call here (the calls write little or nothing)."""
-    target = tmp_path_factory.mktemp("every_function") / "hcp.duckdb"
-    shutil.copyfile(sample_db_path, target)
-    opened = Store.open(target)
-    try:
+    with open_sample_copy(sample_db_path, tmp_path_factory.mktemp("every_function")) as opened:
         yield opened
-    finally:
-        opened.close()
 
 
 @pytest.mark.parametrize("name", CHECKED)

@@ -91,19 +91,10 @@ def test_the_corpus_covers_what_issue_9_names():
 @pytest.fixture(scope="module")
 def corpus_store(sample_db_path, tmp_path_factory):
     """One writable copy of the sample shared by the files that must be rejected (each changes nothing)."""
-    import shutil
+    from tests.conftest import open_sample_copy
 
-    from kpi.core.store import Store
-
-    path = tmp_path_factory.mktemp("corpus") / "hcp.duckdb"
-    shutil.copyfile(sample_db_path, path)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HCP_TODAY", "2026-11-23")
-        store = Store.open(path)
-        try:
-            yield store
-        finally:
-            store.close()
+    with open_sample_copy(sample_db_path, tmp_path_factory.mktemp("corpus")) as store:
+        yield store
 
 
 @pytest.mark.parametrize("case", MANIFEST, ids=[row["file"] for row in MANIFEST])

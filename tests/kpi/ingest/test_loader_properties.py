@@ -7,7 +7,6 @@ unhandled exception; when it rejects the file, every table but the audit log kee
 log gains at most the one "rejected" entry.
 """
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_bad_inputs import CORPUS, load  # noqa: E402  (tests/kpi/ingest is on sys.path)
 
-from kpi.core.store import Store
 from kpi.sample import SAMPLE_DIR
+from tests.conftest import open_sample_copy
 
 SEEDS = {
     "mandated-contacts": SAMPLE_DIR / "provider_returns" / "mandated_contacts_2026-27_Q2.csv",
@@ -45,15 +44,8 @@ OUTCOMES = {"written", "rejected", "warnings unconfirmed", "duplicate"}
 @pytest.fixture(scope="module")
 def shared_store(sample_db_path, tmp_path_factory):
     """One writable copy of the sample for all examples of a loader (each example compares its own before/after)."""
-    path = tmp_path_factory.mktemp("properties") / "hcp.duckdb"
-    shutil.copyfile(sample_db_path, path)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HCP_TODAY", "2026-11-23")
-        store = Store.open(path)
-        try:
-            yield store
-        finally:
-            store.close()
+    with open_sample_copy(sample_db_path, tmp_path_factory.mktemp("properties")) as store:
+        yield store
 
 
 def _counts(store):
