@@ -71,7 +71,7 @@ def build_sample(target: Path, *, force: bool = False) -> str:
             if not report.ok:
                 raise StoreError("the sample localities did not load:\n" + report.to_text())
             loaded = _load_returns(store)
-            extras = _load_extras(store)
+            extras = _load_extras(store) + _record_meeting(store)
         replace_database(building, target)
     finally:
         for leftover in leftovers:
@@ -104,6 +104,37 @@ def _load_returns(store: Store) -> int:
             raise StoreError(f"the sample return {path.name} did not load:\n{result.report.to_text()}")
         count += 1
     return count
+
+
+def _record_meeting(store: Store) -> str:
+    """The last review meeting, its actions and the risk log, recorded as the Meetings page records them.
+
+    Read from sample_data/meetings/meetings.toml; returns text for the summary.
+    """
+    import tomllib
+
+    from kpi.contract import actions, meetings, risks
+
+    with open(SAMPLE_DIR / "meetings" / "meetings.toml", "rb") as file:
+        declared = tomllib.load(file)
+    meeting_id = meetings.record_meeting(
+        store, COUNCIL_CODE, provider_code=PROVIDER_CODE, principal=PRINCIPAL, **declared["meeting"]
+    )
+    for action in declared["action"]:
+        actions.add_action(
+            store,
+            COUNCIL_CODE,
+            provider_code=PROVIDER_CODE,
+            meeting_id=meeting_id,
+            principal=PRINCIPAL,
+            **action,
+        )
+    for risk in declared["risk"]:
+        risks.add_risk(store, COUNCIL_CODE, provider_code=PROVIDER_CODE, principal=PRINCIPAL, **risk)
+    return (
+        f", the meeting of {declared['meeting']['meeting_date']} with {len(declared['action'])} actions and "
+        f"{len(declared['risk'])} risks"
+    )
 
 
 def _load_extras(store: Store) -> str:

@@ -84,6 +84,20 @@ def day_text(value: date | datetime | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def short_day(value: date | datetime | None) -> str:
+    """A date as "20 Nov 2026", for narrow table columns (en dash when missing)."""
+    if value is None:
+        return DASH
+    return f"{value.day} {value:%b %Y}"
+
+
+def short_time(value: datetime | None) -> str:
+    """A time as "20 Nov 2026 09:00", for narrow table columns (en dash when missing)."""
+    if value is None:
+        return DASH
+    return f"{short_day(value)} {value:%H:%M}"
+
+
 def as_at_text(value: datetime) -> str:
     """A time as "20 November 2026 09:00"."""
     return f"{day_text(value)} {value:%H:%M}"

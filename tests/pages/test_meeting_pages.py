@@ -7,6 +7,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -148,34 +149,40 @@ def test_meetings_page_records_actions_risks_and_meetings(app):
     at.button(key="mt_action_add").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Action added." in s.value for s in at.success)
-    actions = at.dataframe[ACTIONS].value
-    assert "Recovery plan for North" in actions["what"].to_list()
+    actions = pl.from_pandas(at.dataframe[ACTIONS].value)
+    assert "Recovery plan for North" in actions["what"].to_list(), actions.columns
+    new = int(actions.filter(pl.col("what") == "Recovery plan for North")["action_id"].item())
+    assert new == 4  # after the sample meeting's three actions
     chosen = at.selectbox(key="mt_update_id")
-    assert chosen.options == ["A1"]
-    chosen.set_value(1)
+    assert sorted(chosen.options) == ["A1", "A2", "A3", "A4"]
+    chosen.set_value(new)
     at.radio(key="mt_update_status").set_value("closed")
     at.button(key="mt_update_save").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.dataframe[ACTIONS].value["status"].to_list() == ["closed"]
+    after = pl.from_pandas(at.dataframe[ACTIONS].value)
+    assert after.filter(pl.col("action_id") == new)["status"].to_list() == ["closed"]
+    assert after.filter(pl.col("action_id") == 1)["status"].to_list() == [
+        "in progress"
+    ]  # the others unchanged
 
     at.text_area(key="mt_risk_text").input("Vacancies in North")
     at.text_input(key="mt_risk_owner").input("Director of nursing")
     at.button(key="mt_risk_add").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    risks = at.dataframe[RISKS].value
+    risks = pl.from_pandas(at.dataframe[RISKS].value).filter(pl.col("risk") == "Vacancies in North")
     assert risks["rating"].to_list() == [9] and risks["rating_band"].to_list() == ["high"]
 
     assert at.date_input(key="mt_date").value is None  # no date is assumed
     at.text_area(key="mt_attendees").input("Commissioner; Trust lead")
     at.button(key="mt_record").click().run()
     assert any("Give the date of the meeting" in e.value for e in at.error)
-    assert len(at.dataframe[MEETINGS].value) == 0
+    assert len(at.dataframe[MEETINGS].value) == 1  # the sample's meeting of 15 October 2026
     at.date_input(key="mt_date").set_value(date(2026, 11, 18))
     at.text_area(key="mt_attendees").input("Commissioner; Trust lead")
     at.button(key="mt_record").click().run()
     assert not at.exception, [e.value for e in at.exception]
     recorded = at.dataframe[MEETINGS].value
-    assert len(recorded) == 1 and str(recorded["meeting_date"][0])[:10] == "2026-11-18"
+    assert len(recorded) == 2 and str(recorded["meeting_date"][0])[:10] == "2026-11-18"
 
 
 def test_meetings_page_refuses_an_action_without_an_owner(app):

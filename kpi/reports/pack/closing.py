@@ -33,8 +33,8 @@ def data_quality_section(pack: Pack, blocks: list) -> None:
         [
             f"{row['period']} {row['provider_code']}",
             row["dataset"],
-            words.as_at_text(row["received_at"]),
-            words.day_text(row["due_date"]),
+            words.short_time(row["received_at"]),
+            words.short_day(row["due_date"]),
             row["timeliness"].capitalize(),
             row["status_at"].capitalize(),
             Cell(str(row["submission_id"]), numeric=True),
@@ -49,7 +49,7 @@ def data_quality_section(pack: Pack, blocks: list) -> None:
             ["Return", "Dataset", "Received", "Due", "Timeliness", "Status", "Submission"],
             received,
             key="returns-received",
-            widths=(1.5, 1.7, 1.7, 1.2, 1.1, 1.0, 1.0),
+            widths=(1.3, 1.7, 1.9, 1.4, 1.4, 1.4, 1.4),
         ),
         "No return has been received since the last pack.",
     )
@@ -91,8 +91,8 @@ def actions_section(pack: Pack, blocks: list) -> None:
     frame = pack.actions
     rows = []
     for row in frame.iter_rows(named=True):
-        due = words.day_text(row["due_date"]) + (" (overdue)" if row["is_overdue"] else "")
-        raised = words.day_text(row["meeting_date"] or row["raised_at"])
+        due = words.short_day(row["due_date"]) + (" (overdue)" if row["is_overdue"] else "")
+        raised = words.short_day(row["meeting_date"] or row["raised_at"])
         rows.append(
             [
                 f"A{row['action_id']}",
@@ -112,7 +112,7 @@ def actions_section(pack: Pack, blocks: list) -> None:
             ["Action", "What", "Owner", "Due", "Status", "Notes", "Raised"],
             rows,
             key="actions",
-            widths=(0.8, 3.4, 1.7, 1.3, 1.0, 2.6, 1.2),
+            widths=(1.0, 3.2, 1.8, 1.6, 1.4, 2.6, 1.4),
         ),
         "There are no open actions.",
     )
@@ -129,7 +129,7 @@ def risks_section(pack: Pack, blocks: list) -> None:
             Cell(f"{row['rating']} {row['rating_band']} ({row['likelihood']}×{row['impact']})", numeric=True),
             row["owner"],
             row["mitigation"] or "",
-            words.day_text(row["review_date"]) + (" (overdue)" if row["is_review_overdue"] else ""),
+            words.short_day(row["review_date"]) + (" (overdue)" if row["is_review_overdue"] else ""),
         ]
         for row in frame.iter_rows(named=True)
     ]
@@ -141,7 +141,7 @@ def risks_section(pack: Pack, blocks: list) -> None:
             ["Risk", "Description", "Rating", "Owner", "Mitigation", "Review"],
             rows,
             key="risks",
-            widths=(0.7, 3.4, 1.5, 1.5, 3.2, 1.3),
+            widths=(0.8, 3.3, 1.7, 1.7, 3.2, 1.5),
             note="Rating = likelihood × impact on the 5 × 5 matrix (NPSA 2008): 1-3 low, 4-6 moderate, 8-12 high, "
             "15-25 extreme.",
         ),

@@ -227,7 +227,7 @@ def test_data_quality_lists_the_resubmission_since_the_period_began(built):
 def test_actions_and_risks_logs(built):
     actions = next(t for t in docx_tables(built["docx"]) if t[0][:2] == ["Action", "What"])
     assert actions[1][1] == "Recovery plan for North new birth visits [C2]"
-    assert actions[1][3] == "13 November 2026 (overdue)" and actions[1][4] == "Open"
+    assert actions[1][3] == "13 Nov 2026 (overdue)" and actions[1][4] == "Open"
     assert actions[2][4] == "Closed"  # closed since the last pack (none yet): shown once more
     risks = next(t for t in docx_tables(built["docx"]) if t[0][:2] == ["Risk", "Description"])
     assert risks[1][1:3] == ["Health visitor vacancies in North", "16 extreme (4×4)"]
