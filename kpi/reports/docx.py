@@ -4,7 +4,8 @@ Accessibility as in Word's accessibility checker: the title, subject and languag
 properties; headings in Word's Heading styles (the navigation pane lists them); tables with a header row that
 repeats on each page (``w:tblHeader``), first-row and first-column formatting, a caption paragraph above and the
 caption as the table's alternative text (``w:tblCaption``/``w:tblDescription``); RAG as shape and word plus a cell
-shade; charts as PNG at :data:`kpi.reports.figures.PNG_PPI` pixels per inch (python-docx cannot embed SVG) with
+shade; charts as PNG at :data:`kpi.reports.figures.PNG_PPI` pixels per inch at the size they are placed (made
+from the chart's SVG; python-docx cannot embed SVG) with
 their text alternative in ``wp:docPr/@descr`` (and the title in ``@title``) and printed in the caption; SPC icons as
 small PNG pictures with their labels as alternative text and as words beside them. Body 11 pt, tables 9.5 pt.
 """
@@ -216,9 +217,9 @@ def _table(out, table: Table, document: Document, width_cm: float) -> None:
 
 def _figure(out, block: FigureBlock, number: int, document: Document) -> None:
     figure = document.figures[block.key]
-    png = document.figures.png(block.key)
-    pixels = int.from_bytes(png[16:20], "big")  # IHDR width
     widest = CHART_MAX_INCHES * (HALF_SHARE if block.size == "half" else 1)
+    png = document.figures.png(block.key, max_width_in=widest)  # PNG_PPI pixels an inch at the width placed
+    pixels = int.from_bytes(png[16:20], "big")  # IHDR width
     width = min(widest, pixels / PNG_PPI)
     picture = out.add_picture(io.BytesIO(png), width=Inches(width))
     picture._inline.docPr.set("descr", figure.alt)

@@ -4,7 +4,9 @@ Accessibility (WCAG 2.2 AA, public-sector accessibility regulations): ``lang`` a
 order; tables with a ``<caption>``, a header row of ``<th scope="col">`` and row headers ``<th scope="row">``; RAG
 as a shape and a word as well as a background colour (colour-blind-safe tints, dark text); charts as inline SVG with
 ``role="img"``, ``aria-label``, ``<title>`` and ``<desc>`` and their text alternative printed in the caption; SPC
-icons with their labels as text. Body text 11 pt, tables 9.5 pt (never below 9 pt). For print (``@page``): A4,
+icons with their labels as text. For the PDF (``charts="linked"``) each chart is instead an ``<img>`` whose ``src`` is
+``figure:KEY`` and whose ``alt`` is its title, which :mod:`kpi.reports.pdf` resolves to the same SVG: WeasyPrint then
+draws the chart as an image rather than parsing and styling its thousand SVG elements as part of the page. Body text 11 pt, tables 9.5 pt (never below 9 pt). For print (``@page``): A4,
 running footer with the document's facts and "Page n of N".
 """
 
@@ -20,6 +22,9 @@ BODY_PT = 11
 #: Tables this short are kept on one page.
 KEEP_ROWS = 15
 TABLE_PT = 9.5
+#: The URL scheme of a chart linked from the PDF's HTML (``figure:KEY``).
+FIGURE_SCHEME = "figure:"
+CHART_MODES = ("inline", "linked")
 FONT = "'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif"
 
 
@@ -80,15 +85,21 @@ table[id^="table-exception-"] th, table[id^="table-exception-"] td {{ padding: 0
 section.sheet > h2:first-child, section.sheet > h3:first-child {{ margin-top: 0; }}
 td.icon svg {{ vertical-align: middle; margin-right: 0.25em; }}
 figure.chart {{ margin: 0.6em 0; break-inside: avoid; }}
-figure.chart svg {{ width: 100%; height: auto; max-width: 42rem; display: block; }}
+figure.chart svg, figure.chart img {{ width: 100%; height: auto; max-width: 42rem; display: block; }}
 figure.chart figcaption {{ font-size: 9pt; color: #333; margin-top: 0.2em; }}
 ul {{ margin: 0.3em 0 0.5em 1.2em; padding: 0; }}
 li {{ margin: 0.15em 0; }}
 """
 
 
-def render_html(document: Document) -> str:
-    """The whole document as one HTML page (figures rendered through the document's cached figure set)."""
+def render_html(document: Document, *, charts: str = "inline") -> str:
+    """The whole document as one HTML page (figures rendered through the document's cached figure set).
+
+    ``charts``: "inline" (the preview: each chart's accessible SVG in the page) or "linked" (the PDF's source: each
+    chart an ``<img src="figure:KEY">``, see the module docstring).
+    """
+    if charts not in CHART_MODES:
+        raise ValueError(f"charts are 'inline' or 'linked', not {charts!r}")
     figure_numbers: dict[str, int] = {}
     sheets, current, landscape = [], [], False
     for block in document.blocks:
@@ -96,7 +107,7 @@ def render_html(document: Document) -> str:
             sheets.append((landscape, current))
             current, landscape = [], block.landscape
             continue
-        current.append(_block(block, document, figure_numbers))
+        current.append(_block(block, document, figure_numbers, charts))
     sheets.append((landscape, current))
     parts = [
         f'<section class="sheet{" landscape" if wide else ""}">' + "\n".join(blocks) + "</section>"
@@ -118,7 +129,7 @@ def render_html(document: Document) -> str:
     )
 
 
-def _block(block, document: Document, numbers: dict[str, int]) -> str:
+def _block(block, document: Document, numbers: dict[str, int], charts: str = "inline") -> str:
     if isinstance(block, Heading):
         level = min(max(block.level, 1), 6)
         anchor = f' id="{escape(block.anchor, quote=True)}"' if block.anchor else ""
@@ -134,9 +145,12 @@ def _block(block, document: Document, numbers: dict[str, int]) -> str:
         numbers[block.key] = len(numbers) + 1
         figure = document.figures[block.key]
         size = ' data-size="half"' if block.size == "half" else ""
+        if charts == "linked":
+            drawing = f'<img src="{FIGURE_SCHEME}{block.key}" alt="{escape(figure.title, quote=True)}">'
+        else:
+            drawing = document.figures.svg(block.key)
         return (
-            f'<figure class="chart" id="figure-{block.key}"{size}>'
-            f"{document.figures.svg(block.key)}"
+            f'<figure class="chart" id="figure-{block.key}"{size}>{drawing}'
             f"<figcaption><strong>Figure {numbers[block.key]}. {escape(figure.title)}.</strong> "
             f"{escape(figure.alt)}</figcaption></figure>"
         )
