@@ -5,8 +5,9 @@ order; tables with a ``<caption>``, a header row of ``<th scope="col">`` and row
 as a shape and a word as well as a background colour (colour-blind-safe tints, dark text); charts as inline SVG with
 ``role="img"``, ``aria-label``, ``<title>`` and ``<desc>`` and their text alternative printed in the caption; SPC
 icons with their labels as text. For the PDF (``charts="linked"``) each chart is instead an ``<img>`` whose ``src`` is
-``figure:KEY`` and whose ``alt`` is its title, which :mod:`kpi.reports.pdf` resolves to the same SVG: WeasyPrint then
-draws the chart as an image rather than parsing and styling its thousand SVG elements as part of the page. Body text 11 pt, tables 9.5 pt (never below 9 pt). For print (``@page``): A4,
+``figure:KEY`` and whose ``alt`` is its title, and each SPC icon an ``<img src="icon:KIND/CODE">`` with its label,
+which :mod:`kpi.reports.pdf` resolves to the same SVGs: WeasyPrint then draws them as images rather than parsing and
+styling their thousands of SVG elements as part of the page. Body text 11 pt, tables 9.5 pt (never below 9 pt). For print (``@page``): A4,
 running footer with the document's facts and "Page n of N".
 """
 
@@ -16,14 +17,16 @@ from html import escape
 
 from kpi.contract.values import RAG_BACKGROUNDS, RAG_SHAPES, RAG_WORDS
 from kpi.reports.document import Bullets, Cell, Document, FigureBlock, Heading, PageBreak, Paragraph, Table
-from kpi.reports.figures import icon_svg
+from kpi.reports.figures import icon_label, icon_svg
 
 BODY_PT = 11
 #: Tables this short are kept on one page.
 KEEP_ROWS = 15
 TABLE_PT = 9.5
-#: The URL scheme of a chart linked from the PDF's HTML (``figure:KEY``).
-FIGURE_SCHEME = "figure:"
+#: The URL schemes of a chart (``figure:KEY``) and an SPC icon (``icon:KIND/CODE``) linked from the PDF's HTML.
+FIGURE_SCHEME, ICON_SCHEME = "figure:", "icon:"
+#: SPC icons in tables, CSS pixels square.
+ICON_SIZE = 14
 CHART_MODES = ("inline", "linked")
 FONT = "'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif"
 
@@ -83,7 +86,7 @@ table.data, div.keep, h2, h3 {{ clear: both; }}
 table[id^="table-exception-"] {{ line-height: 1.15; margin-top: 0.2em; }}
 table[id^="table-exception-"] th, table[id^="table-exception-"] td {{ padding: 0.05em 0.3em; }}
 section.sheet > h2:first-child, section.sheet > h3:first-child {{ margin-top: 0; }}
-td.icon svg {{ vertical-align: middle; margin-right: 0.25em; }}
+td.icon svg, td.icon img {{ vertical-align: middle; margin-right: 0.25em; }}
 figure.chart {{ margin: 0.6em 0; break-inside: avoid; }}
 figure.chart svg, figure.chart img {{ width: 100%; height: auto; max-width: 42rem; display: block; }}
 figure.chart figcaption {{ font-size: 9pt; color: #333; margin-top: 0.2em; }}
@@ -140,7 +143,7 @@ def _block(block, document: Document, numbers: dict[str, int], charts: str = "in
     if isinstance(block, Bullets):
         return "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in block.items) + "</ul>"
     if isinstance(block, Table):
-        return table_html(block)
+        return table_html(block, linked=charts == "linked")
     if isinstance(block, FigureBlock):
         numbers[block.key] = len(numbers) + 1
         figure = document.figures[block.key]
@@ -157,7 +160,7 @@ def _block(block, document: Document, numbers: dict[str, int], charts: str = "in
     raise TypeError(f"cannot render a {type(block).__name__}")
 
 
-def _cell(cell: Cell) -> str:
+def _cell(cell: Cell, linked: bool = False) -> str:
     if cell.rag:
         key = cell.rag
         shape, word = RAG_SHAPES[key], RAG_WORDS[key]
@@ -173,13 +176,21 @@ def _cell(cell: Cell) -> str:
         )
     if cell.icon:
         kind, code = cell.icon
-        return f'<td class="icon">{icon_svg(kind, code, 14)}<span>{escape(cell.text)}</span></td>'
+        if linked:
+            label = escape(icon_label(kind, code), quote=True)
+            drawing = f'<img src="{ICON_SCHEME}{kind}/{code or ""}" alt="{label}" width="{ICON_SIZE}" height="{ICON_SIZE}">'
+        else:
+            drawing = icon_svg(kind, code, ICON_SIZE)
+        return f'<td class="icon">{drawing}<span>{escape(cell.text)}</span></td>'
     css = ' class="num"' if cell.numeric else ""
     return f"<td{css}>{escape(cell.text)}</td>"
 
 
-def table_html(table: Table) -> str:
-    """One table: caption, header row, row headers, RAG cells, optional note after it."""
+def table_html(table: Table, *, linked: bool = False) -> str:
+    """One table: caption, header row, row headers, RAG cells, optional note after it.
+
+    ``linked``: SPC icons as ``<img src="icon:KIND/CODE">`` (for the PDF) rather than inline SVG.
+    """
     head = "".join(f'<th scope="col">{escape(name)}</th>' for name in table.columns)
     body = []
     first_total = len(table.rows) - table.total_rows
@@ -190,7 +201,7 @@ def table_html(table: Table) -> str:
             if position == 0 and table.row_headers and not cell.rag and not cell.icon:
                 cells.append(f'<th scope="row">{escape(cell.text)}</th>')
             else:
-                cells.append(_cell(cell))
+                cells.append(_cell(cell, linked))
         css = ' class="total"' if number >= first_total else ""
         body.append(f"<tr{css}>{''.join(cells)}</tr>")
     key = f' id="table-{escape(table.key, quote=True)}"' if table.key else ""

@@ -17,24 +17,32 @@ import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from kpi.reports.document import Document
-from kpi.reports.html import FIGURE_SCHEME, render_html
+from kpi.reports.figures import icon_svg
+from kpi.reports.html import FIGURE_SCHEME, ICON_SCHEME, ICON_SIZE, render_html
 
 PDF_VARIANT = "pdf/ua-1"
 
 
 class FigureFetcher(URLFetcher):
-    """WeasyPrint's URL fetcher, answering ``figure:KEY`` with that chart's SVG from the document's figure set."""
+    """WeasyPrint's URL fetcher, answering the PDF's links to its charts and icons with their SVG.
+
+    ``figure:KEY``: the chart's SVG from the document's figure set; ``icon:KIND/CODE``: the SPC icon's.
+    """
 
     def __init__(self, document: Document, **options) -> None:
         super().__init__(**options)
         self._figures = document.figures
 
     def fetch(self, url: str, headers=None) -> URLFetcherResponse:
-        """The chart's SVG for a ``figure:`` URL; any other URL as WeasyPrint fetches it."""
+        """The SVG for a ``figure:`` or ``icon:`` URL; any other URL as WeasyPrint fetches it."""
         if url.startswith(FIGURE_SCHEME):
             svg = self._figures.svg(url.removeprefix(FIGURE_SCHEME))
-            return URLFetcherResponse(url, svg.encode("utf-8"), {"Content-Type": "image/svg+xml"})
-        return super().fetch(url, headers)
+        elif url.startswith(ICON_SCHEME):
+            kind, _, code = url.removeprefix(ICON_SCHEME).partition("/")
+            svg = icon_svg(kind, code or None, ICON_SIZE)
+        else:
+            return super().fetch(url, headers)
+        return URLFetcherResponse(url, svg.encode("utf-8"), {"Content-Type": "image/svg+xml"})
 
 
 def render_pdf(document: Document, html: str | None = None) -> bytes:
