@@ -9,8 +9,8 @@ HTML preview, the PDF and the DOCX of one build share drawings, and the set coun
 
 Drawing is vl-convert (offline, own fonts; ``kpi.core.charts``'s exporter). The Vega-Lite spec is made without
 Altair's schema validation, and each data frame shared by several layers converted once (:func:`vega_lite_spec`).
-Drawings are also kept in a small bounded cache for the process, keyed by the SHA-256 of the spec,
-so a pack built again with unchanged charts (another viewer, the briefing after the pack) is not drawn twice;
+Drawings are also kept in a small bounded cache for the process, keyed by the SHA-256 of the spec, so a pack built
+again with unchanged charts (for another viewer, or after data that left them unchanged) is not drawn twice;
 :func:`clear_chart_cache` empties it (the bench does, so that it times cold drawing). Element ids inside each SVG are
 prefixed with the figure's key, so several charts can sit in one HTML page without their clip paths colliding.
 
@@ -91,7 +91,7 @@ def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
 
     Two costs of ``to_dict`` are left out. Schema validation checks the whole spec against the Vega-Lite JSON schema
     in Python; vl-convert compiles the spec itself and reports what it cannot draw. And Altair converts a layer's data
-    frame for every layer that uses it (an XmR chart draws eight layers from one frame): here the data transformer
+    frame for every layer that uses it (an XmR chart draws seven layers from one frame): here the data transformer
     that is enabled is wrapped so that, while this chart's spec is written, each frame is converted once (Altair still
     gathers the values into the spec's ``datasets`` as before). The wrapper is enabled only inside a lock, and in any
     other thread that meets it in that moment it just calls the transformer it wraps.
