@@ -99,13 +99,17 @@ def preview_html(built: reports.Built) -> str:
 
 
 def render_with_progress(key: tuple, fmt: str) -> bytes:
-    """Render charts one by one with a progress bar, then the file (cached per build and format; not recorded)."""
+    """Draw charts one by one with a progress bar, then the file (cached per build and format; not recorded).
+
+    Each chart is drawn as SVG, the drawing both formats start from; the DOCX makes its PNG from it at the width it
+    places the chart at.
+    """
     built = build(key)
     figures = built.document.figures
     keys = list(figures.figures)
     bar = st.progress(0.0, text="Rendering charts")
     for number, figure_key in enumerate(keys, start=1):
-        figures.png(figure_key) if fmt == "docx" else figures.svg(figure_key)
+        figures.raw_svg(figure_key)
         bar.progress(number / (len(keys) + 1), text=f"Rendering charts: {number} of {len(keys)}")
     bar.progress(len(keys) / (len(keys) + 1), text=f"Laying out the {fmt.upper()}")
     result = _render(key, fmt)

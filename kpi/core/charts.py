@@ -267,14 +267,16 @@ def category_ci_chart(
         axis=_category_axis(frame[category]),
     )
     base = alt.Chart(data).encode(x=x)
+    # channels are given as objects, not "field:type" strings: Altair turns a string into a channel by searching its
+    # whole schema, several milliseconds each (the same spec either way)
     bars = base.mark_rule(color=BLUE, strokeWidth=2).encode(
         y=alt.Y(
             "lower_ci:Q", title="Per cent", scale=alt.Scale(zero=False), axis=alt.Axis(format=PCT_AXIS_FORMAT)
         ),
-        y2="upper_ci:Q",
+        y2=alt.Y2("upper_ci:Q"),
     )
     points = base.mark_point(filled=True, size=80, color=BLUE).encode(
-        y="value:Q", tooltip=[alt.Tooltip(f"{category}:N"), *_ci_tooltips()]
+        y=alt.Y("value:Q"), tooltip=[alt.Tooltip(f"{category}:N"), *_ci_tooltips()]
     )
     layers = [bars, points]
     lines = dict(reference or {})
@@ -289,10 +291,10 @@ def category_ci_chart(
             {"label": list(lines), "level": list(lines.values()), "at": [placed[k] for k in lines]}
         ).to_pandas()
         rule = alt.Chart(ref)
-        layers.append(rule.mark_rule(strokeDash=[4, 4], color=ORANGE).encode(y="level:Q"))
+        layers.append(rule.mark_rule(strokeDash=[4, 4], color=ORANGE).encode(y=alt.Y("level:Q")))
         layers.append(
             rule.mark_text(align="left", dx=4, dy=-6, color=BLACK).encode(
-                y="at:Q", text="label:N", x=alt.value(0)
+                y=alt.Y("at:Q"), text=alt.Text("label:N"), x=alt.XValue(0)
             )
         )
     return accessible(alt.layer(*layers).properties(title=title, height=CATEGORY_HEIGHT))
