@@ -39,9 +39,16 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class Bullets:
-    """A bulleted list of plain-text items."""
+    """A list of plain-text items: bulleted, or ``numbered`` (1., 2., ... written before each item, no bullet)."""
 
     items: tuple[str, ...] | list[str]
+    numbered: bool = False
+
+    def lines(self) -> list[str]:
+        """The items as written: numbered ones with their number."""
+        if not self.numbered:
+            return list(self.items)
+        return [f"{number}. {item}" for number, item in enumerate(self.items, start=1)]
 
 
 @dataclass(frozen=True)

@@ -77,8 +77,8 @@ def render_docx(document: Document) -> bytes:
         elif isinstance(block, Paragraph):
             _paragraph(out, block)
         elif isinstance(block, Bullets):
-            for item in block.items:
-                writer.paragraph(item, "List Bullet")
+            for item in block.lines():
+                writer.paragraph(item, "Normal" if block.numbered else "List Bullet")
         elif isinstance(block, Table):
             _table(writer, block, document, page["width_cm"])
         elif isinstance(block, FigureBlock):

@@ -57,7 +57,7 @@ html {{ font-family: {FONT}; font-size: {BODY_PT}pt; line-height: 1.4; color: #1
 body {{ margin: 0; }}
 main {{ max-width: 64rem; margin: 0 auto; padding: 0 0.5rem; }}
 @media print {{ main {{ max-width: none; padding: 0; }} }}
-h1 {{ font-size: 22pt; margin: 0 0 0.4em; }}
+h1 {{ font-size: 19pt; margin: 0 0 0.4em; }}
 h2 {{ font-size: 16pt; margin: 1.1em 0 0.4em; border-bottom: 2px solid #1a1a1a; padding-bottom: 0.1em; }}
 h3 {{ font-size: 13.5pt; margin: 0.9em 0 0.3em; }}
 h4 {{ font-size: 11.5pt; margin: 0.8em 0 0.3em; }}
@@ -92,6 +92,7 @@ figure.chart svg, figure.chart img {{ width: 100%; height: auto; max-width: 42re
 figure.chart figcaption {{ font-size: 9pt; color: #333; margin-top: 0.2em; }}
 ul {{ margin: 0.3em 0 0.5em 1.2em; padding: 0; }}
 li {{ margin: 0.15em 0; }}
+ol.numbered {{ list-style: none; margin: 0.3em 0 0.5em 0; padding: 0; }}
 """
 
 
@@ -141,7 +142,9 @@ def _block(block, document: Document, numbers: dict[str, int], charts: str = "in
         css = "" if block.style == "body" else f' class="{block.style}"'
         return f"<p{css}>{escape(block.text)}</p>"
     if isinstance(block, Bullets):
-        return "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in block.items) + "</ul>"
+        tag = '<ol class="numbered">' if block.numbered else "<ul>"
+        items = "".join(f"<li>{escape(item)}</li>" for item in block.lines())
+        return tag + items + ("</ol>" if block.numbered else "</ul>")
     if isinstance(block, Table):
         return table_html(block, linked=charts == "linked")
     if isinstance(block, FigureBlock):

@@ -69,30 +69,32 @@ def xmr_chart(
     ).to_pandas()
     x = alt.X("period:O", sort=alt.SortField("period_index"), title="Quarter", axis=alt.Axis(labelAngle=-45))
     base = alt.Chart(data).encode(x=x)
+    # channels are objects, not "field:type" strings: Altair resolves a string against its whole schema, several
+    # milliseconds each (the same spec either way)
     y = alt.Y(
         "value:Q",
         title=y_title,
         scale=alt.Scale(zero=False),
         axis=alt.Axis(format=COUNT_FORMAT if count else PCT_AXIS_FORMAT),
     )
-    line = base.mark_line(color=LINE_GREY, strokeWidth=1.5).encode(y=y, detail="segment:N")
-    mean = base.mark_line(color=OUTLINE, strokeWidth=1.5).encode(y="mean:Q")
+    line = base.mark_line(color=LINE_GREY, strokeWidth=1.5).encode(y=y, detail=alt.Detail("segment:N"))
+    mean = base.mark_line(color=OUTLINE, strokeWidth=1.5).encode(y=alt.Y("mean:Q"))
     layers = [line, mean]
     ends = [("mean", "Mean")]
     if bool(frame["limits_shown"][0]):
         for column, label in (("upper_limit", "Upper limit"), ("lower_limit", "Lower limit")):
-            layers.append(base.mark_line(color=LINE_GREY, strokeDash=[6, 4]).encode(y=f"{column}:Q"))
+            layers.append(base.mark_line(color=LINE_GREY, strokeDash=[6, 4]).encode(y=alt.Y(f"{column}:Q")))
             ends.append((column, label))
     if frame["target_pct"].is_not_null().any():
         layers.append(
             base.mark_line(
                 color="#AA3377", strokeDash=[2, 2], strokeWidth=2, interpolate="step-after"
-            ).encode(y="target:Q")
+            ).encode(y=alt.Y("target:Q"))
         )
         ends.append(("target", "Target"))
     points = _typed_points(base, labels, number)
     letters = base.mark_text(dy=-14, fontWeight="bold", fontSize=13, color=OUTLINE).encode(
-        y="value:Q", text="point_letter:N"
+        y=alt.Y("value:Q"), text=alt.Text("point_letter:N")
     )
     layers += [points, letters]
     end_labels = _end_labels(data, ends, x)
@@ -104,7 +106,7 @@ def xmr_chart(
 def _typed_points(base: alt.Chart, labels: list[str], number: str) -> alt.Chart:
     """The points, coloured and shaped by their type, with a tooltip of every line at that period."""
     return base.mark_point(filled=True, size=110, stroke=OUTLINE, strokeWidth=1.2, opacity=1).encode(
-        y="value:Q",
+        y=alt.Y("value:Q"),
         color=alt.Color(
             "point:N",
             scale=alt.Scale(domain=labels, range=[s[1] for s in POINT_STYLES.values()]),
@@ -116,7 +118,7 @@ def _typed_points(base: alt.Chart, labels: list[str], number: str) -> alt.Chart:
             legend=alt.Legend(title="Point", orient="bottom", labelLimit=LEGEND_LABEL_LIMIT, columns=2),
         ),
         tooltip=[
-            "period",
+            alt.Tooltip("period"),
             alt.Tooltip("value:Q", title="value", format=number),
             alt.Tooltip("point:N", title="point"),
             alt.Tooltip("rules:N", title="special-cause rules"),
@@ -149,5 +151,5 @@ def _end_labels(data, ends: list[tuple[str, str]], x: alt.X) -> alt.Chart | None
     return (
         alt.Chart(ends_frame)
         .mark_text(align="left", dx=8, fontSize=11, color=OUTLINE)
-        .encode(x=x, y="at:Q", text="label:N")
+        .encode(x=x, y=alt.Y("at:Q"), text=alt.Text("label:N"))
     )

@@ -80,6 +80,13 @@ def _previous_text(previous: dict | None) -> str:
     return text
 
 
+def _how_many(number: int, noun: str) -> str:
+    """A count and its verb in the words a reader expects: "no KPI is", "1 KPI is", "3 KPIs are"."""
+    if number == 0:
+        return f"no {noun} is"
+    return f"{number} {noun} is" if number == 1 else f"{number} {noun}s are"
+
+
 def _agenda(pack: Pack) -> list[str]:
     """The meeting's agenda, in the order of the pack's sections."""
     items = [
@@ -95,7 +102,7 @@ def _agenda(pack: Pack) -> list[str]:
         "Risks",
         "Any other business and the date of the next meeting",
     ]
-    return [f"{number}. {item}" for number, item in enumerate(items, start=1)]
+    return items
 
 
 def cover_heading(cover: Cover) -> str:
@@ -144,17 +151,17 @@ def _cover(pack: Pack, blocks: list) -> None:
     flagged = len(pack.exceptions)
     reds = int((pack.summary["rag"] == "red").sum())
     ambers = int((pack.summary["rag"] == "amber").sum())
+    open_actions = pack.actions.filter(pl.col("status") != "closed").height
     blocks.append(
         Paragraph(
-            f"At borough level {reds} KPI{'s' if reds != 1 else ''} {'are' if reds != 1 else 'is'} red and {ambers} "
-            f"amber; {flagged} KPI{'s' if flagged != 1 else ''} {'are' if flagged != 1 else 'is'} red or amber at "
-            "borough or locality level and each has an exception page. "
-            f"{pack.actions.filter(pl.col('status') != 'closed').height} actions are open; "
-            f"{pack.risks.height} risks are on the log."
+            f"At borough level {_how_many(reds, 'KPI')} red and {ambers or 'none'} amber; "
+            f"{_how_many(flagged, 'KPI')} red or amber at borough or locality level"
+            + (" and each has an exception page. " if flagged else ". ")
+            + f"{_how_many(open_actions, 'action')} open; {_how_many(pack.risks.height, 'risk')} on the log."
         )
     )
     blocks.append(Heading("Agenda", 2, anchor="agenda"))
-    blocks.append(Bullets(_agenda(pack)))
+    blocks.append(Bullets(_agenda(pack), numbered=True))
     blocks.append(
         Paragraph(
             "The figures are the provider's returns as accepted by the data-as-at time, against the targets in force "
