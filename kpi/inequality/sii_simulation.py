@@ -94,11 +94,19 @@ def _simulated_coefficients(
     return out
 
 
+def _ranked(values: np.ndarray, where: list[tuple[int, int]]) -> np.ndarray:
+    """``values`` with the ranks the limits read (1-based ``lo`` and ``hi`` of each level) in sorted position.
+
+    A partial sort (``np.partition``): the same order statistics as a full sort, NaN last as there, in linear time.
+    """
+    return np.partition(values, sorted({rank - 1 for pair in where for rank in pair}))
+
+
 def _transformed_limits(
     coef: np.ndarray, where: list[tuple[int, int]], h: float, g_inv: Any, mult: float
 ) -> list[Limits]:
     """Limits from the sorted slopes on the transformed scale, back in natural units around rank 1/2."""
-    slopes = np.sort(coef[:, 1])
+    slopes = _ranked(coef[:, 1], where)
     per_level: list[Limits] = []
     for lo, hi in where:
         ends = []
@@ -114,12 +122,12 @@ def _transformed_limits(
 
 def _natural_limits(coef: np.ndarray, where: list[tuple[int, int]], mult: float) -> list[Limits]:
     """Limits from the sorted SII and RII of the refitted draws."""
-    sii_draws = np.sort(coef[:, 1] * mult)
+    sii_draws = _ranked(coef[:, 1] * mult, where)
     with np.errstate(divide="ignore", invalid="ignore"):
         rii_draws = (coef[:, 0] + coef[:, 1]) / coef[:, 0]
         if mult < 0:
             rii_draws = 1 / rii_draws
-    rii_draws = np.sort(rii_draws)
+    rii_draws = _ranked(rii_draws, where)
     return [
         (
             float(sii_draws[lo - 1]),
