@@ -39,3 +39,20 @@ def summary(seconds: list[float]) -> dict:
         "max_ms": round(max(seconds) * 1000, 2) if seconds else None,
         "total_s": round(sum(seconds), 3),
     }
+
+
+def load_bench_return(store, row: dict, data: bytes):
+    """Load one council's return file (``row``: ``path``, ``lad_code``) through the real loader, as the bench does."""
+    from bench.national import PROVIDER
+    from kpi.returns.load import load_return
+
+    return load_return(
+        store,
+        data,
+        Path(row["path"]).name,
+        council_code=row["lad_code"],
+        provider_code=PROVIDER,
+        principal=WHO,
+        accept_warnings=True,
+        reason=REASON,
+    )

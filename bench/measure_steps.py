@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from bench import national
-from bench.common import REASON, WHO
+from bench.common import WHO, load_bench_return
 from bench.common import dataset as _dataset
 from bench.common import db as _db
 from bench.common import percentile as _percentile
@@ -265,7 +265,6 @@ def step_concurrency(work: Path) -> dict:
     """Many sessions in one app process: page data for different councils at once, and uploads at once."""
     from kpi.contract import values as overview
     from kpi.core.store import Store
-    from kpi.returns.load import load_return
 
     councils = _dataset(work)["councils"]
     out = {}
@@ -306,16 +305,7 @@ def step_concurrency(work: Path) -> dict:
                     # blank lines at the end: a new file with the same rows (a resubmission)
                     data = Path(row["path"]).read_bytes() + b"\n" * fresh
                     started = time.perf_counter()
-                    result = load_return(
-                        store,
-                        data,
-                        Path(row["path"]).name,
-                        council_code=row["lad_code"],
-                        provider_code=national.PROVIDER,
-                        principal=WHO,
-                        accept_warnings=True,
-                        reason=REASON,
-                    )
+                    result = load_bench_return(store, row, data)
                     with lock:
                         loads.append(time.perf_counter() - started)
                         outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1

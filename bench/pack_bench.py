@@ -25,12 +25,9 @@ line only (``make bench`` runs it that way as its ``pack`` step and reads the la
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -265,21 +262,9 @@ def report_lines(figures: dict) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--work", help="folder for the sample database (default: a temporary folder)")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--json", action="store_true", help="print only the JSON line")
-    args = parser.parse_args(argv)
-    if args.work:
-        figures = measure(Path(args.work), args.runs)
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            figures = measure(Path(folder), args.runs)
-    if not args.json:
-        for line in report_lines(figures):
-            print(line)
-    print(json.dumps(figures))
-    return 0
+    from bench.sample_cli import run
+
+    return run(__doc__.split("\n\n")[0], measure, lambda figures, runs: report_lines(figures), argv, runs=5)
 
 
 if __name__ == "__main__":

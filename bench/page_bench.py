@@ -13,12 +13,9 @@ Usage: ``python bench/page_bench.py [--work DIR] [--runs N] [--json]``.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -89,24 +86,18 @@ def measure(work: Path, runs: int) -> dict:
     }
 
 
+def _report(figures: dict, runs: int) -> list[str]:
+    lines = [f"Pages of the sample, server time to a full render (median of {runs} warm runs, seconds)"]
+    for page, f in figures["pages"].items():
+        flag = "" if f["warm_median_s"] < TARGET_S else "  OVER 1 s"
+        lines.append(f"  {page:<32} cold {f['cold_s']:>6}  warm {f['warm_median_s']:>6}{flag}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--work", help="folder for the sample database (default: a temporary folder)")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--json", action="store_true", help="print only the JSON line")
-    args = parser.parse_args(argv)
-    if args.work:
-        figures = measure(Path(args.work), args.runs)
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            figures = measure(Path(folder), args.runs)
-    if not args.json:
-        print(f"Pages of the sample, server time to a full render (median of {args.runs} warm runs, seconds)")
-        for page, f in figures["pages"].items():
-            flag = "" if f["warm_median_s"] < TARGET_S else "  OVER 1 s"
-            print(f"  {page:<32} cold {f['cold_s']:>6}  warm {f['warm_median_s']:>6}{flag}")
-    print(json.dumps(figures))
-    return 0
+    from bench.sample_cli import run
+
+    return run(__doc__.split("\n\n")[0], measure, _report, argv, runs=3)
 
 
 if __name__ == "__main__":

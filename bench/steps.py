@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from bench import national
-from bench.common import ACTOR, ENGLAND, REASON, WHO
+from bench.common import ACTOR, ENGLAND, REASON, WHO, load_bench_return
 from bench.common import dataset as _dataset
 from bench.common import db as _db
 from bench.common import summary as _summary
@@ -274,7 +274,6 @@ def step_bulk_returns(work: Path) -> dict:
 def step_load_mandated_contacts(work: Path) -> dict:
     """The returns of REAL_LOADER_COUNCILS councils, 16 quarters each, through kpi.returns.load.load_return."""
     from kpi.core.store import Store
-    from kpi.returns.load import load_return
 
     real = _real_loader_councils(work)
     files = (
@@ -287,16 +286,7 @@ def step_load_mandated_contacts(work: Path) -> dict:
         for row in files.iter_rows(named=True):
             data = Path(row["path"]).read_bytes()
             started = time.perf_counter()
-            result = load_return(
-                store,
-                data,
-                Path(row["path"]).name,
-                council_code=row["lad_code"],
-                provider_code=national.PROVIDER,
-                principal=WHO,
-                accept_warnings=True,
-                reason=REASON,
-            )
+            result = load_bench_return(store, row, data)
             times.append(time.perf_counter() - started)
             _count(outcomes, result.outcome)
             rows += result.report.rows_read
