@@ -16,8 +16,39 @@ who = _ui.start_page("Meetings")
 _pack_ui.flash()
 store, council = _ui.store(), _ui.council_code()
 manages = access.allowed(who, "manage_meetings")
-ACTION_COLUMNS = ["action_id", "what", "owner", "provider_code", "due_date", "status", "is_overdue", "notes"]
-RISK_COLUMNS = ["risk_id", "risk", "rating", "rating_band", "owner", "mitigation", "review_date", "status"]
+# Each table's columns and their headings (kpi.core.tables.readable writes dates, yes/no and missing values).
+MEETING_COLUMNS = {
+    "meeting_id": "Meeting",
+    "meeting_date": "Date",
+    "title": "Title",
+    "provider_code": "Provider",
+    "attendees": "Attendees",
+    "pack_period": "Pack used: period",
+    "pack_as_at": "Pack data as at",
+    "pack_data_version": "Pack data version",
+    "notes": "Notes",
+    "recorded_by": "Recorded by",
+}
+ACTION_COLUMNS = {
+    "action_id": "Action",
+    "what": "What",
+    "owner": "Owner",
+    "provider_code": "Provider",
+    "due_date": "Due",
+    "status": "Status",
+    "is_overdue": "Overdue",
+    "notes": "Notes",
+}
+RISK_COLUMNS = {
+    "risk_id": "Risk",
+    "risk": "Description",
+    "rating": "Rating",
+    "rating_band": "Band",
+    "owner": "Owner",
+    "mitigation": "Mitigation",
+    "review_date": "Review",
+    "status": "Status",
+}
 listed = meetings.meetings(store, council, principal=who)
 actions = meetings.actions(store, council, principal=who)
 risks = meetings.risks(store, council, principal=who)
@@ -44,10 +75,10 @@ with meeting_tab:
                     st.error("Give the date of the meeting: it is not assumed to be today.")
                 else:
                     _pack_ui.write(meetings.record_meeting, done="Meeting recorded.", **fields)
-    st.dataframe(listed.drop("council_code"), hide_index=True, key="mt_meetings_table", width="stretch")
+    _ui.table(listed.select(list(MEETING_COLUMNS)), key="mt_meetings_table", labels=MEETING_COLUMNS)
 
 with action_tab:
-    st.dataframe(actions.select(ACTION_COLUMNS), hide_index=True, key="mt_actions_table", width="stretch")
+    _ui.table(actions.select(list(ACTION_COLUMNS)), key="mt_actions_table", labels=ACTION_COLUMNS)
     left, right = st.columns(2)
     if manages:
         with left, st.form("mt_action_form", clear_on_submit=True):
@@ -88,7 +119,7 @@ with action_tab:
                 )
 
 with risk_tab:
-    st.dataframe(risks.select(RISK_COLUMNS), hide_index=True, key="mt_risks_table", width="stretch")
+    _ui.table(risks.select(list(RISK_COLUMNS)), key="mt_risks_table", labels=RISK_COLUMNS)
     if manages:
         with st.form("mt_risk_form", clear_on_submit=True):
             st.markdown("**Add a risk** (rating = likelihood × impact, 5 × 5 matrix)")
