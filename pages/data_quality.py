@@ -26,7 +26,7 @@ cols[3].metric("Returns with warnings confirmed", warned.height)
 
 for row in timeliness.filter(timeliness=data_quality.MISSING).iter_rows(named=True):
     st.error(
-        f"Missing return: {row['period']} from {row['provider_code']} was due on {row['due_date']:%d %B %Y} "
+        f"Missing return: {row['period']} from {_ui.provider_names().get(row['provider_code'], row['provider_code'])} was due on {row['due_date']:%d %B %Y} "
         f"and has not been received ({row['days_late']} days overdue).",
         icon=":material/error:",
     )
@@ -34,7 +34,7 @@ for row in timeliness.filter(timeliness=data_quality.MISSING).iter_rows(named=Tr
 st.subheader("Timeliness by quarter")
 _ui.table(
     timeliness.select(
-        pl.col("provider_code").alias("Provider"),
+        "provider_code",
         pl.col("period").alias("Period"),
         pl.col("due_date").dt.strftime("%d %b %Y").alias("Due"),
         pl.col("first_received_at").dt.strftime("%d %b %Y %H:%M").alias("First received"),

@@ -16,7 +16,13 @@ from pages._app.session import council_code, principal, store
 
 
 def table(frame: pl.DataFrame, key: str, labels: dict[str, str] | None = None, **kwargs) -> None:
-    """Show ``frame`` as :func:`kpi.core.tables.readable` makes it (no index, the page's width)."""
+    """Show ``frame`` as :func:`kpi.core.tables.readable` makes it (no index, the page's width).
+
+    A provider is shown by its name, not its code (the providers table), under the heading "Provider".
+    """
+    if "provider_code" in frame.columns:
+        frame = frame.with_columns(pl.col("provider_code").replace(provider_names()))
+        labels = {"provider_code": "Provider", **(labels or {})}
     shown, formats = readable(frame, labels)
     config = {name: st.column_config.NumberColumn(name, format=fmt) for name, fmt in formats.items()}
     config.update(kwargs.pop("column_config", {}) or {})
