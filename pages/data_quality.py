@@ -38,7 +38,9 @@ _ui.table(
         pl.col("period").alias("Period"),
         pl.col("due_date").dt.strftime("%d %b %Y").alias("Due"),
         pl.col("first_received_at").dt.strftime("%d %b %Y %H:%M").alias("First received"),
-        pl.col("timeliness").str.to_titlecase().alias("Timeliness"),
+        (pl.col("timeliness").str.slice(0, 1).str.to_uppercase() + pl.col("timeliness").str.slice(1)).alias(
+            "Timeliness"
+        ),
         pl.col("days_late").alias("Days late"),
         pl.col("submissions").alias("Files received"),
         pl.col("accepted").alias("Accepted"),
