@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from bench.national import FINGERTIPS_YEARS, REGIONS, ROOT
+from kpi.outcomes.measures import COLUMNS as MEASURE_COLUMNS
 from kpi.stats import wilson_ci
 
 
@@ -162,15 +163,9 @@ def write_outcome_measures(localities: pl.DataFrame, folder: Path, rng: np.rando
                 rows.append((code, year, "", "", "", total_num, total_den))
         frame = pl.DataFrame(
             rows,
-            schema=[
-                "measure_code",
-                "period",
-                "area_code",
-                "locality_code",
-                "imd_decile",
-                "numerator",
-                "denominator",
-            ],
+            schema=list(
+                MEASURE_COLUMNS[:7]
+            ),  # the file's columns up to the counts; value and limits left blank
             orient="row",
         ).with_columns(pl.lit("").alias("value"), pl.lit("").alias("lower_ci"), pl.lit("").alias("upper_ci"))
         path = folder / f"{lad}_outcome_measures.csv"

@@ -2,9 +2,10 @@
 
 Every page of a sample database says "Sample data: synthetic figures". The provider returns are loaded through the
 same loader as a real return, with the receipt times of ``sample_data/provider_returns/manifest.csv`` so the late
-return and the resubmission appear as they would in life; the NCMP and outcome files go through the one load pipeline
-(:func:`kpi.ingest.pipeline.run_load`, with the spec ``hcp load`` names them by). The database is built in a temporary file and moved into
-place only when complete.
+return and the resubmission appear as they would in life; the NCMP and outcome files go through the one load
+pipeline (:func:`kpi.ingest.pipeline.run_load`, with the spec ``hcp load`` names them by), and the last review
+meeting with its actions and risks through the same calls as the Meetings page. The database is built in a
+temporary file and moved into place only when complete.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """App-layer helpers for the Meeting pack and Meetings pages: cached builds, progress, who is acting.
 
-A build is cached per (council, document, period, as-at time, draft, provider, meeting date): the figures as at a time already past
-never change (every mart reads as at that time), so the preview, the PDF and the DOCX of one build share it and
+A build is cached per (council, document, period, as-at time, draft, provider, meeting date): the figures as at a
+time already past never change (every mart reads as at that time), so the preview, the PDF and the DOCX of one build share it and
 each chart is rendered once per format. An as-at time still in the future adds the data version to the key.
 Rendered files are cached too, so the file downloaded is the file circulated. Building, previewing and downloading
 record nothing: only :func:`circulate` (a commissioner's explicit act) records the file in ``packs``. Streamlit

@@ -24,9 +24,11 @@ cols[1].metric("Missing returns", timeliness.filter(timeliness=data_quality.MISS
 cols[2].metric("Quarters resubmitted", resubmitted.height)
 cols[3].metric("Returns with warnings confirmed", warned.height)
 
+provider_names = _ui.provider_names()
 for row in timeliness.filter(timeliness=data_quality.MISSING).iter_rows(named=True):
+    provider = provider_names.get(row["provider_code"], row["provider_code"])
     st.error(
-        f"Missing return: {row['period']} from {_ui.provider_names().get(row['provider_code'], row['provider_code'])} was due on {row['due_date']:%d %B %Y} "
+        f"Missing return: {row['period']} from {provider} was due on {row['due_date']:%d %B %Y} "
         f"and has not been received ({row['days_late']} days overdue).",
         icon=":material/error:",
     )

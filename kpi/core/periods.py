@@ -161,9 +161,8 @@ def now() -> datetime:
     fixed = _fixed_clock()
     if fixed is None:
         return current
-    if "T" in os.environ["HCP_TODAY"] or " " in os.environ["HCP_TODAY"].strip():
-        return fixed
-    return datetime.combine(fixed.date(), current.time())
+    has_time = len(os.environ["HCP_TODAY"].strip()) > len("YYYY-MM-DD")
+    return fixed if has_time else datetime.combine(fixed.date(), current.time())
 
 
 def latest_ended_quarter(on: date | None = None) -> Period:

@@ -221,11 +221,11 @@ def next_meeting_date(
 
     The earliest meeting recorded (``sql/marts/mart_meetings.sql``, as the principal may see them, of
     ``provider_code`` or of no particular provider when given) dated on or after today
-    (:func:`kpi.core.periods.now`); else the next date of the six-weekly cycle from the latest recorded meeting
+    (:func:`kpi.core.periods.today`); else the next date of the six-weekly cycle from the latest recorded meeting
     (six, twelve, ... weeks after it: the first that is today or later); else, with no meeting recorded, None (the
     cover says "not set").
     """
-    today = periods.now().date()
+    today = periods.today()
     frame = meetings.meetings(store, council_code.upper(), principal=principal)
     if provider_code:
         frame = frame.filter(
