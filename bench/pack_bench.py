@@ -2,14 +2,14 @@
 
 For the sample borough's latest quarter (2026-27 Q2, as at 20 November 2026 09:00) it times, ``--runs`` times each
 (5 by default), in one process after a warm-up build of a different quarter (2026-27 Q1: imports, vl-convert,
-WeasyPrint and DuckDB warmed up, nothing of Q2 drawn), with the process's chart cache cleared before every build
+the typesetter and DuckDB warmed up, nothing of Q2 drawn), with the process's chart cache cleared before every build
 (:func:`kpi.reports.figures.clear_chart_cache`), so each figure is what a commissioner pressing "Build PDF" or
 "Build DOCX" waits for:
 
 * a cold PDF end to end: the pack's data (``kpi.reports.build``: marts, SPC, SII, narratives, data quality, logs),
   then ``render_pdf``, split into the charts (building the Altair charts and drawing them with vl-convert) and the
-  rest (WeasyPrint's layout and drawing); against the 3 s target;
-* a cold DOCX end to end, from a new build: data, charts (SVG, then PNG with resvg) and python-docx; against 2 s;
+  rest (Typst's layout and drawing); against the 3 s target;
+* a cold DOCX end to end, from a new build: data, charts (SVG, then PNG drawn by the typesetter) and python-docx; against 2 s;
 * the baseline: the same pack with no charts, as HTML and as PDF; the ratios of the PDF to the chart-less PDF
   (what the charts cost in the PDF) and of each end-to-end time to data plus chart-less HTML (what charts and
   layout cost on top of the data every format needs);
@@ -199,7 +199,7 @@ def measure(work: Path, runs: int) -> dict:
     build_sample(db, force=True)
     sample_s = time.perf_counter() - started
     with Store.open(db, read_only=True) as store:
-        # the first pack in the process (imports, vl-convert and WeasyPrint start-up), of another quarter
+        # the first pack in the process (imports, vl-convert start-up, the typesetter reading its fonts), of another quarter
         started = time.perf_counter()
         warm_up, _ = _cold_build(store, WARM_UP_PERIOD)
         render_pdf(warm_up.document)
@@ -240,7 +240,7 @@ def report_lines(figures: dict) -> list[str]:
         lines.append(
             f"  {fmt.upper()} end to end {med(parts['total'])} (target {pack['targets_s'][fmt]:g}): data "
             f"{med(parts['data'])}, charts {med(parts['charts'])} (Altair {med(parts['chart_specs'])}), "
-            f"{'WeasyPrint' if fmt == 'pdf' else 'python-docx'} {med(parts['layout'])}"
+            f"{'Typst' if fmt == 'pdf' else 'python-docx'} {med(parts['layout'])}"
         )
     ratios = pack["ratios"]
     lines += [

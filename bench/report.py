@@ -37,7 +37,7 @@ def _pack_lines(steps: dict) -> list[str]:
         f"**Meeting pack, sample borough**, built cold (chart cache cleared; median of {runs} runs after a warm-up "
         f"build of another quarter, seconds), end to end from the data to the file:"
     ]
-    for fmt, layout in (("pdf", "WeasyPrint"), ("docx", "python-docx")):
+    for fmt, layout in (("pdf", "Typst"), ("docx", "python-docx")):
         parts, target = pack[fmt], PACK_TARGETS[fmt]
         total = med(parts["total"])
         verdict = "within" if total <= target else "over"

@@ -81,16 +81,25 @@ def _simulated_coefficients(
     back: Any,
     n_draws: int,
 ) -> np.ndarray:
-    """Fit every draw at once: (draws x quantiles) values times the (quantiles x 2) projection."""
+    """Fit every draw at once: (draws x quantiles) values times the (quantiles x 2) projection.
+
+    Each step works in place on the one block of draws (``mean + z * sd``, back-transformed, weighted): the same
+    numbers, bit for bit, as with a new array per step, without allocating and touching four of them.
+    """
     k = mean.size
     chunk = max(1, _CHUNK_ELEMENTS // k)
     out = np.empty((n_draws, 2))
     for start in range(0, n_draws, chunk):
         rows = min(chunk, n_draws - start)
-        draws = mean + rng.standard_normal((rows, k)) * sd
-        if back is not None:
+        draws = rng.standard_normal((rows, k))
+        draws *= sd
+        draws += mean
+        if isinstance(back, np.ufunc):
+            back(draws, out=draws)
+        elif back is not None:
             draws = back(draws)
-        out[start : start + rows] = (draws * sqrt_a) @ projection.T
+        draws *= sqrt_a
+        np.matmul(draws, projection.T, out=out[start : start + rows])
     return out
 
 

@@ -2,12 +2,13 @@
 
 A :class:`FigureSet` holds Altair charts by key with a title and a text alternative. ``svg(key)`` draws a chart as
 SVG (for HTML and PDF: vector, with ``<title>``, ``<desc>``, ``role="img"`` and ``aria-label``) and ``png(key)`` makes
-the PNG for DOCX (which python-docx can only embed as a bitmap) from that same SVG with resvg, at :data:`PNG_PPI`
-pixels per inch written into the PNG's ``pHYs`` chunk (at most as wide as the chart is placed, when that is given). The
-HTML preview, the PDF and the DOCX of one build share drawings, and the set counts them and the seconds they took
-(``bench/pack_bench.py`` reports the time spent on charts).
+the PNG for DOCX (which python-docx can only embed as a bitmap) from that same SVG with the reports' typesetter
+(:mod:`kpi.reports.engine`), at :data:`PNG_PPI` pixels per inch written into the PNG's ``pHYs`` chunk (at most as wide
+as the chart is placed, when that is given). The HTML preview, the PDF and the DOCX of one build share drawings, and
+the set counts them and the seconds they took (``bench/pack_bench.py`` reports the time spent on charts).
 
-Drawing is vl-convert (offline, own fonts; ``kpi.core.charts``'s exporter). The Vega-Lite spec is made without
+Drawing is vl-convert (offline; ``kpi.core.charts``'s exporter), in the reports' font (:data:`REPORT_FONT`, which the
+PDF and PNG are typeset in too, so text is measured and drawn in the same font). The Vega-Lite spec is made without
 Altair's schema validation, and each data frame shared by several layers converted once (:func:`vega_lite_spec`).
 Drawings are also kept in a small bounded cache for the process, keyed by the SHA-256 of the spec, so a pack built
 again with unchanged charts (for another viewer, or after data that left them unchanged) is not drawn twice;
@@ -26,13 +27,14 @@ Example:
 True
 >>> png = figures.png("demo", max_width_in=1.5); int.from_bytes(png[16:20], "big"), 1.5 * PNG_PPI
 (330, 330.0)
+>>> 'font-family="DejaVu Sans, sans-serif"' in svg
+True
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import threading
 import time
@@ -44,17 +46,20 @@ from html import escape
 import altair as alt
 import vl_convert as vlc
 
+from kpi.reports import engine
 from kpi.spc import icons as spc_icons
 
 #: Pixels per inch of the PNG charts (the DOCX needs at least 200 dpi at print size).
 PNG_PPI = 220
+#: The font of the charts in reports: the one the PDF is typeset in (Debian's fonts-dejavu-core), then any sans.
+REPORT_FONT = "DejaVu Sans, sans-serif"
 #: Width in CSS pixels charts are drawn at (about 15 cm at 96 px per inch).
 CHART_WIDTH = 560
 #: Icons in DOCX tables: drawn at this many pixels and this many pixels per inch.
 ICON_PIXELS, ICON_PPI = 96, 400
 #: How many drawings (SVG by spec) the process keeps.
 CACHE_ENTRIES = 64
-#: CSS pixels per inch of an SVG's width and height (vl-convert turns ``ppi`` into a scale by this).
+#: Pixels an inch of an SVG's width and height as printed (a 720-pixel chart is 10 inches wide at its own size).
 _SVG_PPI = 72
 
 _ID = re.compile(r'\bid="([^"]+)"')
@@ -196,6 +201,7 @@ class FigureSet:
     def _draw(self, key: str) -> str:
         start = time.perf_counter()
         spec = vega_lite_spec(self.figures[key].chart)
+        spec.setdefault("config", {}).setdefault("font", REPORT_FONT)
         self.spec_seconds += time.perf_counter() - start
         digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
         svg = _cached(digest)
@@ -224,16 +230,15 @@ class FigureSet:
     def png(self, key: str, max_width_in: float | None = None) -> bytes:
         """The chart as PNG at :data:`PNG_PPI` pixels per inch, made from its SVG (then cached).
 
-        Drawn at its own size (72 CSS pixels an inch), or narrower so that it is ``max_width_in`` inches wide at
-        :data:`PNG_PPI` when that is smaller: the DOCX asks for the width it places the chart at, so its pixels
-        are the ones printed.
+        Drawn at its own size (72 CSS pixels an inch), or narrower, ``max_width_in`` inches wide, when that is
+        smaller: the DOCX asks for the width it places the chart at, so its pixels are the ones printed.
         """
         with self._lock:
             if (key, max_width_in) not in self._png:
                 svg = self.raw_svg(key)
-                scale = _png_scale(svg, max_width_in)
+                inches = _png_inches(svg, max_width_in)
                 self._png[key, max_width_in] = self._timed(
-                    "png", lambda: vlc.svg_to_png(svg, scale=scale, ppi=PNG_PPI)
+                    "png", lambda: engine.svg_to_png(svg, width_in=inches, ppi=PNG_PPI)
                 )
             return self._png[key, max_width_in]
 
@@ -244,19 +249,18 @@ class FigureSet:
                 draw = spc_icons.variation_icon if kind == "variation" else spc_icons.assurance_icon
                 svg = draw(code, size=ICON_PIXELS)
                 self._icons[(kind, code)] = self._timed(
-                    "icon", lambda: vlc.svg_to_png(svg, scale=1, ppi=ICON_PPI)
+                    "icon", lambda: engine.svg_to_png(svg, width_in=ICON_PIXELS / _SVG_PPI, ppi=ICON_PPI)
                 )
             return self._icons[(kind, code)]
 
 
-def _png_scale(svg: str, max_width_in: float | None) -> float:
-    """The scale that makes an SVG drawn at :data:`PNG_PPI` at most ``max_width_in`` inches wide (1: its own size)."""
+def _png_inches(svg: str, max_width_in: float | None) -> float:
+    """How wide an SVG is drawn as PNG: its own width (72 CSS pixels an inch), or ``max_width_in`` if narrower."""
     found = _SVG_WIDTH.search(svg)
-    if max_width_in is None or found is None:
-        return 1.0
-    drawn = float(found.group(1)) * PNG_PPI / _SVG_PPI  # pixels wide at scale 1
-    # a quarter pixel over the whole number wanted, so that resvg's rounding down still gives every pixel
-    return min(1.0, (math.ceil(max_width_in * PNG_PPI) + 0.25) / drawn)
+    own = float(found.group(1)) / _SVG_PPI if found else None
+    if own is None:
+        return max_width_in or CHART_WIDTH / _SVG_PPI
+    return own if max_width_in is None else min(own, max_width_in)
 
 
 def icon_label(kind: str, code: str | None) -> str:

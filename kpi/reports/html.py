@@ -1,14 +1,12 @@
-"""Render a :class:`~kpi.reports.document.Document` as one accessible HTML page (the preview, and the PDF's source).
+"""Render a :class:`~kpi.reports.document.Document` as one accessible HTML page (the preview on the Meeting pack page).
 
 Accessibility (WCAG 2.2 AA, public-sector accessibility regulations): ``lang`` and ``<title>``; real headings in
 order; tables with a ``<caption>``, a header row of ``<th scope="col">`` and row headers ``<th scope="row">``; RAG
 as a shape and a word as well as a background colour (colour-blind-safe tints, dark text); charts as inline SVG with
 ``role="img"``, ``aria-label``, ``<title>`` and ``<desc>`` and their text alternative printed in the caption; SPC
-icons with their labels as text. For the PDF (``charts="linked"``) each chart is instead an ``<img>`` whose ``src`` is
-``figure:KEY`` and whose ``alt`` is its title, and each SPC icon an ``<img src="icon:KIND/CODE">`` with its label,
-which :mod:`kpi.reports.pdf` resolves to the same SVGs: WeasyPrint then draws them as images rather than parsing and
-styling their thousands of SVG elements as part of the page. Body text 11 pt, tables 9.5 pt (never below 9 pt). For print (``@page``): A4,
-running footer with the document's facts and "Page n of N".
+icons with their labels as text. Body text 11 pt, tables 9.5 pt (never below 9 pt). For print from the browser
+(``@page``): A4, running footer with the document's facts and "Page n of N". The PDF is typeset from the same
+document by :mod:`kpi.reports.pdf`, to the same sizes.
 """
 
 from __future__ import annotations
@@ -17,17 +15,14 @@ from html import escape
 
 from kpi.contract.values import RAG_BACKGROUNDS, RAG_SHAPES, RAG_WORDS
 from kpi.reports.document import Bullets, Cell, Document, FigureBlock, Heading, PageBreak, Paragraph, Table
-from kpi.reports.figures import icon_label, icon_svg
+from kpi.reports.figures import icon_svg
 
 BODY_PT = 11
 #: Tables this short are kept on one page.
 KEEP_ROWS = 15
 TABLE_PT = 9.5
-#: The URL schemes of a chart (``figure:KEY``) and an SPC icon (``icon:KIND/CODE``) linked from the PDF's HTML.
-FIGURE_SCHEME, ICON_SCHEME = "figure:", "icon:"
 #: SPC icons in tables, CSS pixels square.
 ICON_SIZE = 14
-CHART_MODES = ("inline", "linked")
 FONT = "'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif"
 
 
@@ -86,9 +81,9 @@ table.data, div.keep, h2, h3 {{ clear: both; }}
 table[id^="table-exception-"] {{ line-height: 1.15; margin-top: 0.2em; }}
 table[id^="table-exception-"] th, table[id^="table-exception-"] td {{ padding: 0.05em 0.3em; }}
 section.sheet > h2:first-child, section.sheet > h3:first-child {{ margin-top: 0; }}
-td.icon svg, td.icon img {{ vertical-align: middle; margin-right: 0.25em; }}
+td.icon svg {{ vertical-align: middle; margin-right: 0.25em; }}
 figure.chart {{ margin: 0.6em 0; break-inside: avoid; }}
-figure.chart svg, figure.chart img {{ width: 100%; height: auto; max-width: 42rem; display: block; }}
+figure.chart svg {{ width: 100%; height: auto; max-width: 42rem; display: block; }}
 figure.chart figcaption {{ font-size: 9pt; color: #333; margin-top: 0.2em; }}
 ul {{ margin: 0.3em 0 0.5em 1.2em; padding: 0; }}
 li {{ margin: 0.15em 0; }}
@@ -96,14 +91,8 @@ ol.numbered {{ list-style: none; margin: 0.3em 0 0.5em 0; padding: 0; }}
 """
 
 
-def render_html(document: Document, *, charts: str = "inline") -> str:
-    """The whole document as one HTML page (figures rendered through the document's cached figure set).
-
-    ``charts``: "inline" (the preview: each chart's accessible SVG in the page) or "linked" (the PDF's source: each
-    chart an ``<img src="figure:KEY">``, see the module docstring).
-    """
-    if charts not in CHART_MODES:
-        raise ValueError(f"charts are 'inline' or 'linked', not {charts!r}")
+def render_html(document: Document) -> str:
+    """The whole document as one HTML page (each chart's accessible SVG drawn through the document's figure set)."""
     figure_numbers: dict[str, int] = {}
     sheets, current, landscape = [], [], False
     for block in document.blocks:
@@ -111,7 +100,7 @@ def render_html(document: Document, *, charts: str = "inline") -> str:
             sheets.append((landscape, current))
             current, landscape = [], block.landscape
             continue
-        current.append(_block(block, document, figure_numbers, charts))
+        current.append(_block(block, document, figure_numbers))
     sheets.append((landscape, current))
     parts = [
         f'<section class="sheet{" landscape" if wide else ""}">' + "\n".join(blocks) + "</section>"
@@ -133,7 +122,7 @@ def render_html(document: Document, *, charts: str = "inline") -> str:
     )
 
 
-def _block(block, document: Document, numbers: dict[str, int], charts: str = "inline") -> str:
+def _block(block, document: Document, numbers: dict[str, int]) -> str:
     if isinstance(block, Heading):
         level = min(max(block.level, 1), 6)
         anchor = f' id="{escape(block.anchor, quote=True)}"' if block.anchor else ""
@@ -146,15 +135,12 @@ def _block(block, document: Document, numbers: dict[str, int], charts: str = "in
         items = "".join(f"<li>{escape(item)}</li>" for item in block.lines())
         return tag + items + ("</ol>" if block.numbered else "</ul>")
     if isinstance(block, Table):
-        return table_html(block, linked=charts == "linked")
+        return table_html(block)
     if isinstance(block, FigureBlock):
         numbers[block.key] = len(numbers) + 1
         figure = document.figures[block.key]
         size = ' data-size="half"' if block.size == "half" else ""
-        if charts == "linked":
-            drawing = f'<img src="{FIGURE_SCHEME}{block.key}" alt="{escape(figure.title, quote=True)}">'
-        else:
-            drawing = document.figures.svg(block.key)
+        drawing = document.figures.svg(block.key)
         return (
             f'<figure class="chart" id="figure-{block.key}"{size}>{drawing}'
             f"<figcaption><strong>Figure {numbers[block.key]}. {escape(figure.title)}.</strong> "
@@ -163,7 +149,7 @@ def _block(block, document: Document, numbers: dict[str, int], charts: str = "in
     raise TypeError(f"cannot render a {type(block).__name__}")
 
 
-def _cell(cell: Cell, linked: bool = False) -> str:
+def _cell(cell: Cell) -> str:
     if cell.rag:
         key = cell.rag
         shape, word = RAG_SHAPES[key], RAG_WORDS[key]
@@ -179,21 +165,14 @@ def _cell(cell: Cell, linked: bool = False) -> str:
         )
     if cell.icon:
         kind, code = cell.icon
-        if linked:
-            label = escape(icon_label(kind, code), quote=True)
-            drawing = f'<img src="{ICON_SCHEME}{kind}/{code or ""}" alt="{label}" width="{ICON_SIZE}" height="{ICON_SIZE}">'
-        else:
-            drawing = icon_svg(kind, code, ICON_SIZE)
+        drawing = icon_svg(kind, code, ICON_SIZE)
         return f'<td class="icon">{drawing}<span>{escape(cell.text)}</span></td>'
     css = ' class="num"' if cell.numeric else ""
     return f"<td{css}>{escape(cell.text)}</td>"
 
 
-def table_html(table: Table, *, linked: bool = False) -> str:
-    """One table: caption, header row, row headers, RAG cells, optional note after it.
-
-    ``linked``: SPC icons as ``<img src="icon:KIND/CODE">`` (for the PDF) rather than inline SVG.
-    """
+def table_html(table: Table) -> str:
+    """One table: caption, header row, row headers, RAG cells, optional note after it."""
     head = "".join(f'<th scope="col">{escape(name)}</th>' for name in table.columns)
     body = []
     first_total = len(table.rows) - table.total_rows
@@ -204,7 +183,7 @@ def table_html(table: Table, *, linked: bool = False) -> str:
             if position == 0 and table.row_headers and not cell.rag and not cell.icon:
                 cells.append(f'<th scope="row">{escape(cell.text)}</th>')
             else:
-                cells.append(_cell(cell, linked))
+                cells.append(_cell(cell))
         css = ' class="total"' if number >= first_total else ""
         body.append(f"<tr{css}>{''.join(cells)}</tr>")
     key = f' id="table-{escape(table.key, quote=True)}"' if table.key else ""

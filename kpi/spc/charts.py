@@ -22,6 +22,7 @@ from kpi.core.charts import (
     PCT_AXIS_FORMAT,
     PCT_FORMAT,
     accessible,
+    layered,
     spread_labels,
 )
 from kpi.spc.icons import COLOURS, OUTLINE
@@ -100,7 +101,7 @@ def xmr_chart(
     end_labels = _end_labels(data, ends, x)
     if end_labels is not None:
         layers.append(end_labels)
-    return accessible(alt.layer(*layers).properties(title=title, height=HEIGHT))
+    return accessible(layered(*layers, title=title, height=HEIGHT))
 
 
 def _typed_points(base: alt.Chart, labels: list[str], number: str) -> alt.Chart:

@@ -56,8 +56,7 @@ def test_the_pack_is_judged_cold_end_to_end_against_its_targets_with_the_chart_l
     assert "old figures" not in text and text.endswith("prose stays\n")
     assert "built cold (chart cache cleared; median of 5 runs" in text
     assert (
-        "PDF: 2.8 s, within the 3 s target (data 0.8, charts 0.7, of which Altair 0.35, WeasyPrint 1.3)."
-        in text
+        "PDF: 2.8 s, within the 3 s target (data 0.8, charts 0.7, of which Altair 0.35, Typst 1.3)." in text
     )
     assert (
         "DOCX: 2.4 s, over the 2 s target (data 0.8, charts 1.1, of which Altair 0.55, python-docx 0.5)."

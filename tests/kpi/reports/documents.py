@@ -33,6 +33,65 @@ def pdf_pages(content: bytes) -> int:
     return len(PdfReader(io.BytesIO(content)).pages)
 
 
+def pdf_structure(content: bytes) -> dict:
+    """The tagged PDF's logical structure as an assistive tool reads it.
+
+    ``tags``: how many structure elements of each type (``/H1``, ``/Table``, ``/TH``, ...); ``figures``: the
+    alternative text of each ``/Figure`` in order; ``tables``: per ``/Table``, the number of header cells in its
+    ``/THead`` and the number of rows in its ``/TBody``; ``lang``, ``title`` and ``pdfua`` (the PDF/UA part the
+    metadata claims, or None).
+    """
+    from collections import Counter
+
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    reader = PdfReader(io.BytesIO(content))
+    root = reader.trailer["/Root"]
+    tags: Counter = Counter()
+    figures: list[str] = []
+    tables: list[dict] = []
+
+    def kids(node) -> list:
+        found = node.get("/K")
+        if found is None:
+            return []
+        return [k.get_object() for k in found] if isinstance(found, ArrayObject) else [found.get_object()]
+
+    def count(node, kind: str) -> int:
+        return sum(count(kid, kind) for kid in kids(node) if isinstance(kid, DictionaryObject)) + (
+            node.get("/S") == kind
+        )
+
+    def walk(node) -> None:
+        kind = node.get("/S")
+        if kind:
+            tags[kind] += 1
+        if kind == "/Figure":
+            figures.append(str(node.get("/Alt", "")))
+        if kind == "/Table":
+            parts = {kid.get("/S"): kid for kid in kids(node) if isinstance(kid, DictionaryObject)}
+            head, body = parts.get("/THead"), parts.get("/TBody")
+            tables.append(
+                {"header_cells": count(head, "/TH") if head else 0, "rows": count(body, "/TR") if body else 0}
+            )
+        for kid in kids(node):
+            if isinstance(kid, DictionaryObject):
+                walk(kid)
+
+    walk(root["/StructTreeRoot"].get_object())
+    xmp = root["/Metadata"].get_object().get_data().decode("utf-8", "replace") if "/Metadata" in root else ""
+    part = xmp.split("<pdfuaid:part>")[1].split("<")[0] if "<pdfuaid:part>" in xmp else None
+    return {
+        "tags": tags,
+        "figures": figures,
+        "tables": tables,
+        "lang": str(root.get("/Lang", "")),
+        "title": reader.metadata.title if reader.metadata else None,
+        "pdfua": part,
+    }
+
+
 def docx_document(content: bytes):
     """The DOCX opened with python-docx."""
     import docx

@@ -29,6 +29,7 @@ from tests.kpi.reports.documents import (
     docx_pictures,
     docx_tables,
     docx_text,
+    pdf_structure,
     pdf_text,
 )
 
@@ -264,6 +265,21 @@ def test_pdf_is_tagged_with_extractable_text(built):
     assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
     assert reader.metadata.title == "Contract review meeting pack: 2026-27 Q2"
     assert "RAG summary, 2026-27 Q2" in built["pdf_text"]
+
+
+def test_pdf_structure_is_what_assistive_tools_read(built):
+    """PDF/UA-1: one title heading, every table with its header cells and rows, every chart and icon with its text."""
+    document = built["built"].document
+    structure = pdf_structure(built["pdf"])
+    assert structure["pdfua"] == "1" and structure["lang"] == "en-GB"
+    assert structure["tags"]["/H1"] == 1 and structure["tags"]["/H2"] >= 6
+    assert len(structure["tables"]) == len(document.tables())
+    for table, tagged in zip(document.tables(), structure["tables"], strict=True):
+        assert tagged == {"header_cells": len(table.columns), "rows": len(table.rows)}, table.caption
+    charts = [figure.title for figure in document.figures.figures.values()]
+    assert [alt for alt in structure["figures"] if alt in charts] == charts  # each chart once, in order
+    icons = [alt for alt in structure["figures"] if alt not in charts]
+    assert icons and all(len(alt) > 10 for alt in icons)  # each SPC icon named by its label
 
 
 def test_docx_is_accessible(built):

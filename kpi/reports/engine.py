@@ -1,0 +1,97 @@
+"""The reports' typesetter: Typst, one per process, for the PDF of a document and the PNG of a chart.
+
+Typst (the ``typst`` package: the typesetter compiled into the wheel, offline) reads its fonts once, when the first
+report of the process is made, and keeps them; a lock lets one thread use it at a time. It is given every chart as
+SVG by name (``sys.inputs``), so a chart's vector drawing is embedded in the PDF as it was drawn, and rasterised for
+the DOCX (which takes only bitmaps) by the same renderer, in the same font (docs/performance.md, "Meeting pack").
+
+Example:
+>>> svg = '<svg xmlns="http://www.w3.org/2000/svg" width="144" height="72"><rect width="144" height="72"/></svg>'
+>>> png = svg_to_png(svg, width_in=1.0, ppi=200)
+>>> int.from_bytes(png[16:20], "big"), png_ppi(png)
+(200, 200.0)
+"""
+
+from __future__ import annotations
+
+import calendar
+import struct
+import threading
+import zlib
+from datetime import datetime
+from functools import cache
+
+import typst
+
+#: Metres in an inch (a PNG states its resolution in pixels per metre).
+_METRES_PER_INCH = 0.0254
+_LOCK = threading.Lock()
+_ONE_IMAGE = (
+    b"#set page(width: auto, height: auto, margin: 0pt)\n"
+    b'#image(bytes(sys.inputs.at("svg")), format: "svg", width: float(sys.inputs.at("inches")) * 1in)\n'
+)
+
+
+@cache
+def _compiler() -> typst.Compiler:
+    """One typesetter for the process: its fonts are found and read once."""
+    return typst.Compiler()
+
+
+def compile_pdf(
+    source: str, inputs: dict[str, str], *, standard: str, when: datetime
+) -> tuple[bytes, list[str]]:
+    """Typeset Typst ``source`` with named string ``inputs`` to PDF, dated ``when`` (as the clock reads it).
+
+    Returns the PDF and the typesetter's warnings (e.g. an unknown font family).
+    """
+    stamp = calendar.timegm(when.timetuple())
+    with _LOCK:
+        pdf, warnings = _compiler().compile_with_warnings(
+            source.encode("utf-8"), sys_inputs=inputs, pdf_standards=standard, timestamp=stamp
+        )
+    return pdf, [warning.message for warning in warnings]
+
+
+def svg_to_png(svg: str, *, width_in: float, ppi: float) -> bytes:
+    """An SVG drawn ``width_in`` inches wide at ``ppi`` pixels an inch, as PNG with that resolution recorded."""
+    with _LOCK:
+        png = _compiler().compile(
+            _ONE_IMAGE, format="png", ppi=ppi, sys_inputs={"svg": svg, "inches": repr(width_in)}
+        )
+    if isinstance(png, list):  # one page, but the binding may answer with a list of pages
+        png = png[0]
+    return with_ppi(png, ppi)
+
+
+def with_ppi(png: bytes, ppi: float) -> bytes:
+    """The PNG with a ``pHYs`` chunk saying ``ppi`` pixels an inch (replacing any), right after its header."""
+    per_metre = round(ppi / _METRES_PER_INCH)
+    body = b"pHYs" + struct.pack(">IIB", per_metre, per_metre, 1)
+    chunk = struct.pack(">I", 9) + body + struct.pack(">I", zlib.crc32(body))
+    header_end = 8 + 8 + 13 + 4  # signature, IHDR length and type, IHDR data, its CRC
+    rest = _without_chunk(png[header_end:], b"pHYs")
+    return png[:header_end] + chunk + rest
+
+
+def _without_chunk(chunks: bytes, kind: bytes) -> bytes:
+    out, position = [], 0
+    while position < len(chunks):
+        length = struct.unpack(">I", chunks[position : position + 4])[0]
+        end = position + 12 + length
+        if chunks[position + 4 : position + 8] != kind:
+            out.append(chunks[position:end])
+        position = end
+    return b"".join(out)
+
+
+def png_ppi(png: bytes) -> float | None:
+    """Pixels per inch from a PNG's ``pHYs`` chunk (None when it has none or states no unit)."""
+    position = 8
+    while position < len(png):
+        length = struct.unpack(">I", png[position : position + 4])[0]
+        if png[position + 4 : position + 8] == b"pHYs":
+            per_x, _, unit = struct.unpack(">IIB", png[position + 8 : position + 17])
+            return round(per_x * _METRES_PER_INCH, 1) if unit == 1 else None
+        position += 12 + length
+    return None
