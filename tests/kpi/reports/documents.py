@@ -38,7 +38,8 @@ def pdf_structure(content: bytes) -> dict:
 
     ``tags``: how many structure elements of each type (``/H1``, ``/Table``, ``/TH``, ...); ``figures``: the
     alternative text of each ``/Figure`` in order; ``tables``: per ``/Table``, the number of header cells in its
-    ``/THead`` and the number of rows in its ``/TBody``; ``lang``, ``title`` and ``pdfua`` (the PDF/UA part the
+    ``/THead``, the number of rows in its ``/TBody`` and how many of those begin with a row header (``/TH`` whose
+    scope is ``/Row``); ``lang``, ``title`` and ``pdfua`` (the PDF/UA part the
     metadata claims, or None).
     """
     from collections import Counter
@@ -72,8 +73,17 @@ def pdf_structure(content: bytes) -> dict:
         if kind == "/Table":
             parts = {kid.get("/S"): kid for kid in kids(node) if isinstance(kid, DictionaryObject)}
             head, body = parts.get("/THead"), parts.get("/TBody")
+            row_headers = 0
+            for row in kids(body) if body else []:
+                row_headers += sum(
+                    1 for cell in kids(row) if cell.get("/S") == "/TH" and "/Row" in str(cell.get("/A", ""))
+                )
             tables.append(
-                {"header_cells": count(head, "/TH") if head else 0, "rows": count(body, "/TR") if body else 0}
+                {
+                    "header_cells": count(head, "/TH") if head else 0,
+                    "rows": count(body, "/TR") if body else 0,
+                    "row_headers": row_headers,
+                }
             )
         for kid in kids(node):
             if isinstance(kid, DictionaryObject):

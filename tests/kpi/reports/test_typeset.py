@@ -80,7 +80,7 @@ def test_blocks_become_headings_tables_lists_and_figures():
     document = _document()
     structure = pdf_structure(render_pdf(document))
     assert structure["tags"]["/H1"] == 1 and structure["tags"]["/H2"] == 2
-    assert structure["tables"] == [{"header_cells": 4, "rows": 2}]
+    assert structure["tables"] == [{"header_cells": 4, "rows": 2, "row_headers": 2}]
     assert structure["figures"][-3:] == ["Chart left", "Chart right", "Chart wide"]
     assert structure["figures"][0] == "Common cause variation"  # the SPC icon, named by its label
     text = pdf_text(render_pdf(document))

@@ -18,6 +18,7 @@ from kpi import reports
 from kpi.access.principal import LOCAL_USER, local_principal
 from kpi.contract import meetings as meetings
 from kpi.contract import values as overview
+from kpi.reports.document import Cell
 from kpi.reports.html import render_html
 from kpi.reports.pack import layout as pack_layout
 from kpi.reports.pack import summary_frame
@@ -268,14 +269,23 @@ def test_pdf_is_tagged_with_extractable_text(built):
 
 
 def test_pdf_structure_is_what_assistive_tools_read(built):
-    """PDF/UA-1: one title heading, every table with its header cells and rows, every chart and icon with its text."""
+    """PDF/UA-1: one title heading, every table with its header row and row headers, every chart and icon named."""
     document = built["built"].document
     structure = pdf_structure(built["pdf"])
     assert structure["pdfua"] == "1" and structure["lang"] == "en-GB"
     assert structure["tags"]["/H1"] == 1 and structure["tags"]["/H2"] >= 6
     assert len(structure["tables"]) == len(document.tables())
     for table, tagged in zip(document.tables(), structure["tables"], strict=True):
-        assert tagged == {"header_cells": len(table.columns), "rows": len(table.rows)}, table.caption
+        row_headers = sum(
+            1 for row in table.rows if not isinstance(row[0], Cell) or not (row[0].rag or row[0].icon)
+        )
+        expected = {
+            "header_cells": len(table.columns),
+            "rows": len(table.rows),
+            "row_headers": row_headers if table.row_headers else 0,
+        }
+        assert tagged == expected, table.caption
+    assert sum(table["row_headers"] for table in structure["tables"]) > 100
     charts = [figure.title for figure in document.figures.figures.values()]
     assert [alt for alt in structure["figures"] if alt in charts] == charts  # each chart once, in order
     icons = [alt for alt in structure["figures"] if alt not in charts]
