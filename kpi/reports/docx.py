@@ -71,6 +71,7 @@ def render_docx(document: Document) -> bytes:
     numbers: dict[str, int] = {}
     page = {"width_cm": PAGE_CM[0] - 2 * MARGIN_CM}
     writer = _Writer(out)
+    _prepare_pictures(document)
     for block in document.blocks:
         if isinstance(block, Heading):
             writer.paragraph(block.text, f"Heading {min(max(block.level, 1), 9)}")
@@ -91,6 +92,26 @@ def render_docx(document: Document) -> bytes:
     buffer = io.BytesIO()
     out.save(buffer)
     return buffer.getvalue()
+
+
+def _prepare_pictures(document: Document) -> None:
+    """Every chart's and SPC icon's PNG drawn in one pass before the document is written (the same pictures)."""
+    charts = [
+        (block.key, _chart_inches(block)) for block in document.blocks if isinstance(block, FigureBlock)
+    ]
+    icons = [
+        cell.icon
+        for table in document.tables()
+        for row in table.rows
+        for cell in row
+        if isinstance(cell, Cell) and cell.icon
+    ]
+    document.figures.prepare_png(charts, icons)
+
+
+def _chart_inches(block: FigureBlock) -> float:
+    """The widest a chart is placed, in inches (a half chart is narrower)."""
+    return CHART_MAX_INCHES * (HALF_SHARE if block.size == "half" else 1)
 
 
 def _new_section(out, landscape: bool) -> float:
@@ -256,7 +277,7 @@ def _table(writer: _Writer, table: Table, document: Document, width_cm: float) -
 def _figure(writer: _Writer, block: FigureBlock, number: int, document: Document) -> None:
     out = writer.out
     figure = document.figures[block.key]
-    widest = CHART_MAX_INCHES * (HALF_SHARE if block.size == "half" else 1)
+    widest = _chart_inches(block)
     png = document.figures.png(block.key, max_width_in=widest)  # PNG_PPI pixels an inch at the width placed
     pixels = int.from_bytes(png[16:20], "big")  # IHDR width
     width = min(widest, pixels / PNG_PPI)

@@ -10,6 +10,8 @@ Example:
 >>> png = svg_to_png(svg, width_in=1.0, ppi=200)
 >>> int.from_bytes(png[16:20], "big"), png_ppi(png)
 (200, 200.0)
+>>> [int.from_bytes(p[16:20], "big") for p in svgs_to_png([(svg, 1.0), (svg, 0.5)], ppi=100)]
+[100, 50]
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ import typst
 #: Metres in an inch (a PNG states its resolution in pixels per metre).
 _METRES_PER_INCH = 0.0254
 _LOCK = threading.Lock()
-_ONE_IMAGE = (
-    b"#set page(width: auto, height: auto, margin: 0pt)\n"
-    b'#image(bytes(sys.inputs.at("svg")), format: "svg", width: float(sys.inputs.at("inches")) * 1in)\n'
-)
+#: One page per image, each as wide as asked and as tall as the image: ``svg-N`` and ``inches-N`` for N < ``count``.
+_IMAGES = b"""#set page(width: auto, height: auto, margin: 0pt)
+#for n in range(int(sys.inputs.at("count"))) {
+  let at(name) = sys.inputs.at(name + "-" + str(n))
+  page(image(bytes(at("svg")), format: "svg", width: float(at("inches")) * 1in))
+}
+"""
 
 
 @cache
@@ -55,13 +60,20 @@ def compile_pdf(
 
 def svg_to_png(svg: str, *, width_in: float, ppi: float) -> bytes:
     """An SVG drawn ``width_in`` inches wide at ``ppi`` pixels an inch, as PNG with that resolution recorded."""
+    return svgs_to_png([(svg, width_in)], ppi=ppi)[0]
+
+
+def svgs_to_png(drawings: list[tuple[str, float]], *, ppi: float) -> list[bytes]:
+    """Each ``(svg, width_in)`` as PNG (see :func:`svg_to_png`), all in one pass of the typesetter."""
+    if not drawings:
+        return []
+    inputs = {"count": str(len(drawings))}
+    for number, (svg, width_in) in enumerate(drawings):
+        inputs[f"svg-{number}"], inputs[f"inches-{number}"] = svg, repr(float(width_in))
     with _LOCK:
-        png = _compiler().compile(
-            _ONE_IMAGE, format="png", ppi=ppi, sys_inputs={"svg": svg, "inches": repr(width_in)}
-        )
-    if isinstance(png, list):  # one page, but the binding may answer with a list of pages
-        png = png[0]
-    return with_ppi(png, ppi)
+        pages = _compiler().compile(_IMAGES, format="png", ppi=ppi, sys_inputs=inputs)
+    pages = pages if isinstance(pages, list) else [pages]
+    return [with_ppi(page, ppi) for page in pages]
 
 
 def with_ppi(png: bytes, ppi: float) -> bytes:

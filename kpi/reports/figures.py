@@ -242,16 +242,47 @@ class FigureSet:
                 )
             return self._png[key, max_width_in]
 
+    def prepare_png(
+        self, charts: list[tuple[str, float | None]], icons: list[tuple[str, str | None]] = ()
+    ) -> None:
+        """Draw, in one pass of the typesetter, the PNGs :meth:`png` and :meth:`icon_png` will be asked for.
+
+        ``charts``: ``(key, max_width_in)`` pairs; ``icons``: ``(kind, code)`` pairs. Those already drawn are
+        skipped; each drawing is counted as if drawn alone.
+        """
+        with self._lock:
+            todo = [(key, width) for key, width in dict.fromkeys(charts) if (key, width) not in self._png]
+            drawings = []
+            for key, width in todo:
+                svg = self.raw_svg(key)
+                drawings.append((svg, _png_inches(svg, width)))
+            wanted = [icon for icon in dict.fromkeys(icons) if icon not in self._icons]
+            start = time.perf_counter()
+            pngs = engine.svgs_to_png(drawings, ppi=PNG_PPI)
+            icon_pngs = engine.svgs_to_png(
+                [(_icon_svg(kind, code), ICON_PIXELS / _SVG_PPI) for kind, code in wanted], ppi=ICON_PPI
+            )
+            self.seconds += time.perf_counter() - start
+            self._png.update(zip(todo, pngs, strict=True))
+            self._icons.update(zip(wanted, icon_pngs, strict=True))
+            self.renders["png"] += len(todo)
+            self.renders["icon"] += len(wanted)
+
     def icon_png(self, kind: str, code: str | None) -> bytes:
         """A Making Data Count icon (``kind`` "variation" or "assurance") as PNG, once per code."""
         with self._lock:
             if (kind, code) not in self._icons:
-                draw = spc_icons.variation_icon if kind == "variation" else spc_icons.assurance_icon
-                svg = draw(code, size=ICON_PIXELS)
+                svg = _icon_svg(kind, code)
                 self._icons[(kind, code)] = self._timed(
                     "icon", lambda: engine.svg_to_png(svg, width_in=ICON_PIXELS / _SVG_PPI, ppi=ICON_PPI)
                 )
             return self._icons[(kind, code)]
+
+
+def _icon_svg(kind: str, code: str | None) -> str:
+    """A Making Data Count icon drawn :data:`ICON_PIXELS` square, for its PNG."""
+    draw = spc_icons.variation_icon if kind == "variation" else spc_icons.assurance_icon
+    return draw(code, size=ICON_PIXELS)
 
 
 def _png_inches(svg: str, max_width_in: float | None) -> float:
