@@ -399,6 +399,12 @@ TABLE: dict[str, Checked | Unscoped] = {
         COMMISSIONER,
         lambda s, w: _m("kpi.reports").circulate(s, _built(), "nope", sent_to="", principal=w),
     ),
+    "kpi.reports.site.publish": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.reports.site").publish(
+            s, _built("briefing"), Path("/nonexistent/site"), principal=w
+        ),
+    ),
     "kpi.reports.briefing.build.build_briefing": R(
         COUNCIL_DATA,
         lambda s, w: _m("kpi.reports.briefing.build").build_briefing(
