@@ -4,7 +4,7 @@
 
 * ``index.html``: the briefing as one accessible page, the same page as the preview (``lang``, real headings, tables
   with captions, header rows and row headers, charts as inline SVG with a title and a text alternative), with a link
-  under every table to its CSV; no script, no external resource (styles and charts are inside the page);
+  to the PDF at the top and under every table to its CSV; no script, no external resource (styles and charts are inside the page);
 * ``tables/NN-KEY.csv``: every table as shown, one CSV each (UTF-8 with a byte-order mark, so a spreadsheet reads
   "≥" and "½"; cells a spreadsheet would run as a formula prefixed with ``'``);
 * ``briefing.pdf``: the same briefing as PDF (:mod:`kpi.reports.pdf`);

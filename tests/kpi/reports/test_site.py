@@ -29,7 +29,7 @@ def test_site_holds_the_page_every_table_as_csv_the_pdf_and_a_manifest(briefing)
     csvs = sorted(name for name in files if name.startswith("tables/"))
     assert len(csvs) == len(tables) >= 5
     page = files["index.html"].decode("utf-8")
-    assert page.count("Download this table (CSV)") == len(tables)
+    assert page.count("Download this table (CSV)") == len(tables) and 'href="briefing.pdf"' in page
     for name in csvs:
         assert f'href="{name}"' in page
     # nothing outside the page: no script, no stylesheet or image from elsewhere (SVG namespaces are not fetched)
