@@ -66,12 +66,10 @@ def site_files(built) -> dict[str, bytes]:
     document = built.document
     tables = document.tables()
     names = [_table_file(number, table) for number, table in enumerate(tables, start=1)]
-    files = {
-        "index.html": render_html(
-            document, table_files=dict(zip(map(id, tables), names, strict=True))
-        ).encode("utf-8"),
-        "briefing.pdf": render_pdf(document),
-    }
+    page = render_html(document, table_files=dict(zip(map(id, tables), names, strict=True)))
+    pdf_link = '<p class="note"><a href="briefing.pdf" download>This briefing as PDF</a></p>'
+    page = page.replace("<main>", "<main>" + pdf_link, 1)
+    files = {"index.html": page.encode("utf-8"), "briefing.pdf": render_pdf(document)}
     files.update({name: table_csv(table) for name, table in zip(names, tables, strict=True)})
     manifest = {
         "document": "scrutiny briefing",
