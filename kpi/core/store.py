@@ -350,6 +350,21 @@ def setting(store: Store, council_code: str, key: str, as_at: datetime | None = 
     return defaults[key].value if frame.is_empty() else json.loads(frame.item())
 
 
-def data_version(store: Store) -> int:
-    """A number that grows with every write (the newest audit entry), for caches keyed on the data."""
-    return int(store.query("select coalesce(max(audit_id), 0) from audit_log").item())
+#: Audit entries that record who came, not what the data is: they never make a cached page stale.
+NOT_DATA_ACTIONS = ("signed in", "sign-in refused")
+
+
+def data_version(store: Store, council_code: str | None = None) -> int:
+    """A number that grows with every write that can change what is shown, for caches keyed on the data.
+
+    The newest audit entry (every write is audited in its own transaction) other than a sign-in. With
+    ``council_code``, only that council's entries and those of no council (users, settings and reference data every
+    council shares) count: a load for one council leaves every other council's cached pages warm (every table of
+    figures is kept per council).
+    """
+    sql = "select coalesce(max(audit_id), 0) from audit_log where action not in (?, ?)"
+    params: list = list(NOT_DATA_ACTIONS)
+    if council_code is not None:
+        sql += " and (council_code = ? or council_code is null)"
+        params.append(council_code)
+    return int(store.query(sql, params).item())
