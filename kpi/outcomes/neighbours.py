@@ -27,20 +27,12 @@ from kpi.core.catalogue import CONFIG_DIR
 from kpi.core.store import Store
 from kpi.outcomes import comparison as cmp
 from kpi.outcomes.measures import normalise_period_label
+from kpi.outcomes.neighbour_words import group_words, quarter_phrase, short_words
 from kpi.outcomes.peers import chosen_group_codes, comparator_groups, upper_tier_las
 from kpi.stats import wilson_ci
 
 MAPPING_FILE = CONFIG_DIR / "kpi_fingertips.toml"
 PEERS = "peers"
-ORDINALS = {1: "st", 2: "nd", 3: "rd"}
-QUINTILE_WORDS = {1: "best fifth", 2: "second fifth", 3: "middle fifth", 4: "fourth fifth", 5: "worst fifth"}
-QUINTILE_WORDS_NONE = {
-    1: "lowest fifth",
-    2: "second fifth",
-    3: "middle fifth",
-    4: "fourth fifth",
-    5: "highest fifth",
-}
 
 
 @dataclass(frozen=True)
@@ -359,59 +351,61 @@ def _mapping_warnings(mapping: Mapping, values: pl.DataFrame) -> list[str]:
     return out
 
 
-# ---- words ---------------------------------------------------------------------------------------------------------
+SUMMARY_SCHEMA = {
+    "kpi_code": pl.String,
+    "group_name": pl.String,
+    "period_compared": pl.String,
+    "outcome": pl.String,
+    "significance": pl.String,
+    "rank": pl.Int64,
+    "n_ranked": pl.Int64,
+    "quintile": pl.Int64,
+    "cell": pl.String,
+    "phrase": pl.String,
+}
 
 
-def ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th, 21st.
+def neighbour_summary(
+    store: Store,
+    council_code: str,
+    period: str,
+    as_at: datetime | None = None,
+    *,
+    principal: Principal,
+    kpi_values: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Every mapped KPI against the first comparator group in force (else the region), for one quarter.
 
-    Example:
-        >>> ordinal(1), ordinal(12), ordinal(22)
-        ('1st', '12th', '22nd')
+    One row per KPI of ``config/kpi_fingertips.toml`` with a comparison (:data:`SUMMARY_SCHEMA`): ``cell`` for a
+    table ("Better (2nd of 11)"), ``phrase`` for a sentence where the difference is significant
+    (:func:`quarter_phrase`). The overview, the pack's RAG summary and the briefing read this. Council-wide figures.
     """
-    suffix = "th" if 10 <= n % 100 <= 20 else ORDINALS.get(n % 10, "th")
-    return f"{n}{suffix}"
+    from kpi.contract.values import kpi_values as read_kpi_values
 
-
-def group_words(row: dict, polarity: str) -> str:
-    """One group's result in words: "Better than the average (pooled counts, 70.0%); 2nd of 11; best fifth"."""
-    outcome = row.get("outcome") or "not compared"
-    if row.get("average") is None:
-        return "No figures for this group"
-    average = f"{row['average']:.1f}%"
-    head = {
-        "better": "Better than the group average",
-        "worse": "Worse than the group average",
-        "similar": "Similar to the group average",
-        "higher": "Higher than the group average",
-        "lower": "Lower than the group average",
-    }.get(outcome, "Not compared with the group average")
-    parts = [f"{head} ({average}, {row['method']})"]
-    if row.get("rank") is not None:
-        first = "highest" if polarity == "high" else "lowest"
-        parts.append(f"{ordinal(row['rank'])} of {row['n_ranked']} (1st = {first})")
-    if row.get("quintile") is not None:
-        words = QUINTILE_WORDS_NONE if polarity == "none" else QUINTILE_WORDS
-        parts.append(words[row["quintile"]])
-    return "; ".join(parts)
-
-
-def quarter_phrase(row: dict) -> str | None:
-    """Briefing words where the difference from a comparator group is significant (docs/methods.md section 9).
-
-    "among the best quarter of similar councils" when the council ranks in the best quarter and is better than
-    the group average; "among the worst quarter ..." when worse and in the worst quarter; otherwise "better (worse)
-    than the average of similar councils". None when similar or not compared.
-
-    Example:
-        >>> quarter_phrase({"outcome": "better", "rank": 2, "n_ranked": 11})
-        'among the best quarter of similar councils'
-    """
-    outcome, rank, n = row.get("outcome"), row.get("rank"), row.get("n_ranked")
-    if outcome not in ("better", "worse") or rank is None or not n:
-        return None
-    if outcome == "better" and rank <= max(1, n // 4):
-        return "among the best quarter of similar councils"
-    if outcome == "worse" and rank > n - max(1, n // 4):
-        return "among the worst quarter of similar councils"
-    return f"{outcome} than the average of similar councils"
+    require(principal, "read_council_data")
+    if kpi_values is None:
+        kpi_values = read_kpi_values(store, council_code, as_at, principal=principal)
+    rows = []
+    for code in kpi_mappings():
+        view = kpi_comparison(
+            store, council_code, code, period, as_at, principal=principal, kpi_values=kpi_values
+        )
+        if view is None or view.empty or view.table.is_empty():
+            continue
+        first = view.table.filter(pl.col("kind").is_in(["comparator", "region"])).head(1)
+        if first.is_empty():
+            continue
+        row = first.row(0, named=True)
+        phrase = quarter_phrase(row) if view.current else None
+        cell = short_words(row) if view.current else f"Not compared (figures of {view.period})"
+        rows.append(
+            {
+                "kpi_code": code,
+                "group_name": row["group_name"],
+                "period_compared": view.period,
+                **{k: row[k] for k in ("outcome", "significance", "rank", "n_ranked", "quintile")},
+                "cell": cell,
+                "phrase": phrase,
+            }
+        )
+    return pl.DataFrame(rows, schema=SUMMARY_SCHEMA)

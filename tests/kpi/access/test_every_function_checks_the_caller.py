@@ -385,6 +385,12 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, "NOPE", "C2", PERIOD, kpi_values=pl.DataFrame(), principal=w
         ),
     ),
+    "kpi.outcomes.neighbours.neighbour_summary": R(
+        COUNCIL_DATA,
+        lambda s, w: _m("kpi.outcomes.neighbours").neighbour_summary(
+            s, "NOPE", PERIOD, kpi_values=pl.DataFrame(), principal=w
+        ),
+    ),
     "kpi.outcomes.peers.chosen_group_codes": U(
         f"{CONFIG} (the setting comparator_groups): group codes, no data"
     ),

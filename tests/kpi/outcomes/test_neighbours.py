@@ -12,6 +12,7 @@ import pytest
 
 from kpi.access.principal import local_principal
 from kpi.contract.targets import set_setting
+from kpi.outcomes import neighbour_words as words
 from kpi.outcomes import neighbours as nb
 from kpi.outcomes.comparison import POOLED
 
@@ -65,19 +66,19 @@ def test_the_trends_hold_the_council_the_neighbours_and_their_average(c2):
 
 def test_words_name_the_method_rank_and_quintile():
     row = {"outcome": "better", "average": 86.53, "method": POOLED, "rank": 3, "n_ranked": 11, "quintile": 2}
-    assert nb.group_words(row, "high") == (
+    assert words.group_words(row, "high") == (
         "Better than the group average (86.5%, pooled counts); 3rd of 11 (1st = highest); second fifth"
     )
-    assert nb.quarter_phrase({"outcome": "better", "rank": 2, "n_ranked": 11}) == (
+    assert words.quarter_phrase({"outcome": "better", "rank": 2, "n_ranked": 11}) == (
         "among the best quarter of similar councils"
     )
-    assert nb.quarter_phrase({"outcome": "worse", "rank": 10, "n_ranked": 11}) == (
+    assert words.quarter_phrase({"outcome": "worse", "rank": 10, "n_ranked": 11}) == (
         "among the worst quarter of similar councils"
     )
-    assert nb.quarter_phrase({"outcome": "better", "rank": 5, "n_ranked": 11}) == (
+    assert words.quarter_phrase({"outcome": "better", "rank": 5, "n_ranked": 11}) == (
         "better than the average of similar councils"
     )
-    assert nb.quarter_phrase({"outcome": "similar", "rank": 1, "n_ranked": 11}) is None
+    assert words.quarter_phrase({"outcome": "similar", "rank": 1, "n_ranked": 11}) is None
 
 
 def test_figures_older_than_the_benchmark_age_are_labelled_and_not_compared(sample_store):
@@ -118,3 +119,31 @@ def test_a_group_chosen_in_the_setting_replaces_the_default(sample_store):
     set_setting(sample_store, TRAFFORD, "comparator_groups", "nhse-peers", principal=WHO)
     view = nb.kpi_comparison(sample_store, TRAFFORD, "C2", "2026-27 Q2", principal=WHO)
     assert view.table["group_code"].to_list() == ["nhse-peers", "region", "all"]
+
+
+def test_the_caterpillar_and_trend_charts_mark_the_council_by_shape_as_well_as_colour(c2):
+    from kpi.outcomes import charts
+
+    spec = charts.caterpillar_chart(c2.spread, "C2: every council", "%", 86.5).to_dict()
+    assert spec["title"] == "C2: every council"
+    points = spec["layer"][1]["encoding"]
+    assert points["shape"]["scale"]["range"] == ["diamond", "circle", "square"]
+    assert spec["layer"][2]["encoding"]["y"]["field"] == "average"
+    trend = charts.neighbour_trend_chart(c2.trends, "C2 beside neighbours", "%").to_dict()
+    assert [layer["mark"]["type"] for layer in trend["layer"]] == ["line", "line", "line", "point"]
+
+
+def test_the_summary_sets_every_mapped_kpi_against_the_first_group(sample_ro_store):
+    summary = nb.neighbour_summary(sample_ro_store, TRAFFORD, "2026-27 Q2", principal=WHO)
+    assert summary["kpi_code"].to_list() == list(nb.kpi_mappings())
+    assert set(summary["group_name"]) == {"DfE statistical neighbours (May 2025)"}
+    c2 = summary.filter(pl.col("kpi_code") == "C2").row(0, named=True)
+    assert c2["cell"] == words.short_words(c2)
+    significant = summary.filter(pl.col("outcome").is_in(["better", "worse"]))
+    assert significant["phrase"].null_count() == 0
+    assert (
+        summary.filter(pl.col("outcome") == "similar")["phrase"].null_count()
+        == summary.filter(pl.col("outcome") == "similar").height
+    )
+    line = words.overview_line(summary)
+    assert line.startswith("Against DfE statistical neighbours (May 2025): ")
