@@ -248,6 +248,8 @@ def indicator_comparison(
     own = values.filter(pl.col("area_code") == council_code).select("period", "value")
     view = _view(values, council, groups, polarity, chosen, period, True, own)
     view.unit = unit
+    if not view.empty:
+        view.note = f"Compared with other councils' {period} figures; {view.note}."
     return view
 
 

@@ -105,7 +105,13 @@ def comparison_section(view, title: str, key: str) -> None:
     from kpi.outcomes import charts as outcome_charts
 
     st.subheader("Compared with similar councils")
-    if view is None or view.empty:
+    if view is None:
+        st.caption(
+            "No Fingertips indicator publishes this measure for every council (config/kpi_fingertips.toml), so it "
+            "is not compared with other councils."
+        )
+        return
+    if view.empty:
         st.caption(
             "No other council's figures are loaded for this measure: load a Fingertips all-area export "
             "(`hcp load fingertips FILE`) to compare with statistical neighbours, the region and all councils."

@@ -111,6 +111,7 @@ def test_a_kpi_without_a_fingertips_indicator_has_no_comparison(sample_ro_store)
 def test_an_outcome_indicator_is_compared_period_for_period(sample_ro_store):
     view = nb.indicator_comparison(sample_ro_store, TRAFFORD, 20602, "2022/23", "low", principal=WHO)
     assert view.period == "2022/23"
+    assert view.note == "Compared with other councils' 2022/23 figures; group averages by pooled counts."
     assert view.table["n_members"].to_list() == [10, 15, 24, 153]
     assert view.table.filter(pl.col("group_code") == "all")["n_ranked"].item() == 153
 
