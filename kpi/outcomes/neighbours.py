@@ -28,7 +28,7 @@ from kpi.core.store import Store
 from kpi.outcomes import comparison as cmp
 from kpi.outcomes.measures import normalise_period_label
 from kpi.outcomes.neighbour_words import group_words, quarter_phrase, short_words
-from kpi.outcomes.peers import chosen_group_codes, comparator_groups, upper_tier_las
+from kpi.outcomes.peers import chosen_group_codes, comparator_groups, to_2024_codes, upper_tier_las
 from kpi.stats import wilson_ci
 
 MAPPING_FILE = CONFIG_DIR / "kpi_fingertips.toml"
@@ -109,7 +109,8 @@ def area_values(
         as_at=as_at or periods.now(),
         indicator_id=indicator_id,
     )
-    return _headline(frame)
+    # an export on ONS 2025 codes names Barnsley and Sheffield as the reference (ONS 2024 codes) does not
+    return _headline(frame.with_columns(to_2024_codes(pl.col("area_code"))))
 
 
 def _kpi_periods(values: pl.DataFrame) -> pl.DataFrame:

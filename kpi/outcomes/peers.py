@@ -49,6 +49,8 @@ DFE_NAME = "DfE statistical neighbours (May 2025)"
 NHSE_NAME = "NHS England peer group (2024)"
 DFE_VALID_FROM = date(2025, 5, 1)
 NHSE_VALID_FROM = date(2024, 5, 1)
+#: ONS 2025 codes of councils recoded since the ONS 2024 codes the reference uses -> their 2024 code (reference/README.md).
+RECODED_2025 = {"E08000038": "E08000016", "E08000039": "E08000019"}  # Barnsley, Sheffield
 #: The dated setting naming the groups a council is compared with.
 GROUPS_SETTING = "comparator_groups"
 DATASET = "peers"
@@ -64,6 +66,16 @@ def upper_tier_las() -> pl.DataFrame:
         ('E08000009', 'Trafford', '358', 'North West', 'E12000002')
     """
     return pl.read_csv(UPPER_TIER_FILE, infer_schema_length=0)
+
+
+def to_2024_codes(codes: pl.Expr) -> pl.Expr:
+    """Council codes as the reference writes them (ONS 2024): Barnsley's and Sheffield's 2025 codes mapped back.
+
+    Example:
+        >>> pl.select(to_2024_codes(pl.lit("E08000038"))).item()
+        'E08000016'
+    """
+    return codes.replace(RECODED_2025)
 
 
 def group_code(name: str) -> str:
@@ -185,7 +197,7 @@ def check_peers(frame: pl.DataFrame, report: Report, council_code: str, name: st
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
     frame = frame.with_columns(
-        pl.col("area_code").str.strip_chars().str.to_uppercase(),
+        to_2024_codes(pl.col("area_code").str.strip_chars().str.to_uppercase()),
         pl.col("rank").str.strip_chars().cast(pl.Int64, strict=False).alias("_rank"),
     )
     las = upper_tier_las()

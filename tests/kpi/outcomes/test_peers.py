@@ -158,3 +158,13 @@ def test_the_chosen_groups_follow_the_setting(store):
 def test_reading_groups_checks_the_caller(store):
     with pytest.raises(AccessDenied):
         peers.comparator_groups(store, TRAFFORD, principal=None)
+
+
+def test_barnsley_and_sheffield_on_ons_2025_codes_are_read_as_the_reference_s_2024_codes(store):
+    # reference/README.md: ONS 2025 recodes Barnsley E08000016 -> E08000038 and Sheffield E08000019 -> E08000039
+    data = b"area_code\nE08000038\nE08000039\n"
+    result = peers.load_peers(
+        store, data, "x.csv", council_code=TRAFFORD, group_name="Yorkshire", principal=WHO
+    )
+    assert result.outcome == "written"
+    assert members(store, "yorkshire") == [("E08000016", "Barnsley"), ("E08000019", "Sheffield")]
