@@ -1,6 +1,6 @@
 """Comparator groups (kpi/outcomes/peers.py): the reference groups, a council's own list, the chosen groups.
 
-Expected members come from DfE's published statistical neighbours (../shared/reference/peers/, May 2025), not from
+Expected members come from DfE's published statistical neighbours (May 2025; reference/README.md), not from
 our output: Trafford's ten, closest first, as DfE lists them.
 """
 
