@@ -26,7 +26,14 @@ from bench.common import ACTOR, ENGLAND, REASON, WHO, load_bench_return
 from bench.common import dataset as _dataset
 from bench.common import db as _db
 from bench.common import summary as _summary
-from bench.measure_steps import step_backup_restore, step_concurrency, step_pack, step_pages, step_sii
+from bench.measure_steps import (
+    step_backup_restore,
+    step_comparison,
+    step_concurrency,
+    step_pack,
+    step_pages,
+    step_sii,
+)
 
 REAL_LOADER_COUNCILS = 12  # councils whose 16 returns go through kpi.returns.load.load_return (192 loads)
 OUTCOME_COUNCILS = 30  # councils whose local outcome measures go through the real loader
@@ -464,6 +471,7 @@ STEPS: dict[str, Callable[[Path], dict]] = {
     "pack": step_pack,
     "pack_national": lambda work: step_pack(work, runs=2),
     "backup_restore": step_backup_restore,
+    "comparison": step_comparison,
 }
 
 

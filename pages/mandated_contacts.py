@@ -3,6 +3,7 @@
 import polars as pl
 import streamlit as st
 
+from kpi.access.rules import allowed
 from kpi.contract import values as overview
 from kpi.core import charts as charts
 from kpi.inequality import views as inequalities
@@ -79,6 +80,11 @@ def breakdown_chart(frame: pl.DataFrame, category: str, title: str, sort_field: 
         frame, category, title, sort_field=sort_field, reference=reference, target=target
     )
 
+
+if _ui.principal() is not None and allowed(_ui.principal(), "read_council_data") and not is_count:
+    _ui.comparison_section(
+        _ui.kpi_comparison(kpi_code, period), f"{kpi_code} {names[kpi_code]}", key="mc_peers"
+    )
 
 if breakdown == "borough":
     st.subheader(f"By locality and deprivation decile, {period}")

@@ -1,5 +1,6 @@
 """Outcomes: each outcome statement's measures as a tartan rug beside England, with one measure's detail."""
 
+import polars as pl
 import streamlit as st
 
 from kpi.outcomes import charts as outcome_charts
@@ -70,6 +71,15 @@ _ui.chart_with_downloads(
     f"outcome_{measure.replace(':', '_')}_trend",
     key="outcomes_trend",
 )
+chosen = next(m for m in framework.measures() if m.key == measure)
+latest = detail.filter(pl.col("area_role") == "area").sort("period_sortable")["period"].to_list()
+if chosen.kind != "local" and latest:
+    if chosen.kind == "fingertips":
+        view = _ui.indicator_comparison(int(chosen.ref), latest[-1], chosen.polarity, unit)
+    else:
+        view = _ui.kpi_comparison(chosen.ref, latest[-1])
+    _ui.comparison_section(view, choices[measure], key="outcomes_peers")
+
 deciles = outcomes.deprivation_breakdown(series, measure)
 if not deciles.is_empty():
     where, period = deciles["area_name"][0], deciles["period"][0]

@@ -10,6 +10,9 @@ Writes
 - ``trafford_localities.csv``: Trafford's 138 LSOAs and the council-defined locality each belongs to.
 - ``localities_2023_generalised.geojson`` (with a ``locality_code`` property added) and
   ``lsoa11_super_generalised.geojson`` (copied unchanged).
+- ``upper_tier_las.csv``, ``dfe_statistical_neighbours_2025.csv`` and ``nhse_peer_group_trafford_2024.csv`` (national,
+  in ``reference/``): every upper-tier LA with its DfE number and region, DfE's May 2025 statistical neighbours and
+  Trafford's NHS England peer group, checked (:func:`build_peers`).
 
 Provenance and licences: sample_data/reference/LICENCE.md.
 """
@@ -164,6 +167,101 @@ def main() -> None:
     print("wrote localities_2023_generalised.geojson (locality_code added), lsoa11_super_generalised.geojson")
 
     print_checks(imd, localities)
+    build_peers()
+
+
+# ---- comparator groups (statistical neighbours, peer groups) ------------------------------------------------------
+
+PEERS = SOURCE / "peers"
+N_UPPER_TIER = 153
+N_NEIGHBOURS = 10
+CLOSENESS = ("Extremely close", "Very close", "Close", "Somewhat close", "Not close")
+UPPER_TIER_PREFIXES = ("E06", "E08", "E09", "E10")
+#: ONS region codes (RGN 2024) by the region names the LA list uses.
+REGION_CODES = {
+    "North East": "E12000001",
+    "North West": "E12000002",
+    "Yorkshire and The Humber": "E12000003",
+    "East Midlands": "E12000004",
+    "West Midlands": "E12000005",
+    "East of England": "E12000006",
+    "London": "E12000007",
+    "South East": "E12000008",
+    "South West": "E12000009",
+}
+
+
+def read_text_csv(path: Path) -> pl.DataFrame:
+    """A CSV as all-text columns, stripped."""
+    return pl.read_csv(path, infer_schema_length=0).with_columns(pl.all().str.strip_chars())
+
+
+def check_upper_tier(las: pl.DataFrame) -> None:
+    """153 LAs, unique ONS codes of the upper-tier kinds, unique 3-digit DfE numbers, a region each."""
+    assert las.height == N_UPPER_TIER, f"{las.height} upper-tier LAs, expected {N_UPPER_TIER}"
+    assert las["area_code"].n_unique() == N_UPPER_TIER, "duplicate LA codes"
+    assert las["area_code"].str.slice(0, 3).is_in(UPPER_TIER_PREFIXES).all(), "a code is not upper-tier"
+    assert las["dfe_la_number"].str.contains(r"^[0-9]{3}$").all(), "a DfE number is not 3 digits"
+    assert las["dfe_la_number"].n_unique() == N_UPPER_TIER, "duplicate DfE numbers"
+    assert las["region"].null_count() == 0, "an LA without a region"
+
+
+def check_neighbours(neighbours: pl.DataFrame, codes: set[str]) -> None:
+    """Every LA has ranks 1-10, none is its own neighbour, every code is an upper-tier LA, closeness is DfE's."""
+    assert set(neighbours["area_code"]) == codes, "the neighbour file's LAs differ from the LA list"
+    assert set(neighbours["neighbour_code"]) <= codes, "a neighbour is not an upper-tier LA"
+    ranks = neighbours.group_by("area_code").agg(pl.col("rank").sort())
+    assert all(r == list(range(1, N_NEIGHBOURS + 1)) for r in ranks["rank"].to_list()), "ranks not 1-10"
+    assert (neighbours["area_code"] != neighbours["neighbour_code"]).all(), "an LA is its own neighbour"
+    assert neighbours["closeness"].is_in(CLOSENESS).all(), "unknown closeness band"
+    assert neighbours.select("area_code", "neighbour_code").is_unique().all(), "a neighbour listed twice"
+
+
+def build_peers() -> None:
+    """Write the comparator-group reference files into reference/ from ../shared/reference/peers/ (checked)."""
+    las = read_text_csv(PEERS / "upper_tier_las.csv").select(
+        "area_code", "area_name", "dfe_la_number", "region"
+    )
+    check_upper_tier(las)
+    las = las.with_columns(pl.col("region").replace_strict(REGION_CODES).alias("region_code")).sort(
+        "area_code"
+    )
+    las.write_csv(NATIONAL / "upper_tier_las.csv", line_terminator="\n")
+    print(f"wrote upper_tier_las.csv: {las.height} rows")
+
+    neighbours = (
+        read_text_csv(PEERS / "dfe_statistical_neighbours_2025.csv")
+        .with_columns(pl.col("rank").cast(pl.Int32, strict=True))
+        .select(
+            "area_code",
+            "area_name",
+            "dfe_la_number",
+            "rank",
+            "neighbour_code",
+            "neighbour_name",
+            "neighbour_dfe_la_number",
+            "closeness",
+        )
+    )
+    codes = set(las["area_code"])
+    check_neighbours(neighbours, codes)
+    neighbours = neighbours.sort("area_code", "rank")
+    neighbours.write_csv(NATIONAL / "dfe_statistical_neighbours_2025.csv", line_terminator="\n")
+    print(f"wrote dfe_statistical_neighbours_2025.csv: {neighbours.height} rows")
+
+    peers = read_text_csv(PEERS / "trafford_nhse_peer_group_2024.csv").select("area_code", "area_name")
+    assert set(peers["area_code"]) <= codes, "a peer is not an upper-tier LA"
+    assert peers["area_code"].n_unique() == peers.height, "a peer listed twice"
+    assert TRAFFORD_LAD not in set(peers["area_code"]), "Trafford is in its own peer group"
+    peers = peers.sort("area_code").select(
+        pl.lit(TRAFFORD_LAD).alias("area_code"),
+        pl.col("area_code").alias("peer_code"),
+        pl.col("area_name").alias("peer_name"),
+    )
+    peers.write_csv(NATIONAL / "nhse_peer_group_trafford_2024.csv", line_terminator="\n")
+    print(f"wrote nhse_peer_group_trafford_2024.csv: {peers.height} rows")
+    trafford = neighbours.filter(pl.col("area_code") == TRAFFORD_LAD)["neighbour_name"].to_list()
+    print(f"  Trafford's DfE statistical neighbours, closest first: {', '.join(trafford)}")
 
 
 if __name__ == "__main__":

@@ -121,6 +121,46 @@ def test_mandated_contacts_offers_c1_and_shows_it_as_counts(app):
     assert any(h.value.startswith("By locality,") for h in at.subheader)
 
 
+def test_mandated_contacts_compares_c2_with_similar_councils(app):
+    at = app("pages/mandated_contacts.py")
+    at.selectbox(key="mc_kpi").set_value("C2").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Compared with similar councils" in [h.value for h in at.subheader]
+    groups = next(f.value for f in at.dataframe if "Group" in f.value.columns)
+    assert list(groups["Group"]) == [
+        "DfE statistical neighbours (May 2025)",
+        "NHS England peer group (2024)",
+        "North West councils",
+        "All English councils",
+    ]
+    assert any("Fingertips indicator 92444 for C2 is unverified" in c.value for c in at.caption)
+    at.selectbox(key="mc_kpi").set_value("SN1").run()
+    assert not at.exception
+    assert any("so it is not compared with other councils" in c.value for c in at.caption)
+
+
+def test_overview_says_how_the_kpis_compare_with_the_statistical_neighbours(app):
+    at = app("pages/overview.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(
+        m.value.startswith(
+            "**Compared with similar councils, 2026-27 Q2.** Against DfE statistical neighbours"
+        )
+        for m in at.markdown
+    )
+
+
+def test_outcomes_measure_detail_compares_with_similar_councils(app):
+    at = app("pages/outcomes.py")
+    at.selectbox(key="outcomes_measure").set_value("fingertips:20602").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Compared with similar councils" in [h.value for h in at.subheader]
+    assert any(
+        m.value == "Compared with other councils' 2022/23 figures; group averages by pooled counts."
+        for m in at.markdown
+    )
+
+
 def test_returns_page_lists_the_late_return(app):
     at = app("pages/returns.py")
     assert any("Late return: 2025-26 Q2" in w.value for w in at.warning)

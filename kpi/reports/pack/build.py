@@ -19,6 +19,7 @@ from kpi.contract import values as overview
 from kpi.core import periods as periods
 from kpi.core.councils import providers
 from kpi.core.store import Store, default_council, get_info
+from kpi.outcomes.neighbours import neighbour_summary
 from kpi.reports import words
 from kpi.reports.extras import optional_sections
 from kpi.reports.figures import FigureSet
@@ -99,10 +100,16 @@ def build_pack(
         later = (
             pool.submit(optional_sections, store, council, at, principal=principal) if council_wide else None
         )
+        peers = (
+            pool.submit(neighbour_summary, store, council, code, at, principal=principal, kpi_values=values)
+            if council_wide
+            else None
+        )
         step = time.perf_counter()
         gaps = inequality_frame(values, code, headlines=headline_codes(store, council, code, at))
         timings["inequalities"] = time.perf_counter() - step
         extras = later.result() if later is not None else []
+        summary = with_neighbours(summary, peers.result() if peers is not None else None)
     quality = data_quality(store, council, code, at, since, principal=principal, provider_code=provider_code)
     carried = meetings.carried_actions(store, council, at, since, principal=principal)
     risk_log = meetings.risks(store, council, at, principal=principal, include_closed=False)
@@ -110,7 +117,7 @@ def build_pack(
     extra_figures = [repr(extra.blocks) for extra in extras]  # NCMP and outcome tables, as printed
     cover = _cover(store, council, provider, code, at, draft, since, previous, principal=principal)
     cover.data_version = data_version(
-        values, bench, narratives, carried, risk_log, quality, names, extra_figures
+        values, bench, narratives, carried, risk_log, quality, names, extra_figures, summary["vs_neighbours"]
     )
     cover.meeting_date = meeting_date or next_meeting_date(
         store, council, principal=principal, provider_code=provider["provider_code"]
@@ -131,6 +138,24 @@ def build_pack(
         risks=risk_log,
         figures=figures,
         timings=timings,
+    )
+
+
+def with_neighbours(summary: pl.DataFrame, peers: pl.DataFrame | None) -> pl.DataFrame:
+    """The summary with ``vs_neighbours``: each KPI against its first comparator group (docs/methods.md section 9).
+
+    "–" where the KPI has no comparison (no Fingertips indicator, no other council's figures, or a provider's pack,
+    which carries no council-wide figures).
+    """
+    if peers is None or peers.is_empty():
+        return summary.with_columns(
+            pl.lit("–").alias("vs_neighbours"), pl.lit(None, dtype=pl.String).alias("neighbours_group")
+        )
+    chosen = peers.select(
+        "kpi_code", pl.col("cell").alias("vs_neighbours"), pl.col("group_name").alias("neighbours_group")
+    )
+    return summary.join(chosen, on="kpi_code", how="left", maintain_order="left").with_columns(
+        pl.col("vs_neighbours").fill_null("–")
     )
 
 

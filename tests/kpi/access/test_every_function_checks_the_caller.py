@@ -370,6 +370,42 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, b"", "x.csv", council_code=COUNCIL, principal=w, check_only=True
         ),
     ),
+    "kpi.outcomes.neighbours.area_values": R(
+        COUNCIL_DATA, lambda s, w: _m("kpi.outcomes.neighbours").area_values(s, "NOPE", 1, principal=w)
+    ),
+    "kpi.outcomes.neighbours.indicator_comparison": R(
+        COUNCIL_DATA,
+        lambda s, w: _m("kpi.outcomes.neighbours").indicator_comparison(
+            s, "NOPE", 1, "2023/24", "high", principal=w
+        ),
+    ),
+    "kpi.outcomes.neighbours.kpi_comparison": R(
+        COUNCIL_DATA,
+        lambda s, w: _m("kpi.outcomes.neighbours").kpi_comparison(
+            s, "NOPE", "C2", PERIOD, kpi_values=pl.DataFrame(), principal=w
+        ),
+    ),
+    "kpi.outcomes.neighbours.neighbour_summary": R(
+        COUNCIL_DATA,
+        lambda s, w: _m("kpi.outcomes.neighbours").neighbour_summary(
+            s, "NOPE", PERIOD, kpi_values=pl.DataFrame(), principal=w
+        ),
+    ),
+    "kpi.outcomes.peers.chosen_group_codes": U(
+        f"{CONFIG} (the setting comparator_groups): group codes, no data"
+    ),
+    "kpi.outcomes.peers.comparator_groups": R(
+        COUNCIL_DATA, lambda s, w: _m("kpi.outcomes.peers").comparator_groups(s, "NOPE", principal=w)
+    ),
+    "kpi.outcomes.peers.ensure_reference_groups": W(
+        SET_UP, lambda s, w: _m("kpi.outcomes.peers").ensure_reference_groups(s, "NOPE", principal=w)
+    ),
+    "kpi.outcomes.peers.load_peers": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.outcomes.peers").load_peers(
+            s, b"", "x.csv", council_code=COUNCIL, group_name="x", principal=w, check_only=True
+        ),
+    ),
     "kpi.outcomes.series.measure_series": R(
         COUNCIL_DATA,
         lambda s, w: _m("kpi.outcomes.series").measure_series(

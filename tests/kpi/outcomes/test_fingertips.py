@@ -472,13 +472,22 @@ def test_catalogue_kpis_mapped_to_fingertips_fill_the_benchmark_table(sample_sto
     assert history.rows() == [(79.9, False), (80.0, True)]
 
 
-def test_the_sample_export_loads_its_synthetic_indicators(sample_ro_store):
-    counts = sample_ro_store.query(
+def _sample_load_counts(store, file_name: str) -> tuple:
+    return store.query(
         "select count(distinct indicator_id) as indicators, count(distinct area_code) as areas, "
         "count(*) filter (where value is null) as suppressed, count(distinct imd_decile) as deciles "
-        "from fingertips_values"
+        "from fingertips_values where outcome_load_id in "
+        "(select outcome_load_id from outcome_loads where file_name = ?)",
+        [file_name],
     ).row(0)
+
+
+def test_the_sample_export_loads_its_synthetic_indicators(sample_ro_store):
+    counts = _sample_load_counts(sample_ro_store, "fingertips_trafford_synthetic.csv")
     assert counts == (11, 3, 2, 10)
+    # every other council's figures: 9 KPI indicators and the 11 outcome indicators (2 shared), 152 councils
+    others = _sample_load_counts(sample_ro_store, "fingertips_all_areas_synthetic.csv")
+    assert others == (18, 152, 0, 0)
     text = (SAMPLE_DIR / "fingertips" / "fingertips_trafford_synthetic.csv").read_text(encoding="utf-8")
     assert text.count("SYNTHETIC") == len(text.splitlines()) - 1
 

@@ -608,3 +608,46 @@ def test_a_hidden_locality_is_not_named_in_the_red_list(small):
         )
         for b in bullets
     )
+
+
+def test_headlines_say_how_the_borough_compares_with_similar_councils_only_where_significant(
+    sample, reports_store
+):
+    # docs/methods.md section 9: the same comparison as the pack's "vs neighbours" column, from unrounded counts
+    from kpi.outcomes import neighbours as nb
+
+    summary = nb.neighbour_summary(reports_store, COUNCIL, PERIOD, AS_AT, principal=LOCAL_USER)
+    outcomes = dict(summary.select("kpi_code", "outcome").iter_rows())
+    checked = 0
+    for headline in sample["built"].data.headlines:
+        said = " Against DfE statistical neighbours (May 2025), the borough is " in headline.message
+        assert said == (outcomes.get(headline.kpi_code) in ("better", "worse")), headline.message
+        checked += said
+    assert checked >= 1
+
+
+def test_the_neighbours_sentence_in_words():
+    from kpi.reports.briefing.model import Headline
+    from kpi.reports.briefing.words import message
+    from kpi.reports.disclosure import Disclosed, disclose_rate
+
+    headline = Headline(
+        kpi_code="C2",
+        kpi_name="New birth visits within 14 days",
+        polarity="high",
+        rate=disclose_rate(Disclosed(900, 900), Disclosed(1000, 1000)),
+        target_pct=None,
+        england_pct=None,
+        england_period=None,
+        comparison="not compared",
+        year_ago=None,
+        previous=None,
+        trend="No significant change",
+        localities={},
+        deciles={},
+        message="",
+        neighbours=("DfE statistical neighbours (May 2025)", "among the best quarter of similar councils"),
+    )
+    assert message(headline).endswith(
+        "Against DfE statistical neighbours (May 2025), the borough is among the best quarter of similar councils."
+    )
