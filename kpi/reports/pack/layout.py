@@ -224,7 +224,7 @@ def _summary(pack: Pack, blocks: list) -> None:
             key="summary",
             note=LEGEND + _neighbours_note(pack),
             # in millimetres of the landscape page: one line for figures, two at most for names and words
-            widths=(58, 15, 16, 21, 20, 50, 32, 32, 28),
+            widths=(55, 15, 16, 21, 20, 55, 30, 33, 28),
         )
     )
 
