@@ -14,7 +14,7 @@ import polars as pl
 
 from kpi.access.principal import Principal
 from kpi.access.rules import require
-from kpi.core import locality_rules
+from kpi.core import deprivation, locality_rules
 from kpi.core import periods as periods
 from kpi.core.resources import data_dir
 from kpi.core.store import Store, StoreError, set_info
@@ -25,11 +25,16 @@ from kpi.ingest.rules import check_rules
 
 REFERENCE_DIR = data_dir("reference")
 LSOA_LOOKUP = REFERENCE_DIR / "lsoa11_imd2019.parquet"
-IMD_EDITION = "IoD2019"
+IMD_EDITION = deprivation.IOD2019
 
 
 def ensure_reference(store: Store) -> int:
-    """Copy the national LSOA lookup into the database if it is not there; returns its row count."""
+    """Copy the national LSOA lookups into the database where absent; returns IoD2019's row count.
+
+    IoD2019 on LSOAs (2011) here; IoD2025 on LSOAs (2021) and the exact-fit lookup between them by
+    :func:`kpi.core.deprivation.ensure_indices` (docs/methods.md section 7.1).
+    """
+    deprivation.ensure_indices(store)
     count = store.query("select count(*) from lsoa_reference").item()
     if count:
         return count

@@ -156,7 +156,12 @@ class Store:
             raise _translate(exc, target) from exc
         store = cls(con, target, read_only)
         if migrate and not read_only:
-            store.migrate()
+            applied = store.migrate()
+            if "009_deprivation" in applied and store.query("select count(*) from lsoa_reference").item():
+                # A database made before IoD2025 gains its lookups now (a new one gains them with its council).
+                from kpi.core.deprivation import ensure_indices
+
+                ensure_indices(store)
             if sync_catalogue:
                 from kpi.core.catalogue_sync import sync_if_changed
 
