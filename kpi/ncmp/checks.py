@@ -26,6 +26,7 @@ from datetime import date
 
 import polars as pl
 
+from kpi.core import deprivation
 from kpi.ingest.report import Report
 from kpi.ingest.rules import check_rules
 from kpi.ncmp import rule_tables as checks
@@ -85,8 +86,12 @@ class NcmpContext:
 
     council_code: str
     today: date
-    known_lsoas: pl.Series  # LSOA codes of the national lookup (IoD2019)
+    known_lsoas: pl.Series  # LSOA codes of either vintage (2011: IoD2019, 2021: IoD2025)
     age_method: str = "exact"
+    #: index_code, lsoa_code, code_vintage, differing_deciles of the codes whose matching LSOAs on an index differ
+    #: in decile (kpi.core.deprivation.lsoa_deciles), and the first academic year on IoD2025
+    split_lsoas: pl.DataFrame | None = None
+    iod2025_from_year: str = "2025/26"
 
 
 @dataclass
@@ -343,6 +348,7 @@ def _flag(frame: pl.DataFrame, report: Report, context: NcmpContext, year: str) 
         context.known_lsoas.implode()
     )
     duplicate = pl.col("duplicate_of").is_not_null()
+    frame = _split_deciles(frame, context, year)
     frame = frame.with_columns(
         improbable.alias("_improbable"),
         implausible.alias("_implausible"),
@@ -368,6 +374,33 @@ def _flag(frame: pl.DataFrame, report: Report, context: NcmpContext, year: str) 
         pl.when(flags == "").then(None).otherwise(flags).alias("flags"),
         pl.col("severe_obesity").alias("is_severely_obese"),
     ).select(*STORED_COLUMNS, "source_row")
+
+
+def _split_deciles(frame: pl.DataFrame, context: NcmpContext, year: str) -> pl.DataFrame:
+    """Add ``_index`` (the year's deprivation index), ``_code_vintage`` and ``_split_deciles``.
+
+    ``_split_deciles`` lists the deciles of the LSOAs a code of the other vintage matches, when they differ
+    (docs/methods.md section 7.1).
+    """
+    index = deprivation.index_of_year(year, context.iod2025_from_year) if year else deprivation.IOD2019
+    splits = context.split_lsoas
+    if splits is None:
+        splits = pl.DataFrame(
+            schema={
+                "index_code": pl.String,
+                "lsoa_code": pl.String,
+                "code_vintage": pl.Int32,
+                "differing_deciles": pl.String,
+            }
+        )
+    splits = splits.filter(pl.col("index_code") == index).select(
+        "lsoa_code",
+        pl.col("code_vintage").alias("_code_vintage"),
+        pl.col("differing_deciles").alias("_split_deciles"),
+    )
+    return frame.join(splits, on="lsoa_code", how="left", maintain_order="left").with_columns(
+        pl.lit(index).alias("_index")
+    )
 
 
 # ---- eligible pupils ------------------------------------------------------------------------------------------

@@ -251,7 +251,8 @@ _SEX_RULES = _blank_or_bad(
 CHILD_RULES = (*SCHOOL_RULES, *_SEX_RULES, *AREA_RULES, *DATE_RULES, *MEASURE_RULES)
 
 _Z_TEXT = pl.col("bmi_z").round(1).cast(pl.String)
-#: Warnings over the classified rows (``_improbable``, ``_implausible``, ``is_duplicate``, ``_unknown_lsoa``).
+#: Warnings over the classified rows (``_improbable``, ``_implausible``, ``is_duplicate``, ``_unknown_lsoa``,
+#: ``_split_deciles``: a code of the other vintage than the year's index whose matching LSOAs differ in decile).
 FLAG_RULES = (
     Rule(
         "z_improbable",
@@ -286,8 +287,21 @@ FLAG_RULES = (
         "warning",
         "lsoa_code",
         pl.col("_unknown_lsoa"),
-        "'{lsoa_code}' is not an LSOA (2011) code of the IoD2019 lookup (2021 codes are not supported yet): the "
-        "child's deprivation decile and home locality will be unknown; check it, or confirm",
+        "'{lsoa_code}' is not an English LSOA code of 2011 (IoD2019) or 2021 (IoD2025): the child's deprivation "
+        "decile and home locality will be unknown; check it, or confirm",
+    ),
+    Rule(
+        "split_lsoa",
+        "warning",
+        "lsoa_code",
+        pl.col("_split_deciles").is_not_null(),
+        "LSOA {lsoa_code} ({vintage}) matches {index} LSOAs in different deciles ({_split_deciles}): the child's "
+        "decile will be unknown (docs/methods.md section 7.1); give the child's {other} LSOA code, or confirm",
+        args={
+            "vintage": pl.format("{}", pl.col("_code_vintage")),
+            "index": pl.col("_index"),
+            "other": pl.when(pl.col("_code_vintage") == 2011).then(pl.lit("2021")).otherwise(pl.lit("2011")),
+        },
     ),
 )
 

@@ -385,8 +385,8 @@ WARNINGS = [
         [child(1), child(2, lsoa_code="E01999999")],
         "unknown_lsoa",
         3,
-        r"'E01999999' is not an LSOA \(2011\) code of the IoD2019 lookup \(2021 codes are not supported yet\): the "
-        r"child's deprivation decile and home locality will be unknown; check it, or confirm",
+        r"'E01999999' is not an English LSOA code of 2011 \(IoD2019\) or 2021 \(IoD2025\): the child's deprivation "
+        r"decile and home locality will be unknown; check it, or confirm",
     ),
 ]
 
