@@ -152,3 +152,34 @@ def test_decile_counts_match_an_independent_recomputation(store):
         at = datetime(2026, 10, 1 + (vintage == 2021))
         _load(store, "2025/26", vintage, at)
         assert _deciles(store, "2025/26", at + timedelta(hours=1)) == expected
+
+
+def test_the_sample_shows_both_indices_and_marks_the_change(sample_ro_store):
+    from kpi.access.principal import LOCAL_USER
+    from kpi.core import deprivation
+    from kpi.ncmp import charts, views
+
+    data = views.ncmp_data(sample_ro_store, COUNCIL, principal=LOCAL_USER)
+    assert views.decile_index(data, "2024/25") == "IoD2019"
+    assert views.decile_index(data, "2025/26") == "IoD2025"
+    assert views.decile_index_label(data, "2025/26").startswith(
+        "IMD 2025 (English Indices of Deprivation 2025"
+    )
+    assert views.decile_index_label(data, "1999/00") == ""
+    trend = views.gap_trend(data, "R", "obese")
+    assert dict(zip(trend["academic_year"], trend["deprivation_index"], strict=True)) == {
+        "2022/23": "IoD2019",
+        "2023/24": "IoD2019",
+        "2024/25": "IoD2019",
+        "2025/26": "IoD2025",
+    }
+    spec = charts.gap_trend_chart(trend, "gap").to_dict()
+    notes = [
+        layer for layer in spec["layer"] if layer.get("encoding", {}).get("text", {}).get("field") == "note"
+    ]
+    assert len(notes) == 1
+    values = spec["datasets"][notes[0]["data"]["name"]]
+    assert values == [{"academic_year": "2025/26", "note": deprivation.CHANGE_NOTE}]
+    assert all(layer["mark"]["type"] != "line" for layer in spec["layer"])  # years are never joined
+    before = charts.gap_trend_chart(trend.filter(pl.col("deprivation_index") == "IoD2019"), "gap").to_dict()
+    assert len(before["layer"]) == 3  # no change, no mark
