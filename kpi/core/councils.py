@@ -126,11 +126,23 @@ def localities(store: Store, council_code: str, as_at: datetime | None = None) -
     return store.run_sql("staging/stg_localities", council_code=council_code, as_at=as_at or periods.now())
 
 
-def locality_cells(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
-    """Locality x IMD decile cells holding LSOAs, with LSOA counts and children 0-15."""
-    return store.run_sql(
+#: The index the locality x decile cells of provider returns are counted on (docs/methods.md section 7.1).
+RETURN_INDEX = deprivation.IOD2019
+
+
+def locality_cells(
+    store: Store, council_code: str, as_at: datetime | None = None, index_code: str = RETURN_INDEX
+) -> pl.DataFrame:
+    """Locality x IMD decile cells holding LSOAs on ``index_code``, with LSOA counts and children 0-15.
+
+    The council's lookup may give LSOAs of 2011 or 2021: each index counts the LSOAs of its own vintage
+    (``sql/staging/stg_locality_cells.sql``).
+    """
+    deprivation.label(index_code)  # an unknown index is an error, not an empty frame
+    cells = store.run_sql(
         "staging/stg_locality_cells", council_code=council_code, as_at=as_at or periods.now()
     )
+    return cells.filter(pl.col("index_code") == index_code).drop("index_code")
 
 
 def check_localities(frame: pl.DataFrame, report: Report, store: Store) -> pl.DataFrame | None:
@@ -151,7 +163,7 @@ def check_localities(frame: pl.DataFrame, report: Report, store: Store) -> pl.Da
     frame = frame.with_columns(
         pl.col("lsoa_code").str.to_uppercase(), pl.col("locality_code").str.to_uppercase()
     )
-    known = store.query("select lsoa_code from lsoa_reference")["lsoa_code"]
+    known = deprivation.known_codes(store)  # 2011 or 2021 codes (docs/methods.md section 7.1)
     check_rules(frame, locality_rules.ROW_RULES, report, {"known_lsoas": known})
     if not report.ok:
         return None

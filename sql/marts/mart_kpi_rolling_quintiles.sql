@@ -15,8 +15,10 @@ with return_rows as (
     select * from {{ ref('staging/stg_return_rows') }}
 ),
 
+-- provider returns' decile cells are counted on IoD2019 (kpi.core.councils.RETURN_INDEX)
 locality_cells as (
     select * from {{ ref('staging/stg_locality_cells') }}
+    where index_code = 'IoD2019'
 ),
 
 council_localities as (
