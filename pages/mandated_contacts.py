@@ -5,6 +5,7 @@ import streamlit as st
 
 from kpi.contract import values as overview
 from kpi.core import charts as charts
+from kpi.core import deprivation
 from kpi.inequality import views as inequalities
 from kpi.inequality import words as inequality_words
 from kpi.spc import assurance as assurance
@@ -118,7 +119,8 @@ else:
         breakdown_chart(
             deciles.filter(pl.col("imd_decile") != "U"),
             "imd_decile",
-            f"{kpi_code} by national IMD decile (1 = most deprived), {period}",
+            f"{kpi_code} by national IMD decile (1 = most deprived; "
+            f"{deprivation.short_label(deprivation.RETURNS_INDEX)}), {period}",
             sort_field="decile_order",
         ),
         deciles.drop("comment"),

@@ -7,6 +7,7 @@ import streamlit as st
 from kpi.contract import charts as contract_charts
 from kpi.contract import exceptions_board as board
 from kpi.contract import values as overview
+from kpi.core import deprivation
 from kpi.spc import assurance as assurance
 from pages._app import ui as _ui
 
@@ -94,7 +95,8 @@ if view == "Localities":
 else:
     matrix = overview.decile_matrix(values, period)
     columns = {"target": "Target"} | {f"d{d}": f"Decile {d}" for d in range(1, 11)} | {"dU": "Unknown"}
-    caption = f"Contract RAG by national IMD decile (1 = most deprived), borough, {period}"
+    on = deprivation.short_label(deprivation.RETURNS_INDEX)  # docs/methods.md section 7.1
+    caption = f"Contract RAG by national IMD decile (1 = most deprived; {on}), borough, {period}"
     spc = None
     level, cells = "borough_decile", "borough decile cells"
 counts = overview.rag_counts(values, period, level)

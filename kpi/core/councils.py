@@ -127,7 +127,7 @@ def localities(store: Store, council_code: str, as_at: datetime | None = None) -
 
 
 #: The index the locality x decile cells of provider returns are counted on (docs/methods.md section 7.1).
-RETURN_INDEX = deprivation.IOD2019
+RETURN_INDEX = deprivation.RETURNS_INDEX
 
 
 def locality_cells(

@@ -51,6 +51,9 @@ LICENCE = "Open Government Licence v3.0"
 EXACT_FIT = "lsoa11_lsoa21.parquet"
 YEAR_SETTING = "deprivation_iod2025_from_year"
 QUARTER_SETTING = "deprivation_iod2025_from_quarter"
+#: The index provider returns' locality x decile cells are counted on, whatever the quarter (docs/methods.md
+#: section 7.1): their template, checks and charts say so.
+RETURNS_INDEX = IOD2019
 #: What a trend or SPC chart says where its decile series crosses from one index to the next.
 CHANGE_NOTE = f"deprivation index changed: {IOD2019} → {IOD2025}"
 
@@ -67,6 +70,12 @@ def label(index_code: str) -> str:
         raise DeprivationError(f"'{index_code}' is not a deprivation index: use {' or '.join(INDICES)}")
     name, vintage = INDICES[index_code][:2]
     return f"IMD {index_code[3:]} ({name}, LSOAs {vintage})"
+
+
+def short_label(index_code: str) -> str:
+    """The index in two words, for a chart title: ``IMD 2019``."""
+    label(index_code)
+    return f"IMD {index_code[3:]}"
 
 
 def normalise_year(text: object) -> str:

@@ -53,7 +53,8 @@ GUIDANCE = [
 HOW_TO = [
     "How to fill in this return",
     "1. Fill in numerator and, for percentages, denominator on every row: whole numbers, digits only.",
-    "2. Each locality has a row per IMD decile (1 = most deprived), a U row for children whose LSOA is unknown, and "
+    "2. Each locality has a row per IMD decile (1 = most deprived; national deciles of the English Indices of "
+    "Deprivation 2019, LSOAs 2011), a U row for children whose LSOA is unknown, and "
     "an all-deciles row (imd_decile blank). In this workbook the all-deciles row adds up the rows above it by "
     "formula (shaded): do not type over it. In the CSV template, enter the sum yourself.",
     "3. KPIs reported for the borough only have one row with locality ALL.",

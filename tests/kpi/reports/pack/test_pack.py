@@ -361,3 +361,10 @@ def test_the_first_pack_says_there_is_nothing_to_compare_with(built):
     for text in (built["pdf_text"], docx_text(built["docx"])):
         assert "What changed since the last pack" in text
         assert "No pack has been circulated before this one" in text
+
+
+def test_decile_figures_name_their_deprivation_index(built):
+    """Provider returns' deciles are on IoD2019 for every quarter (docs/methods.md section 7.1), and say so."""
+    titles = re.findall(r'<title id="[^"]+">([^<]+)</title>', built["html"])
+    deciles = [t for t in titles if "decile" in t and "gap" not in t.lower()]
+    assert deciles and all("IMD 2019" in t for t in deciles), deciles
