@@ -5,6 +5,7 @@ import polars as pl
 import streamlit as st
 
 from kpi.contract import values as overview
+from kpi.core import deprivation
 from kpi.inequality import charts as charts_inequality
 from kpi.inequality import views as inequalities
 from kpi.inequality import words as inequality_words
@@ -136,8 +137,16 @@ else:
     )
 
 st.subheader("Which quantiles were used and why")
-if level == "locality":
-    gaps = inequalities.missing_deciles(_ui.locality_cells())
-    st.markdown(inequality_words.quantile_explanation(level, gaps, _ui.locality_names()))
+# the deprivation index of the chosen period (docs/methods.md section 7.1)
+if level == "ncmp":
+    index = deprivation.index_for_year(_ui.store(), _ui.council_code(), period)
+elif level in ("borough", "locality"):
+    index = deprivation.index_for_period(_ui.store(), _ui.council_code(), period)
 else:
-    st.markdown(inequality_words.quantile_explanation("borough", unit=unit))
+    index = None  # an outcome measure's deciles are on the index its source labels
+on = deprivation.short_label(index) if index else "IMD"
+if level == "locality":
+    gaps = inequalities.missing_deciles(_ui.locality_cells(index))
+    st.markdown(inequality_words.quantile_explanation(level, gaps, _ui.locality_names(), on=on))
+else:
+    st.markdown(inequality_words.quantile_explanation("borough", unit=unit, on=on))

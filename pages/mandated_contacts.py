@@ -120,7 +120,8 @@ else:
             deciles.filter(pl.col("imd_decile") != "U"),
             "imd_decile",
             f"{kpi_code} by national IMD decile (1 = most deprived; "
-            f"{deprivation.short_label(deprivation.RETURNS_INDEX)}), {period}",
+            f"{deprivation.short_label(deprivation.index_for_period(_ui.store(), _ui.council_code(), period))}), "
+            f"{period}",
             sort_field="decile_order",
         ),
         deciles.drop("comment"),

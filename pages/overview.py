@@ -95,7 +95,8 @@ if view == "Localities":
 else:
     matrix = overview.decile_matrix(values, period)
     columns = {"target": "Target"} | {f"d{d}": f"Decile {d}" for d in range(1, 11)} | {"dU": "Unknown"}
-    on = deprivation.short_label(deprivation.RETURNS_INDEX)  # docs/methods.md section 7.1
+    # the quarter's deprivation index (docs/methods.md section 7.1)
+    on = deprivation.short_label(deprivation.index_for_period(_ui.store(), _ui.council_code(), period))
     caption = f"Contract RAG by national IMD decile (1 = most deprived; {on}), borough, {period}"
     spc = None
     level, cells = "borough_decile", "borough decile cells"

@@ -126,18 +126,17 @@ def localities(store: Store, council_code: str, as_at: datetime | None = None) -
     return store.run_sql("staging/stg_localities", council_code=council_code, as_at=as_at or periods.now())
 
 
-#: The index the locality x decile cells of provider returns are counted on (docs/methods.md section 7.1).
-RETURN_INDEX = deprivation.RETURNS_INDEX
-
-
 def locality_cells(
-    store: Store, council_code: str, as_at: datetime | None = None, index_code: str = RETURN_INDEX
+    store: Store, council_code: str, as_at: datetime | None = None, index_code: str | None = None
 ) -> pl.DataFrame:
     """Locality x IMD decile cells holding LSOAs on ``index_code``, with LSOA counts and children 0-15.
 
+    ``index_code`` None: the index of the latest quarter that has ended (the setting, docs/methods.md section 7.1).
     The council's lookup may give LSOAs of 2011 or 2021: each index counts the LSOAs of its own vintage
     (``sql/staging/stg_locality_cells.sql``).
     """
+    if index_code is None:
+        index_code = deprivation.index_for_period(store, council_code, periods.latest_ended_quarter(), as_at)
     deprivation.label(index_code)  # an unknown index is an error, not an empty frame
     cells = store.run_sql(
         "staging/stg_locality_cells", council_code=council_code, as_at=as_at or periods.now()

@@ -51,9 +51,6 @@ LICENCE = "Open Government Licence v3.0"
 EXACT_FIT = "lsoa11_lsoa21.parquet"
 YEAR_SETTING = "deprivation_iod2025_from_year"
 QUARTER_SETTING = "deprivation_iod2025_from_quarter"
-#: The index provider returns' locality x decile cells are counted on, whatever the quarter (docs/methods.md
-#: section 7.1): their template, checks and charts say so.
-RETURNS_INDEX = IOD2019
 #: What a trend or SPC chart says where its decile series crosses from one index to the next.
 CHANGE_NOTE = f"deprivation index changed: {IOD2019} → {IOD2025}"
 

@@ -147,7 +147,6 @@ def test_year_index_expression_and_labels():
     assert deprivation.label("IoD2019") == "IMD 2019 (English Indices of Deprivation 2019, LSOAs 2011)"
     assert deprivation.CHANGE_NOTE == "deprivation index changed: IoD2019 → IoD2025"
     assert deprivation.short_label("IoD2025") == "IMD 2025"
-    assert deprivation.short_label(deprivation.RETURNS_INDEX) == "IMD 2019"  # provider returns, every quarter
     for bad in ("2025", "2025/27", None):
         with pytest.raises(deprivation.DeprivationError):
             deprivation.normalise_year(bad)

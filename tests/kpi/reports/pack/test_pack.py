@@ -364,7 +364,7 @@ def test_the_first_pack_says_there_is_nothing_to_compare_with(built):
 
 
 def test_decile_figures_name_their_deprivation_index(built):
-    """Provider returns' deciles are on IoD2019 for every quarter (docs/methods.md section 7.1), and say so."""
+    """2026-27 Q2's decile rows are on IoD2025 (docs/methods.md section 7.1), and its decile figures say so."""
     titles = re.findall(r'<title id="[^"]+">([^<]+)</title>', built["html"])
     deciles = [t for t in titles if "decile" in t and "gap" not in t.lower()]
-    assert deciles and all("IMD 2019" in t for t in deciles), deciles
+    assert deciles and all("IMD 2025" in t for t in deciles), deciles
