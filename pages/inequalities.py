@@ -120,6 +120,13 @@ st.caption(
 st.subheader("The slope index of inequality over time")
 with st.spinner("Working out the SII for every period…"):
     trend = _ui.sii_table(level, code, list(reversed(period_list)))
+# each period's deprivation index: the trend is not joined across a change (docs/methods.md section 7.1)
+if level in ("borough", "locality", "ncmp"):
+    index_of = deprivation.index_for_year if level == "ncmp" else deprivation.index_for_period
+    indices = {p: index_of(_ui.store(), _ui.council_code(), p) for p in period_list}
+    trend = trend.with_columns(
+        pl.col("period").replace_strict(indices, default="").alias("deprivation_index")
+    )
 rated = trend.filter(pl.col("rated"))
 if rated.is_empty():
     st.info("No period has an SII yet: every area misses a quantile.")
