@@ -350,6 +350,7 @@ BAD_ROWS = [
     ("URN not 6 digits", {"school_urn": "99101"}),
     ("year group not R or 6", {"school_year": "3"}),
     ("academic year malformed", {"academic_year": "2024/26"}),
+    ("LSOA code of neither vintage (2011 or 2021)", {"lsoa_code": "E01999999"}),
 ]
 WARNING_ROWS = [
     ("valid row", {}),
@@ -357,7 +358,8 @@ WARNING_ROWS = [
     ("|z| above 7 (implausible, excluded)", {"weight_kg": "9.0"}),
     ("duplicate: same NHS number as the first row", {"nhs_number": "9990000001", "height_cm": "109.0"}),
     ("duplicate record: same child entered twice", {"nhs_number": ""}),
-    ("LSOA not in the IoD2019 lookup", {"lsoa_code": "E01999999", "height_cm": "111.0"}),
+    # a 2021 LSOA merged from 2011 LSOAs in IoD2019 deciles 1 and 2: unknown decile in 2024/25 (on IoD2019)
+    ("2021 LSOA whose 2011 LSOAs differ in decile", {"lsoa_code": "E01033879", "height_cm": "111.0"}),
 ]
 
 
