@@ -49,7 +49,7 @@ N_LSOA21_ENGLAND = 33_755
 N_LSOA21_TRAFFORD = 139
 N_EXACT_FIT_ROWS = 33_855
 CHANGE_TYPES = ("U", "S", "M", "X")
-# The source README: Trafford's LSOAs (2021) by IMD 2025 decile 1..10.
+# docs/methods.md section 7: Trafford's LSOAs (2021) by IMD 2025 decile 1..10.
 TRAFFORD_LSOA21_BY_DECILE = [6, 5, 14, 9, 12, 6, 13, 14, 24, 36]
 # docs/methods.md section 7: Trafford's dependent children 0-15 by IMD decile 1..10.
 TRAFFORD_CHILDREN_BY_DECILE = [3111, 2155, 4409, 4223, 4126, 2542, 4458, 7038, 6191, 10150]

@@ -93,7 +93,7 @@ def test_licence_names_sources_and_attribution():
     assert "Contains National Statistics and OS data © Crown copyright and database right 2023" in text
 
 
-# ---- IoD2025 on LSOAs (2021) and the exact-fit lookup (expected values: the source README's published figures) ----
+# ---- IoD2025 on LSOAs (2021) and the exact-fit lookup (expected values: docs/methods.md section 7) ---------------
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +161,18 @@ def test_localities_on_lsoa21_cover_trafford(imd2025, localities):
     unchanged = lookup.join(localities, on="lsoa_code", how="inner")
     assert unchanged.height == 137
     assert (unchanged["locality_code"] == unchanged["locality_code_right"]).all()
+
+
+def test_locality_cells_on_iod2025_match_the_domain_guide(imd2025):
+    lookup = pl.read_csv(REFERENCE / "trafford_localities_lsoa21.csv", infer_schema_length=0)
+    cells = lookup.join(imd2025, on="lsoa_code")
+    empty = {
+        code: set(range(1, 11)) - set(cells.filter(pl.col("locality_code") == code)["imd_decile"])
+        for code in ("CENTRAL", "NORTH", "SOUTH", "WEST")
+    }
+    assert empty == {
+        "CENTRAL": set(),
+        "NORTH": {10},
+        "SOUTH": {1, 4},
+        "WEST": {2, 4},
+    }  # docs/methods.md section 7
