@@ -173,6 +173,52 @@ def deciles(store: Store, codes: pl.Series, index_code: str) -> pl.DataFrame:
     )
 
 
+#: The columns of :func:`split_lsoas`.
+SPLIT_SCHEMA = {
+    "index_code": pl.String,
+    "lsoa_code": pl.String,
+    "code_vintage": pl.Int32,
+    "differing_deciles": pl.String,
+}
+
+
+def split_lsoas(store: Store) -> pl.DataFrame:
+    """On each index, the codes of the other vintage whose matching LSOAs differ in decile (unknown decile)."""
+    return pl.concat(
+        [
+            lsoa_deciles(store, index)
+            .filter(pl.col("differing_deciles").is_not_null())
+            .select(pl.lit(index).alias("index_code"), "lsoa_code", "code_vintage", "differing_deciles")
+            for index in INDICES
+        ]
+    ).cast(SPLIT_SCHEMA)
+
+
+def with_split_deciles(frame: pl.DataFrame, splits: pl.DataFrame | None, index_code: str) -> pl.DataFrame:
+    """``frame`` (with ``lsoa_code``) plus ``_index``, ``_code_vintage`` and ``_split_deciles`` on ``index_code``.
+
+    ``splits`` is :func:`split_lsoas`; ``_split_deciles`` lists the differing deciles ('2, 4') of a code whose
+    matching LSOAs on the index differ (its decile is unknown), null otherwise. One join, no per-row work.
+
+    Example:
+        >>> splits = pl.DataFrame({"index_code": ["IoD2025"], "lsoa_code": ["E01006185"], "code_vintage": [2011],
+        ...                        "differing_deciles": ["2, 4"]})
+        >>> frame = pl.DataFrame({"lsoa_code": ["E01006185", "E01006074"]})
+        >>> with_split_deciles(frame, splits, "IoD2025")["_split_deciles"].to_list()
+        ['2, 4', None]
+
+    """
+    splits = pl.DataFrame(schema=SPLIT_SCHEMA) if splits is None else splits
+    matched = splits.filter(pl.col("index_code") == index_code).select(
+        "lsoa_code",
+        pl.col("code_vintage").alias("_code_vintage"),
+        pl.col("differing_deciles").alias("_split_deciles"),
+    )
+    return frame.join(matched, on="lsoa_code", how="left", maintain_order="left").with_columns(
+        pl.lit(index_code).alias("_index")
+    )
+
+
 def known_codes(store: Store) -> pl.Series:
     """Every LSOA code of either vintage (2011 and 2021), each once."""
     return store.query(

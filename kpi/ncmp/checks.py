@@ -373,30 +373,9 @@ def _flag(frame: pl.DataFrame, report: Report, context: NcmpContext, year: str) 
 
 
 def _split_deciles(frame: pl.DataFrame, context: NcmpContext, year: str) -> pl.DataFrame:
-    """Add ``_index`` (the year's deprivation index), ``_code_vintage`` and ``_split_deciles``.
-
-    ``_split_deciles`` lists the deciles of the LSOAs a code of the other vintage matches, when they differ
-    (docs/methods.md section 7.1).
-    """
+    """Add the year's index and the deciles a code of the other vintage matches when they differ (section 7.1)."""
     index = deprivation.index_of_year(year, context.iod2025_from_year) if year else deprivation.IOD2019
-    splits = context.split_lsoas
-    if splits is None:
-        splits = pl.DataFrame(
-            schema={
-                "index_code": pl.String,
-                "lsoa_code": pl.String,
-                "code_vintage": pl.Int32,
-                "differing_deciles": pl.String,
-            }
-        )
-    splits = splits.filter(pl.col("index_code") == index).select(
-        "lsoa_code",
-        pl.col("code_vintage").alias("_code_vintage"),
-        pl.col("differing_deciles").alias("_split_deciles"),
-    )
-    return frame.join(splits, on="lsoa_code", how="left", maintain_order="left").with_columns(
-        pl.lit(index).alias("_index")
-    )
+    return deprivation.with_split_deciles(frame, context.split_lsoas, index)
 
 
 # ---- eligible pupils ------------------------------------------------------------------------------------------

@@ -49,18 +49,12 @@ def ncmp_context(store: Store, council_code: str, age_method: str = "exact") -> 
     """
     if age_method not in ncmp.AGE_METHODS:
         raise ValueError(f"the age method must be exact or month, not '{age_method}'")
-    splits = pl.concat(
-        deprivation.lsoa_deciles(store, index)
-        .filter(pl.col("differing_deciles").is_not_null())
-        .select(pl.lit(index).alias("index_code"), "lsoa_code", "code_vintage", "differing_deciles")
-        for index in deprivation.INDICES
-    )
     return NcmpContext(
         council_code=council_code,
         today=periods.today(),
         known_lsoas=deprivation.known_codes(store),
         age_method=age_method,
-        split_lsoas=splits,
+        split_lsoas=deprivation.split_lsoas(store),
         iod2025_from_year=deprivation.first_year(store, council_code),
     )
 

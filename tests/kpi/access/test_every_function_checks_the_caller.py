@@ -194,6 +194,9 @@ TABLE: dict[str, Checked | Unscoped] = {
     "kpi.core.deprivation.known_codes": U("national reference data: the LSOA codes of both vintages"),
     "kpi.core.deprivation.lsoa_deciles": U("national reference data: every LSOA code's decile on an index"),
     "kpi.core.deprivation.sql_params": U(f"{CONFIG}: the deprivation settings as SQL parameters"),
+    "kpi.core.deprivation.split_lsoas": U(
+        "national reference data: the codes whose matching LSOAs differ in decile"
+    ),
     "kpi.core.councils.locality_cells": U(REFERENCE),
     "kpi.core.councils.providers": U(REFERENCE),
     # ---- data quality -------------------------------------------------------------------------------------------
