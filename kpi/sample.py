@@ -60,7 +60,8 @@ def build_sample(target: Path, *, force: bool = False) -> str:
             add_provider(
                 store, COUNCIL_CODE, PROVIDER_CODE, PROVIDER_NAME, CONTRACT_NAME, principal=PRINCIPAL
             )
-            localities_file = SAMPLE_DIR / "reference" / "trafford_localities.csv"
+            # on LSOAs of 2021; older NCMP years give 2011 codes, mapped through the exact-fit lookup
+            localities_file = SAMPLE_DIR / "reference" / "trafford_localities_lsoa21.csv"
             report = load_localities(
                 store,
                 COUNCIL_CODE,

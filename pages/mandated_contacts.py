@@ -6,6 +6,7 @@ import streamlit as st
 from kpi.access.rules import allowed
 from kpi.contract import values as overview
 from kpi.core import charts as charts
+from kpi.core import deprivation
 from kpi.inequality import views as inequalities
 from kpi.inequality import words as inequality_words
 from kpi.spc import assurance as assurance
@@ -124,7 +125,9 @@ else:
         breakdown_chart(
             deciles.filter(pl.col("imd_decile") != "U"),
             "imd_decile",
-            f"{kpi_code} by national IMD decile (1 = most deprived), {period}",
+            f"{kpi_code} by national IMD decile (1 = most deprived; "
+            f"{deprivation.short_label(deprivation.index_for_period(_ui.store(), _ui.council_code(), period))}), "
+            f"{period}",
             sort_field="decile_order",
         ),
         deciles.drop("comment"),

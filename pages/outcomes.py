@@ -3,6 +3,7 @@
 import polars as pl
 import streamlit as st
 
+from kpi.core import deprivation
 from kpi.outcomes import charts as outcome_charts
 from kpi.outcomes import frameworks as frameworks
 from kpi.outcomes import rug as rug_view
@@ -83,10 +84,12 @@ if chosen.kind != "local" and latest:
 deciles = outcomes.deprivation_breakdown(series, measure)
 if not deciles.is_empty():
     where, period = deciles["area_name"][0], deciles["period"][0]
+    index = deciles["deprivation_index"][0]
+    on_index = f", {deprivation.label(index)}" if index else ""
     st.subheader(f"By deprivation decile: {where}, {period}")
     _ui.chart_with_downloads(
         outcome_charts.decile_chart(
-            deciles, f"{choices[measure]} by national IMD decile, {where}, {period}", unit
+            deciles, f"{choices[measure]} by national IMD decile, {where}, {period}{on_index}", unit
         ),
         deciles,
         f"outcome_{measure.replace(':', '_')}_deciles",

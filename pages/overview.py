@@ -8,6 +8,7 @@ from kpi.access.rules import allowed
 from kpi.contract import charts as contract_charts
 from kpi.contract import exceptions_board as board
 from kpi.contract import values as overview
+from kpi.core import deprivation
 from kpi.outcomes import neighbour_words
 from kpi.spc import assurance as assurance
 from pages._app import ui as _ui
@@ -96,7 +97,9 @@ if view == "Localities":
 else:
     matrix = overview.decile_matrix(values, period)
     columns = {"target": "Target"} | {f"d{d}": f"Decile {d}" for d in range(1, 11)} | {"dU": "Unknown"}
-    caption = f"Contract RAG by national IMD decile (1 = most deprived), borough, {period}"
+    # the quarter's deprivation index (docs/methods.md section 7.1)
+    on = deprivation.short_label(deprivation.index_for_period(_ui.store(), _ui.council_code(), period))
+    caption = f"Contract RAG by national IMD decile (1 = most deprived; {on}), borough, {period}"
     spc = None
     level, cells = "borough_decile", "borough decile cells"
 counts = overview.rag_counts(values, period, level)

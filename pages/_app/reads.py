@@ -160,11 +160,11 @@ def deprivation_outcomes() -> pl.DataFrame:
     )
 
 
-def locality_cells() -> pl.DataFrame:
-    """Locality x IMD decile cells that hold LSOAs."""
+def locality_cells(index_code: str | None = None) -> pl.DataFrame:
+    """Locality x IMD decile cells that hold LSOAs, on ``index_code`` (None: the latest ended quarter's index)."""
     from kpi.core.councils import locality_cells as cells
 
-    return cells(store(), council_code())
+    return cells(store(), council_code(), index_code=index_code)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -14,6 +14,7 @@ import polars as pl
 from kpi.access.principal import Principal
 from kpi.access.rules import require
 from kpi.contract import values as overview
+from kpi.core import deprivation
 from kpi.core import periods as periods
 from kpi.core.councils import providers
 from kpi.core.store import Store, default_council, get_info
@@ -106,6 +107,7 @@ def build_briefing(
         previous.code,
         groups=_groups(headlines),
         unnamed_reds=unnamed,
+        deciles_on=deprivation.short_label(deprivation.index_for_period(store, council, code, at)),
     )
 
 

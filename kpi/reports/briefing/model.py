@@ -75,3 +75,5 @@ class Briefing:
     groups: str = "decile"
     #: red areas not named because their figures are hidden: (kpi_name, how many localities)
     unnamed_reds: list[tuple[str, int]] = field(default_factory=list)
+    #: the deprivation index of the period's deciles, as a figure names it ("IMD 2025"; docs/methods.md 7.1)
+    deciles_on: str = ""

@@ -16,6 +16,7 @@ from kpi.access.principal import Principal
 from kpi.access.rules import provider_scope
 from kpi.contract import meetings as meetings
 from kpi.contract import values as overview
+from kpi.core import deprivation
 from kpi.core import periods as periods
 from kpi.core.councils import providers
 from kpi.core.store import Store, default_council, get_info
@@ -91,7 +92,9 @@ def build_pack(
     narratives = narratives_frame(
         store, council, provider["provider_code"], code, at, values, principal=principal
     )
-    exceptions = exception_items(values, bench, code, names, narratives, figures)
+    # the deprivation index the quarter's decile rows use (docs/methods.md section 7.1), named on its decile figures
+    deciles_on = deprivation.short_label(deprivation.index_for_period(store, council, code, at))
+    exceptions = exception_items(values, bench, code, names, narratives, figures, deciles_on=deciles_on)
     timings["exceptions"] = time.perf_counter() - step
     # The council's NCMP and outcome sections (DuckDB and polars, which release the GIL) are read on a second
     # thread while this one fits the SII of the headline KPIs (numpy): the same figures, less time to wait.

@@ -403,7 +403,7 @@ def _inequalities(pack: Pack, blocks: list) -> None:
             widths=(2.4, 1.4, 1.4, 1.1, 2.1, 1.7),
             note=(
                 "SII: slope index of inequality, the headline measure (the sentences below): the modelled gap "
-                "across all ten national IMD 2019 deciles (Low & Low 2004; PHEindicatormethods phe_sii), most "
+                "across all ten national IMD deciles of the quarter's index (Low & Low 2004; PHEindicatormethods phe_sii), most "
                 "deprived minus least deprived end of the fitted line, in points, 95% CI by simulation. Decile "
                 "gap: the gap between the most and least deprived decile, decile 1 minus decile 10, in "
                 "percentage points, from those two deciles only. "

@@ -182,6 +182,21 @@ TABLE: dict[str, Checked | Unscoped] = {
         ),
     ),
     "kpi.core.councils.localities": U(REFERENCE),
+    # ---- deprivation indices ------------------------------------------------------------------------------------
+    "kpi.core.deprivation.deciles": U("national reference data: an LSOA code's published decile on an index"),
+    "kpi.core.deprivation.ensure_indices": U(
+        f"{INFRA}: copies the national deprivation lookups shipped with the application (idempotent; no one's data)"
+    ),
+    "kpi.core.deprivation.first_quarter": U(f"{CONFIG}: a setting's value"),
+    "kpi.core.deprivation.first_year": U(f"{CONFIG}: a setting's value"),
+    "kpi.core.deprivation.index_for_period": U(f"{CONFIG}: which index a setting gives a period"),
+    "kpi.core.deprivation.index_for_year": U(f"{CONFIG}: which index a setting gives an academic year"),
+    "kpi.core.deprivation.known_codes": U("national reference data: the LSOA codes of both vintages"),
+    "kpi.core.deprivation.lsoa_deciles": U("national reference data: every LSOA code's decile on an index"),
+    "kpi.core.deprivation.sql_params": U(f"{CONFIG}: the deprivation settings as SQL parameters"),
+    "kpi.core.deprivation.split_lsoas": U(
+        "national reference data: the codes whose matching LSOAs differ in decile"
+    ),
     "kpi.core.councils.locality_cells": U(REFERENCE),
     "kpi.core.councils.providers": U(REFERENCE),
     # ---- data quality -------------------------------------------------------------------------------------------

@@ -149,7 +149,7 @@ def test_a_bad_localities_file_is_rejected_with_messages(tmp_path, capsys):
     assert hcp(db, "load", "localities", str(bad)) == 1
     out = capsys.readouterr().out
     assert (
-        "ERROR (row 3, column lsoa_code): 'E01999999' is not an English LSOA (2011) code: codes look like "
+        "ERROR (row 3, column lsoa_code): 'E01999999' is not an English LSOA code of 2011 or 2021: codes look like "
         in out
     )
     assert (

@@ -246,6 +246,38 @@ def test_deprivation_rows_carry_their_decile():
     assert typed["imd_decile"].to_list() == [1, 7, None]
 
 
+def test_deciles_labelled_imd2019_and_imd2025_are_accepted_and_kept_apart():
+    from kpi.outcomes.series import deprivation_breakdown
+
+    words = ["Most deprived decile", "Second most deprived decile", "Third more deprived decile"]
+    rows = [
+        row(**{"Category Type": f"LSOA{v[2:]} deprivation deciles within area ({v})", "Category": f"{w} ({v})",
+               "Value": str(10 * (i + 1) + (v == "IMD2025"))})
+        for v in ("IMD2019", "IMD2025")
+        for i, w in enumerate(words)
+    ]  # fmt: skip
+    report, typed = check(export(rows))
+    assert report.ok, report.to_text()
+    assert typed["imd_decile"].to_list() == [1, 2, 3, 1, 2, 3]
+    assert typed.select("category_type", "category").is_unique().all()  # six rows, none overwriting another
+    series = typed.select(
+        pl.lit("fingertips:99001").alias("measure_key"),
+        pl.lit("area").alias("area_role"),
+        pl.col("time_period_sortable").alias("period_sortable"),
+        "category_type",
+        "category",
+        "imd_decile",
+        "value",
+    )
+    shown = deprivation_breakdown(series, "fingertips:99001")
+    assert shown["deprivation_index"].to_list() == ["IoD2025"] * 3
+    assert shown["value"].to_list() == [11.0, 21.0, 31.0]
+    older = deprivation_breakdown(
+        series.filter(pl.col("category").str.contains("IMD2019")), "fingertips:99001"
+    )
+    assert older["deprivation_index"].to_list() == ["IoD2019"] * 3
+
+
 # ---- malformed exports -----------------------------------------------------------------------------------------
 
 

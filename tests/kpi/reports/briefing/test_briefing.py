@@ -339,18 +339,23 @@ def test_over_time_follows_the_precision_rule_and_inequality_names_its_measures(
         pl.col("kpi_code") == "C2", pl.col("level") == "borough_quintile", pl.col("period") == PERIOD
     )
     by_quintile = {r["imd_quintile"]: r for r in quintiles.to_dicts()}
-    # quintile 1: 78 of 91, rounded 80 of 90: below 100, so no percentage (and so no gap)
+    # quintile 1 (IoD2025 deciles 1-2 in 2026-27 Q2): 73 of 86, rounded 75 of 85: below 100, so no percentage (and
+    # so no gap)
     assert groups[1][1] == "too few"
     five = by_quintile[5]
     assert groups[5][1] == expected_text(five["numerator"], five["denominator"]) == "about 95%"
     text = sample["pdf_text"]
     assert "The gap between the most and least deprived quintile (quintile 1 minus quintile 5) cannot" in text
-    # the SII: the headline measure, the pack's figures (C2: −13.9 points in the sample)
+    # the SII: the headline measure, the pack's figures (C2: −14.2 points in the sample, on IoD2025's deciles)
     sii = table(sample["docx"], ["Measure", "SII, points", "95% CI", "In words"])
     c2 = next(r for r in sii if r[0] == "New birth visits within 14 days")
-    assert c2[1] == "−13.9" and c2[3] == "Most deprived areas lower"
+    assert c2[1] == "−14.2" and c2[3] == "Most deprived areas lower"
     assert "The headline measure of inequality is the slope index of inequality (SII)" in text
     assert "Deprivation gap" not in text
+    # the quintiles name their deprivation index: 2026-27 Q2 is on IoD2025 (docs/methods.md section 7.1)
+    assert "Per cent by national deprivation quintile (1 = most deprived; IMD 2025), 2026-27 Q2" in " ".join(
+        text.split()
+    )
 
 
 def test_every_percentage_lies_within_its_precision_of_the_truth(sample, small):

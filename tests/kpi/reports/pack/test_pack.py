@@ -404,3 +404,10 @@ def test_summary_sets_each_kpi_against_its_statistical_neighbours(built, reports
         assert rows[code][6] == f"{dfe['outcome'].capitalize()} ({ordinal(dfe['rank'])} of 11)"
     assert rows["C1"][6] == "–" and rows["HVVAC"][6] == "–"
     assert "against the average of DfE statistical neighbours (May 2025)" in built["pdf_text"]
+
+
+def test_decile_figures_name_their_deprivation_index(built):
+    """2026-27 Q2's decile rows are on IoD2025 (docs/methods.md section 7.1), and its decile figures say so."""
+    titles = re.findall(r'<title id="[^"]+">([^<]+)</title>', built["html"])
+    deciles = [t for t in titles if "decile" in t and "gap" not in t.lower()]
+    assert deciles and all("IMD 2025" in t for t in deciles), deciles
