@@ -74,6 +74,7 @@ __all__ = [
     "POINT_TYPES",
     "TWO_SIGMA_SCALE",
     "VARIATION_CODES",
+    "assurance_code",
     "xmr",
 ]
 
@@ -386,7 +387,7 @@ def xmr(
         variation = _variation_code(
             point_type[-1], improvement, bool(high[-1]), bool(low[-1]), array[-1] >= mean
         )
-        assurance = _assurance_code(improvement, target, upper, lower)
+        assurance = assurance_code(improvement, target, upper, lower)
 
     return pl.DataFrame(
         {
@@ -472,8 +473,12 @@ def _variation_code(
     return "neither_high" if is_high else "neither_low"
 
 
-def _assurance_code(improvement: str | None, target: float | None, upper: float, lower: float) -> str | None:
-    """The assurance icon code: where the target sits against the process limits."""
+def assurance_code(improvement: str | None, target: float | None, upper: float, lower: float) -> str | None:
+    """The assurance icon code: where the target sits against the process limits (docs/methods.md section 5.5).
+
+    >>> assurance_code("increase", 80.0, 95.0, 85.0), assurance_code("decrease", 80.0, 95.0, 85.0)
+    ('pass', 'fail')
+    """
     if target is None or improvement is None:
         return None
     if lower < target < upper or target in (lower, upper):

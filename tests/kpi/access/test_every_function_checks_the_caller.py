@@ -526,6 +526,27 @@ TABLE: dict[str, Checked | Unscoped] = {
     "kpi.contract.targets.targets_in_force": U(
         "the contract's targets in force: terms every role's RAG ratings are worked out with"
     ),
+    # ---- trajectories -------------------------------------------------------------------------------------------
+    "kpi.contract.trajectories.set_trajectory": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.trajectories").set_trajectory(
+            s, COUNCIL, "NOPE", "", reason="", principal=w
+        ),
+    ),
+    "kpi.contract.trajectories.trajectory_points": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.trajectories").trajectory_points(s, COUNCIL, principal=w),
+    ),
+    "kpi.contract.trajectories.trajectory_history": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.trajectories").trajectory_history(s, COUNCIL, principal=w),
+    ),
+    "kpi.contract.trajectory_status.trajectory_board": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.trajectory_status").trajectory_board(
+            s, COUNCIL, pl.DataFrame(), PERIOD, {}, principal=w
+        ),
+    ),
     # ---- users --------------------------------------------------------------------------------------------------
     "kpi.access.users.add_user": W(
         ADMIN, lambda s, w: _m("kpi.access.users").add_user(s, w, "not an address", "nobody")
