@@ -2,7 +2,9 @@
 
 Method: the frame is :func:`kpi.spc.assurance.xmr_frame` (:func:`kpi.spc.rules.xmr` per period). Drawn: the values joined by
 a grey line, broken where a period is missing (never joined across a gap); the centre (mean) as a solid line; the process limits as dashed lines (only when shown: 12 points or
-more); the target in force as a dotted step line; each line labelled in words at its right end. Points are typed as
+more); the target in force as a dotted step line; a recovery trajectory (docs/methods.md section 5.9), when given, as a
+dash-dot line through its planned points with its quarters still to come on the axis and drawn empty; each line
+labelled in words at its right end. Points are typed as
 NHS England's Making Data Count colours them (improvement blue #00B0F0, concern orange #E46C0A, neutral purple
 #490092, common cause grey #A6A6A6), and because those are too pale for WCAG graphics contrast each point also has
 a dark outline, a shape (improvement diamond, concern square, neutral triangle, common cause circle) and, when
@@ -41,33 +43,27 @@ LINE_GREY = "#595959"
 HEIGHT, LABEL_GAP_PX = 320, 13
 
 
+TRAJECTORY_COLOUR = "#004D40"
+
+
 def xmr_chart(
-    frame: pl.DataFrame, title: str, *, y_title: str = "Per cent", count: bool = False
+    frame: pl.DataFrame,
+    title: str,
+    *,
+    y_title: str = "Per cent",
+    count: bool = False,
+    trajectory: pl.DataFrame | None = None,
 ) -> alt.LayerChart:
     """XmR chart of one series: values, mean, limits, target, typed points with letters and labelled lines.
 
     ``frame``: period, period_index, value, mean, upper_limit, lower_limit, target_pct, point_type,
     point_letter, rules, limits_shown (from :func:`kpi.spc.assurance.xmr_frame`). ``count``: the values are
-    counts (thousands separators, no decimals) rather than percentages.
+    counts (thousands separators, no decimals) rather than percentages. ``trajectory``: period, period_index,
+    planned_pct of a recovery trajectory; its quarters after the series are added to the axis with no values.
     """
     number = COUNT_FORMAT if count else PCT_FORMAT
     labels = [style[0] for style in POINT_STYLES.values()]
-    data = frame.select(
-        "period",
-        "period_index",
-        pl.col("value").round(2),
-        pl.col("mean").round(2),
-        pl.col("upper_limit").round(2),
-        pl.col("lower_limit").round(2),
-        pl.col("target_pct").cast(pl.Float64).round(2).alias("target"),
-        "point_letter",
-        "rules",
-        pl.col("point_type").replace_strict({k: v[0] for k, v in POINT_STYLES.items()}).alias("point"),
-        # a missing period breaks the line: each run of consecutive periods is drawn as its own segment
-        (pl.col("after_gap").fill_null(False).cum_sum() if "after_gap" in frame.columns else pl.lit(0)).alias(
-            "segment"
-        ),
-    ).to_pandas()
+    data = _chart_data(frame, trajectory)
     x = alt.X("period:O", sort=alt.SortField("period_index"), title="Quarter", axis=alt.Axis(labelAngle=-45))
     base = alt.Chart(data).encode(x=x)
     # channels are objects, not "field:type" strings: Altair resolves a string against its whole schema, several
@@ -93,15 +89,68 @@ def xmr_chart(
             ).encode(y=alt.Y("target:Q"))
         )
         ends.append(("target", "Target"))
+    if trajectory is not None and not trajectory.is_empty():
+        layers += _trajectory_layers(base, data, x, number)
     points = _typed_points(base, labels, number)
     letters = base.mark_text(dy=-14, fontWeight="bold", fontSize=13, color=OUTLINE).encode(
         y=alt.Y("value:Q"), text=alt.Text("point_letter:N")
     )
     layers += [points, letters]
-    end_labels = _end_labels(data, ends, x)
+    end_labels = _end_labels(data[data["value"].notna()], ends, x)
     if end_labels is not None:
         layers.append(end_labels)
     return accessible(layered(*layers, title=title, height=HEIGHT))
+
+
+def _chart_data(frame: pl.DataFrame, trajectory: pl.DataFrame | None):
+    """The chart's rows (pandas), with the trajectory's planned values and its quarters to come (no values)."""
+    data = frame.select(
+        "period",
+        "period_index",
+        pl.col("value").round(2),
+        pl.col("mean").round(2),
+        pl.col("upper_limit").round(2),
+        pl.col("lower_limit").round(2),
+        pl.col("target_pct").cast(pl.Float64).round(2).alias("target"),
+        "point_letter",
+        "rules",
+        pl.col("point_type").replace_strict({k: v[0] for k, v in POINT_STYLES.items()}).alias("point"),
+        # a missing period breaks the line: each run of consecutive periods is drawn as its own segment
+        (pl.col("after_gap").fill_null(False).cum_sum() if "after_gap" in frame.columns else pl.lit(0)).alias(
+            "segment"
+        ),
+    )
+    planned = pl.lit(None, dtype=pl.Float64).alias("planned")
+    if trajectory is None or trajectory.is_empty():
+        return data.with_columns(planned).to_pandas()
+    plan = trajectory.select(
+        "period",
+        pl.col("period_index").cast(data["period_index"].dtype),
+        pl.col("planned_pct").round(2).alias("planned"),
+    )
+    joined = data.join(plan.drop("period"), on="period_index", how="left")
+    to_come = plan.filter(~pl.col("period_index").is_in(data["period_index"].implode()))
+    return pl.concat([joined, to_come], how="diagonal_relaxed").sort("period_index").to_pandas()
+
+
+def _trajectory_layers(base: alt.Chart, data, x: alt.X, number: str) -> list[alt.Chart]:
+    """The trajectory: a dash-dot line through open circles at its planned points, labelled at its last point."""
+    line = base.mark_line(color=TRAJECTORY_COLOUR, strokeDash=[8, 3, 2, 3], strokeWidth=2).encode(
+        y=alt.Y("planned:Q")
+    )
+    marks = base.mark_point(
+        shape="circle", filled=False, size=60, color=TRAJECTORY_COLOUR, strokeWidth=1.5
+    ).encode(
+        y=alt.Y("planned:Q"),
+        tooltip=[alt.Tooltip("period"), alt.Tooltip("planned:Q", title="trajectory", format=number)],
+    )
+    last = data[data["planned"].notna()].tail(1)
+    label = (
+        alt.Chart(last.assign(label="Trajectory"))
+        .mark_text(align="left", dx=8, dy=-10, fontSize=11, color=TRAJECTORY_COLOUR)
+        .encode(x=x, y=alt.Y("planned:Q"), text=alt.Text("label:N"))
+    )
+    return [line, marks, label]
 
 
 def _typed_points(base: alt.Chart, labels: list[str], number: str) -> alt.Chart:

@@ -94,3 +94,23 @@ def test_a_trajectory_ending_short_of_the_target_is_flagged():
     assert not trajectory.ends_short_of_target(90.0, 90.0, "high")
     assert trajectory.ends_short_of_target(12.0, 10.0, "low")
     assert not trajectory.ends_short_of_target(88.0, None, "high")
+
+
+def test_the_xmr_chart_draws_the_trajectory_with_its_quarters_to_come_empty():
+    from kpi.core import charts
+    from kpi.spc import charts as spc_charts
+
+    spec = spc_charts.xmr_chart(
+        chart(), "C2", trajectory=plan((10, 80.0), (11, 84.5), (12, 86.0), (13, 88.0))
+    )
+    spec = spec.to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    by_period = {row["period"]: row for row in rows}
+    assert len(rows) == 14  # twelve quarters with values and two to come
+    assert by_period["P13"]["value"] is None and by_period["P13"]["mean"] is None
+    assert by_period["P13"]["planned"] == 88.0 and by_period["P11"]["planned"] == 84.5
+    assert by_period["P03"]["planned"] is None
+    planned = [layer for layer in spec["layer"] if layer["encoding"].get("y", {}).get("field") == "planned"]
+    assert {layer["mark"]["type"] for layer in planned} == {"line", "point", "text"}
+    svg = charts.to_svg(spc_charts.xmr_chart(chart(), "C2", trajectory=plan((12, 86.0), (13, 88.0))))
+    assert "Trajectory" in svg and "P13" in svg
