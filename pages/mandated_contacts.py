@@ -3,6 +3,7 @@
 import polars as pl
 import streamlit as st
 
+from kpi.contract import trajectory_status as trajectory_status
 from kpi.contract import values as overview
 from kpi.core import charts as charts
 from kpi.inequality import views as inequalities
@@ -51,18 +52,36 @@ st.caption(
     "shape and letter: I improvement (blue diamond), C concern (orange square), N neither (purple triangle)."
     + (" This KPI is a count of children: it has no percentage, target or RAG rating." if is_count else "")
 )
+views = trajectory_status.trajectory_views(
+    values, _ui.trajectory_points(), kpi_code, period, _ui.locality_names()
+)
+borough_plan = next((v.plan for v in views if v.where == "Borough"), None)
 _ui.chart_with_downloads(
     charts_spc.xmr_chart(
         spc_frame,
         f"{kpi_code} {names[kpi_code]}: XmR chart",
         y_title="Children" if is_count else "Per cent",
         count=is_count,
+        trajectory=borough_plan,
     ),
     spc_frame,
     f"{kpi_code}_xmr",
     key="mc_trend",
 )
 st.markdown(assurance.xmr_summary(spc_frame))
+for number, view in enumerate(views):
+    st.markdown(
+        f"**Recovery trajectory: {view.where}** (XmR chart of {view.where}'s quarters up to {period})"
+    )
+    _ui.chart_with_downloads(
+        charts_spc.xmr_chart(
+            view.chart, f"{kpi_code} {view.where}: XmR chart with its trajectory", trajectory=view.plan
+        ),
+        view.judged,
+        f"{kpi_code}_trajectory_{number}",
+        key=f"mc_trajectory_{number}",
+    )
+    _ui.table(view.judged.drop("lower_limit", "upper_limit"), key=f"mc_trajectory_points_{number}")
 
 this = series.filter(pl.col("period") == period)
 target = this["target_pct"].item() if this.height and this["target_pct"].item() is not None else None

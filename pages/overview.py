@@ -6,6 +6,7 @@ import streamlit as st
 
 from kpi.contract import charts as contract_charts
 from kpi.contract import exceptions_board as board
+from kpi.contract import trajectory_status as trajectory_status
 from kpi.contract import values as overview
 from kpi.spc import assurance as assurance
 from pages._app import ui as _ui
@@ -57,6 +58,23 @@ else:
         "compared only with a current figure (see Borough compared with England below)."
     )
     _ui.download_frame(exceptions, f"exceptions_{period}", key="overview_board_csv")
+
+trajectories = _ui.trajectory_status(period, values)
+if not trajectories.is_empty():
+    st.subheader(f"Recovery trajectories, {period}")
+    off = trajectories.filter(pl.col("status") == "off trajectory").height
+    st.markdown(
+        f"**{off} of {trajectories.height}** recovery trajectories off trajectory in {period}. Each quarter's value "
+        "is judged against its planned value; assurance compares the planned value with the process limits."
+    )
+    st.html(_ui.MATRIX_CSS + trajectory_status.status_html(trajectories, f"Recovery trajectories, {period}"))
+    short = trajectories.filter(pl.col("ends_short"))
+    if short.height:
+        st.warning(
+            "A trajectory ends short of the contract target: "
+            + "; ".join(f"{r['kpi_code']} {r['where']}" for r in short.iter_rows(named=True))
+            + ". It plans to finish still failing the contract."
+        )
 
 kpi_table = (
     values.filter(pl.col("breakdown") != "borough").select("kpi_code", "kpi_name", "sort_order").unique()

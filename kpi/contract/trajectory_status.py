@@ -10,6 +10,8 @@ Status is never colour alone: each has a word and a shape (● on trajectory, �
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
@@ -189,6 +191,86 @@ def trajectory_board(
     last = periods.from_index(int(points["period_index"].max()))
     targets = targets_in_force(store, council_code, first, last, as_at)
     return trajectory_status(values, points, period, names, targets)
+
+
+@dataclass(frozen=True)
+class TrajectoryView:
+    """One trajectory of a KPI drawn for a quarter: its place, XmR frame, planned points and their judgement."""
+
+    where: str
+    chart: pl.DataFrame
+    plan: pl.DataFrame
+    judged: pl.DataFrame
+
+
+def trajectory_views(
+    values: pl.DataFrame, points: pl.DataFrame, kpi_code: str, period: str, names: dict[str, str]
+) -> list[TrajectoryView]:
+    """Each trajectory of ``kpi_code`` in force: its place's XmR frame up to ``period`` and its judged points."""
+    if points.is_empty():
+        return []
+    index = periods.parse_period(period).index
+    kpi = values.filter(pl.col("kpi_code") == kpi_code)
+    polarity = kpi["polarity"][0] if kpi.height else None
+    out = []
+    mine = points.filter(pl.col("kpi_code") == kpi_code).sort("locality_code", "decile_group", "period_index")
+    for _, plan in mine.group_by(["trajectory_id"], maintain_order=True):
+        first = plan.row(0, named=True)
+        series = place_series(values, kpi_code, first["locality_code"], first["decile_group"])
+        series = series.filter(pl.col("period_index") <= index).with_columns(
+            pl.lit(polarity).alias("polarity")
+        )
+        chart = assurance.xmr_frame(series)
+        planned = plan.select("period", "period_index", "planned_pct")
+        out.append(
+            TrajectoryView(
+                where_text(first["locality_code"], first["decile_group"], names),
+                chart,
+                planned,
+                method.judge_points(chart, planned, polarity),
+            )
+        )
+    return out
+
+
+def status_html(frame: pl.DataFrame, caption: str) -> str:
+    """The trajectories judged for a quarter as an accessible HTML table (status as word and shape; escaped)."""
+    esc = html.escape
+    heads = (
+        "KPI",
+        "Where",
+        "Value",
+        "Planned",
+        "Status",
+        "Assurance against the trajectory",
+        "Ends",
+        "Reason",
+    )
+    head = "".join(f'<th scope="col">{h}</th>' for h in heads)
+    body = []
+    for row in frame.iter_rows(named=True):
+        ends = f"{row['final_period']} at {_pct(row['final_planned'])}"
+        if row["ends_short"]:
+            ends += f" (flagged: short of the {_pct(row['target_final'])} target)"
+        cells = [
+            f'<th scope="row">{esc(row["kpi_name"])} <small>({esc(row["kpi_code"])})</small></th>',
+            f"<td>{esc(row['where'])}</td>",
+            f"<td>{_pct(row['value'])}</td>",
+            f"<td>{_pct(row['planned_pct'])}</td>",
+            f'<td data-status="{esc(row["status"] or "none")}">{esc(row["status_label"])}</td>',
+            f"<td>{esc(row['assurance_label'])}</td>",
+            f"<td>{esc(ends)}</td>",
+            f"<td>{esc(row['reason'] or '')}</td>",
+        ]
+        body.append(f'<tr data-kpi="{esc(row["kpi_code"])}">{"".join(cells)}</tr>')
+    return (
+        f'<table class="rag-matrix trajectories"><caption>{esc(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}%"
 
 
 def breaches(status: pl.DataFrame) -> pl.DataFrame:

@@ -75,6 +75,22 @@ def explanations(period: str, values: pl.DataFrame) -> pl.DataFrame:
     return narratives.explanations(store(), council_code(), period, values, principal=principal())
 
 
+def trajectory_status(period: str, values: pl.DataFrame) -> pl.DataFrame:
+    """Each recovery trajectory in force judged for ``period`` (kpi.contract.trajectory_status)."""
+    from kpi.contract import trajectory_status as trajectories
+
+    return trajectories.trajectory_board(
+        store(), council_code(), values, period, locality_names(), principal=principal()
+    )
+
+
+def trajectory_points() -> pl.DataFrame:
+    """The planned points of every recovery trajectory in force."""
+    from kpi.contract import trajectories
+
+    return trajectories.trajectory_points(store(), council_code(), principal=principal())
+
+
 # ---- outcomes ----------------------------------------------------------------------------------------------------
 
 

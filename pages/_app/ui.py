@@ -21,6 +21,8 @@ from pages._app.reads import (
     provider_names,
     quantile_frame,
     sii_table,
+    trajectory_points,
+    trajectory_status,
 )
 from pages._app.session import (
     council_code,
@@ -68,4 +70,6 @@ __all__ = [
     "start_page",
     "store",
     "table",
+    "trajectory_points",
+    "trajectory_status",
 ]

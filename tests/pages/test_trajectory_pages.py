@@ -1,0 +1,68 @@
+"""AppTest: a commissioner sets a recovery trajectory on the Targets page; the Overview judges it and the Mandated
+contacts page draws it on the XmR chart of its place."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture(scope="module")
+def db(sample_db_path, tmp_path_factory):
+    target = tmp_path_factory.mktemp("trajectory_pages") / "hcp.duckdb"
+    shutil.copyfile(sample_db_path, target)
+    return target
+
+
+@pytest.fixture()
+def app(db, monkeypatch):
+    monkeypatch.setenv("HCP_DB", str(db))
+    monkeypatch.setenv("HCP_TODAY", "2026-11-23")
+
+    def run(page: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    yield run
+    from pages._app import ui as _ui
+
+    _ui.store.clear()
+
+
+def test_bad_trajectory_lists_every_problem_then_a_good_one_is_judged_and_drawn(app):
+    at = app("pages/targets_settings.py")
+    at.selectbox(key="trajectory_kpi").set_value("C2")
+    at.selectbox(key="trajectory_place").set_value("NORTH")
+    at.text_input(key="trajectory_points").set_value("2026-27 Q2=82, 2026-27 Q3=fast")
+    at.button(key="trajectory_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    error = at.error[0].value
+    assert "not recorded" in error and "'fast' is not a number" in error and "reason" in error
+
+    at.text_input(key="trajectory_points").set_value(
+        "2026-27 Q2=82, 2026-27 Q3=85, 2026-27 Q4=88, 2027-28 Q1=90"
+    )
+    at.text_input(key="trajectory_reason").set_value("North recovery plan")
+    at.selectbox(key="trajectory_meeting").set_value(1)
+    at.button(key="trajectory_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("North" in s.value and "trajectory version 1 recorded" in s.value for s in at.success)
+
+    at = app("pages/overview.py")
+    assert any(h.value == "Recovery trajectories, 2026-27 Q2" for h in at.subheader)
+    table = next(h.value for h in at.get("html") if "trajectories" in h.value)
+    assert "■ Off trajectory" in table and "North" in table and "80.5%" in table and "82.0%" in table
+    assert any("1 of 1" in m.value and "off trajectory" in m.value for m in at.markdown)
+
+    at = app("pages/mandated_contacts.py")
+    assert any("Recovery trajectory: North" in m.value for m in at.markdown)
+    charts = at.get("vega_lite_chart")
+    assert any("C2 North: XmR chart with its trajectory" in str(c.proto.spec) for c in charts), len(charts)
