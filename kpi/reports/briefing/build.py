@@ -26,6 +26,7 @@ from kpi.reports.briefing.model import (
     Headline,
     RedArea,
 )
+from kpi.reports.briefing.trajectories import briefing_trajectories
 from kpi.reports.briefing.words import OUT_OF_DATE, message
 from kpi.reports.disclosure import DisclosedRate, disclose_counts, disclose_rate
 from kpi.reports.pack.frames import (
@@ -90,7 +91,8 @@ def build_briefing(
         headline.sii = sii_rows.get(kpi_code)
         headlines.append(headline)
     red_areas, unnamed = _red_areas(reds, disclosed, this.index, names, narratives)
-    version = data_version(values, bench, narratives, names)
+    plans = briefing_trajectories(store, council, values, code, names, at, principal=principal)
+    version = data_version(values, bench, narratives, names, *([plans] if plans else []))
     cover = _cover(store, council, chosen, prov, code, at, version)
     return Briefing(
         cover,
@@ -101,6 +103,7 @@ def build_briefing(
         previous.code,
         groups=_groups(headlines),
         unnamed_reds=unnamed,
+        trajectories=plans,
     )
 
 

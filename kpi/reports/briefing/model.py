@@ -72,3 +72,5 @@ class Briefing:
     groups: str = "decile"
     #: red areas not named because their figures are hidden: (kpi_name, how many localities)
     unnamed_reds: list[tuple[str, int]] = field(default_factory=list)
+    #: recovery trajectories in force (:func:`kpi.reports.briefing.trajectories.briefing_trajectories`)
+    trajectories: list[dict] = field(default_factory=list)

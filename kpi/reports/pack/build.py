@@ -35,6 +35,7 @@ from kpi.reports.pack.frames import (
     summary_frame,
 )
 from kpi.reports.pack.model import Cover, Pack
+from kpi.reports.pack.trajectories import trajectory_section
 
 #: Contract review meetings are six-weekly: with no later meeting recorded, the next is this long after the last.
 MEETING_INTERVAL = timedelta(weeks=6)
@@ -107,10 +108,19 @@ def build_pack(
     carried = meetings.carried_actions(store, council, at, since, principal=principal)
     risk_log = meetings.risks(store, council, at, principal=principal, include_closed=False)
     changes = _changes(store, council, previous, values, code, names, provider_code, principal)
+    plans = trajectory_section(store, council, values, code, names, at, figures, principal=principal)
     extra_figures = [repr(extra.blocks) for extra in extras]  # NCMP and outcome tables, as printed
     cover = _cover(store, council, provider, code, at, draft, since, previous, principal=principal)
     cover.data_version = data_version(
-        values, bench, narratives, carried, risk_log, quality, names, extra_figures
+        values,
+        bench,
+        narratives,
+        carried,
+        risk_log,
+        quality,
+        names,
+        extra_figures,
+        *([plans.status] if plans.status.height else []),  # a pack without trajectories keeps its version
     )
     cover.meeting_date = meeting_date or next_meeting_date(
         store, council, principal=principal, provider_code=provider["provider_code"]
@@ -131,6 +141,7 @@ def build_pack(
         risks=risk_log,
         figures=figures,
         timings=timings,
+        trajectories=plans,
     )
 
 

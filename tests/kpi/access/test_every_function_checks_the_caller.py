@@ -547,6 +547,18 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, COUNCIL, pl.DataFrame(), PERIOD, {}, principal=w
         ),
     ),
+    "kpi.reports.pack.trajectories.trajectory_section": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.reports.pack.trajectories").trajectory_section(
+            s, COUNCIL, pl.DataFrame(), PERIOD, {}, AS_AT, None, principal=w
+        ),
+    ),
+    "kpi.reports.briefing.trajectories.briefing_trajectories": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.reports.briefing.trajectories").briefing_trajectories(
+            s, COUNCIL, pl.DataFrame(), PERIOD, {}, AS_AT, principal=w
+        ),
+    ),
     # ---- users --------------------------------------------------------------------------------------------------
     "kpi.access.users.add_user": W(
         ADMIN, lambda s, w: _m("kpi.access.users").add_user(s, w, "not an address", "nobody")
