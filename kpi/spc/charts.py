@@ -53,6 +53,7 @@ def xmr_chart(
     y_title: str = "Per cent",
     count: bool = False,
     trajectory: pl.DataFrame | None = None,
+    annotations: pl.DataFrame | None = None,
 ) -> alt.LayerChart:
     """XmR chart of one series: values, mean, limits, target, typed points with letters and labelled lines.
 
@@ -60,6 +61,9 @@ def xmr_chart(
     point_letter, rules, limits_shown (from :func:`kpi.spc.assurance.xmr_frame`). ``count``: the values are
     counts (thousands separators, no decimals) rather than percentages. ``trajectory``: period, period_index,
     planned_pct of a recovery trajectory; its quarters after the series are added to the axis with no values.
+    ``annotations``: period, label of dated events, each drawn as a labelled vertical rule (a rebase, when the
+    frame has segments, is drawn the same way, "Rebased: reason"); the mean and limits of each segment are drawn
+    apart (docs/methods.md section 5.10).
     """
     number = COUNT_FORMAT if count else PCT_FORMAT
     labels = [style[0] for style in POINT_STYLES.values()]
@@ -75,12 +79,17 @@ def xmr_chart(
         axis=alt.Axis(format=COUNT_FORMAT if count else PCT_AXIS_FORMAT),
     )
     line = base.mark_line(color=LINE_GREY, strokeWidth=1.5).encode(y=y, detail=alt.Detail("segment:N"))
-    mean = base.mark_line(color=OUTLINE, strokeWidth=1.5).encode(y=alt.Y("mean:Q"))
+    phase = alt.Detail("phase:N")  # each segment's mean and limits are their own lines
+    mean = base.mark_line(color=OUTLINE, strokeWidth=1.5).encode(y=alt.Y("mean:Q"), detail=phase)
     layers = [line, mean]
     ends = [("mean", "Mean")]
     if bool(frame["limits_shown"][0]):
         for column, label in (("upper_limit", "Upper limit"), ("lower_limit", "Lower limit")):
-            layers.append(base.mark_line(color=LINE_GREY, strokeDash=[6, 4]).encode(y=alt.Y(f"{column}:Q")))
+            layers.append(
+                base.mark_line(color=LINE_GREY, strokeDash=[6, 4]).encode(
+                    y=alt.Y(f"{column}:Q"), detail=phase
+                )
+            )
             ends.append((column, label))
     if frame["target_pct"].is_not_null().any():
         layers.append(
@@ -96,6 +105,9 @@ def xmr_chart(
         y=alt.Y("value:Q"), text=alt.Text("point_letter:N")
     )
     layers += [points, letters]
+    events = _events(frame, annotations)
+    if not events.is_empty():
+        layers += _event_layers(events, x)
     end_labels = _end_labels(data[data["value"].notna()], ends, x)
     if end_labels is not None:
         layers.append(end_labels)
@@ -120,6 +132,10 @@ def _chart_data(frame: pl.DataFrame, trajectory: pl.DataFrame | None):
             "segment"
         ),
     )
+    segments = (
+        frame["spc_segment"] if "spc_segment" in frame.columns else pl.repeat(0, frame.height, eager=True)
+    )
+    data = data.with_columns(segments.cast(pl.Int64).alias("phase"))
     planned = pl.lit(None, dtype=pl.Float64).alias("planned")
     if trajectory is None or trajectory.is_empty():
         return data.with_columns(planned).to_pandas()
@@ -131,6 +147,40 @@ def _chart_data(frame: pl.DataFrame, trajectory: pl.DataFrame | None):
     joined = data.join(plan.drop("period"), on="period_index", how="left")
     to_come = plan.filter(~pl.col("period_index").is_in(data["period_index"].implode()))
     return pl.concat([joined, to_come], how="diagonal_relaxed").sort("period_index").to_pandas()
+
+
+def _events(frame: pl.DataFrame, annotations: pl.DataFrame | None) -> pl.DataFrame:
+    """The dated events drawn: annotations within the chart's quarters, and each rebase."""
+    shown = set(frame["period"].to_list())
+    parts = []
+    if annotations is not None and not annotations.is_empty():
+        parts.append(annotations.select("period", "label").filter(pl.col("period").is_in(list(shown))))
+    if "rebased" in frame.columns:
+        parts.append(
+            frame.filter(pl.col("rebased")).select(
+                "period", pl.format("Rebased: {}", "rebase_reason").alias("label")
+            )
+        )
+    if not parts:
+        return pl.DataFrame(schema={"period": pl.String, "label": pl.String})
+    events = pl.concat(parts).group_by("period", maintain_order=True).agg(pl.col("label").str.join("; "))
+    return events.join(frame.select("period", "period_index"), on="period")
+
+
+def _event_layers(events: pl.DataFrame, x: alt.X) -> list[alt.Chart]:
+    """Each event as a thin vertical rule with its label at the top of the plot."""
+    data = events.to_pandas()
+    rule = (
+        alt.Chart(data)
+        .mark_rule(color=OUTLINE, strokeDash=[1, 3], strokeWidth=1.2)
+        .encode(x=x, tooltip=[alt.Tooltip("period"), alt.Tooltip("label:N", title="event")])
+    )
+    text = (
+        alt.Chart(data)
+        .mark_text(align="left", baseline="top", dx=3, fontSize=10, color=OUTLINE)
+        .encode(x=x, y=alt.value(2), text=alt.Text("label:N"))
+    )
+    return [rule, text]
 
 
 def _trajectory_layers(base: alt.Chart, data, x: alt.X, number: str) -> list[alt.Chart]:

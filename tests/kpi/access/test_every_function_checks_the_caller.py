@@ -559,6 +559,44 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, COUNCIL, pl.DataFrame(), PERIOD, {}, AS_AT, principal=w
         ),
     ),
+    # ---- SPC controls -------------------------------------------------------------------------------------------
+    "kpi.contract.spc_controls.set_baseline": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.spc_controls").set_baseline(s, COUNCIL, "NOPE", reason="", principal=w),
+    ),
+    "kpi.contract.spc_controls.rebase": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.spc_controls").rebase(
+            s, COUNCIL, "NOPE", "never", reason="", principal=w
+        ),
+    ),
+    "kpi.contract.spc_controls.withdraw_rebase": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.spc_controls").withdraw_rebase(s, COUNCIL, -1, reason="", principal=w),
+    ),
+    "kpi.contract.spc_controls.add_annotation": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.spc_controls").add_annotation(s, COUNCIL, "never", "", principal=w),
+    ),
+    "kpi.contract.spc_controls.flag_record_system_change": W(
+        UPLOAD,
+        lambda s, w: _m("kpi.contract.spc_controls").flag_record_system_change(
+            s, COUNCIL, -1, "", principal=w
+        ),
+    ),
+    "kpi.contract.spc_controls.spc_changes": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.contract.spc_controls").spc_changes(s, COUNCIL, principal=w)
+    ),
+    "kpi.contract.spc_controls.spc_controls": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.contract.spc_controls").spc_controls(s, COUNCIL, principal=w)
+    ),
+    "kpi.contract.spc_controls.annotations": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.contract.spc_controls").annotations(s, COUNCIL, principal=w)
+    ),
+    "kpi.contract.spc_controls.rebase_prompts": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.spc_controls").rebase_prompts(s, COUNCIL, principal=w),
+    ),
     # ---- users --------------------------------------------------------------------------------------------------
     "kpi.access.users.add_user": W(
         ADMIN, lambda s, w: _m("kpi.access.users").add_user(s, w, "not an address", "nobody")

@@ -68,3 +68,36 @@ def test_a_short_last_segment_is_a_run_chart_and_gives_no_icons():
     chart = segmented_xmr(SERIES[:18], INDEXES[:18], improvement="increase", controls=REBASE)
     assert chart["upper_limit"][0] == pytest.approx(92.64) and chart["upper_limit"][-1] is None
     assert chart["limits_shown"][0] and chart["variation"][0] is None
+
+
+def test_the_chart_draws_each_segment_s_limits_apart_and_the_events():
+    import polars as pl
+
+    from kpi.core import charts
+    from kpi.spc import assurance
+    from kpi.spc import charts as spc_charts
+
+    series = pl.DataFrame(
+        {
+            "period": [f"P{i}" for i in INDEXES],
+            "period_index": INDEXES,
+            "spc_value": SERIES,
+            "polarity": "high",
+            "target_pct": None,
+        }
+    )
+    frame = assurance.xmr_frame(series, REBASE)
+    notes = pl.DataFrame({"period": ["P105", "P999"], "label": ["Staffing crisis", "not on the chart"]})
+    chart = spc_charts.xmr_chart(frame, "C2", annotations=notes)
+    spec = chart.to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert [row["phase"] for row in rows] == [0] * 12 + [1] * 12
+    mean_layer = next(
+        layer for layer in spec["layer"] if layer["encoding"].get("y", {}).get("field") == "mean"
+    )
+    assert mean_layer["encoding"]["detail"]["field"] == "phase"
+    events = [layer for layer in spec["layer"] if layer["mark"].get("type") == "rule"]
+    assert len(events) == 1
+    svg = charts.to_svg(chart)
+    assert "Staffing crisis" in svg and "Rebased: record-system migration" in svg
+    assert "not on the chart" not in svg
