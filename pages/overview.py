@@ -4,6 +4,7 @@ beside England, with a decile view."""
 import polars as pl
 import streamlit as st
 
+from kpi.access import rules as access
 from kpi.contract import charts as contract_charts
 from kpi.contract import exceptions_board as board
 from kpi.contract import trajectory_status as trajectory_status
@@ -31,6 +32,16 @@ if not waiting.is_empty():
         icon=":material/hourglass_top:",
     )
 
+if access.allowed(_ui.principal(), "control_spc"):
+    for flagged in _ui.rebase_prompts().iter_rows(named=True):
+        st.warning(
+            f"The {flagged['period']} return of {flagged['provider_code']} is flagged as from a changed record "
+            f"system ({_ui.plain(flagged['note'])}). Consider rebasing the XmR charts at {flagged['period']} "
+            "(Mandated contacts, SPC controls): limits are recalculated only at a recorded change, never "
+            "automatically.",
+            icon=":material/timeline:",
+        )
+
 names = _ui.locality_names()
 bench = _ui.benchmarks()
 providers = _ui.provider_names()
@@ -38,7 +49,8 @@ if providers:
     st.caption("Provider: " + _ui.plain("; ".join(providers.values())))
 
 st.subheader(f"What needs attention, {period}")
-exceptions = board.exceptions_board(values, bench, period, names, _ui.explanations(period, values))
+controls = _ui.spc_controls()
+exceptions = board.exceptions_board(values, bench, period, names, _ui.explanations(period, values), controls)
 if exceptions.is_empty():
     st.success(f"Nothing is red or amber in {period}.", icon=":material/check_circle:")
 else:
@@ -107,7 +119,7 @@ if view == "Localities":
     matrix = overview.overview_matrix(values, period, names)
     columns = {"target": "Target", **names, "borough": "Borough"}
     caption = f"Contract RAG by locality, {period}, with SPC variation and assurance of the borough series"
-    spc = assurance.spc_summary(values, period)
+    spc = assurance.spc_summary(values, period, controls=controls)
     level, cells = "locality", "locality cells"
 else:
     matrix = overview.decile_matrix(values, period)

@@ -17,6 +17,7 @@ from datetime import datetime
 import polars as pl
 
 from kpi.access.principal import Principal
+from kpi.contract import spc_controls as spc_controls
 from kpi.contract import trajectories as trajectories
 from kpi.contract.targets import targets_in_force
 from kpi.core import periods as periods
@@ -116,9 +117,17 @@ def status_label(status: str | None, period: str) -> str:
 
 
 def trajectory_status(
-    values: pl.DataFrame, points: pl.DataFrame, period: str, names: dict[str, str], targets: pl.DataFrame
+    values: pl.DataFrame,
+    points: pl.DataFrame,
+    period: str,
+    names: dict[str, str],
+    targets: pl.DataFrame,
+    controls: dict | None = None,
 ) -> pl.DataFrame:
     """Each trajectory in force judged for ``period``: one row per trajectory, columns :data:`COLUMNS`.
+
+    ``controls``: recorded SPC baselines and rebases per (KPI, place) (docs/methods.md section 5.10), which the
+    assurance against the trajectory follows.
 
     ``values``: :func:`kpi.contract.values.kpi_values`; ``points``: :func:`kpi.contract.trajectories.trajectory_points`;
     ``targets``: :func:`kpi.contract.targets.targets_in_force` over the trajectories' quarters (kpi_code,
@@ -135,7 +144,10 @@ def trajectory_status(
         polarity = kpi["polarity"][0] if kpi.height else None
         series = place_series(values, first["kpi_code"], first["locality_code"], first["decile_group"])
         series = series.filter(pl.col("period_index") <= index)
-        chart = assurance.xmr_frame(series.with_columns(pl.lit(polarity).alias("polarity")))
+        chart = assurance.xmr_frame(
+            series.with_columns(pl.lit(polarity).alias("polarity")),
+            (controls or {}).get((first["kpi_code"], first["locality_code"])),
+        )
         judged = method.judge_points(chart, plan.select("period", "period_index", "planned_pct"), polarity)
         now = judged.filter(pl.col("period_index") == index)
         row = now.row(0, named=True) if now.height else {}
@@ -190,7 +202,8 @@ def trajectory_board(
     first = periods.from_index(int(points["period_index"].min()))
     last = periods.from_index(int(points["period_index"].max()))
     targets = targets_in_force(store, council_code, first, last, as_at)
-    return trajectory_status(values, points, period, names, targets)
+    controls = spc_controls.spc_controls(store, council_code, as_at, principal=principal)
+    return trajectory_status(values, points, period, names, targets, controls)
 
 
 @dataclass(frozen=True)
@@ -204,7 +217,12 @@ class TrajectoryView:
 
 
 def trajectory_views(
-    values: pl.DataFrame, points: pl.DataFrame, kpi_code: str, period: str, names: dict[str, str]
+    values: pl.DataFrame,
+    points: pl.DataFrame,
+    kpi_code: str,
+    period: str,
+    names: dict[str, str],
+    controls: dict | None = None,
 ) -> list[TrajectoryView]:
     """Each trajectory of ``kpi_code`` in force: its place's XmR frame up to ``period`` and its judged points."""
     if points.is_empty():
@@ -220,7 +238,7 @@ def trajectory_views(
         series = series.filter(pl.col("period_index") <= index).with_columns(
             pl.lit(polarity).alias("polarity")
         )
-        chart = assurance.xmr_frame(series)
+        chart = assurance.xmr_frame(series, (controls or {}).get((kpi_code, first["locality_code"])))
         planned = plan.select("period", "period_index", "planned_pct")
         out.append(
             TrajectoryView(

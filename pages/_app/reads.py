@@ -91,6 +91,27 @@ def trajectory_points() -> pl.DataFrame:
     return trajectories.trajectory_points(store(), council_code(), principal=principal())
 
 
+def spc_controls() -> dict:
+    """The recorded SPC baselines and rebases per (KPI, place) (kpi.contract.spc_controls)."""
+    from kpi.contract import spc_controls as controls
+
+    return controls.spc_controls(store(), council_code(), principal=principal())
+
+
+def annotations() -> pl.DataFrame:
+    """The dated events drawn on the charts."""
+    from kpi.contract import spc_controls as controls
+
+    return controls.annotations(store(), council_code(), principal=principal())
+
+
+def rebase_prompts() -> pl.DataFrame:
+    """Returns flagged as from a changed record system with no rebase at their quarter yet."""
+    from kpi.contract import spc_controls as controls
+
+    return controls.rebase_prompts(store(), council_code(), principal=principal())
+
+
 # ---- outcomes ----------------------------------------------------------------------------------------------------
 
 

@@ -66,3 +66,25 @@ def test_bad_trajectory_lists_every_problem_then_a_good_one_is_judged_and_drawn(
     assert any("Recovery trajectory: North" in m.value for m in at.markdown)
     charts = at.get("vega_lite_chart")
     assert any("C2 North: XmR chart with its trajectory" in str(c.proto.spec) for c in charts), len(charts)
+
+
+def test_spc_controls_on_mandated_contacts_rebase_and_annotate_the_chart(app):
+    at = app("pages/mandated_contacts.py")
+    at.text_input(key="spc_rebase_reason").set_value("")
+    at.button(key="spc_rebase_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Nothing was recorded" in e.value and "reason" in e.value for e in at.error)
+
+    at.selectbox(key="spc_rebase_from").set_value("2025-26 Q3")
+    at.text_input(key="spc_rebase_reason").set_value("New service model")
+    at.button(key="spc_rebase_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.selectbox(key="spc_annotation_period").set_value("2024-25 Q2")
+    at.text_input(key="spc_annotation_label").set_value("Staffing crisis")
+    at.button(key="spc_annotation_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Annotation added" in s.value for s in at.success), [s.value for s in at.success]
+    chart = next(c.proto for c in at.get("vega_lite_chart") if "C2 New birth" in c.proto.spec)
+    assert '"type": "rule"' in chart.spec
+    shown = str(chart)  # the spec and its datasets
+    assert "Staffing crisis" in shown and "Rebased: New service model" in shown
