@@ -15,6 +15,8 @@ import polars as pl
 from kpi.access.principal import Principal
 from kpi.access.rules import provider_scope
 from kpi.contract import meetings as meetings
+from kpi.contract import spc_controls as spc_controls
+from kpi.contract import trajectories as trajectories
 from kpi.contract import values as overview
 from kpi.core import periods as periods
 from kpi.core.councils import providers
@@ -83,15 +85,18 @@ def build_pack(
     )
     timings = {"read": time.perf_counter() - started}
 
+    controls = spc_controls.spc_controls(store, council, at, principal=principal)
+    events = spc_controls.annotations(store, council, at, principal=principal)
     step = time.perf_counter()
-    summary = summary_frame(values, bench, code)
+    summary = summary_frame(values, bench, code, controls)
     timings["summary"] = time.perf_counter() - step
     figures = FigureSet()
     step = time.perf_counter()
     narratives = narratives_frame(
         store, council, provider["provider_code"], code, at, values, principal=principal
     )
-    exceptions = exception_items(values, bench, code, names, narratives, figures)
+    planned = trajectories.trajectory_points(store, council, at, principal=principal)
+    exceptions = exception_items(values, bench, code, names, narratives, figures, controls, events, planned)
     timings["exceptions"] = time.perf_counter() - step
     # The council's NCMP and outcome sections (DuckDB and polars, which release the GIL) are read on a second
     # thread while this one fits the SII of the headline KPIs (numpy): the same figures, less time to wait.
@@ -108,7 +113,18 @@ def build_pack(
     carried = meetings.carried_actions(store, council, at, since, principal=principal)
     risk_log = meetings.risks(store, council, at, principal=principal, include_closed=False)
     changes = _changes(store, council, previous, values, code, names, provider_code, principal)
-    plans = trajectory_section(store, council, values, code, names, at, figures, principal=principal)
+    plans = trajectory_section(
+        store,
+        council,
+        values,
+        code,
+        names,
+        at,
+        figures,
+        principal=principal,
+        controls=controls,
+        events=events,
+    )
     extra_figures = [repr(extra.blocks) for extra in extras]  # NCMP and outcome tables, as printed
     cover = _cover(store, council, provider, code, at, draft, since, previous, principal=principal)
     cover.data_version = data_version(
@@ -120,7 +136,8 @@ def build_pack(
         quality,
         names,
         extra_figures,
-        *([plans.status] if plans.status.height else []),  # a pack without trajectories keeps its version
+        # a pack without trajectories, SPC changes or annotations keeps its version
+        *[frame for frame in (plans.status, plans.changes, plans.events) if frame.height],
     )
     cover.meeting_date = meeting_date or next_meeting_date(
         store, council, principal=principal, provider_code=provider["provider_code"]

@@ -57,7 +57,7 @@ def pack_document(pack: Pack) -> Document:
     blocks.append(PageBreak(landscape=True))
     _locality_matrix(pack, blocks)
     blocks.append(PageBreak())
-    if not pack.trajectories.status.is_empty():
+    if not pack.trajectories.is_empty:
         blocks.extend(trajectory_blocks(pack.trajectories, pack.cover.period))
         blocks.append(PageBreak())
     _exceptions(pack, blocks)

@@ -11,7 +11,7 @@ import pytest
 
 from kpi import reports
 from kpi.access.principal import LOCAL_USER
-from kpi.contract import trajectories
+from kpi.contract import spc_controls, trajectories
 from kpi.reports.html import render_html
 from tests.kpi.reports.documents import AS_AT, COUNCIL, PERIOD, docx_tables, pdf_text
 
@@ -28,6 +28,12 @@ def built(reports_store):
             reason="North recovery plan",
             locality_code="NORTH",
             principal=LOCAL_USER,
+        )
+        spc_controls.add_annotation(
+            reports_store, COUNCIL, "2025-26 Q3", "Staffing crisis", kpi_code="C2", principal=LOCAL_USER
+        )
+        spc_controls.rebase(
+            reports_store, COUNCIL, "C3", "2025-26 Q1", reason="New service model", principal=LOCAL_USER
         )
         patch.setenv("HCP_TODAY", "2026-11-22")
         trajectories.set_trajectory(
@@ -62,3 +68,16 @@ def test_the_section_draws_the_trajectory_on_north_s_xmr_chart(built):
     figure = figures["trajectory-C2-0"]
     assert "recovery trajectory as a dash-dot line" in figure.alt
     assert "C2 North: XmR chart with its recovery trajectory" in built["html"]
+
+
+def test_the_pack_lists_the_spc_changes_and_events_and_draws_them(built):
+    for text in (built["html"], built["pdf"]):
+        assert "SPC changes and events on the charts" in text
+        assert "C3: rebased from 2025-26 Q1: New service model" in text
+        assert "2025-26 Q3, C2: Staffing crisis" in text
+    figures = built["built"].document.figures
+    c2 = figures["xmr-C2"].make().to_dict()
+    labels = {row.get("label") for data in c2["datasets"].values() for row in data}
+    assert "Staffing crisis" in labels
+    north = figures["trajectory-C2-0"].make().to_dict()
+    assert "Staffing crisis" in {row.get("label") for data in north["datasets"].values() for row in data}
