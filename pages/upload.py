@@ -3,6 +3,7 @@
 import streamlit as st
 
 from kpi.access import rules as access
+from kpi.contract import spc_controls as spc_controls
 from kpi.core.councils import providers
 from kpi.ingest.files import MAX_FILE_BYTES, sha256
 from kpi.returns import review as submissions
@@ -97,3 +98,23 @@ if listing.is_empty():
     st.info("No returns yet.")
 else:
     _portal.history_table(listing, key="upload_history")
+    with st.form(key="upload_flag_form"):
+        st.markdown(
+            "**A return from a changed record system?** Flag it (a migration can change the figures): the "
+            "commissioner is asked to consider rebasing the charts at its quarter."
+        )
+        cols = st.columns([1, 3])
+        labels = {
+            r["submission_id"]: f"{r['period']} (submission {r['submission_id']})"
+            for r in listing.iter_rows(named=True)
+        }
+        chosen = cols[0].selectbox(
+            "Return", list(labels), format_func=labels.get, key="upload_flag_submission"
+        )
+        note = cols[1].text_input("What changed in the record system", key="upload_flag_note")
+        if st.form_submit_button("Flag a record-system change", key="upload_flag_save"):
+            try:
+                spc_controls.flag_record_system_change(store, council, chosen, note, principal=who)
+                st.success(f"{labels[chosen]}: flagged as from a changed record system.")
+            except spc_controls.SpcControlError as exc:
+                st.error("Nothing was recorded:\n\n" + "\n".join(f"- {_ui.plain(p)}" for p in exc.problems))

@@ -88,3 +88,19 @@ def test_spc_controls_on_mandated_contacts_rebase_and_annotate_the_chart(app):
     assert '"type": "rule"' in chart.spec
     shown = str(chart)  # the spec and its datasets
     assert "Staffing crisis" in shown and "Rebased: New service model" in shown
+
+
+def test_a_return_flagged_on_upload_prompts_the_commissioner_to_rebase(app):
+    at = app("pages/upload.py")
+    at.button(key="upload_flag_save").click().run()
+    assert any("Nothing was recorded" in e.value for e in at.error)
+    chosen = at.selectbox(key="upload_flag_submission").value
+    at.text_input(key="upload_flag_note").set_value("Moved to a new patient record system")
+    at.button(key="upload_flag_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("flagged as from a changed record system" in s.value for s in at.success)
+    at = app("pages/overview.py")
+    assert any(
+        "flagged as from a changed record system" in w.value and "Consider rebasing" in w.value
+        for w in at.warning
+    ), (chosen, [w.value for w in at.warning])
