@@ -10,6 +10,7 @@ from kpi.contract import exceptions_board as board
 from kpi.contract import trajectory_status as trajectory_status
 from kpi.contract import values as overview
 from kpi.spc import assurance as assurance
+from pages import _what_changed_ui as _what_changed
 from pages._app import ui as _ui
 
 _ui.start_page("Overview")
@@ -87,6 +88,9 @@ if not trajectories.is_empty():
             + "; ".join(f"{r['kpi_code']} {r['where']}" for r in short.iter_rows(named=True))
             + ". It plans to finish still failing the contract."
         )
+
+with st.expander(f"What changed, {period}", expanded=True):
+    _what_changed.section(period)
 
 kpi_table = (
     values.filter(pl.col("breakdown") != "borough").select("kpi_code", "kpi_name", "sort_order").unique()

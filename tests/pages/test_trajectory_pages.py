@@ -61,6 +61,12 @@ def test_bad_trajectory_lists_every_problem_then_a_good_one_is_judged_and_drawn(
     table = next(h.value for h in at.get("html") if "trajectories" in h.value)
     assert "■ Off trajectory" in table and "North" in table and "80.5%" in table and "82.0%" in table
     assert any("1 of 1" in m.value and "off trajectory" in m.value for m in at.markdown)
+    # what changed since the start of the quarter (no pack circulated yet): the new breach
+    assert at.date_input(key="changes_since").value.isoformat() == "2026-07-01"
+    assert any("2026\\-27 Q2 against" in m.value and "1 trajectory breach" in m.value for m in at.markdown), [
+        m.value for m in at.markdown
+    ]
+    assert any("Trajectory breaches" in m.value for m in at.markdown)
 
     at = app("pages/mandated_contacts.py")
     assert any("Recovery trajectory: North" in m.value for m in at.markdown)

@@ -18,13 +18,14 @@ from kpi.contract import meetings as meetings
 from kpi.contract import spc_controls as spc_controls
 from kpi.contract import trajectories as trajectories
 from kpi.contract import values as overview
+from kpi.contract.trajectory_status import trajectory_board
 from kpi.core import periods as periods
 from kpi.core.councils import providers
 from kpi.core.store import Store, default_council, get_info
 from kpi.reports import words
 from kpi.reports.extras import optional_sections
 from kpi.reports.figures import FigureSet
-from kpi.reports.pack.changes import Changes, changes_since
+from kpi.reports.pack.changes import Changes, changes_since, trajectory_breaches
 from kpi.reports.pack.frames import (
     council_name,
     data_quality,
@@ -112,7 +113,6 @@ def build_pack(
     quality = data_quality(store, council, code, at, since, principal=principal, provider_code=provider_code)
     carried = meetings.carried_actions(store, council, at, since, principal=principal)
     risk_log = meetings.risks(store, council, at, principal=principal, include_closed=False)
-    changes = _changes(store, council, previous, values, code, names, provider_code, principal)
     plans = trajectory_section(
         store,
         council,
@@ -125,6 +125,7 @@ def build_pack(
         controls=controls,
         events=events,
     )
+    changes = _changes(store, council, previous, values, code, names, provider_code, principal, plans.status)
     extra_figures = [repr(extra.blocks) for extra in extras]  # NCMP and outcome tables, as printed
     cover = _cover(store, council, provider, code, at, draft, since, previous, principal=principal)
     cover.data_version = data_version(
@@ -162,8 +163,12 @@ def build_pack(
     )
 
 
-def _changes(store, council, previous, values, code, names, provider_code, principal) -> Changes:
-    """What changed since the last circulated pack: its figures as at its data time against this pack's."""
+def _changes(store, council, previous, values, code, names, provider_code, principal, plans) -> Changes:
+    """What changed since the last circulated pack: its figures as at its data time against this pack's.
+
+    ``plans``: this pack's trajectories judged (:func:`kpi.contract.trajectory_status.trajectory_board`); those off
+    trajectory now and not in the last pack are its breaches.
+    """
     before = (
         overview.kpi_values(
             store, council, previous["as_at"], provider_code=provider_code, principal=principal
@@ -171,7 +176,13 @@ def _changes(store, council, previous, values, code, names, provider_code, princ
         if previous
         else None
     )
-    return changes_since(previous, before, values, code, names)
+    changes = changes_since(previous, before, values, code, names)
+    if previous and plans.height:
+        then = trajectory_board(
+            store, council, before, previous["period"], names, previous["as_at"], principal=principal
+        )
+        changes.trajectory_breaches = trajectory_breaches(then, plans)
+    return changes
 
 
 def _values_with(

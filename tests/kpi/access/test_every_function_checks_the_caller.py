@@ -597,6 +597,13 @@ TABLE: dict[str, Checked | Unscoped] = {
         EVERYONE_BUT_ADMIN,
         lambda s, w: _m("kpi.contract.spc_controls").rebase_prompts(s, COUNCIL, principal=w),
     ),
+    "kpi.reports.pack.since.what_changed": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.reports.pack.since").what_changed(s, COUNCIL, PERIOD, principal=w, as_at=AS_AT),
+    ),
+    "kpi.reports.pack.since.last_circulated": U(
+        "asks kpi.contract.meetings.previous_pack (which checks the caller) only for those allowed to read packs"
+    ),
     # ---- users --------------------------------------------------------------------------------------------------
     "kpi.access.users.add_user": W(
         ADMIN, lambda s, w: _m("kpi.access.users").add_user(s, w, "not an address", "nobody")
