@@ -604,6 +604,34 @@ TABLE: dict[str, Checked | Unscoped] = {
     "kpi.reports.pack.since.last_circulated": U(
         "asks kpi.contract.meetings.previous_pack (which checks the caller) only for those allowed to read packs"
     ),
+    # ---- e-mail alerts ------------------------------------------------------------------------------------------
+    "kpi.alerts.preferences.choices": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.alerts.preferences").choices(s, principal=w)
+    ),
+    "kpi.alerts.preferences.set_choices": W(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.alerts.preferences").set_choices(s, {"nope": True}, principal=w),
+    ),
+    "kpi.alerts.preferences.recipients": U(
+        "who gets an alert: asked only by the senders of kpi.alerts.notify, which check the caller first"
+    ),
+    "kpi.alerts.mail.relay": U("the SMTP relay settings: configuration, the same for every role"),
+    "kpi.alerts.mail.send": U(
+        "sends messages already composed by kpi.alerts.notify, whose functions check the caller first"
+    ),
+    "kpi.alerts.notify.data_events": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.alerts.notify").data_events(s, COUNCIL, {"accepted_at": None}, principal=w),
+    ),
+    "kpi.alerts.notify.after_load": W(
+        UPLOAD, lambda s, w: _m("kpi.alerts.notify").after_load(s, COUNCIL, -1, principal=w)
+    ),
+    "kpi.alerts.notify.after_review": W(
+        COMMISSIONER, lambda s, w: _m("kpi.alerts.notify").after_review(s, COUNCIL, -1, principal=w)
+    ),
+    "kpi.alerts.notify.due_reminders": W(
+        COMMISSIONER, lambda s, w: _m("kpi.alerts.notify").due_reminders(s, "NOPE", principal=w)
+    ),
     # ---- users --------------------------------------------------------------------------------------------------
     "kpi.access.users.add_user": W(
         ADMIN, lambda s, w: _m("kpi.access.users").add_user(s, w, "not an address", "nobody")
