@@ -3,11 +3,13 @@
 import streamlit as st
 
 from kpi.access import rules as access
+from kpi.alerts import notify as notify
 from kpi.contract import spc_controls as spc_controls
 from kpi.core.councils import providers
 from kpi.ingest.files import MAX_FILE_BYTES, sha256
 from kpi.returns import review as submissions
 from kpi.returns import template as return_template
+from pages import _alerts_ui as _alerts
 from pages._app import portal as _portal
 from pages._app import ui as _ui
 
@@ -81,6 +83,10 @@ elif data is not None and (check or submit):
     )
     keep = ("outcome", "message", "would_write", "report", "submission_id")
     st.session_state["upload_last"] = {"sha256": result.report.sha256} | {k: getattr(result, k) for k in keep}
+    if result.outcome == submissions.WRITTEN and result.submission_id is not None:
+        st.session_state["upload_alerts"] = _alerts.sent_words(
+            notify.after_load(store, council, result.submission_id, principal=who), store, council
+        )
     st.rerun()
 
 if data is not None and last and last["sha256"] == sha256(data):
@@ -92,6 +98,8 @@ if data is not None and last and last["sha256"] == sha256(data):
     else:
         st.warning(_ui.plain(message), icon=":material/warning:")
     _portal.show_report(last["report"], key="upload_report")
+if alerted := st.session_state.pop("upload_alerts", None):
+    st.caption(alerted)
 
 st.subheader("3. Your submissions")
 if listing.is_empty():

@@ -95,6 +95,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset({"admin"}),
     "meetings": frozenset({"commissioner", "provider"}),  # a provider: its own actions, status and notes only
     "meeting-pack": frozenset({"commissioner", "provider"}),  # a provider sees its own draft only
+    "alerts": frozenset({"commissioner", "provider"}),  # each chooses their own e-mail alerts
 }
 
 

@@ -110,3 +110,15 @@ def test_a_return_flagged_on_upload_prompts_the_commissioner_to_rebase(app):
         "flagged as from a changed record system" in w.value and "Consider rebasing" in w.value
         for w in at.warning
     ), (chosen, [w.value for w in at.warning])
+
+
+def test_alerts_page_says_alerts_are_off_without_a_relay_and_saves_choices(app):
+    at = app("pages/alerts.py")
+    assert any("E-mail alerts are off: no SMTP relay is set" in i.value for i in at.info)
+    at.checkbox(key="alerts_return_submitted").uncheck()
+    at.button(key="alerts_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Your alerts are saved" in s.value for s in at.success)
+    assert at.checkbox(key="alerts_return_submitted").value is False
+    at.button(key="alerts_due").click().run()
+    assert any("alerts are off" in s.value for s in at.success)
