@@ -4,6 +4,8 @@ import polars as pl
 import streamlit as st
 
 from kpi.access.rules import allowed
+from kpi.contract import spc_controls as spc_controls
+from kpi.contract import trajectory_status as trajectory_status
 from kpi.contract import values as overview
 from kpi.core import charts as charts
 from kpi.core import deprivation
@@ -11,6 +13,7 @@ from kpi.inequality import views as inequalities
 from kpi.inequality import words as inequality_words
 from kpi.spc import assurance as assurance
 from kpi.spc import charts as charts_spc
+from pages import _spc_controls_ui as spc_controls_ui
 from pages._app import ui as _ui
 
 _ui.start_page("Mandated contacts")
@@ -46,25 +49,52 @@ breakdown = breakdowns[kpi_code] or "locality_decile"
 bench = _ui.benchmarks()
 series = overview.with_benchmark(overview.trend(values, kpi_code), bench)
 st.subheader("Trend (borough): statistical process control")
-spc_frame = assurance.xmr_frame(assurance.kpi_series(values, kpi_code, period))
+controls = _ui.spc_controls()
+events = spc_controls.for_kpi(_ui.annotations(), kpi_code)
+spc_frame = assurance.xmr_frame(
+    assurance.kpi_series(values, kpi_code, period), controls.get((kpi_code, "ALL"))
+)
 st.caption(
     f"XmR chart of the quarters up to {period}: mean, process limits (mean ± 2.66 × average moving range; shown "
     f"from 12 points){'' if is_count else ' and the contract target'}. Special-cause points are marked by colour, "
     "shape and letter: I improvement (blue diamond), C concern (orange square), N neither (purple triangle)."
     + (" This KPI is a count of children: it has no percentage, target or RAG rating." if is_count else "")
 )
+views = trajectory_status.trajectory_views(
+    values, _ui.trajectory_points(), kpi_code, period, _ui.locality_names(), controls
+)
+borough_plan = next((v.plan for v in views if v.where == "Borough"), None)
 _ui.chart_with_downloads(
     charts_spc.xmr_chart(
         spc_frame,
         f"{kpi_code} {names[kpi_code]}: XmR chart",
         y_title="Children" if is_count else "Per cent",
         count=is_count,
+        trajectory=borough_plan,
+        annotations=events,
     ),
     spc_frame,
     f"{kpi_code}_xmr",
     key="mc_trend",
 )
 st.markdown(assurance.xmr_summary(spc_frame))
+for number, view in enumerate(views):
+    st.markdown(
+        f"**Recovery trajectory: {view.where}** (XmR chart of {view.where}'s quarters up to {period})"
+    )
+    _ui.chart_with_downloads(
+        charts_spc.xmr_chart(
+            view.chart,
+            f"{kpi_code} {view.where}: XmR chart with its trajectory",
+            trajectory=view.plan,
+            annotations=events,
+        ),
+        view.judged,
+        f"{kpi_code}_trajectory_{number}",
+        key=f"mc_trajectory_{number}",
+    )
+    _ui.table(view.judged.drop("lower_limit", "upper_limit"), key=f"mc_trajectory_points_{number}")
+spc_controls_ui.section(kpi_code, period_list)
 
 this = series.filter(pl.col("period") == period)
 target = this["target_pct"].item() if this.height and this["target_pct"].item() is not None else None

@@ -4,13 +4,16 @@ beside England, with a decile view."""
 import polars as pl
 import streamlit as st
 
+from kpi.access import rules as access
 from kpi.access.rules import allowed
 from kpi.contract import charts as contract_charts
 from kpi.contract import exceptions_board as board
+from kpi.contract import trajectory_status as trajectory_status
 from kpi.contract import values as overview
 from kpi.core import deprivation
 from kpi.outcomes import neighbour_words
 from kpi.spc import assurance as assurance
+from pages import _what_changed_ui as _what_changed
 from pages._app import ui as _ui
 
 _ui.start_page("Overview")
@@ -33,6 +36,16 @@ if not waiting.is_empty():
         icon=":material/hourglass_top:",
     )
 
+if access.allowed(_ui.principal(), "control_spc"):
+    for flagged in _ui.rebase_prompts().iter_rows(named=True):
+        st.warning(
+            f"The {flagged['period']} return of {flagged['provider_code']} is flagged as from a changed record "
+            f"system ({_ui.plain(flagged['note'])}). Consider rebasing the XmR charts at {flagged['period']} "
+            "(Mandated contacts, SPC controls): limits are recalculated only at a recorded change, never "
+            "automatically.",
+            icon=":material/timeline:",
+        )
+
 names = _ui.locality_names()
 bench = _ui.benchmarks()
 providers = _ui.provider_names()
@@ -40,7 +53,8 @@ if providers:
     st.caption("Provider: " + _ui.plain("; ".join(providers.values())))
 
 st.subheader(f"What needs attention, {period}")
-exceptions = board.exceptions_board(values, bench, period, names, _ui.explanations(period, values))
+controls = _ui.spc_controls()
+exceptions = board.exceptions_board(values, bench, period, names, _ui.explanations(period, values), controls)
 if exceptions.is_empty():
     st.success(f"Nothing is red or amber in {period}.", icon=":material/check_circle:")
 else:
@@ -60,6 +74,26 @@ else:
         "compared only with a current figure (see Borough compared with England below)."
     )
     _ui.download_frame(exceptions, f"exceptions_{period}", key="overview_board_csv")
+
+trajectories = _ui.trajectory_status(period, values)
+if not trajectories.is_empty():
+    st.subheader(f"Recovery trajectories, {period}")
+    off = trajectories.filter(pl.col("status") == "off trajectory").height
+    st.markdown(
+        f"**{off} of {trajectories.height}** recovery trajectories off trajectory in {period}. Each quarter's value "
+        "is judged against its planned value; assurance compares the planned value with the process limits."
+    )
+    st.html(_ui.MATRIX_CSS + trajectory_status.status_html(trajectories, f"Recovery trajectories, {period}"))
+    short = trajectories.filter(pl.col("ends_short"))
+    if short.height:
+        st.warning(
+            "A trajectory ends short of the contract target: "
+            + "; ".join(f"{r['kpi_code']} {r['where']}" for r in short.iter_rows(named=True))
+            + ". It plans to finish still failing the contract."
+        )
+
+with st.expander(f"What changed, {period}", expanded=True):
+    _what_changed.section(period)
 
 kpi_table = (
     values.filter(pl.col("breakdown") != "borough").select("kpi_code", "kpi_name", "sort_order").unique()
@@ -92,7 +126,7 @@ if view == "Localities":
     matrix = overview.overview_matrix(values, period, names)
     columns = {"target": "Target", **names, "borough": "Borough"}
     caption = f"Contract RAG by locality, {period}, with SPC variation and assurance of the borough series"
-    spc = assurance.spc_summary(values, period)
+    spc = assurance.spc_summary(values, period, controls=controls)
     level, cells = "locality", "locality cells"
 else:
     matrix = overview.decile_matrix(values, period)

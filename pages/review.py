@@ -3,7 +3,9 @@
 import polars as pl
 import streamlit as st
 
+from kpi.alerts import notify as notify
 from kpi.returns import review as submissions
+from pages import _alerts_ui as _alerts
 from pages._app import portal as _portal
 from pages._app import ui as _ui
 
@@ -59,14 +61,14 @@ comment = st.text_area("Comment (needed to query; the provider sees it)", key="r
 cols = st.columns(2)
 try:
     if cols[0].button("Accept", key="review_accept", type="primary"):
-        st.session_state["review_flash"] = _portal.sentence(
-            submissions.accept_submission(store, who, chosen, comment)
-        )
+        done = _portal.sentence(submissions.accept_submission(store, who, chosen, comment))
+        sent = notify.after_review(store, council, chosen, comment, principal=who)
+        st.session_state["review_flash"] = f"{done} {_alerts.sent_words(sent, store, council)}"
         st.rerun()
     if cols[1].button("Query", key="review_query"):
-        st.session_state["review_flash"] = _portal.sentence(
-            submissions.query_submission(store, who, chosen, comment)
-        )
+        done = _portal.sentence(submissions.query_submission(store, who, chosen, comment))
+        sent = notify.after_review(store, council, chosen, comment, principal=who)
+        st.session_state["review_flash"] = f"{done} {_alerts.sent_words(sent, store, council)}"
         st.rerun()
 except submissions.ReviewError as exc:
     st.error(_ui.plain(_portal.sentence(str(exc))), icon=":material/error:")

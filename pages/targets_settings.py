@@ -4,7 +4,9 @@ import polars as pl
 import streamlit as st
 
 from kpi.access import rules as access
+from kpi.contract import meetings as meetings
 from kpi.contract import targets as targets
+from kpi.contract import trajectories as trajectories
 from kpi.core import periods as periods
 from kpi.core.catalogue_sync import FIRST_PERIOD, catalogue_in_force
 from pages._app import portal as _portal
@@ -61,6 +63,66 @@ if access.allowed(who, "set_target"):
                 st.rerun()
             except (targets.TargetError, periods.PeriodError) as exc:
                 st.error(_ui.plain(_portal.sentence(str(exc))))
+
+st.subheader("Recovery trajectories")
+st.caption(
+    "Planned values per coming quarter agreed with the provider, for a KPI in the borough or one locality, "
+    "optionally for a group of IMD deciles. Setting one again records a new version; the old one stays in the "
+    "history. Each quarter is judged on or off trajectory beside the contract RAG."
+)
+if access.allowed(who, "read_data"):
+    _ui.table(
+        trajectories.trajectory_points(store, council, principal=who).drop("council_code", "trajectory_id"),
+        key="trajectories_table",
+    )
+if access.allowed(who, "set_target"):
+    place_names = {"ALL": "Borough", **_ui.locality_names()}
+    agreed = meetings.meetings(store, council, principal=who)
+    meeting_labels = {None: "No recorded meeting"} | {
+        r["meeting_id"]: f"{r['meeting_date']} {r['title']}" for r in agreed.iter_rows(named=True)
+    }
+    with st.form(key="trajectory_form"):
+        cols = st.columns(3)
+        t_code = cols[0].selectbox("KPI", rated, key="trajectory_kpi")
+        t_place = cols[1].selectbox(
+            "Where", list(place_names), format_func=place_names.get, key="trajectory_place"
+        )
+        t_deciles = cols[2].text_input("IMD deciles (e.g. 1-2; blank: all)", key="trajectory_deciles")
+        t_points = st.text_input(
+            "Planned per cent per quarter",
+            placeholder="2026-27 Q3=85, 2026-27 Q4=88, 2027-28 Q1=90",
+            key="trajectory_points",
+        )
+        cols = st.columns(2)
+        t_reason = cols[0].text_input("Agreed reason", key="trajectory_reason")
+        t_meeting = cols[1].selectbox(
+            "Agreed at", list(meeting_labels), format_func=meeting_labels.get, key="trajectory_meeting"
+        )
+        if st.form_submit_button("Set the trajectory", key="trajectory_save"):
+            try:
+                _, version = trajectories.set_trajectory(
+                    store,
+                    council,
+                    t_code,
+                    t_points,
+                    reason=t_reason,
+                    locality_code=t_place,
+                    decile_group=t_deciles,
+                    meeting_id=t_meeting,
+                    principal=who,
+                )
+                st.session_state["targets_flash"] = (
+                    f"{t_code} ({place_names[t_place]}): trajectory version {version} recorded."
+                )
+                st.rerun()
+            except trajectories.TrajectoryError as exc:
+                st.error(
+                    "The trajectory was not recorded:\n\n"
+                    + "\n".join(f"- {_ui.plain(problem)}" for problem in exc.problems)
+                )
+if access.allowed(who, "read_data"):
+    with st.expander("History of trajectories (every version)"):
+        _ui.table(trajectories.trajectory_history(store, council, principal=who), key="trajectories_history")
 
 st.subheader("Settings")
 current = targets.list_settings(store, council, who)

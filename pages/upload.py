@@ -3,10 +3,13 @@
 import streamlit as st
 
 from kpi.access import rules as access
+from kpi.alerts import notify as notify
+from kpi.contract import spc_controls as spc_controls
 from kpi.core.councils import providers
 from kpi.ingest.files import MAX_FILE_BYTES, sha256
 from kpi.returns import review as submissions
 from kpi.returns import template as return_template
+from pages import _alerts_ui as _alerts
 from pages._app import portal as _portal
 from pages._app import ui as _ui
 
@@ -80,6 +83,10 @@ elif data is not None and (check or submit):
     )
     keep = ("outcome", "message", "would_write", "report", "submission_id")
     st.session_state["upload_last"] = {"sha256": result.report.sha256} | {k: getattr(result, k) for k in keep}
+    if result.outcome == submissions.WRITTEN and result.submission_id is not None:
+        st.session_state["upload_alerts"] = _alerts.sent_words(
+            notify.after_load(store, council, result.submission_id, principal=who), store, council
+        )
     st.rerun()
 
 if data is not None and last and last["sha256"] == sha256(data):
@@ -91,9 +98,31 @@ if data is not None and last and last["sha256"] == sha256(data):
     else:
         st.warning(_ui.plain(message), icon=":material/warning:")
     _portal.show_report(last["report"], key="upload_report")
+if alerted := st.session_state.pop("upload_alerts", None):
+    st.caption(alerted)
 
 st.subheader("3. Your submissions")
 if listing.is_empty():
     st.info("No returns yet.")
 else:
     _portal.history_table(listing, key="upload_history")
+    with st.form(key="upload_flag_form"):
+        st.markdown(
+            "**A return from a changed record system?** Flag it (a migration can change the figures): the "
+            "commissioner is asked to consider rebasing the charts at its quarter."
+        )
+        cols = st.columns([1, 3])
+        labels = {
+            r["submission_id"]: f"{r['period']} (submission {r['submission_id']})"
+            for r in listing.iter_rows(named=True)
+        }
+        chosen = cols[0].selectbox(
+            "Return", list(labels), format_func=labels.get, key="upload_flag_submission"
+        )
+        note = cols[1].text_input("What changed in the record system", key="upload_flag_note")
+        if st.form_submit_button("Flag a record-system change", key="upload_flag_save"):
+            try:
+                spc_controls.flag_record_system_change(store, council, chosen, note, principal=who)
+                st.success(f"{labels[chosen]}: flagged as from a changed record system.")
+            except spc_controls.SpcControlError as exc:
+                st.error("Nothing was recorded:\n\n" + "\n".join(f"- {_ui.plain(p)}" for p in exc.problems))

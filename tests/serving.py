@@ -87,14 +87,15 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def app_env(db_path: Path, env_extra: dict | None = None) -> dict:
-    """The environment a served app runs in: its database, the suite's clock, no usage statistics."""
-    return dict(
-        os.environ,
-        HCP_DB=str(db_path),
-        HCP_TODAY=TODAY,
-        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-        **(env_extra or {}),
-    )
+    """The environment a served app runs in: its database, the suite's clock, no usage statistics (``env_extra``
+    adds to it or overrides it)."""
+    return {
+        **os.environ,
+        "HCP_DB": str(db_path),
+        "HCP_TODAY": TODAY,
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        **(env_extra or {}),  # may set another clock (HCP_TODAY)
+    }
 
 
 def start_app(db_path: Path, env_extra: dict | None = None, port: int | None = None):

@@ -2,7 +2,8 @@
 
 Floors, lowest first: ``stats`` (methods, no data); ``core``, ``ingest`` and ``access`` (the store, periods,
 catalogue, file reading, who may do what); the domains (``contract``, ``returns``, ``ncmp``, ``outcomes``,
-``inequality``, ``spc``); ``reports`` (pack and briefing, which read every domain); and on top the command line and
+``inequality``, ``spc``); ``reports`` (pack and briefing, which read every domain) and ``alerts`` (e-mail, which
+words what changed as the pack does); and on top the command line and
 the sample builder. A module may import its own floor and the floors below, never a floor above; modules never form
 an import cycle at load time (imports at the top of a module).
 """
@@ -26,6 +27,7 @@ FLOORS = {
     "inequality": 2,
     "spc": 2,
     "reports": 3,
+    "alerts": 3,
     "cli": 4,
     "sample": 4,
     "__main__": 4,

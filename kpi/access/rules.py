@@ -35,6 +35,10 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "upload": (frozenset({"commissioner", "provider"}), "upload or check a return"),
     "review": (frozenset({"commissioner"}), "accept or query a submission"),
     "set_target": (frozenset({"commissioner"}), "change contract targets"),
+    "control_spc": (
+        frozenset({"commissioner"}),
+        "set an SPC baseline, rebase a chart or annotate the charts",
+    ),
     "set_setting": (frozenset({"commissioner", "admin"}), "change settings"),
     "read_settings": (frozenset({"commissioner", "admin", "viewer"}), "see targets and settings"),
     "read_narratives": (frozenset({"commissioner", "provider", "viewer"}), "see exception narratives"),
@@ -91,6 +95,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset({"admin"}),
     "meetings": frozenset({"commissioner", "provider"}),  # a provider: its own actions, status and notes only
     "meeting-pack": frozenset({"commissioner", "provider"}),  # a provider sees its own draft only
+    "alerts": frozenset({"commissioner", "provider"}),  # each chooses their own e-mail alerts
 }
 
 

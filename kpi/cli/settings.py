@@ -1,4 +1,4 @@
-"""``hcp targets``, ``hcp settings`` and ``hcp catalogue``: what a commissioner may change, dated and audited."""
+"""``hcp targets``, ``trajectory``, ``settings`` and ``catalogue``: what a commissioner may change, dated, audited."""
 
 from __future__ import annotations
 
@@ -39,6 +39,59 @@ def cmd_targets(args: argparse.Namespace) -> int:
             margin = current_amber_margin(store, council_of(store, args), args.code, start)
             shown = f"target {target:g}% (amber margin {margin:g} points)"
         print(f"{args.code}: {shown} from {start.code}")
+    return 0
+
+
+def cmd_trajectory(args: argparse.Namespace) -> int:
+    """List (in force, or every version with ``--history``) or set a recovery trajectory."""
+    from kpi.contract.trajectories import (
+        TrajectoryError,
+        set_trajectory,
+        trajectory_history,
+        trajectory_points,
+    )
+
+    if args.action == "list":
+        with open_store(args, read_only=True) as store:
+            council, who = council_of(store, args), local(args)
+            if args.history:
+                frame = trajectory_history(store, council, principal=who)
+            else:
+                frame = trajectory_points(store, council, principal=who).select(
+                    "kpi_code",
+                    "locality_code",
+                    "decile_group",
+                    "version",
+                    "period",
+                    "planned_pct",
+                    "reason",
+                    "meeting_id",
+                    "recorded_at",
+                    "recorded_by",
+                )
+            print(frame.write_json() if args.json else as_csv(frame))
+        return 0
+    with open_store(args) as store:
+        try:
+            _, version = set_trajectory(
+                store,
+                council_of(store, args),
+                args.code,
+                args.points or "",
+                reason=args.reason or "",
+                locality_code=args.locality,
+                decile_group=args.deciles,
+                meeting_id=args.meeting,
+                principal=local(args),
+            )
+        except TrajectoryError as exc:
+            print("the trajectory was not recorded:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  - {problem}", file=sys.stderr)
+            return 1
+    where = (args.locality or "borough").upper() if args.locality else "borough"
+    group = f", deciles {args.deciles}" if args.deciles else ""
+    print(f"{args.code.upper()} ({where}{group}): trajectory version {version} recorded")
     return 0
 
 
@@ -100,6 +153,19 @@ def add_commands(sub) -> None:
     p.add_argument("--council")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_targets)
+
+    p = sub.add_parser("trajectory", help="list or set a recovery trajectory (planned values per quarter)")
+    p.add_argument("action", choices=("list", "set"))
+    p.add_argument("code", nargs="?", help="KPI code (set)")
+    p.add_argument("--points", help="planned per cent per quarter, e.g. '2026-27 Q3=85, 2026-27 Q4=88'")
+    p.add_argument("--locality", help="a locality code (default: the borough)")
+    p.add_argument("--deciles", help="a group of national IMD deciles, e.g. 1-2 (default: all)")
+    p.add_argument("--reason", help="the agreed reason (required for set)")
+    p.add_argument("--meeting", type=int, help="the id of the recorded meeting that agreed it")
+    p.add_argument("--history", action="store_true", help="list every version, newest first")
+    p.add_argument("--council")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_trajectory)
 
     p = sub.add_parser(
         "catalogue",

@@ -88,8 +88,11 @@ def exceptions_board(
     period: str,
     locality_names: dict[str, str],
     explained: pl.DataFrame,
+    controls: dict | None = None,
 ) -> pl.DataFrame:
     """One row per red or amber KPI × locality (and borough) for ``period``, red first (see the module).
+
+    ``controls``: recorded SPC baselines and rebases (:func:`kpi.contract.spc_controls.spc_controls`).
 
     ``values``: :func:`kpi.contract.values.kpi_values`; ``bench``: :func:`kpi.contract.values.benchmarks`;
     ``explained``: :func:`kpi.contract.narratives.explanations` for the period. Columns: :data:`COLUMNS`.
@@ -103,7 +106,7 @@ def exceptions_board(
     if rows.is_empty():
         return pl.DataFrame(schema=dict.fromkeys(COLUMNS, pl.String))
     compared = overview.compare_with_england(overview.with_benchmark(rows, bench))
-    spc = assurance.spc_summary(values, period).select("kpi_code", "variation_short")
+    spc = assurance.spc_summary(values, period, controls=controls).select("kpi_code", "variation_short")
     joined = (
         compared.join(spc, on="kpi_code", how="left")
         .join(

@@ -24,6 +24,7 @@ import polars as pl
 
 from kpi.spc import icons as spc_icons
 from kpi.spc import rules as spc
+from kpi.spc.segments import SpcControls, segmented_xmr
 
 __all__ = [
     "ASSURANCE_SHORT",
@@ -88,23 +89,34 @@ def kpi_series(values: pl.DataFrame, kpi_code: str, period: str | None = None) -
     )
 
 
-def xmr_frame(series: pl.DataFrame) -> pl.DataFrame:
+def xmr_frame(series: pl.DataFrame, controls: SpcControls | None = None) -> pl.DataFrame:
     """:func:`kpi_series` joined with its XmR chart, one row per period; empty for an empty series.
 
     Columns: period, period_index, target_pct, numerator, denominator, then the columns of :func:`kpi.spc.rules.xmr`
     (``value`` is the series value), ``point_letter`` (:data:`POINT_LETTERS`) and ``rules`` (the special-cause
-    rules a point meets, in words).
+    rules a point meets, in words). With ``controls`` (a recorded baseline or rebases, docs/methods.md section
+    5.10) the chart is worked out segment by segment (:func:`kpi.spc.segments.segmented_xmr`), with its columns.
     """
     if series.is_empty():
         return pl.DataFrame()
     polarity = series["polarity"][0]
     target = series["target_pct"][-1]
-    chart = spc.xmr(
-        series["spc_value"],
-        improvement=improvement_for(polarity),
-        target=None if target is None else float(target),
-        periods=series["period_index"],  # a quarter without a value is a gap: nothing is joined across it
-    )
+    target = None if target is None else float(target)
+    if controls is not None and not controls.is_default:
+        chart = segmented_xmr(
+            series["spc_value"].to_list(),
+            series["period_index"].to_list(),
+            improvement=improvement_for(polarity),
+            target=target,
+            controls=controls,
+        )
+    else:
+        chart = spc.xmr(
+            series["spc_value"],
+            improvement=improvement_for(polarity),
+            target=target,
+            periods=series["period_index"],  # a quarter without a value is a gap: nothing is joined across it
+        )
     rules = pl.concat_list(
         [
             pl.when(pl.col(flag)).then(pl.lit(words)).otherwise(pl.lit(None, dtype=pl.String))
@@ -161,8 +173,13 @@ def xmr_summary(frame: pl.DataFrame) -> str:
     return f"{lead} Special-cause points: {listed or 'none'}.{gaps}"
 
 
-def spc_summary(values: pl.DataFrame, period: str, *, icon_size: int = 32) -> pl.DataFrame:
+def spc_summary(
+    values: pl.DataFrame, period: str, *, icon_size: int = 32, controls: dict | None = None
+) -> pl.DataFrame:
     """Each KPI's variation and assurance on its borough series up to ``period``.
+
+    ``controls``: the recorded baselines and rebases per (KPI, place) (:func:`kpi.contract.spc_controls.spc_controls`);
+    the borough's are used.
 
     Returns one row per KPI in catalogue order: kpi_code, kpi_name, n_points, target_pct (in force for
     ``period``), variation, assurance (codes of :mod:`kpi.spc.rules`, null for a run chart or without a target or
@@ -175,7 +192,7 @@ def spc_summary(values: pl.DataFrame, period: str, *, icon_size: int = 32) -> pl
         series = kpi_series(values, kpi_code, period)
         variation = assurance = target = None
         if series.height:
-            chart = xmr_frame(series)
+            chart = xmr_frame(series, (controls or {}).get((kpi_code, "ALL")))
             variation, assurance = chart["variation"][0], chart["assurance"][0]
             target = series["target_pct"][-1]
         out.append(

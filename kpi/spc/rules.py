@@ -74,6 +74,7 @@ __all__ = [
     "POINT_TYPES",
     "TWO_SIGMA_SCALE",
     "VARIATION_CODES",
+    "assurance_code",
     "xmr",
 ]
 
@@ -307,6 +308,7 @@ def xmr(
     screen_outliers: bool = False,
     baseline: int | None = None,
     periods: Sequence[int] | np.ndarray | pl.Series | None = None,
+    baseline_start: int = 0,
 ) -> pl.DataFrame:
     """Making Data Count XmR chart of a KPI series, one row per point, oldest first.
 
@@ -324,6 +326,9 @@ def xmr(
             periods differ by one (e.g. :attr:`kpi.core.periods.Period.index`). A step of more than one is a gap:
             the point after it has no moving range, and no shift, trend or two-of-three window crosses it.
             Without ``periods`` the points are taken as consecutive.
+        baseline_start: the position of the baseline's first point (default 0, the first point): with
+            ``baseline`` the mean and limits come from the points ``baseline_start`` up to (not including)
+            ``baseline``; the moving ranges are those within the baseline.
 
     Returns:
         A polars DataFrame with columns ``value, mean, upper_limit, lower_limit, upper_two_sigma,
@@ -347,14 +352,20 @@ def xmr(
     array = _as_float_array(values)
     n = array.size
     _check_options(improvement, target, run_length, screen_outliers, baseline, n)
+    start = int(baseline_start)
+    end = baseline if baseline is not None else n
+    if start and not 0 < start <= end - 2:
+        raise ValueError(
+            f"the baseline must hold at least 2 points: it starts at point {start} and ends before {end}."
+        )
     gap_before = _gaps(periods, n)
 
     every_mr = np.full(n, np.nan)
     every_mr[1:] = np.abs(np.diff(array))
     every_mr[gap_before] = np.nan
-    base_mr = every_mr[1 : baseline if baseline is not None else n]
+    base_mr = every_mr[start + 1 : end]
     moving_ranges = base_mr[~np.isnan(base_mr)]
-    mean = float(array[: baseline if baseline is not None else n].mean())
+    mean = float(array[start:end].mean())
     limits_shown = n >= MIN_POINTS_FOR_LIMITS and moving_ranges.size > 0
 
     shift_flag, side = _shift(array, mean, run_length, gap_before)
@@ -386,7 +397,7 @@ def xmr(
         variation = _variation_code(
             point_type[-1], improvement, bool(high[-1]), bool(low[-1]), array[-1] >= mean
         )
-        assurance = _assurance_code(improvement, target, upper, lower)
+        assurance = assurance_code(improvement, target, upper, lower)
 
     return pl.DataFrame(
         {
@@ -472,8 +483,12 @@ def _variation_code(
     return "neither_high" if is_high else "neither_low"
 
 
-def _assurance_code(improvement: str | None, target: float | None, upper: float, lower: float) -> str | None:
-    """The assurance icon code: where the target sits against the process limits."""
+def assurance_code(improvement: str | None, target: float | None, upper: float, lower: float) -> str | None:
+    """The assurance icon code: where the target sits against the process limits (docs/methods.md section 5.5).
+
+    >>> assurance_code("increase", 80.0, 95.0, 85.0), assurance_code("decrease", 80.0, 95.0, 85.0)
+    ('pass', 'fail')
+    """
     if target is None or improvement is None:
         return None
     if lower < target < upper or target in (lower, upper):

@@ -56,6 +56,7 @@ PAGE_TABLE: tuple[PageEntry, ...] = (
     PageEntry("pages/upload.py", "Upload a return", "upload", ":material/upload_file:", "Data"),
     PageEntry("pages/review.py", "Review returns", "review", ":material/fact_check:", "Data"),
     PageEntry("pages/exceptions.py", "Exceptions", "exceptions", ":material/report:", "Data"),
+    PageEntry("pages/alerts.py", "Alerts", "alerts", ":material/notifications:", "Data"),
     PageEntry("pages/data_quality.py", "Data quality", "data-quality", ":material/rule:", "Data"),
     PageEntry(
         "pages/targets_settings.py",

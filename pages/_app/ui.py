@@ -9,6 +9,7 @@ from __future__ import annotations
 from kpi.contract.values import MATRIX_CSS
 from kpi.core.tables import MISSING, column_words, json_words, plain, readable
 from pages._app.reads import (
+    annotations,
     benchmarks,
     deprivation_outcomes,
     explanations,
@@ -23,7 +24,11 @@ from pages._app.reads import (
     pending,
     provider_names,
     quantile_frame,
+    rebase_prompts,
     sii_table,
+    spc_controls,
+    trajectory_points,
+    trajectory_status,
 )
 from pages._app.session import (
     council_code,
@@ -46,6 +51,7 @@ __all__ = [
     "MATRIX_CSS",
     "MISSING",
     "account_sidebar",
+    "annotations",
     "benchmarks",
     "chart_with_downloads",
     "column_words",
@@ -73,12 +79,16 @@ __all__ = [
     "provider_names",
     "quantile_frame",
     "readable",
+    "rebase_prompts",
     "refuse_off_loopback",
     "sample_banner",
     "sign_in",
     "signed_in_email",
     "sii_table",
+    "spc_controls",
     "start_page",
     "store",
     "table",
+    "trajectory_points",
+    "trajectory_status",
 ]

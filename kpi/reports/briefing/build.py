@@ -28,6 +28,7 @@ from kpi.reports.briefing.model import (
     Headline,
     RedArea,
 )
+from kpi.reports.briefing.trajectories import briefing_trajectories
 from kpi.reports.briefing.words import OUT_OF_DATE, message
 from kpi.reports.disclosure import DisclosedRate, disclose_counts, disclose_rate
 from kpi.reports.pack.frames import (
@@ -96,7 +97,10 @@ def build_briefing(
             headline.message = message(headline)
         headlines.append(headline)
     red_areas, unnamed = _red_areas(reds, disclosed, this.index, names, narratives)
-    version = data_version(values, bench, narratives, names, sorted(peers.items()))
+    plans = briefing_trajectories(store, council, values, code, names, at, principal=principal)
+    version = data_version(
+        values, bench, narratives, names, sorted(peers.items()), *([plans] if plans else [])
+    )
     cover = _cover(store, council, chosen, prov, code, at, version)
     return Briefing(
         cover,
@@ -108,6 +112,7 @@ def build_briefing(
         groups=_groups(headlines),
         unnamed_reds=unnamed,
         deciles_on=deprivation.short_label(deprivation.index_for_period(store, council, code, at)),
+        trajectories=plans,
     )
 
 

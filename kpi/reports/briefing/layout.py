@@ -15,6 +15,7 @@ from kpi.inequality import views as inequalities
 from kpi.inequality.words import sii_in_words
 from kpi.reports import words
 from kpi.reports.briefing.model import DECILES, QUINTILE_DECILES, QUINTILES, Briefing, Headline
+from kpi.reports.briefing.trajectories import trajectory_blocks
 from kpi.reports.briefing.words import COMPARISON_WORDS, GLOSSARY, OUT_OF_DATE
 from kpi.reports.disclosure import NOT_RELIABLE, ROUND_TO, SMALL_MAX, DisclosedRate, step_text
 from kpi.reports.document import Bullets, Cell, Document, Heading, Paragraph, Table
@@ -167,8 +168,11 @@ def briefing_document(b: Briefing) -> Document:
             f"data version {c.data_version}"
         ),
     )
-    for section in (_opening, _england, _over_time, _deprivation, _localities, _red_areas, _about):
+    for section in (_opening, _england, _over_time, _deprivation, _localities, _red_areas):
         section(b, doc.blocks)
+    if b.trajectories:
+        doc.blocks.extend(trajectory_blocks(b.trajectories, c.period))
+    _about(b, doc.blocks)
     return doc
 
 

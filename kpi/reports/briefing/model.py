@@ -77,3 +77,5 @@ class Briefing:
     unnamed_reds: list[tuple[str, int]] = field(default_factory=list)
     #: the deprivation index of the period's deciles, as a figure names it ("IMD 2025"; docs/methods.md 7.1)
     deciles_on: str = ""
+    #: recovery trajectories in force (:func:`kpi.reports.briefing.trajectories.briefing_trajectories`)
+    trajectories: list[dict] = field(default_factory=list)

@@ -15,7 +15,10 @@ import polars as pl
 from kpi.access.principal import Principal
 from kpi.access.rules import provider_scope
 from kpi.contract import meetings as meetings
+from kpi.contract import spc_controls as spc_controls
+from kpi.contract import trajectories as trajectories
 from kpi.contract import values as overview
+from kpi.contract.trajectory_status import trajectory_board
 from kpi.core import deprivation
 from kpi.core import periods as periods
 from kpi.core.councils import providers
@@ -24,7 +27,7 @@ from kpi.outcomes.neighbours import neighbour_summary
 from kpi.reports import words
 from kpi.reports.extras import optional_sections
 from kpi.reports.figures import FigureSet
-from kpi.reports.pack.changes import Changes, changes_since
+from kpi.reports.pack.changes import Changes, changes_since, trajectory_breaches
 from kpi.reports.pack.frames import (
     council_name,
     data_quality,
@@ -37,6 +40,7 @@ from kpi.reports.pack.frames import (
     summary_frame,
 )
 from kpi.reports.pack.model import Cover, Pack
+from kpi.reports.pack.trajectories import trajectory_section
 
 #: Contract review meetings are six-weekly: with no later meeting recorded, the next is this long after the last.
 MEETING_INTERVAL = timedelta(weeks=6)
@@ -84,8 +88,10 @@ def build_pack(
     )
     timings = {"read": time.perf_counter() - started}
 
+    controls = spc_controls.spc_controls(store, council, at, principal=principal)
+    events = spc_controls.annotations(store, council, at, principal=principal)
     step = time.perf_counter()
-    summary = summary_frame(values, bench, code)
+    summary = summary_frame(values, bench, code, controls)
     timings["summary"] = time.perf_counter() - step
     figures = FigureSet()
     step = time.perf_counter()
@@ -94,7 +100,10 @@ def build_pack(
     )
     # the deprivation index the quarter's decile rows use (docs/methods.md section 7.1), named on its decile figures
     deciles_on = deprivation.short_label(deprivation.index_for_period(store, council, code, at))
-    exceptions = exception_items(values, bench, code, names, narratives, figures, deciles_on=deciles_on)
+    planned = trajectories.trajectory_points(store, council, at, principal=principal)
+    exceptions = exception_items(
+        values, bench, code, names, narratives, figures, controls, events, planned, deciles_on=deciles_on
+    )
     timings["exceptions"] = time.perf_counter() - step
     # The council's NCMP and outcome sections (DuckDB and polars, which release the GIL) are read on a second
     # thread while this one fits the SII of the headline KPIs (numpy): the same figures, less time to wait.
@@ -116,11 +125,33 @@ def build_pack(
     quality = data_quality(store, council, code, at, since, principal=principal, provider_code=provider_code)
     carried = meetings.carried_actions(store, council, at, since, principal=principal)
     risk_log = meetings.risks(store, council, at, principal=principal, include_closed=False)
-    changes = _changes(store, council, previous, values, code, names, provider_code, principal)
+    plans = trajectory_section(
+        store,
+        council,
+        values,
+        code,
+        names,
+        at,
+        figures,
+        principal=principal,
+        controls=controls,
+        events=events,
+    )
+    changes = _changes(store, council, previous, values, code, names, provider_code, principal, plans.status)
     extra_figures = [repr(extra.blocks) for extra in extras]  # NCMP and outcome tables, as printed
     cover = _cover(store, council, provider, code, at, draft, since, previous, principal=principal)
     cover.data_version = data_version(
-        values, bench, narratives, carried, risk_log, quality, names, extra_figures, summary["vs_neighbours"]
+        values,
+        bench,
+        narratives,
+        carried,
+        risk_log,
+        quality,
+        names,
+        extra_figures,
+        summary["vs_neighbours"],
+        # a pack without trajectories, SPC changes or annotations keeps its version
+        *[frame for frame in (plans.status, plans.changes, plans.events) if frame.height],
     )
     cover.meeting_date = meeting_date or next_meeting_date(
         store, council, principal=principal, provider_code=provider["provider_code"]
@@ -141,6 +172,7 @@ def build_pack(
         risks=risk_log,
         figures=figures,
         timings=timings,
+        trajectories=plans,
     )
 
 
@@ -162,8 +194,12 @@ def with_neighbours(summary: pl.DataFrame, peers: pl.DataFrame | None) -> pl.Dat
     )
 
 
-def _changes(store, council, previous, values, code, names, provider_code, principal) -> Changes:
-    """What changed since the last circulated pack: its figures as at its data time against this pack's."""
+def _changes(store, council, previous, values, code, names, provider_code, principal, plans) -> Changes:
+    """What changed since the last circulated pack: its figures as at its data time against this pack's.
+
+    ``plans``: this pack's trajectories judged (:func:`kpi.contract.trajectory_status.trajectory_board`); those off
+    trajectory now and not in the last pack are its breaches.
+    """
     before = (
         overview.kpi_values(
             store, council, previous["as_at"], provider_code=provider_code, principal=principal
@@ -171,7 +207,13 @@ def _changes(store, council, previous, values, code, names, provider_code, princ
         if previous
         else None
     )
-    return changes_since(previous, before, values, code, names)
+    changes = changes_since(previous, before, values, code, names)
+    if previous and plans.height:
+        then = trajectory_board(
+            store, council, before, previous["period"], names, previous["as_at"], principal=principal
+        )
+        changes.trajectory_breaches = trajectory_breaches(then, plans)
+    return changes
 
 
 def _values_with(

@@ -8,13 +8,17 @@ them the new pack's period, as at the new pack's time:
 * *new SPC signals*: each KPI whose variation (Making Data Count, docs/methods.md section 6, from
   :func:`kpi.spc.assurance.spc_summary`) is special cause now and was not, or was another, before;
 * *targets changed*: each KPI whose borough target differs;
+* *trajectory breaches*: each recovery trajectory off trajectory now that was not before (docs/methods.md section
+  5.9; :func:`trajectory_breaches`);
 * late and resubmitted returns come from the pack's data quality (:func:`kpi.reports.pack.frames.data_quality`), which
   already counts from the last pack.
+
+The Overview's "What changed" view is the same computation from any date (:mod:`kpi.reports.pack.since`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -32,6 +36,8 @@ class Changes:
     rag_moves: pl.DataFrame
     new_signals: pl.DataFrame
     targets: pl.DataFrame
+    #: trajectories off trajectory now and not before (:func:`trajectory_breaches`)
+    trajectory_breaches: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def _places(values: pl.DataFrame, period: str, names: dict[str, str]) -> pl.DataFrame:
@@ -136,6 +142,28 @@ def changes_since(
     return Changes(previous, period, moves, signals, targets)
 
 
+def trajectory_breaches(before: pl.DataFrame | None, now: pl.DataFrame) -> pl.DataFrame:
+    """Trajectories off trajectory in ``now`` that were not off in ``before``.
+
+    Both are :func:`kpi.contract.trajectory_status.trajectory_status` frames; ``before`` None: every one off now.
+
+    Columns: kpi_code, kpi_name, where, period, value, planned_pct, status_before.
+    """
+    off = now.filter(pl.col("status") == "off trajectory") if now.height else now
+    if off.is_empty():
+        return pl.DataFrame()
+    was = (
+        before.select("trajectory_id", pl.col("status").alias("status_before"))
+        if before is not None and before.height
+        else pl.DataFrame(schema={"trajectory_id": pl.Int64, "status_before": pl.String})
+    )
+    return (
+        off.join(was, on="trajectory_id", how="left")
+        .filter(pl.col("status_before").ne_missing("off trajectory"))
+        .select("kpi_code", "kpi_name", "where", "period", "value", "planned_pct", "status_before")
+    )
+
+
 def changes_blocks(changes: Changes, late: int, resubmitted: int) -> list:
     """The pack's "What changed since the last pack" section as document blocks.
 
@@ -153,13 +181,14 @@ def changes_blocks(changes: Changes, late: int, resubmitted: int) -> list:
         )
         return blocks
     moves, signals, targets = changes.rag_moves, changes.new_signals, changes.targets
+    breaches = changes.trajectory_breaches
     blocks.append(
         Paragraph(
             f"Against the last circulated pack ({previous['period']}, data as at "
             f"{words.as_at_text(previous['as_at'])}, version {previous['data_version']}): {moves.height} RAG "
             f"move{'s' if moves.height != 1 else ''}, {signals.height} new SPC signal"
             f"{'s' if signals.height != 1 else ''}, {targets.height} target{'s' if targets.height != 1 else ''} "
-            f"changed; {late} late and {resubmitted} resubmitted return{'s' if late + resubmitted != 1 else ''} "
+            f"changed, {breaches.height} trajectory breach{'es' if breaches.height != 1 else ''}; {late} late and {resubmitted} resubmitted return{'s' if late + resubmitted != 1 else ''} "
             "(see Data quality)."
         )
     )
@@ -183,13 +212,21 @@ def changes_blocks(changes: Changes, late: int, resubmitted: int) -> list:
                 widths=(3.2, 1.6, 1.3, 1.3, 1.8),
             )
         )
-    lines = [
-        f"{row['kpi_code']} {row['kpi_name']}: {row['variation_now']} (was {row['variation_before']})"
-        for row in signals.iter_rows(named=True)
-    ] + [
-        f"{row['kpi_code']} {row['kpi_name']}: target {_target(row['target_before'])} → {_target(row['target_now'])}"
-        for row in targets.iter_rows(named=True)
-    ]
+    lines = (
+        [
+            f"{row['kpi_code']} {row['kpi_name']}: {row['variation_now']} (was {row['variation_before']})"
+            for row in signals.iter_rows(named=True)
+        ]
+        + [
+            f"{row['kpi_code']} {row['kpi_name']}: target {_target(row['target_before'])} → {_target(row['target_now'])}"
+            for row in targets.iter_rows(named=True)
+        ]
+        + [
+            f"{row['kpi_code']} {row['kpi_name']}, {row['where']}: off trajectory in {row['period']} "
+            f"({words.pct(row['value'])} against a planned {words.pct(row['planned_pct'])})"
+            for row in breaches.iter_rows(named=True)
+        ]
+    )
     if lines:
         blocks.append(Bullets(lines))
     return blocks

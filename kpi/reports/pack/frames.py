@@ -60,11 +60,16 @@ def data_version(*frames: object) -> str:
     return digest.hexdigest()[:12]
 
 
-def summary_frame(values: pl.DataFrame, bench: pl.DataFrame, period: str) -> pl.DataFrame:
-    """One row per KPI at borough level for the period: the mart's row, England and its comparison, SPC codes."""
+def summary_frame(
+    values: pl.DataFrame, bench: pl.DataFrame, period: str, controls: dict | None = None
+) -> pl.DataFrame:
+    """One row per KPI at borough level for the period: the mart's row, England and its comparison, SPC codes.
+
+    ``controls``: the recorded SPC baselines and rebases the icons follow (docs/methods.md section 5.10).
+    """
     borough = values.filter(pl.col("period") == period, pl.col("level") == "borough")
     compared = overview.compare_with_england(overview.with_benchmark(borough, bench))
-    spc = assurance.spc_summary(values, period).select(
+    spc = assurance.spc_summary(values, period, controls=controls).select(
         "kpi_code",
         "n_points",
         "variation",
@@ -84,12 +89,18 @@ def exception_items(
     names: dict[str, str],
     narratives: pl.DataFrame,
     figures: FigureSet,
+    controls: dict | None = None,
+    events: pl.DataFrame | None = None,
+    plans: pl.DataFrame | None = None,
     *,
     deciles_on: str = "",
 ) -> list[ExceptionItem]:
     """Every KPI red or amber at borough or locality level in the period, in catalogue order, with its charts.
 
-    ``deciles_on`` names the deprivation index of the period's decile rows (``IMD 2025``) on the decile figures.
+    The XmR chart follows the recorded SPC ``controls`` (docs/methods.md section 5.10), draws the annotations
+    (``events``: kpi_code, period, label) and the borough's recovery trajectory from ``plans`` (trajectory points,
+    docs/methods.md section 5.9), when there are any. ``deciles_on`` names the deprivation index of the
+    period's decile rows (``IMD 2025``) on the decile figures.
     """
     now = values.filter(pl.col("period") == period, pl.col("level").is_in(["borough", "locality"]))
     flagged_codes = now.filter(pl.col("rag").is_in(EXCEPTION_RAGS)).select("kpi_code", "sort_order").unique()
@@ -112,12 +123,26 @@ def exception_items(
         )
         name = borough["kpi_name"]
         trend_key = f"xmr-{_key(kpi_code)}"
-        xmr = assurance.xmr_frame(assurance.kpi_series(values, kpi_code, period))
+        xmr = assurance.xmr_frame(
+            assurance.kpi_series(values, kpi_code, period), (controls or {}).get((kpi_code, "ALL"))
+        )
         count = borough["value_kind"] == "count"
+        notes = (
+            None
+            if events is None
+            else events.filter(pl.col("kpi_code").is_null() | (pl.col("kpi_code") == kpi_code))
+        )
+        plan = None
+        if plans is not None and not plans.is_empty():
+            plan = plans.filter(
+                pl.col("kpi_code") == kpi_code,
+                pl.col("locality_code") == "ALL",
+                pl.col("decile_group") == "ALL",
+            ).select("period", "period_index", "planned_pct")
         figures.add(
             trend_key,
-            lambda f=xmr, t=f"{kpi_code} {name}: XmR chart", c=count: spc_charts.xmr_chart(
-                f, t, y_title="Children" if c else "Per cent", count=c
+            lambda f=xmr, t=f"{kpi_code} {name}: XmR chart", c=count, n=notes, p=plan: spc_charts.xmr_chart(
+                f, t, y_title="Children" if c else "Per cent", count=c, annotations=n, trajectory=p
             ).properties(width=CHART_WIDTH, height=170),
             title=f"{kpi_code} {name}: XmR chart of the borough series to {period}",
             alt=f"XmR chart of {name} for the borough to {period}, with its mean and process limits. "

@@ -1,7 +1,7 @@
 """Lay a :class:`~kpi.reports.pack.model.Pack` out as a document: :func:`pack_document`.
 
 Sections: cover (with the meeting date, the agenda and what changed since the last pack), RAG summary, RAG by
-locality, exceptions, inequalities, NCMP and outcomes (when present), then data quality, actions and risks
+locality, recovery trajectories (when any is in force), exceptions, inequalities, NCMP and outcomes (when present), then data quality, actions and risks
 (:mod:`kpi.reports.pack.closing`).
 
 Internal pack: figures are unrounded; a small denominator (below the KPI's minimum) is marked † and not rated.
@@ -18,6 +18,7 @@ from kpi.reports.document import Bullets, Cell, Document, FigureBlock, Heading, 
 from kpi.reports.pack.changes import changes_blocks
 from kpi.reports.pack.closing import actions_section, data_quality_section, risks_section
 from kpi.reports.pack.model import Cover, ExceptionItem, Pack
+from kpi.reports.pack.trajectories import trajectory_blocks
 
 LEGEND = (
     "RAG against the contract target in force for the period: ● Green meets the target, ▲ Amber misses it by no "
@@ -56,6 +57,9 @@ def pack_document(pack: Pack) -> Document:
     blocks.append(PageBreak(landscape=True))
     _locality_matrix(pack, blocks)
     blocks.append(PageBreak())
+    if not pack.trajectories.is_empty:
+        blocks.extend(trajectory_blocks(pack.trajectories, pack.cover.period))
+        blocks.append(PageBreak())
     _exceptions(pack, blocks)
     blocks.append(PageBreak())
     _inequalities(pack, blocks)

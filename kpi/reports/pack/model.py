@@ -12,6 +12,7 @@ import polars as pl
 
 from kpi.reports.figures import FigureSet
 from kpi.reports.pack.changes import Changes
+from kpi.reports.pack.trajectories import Trajectories
 
 
 @dataclass
@@ -81,3 +82,5 @@ class Pack:
     risks: pl.DataFrame
     figures: FigureSet
     timings: dict[str, float] = field(default_factory=dict)
+    #: the recovery trajectories in force, judged for the pack's quarter
+    trajectories: Trajectories = field(default_factory=Trajectories)

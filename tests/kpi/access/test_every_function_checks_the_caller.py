@@ -583,6 +583,112 @@ TABLE: dict[str, Checked | Unscoped] = {
     "kpi.contract.targets.targets_in_force": U(
         "the contract's targets in force: terms every role's RAG ratings are worked out with"
     ),
+    # ---- trajectories -------------------------------------------------------------------------------------------
+    "kpi.contract.trajectories.set_trajectory": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.trajectories").set_trajectory(
+            s, COUNCIL, "NOPE", "", reason="", principal=w
+        ),
+    ),
+    "kpi.contract.trajectories.trajectory_points": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.trajectories").trajectory_points(s, COUNCIL, principal=w),
+    ),
+    "kpi.contract.trajectories.trajectory_history": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.trajectories").trajectory_history(s, COUNCIL, principal=w),
+    ),
+    "kpi.contract.trajectory_status.trajectory_board": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.trajectory_status").trajectory_board(
+            s, COUNCIL, pl.DataFrame(), PERIOD, {}, principal=w
+        ),
+    ),
+    "kpi.reports.pack.trajectories.trajectory_section": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.reports.pack.trajectories").trajectory_section(
+            s, COUNCIL, pl.DataFrame(), PERIOD, {}, AS_AT, None, principal=w
+        ),
+    ),
+    "kpi.reports.briefing.trajectories.briefing_trajectories": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.reports.briefing.trajectories").briefing_trajectories(
+            s, COUNCIL, pl.DataFrame(), PERIOD, {}, AS_AT, principal=w
+        ),
+    ),
+    # ---- SPC controls -------------------------------------------------------------------------------------------
+    "kpi.contract.spc_controls.set_baseline": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.spc_controls").set_baseline(s, COUNCIL, "NOPE", reason="", principal=w),
+    ),
+    "kpi.contract.spc_controls.rebase": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.spc_controls").rebase(
+            s, COUNCIL, "NOPE", "never", reason="", principal=w
+        ),
+    ),
+    "kpi.contract.spc_controls.withdraw_rebase": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.spc_controls").withdraw_rebase(s, COUNCIL, -1, reason="", principal=w),
+    ),
+    "kpi.contract.spc_controls.add_annotation": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.spc_controls").add_annotation(s, COUNCIL, "never", "", principal=w),
+    ),
+    "kpi.contract.spc_controls.flag_record_system_change": W(
+        UPLOAD,
+        lambda s, w: _m("kpi.contract.spc_controls").flag_record_system_change(
+            s, COUNCIL, -1, "", principal=w
+        ),
+    ),
+    "kpi.contract.spc_controls.spc_changes": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.contract.spc_controls").spc_changes(s, COUNCIL, principal=w)
+    ),
+    "kpi.contract.spc_controls.spc_controls": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.contract.spc_controls").spc_controls(s, COUNCIL, principal=w)
+    ),
+    "kpi.contract.spc_controls.annotations": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.contract.spc_controls").annotations(s, COUNCIL, principal=w)
+    ),
+    "kpi.contract.spc_controls.rebase_prompts": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.spc_controls").rebase_prompts(s, COUNCIL, principal=w),
+    ),
+    "kpi.reports.pack.since.what_changed": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.reports.pack.since").what_changed(s, COUNCIL, PERIOD, principal=w, as_at=AS_AT),
+    ),
+    "kpi.reports.pack.since.last_circulated": U(
+        "asks kpi.contract.meetings.previous_pack (which checks the caller) only for those allowed to read packs"
+    ),
+    # ---- e-mail alerts ------------------------------------------------------------------------------------------
+    "kpi.alerts.preferences.choices": R(
+        EVERYONE_BUT_ADMIN, lambda s, w: _m("kpi.alerts.preferences").choices(s, principal=w)
+    ),
+    "kpi.alerts.preferences.set_choices": W(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.alerts.preferences").set_choices(s, {"nope": True}, principal=w),
+    ),
+    "kpi.alerts.preferences.recipients": U(
+        "who gets an alert: asked only by the senders of kpi.alerts.notify, which check the caller first"
+    ),
+    "kpi.alerts.mail.relay": U("the SMTP relay settings: configuration, the same for every role"),
+    "kpi.alerts.mail.send": U(
+        "sends messages already composed by kpi.alerts.notify, whose functions check the caller first"
+    ),
+    "kpi.alerts.notify.data_events": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.alerts.notify").data_events(s, COUNCIL, {"accepted_at": None}, principal=w),
+    ),
+    "kpi.alerts.notify.after_load": W(
+        UPLOAD, lambda s, w: _m("kpi.alerts.notify").after_load(s, COUNCIL, -1, principal=w)
+    ),
+    "kpi.alerts.notify.after_review": W(
+        COMMISSIONER, lambda s, w: _m("kpi.alerts.notify").after_review(s, COUNCIL, -1, principal=w)
+    ),
+    "kpi.alerts.notify.due_reminders": W(
+        COMMISSIONER, lambda s, w: _m("kpi.alerts.notify").due_reminders(s, "NOPE", principal=w)
+    ),
     # ---- users --------------------------------------------------------------------------------------------------
     "kpi.access.users.add_user": W(
         ADMIN, lambda s, w: _m("kpi.access.users").add_user(s, w, "not an address", "nobody")

@@ -1,0 +1,124 @@
+"""AppTest: a commissioner sets a recovery trajectory on the Targets page; the Overview judges it and the Mandated
+contacts page draws it on the XmR chart of its place."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture(scope="module")
+def db(sample_db_path, tmp_path_factory):
+    target = tmp_path_factory.mktemp("trajectory_pages") / "hcp.duckdb"
+    shutil.copyfile(sample_db_path, target)
+    return target
+
+
+@pytest.fixture()
+def app(db, monkeypatch):
+    monkeypatch.setenv("HCP_DB", str(db))
+    monkeypatch.setenv("HCP_TODAY", "2026-11-23")
+
+    def run(page: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    yield run
+    from pages._app import ui as _ui
+
+    _ui.store.clear()
+
+
+def test_bad_trajectory_lists_every_problem_then_a_good_one_is_judged_and_drawn(app):
+    at = app("pages/targets_settings.py")
+    at.selectbox(key="trajectory_kpi").set_value("C2")
+    at.selectbox(key="trajectory_place").set_value("NORTH")
+    at.text_input(key="trajectory_points").set_value("2026-27 Q2=82, 2026-27 Q3=fast")
+    at.button(key="trajectory_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    error = at.error[0].value
+    assert "not recorded" in error and "'fast' is not a number" in error and "reason" in error
+
+    at.text_input(key="trajectory_points").set_value(
+        "2026-27 Q2=82, 2026-27 Q3=85, 2026-27 Q4=88, 2027-28 Q1=90"
+    )
+    at.text_input(key="trajectory_reason").set_value("North recovery plan")
+    at.selectbox(key="trajectory_meeting").set_value(1)
+    at.button(key="trajectory_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("North" in s.value and "trajectory version 1 recorded" in s.value for s in at.success)
+
+    at = app("pages/overview.py")
+    assert any(h.value == "Recovery trajectories, 2026-27 Q2" for h in at.subheader)
+    table = next(h.value for h in at.get("html") if "trajectories" in h.value)
+    assert "■ Off trajectory" in table and "North" in table and "80.5%" in table and "82.0%" in table
+    assert any("1 of 1" in m.value and "off trajectory" in m.value for m in at.markdown)
+    # what changed since the start of the quarter (no pack circulated yet): the new breach
+    assert at.date_input(key="changes_since").value.isoformat() == "2026-07-01"
+    assert any("2026\\-27 Q2 against" in m.value and "1 trajectory breach" in m.value for m in at.markdown), [
+        m.value for m in at.markdown
+    ]
+    assert any("Trajectory breaches" in m.value for m in at.markdown)
+
+    at = app("pages/mandated_contacts.py")
+    assert any("Recovery trajectory: North" in m.value for m in at.markdown)
+    charts = at.get("vega_lite_chart")
+    assert any("C2 North: XmR chart with its trajectory" in str(c.proto.spec) for c in charts), len(charts)
+
+
+def test_spc_controls_on_mandated_contacts_rebase_and_annotate_the_chart(app):
+    at = app("pages/mandated_contacts.py")
+    at.text_input(key="spc_rebase_reason").set_value("")
+    at.button(key="spc_rebase_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Nothing was recorded" in e.value and "reason" in e.value for e in at.error)
+
+    at.selectbox(key="spc_rebase_from").set_value("2025-26 Q3")
+    at.text_input(key="spc_rebase_reason").set_value("New service model")
+    at.button(key="spc_rebase_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.selectbox(key="spc_annotation_period").set_value("2024-25 Q2")
+    at.text_input(key="spc_annotation_label").set_value("Staffing crisis")
+    at.button(key="spc_annotation_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Annotation added" in s.value for s in at.success), [s.value for s in at.success]
+    chart = next(c.proto for c in at.get("vega_lite_chart") if "C2 New birth" in c.proto.spec)
+    assert '"type": "rule"' in chart.spec
+    shown = str(chart)  # the spec and its datasets
+    assert "Staffing crisis" in shown and "Rebased: New service model" in shown
+
+
+def test_a_return_flagged_on_upload_prompts_the_commissioner_to_rebase(app):
+    at = app("pages/upload.py")
+    at.button(key="upload_flag_save").click().run()
+    assert any("Nothing was recorded" in e.value for e in at.error)
+    chosen = at.selectbox(key="upload_flag_submission").value
+    at.text_input(key="upload_flag_note").set_value("Moved to a new patient record system")
+    at.button(key="upload_flag_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("flagged as from a changed record system" in s.value for s in at.success)
+    at = app("pages/overview.py")
+    assert any(
+        "flagged as from a changed record system" in w.value and "Consider rebasing" in w.value
+        for w in at.warning
+    ), (chosen, [w.value for w in at.warning])
+
+
+def test_alerts_page_says_alerts_are_off_without_a_relay_and_saves_choices(app):
+    at = app("pages/alerts.py")
+    assert any("E-mail alerts are off: no SMTP relay is set" in i.value for i in at.info)
+    at.checkbox(key="alerts_return_submitted").uncheck()
+    at.button(key="alerts_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Your alerts are saved" in s.value for s in at.success)
+    assert at.checkbox(key="alerts_return_submitted").value is False
+    at.button(key="alerts_due").click().run()
+    assert any("alerts are off" in s.value for s in at.success)
