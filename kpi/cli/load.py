@@ -50,7 +50,10 @@ def _options(spec, args: argparse.Namespace) -> dict:
     """The command-line options this dataset's load takes (the provider; NCMP's mapping and age convention)."""
     given = {"provider_code": lambda: args.provider, "age_method": lambda: args.age_method}
     if args.mapping:
-        from kpi.ncmp.checks import read_mapping
+        if spec.name == "hv-records":
+            from kpi.hvrecords.load import read_hv_mapping as read_mapping
+        else:
+            from kpi.ncmp.checks import read_mapping
 
         given["mapping"] = lambda: read_mapping(Path(args.mapping).read_bytes(), args.mapping)
     return {name: value() for name, value in given.items() if name in spec.options}
@@ -92,13 +95,15 @@ def add_commands(sub) -> None:
     p = sub.add_parser("load", help="check and load a file")
     p.add_argument("dataset", choices=tuple(DATASETS))
     p.add_argument("file")
-    p.add_argument("--provider", help="provider code (mandated-contacts)")
+    p.add_argument("--provider", help="provider code (mandated-contacts, hv-records)")
     p.add_argument("--council", help="council code (default: the database's council)")
     p.add_argument("--check", action="store_true", help="validate only: write nothing")
     p.add_argument("--accept-warnings", action="store_true", help="load despite warnings (needs --reason)")
     p.add_argument("--reason", help="why the warnings are accepted (recorded in the audit log)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--mapping", help="ncmp: CSV source_column,target_column renaming the extract's headers")
+    p.add_argument(
+        "--mapping", help="ncmp, hv-records: CSV source_column,target_column renaming the extract's headers"
+    )
     p.add_argument(
         "--age-method", choices=("exact", "month"), default="exact", help="ncmp: UK90 age convention"
     )

@@ -321,6 +321,19 @@ TABLE: dict[str, Checked | Unscoped] = {
             status="accepted",
         ),
     ),
+    "kpi.hvrecords.load.load_hv_records": W(
+        UPLOAD,
+        lambda s, w: _m("kpi.hvrecords.load").load_hv_records(
+            s, b"", "x.csv", council_code=COUNCIL, principal=w, check_only=True, provider_code=PROVIDER
+        ),
+    ),
+    "kpi.hvrecords.areas.lsoa_areas": U(
+        f"{REFERENCE}: the national LSOA lookup and the council's localities"
+    ),
+    "kpi.hvrecords.purge.purge_hv_records": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.hvrecords.purge").purge_hv_records(s, COUNCIL, "not a date", principal=w),
+    ),
     "kpi.ncmp.benchmarks.load_ncmp_benchmarks": W(
         LOAD_DATA,
         lambda s, w: _m("kpi.ncmp.benchmarks").load_ncmp_benchmarks(s, COUNCIL, pl.DataFrame(), principal=w),
