@@ -42,7 +42,8 @@ def load_hv_records(
 ) -> pipeline.LoadResult:
     """Check a provider's health visiting records extract and, unless ``check_only``, store it (one transaction).
 
-    ``load``: ``provider_code`` (required), ``mapping`` (:func:`read_hv_mapping`), ``source``, ``check_only``,
+    ``load``: ``provider_code`` (required), ``mapping`` (:func:`read_hv_mapping`), ``parts`` (several files loaded
+    as one extract: ``[(name, bytes), ...]``, with ``data`` their bytes joined), ``source``, ``check_only``,
     ``accept_warnings``, ``reason``, ``loaded_at`` (:func:`kpi.ingest.pipeline.run_load`).
 
     Example:
@@ -64,18 +65,28 @@ def _read(run: pipeline.LoadRun) -> pl.DataFrame:
         raise ReadError(f"'{provider}' is not a provider of this council: give --provider with its code")
     run.options["provider_code"] = provider
     if len(run.data) > hv.MAX_BYTES:
-        raise ReadError(f"the file is over {hv.MAX_BYTES // 1024**3} GB: check you chose the right file")
-    table = run.read_as(
-        read_ncmp_table(
-            run.data, run.report.file_name, keep=hv.SCHEMA_COLUMNS, mapping=run.options.get("mapping")
+        raise ReadError(f"the files are over {hv.MAX_BYTES // 1024**3} GB: check you chose the right files")
+    parts = run.options.get("parts") or [(run.report.file_name, run.data)]
+    frames, dropped, offset = [], [], 0
+    for name, data in parts:
+        table = run.read_as(
+            read_ncmp_table(data, name, keep=hv.SCHEMA_COLUMNS, mapping=run.options.get("mapping"))
         )
-    )
-    run.options["dropped"] = table.dropped
-    if table.dropped:
+        frame = table.frame.with_columns(pl.col("source_row") + offset)
+        if len(parts) > 1:
+            last = offset + (int(table.frame["source_row"].max()) if frame.height else 1)
+            run.report.notes.append(
+                f"rows {offset + 2}-{last} are from {name} (rows numbered across the files)"
+            )
+            offset = last - 1
+        frames.append(frame)
+        dropped += [c for c in table.dropped if c not in dropped]
+    run.options["dropped"] = dropped
+    if dropped:
         run.report.notes.append(
-            "columns outside the extract were dropped before anything was stored: " + ", ".join(table.dropped)
+            "columns outside the extract were dropped before anything was stored: " + ", ".join(dropped)
         )
-    return table.frame
+    return pl.concat(frames, how="diagonal")
 
 
 def _validate(run: pipeline.LoadRun, frame: pl.DataFrame):
@@ -173,5 +184,5 @@ RECORDS_SPEC = pipeline.DatasetSpec(
     stops_at_warnings=True,
     permission="upload",
     provider_option="provider_code",
-    options=("provider_code", "mapping"),
+    options=("provider_code", "mapping", "parts"),
 )
