@@ -330,6 +330,12 @@ TABLE: dict[str, Checked | Unscoped] = {
     "kpi.hvrecords.areas.lsoa_areas": U(
         f"{REFERENCE}: the national LSOA lookup and the council's localities"
     ),
+    "kpi.hvrecords.reconcile.reconciliation": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.hvrecords.reconcile").reconciliation(
+            s, COUNCIL, principal=w, provider_code=PROVIDER
+        ),
+    ),
     "kpi.hvrecords.purge.purge_hv_records": W(
         LOAD_DATA,
         lambda s, w: _m("kpi.hvrecords.purge").purge_hv_records(s, COUNCIL, "not a date", principal=w),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 import pytest
 
@@ -127,3 +129,32 @@ def _load_as(store, data, principal):
     return load_hv_records(
         store, data, "extract.csv", council_code=COUNCIL, principal=principal, provider_code="ZZ1"
     )
+
+
+def test_the_reconciliation_flags_cells_that_differ_from_the_return_and_counts_the_children(store):
+    from kpi.hvrecords.reconcile import flagged_cells, reconciliation
+    from tests.sql.given import load_return_lines
+
+    assert _load(store, extract(_lsoas(store))).outcome == WRITTEN
+    # the return agrees for NORTH decile 1 (3 of 3 within 14 days), and counts one child too many in SOUTH decile 5
+    load_return_lines(
+        store, "2025-26 Q1", ["C2,NORTH,1,3,3,", "C2,SOUTH,5,1,2,"], received_at=datetime(2025, 8, 1)
+    )
+    frame = reconciliation(store, COUNCIL, principal=WHO, provider_code="ZZ1", period="2025-26 Q1")
+    cells = {
+        (r["locality_code"], r["imd_decile"]): (
+            r["derived_numerator"], r["derived_denominator"], r["returned_numerator"], r["returned_denominator"],
+            r["flagged"], r["children_behind"],
+        )
+        for r in frame.iter_rows(named=True)
+    }  # fmt: skip
+    assert cells == {
+        ("NORTH", "1"): (3, 3, 3, 3, False, 0),
+        ("SOUTH", "5"): (0, 1, 1, 2, True, 1),  # 0% against 50%
+        ("UNKNOWN", "U"): (0, 1, 0, None, True, 1),  # child G: the return has no cell for an unknown LSOA
+    }
+    assert flagged_cells(frame)["locality_code"].to_list() == ["SOUTH", "UNKNOWN"]
+    other = Principal("lead@other.nhs.uk", "provider", "ZZ2")
+    assert reconciliation(store, COUNCIL, principal=other).is_empty()  # a provider sees only its own
+    with pytest.raises(AccessDenied):
+        reconciliation(store, COUNCIL, principal=other, provider_code="ZZ1")
