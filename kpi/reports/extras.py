@@ -188,3 +188,65 @@ def outcomes_section(
         ),
     ]
     return ExtraSection("Outcomes", "outcomes", blocks)
+
+
+def reconciliation_sections(
+    store: Store,
+    council_code: str,
+    period: str,
+    as_at: datetime,
+    *,
+    principal: Principal,
+    provider_code: str | None = None,
+) -> list[ExtraSection]:
+    """The cells where the KPIs derived from child-level records differ from the return (none: no section).
+
+    From :func:`kpi.hvrecords.reconcile.reconciliation` (the Data quality page's table); counts of children, never
+    the children.
+    """
+    require(principal, "read_submissions", provider_code)
+    if not table_exists(store, "hv_kpi_counts"):
+        return []
+    from kpi.hvrecords import reconcile
+
+    frame = reconcile.reconciliation(
+        store, council_code, principal=principal, provider_code=provider_code, period=period, as_at=as_at
+    )
+    flagged = reconcile.flagged_cells(frame)
+    if flagged.is_empty():
+        return []
+    rows = [
+        [
+            row["kpi_code"],
+            row["locality_code"],
+            row["imd_decile"],
+            Cell(f"{row['derived_numerator']} / {_dash(row['derived_denominator'])}", numeric=True),
+            Cell(f"{row['returned_numerator']} / {_dash(row['returned_denominator'])}", numeric=True),
+            Cell(
+                _dash(None if row["points_difference"] is None else round(row["points_difference"], 1)),
+                numeric=True,
+            ),
+            Cell(str(row["children_behind"]), numeric=True),
+        ]
+        for row in flagged.iter_rows(named=True)
+    ]
+    blocks = [
+        Paragraph(
+            f"{flagged.height} of {frame.height} cells of {period} differ between the KPIs derived from the "
+            "provider's child-level health visiting records and its return, by more than the hv_reconcile_points "
+            "setting (or in their counts where no value can be compared). 'Children behind' is how many children "
+            "at least are counted differently; the provider can check them in its own records."
+        ),
+        Table(
+            f"Child-level records against the return, {period}",
+            ["KPI", "Locality", "Decile", "Derived", "Returned", "Difference (points)", "Children behind"],
+            rows,
+            key="hv-reconciliation",
+            widths=(0.8, 1.2, 0.7, 1.1, 1.1, 1.2, 1.1),
+        ),
+    ]
+    return [ExtraSection("Child-level records against the return", "hv-reconciliation", blocks)]
+
+
+def _dash(value: object) -> str:
+    return "–" if value is None else str(value)

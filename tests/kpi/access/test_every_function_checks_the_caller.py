@@ -427,6 +427,12 @@ TABLE: dict[str, Checked | Unscoped] = {
     "kpi.reports.extras.has_rows": U(
         f"{INFRA}: whether an optional table holds a row (a yes or no, no values)"
     ),
+    "kpi.reports.extras.reconciliation_sections": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.reports.extras").reconciliation_sections(
+            s, COUNCIL, PERIOD, AS_AT, principal=w, provider_code=PROVIDER
+        ),
+    ),
     "kpi.reports.extras.ncmp_section": R(
         COUNCIL_DATA, lambda s, w: _m("kpi.reports.extras").ncmp_section(s, "NOPE", AS_AT, principal=w)
     ),

@@ -158,3 +158,18 @@ def test_the_reconciliation_flags_cells_that_differ_from_the_return_and_counts_t
     assert reconciliation(store, COUNCIL, principal=other).is_empty()  # a provider sees only its own
     with pytest.raises(AccessDenied):
         reconciliation(store, COUNCIL, principal=other, provider_code="ZZ1")
+
+
+def test_the_pack_has_a_small_section_of_the_cells_that_differ(store):
+    from kpi.reports.pack import build_pack
+    from tests.sql.given import load_return_lines
+
+    assert _load(store, extract(_lsoas(store))).outcome == WRITTEN
+    load_return_lines(
+        store, "2025-26 Q1", ["C2,NORTH,1,3,3,", "C2,SOUTH,5,1,2,"], received_at=datetime(2025, 8, 1)
+    )
+    pack = build_pack(store, "2025-26 Q1", principal=WHO)  # as at now: after the load
+    (section,) = [extra for extra in pack.extras if extra.anchor == "hv-reconciliation"]
+    table = section.blocks[1]
+    assert [row[:3] for row in table.rows] == [["C2", "SOUTH", "5"], ["C2", "UNKNOWN", "U"]]
+    assert "2 of 3 cells of 2025-26 Q1 differ" in section.blocks[0].text
