@@ -9,7 +9,8 @@ Cells are locality x IMD decile x ethnic group (docs/methods.md section 9); the 
   both of children who turned 8 weeks in the quarter (``q_8w``);
 * C4, C5: 12-month review by 12 / by 15 months (whenever done) of the ``q_12m`` / ``q_15m`` cohorts;
 * C6i: 2-2½ year review by 2½ years (``q_30m``); C6ii: of those reviews, ASQ-3 used; C6iii-vii: at or above the
-  threshold in each domain, of the reviews scored in it; C6viii: in all five, of the reviews scored in all five.
+  threshold in each domain, of the reviews scored in it; C6viii: in all five, of the reviews scored in all five;
+* the Annex A and longitudinal measures of :mod:`kpi.hvrecords.annex_a`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from kpi.hvrecords import schema as hv
+from kpi.hvrecords.annex_a import annex_a_counts
 
 CELL = ("locality_code", "imd_decile", "ethnic_group")
 DOMAIN_KPIS = dict(zip(hv.ASQ_DOMAINS, ("C6iii", "C6iv", "C6v", "C6vi", "C6vii"), strict=True))
@@ -91,4 +93,7 @@ def derive_counts(
         )
     )
     columns = ["period", "kpi_code", *CELL, "numerator", "denominator"]
-    return pl.concat([p.select(columns) for p in [*parts, antenatal]]).sort(columns[:5])
+    annex = annex_a_counts(
+        children, contacts, last_day=rules.last_day, review_8w_last_day=rules.review_8w_last_day
+    )
+    return pl.concat([p.select(columns) for p in [*parts, antenatal, annex]]).sort(columns[:5])

@@ -8,8 +8,8 @@
 -- parameters: $council_code, $as_at, $provider_code (optional scope)
 with derived as (
     select provider_code, period, kpi_code, locality_code, imd_decile,
-           sum(numerator) as numerator,
-           sum(denominator) as denominator
+           sum(derived_count) as numerator,
+           sum(derived_base) as denominator
     from {{ ref('staging/stg_hv_kpi_counts') }}
     group by all
 ),

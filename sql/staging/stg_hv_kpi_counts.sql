@@ -1,7 +1,7 @@
 -- grain: one row per council x provider x period x KPI x locality x IMD decile x ethnic group, derived from each
 -- provider's health visiting records load current at $as_at (loaded by $as_at and not superseded by then)
 -- keys: provider_code, period, kpi_code, locality_code, imd_decile, ethnic_group
--- numerator <= denominator: numerator, denominator
+-- count and base: for proportions the count is part of the base; for A4 (contacts per child) it may exceed it
 -- parameters: $council_code, $as_at, $provider_code (optional scope: null for every provider of the council)
 with current_loads as (
     select load_id, provider_code
@@ -15,7 +15,7 @@ with current_loads as (
 final as (
     select
         c.council_code, c.provider_code, c.period, c.kpi_code, c.locality_code, c.imd_decile, c.ethnic_group,
-        c.numerator, c.denominator, c.load_id
+        c.numerator as derived_count, c.denominator as derived_base, c.load_id
     from hv_kpi_counts as c
     inner join current_loads as l using (load_id, provider_code)
 )

@@ -55,9 +55,15 @@ ROWS = [
     row("I", "2024-01-15", contact="2024-12-01", activity="10"),  # before 12 months: C4 and C5
     row("J", "2024-02-10", end="2025-06-01"),  # moved out before the quarter's end: not in C5's cohort
     row("K", "2024-03-20", contact="2025-05-01", activity="10"),  # at 13 months: C5 only
+    row(
+        "I", "2024-01-15", contact="2025-05-05", medium="02", activity="97"
+    ),  # a telephone contact, not a review
     row("L", "2024-01-31"),  # no review
     # 2-2 1/2 year reviews: turned 2 1/2 in 2025-26 Q1
     row("M", "2022-10-15", contact="2025-03-01", activity="11", asq=("27", "30", "20", "40", "30", "30")),
+    row("N", "2022-11-20", contact="2022-11-30", activity="08"),  # N had every review due by 2 1/2
+    row("N", "2022-11-20", contact="2023-01-09", activity="09"),
+    row("N", "2022-11-20", contact="2023-11-01", activity="10", role="NURSERY_NURSE", place="K01"),
     row("N", "2022-11-20", contact="2025-04-01", activity="11", asq=("30", "60", "60", "60", "60", "60")),
     row("O", "2022-12-05", contact="2025-05-01", activity="11"),  # reviewed without ASQ-3
     row("P", "2022-12-20", died="2025-05-01"),  # died before 2 1/2 without a review
@@ -80,6 +86,18 @@ EXPECTED = {
     ("2025-26 Q1", "C6iii"): (2, 2),  # communication: M 30 >= 24.02, N 60
     ("2025-26 Q1", "C6iv"): (1, 2),  # gross motor: M 20 < 28.01
     ("2025-26 Q1", "C6viii"): (1, 2),  # all five: N
+    # Annex A, by the quarter of the contact
+    ("2024-25 Q4", "A3"): (1, 1),  # A's antenatal contact: SCPHN, at home
+    ("2025-26 Q1", "A1-NBV-SCPHN"): (5, 5),  # B, C, D, E, G
+    ("2025-26 Q1", "A1-68W-SCPHN"): (3, 4),  # A, D, G of A, D, G, H (G's second is a did-not-attend)
+    ("2025-26 Q1", "A1-68W-FNP"): (1, 4),  # H
+    ("2025-26 Q1", "A1-68W-NURSERY_NURSE"): (0, 4),
+    ("2023-24 Q3", "A1-12M-NURSERY_NURSE"): (1, 1),  # N's 12-month review, at a family hub
+    ("2023-24 Q3", "A2-12M"): (0, 1),
+    ("2025-26 Q1", "A2-NBV"): (5, 5),
+    ("2025-26 Q1", "A4"): (1, 11),  # I's telephone contact; A B C D E G H I K N O had a contact
+    # longitudinal, by the quarter of birth: M N O Q turned 2 1/2 (P died); N had every review
+    ("2022-23 Q3", "HVL"): (1, 4),
 }
 
 #: Cells of 2025-26 Q1's C2: (locality, decile, ethnic group) -> (numerator, denominator).

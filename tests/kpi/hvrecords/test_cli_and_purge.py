@@ -44,7 +44,7 @@ def test_two_files_with_a_mapping_load_as_one_extract_and_a_purge_keeps_the_coun
     )
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "rows 12-23 are from m2.csv" in out
+    assert "rows 12-27 are from m2.csv" in out  # 26 rows: 10 in the first file, 16 in the second
     load_id = _count(sample_db_copy, "select max(load_id) from hv_loads")
     assert _count(sample_db_copy, "select count(*) from hv_loads") == before + 1
     assert _count(sample_db_copy, f"select count(*) from hv_children where load_id = {load_id}") == 17

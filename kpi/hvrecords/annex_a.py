@@ -1,0 +1,108 @@
+"""DHSC Annex A measures and the longitudinal measure, derived from stored children and contacts.
+
+Per quarter of the contact and cell of the child (locality x IMD decile x ethnic group; docs/methods.md section 9):
+
+* ``A1-<review>-<role>``: the share of the quarter's reviews of that kind delivered by each practitioner category;
+* ``A2-<review>``: the share delivered in the family's home (ACTIVITY LOCATION TYPE A01 or A02);
+* ``A3``: antenatal reviews delivered by a SCPHN in the home (DHSC threshold 98%);
+* ``A4``: additional non-face-to-face contacts (contacts that are not reviews, by any medium but face to face)
+  per child with an attended contact in the quarter (a ratio);
+* ``HVL``: by quarter of birth, the share of children who turned 2½ under the provider's responsibility who had
+  every review due by then: a face-to-face new birth visit by day ``last_day``, a 6-8 week review by day
+  ``review_8w_last_day``, a 12-month review by 15 months and a 2-2½ year review by 2½ years.
+
+Reviews are ``antenatal`` (AN), ``nbv`` (NBV), ``6-8w`` (68W), ``12m`` (12M) and ``2-2.5y`` (2Y).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kpi.hvrecords import schema as hv
+
+CELL = ("locality_code", "imd_decile", "ethnic_group")
+REVIEW_CODES = {"antenatal": "AN", "nbv": "NBV", "6-8w": "68W", "12m": "12M", "2-2.5y": "2Y"}
+COLUMNS = ["period", "kpi_code", *CELL, "numerator", "denominator"]
+
+
+def _share(frame: pl.DataFrame, code: pl.Expr, numerator: pl.Expr) -> pl.DataFrame:
+    """Numerator and denominator per quarter x ``code`` x cell."""
+    return (
+        frame.group_by(pl.col("contact_quarter").alias("period"), code.alias("kpi_code"), *CELL)
+        .agg(numerator.sum().cast(pl.Int64).alias("numerator"), pl.len().cast(pl.Int64).alias("denominator"))
+        .select(COLUMNS)
+    )
+
+
+def _role_shares(reviews: pl.DataFrame) -> pl.DataFrame:
+    """``A1-<review>-<role>``: every role's share of each review, zero where a role did none in the cell."""
+    totals = reviews.group_by("contact_quarter", "review", *CELL).agg(pl.len().alias("denominator"))
+    roles = pl.DataFrame({"role": [*hv.ROLES, hv.UNKNOWN_ROLE]})
+    done = reviews.group_by("contact_quarter", "review", *CELL, "role").agg(pl.len().alias("numerator"))
+    return (
+        totals.join(roles, how="cross")
+        .join(done, on=["contact_quarter", "review", *CELL, "role"], how="left")
+        .select(
+            pl.col("contact_quarter").alias("period"),
+            pl.format("A1-{}-{}", pl.col("review").replace_strict(REVIEW_CODES), "role").alias("kpi_code"),
+            *CELL,
+            pl.col("numerator").fill_null(0).cast(pl.Int64),
+            pl.col("denominator").cast(pl.Int64),
+        )
+    )
+
+
+def _longitudinal(children: pl.DataFrame, last_day: int, review_8w_last_day: int) -> pl.DataFrame:
+    every = (
+        pl.col("nbv_day").is_between(0, last_day)
+        & pl.col("r68_day").is_between(0, review_8w_last_day)
+        & pl.col("r12_by_15m")
+        & pl.col("r2y_by_30m")
+    )
+    return (
+        children.filter(pl.col("q_30m").is_not_null())
+        .group_by(pl.col("birth_quarter").alias("period"), *CELL)
+        .agg(
+            pl.lit("HVL").alias("kpi_code"),
+            every.fill_null(False).sum().cast(pl.Int64).alias("numerator"),
+            pl.len().cast(pl.Int64).alias("denominator"),
+        )
+        .select(COLUMNS)
+    )
+
+
+def annex_a_counts(
+    children: pl.DataFrame, contacts: pl.DataFrame, *, last_day: int = 30, review_8w_last_day: int = 56
+) -> pl.DataFrame:
+    """The Annex A and longitudinal measures (columns as :func:`kpi.hvrecords.derive.derive_counts`)."""
+    located = contacts.join(children.select("child_key", *CELL), on="child_key")
+    reviews = located.filter(pl.col("review").is_in(list(REVIEW_CODES)))
+    home = pl.col("place") == "home"
+    antenatal = reviews.filter(pl.col("review") == "antenatal")
+    others = located.filter(pl.col("review") == "other")
+    per_child = (
+        located.group_by(pl.col("contact_quarter").alias("period"), *CELL)
+        .agg(pl.col("child_key").n_unique().cast(pl.Int64).alias("denominator"))
+        .join(
+            others.filter(~pl.col("medium").is_in([hv.FACE_TO_FACE, "NR"]))
+            .group_by(pl.col("contact_quarter").alias("period"), *CELL)
+            .agg(pl.len().cast(pl.Int64).alias("numerator")),
+            on=["period", *CELL],
+            how="left",
+        )
+        .select(
+            "period",
+            pl.lit("A4").alias("kpi_code"),
+            *CELL,
+            pl.col("numerator").fill_null(0),
+            "denominator",
+        )
+    )
+    parts = [
+        _role_shares(reviews),
+        _share(reviews, pl.format("A2-{}", pl.col("review").replace_strict(REVIEW_CODES)), home),
+        _share(antenatal, pl.lit("A3"), home & (pl.col("role") == "SCPHN")),
+        per_child,
+        _longitudinal(children, last_day, review_8w_last_day),
+    ]
+    return pl.concat([p.select(COLUMNS) for p in parts])
