@@ -68,6 +68,10 @@ else:
 
 st.subheader("Child-level health visiting records against the return")
 reconciled = hv_reconcile.reconciliation(store, council, principal=who)
+compared = sorted(reconciled["period"].unique().to_list(), reverse=True)
+if compared:
+    quarter = st.selectbox("Quarter compared", compared, key="dq_hv_quarter")
+    reconciled = reconciled.filter(pl.col("period") == quarter)
 flagged = hv_reconcile.flagged_cells(reconciled)
 points = setting(store, council, "hv_reconcile_points")
 if reconciled.is_empty():

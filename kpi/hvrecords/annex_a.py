@@ -2,11 +2,14 @@
 
 Per quarter of the contact and cell of the child (locality x IMD decile x ethnic group; docs/methods.md section 9):
 
-* ``A1-<review>-<role>``: the share of the quarter's reviews of that kind delivered by each practitioner category;
-* ``A2-<review>``: the share delivered in the family's home (ACTIVITY LOCATION TYPE A01 or A02);
+* ``A1``: the share of the quarter's reviews (all five kinds) delivered by a SCPHN; ``A1-<review>-<role>``: the
+  share of the reviews of one kind delivered by each practitioner category;
+* ``A2``: the share of reviews delivered in the family's home (ACTIVITY LOCATION TYPE A01 or A02); ``A2-<review>``:
+  of one kind;
 * ``A3``: antenatal reviews delivered by a SCPHN in the home (DHSC threshold 98%);
-* ``A4``: additional non-face-to-face contacts (contacts that are not reviews, by any medium but face to face)
-  per child with an attended contact in the quarter (a ratio);
+* ``A4R``: additional non-face-to-face contacts (contacts that are not reviews, by any medium but face to face)
+  per child with an attended contact in the quarter (a ratio, which may exceed 1); ``A4``: the share of those
+  children who had one (a proportion, the catalogue's measure);
 * ``HVL``: by quarter of birth, the share of children who turned 2½ under the provider's responsibility who had
   every review due by then: a face-to-face new birth visit by day ``last_day``, a 6-8 week review by day
   ``review_8w_last_day``, a 12-month review by 15 months and a 2-2½ year review by 2½ years.
@@ -80,25 +83,41 @@ def annex_a_counts(
     home = pl.col("place") == "home"
     antenatal = reviews.filter(pl.col("review") == "antenatal")
     others = located.filter(pl.col("review") == "other")
+    remote = others.filter(~pl.col("medium").is_in([hv.FACE_TO_FACE, "NR"]))
     per_child = (
         located.group_by(pl.col("contact_quarter").alias("period"), *CELL)
         .agg(pl.col("child_key").n_unique().cast(pl.Int64).alias("denominator"))
         .join(
-            others.filter(~pl.col("medium").is_in([hv.FACE_TO_FACE, "NR"]))
-            .group_by(pl.col("contact_quarter").alias("period"), *CELL)
-            .agg(pl.len().cast(pl.Int64).alias("numerator")),
+            remote.group_by(pl.col("contact_quarter").alias("period"), *CELL).agg(
+                pl.len().cast(pl.Int64).alias("contacts"),
+                pl.col("child_key").n_unique().cast(pl.Int64).alias("children"),
+            ),
             on=["period", *CELL],
             how="left",
         )
-        .select(
-            "period",
-            pl.lit("A4").alias("kpi_code"),
-            *CELL,
-            pl.col("numerator").fill_null(0),
-            "denominator",
-        )
+        .with_columns(pl.col("contacts", "children").fill_null(0))
+    )
+    per_child = pl.concat(
+        [
+            per_child.select(
+                "period",
+                pl.lit("A4R").alias("kpi_code"),
+                *CELL,
+                pl.col("contacts").alias("numerator"),
+                "denominator",
+            ),
+            per_child.select(
+                "period",
+                pl.lit("A4").alias("kpi_code"),
+                *CELL,
+                pl.col("children").alias("numerator"),
+                "denominator",
+            ),
+        ]
     )
     parts = [
+        _share(reviews, pl.lit("A1"), pl.col("role") == "SCPHN"),
+        _share(reviews, pl.lit("A2"), home),
         _role_shares(reviews),
         _share(reviews, pl.format("A2-{}", pl.col("review").replace_strict(REVIEW_CODES)), home),
         _share(antenatal, pl.lit("A3"), home & (pl.col("role") == "SCPHN")),

@@ -72,8 +72,8 @@ def return_context(
     return ReturnContext(
         council_code=council_code,
         provider_code=provider_code.upper(),
-        kpis=catalogue_in_force(store, council_code, periods.quarter_of(when)),
-        kpis_for_period=lambda period: catalogue_in_force(store, council_code, period),
+        kpis=catalogue_in_force(store, council_code, periods.quarter_of(when), source="return"),
+        kpis_for_period=lambda period: catalogue_in_force(store, council_code, period, source="return"),
         localities=dict(zip(locs["locality_code"].to_list(), locs["locality_name"].to_list(), strict=True)),
         cells={(loc, int(dec)) for loc, dec in cells.select("locality_code", "imd_decile").iter_rows()},
         today=when,

@@ -1,23 +1,30 @@
 -- grain: one row per provider x quarter x KPI x locality x IMD decile where the provider has both a current
 -- health visiting records load and a current return for the quarter: the KPI derived from the child-level records
 -- (summed over ethnic groups) beside the numerator and denominator the return gave. A cell only one side has shows
--- a zero numerator and no denominator on the other (a derived cell in locality UNKNOWN holds the children whose LSOA
--- is unknown). The differences are derived minus returned: counts of children (C1: of antenatal contacts' children).
+-- a zero numerator and no denominator on the other. Children whose LSOA is unknown are in locality UNKNOWN, decile U,
+-- on both sides (the return's U rows of every locality added up). The differences are derived minus returned: counts of children (C1: of antenatal contacts' children).
 -- keys: provider_code, period, kpi_code, locality_code, imd_decile
 -- numerator <= denominator: derived_numerator, derived_denominator
 -- parameters: $council_code, $as_at, $provider_code (optional scope)
 with derived as (
     select provider_code, period, kpi_code, locality_code, imd_decile,
-           sum(derived_count) as numerator,
-           sum(derived_base) as denominator
+           sum(derived_count)::double as numerator,
+           sum(derived_base)::double as denominator
     from {{ ref('staging/stg_hv_kpi_counts') }}
     group by all
 ),
 
 returned as (
-    select provider_code, period, kpi_code, locality_code, imd_decile, numerator, denominator
+    -- children whose LSOA is unknown have no locality in the records: the return's decile U rows are compared as one
+    select
+        provider_code, period, kpi_code,
+        case when imd_decile = 'U' then 'UNKNOWN' else locality_code end as locality_code,
+        imd_decile,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
     from {{ ref('staging/stg_return_rows') }}
     where imd_decile <> 'ALL' and locality_code <> 'ALL'
+    group by all
 ),
 
 compared as (

@@ -93,3 +93,7 @@ create table hv_kpi_counts (
     numerator      integer not null,
     denominator    integer
 );
+
+-- Where a catalogue KPI's values come from: 'return' (the provider's return) or 'hv-records' (derived from the
+-- child-level records, e.g. the Annex A measures). Existing versions come from the return.
+alter table kpi_versions add column source varchar default 'return';

@@ -95,7 +95,10 @@ EXPECTED = {
     ("2023-24 Q3", "A1-12M-NURSERY_NURSE"): (1, 1),  # N's 12-month review, at a family hub
     ("2023-24 Q3", "A2-12M"): (0, 1),
     ("2025-26 Q1", "A2-NBV"): (5, 5),
-    ("2025-26 Q1", "A4"): (1, 11),  # I's telephone contact; A B C D E G H I K N O had a contact
+    ("2025-26 Q1", "A4R"): (1, 11),  # I's telephone contact; A B C D E G H I K N O had a contact
+    ("2025-26 Q1", "A4"): (1, 11),  # I
+    ("2025-26 Q1", "A1"): (11, 12),  # reviews: NBV B C D E G; 6-8w A D G H (FNP); 12m K; 2y N O
+    ("2025-26 Q1", "A2"): (12, 12),
     # longitudinal, by the quarter of birth: M N O Q turned 2 1/2 (P died); N had every review
     ("2022-23 Q3", "HVL"): (1, 4),
 }

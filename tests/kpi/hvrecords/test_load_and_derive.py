@@ -173,3 +173,22 @@ def test_the_pack_has_a_small_section_of_the_cells_that_differ(store):
     table = section.blocks[1]
     assert [row[:3] for row in table.rows] == [["C2", "SOUTH", "5"], ["C2", "UNKNOWN", "U"]]
     assert "2 of 3 cells of 2025-26 Q1 differ" in section.blocks[0].text
+
+
+def test_the_annex_a_kpis_are_catalogue_kpis_with_targets_and_rag(store):
+    assert _load(store, extract(_lsoas(store))).outcome == WRITTEN
+    values = store.run_sql(
+        "marts/mart_kpi_values",
+        council_code=COUNCIL,
+        as_at=datetime(2026, 11, 23, 12),
+        first_period_index=8000,
+        last_period_index=8110,
+    )
+    a3 = values.filter(pl.col("kpi_code") == "A3", pl.col("level") == "borough")
+    assert a3.select("period", "numerator", "denominator", "target_pct").rows() == [
+        ("2024-25 Q4", 1.0, 1.0, 98.0)
+    ]
+    hvl = values.filter(
+        pl.col("kpi_code") == "HVL", pl.col("level") == "locality_decile", pl.col("period") == "2022-23 Q3"
+    )
+    assert hvl.select(pl.col("numerator").sum(), pl.col("denominator").sum()).row(0) == (1.0, 4.0)
