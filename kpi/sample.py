@@ -146,7 +146,7 @@ def _load_extras(store: Store) -> str:
 
     loaded = benchmarks.seed_sample(store, COUNCIL_CODE, principal=PRINCIPAL)
     hv = _load_file(
-        store, "hv-records", HV_RECORDS_FILE, datetime(2026, 11, 2, 9), provider_code=PROVIDER_CODE
+        store, "hv-records", HV_RECORDS_FILE, datetime(2026, 11, 21, 9), provider_code=PROVIDER_CODE
     )
     return (
         f", {loaded} England benchmark values" + _load_outcomes(store) + _load_ncmp(store) + f", {hv.message}"

@@ -250,3 +250,34 @@ def reconciliation_sections(
 
 def _dash(value: object) -> str:
     return "–" if value is None else str(value)
+
+
+def public_ethnic_rows(frame: pl.DataFrame) -> list[list[str]]:
+    """A KPI by ethnic group (:func:`kpi.hvrecords.views.ethnic_breakdown`) as a public table shows it.
+
+    Rows of group, numerator, denominator and percentage after the disclosure rules of docs/methods.md section 6:
+    counts of 1-7 suppressed, the rest rounded to 5, with secondary suppression against the total row (last);
+    percentages from the shown counts, at the precision their denominator allows.
+
+    Example:
+        >>> import polars as pl
+        >>> rows = public_ethnic_rows(pl.DataFrame({"ethnic_group": ["White", "Mixed", "Not stated"],
+        ...     "numerator": [90.0, 3.0, 9.0], "denominator": [100.0, 4.0, 12.0]}))
+        >>> [row[:3] for row in rows]
+        [['White', '90', '100'], ['Mixed', '*', '*'], ['Not stated', '*', '*'], ['All children', '100', '115']]
+
+    """
+    from kpi.reports.disclosure import disclose_counts, disclose_rate
+
+    groups = frame["ethnic_group"].to_list()
+    rows = list(frame.iter_rows(named=True))
+    raw = {("n", "ALL"): float(frame["numerator"].sum()), ("d", "ALL"): float(frame["denominator"].sum())}
+    raw |= {("n", r["ethnic_group"]): r["numerator"] for r in rows}
+    raw |= {("d", r["ethnic_group"]): r["denominator"] for r in rows}
+    relations = [(("n", "ALL"), [("n", g) for g in groups]), (("d", "ALL"), [("d", g) for g in groups])]
+    shown = disclose_counts(raw, relations)
+    out = []
+    for label, key in [*((g, g) for g in groups), ("All children", "ALL")]:
+        numerator, denominator = shown[("n", key)], shown[("d", key)]
+        out.append([label, numerator.text, denominator.text, disclose_rate(numerator, denominator).text()])
+    return out

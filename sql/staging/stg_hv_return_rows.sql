@@ -1,5 +1,5 @@
 -- grain: one row per council x provider x period x KPI x locality x IMD decile ('1'..'10', 'U', and 'ALL' for the
--- locality's total) for the catalogue KPIs whose values come from the child-level health visiting records
+-- locality's total; locality 'ALL', decile 'ALL' holds the children whose LSOA is unknown) for the catalogue KPIs whose values come from the child-level health visiting records
 -- (source 'hv-records' in the catalogue as known at $as_at), in the shape of staging/stg_return_rows: the counts of
 -- each provider's load current at $as_at, summed over ethnic groups.
 -- keys: provider_code, period, kpi_code, locality_code, imd_decile
@@ -35,13 +35,17 @@ cells as (
 ),
 
 final as (
-    select * from cells
+    -- children whose LSOA is unknown have no locality: they count in the borough's figure only (one row for the
+    -- borough, as a borough-level KPI's return row is written)
+    select * from cells where locality_code <> 'UNKNOWN'
     union all by name
     select
-        council_code, provider_code, period, period_index, kpi_code, locality_code, 'ALL' as imd_decile,
+        council_code, provider_code, period, period_index, kpi_code,
+        case when locality_code = 'UNKNOWN' then 'ALL' else locality_code end as locality_code,
+        'ALL' as imd_decile,
         sum(numerator) as numerator, sum(denominator) as denominator, any_value(received_at) as received_at
     from cells
-    group by council_code, provider_code, period, period_index, kpi_code, locality_code
+    group by all
 )
 
 select *, null::varchar as comment, false as is_warning_row from final

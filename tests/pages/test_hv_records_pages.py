@@ -1,5 +1,6 @@
 """Child-level health visiting records through the real pages: a provider loads its extract on Upload, and the
-commissioner sees the reconciliation with the return on Data quality."""
+commissioner sees the reconciliation with the return on Data quality and a KPI by ethnic group (the upload, which
+supersedes the sample's extract, comes last)."""
 
 from streamlit.testing.v1 import AppTest
 
@@ -26,6 +27,15 @@ def test_the_commissioner_sees_the_planted_disagreement_on_data_quality(signed_i
     table = at.dataframe[-1].value
     assert table["KPI"].tolist() == ["C2", "C3"] and table["Locality"].tolist() == ["WEST", "WEST"]
     assert table["Children behind"].tolist() == [2, 2]
+
+
+def test_the_mandated_contacts_page_shows_a_kpi_by_ethnic_group(signed_in):
+    at = signed_in("commissioner", "pages/mandated_contacts.py")
+    assert not at.exception, [e.value for e in at.exception]
+    headers = [h.value for h in at.subheader]
+    assert "By ethnic group, 2026-27 Q2" in headers
+    table = at.dataframe[-1].value
+    assert table["Ethnic group"].tolist()[-1] == "Not stated" and len(table) == 6
 
 
 def test_a_provider_checks_then_loads_its_extract_on_the_upload_page(signed_in):

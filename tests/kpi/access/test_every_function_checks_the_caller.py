@@ -336,6 +336,10 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, COUNCIL, principal=w, provider_code=PROVIDER
         ),
     ),
+    "kpi.hvrecords.views.ethnic_breakdown": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.hvrecords.views").ethnic_breakdown(s, COUNCIL, "C2", PERIOD, principal=w),
+    ),
     "kpi.hvrecords.purge.purge_hv_records": W(
         LOAD_DATA,
         lambda s, w: _m("kpi.hvrecords.purge").purge_hv_records(s, COUNCIL, "not a date", principal=w),

@@ -192,3 +192,31 @@ def test_the_annex_a_kpis_are_catalogue_kpis_with_targets_and_rag(store):
         pl.col("kpi_code") == "HVL", pl.col("level") == "locality_decile", pl.col("period") == "2022-23 Q3"
     )
     assert hvl.select(pl.col("numerator").sum(), pl.col("denominator").sum()).row(0) == (1.0, 4.0)
+
+
+def test_a_kpi_by_ethnic_group_and_as_a_public_table_shows_it(store):
+    from kpi.hvrecords.views import ethnic_breakdown
+    from kpi.reports.extras import public_ethnic_rows
+
+    assert _load(store, extract(_lsoas(store))).outcome == WRITTEN
+    frame = ethnic_breakdown(store, COUNCIL, "C2", "2025-26 Q1", principal=WHO)
+    assert frame.select("ethnic_group", "numerator", "denominator").rows() == [
+        ("White", 1.0, 1.0),  # A
+        ("Mixed", 0.0, 0.0),
+        ("Asian or Asian British", 2.0, 2.0),  # the twins D and E
+        ("Black or Black British", 0.0, 0.0),
+        ("Any other ethnic group", 0.0, 0.0),
+        ("Not stated", 0.0, 2.0),  # B (Z) and G (blank)
+    ]
+    public = public_ethnic_rows(frame)
+    assert [row[1:3] for row in public] == [
+        ["*", "*"],
+        ["0", "0"],
+        ["*", "*"],
+        ["0", "0"],
+        ["0", "0"],
+        ["0", "*"],
+        ["*", "*"],
+    ]
+    other = Principal("lead@other.nhs.uk", "provider", "ZZ2")
+    assert ethnic_breakdown(store, COUNCIL, "C2", "2025-26 Q1", principal=other)["denominator"].sum() == 0
