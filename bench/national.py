@@ -37,6 +37,9 @@ PROVIDER = "BP1"
 FIRST_QUARTER = (2022, 3)
 N_QUARTERS = 16
 NCMP_YEARS = ("2022/23", "2023/24", "2024/25")
+#: The first quarter after the benchmark's: its returns are on IoD2019 deciles in every quarter (the councils'
+#: deprivation_iod2025_from_quarter setting, written by bench/steps.py).
+RETURNS_ON_IOD2019_UNTIL = "2027-28 Q1"
 NCMP_CHILDREN_PER_YEAR = 1_200_000
 FINGERTIPS_YEARS = 12
 TODAY = "2026-11-23"

@@ -9,7 +9,9 @@
    IoD2019 lookup and identifying columns: name, NHS number, UPN, postcode) against DuckDB's bare ``read_csv`` of the
    same file into a table (in memory, and in a database file as hcp load writes), and the peak memory (maximum
    resident set size) of the load run as its own process, as a user would run it (best of ``--runs``, default 2).
-   The in-process load time (without interpreter start-up) and CPU seconds are reported too.
+   The in-process load time (without interpreter start-up) and CPU seconds are reported too, and beside them the
+   in-process load of the same children a year later (2025/26) on their LSOAs of 2021, whose deciles come from
+   IoD2025 (docs/methods.md section 7.1).
 
 Figures go to ``bench/results.json`` under the key ``ncmp``; the national file is written to ``bench/work/``
 (git-ignored) once and reused. Run with ``make bench`` or ``uv run python -m bench.ncmp_bench [--quick]``.
@@ -149,11 +151,18 @@ def bench_classify(rcpch_children: int, full: bool, runs: int = 5) -> dict:
 # ---- 2. the national file -----------------------------------------------------------------------------------------
 
 
-def national_file(rows: int = NATIONAL_ROWS) -> Path:
-    """A synthetic national NCMP extract (one academic year) with real LSOA codes and identifying columns."""
+def national_file(rows: int = NATIONAL_ROWS, vintage: int = 2011) -> Path:
+    """A synthetic national NCMP extract (one academic year) with real LSOA codes and identifying columns.
+
+    ``vintage`` 2011: 2024/25 on LSOAs of 2011 (IoD2019); 2021: the same children a year later, 2025/26, on their
+    LSOAs of 2021 (IoD2025), each 2011 code written as its 2021 LSOA (a split one's parts in turn).
+    """
     WORK.mkdir(parents=True, exist_ok=True)
-    path = WORK / f"ncmp_national_{rows}.csv"
+    path = WORK / (f"ncmp_national_{rows}.csv" if vintage == 2011 else f"ncmp_national_{rows}_lsoa21.csv")
     if path.exists():
+        return path
+    if vintage == 2021:
+        _on_lsoa21(pl.read_csv(national_file(rows), infer_schema_length=0)).write_csv(path)
         return path
     rng = np.random.default_rng(SEED)
     lookup = pl.read_parquet(ROOT / "reference" / "lsoa11_imd2019.parquet")
@@ -197,6 +206,25 @@ def national_file(rows: int = NATIONAL_ROWS) -> Path:
     )
     frame.write_csv(path)
     return path
+
+
+def _on_lsoa21(frame: pl.DataFrame) -> pl.DataFrame:
+    """The extract a year later (2025/26, on IoD2025 by default) with the children's LSOAs of 2021."""
+    pairs = pl.read_parquet(ROOT / "reference" / "lsoa11_lsoa21.parquet").select("lsoa11_code", "lsoa21_code")
+    parts = pairs.group_by("lsoa11_code").agg(pl.col("lsoa21_code").sort())
+    out = frame.with_row_index("_row").join(
+        parts, left_on="lsoa_code", right_on="lsoa11_code", how="left", maintain_order="left"
+    )
+    pick = pl.col("lsoa21_code").list.get(
+        (pl.col("_row") % pl.col("lsoa21_code").list.len().cast(pl.UInt32)).cast(pl.Int64), null_on_oob=True
+    )
+    year_later = [
+        (pl.col(c).str.to_date() + pl.duration(days=365)).dt.strftime("%Y-%m-%d").alias(c)
+        for c in ("date_of_birth", "date_of_measurement")
+    ]
+    return out.with_columns(
+        pick.alias("lsoa_code"), pl.lit("2025/26").alias("academic_year"), *year_later
+    ).drop("_row", "lsoa21_code")
 
 
 def _fresh_database(template: Path, target: Path) -> None:
@@ -272,6 +300,25 @@ def bench_load(rows: int, runs: int = 3) -> dict:
 
     load_s, load_cpu, message = best_of_with_cpu(runs, in_process)
 
+    # The same children a year later on LSOAs of 2021 (IoD2025): deciles through the year's index.
+    path21 = national_file(rows, 2021)
+
+    def in_process_lsoa21() -> str:
+        _fresh_database(template, target)
+        with Store.open(target) as store:
+            result = load_ncmp(
+                store,
+                path21.read_bytes(),
+                path21.name,
+                council_code=COUNCIL,
+                principal=local_principal("bench"),
+            )
+        if result.outcome != WRITTEN:
+            raise RuntimeError(result.report.to_text()[:3000])
+        return result.message
+
+    load21_s, load21_cpu, message21 = best_of_with_cpu(runs, in_process_lsoa21)
+
     env = dict(os.environ, HCP_DB=str(target))
     cli_times, peaks, cli_cpus = [], [], []
     for _ in range(runs):
@@ -300,6 +347,10 @@ def bench_load(rows: int, runs: int = 3) -> dict:
         "ratio_cli_to_duckdb_into_database_file": round(cli_s / file_s, 2),
         "ratio_cpu_in_process_to_duckdb_into_database_file": round(load_cpu / file_cpu, 2),
         "load_in_process_cpu_s": round(load_cpu, 3),
+        "load_in_process_lsoa21_best_s": round(load21_s, 3),
+        "load_in_process_lsoa21_cpu_s": round(load21_cpu, 3),
+        "ratio_lsoa21_to_lsoa11_in_process": round(load21_s / load_s, 2),
+        "load_message_lsoa21": message21,
         "hcp_load_ncmp_cli_cpu_s": round(min(cli_cpus), 3),
         "ratio_cpu_in_process_to_duckdb": round(load_cpu / duck_cpu, 2),
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),

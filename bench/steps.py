@@ -26,7 +26,14 @@ from bench.common import ACTOR, ENGLAND, REASON, WHO, load_bench_return
 from bench.common import dataset as _dataset
 from bench.common import db as _db
 from bench.common import summary as _summary
-from bench.measure_steps import step_backup_restore, step_concurrency, step_pack, step_pages, step_sii
+from bench.measure_steps import (
+    step_backup_restore,
+    step_comparison,
+    step_concurrency,
+    step_pack,
+    step_pages,
+    step_sii,
+)
 
 REAL_LOADER_COUNCILS = 12  # councils whose 16 returns go through kpi.returns.load.load_return (192 loads)
 OUTCOME_COUNCILS = 30  # councils whose local outcome measures go through the real loader
@@ -104,6 +111,7 @@ def step_init(work: Path) -> dict:
     Birmingham and Trafford go through kpi.core.councils.init_council (timed); the other 148 get copies of the same
     catalogue and target rows in one statement per table, which keeps the benchmark within its time.
     """
+    from kpi.core import deprivation
     from kpi.core import periods as periods
     from kpi.core.councils import add_provider, init_council
     from kpi.core.store import Store
@@ -144,6 +152,20 @@ def step_init(work: Path) -> dict:
             cur.execute("update database_info set info_value = 'true' where info_key = 'is_sample'")
             cur.execute(
                 "update database_info set info_value = ? where info_key = 'council_code'", [national.FOCUS]
+            )
+            # The synthetic returns (bench/national.py) give IoD2019 deciles in every quarter: the councils' returns
+            # stay on IoD2019 past the benchmark's last quarter (docs/methods.md section 7.1); NCMP years are
+            # unaffected (IoD2025 from 2025/26)
+            cur.execute(
+                "insert into settings (council_code, setting_key, value_json, set_at, set_by, reason) "
+                "select council_code, ?, ?, ?, ?, ? from councils",
+                [
+                    deprivation.QUARTER_SETTING,
+                    json.dumps(national.RETURNS_ON_IOD2019_UNTIL),
+                    periods.now(),
+                    ACTOR,
+                    "benchmark returns are on IoD2019 deciles throughout",
+                ],
             )
             store.audit("bench councils", actor=ACTOR, cur=cur, detail={"councils": len(others)})
         bulk = time.perf_counter() - started
@@ -464,6 +486,7 @@ STEPS: dict[str, Callable[[Path], dict]] = {
     "pack": step_pack,
     "pack_national": lambda work: step_pack(work, runs=2),
     "backup_restore": step_backup_restore,
+    "comparison": step_comparison,
 }
 
 

@@ -62,7 +62,8 @@ def build_sample(target: Path, *, force: bool = False) -> str:
             add_provider(
                 store, COUNCIL_CODE, PROVIDER_CODE, PROVIDER_NAME, CONTRACT_NAME, principal=PRINCIPAL
             )
-            localities_file = SAMPLE_DIR / "reference" / "trafford_localities.csv"
+            # on LSOAs of 2021; older NCMP years give 2011 codes, mapped through the exact-fit lookup
+            localities_file = SAMPLE_DIR / "reference" / "trafford_localities_lsoa21.csv"
             report = load_localities(
                 store,
                 COUNCIL_CODE,
@@ -149,7 +150,40 @@ def _load_extras(store: Store) -> str:
         store, "hv-records", HV_RECORDS_FILE, datetime(2026, 11, 21, 9), provider_code=PROVIDER_CODE
     )
     return (
-        f", {loaded} England benchmark values" + _load_outcomes(store) + _load_ncmp(store) + f", {hv.message}"
+        f", {loaded} England benchmark values"
+        + _load_outcomes(store)
+        + _load_ncmp(store)
+        + _load_peers(store)
+        + f", {hv.message}"
+    )
+
+
+def _load_peers(store: Store) -> str:
+    """Trafford's comparator groups (reference/) and every other council's synthetic figures (sample_data/fingertips/).
+
+    The all-councils export is gzipped in the repository; it is loaded as ``hcp load fingertips`` loads the CSV.
+    """
+    import gzip
+
+    from kpi.cli.datasets import dataset_spec
+    from kpi.outcomes.peers import ensure_reference_groups
+
+    groups = ensure_reference_groups(store, COUNCIL_CODE, principal=PRINCIPAL, loaded_at=datetime(2025, 6, 2))
+    path = SAMPLE_DIR / "fingertips" / "fingertips_all_areas_synthetic.csv.gz"
+    result = run_load(
+        store,
+        dataset_spec("fingertips"),
+        gzip.decompress(path.read_bytes()),
+        path.name.removesuffix(".gz"),
+        council_code=COUNCIL_CODE,
+        principal=PRINCIPAL,
+        source="sample",
+        loaded_at=datetime(2026, 11, 2),
+    )
+    if result.outcome != WRITTEN:
+        raise StoreError(f"the sample file {path.name} did not load:\n{result.report.to_text()}")
+    return (
+        f", {len(groups)} comparator groups and {result.report.rows_read} other councils' values (synthetic)"
     )
 
 

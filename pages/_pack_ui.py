@@ -68,7 +68,7 @@ def build_key(
     from kpi.core.store import data_version
 
     who = _ui.principal()
-    version = data_version(_ui.store()) if as_at >= periods.now() else 0
+    version = data_version(_ui.store(), _ui.council_code()) if as_at >= periods.now() else 0
     return (
         _ui.council_code(),
         kind,

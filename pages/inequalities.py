@@ -5,6 +5,7 @@ import polars as pl
 import streamlit as st
 
 from kpi.contract import values as overview
+from kpi.core import deprivation
 from kpi.inequality import charts as charts_inequality
 from kpi.inequality import views as inequalities
 from kpi.inequality import words as inequality_words
@@ -119,6 +120,13 @@ st.caption(
 st.subheader("The slope index of inequality over time")
 with st.spinner("Working out the SII for every period…"):
     trend = _ui.sii_table(level, code, list(reversed(period_list)))
+# each period's deprivation index: the trend is not joined across a change (docs/methods.md section 7.1)
+if level in ("borough", "locality", "ncmp"):
+    index_of = deprivation.index_for_year if level == "ncmp" else deprivation.index_for_period
+    indices = {p: index_of(_ui.store(), _ui.council_code(), p) for p in period_list}
+    trend = trend.with_columns(
+        pl.col("period").replace_strict(indices, default="").alias("deprivation_index")
+    )
 rated = trend.filter(pl.col("rated"))
 if rated.is_empty():
     st.info("No period has an SII yet: every area misses a quantile.")
@@ -136,8 +144,16 @@ else:
     )
 
 st.subheader("Which quantiles were used and why")
-if level == "locality":
-    gaps = inequalities.missing_deciles(_ui.locality_cells())
-    st.markdown(inequality_words.quantile_explanation(level, gaps, _ui.locality_names()))
+# the deprivation index of the chosen period (docs/methods.md section 7.1)
+if level == "ncmp":
+    index = deprivation.index_for_year(_ui.store(), _ui.council_code(), period)
+elif level in ("borough", "locality"):
+    index = deprivation.index_for_period(_ui.store(), _ui.council_code(), period)
 else:
-    st.markdown(inequality_words.quantile_explanation("borough", unit=unit))
+    index = None  # an outcome measure's deciles are on the index its source labels
+on = deprivation.short_label(index) if index else "IMD"
+if level == "locality":
+    gaps = inequalities.missing_deciles(_ui.locality_cells(index))
+    st.markdown(inequality_words.quantile_explanation(level, gaps, _ui.locality_names(), on=on))
+else:
+    st.markdown(inequality_words.quantile_explanation("borough", unit=unit, on=on))

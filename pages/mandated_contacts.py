@@ -3,8 +3,10 @@
 import polars as pl
 import streamlit as st
 
+from kpi.access.rules import allowed
 from kpi.contract import values as overview
 from kpi.core import charts as charts
+from kpi.core import deprivation
 from kpi.hvrecords import views as hv_views
 from kpi.inequality import views as inequalities
 from kpi.inequality import words as inequality_words
@@ -81,6 +83,11 @@ def breakdown_chart(frame: pl.DataFrame, category: str, title: str, sort_field: 
     )
 
 
+if _ui.principal() is not None and allowed(_ui.principal(), "read_council_data") and not is_count:
+    _ui.comparison_section(
+        _ui.kpi_comparison(kpi_code, period), f"{kpi_code} {names[kpi_code]}", key="mc_peers"
+    )
+
 if breakdown == "borough":
     st.subheader(f"By locality and deprivation decile, {period}")
     st.info(
@@ -119,7 +126,9 @@ else:
         breakdown_chart(
             deciles.filter(pl.col("imd_decile") != "U"),
             "imd_decile",
-            f"{kpi_code} by national IMD decile (1 = most deprived), {period}",
+            f"{kpi_code} by national IMD decile (1 = most deprived; "
+            f"{deprivation.short_label(deprivation.index_for_period(_ui.store(), _ui.council_code(), period))}), "
+            f"{period}",
             sort_field="decile_order",
         ),
         deciles.drop("comment"),

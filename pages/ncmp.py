@@ -52,7 +52,8 @@ sentence = views.gap_sentence(views.gap(data, year, group, category))
 if sentence:
     st.markdown(sentence)
 deciles = views.decile_gradient(data, year, group, category)
-title = f"{what} by national IMD decile (1 = most deprived), {who}"
+index_label = views.decile_index_label(data, year)
+title = f"{what} by national IMD decile (1 = most deprived), {who}, {index_label}"
 refs = views.england_deciles(data, year, group, category)
 show(
     charts.category_ci_chart(deciles, "group_code", title, sort_field="sort_order", reference=refs),
@@ -61,7 +62,11 @@ show(
 )
 trend = views.gap_trend(data, group, category)
 show(
-    charts.gap_trend_chart(trend, f"Gap between the most and least deprived decile by academic year, {what}"),
+    charts.gap_trend_chart(
+        trend,
+        f"Gap between the most and least deprived decile by academic year, {what} "
+        f"(each year on its own deprivation index)",
+    ),
     trend,
     "gap",
 )

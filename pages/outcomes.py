@@ -1,7 +1,9 @@
 """Outcomes: each outcome statement's measures as a tartan rug beside England, with one measure's detail."""
 
+import polars as pl
 import streamlit as st
 
+from kpi.core import deprivation
 from kpi.outcomes import charts as outcome_charts
 from kpi.outcomes import frameworks as frameworks
 from kpi.outcomes import rug as rug_view
@@ -70,13 +72,24 @@ _ui.chart_with_downloads(
     f"outcome_{measure.replace(':', '_')}_trend",
     key="outcomes_trend",
 )
+chosen = next(m for m in framework.measures() if m.key == measure)
+latest = detail.filter(pl.col("area_role") == "area").sort("period_sortable")["period"].to_list()
+if chosen.kind != "local" and latest:
+    if chosen.kind == "fingertips":
+        view = _ui.indicator_comparison(int(chosen.ref), latest[-1], chosen.polarity, unit)
+    else:
+        view = _ui.kpi_comparison(chosen.ref, latest[-1])
+    _ui.comparison_section(view, choices[measure], key="outcomes_peers")
+
 deciles = outcomes.deprivation_breakdown(series, measure)
 if not deciles.is_empty():
     where, period = deciles["area_name"][0], deciles["period"][0]
+    index = deciles["deprivation_index"][0]
+    on_index = f", {deprivation.label(index)}" if index else ""
     st.subheader(f"By deprivation decile: {where}, {period}")
     _ui.chart_with_downloads(
         outcome_charts.decile_chart(
-            deciles, f"{choices[measure]} by national IMD decile, {where}, {period}", unit
+            deciles, f"{choices[measure]} by national IMD decile, {where}, {period}{on_index}", unit
         ),
         deciles,
         f"outcome_{measure.replace(':', '_')}_deciles",

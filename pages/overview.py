@@ -4,9 +4,12 @@ beside England, with a decile view."""
 import polars as pl
 import streamlit as st
 
+from kpi.access.rules import allowed
 from kpi.contract import charts as contract_charts
 from kpi.contract import exceptions_board as board
 from kpi.contract import values as overview
+from kpi.core import deprivation
+from kpi.outcomes import neighbour_words
 from kpi.spc import assurance as assurance
 from pages._app import ui as _ui
 
@@ -94,7 +97,9 @@ if view == "Localities":
 else:
     matrix = overview.decile_matrix(values, period)
     columns = {"target": "Target"} | {f"d{d}": f"Decile {d}" for d in range(1, 11)} | {"dU": "Unknown"}
-    caption = f"Contract RAG by national IMD decile (1 = most deprived), borough, {period}"
+    # the quarter's deprivation index (docs/methods.md section 7.1)
+    on = deprivation.short_label(deprivation.index_for_period(_ui.store(), _ui.council_code(), period))
+    caption = f"Contract RAG by national IMD decile (1 = most deprived; {on}), borough, {period}"
     spc = None
     level, cells = "borough_decile", "borough decile cells"
 counts = overview.rag_counts(values, period, level)
@@ -150,6 +155,15 @@ st.caption(
     f"latest no more than {overview.benchmark_max_age(bench)} quarters older (setting benchmark_max_age_quarters); "
     "an older figure is out of date and not compared. Each is labelled with its own period."
 )
+
+who = _ui.principal()
+if who is not None and allowed(who, "read_council_data"):
+    line = neighbour_words.overview_line(_ui.neighbour_summary(period))
+    if line:
+        st.markdown(f"**Compared with similar councils, {period}.** {line}")
+        st.caption(
+            "Details on the Mandated contacts page (group averages, ranks, quintiles and every council)."
+        )
 
 with st.expander(f"Exceptions: the provider's explanations of red and amber KPIs, {period}"):
     _ui.exception_narratives(period)

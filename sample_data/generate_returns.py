@@ -51,6 +51,7 @@ FIRST_PERIOD = (2022, 3)  # 2022-23 Q3
 N_PERIODS = 16  # .. 2026-27 Q2
 XLSX_PERIOD = "2024-25 Q1"
 LATE_PERIOD = "2025-26 Q2"
+IOD2025_FROM = "2025-26 Q3"  # first quarter whose deciles use IoD2025 (config/settings.toml's default)
 RESUBMITTED_PERIOD = "2026-27 Q1"
 RESUBMITTED_LOCALITY = "WEST"
 DUE_WORKING_DAYS = 20  # local rule: a return is due 20 working days after the quarter ends
@@ -200,6 +201,40 @@ def load_cells() -> tuple[list[str], dict[str, str], dict[tuple[str, int], int]]
     return codes, names, children
 
 
+def load_iod2025_cells() -> tuple[dict[tuple[str, int], int], dict[str, list[int]]]:
+    """Where each locality x IoD2019 decile cell's children live on IoD2025, and each locality's IoD2025 deciles.
+
+    A cell goes whole to the IoD2025 decile holding most of its children (2011 LSOAs through the ONS exact-fit
+    lookup to their 2021 LSOAs, a split LSOA's children shared equally among its parts).
+    """
+    reference = HERE.parent / "reference"
+    imd = pl.read_parquet(reference / "lsoa11_imd2019.parquet")
+    localities = pl.read_csv(REFERENCE / "trafford_localities.csv")
+    pairs = pl.read_parquet(reference / "lsoa11_lsoa21.parquet").with_columns(
+        pl.len().over("lsoa11_code").alias("parts")
+    )
+    iod2025 = pl.read_parquet(reference / "lsoa21_imd2025.parquet").select(
+        "lsoa_code", pl.col("imd_decile").alias("decile_2025")
+    )
+    lsoas = (
+        localities.join(imd, on="lsoa_code")
+        .join(pairs, left_on="lsoa_code", right_on="lsoa11_code")
+        .join(iod2025, left_on="lsoa21_code", right_on="lsoa_code")
+        .with_columns((pl.col("children_0_15") / pl.col("parts")).alias("children"))
+    )
+    shares = (
+        lsoas.group_by("locality_code", "imd_decile", "decile_2025")
+        .agg(pl.col("children").sum())
+        .sort(
+            ["locality_code", "imd_decile", "children", "decile_2025"], descending=[False, False, True, False]
+        )
+    )
+    best = shares.group_by("locality_code", "imd_decile", maintain_order=True).first()
+    moves = {(loc, d19): d25 for loc, d19, d25, _ in best.iter_rows()}
+    held = lsoas.group_by("locality_code").agg(pl.col("decile_2025").unique().sort())
+    return moves, {loc: list(deciles) for loc, deciles in held.iter_rows()}
+
+
 def gradient(code: str, decile: int) -> float:
     lo, hi = GRADIENT[code]
     return lo + (hi - lo) * (decile - 1) / 9
@@ -210,6 +245,7 @@ class Generator:
         self.rng = np.random.default_rng(SEED)
         self.catalogue = load_catalogue()
         self.localities, self.locality_names, self.children = load_cells()
+        self.moves_2025, self.deciles_2025 = load_iod2025_cells()
         self.total_children = sum(self.children.values())
         self.deciles = {
             loc: sorted(d for (lc, d) in self.children if lc == loc) for loc in self.localities
@@ -274,8 +310,41 @@ class Generator:
                 ret.rows.append(self.borough_row(period, code))
             else:
                 raise ValueError(f"unknown breakdown {breakdown!r} for {code}")
+        if period.label >= IOD2025_FROM:
+            ret.rows = self.on_iod2025(ret.rows)
         self.check(ret)
         return ret
+
+    def on_iod2025(self, rows: list[Row]) -> list[Row]:
+        """The decile rows moved onto IoD2025's locality x decile cells, with no draw from the random stream.
+
+        Each IoD2019 cell's figures go whole to the IoD2025 decile holding most of its children, so every row's
+        relations (numerator within denominator, C2 + C3 within the cohort, ...) still hold, and an IoD2025 cell
+        no IoD2019 cell goes to has zeros; the U and all-deciles rows, and so every locality and borough figure,
+        are unchanged.
+        """
+        out: list[Row] = []
+        i = 0
+        while i < len(rows):
+            row = rows[i]
+            if row.imd_decile in ("", "U") or row.locality_code == "ALL":
+                out.append(row)
+                i += 1
+                continue
+            block = []
+            while i < len(rows) and rows[i].imd_decile not in ("", "U"):
+                block.append(rows[i])
+                i += 1
+            code, loc = row.metric_code, row.locality_code
+            is_count = row.denominator is None
+            sums = {d: [0.0, None if is_count else 0.0] for d in self.deciles_2025[loc]}
+            for r in block:
+                target = sums[self.moves_2025[(loc, int(r.imd_decile))]]
+                target[0] += r.numerator
+                if not is_count:
+                    target[1] += r.denominator
+            out += [Row(code, loc, str(d), num, den) for d, (num, den) in sums.items()]
+        return out
 
     def locality_decile_values(
         self, period: Period, births: float, loc: str, shift: dict[str, float]

@@ -267,7 +267,8 @@ def _tiny_return(period: str, cells: dict[str, list[int]]) -> bytes:
 
 def build_tiny_council(target: Path) -> None:
     """Build the tiny council at ``target`` through the library's loaders (each load must write)."""
-    from kpi.core.councils import add_provider, init_council, load_localities
+    from kpi.core import deprivation
+    from kpi.core.councils import add_provider, init_council, load_localities, locality_cells
     from kpi.ncmp.load import load_ncmp, load_ncmp_eligible
     from kpi.returns.load import WRITTEN, load_return
 
@@ -282,9 +283,12 @@ def build_tiny_council(target: Path) -> None:
             loaded_at=datetime(2022, 4, 1),
         )  # fmt: skip
         assert report.ok, report.to_text()
-        lsoas = lookup.join(store.query("select lsoa_code, imd_decile from lsoa_reference"), on="lsoa_code")
-        cells = {loc: sorted(set(g["imd_decile"])) for (loc,), g in lsoas.group_by("locality_code")}
         for period, received_at in TINY_QUARTERS:
+            # the quarter's deprivation index decides the cells (2026-27: IoD2025, where North's second LSOA is
+            # in decile 3, not IoD2019's 4; docs/methods.md section 7.1)
+            index = deprivation.index_for_period(store, COUNCIL_CODE, period)
+            held = locality_cells(store, COUNCIL_CODE, index_code=index)
+            cells = {loc: sorted(set(g["imd_decile"])) for (loc,), g in held.group_by("locality_code")}
             result = load_return(
                 store, _tiny_return(period, cells), f"tiny_{period}.csv", council_code=COUNCIL_CODE,
                 provider_code=PROVIDER_CODE, principal=who, source="sample", accept_warnings=True,

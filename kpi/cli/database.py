@@ -23,6 +23,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     """Create an empty database for a real council."""
     from kpi.core.councils import init_council
+    from kpi.outcomes.peers import ensure_reference_groups
 
     target = Path(args.db or db_path())
     if target.exists() and not args.force:
@@ -47,6 +48,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                 region_name=args.region_name,
                 principal=local(args),
             )
+            ensure_reference_groups(store, args.council.upper(), principal=local(args))
         replace_database(building, target)
     finally:
         for leftover in leftovers:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from kpi.cli.common import council_of, local, open_store, print_report
@@ -23,6 +24,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     if len(paths) > 1 and "parts" not in spec.options:
         print(f"{spec.name} loads one file at a time: give one FILE", file=sys.stderr)
         return 2
+    if args.valid_from:
+        try:
+            date.fromisoformat(args.valid_from)
+        except ValueError:
+            print(f"--valid-from takes a date such as 2025-05-01, not '{args.valid_from}'", file=sys.stderr)
+            return 2
     if spec.provider_option and not args.provider:
         print(
             f"--provider CODE is required for {spec.name} (the provider whose return this is)",
@@ -55,7 +62,12 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def _options(spec, args: argparse.Namespace) -> dict:
     """The command-line options this dataset's load takes (the provider; NCMP's mapping and age convention)."""
-    given = {"provider_code": lambda: args.provider, "age_method": lambda: args.age_method}
+    given = {
+        "provider_code": lambda: args.provider,
+        "age_method": lambda: args.age_method,
+        "group_name": lambda: args.name,
+        "valid_from": lambda: date.fromisoformat(args.valid_from) if args.valid_from else None,
+    }
     if args.mapping:
         if spec.name == "hv-records":
             from kpi.hvrecords.load import read_hv_mapping as read_mapping
@@ -113,6 +125,10 @@ def add_commands(sub) -> None:
     )
     p.add_argument(
         "--age-method", choices=("exact", "month"), default="exact", help="ncmp: UK90 age convention"
+    )
+    p.add_argument("--name", help='peers: the comparator group\'s name, e.g. "CIPFA nearest neighbours 2025"')
+    p.add_argument(
+        "--valid-from", help="peers: the date the group is in force from (ISO 8601; default today)"
     )
     p.set_defaults(func=cmd_load)
 

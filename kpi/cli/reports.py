@@ -86,8 +86,42 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Write the scrutiny briefing as a static web site (``hcp publish``) and record it as published."""
+    from kpi import reports
+    from kpi.reports.site import publish
+    from kpi.reports.words import as_at_text
+
+    as_at = _as_at(args.as_at)
+    out = Path(args.out)
+    with open_store(args) as store:
+        built = reports.build(
+            store,
+            "briefing",
+            args.period,
+            as_at,
+            principal=local(args),
+            council_code=council_of(store, args),
+            provider_code=args.provider,
+        )
+        files = publish(store, built, out, principal=local(args))
+    tables = sum(1 for name in files if name.startswith("tables/"))
+    print(
+        f"published {out}: scrutiny briefing for {built.period}, data as at {as_at_text(built.as_at)}, data "
+        f"version {built.data_version}: index.html, briefing.pdf, {tables} tables as CSV, manifest.json"
+    )
+    return 0
+
+
 def add_commands(sub) -> None:
     """Add this group's commands to the ``hcp`` parser's subcommands."""
+    p = sub.add_parser("publish", help="write the scrutiny briefing as a static web site (HTML, CSV, PDF)")
+    p.add_argument("--period", required=True, help="quarter, e.g. '2026-27 Q2'")
+    p.add_argument("--as-at", help="ISO 8601 time the data is taken as at (default: now)")
+    p.add_argument("--out", required=True, help="folder to write the site into (replaced if it holds one)")
+    p.add_argument("--provider", help="provider code (default: the council's provider)")
+    p.add_argument("--council")
+    p.set_defaults(func=cmd_publish)
     for name, what in (
         ("pack", "the six-weekly contract meeting pack"),
         ("briefing", "the scrutiny briefing"),

@@ -18,6 +18,7 @@ import polars as pl
 
 from kpi.access.principal import Principal
 from kpi.access.rules import require
+from kpi.core import deprivation
 from kpi.core import periods as periods
 from kpi.core.catalogue import load_setting_defaults
 from kpi.core.catalogue_sync import catalogue_in_force
@@ -158,6 +159,10 @@ def set_setting(
         ) from exc
     if isinstance(typed, int | float) and typed < 0:
         raise TargetError(f"{key} cannot be negative: give a number of zero or more")
+    try:
+        typed = deprivation.check_setting(key, typed) if isinstance(typed, str) else typed
+    except deprivation.DeprivationError as exc:
+        raise TargetError(f"'{value}' is not a valid value for {key}: {exc}") from exc
     with store.transaction() as cur:
         cur.execute(
             "insert into settings (council_code, setting_key, value_json, set_at, set_by, reason) "

@@ -14,7 +14,7 @@ import polars as pl
 
 from kpi.access.principal import Principal
 from kpi.access.rules import require
-from kpi.core import locality_rules
+from kpi.core import deprivation, locality_rules
 from kpi.core import periods as periods
 from kpi.core.resources import data_dir
 from kpi.core.store import Store, StoreError, set_info
@@ -25,11 +25,16 @@ from kpi.ingest.rules import check_rules
 
 REFERENCE_DIR = data_dir("reference")
 LSOA_LOOKUP = REFERENCE_DIR / "lsoa11_imd2019.parquet"
-IMD_EDITION = "IoD2019"
+IMD_EDITION = deprivation.IOD2019
 
 
 def ensure_reference(store: Store) -> int:
-    """Copy the national LSOA lookup into the database if it is not there; returns its row count."""
+    """Copy the national LSOA lookups into the database where absent; returns IoD2019's row count.
+
+    IoD2019 on LSOAs (2011) here; IoD2025 on LSOAs (2021) and the exact-fit lookup between them by
+    :func:`kpi.core.deprivation.ensure_indices` (docs/methods.md section 7.1).
+    """
+    deprivation.ensure_indices(store)
     count = store.query("select count(*) from lsoa_reference").item()
     if count:
         return count
@@ -121,11 +126,22 @@ def localities(store: Store, council_code: str, as_at: datetime | None = None) -
     return store.run_sql("staging/stg_localities", council_code=council_code, as_at=as_at or periods.now())
 
 
-def locality_cells(store: Store, council_code: str, as_at: datetime | None = None) -> pl.DataFrame:
-    """Locality x IMD decile cells holding LSOAs, with LSOA counts and children 0-15."""
-    return store.run_sql(
+def locality_cells(
+    store: Store, council_code: str, as_at: datetime | None = None, index_code: str | None = None
+) -> pl.DataFrame:
+    """Locality x IMD decile cells holding LSOAs on ``index_code``, with LSOA counts and children 0-15.
+
+    ``index_code`` None: the index of the latest quarter that has ended (the setting, docs/methods.md section 7.1).
+    The council's lookup may give LSOAs of 2011 or 2021: each index counts the LSOAs of its own vintage
+    (``sql/staging/stg_locality_cells.sql``).
+    """
+    if index_code is None:
+        index_code = deprivation.index_for_period(store, council_code, periods.latest_ended_quarter(), as_at)
+    deprivation.label(index_code)  # an unknown index is an error, not an empty frame
+    cells = store.run_sql(
         "staging/stg_locality_cells", council_code=council_code, as_at=as_at or periods.now()
     )
+    return cells.filter(pl.col("index_code") == index_code).drop("index_code")
 
 
 def check_localities(frame: pl.DataFrame, report: Report, store: Store) -> pl.DataFrame | None:
@@ -146,7 +162,7 @@ def check_localities(frame: pl.DataFrame, report: Report, store: Store) -> pl.Da
     frame = frame.with_columns(
         pl.col("lsoa_code").str.to_uppercase(), pl.col("locality_code").str.to_uppercase()
     )
-    known = store.query("select lsoa_code from lsoa_reference")["lsoa_code"]
+    known = deprivation.known_codes(store)  # 2011 or 2021 codes (docs/methods.md section 7.1)
     check_rules(frame, locality_rules.ROW_RULES, report, {"known_lsoas": known})
     if not report.ok:
         return None

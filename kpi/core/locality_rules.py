@@ -65,7 +65,7 @@ ROW_RULES = (
         "error",
         "lsoa_code",
         lambda p: _LSOA.is_not_null() & ~_LSOA.is_in(p["known_lsoas"].implode()),
-        "'{lsoa_code}' is not an English LSOA (2011) code: codes look like E01006074",
+        "'{lsoa_code}' is not an English LSOA code of 2011 or 2021: codes look like E01006074",
     ),
     Rule(
         "duplicate_lsoa",

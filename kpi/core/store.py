@@ -45,6 +45,8 @@ BUSY_MESSAGE = "the dashboard is running and holds the database: stop it or use 
 #: Scope parameters a SQL file may use without every caller passing them; unset means "no restriction" (the
 #: whole council). ``$provider_code`` confines a relation to one provider's data (kpi.access.rules.provider_scope).
 OPTIONAL_PARAMS: dict[str, object] = {"provider_code": None}
+#: Parameters worked out from the council's deprivation settings when a relation needs them and none is given.
+DEPRIVATION_PARAMS = {"iod2025_from_year", "iod2025_from_quarter_index"}
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 #: SQL comments (``-- ...`` to the end of the line, ``/* ... */``): a ``$name`` there is not a parameter.
@@ -156,7 +158,12 @@ class Store:
             raise _translate(exc, target) from exc
         store = cls(con, target, read_only)
         if migrate and not read_only:
-            store.migrate()
+            applied = store.migrate()
+            if "010_deprivation" in applied and store.query("select count(*) from lsoa_reference").item():
+                # A database made before IoD2025 gains its lookups now (a new one gains them with its council).
+                from kpi.core.deprivation import ensure_indices
+
+                ensure_indices(store)
             if sync_catalogue:
                 from kpi.core.catalogue_sync import sync_if_changed
 
@@ -224,10 +231,16 @@ class Store:
         """Run the SQL file ``sql/<name>.sql`` with the named parameters it uses (``$as_at``, ...).
 
         Parameters the file does not mention are ignored; a parameter it needs and is not given is an error, except
-        the scope parameters of :data:`OPTIONAL_PARAMS` (unset: no restriction).
+        the scope parameters of :data:`OPTIONAL_PARAMS` (unset: no restriction); the deprivation settings of
+        :data:`DEPRIVATION_PARAMS` are read for ``council_code`` as at ``as_at`` when not given.
         """
         text = sql_text(name)
         needed = set(_PARAM.findall(_COMMENT.sub(" ", text)))
+        if needed & DEPRIVATION_PARAMS - params.keys() and "council_code" in params:
+            # Which deprivation index each period uses is a setting of the council (kpi.core.deprivation).
+            from kpi.core.deprivation import sql_params
+
+            params = {**sql_params(self, str(params["council_code"]), params.get("as_at")), **params}
         missing = needed - params.keys() - OPTIONAL_PARAMS.keys()
         if missing:
             raise TypeError(f"sql/{name}.sql needs parameters: {', '.join(sorted(missing))}")
@@ -350,6 +363,21 @@ def setting(store: Store, council_code: str, key: str, as_at: datetime | None = 
     return defaults[key].value if frame.is_empty() else json.loads(frame.item())
 
 
-def data_version(store: Store) -> int:
-    """A number that grows with every write (the newest audit entry), for caches keyed on the data."""
-    return int(store.query("select coalesce(max(audit_id), 0) from audit_log").item())
+#: Audit entries that record who came, not what the data is: they never make a cached page stale.
+NOT_DATA_ACTIONS = ("signed in", "sign-in refused")
+
+
+def data_version(store: Store, council_code: str | None = None) -> int:
+    """A number that grows with every write that can change what is shown, for caches keyed on the data.
+
+    The newest audit entry (every write is audited in its own transaction) other than a sign-in. With
+    ``council_code``, only that council's entries and those of no council (users, settings and reference data every
+    council shares) count: a load for one council leaves every other council's cached pages warm (every table of
+    figures is kept per council).
+    """
+    sql = "select coalesce(max(audit_id), 0) from audit_log where action not in (?, ?)"
+    params: list = list(NOT_DATA_ACTIONS)
+    if council_code is not None:
+        sql += " and (council_code = ? or council_code is null)"
+        params.append(council_code)
+    return int(store.query(sql, params).item())

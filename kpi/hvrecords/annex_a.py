@@ -1,6 +1,6 @@
 """DHSC Annex A measures and the longitudinal measure, derived from stored children and contacts.
 
-Per quarter of the contact and cell of the child (locality x IMD decile x ethnic group; docs/methods.md section 9):
+Per quarter of the contact and cell of the child (locality x IMD decile x ethnic group; docs/methods.md section 10):
 
 * ``A1``: the share of the quarter's reviews (all five kinds) delivered by a SCPHN; ``A1-<review>-<role>``: the
   share of the reviews of one kind delivered by each practitioner category;
@@ -22,6 +22,7 @@ from __future__ import annotations
 import polars as pl
 
 from kpi.hvrecords import schema as hv
+from kpi.hvrecords.cohorts import DECILE_COLUMNS, IOD2025_FROM, decile_on
 
 CELL = ("locality_code", "imd_decile", "ethnic_group")
 REVIEW_CODES = {"antenatal": "AN", "nbv": "NBV", "6-8w": "68W", "12m": "12M", "2-2.5y": "2Y"}
@@ -55,7 +56,9 @@ def _role_shares(reviews: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _longitudinal(children: pl.DataFrame, last_day: int, review_8w_last_day: int) -> pl.DataFrame:
+def _longitudinal(
+    children: pl.DataFrame, last_day: int, review_8w_last_day: int, iod2025_from: str
+) -> pl.DataFrame:
     every = (
         pl.col("nbv_day").is_between(0, last_day)
         & pl.col("r68_day").is_between(0, review_8w_last_day)
@@ -64,6 +67,7 @@ def _longitudinal(children: pl.DataFrame, last_day: int, review_8w_last_day: int
     )
     return (
         children.filter(pl.col("q_30m").is_not_null())
+        .with_columns(decile_on("birth_quarter", iod2025_from))
         .group_by(pl.col("birth_quarter").alias("period"), *CELL)
         .agg(
             pl.lit("HVL").alias("kpi_code"),
@@ -75,10 +79,20 @@ def _longitudinal(children: pl.DataFrame, last_day: int, review_8w_last_day: int
 
 
 def annex_a_counts(
-    children: pl.DataFrame, contacts: pl.DataFrame, *, last_day: int = 30, review_8w_last_day: int = 56
+    children: pl.DataFrame,
+    contacts: pl.DataFrame,
+    *,
+    last_day: int = 30,
+    review_8w_last_day: int = 56,
+    iod2025_from: str = IOD2025_FROM,
 ) -> pl.DataFrame:
-    """The Annex A and longitudinal measures (columns as :func:`kpi.hvrecords.derive.derive_counts`)."""
-    located = contacts.join(children.select("child_key", *CELL), on="child_key")
+    """The Annex A and longitudinal measures (columns as :func:`kpi.hvrecords.derive.derive_counts`).
+
+    A child's decile is the one on the index of the contact's quarter (HVL: of the quarter of birth).
+    """
+    located = contacts.join(
+        children.select("child_key", "locality_code", "ethnic_group", *DECILE_COLUMNS), on="child_key"
+    ).with_columns(decile_on("contact_quarter", iod2025_from))
     reviews = located.filter(pl.col("review").is_in(list(REVIEW_CODES)))
     home = pl.col("place") == "home"
     antenatal = reviews.filter(pl.col("review") == "antenatal")
@@ -122,6 +136,6 @@ def annex_a_counts(
         _share(reviews, pl.format("A2-{}", pl.col("review").replace_strict(REVIEW_CODES)), home),
         _share(antenatal, pl.lit("A3"), home & (pl.col("role") == "SCPHN")),
         per_child,
-        _longitudinal(children, last_day, review_8w_last_day),
+        _longitudinal(children, last_day, review_8w_last_day, iod2025_from),
     ]
     return pl.concat([p.select(COLUMNS) for p in parts])

@@ -2,7 +2,7 @@
 
 :func:`validate_records` trims every cell, reads the dates and codes (vectorised, one pass per rule table:
 :mod:`kpi.hvrecords.rule_tables`) and returns the typed rows, or None when the report has errors. Nothing is
-stored here; no message repeats a person id, a date of birth or an LSOA (docs/methods.md section 9).
+stored here; no message repeats a person id, a date of birth or an LSOA (docs/methods.md section 10).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """From an extract's checked rows to what is stored: one row per child and one per attended contact.
 
-The national cohort rules (docs/methods.md section 9): a child is in a quarter's new birth visit cohort when it
+The national cohort rules (docs/methods.md section 10): a child is in a quarter's new birth visit cohort when it
 turned 30 days in the quarter (OHID's published birth-date windows by default, setting ``hv_nbv_window_rule``), in
 the 6-8 week cohort when it turned 8 weeks (56 days), in C4's when it turned 12 months, each alive and under the
 provider's responsibility on that day; in C5's and C6's when it turned 15 months or 2½ years in the quarter and was
@@ -23,9 +23,31 @@ NBV_RULES = ("published", "plus29", "plus30")
 
 @dataclass(frozen=True)
 class CohortRules:
-    """The settings the cohorts are found with (docs/methods.md section 9)."""
+    """The settings the cohorts are found with (docs/methods.md section 10)."""
 
     nbv_window_rule: str = "published"
+
+
+#: The stored deciles of a child's LSOA, one per deprivation index ('1'..'10', or 'U').
+DECILE_COLUMNS = ("imd_decile_iod2019", "imd_decile_iod2025")
+#: The first quarter on IoD2025 when no setting is given (``deprivation_iod2025_from_quarter``).
+IOD2025_FROM = "2025-26 Q3"
+
+
+def decile_on(period: str, iod2025_from: str = IOD2025_FROM) -> pl.Expr:
+    """Polars: ``imd_decile``, the child's decile on the index of the quarter in column ``period``.
+
+    IoD2025 from ``iod2025_from`` on, IoD2019 before (quarter codes such as ``2025-26 Q3`` sort in time order).
+
+    Example:
+        >>> frame = pl.DataFrame({"q": ["2025-26 Q2", "2025-26 Q3"], "imd_decile_iod2019": ["4", "4"],
+        ...                       "imd_decile_iod2025": ["5", "5"]})
+        >>> frame.select(decile_on("q"))["imd_decile"].to_list()
+        ['4', '5']
+
+    """
+    iod2019, iod2025 = (pl.col(c) for c in DECILE_COLUMNS)
+    return pl.when(pl.col(period) >= iod2025_from).then(iod2025).otherwise(iod2019).alias("imd_decile")
 
 
 def quarter_code(day: pl.Expr) -> pl.Expr:
@@ -151,7 +173,8 @@ def child_rows(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One row per child (still keyed by ``localpatientid``) and its attended contacts, from the checked rows.
 
-    ``areas``: LSOA code -> ``imd_decile`` and ``locality_code`` (:func:`kpi.hvrecords.areas.lsoa_areas`).
+    ``areas``: LSOA code -> ``imd_decile_iod2019``, ``imd_decile_iod2025`` and ``locality_code``
+    (:func:`kpi.hvrecords.areas.lsoa_areas`); a decile the lookups lack, or split across deciles, is ``U``.
     """
     contacts = attended_contacts(rows)
     children = rows.unique("localpatientid", keep="first").select(
@@ -169,7 +192,7 @@ def child_rows(
     children = children.with_columns(
         pl.col("gender").fill_null("X").alias("sex"),
         pl.col("ethnic").fill_null(hv.NOT_STATED).alias("ethnic_group"),
-        pl.col("imd_decile").fill_null("U"),
+        *(pl.col(c).fill_null("U") for c in DECILE_COLUMNS),
         pl.col("locality_code").fill_null(hv.UNKNOWN_LOCALITY),
         quarter_code(born).alias("birth_quarter"),
         _cohort(_nbv_date(rules.nbv_window_rule), today).alias("q_30d"),
@@ -199,7 +222,7 @@ CHILD_COLUMNS = (
     "child_key",
     "sex",
     "ethnic_group",
-    "imd_decile",
+    *DECILE_COLUMNS,
     "locality_code",
     "birth_quarter",
     "q_30d",

@@ -1,6 +1,6 @@
 """The mandated-contact KPIs derived from stored children: numerator and denominator per quarter and cell.
 
-Cells are locality x IMD decile x ethnic group (docs/methods.md section 9); the KPIs and their cohorts:
+Cells are locality x IMD decile x ethnic group (docs/methods.md section 10); the KPIs and their cohorts:
 
 * C1: children with an antenatal contact in the quarter (a count);
 * C2, C3: face-to-face new birth visit by day ``within_days`` / after it up to ``last_day``, of children in the
@@ -21,6 +21,7 @@ import polars as pl
 
 from kpi.hvrecords import schema as hv
 from kpi.hvrecords.annex_a import annex_a_counts
+from kpi.hvrecords.cohorts import DECILE_COLUMNS, IOD2025_FROM, decile_on
 
 CELL = ("locality_code", "imd_decile", "ethnic_group")
 DOMAIN_KPIS = dict(zip(hv.ASQ_DOMAINS, ("C6iii", "C6iv", "C6v", "C6vi", "C6vii"), strict=True))
@@ -30,12 +31,14 @@ DOMAIN_KPIS = dict(zip(hv.ASQ_DOMAINS, ("C6iii", "C6iv", "C6v", "C6vi", "C6vii")
 class DeriveRules:
     """The day limits the numerators use.
 
-    Settings ``hv_nbv_within_days``, ``hv_nbv_last_day`` and ``hv_review_8w_last_day``.
+    Settings ``hv_nbv_within_days``, ``hv_nbv_last_day`` and ``hv_review_8w_last_day``; ``iod2025_from`` is the
+    first quarter whose deciles are on IoD2025 (``deprivation_iod2025_from_quarter``).
     """
 
     within_days: int = 14
     last_day: int = 30
     review_8w_last_day: int = 56
+    iod2025_from: str = IOD2025_FROM
 
 
 def _measures(rules: DeriveRules) -> list[tuple[str, str, pl.Expr, pl.Expr]]:
@@ -67,6 +70,8 @@ def derive_counts(
 ) -> pl.DataFrame:
     """Per period x KPI x locality x decile x ethnic group: numerator and denominator (null for C1's count).
 
+    A child's decile is the one on the index of the count's quarter (:func:`kpi.hvrecords.cohorts.decile_on`).
+
     ``children``: the stored child columns (:data:`kpi.hvrecords.cohorts.CHILD_COLUMNS`); ``contacts``: the
     stored contacts (``child_key``, ``review``, ``contact_quarter``...). Cells with no child are left out.
     """
@@ -75,7 +80,9 @@ def derive_counts(
     for kpi, quarter, cohort, numerator in _measures(rules):
         parts.append(
             children.filter(pl.col(quarter).is_not_null() & cohort)
-            .group_by(pl.col(quarter).alias("period"), *CELL)
+            .with_columns(pl.col(quarter).alias("period"))
+            .with_columns(decile_on("period", rules.iod2025_from))
+            .group_by("period", *CELL)
             .agg(
                 pl.lit(kpi).alias("kpi_code"),
                 numerator.fill_null(False).sum().cast(pl.Int64).alias("numerator"),
@@ -84,8 +91,10 @@ def derive_counts(
         )
     antenatal = (
         contacts.filter(pl.col("review") == "antenatal")
-        .join(children.select("child_key", *CELL), on="child_key")
-        .group_by(pl.col("contact_quarter").alias("period"), *CELL)
+        .join(children.select("child_key", "locality_code", "ethnic_group", *DECILE_COLUMNS), on="child_key")
+        .with_columns(pl.col("contact_quarter").alias("period"))
+        .with_columns(decile_on("period", rules.iod2025_from))
+        .group_by("period", *CELL)
         .agg(
             pl.lit("C1").alias("kpi_code"),
             pl.col("child_key").n_unique().cast(pl.Int64).alias("numerator"),
@@ -94,6 +103,10 @@ def derive_counts(
     )
     columns = ["period", "kpi_code", *CELL, "numerator", "denominator"]
     annex = annex_a_counts(
-        children, contacts, last_day=rules.last_day, review_8w_last_day=rules.review_8w_last_day
+        children,
+        contacts,
+        last_day=rules.last_day,
+        review_8w_last_day=rules.review_8w_last_day,
+        iod2025_from=rules.iod2025_from,
     )
     return pl.concat([p.select(columns) for p in [*parts, antenatal, annex]]).sort(columns[:5])

@@ -1,7 +1,7 @@
 """The keyed hash that replaces a child's pseudonymised person id: HMAC-SHA256 computed inside DuckDB.
 
 The key is the secret ``HCP_HV_KEY`` (64 hex characters) when set, else a random per-database key made on the first
-load and kept in ``database_info`` (docs/methods.md section 9). Only a short id of the key is stored with a load.
+load and kept in ``database_info`` (docs/methods.md section 10). Only a short id of the key is stored with a load.
 The same child in two loads under the same key has the same hash, and nobody without the key can recompute it from a
 guessed id.
 """

@@ -7,7 +7,7 @@ keeping only its columns (a mapping file renames an extract's headers first), ch
 their attended contacts, the KPIs derived from them (:mod:`kpi.hvrecords.derive`) and an audit entry. It
 supersedes the provider's previous load, which stays in history.
 
-Personal data (docs/methods.md section 9): the file is never archived; no person id, date of birth or LSOA is
+Personal data (docs/methods.md section 10): the file is never archived; no person id, date of birth or LSOA is
 stored. A provider may load only its own extract.
 """
 
@@ -22,7 +22,7 @@ from kpi.core.store import Store, setting
 from kpi.hvrecords import schema as hv
 from kpi.hvrecords.areas import lsoa_areas
 from kpi.hvrecords.checks import HvContext, validate_records
-from kpi.hvrecords.cohorts import CohortRules, child_rows
+from kpi.hvrecords.cohorts import DECILE_COLUMNS, CohortRules, child_rows
 from kpi.hvrecords.derive import DeriveRules, derive_counts
 from kpi.hvrecords.keys import key_id, keyed_hashes, pseudonym_key
 from kpi.ingest import pipeline
@@ -95,23 +95,40 @@ def _validate(run: pipeline.LoadRun, frame: pl.DataFrame):
     rows = validate_records(frame, run.report, HvContext(today=periods.today()))
     if rows is None:
         return None
-    areas, edition = lsoa_areas(run.store, run.council_code, periods.now())
+    areas, iod2025_from = lsoa_areas(run.store, run.council_code, periods.now())
     rule = str(setting(run.store, run.council_code, "hv_nbv_window_rule"))
     children, contacts = child_rows(rows, areas, CohortRules(nbv_window_rule=rule))
-    unmatched = children.filter(pl.col("imd_decile") == "U").height
+    unknown = pl.all_horizontal(pl.col(c) == "U" for c in DECILE_COLUMNS)
+    unmatched = children.filter(unknown).height
     if unmatched:
         run.report.notes.append(
-            f"{unmatched} children have no LSOA or one the {edition} lookup lacks: counted in decile U"
+            f"{unmatched} children have no LSOA or one neither LSOA lookup (2011, 2021) has: counted in decile U"
         )
-    return {"children": children, "contacts": contacts, "rule": rule, "edition": edition}
+    split = children.filter(~unknown & pl.any_horizontal(pl.col(c) == "U" for c in DECILE_COLUMNS)).height
+    if split:
+        run.report.notes.append(
+            f"{split} children live in an LSOA whose parts lie in different deciles on one index: counted in decile "
+            "U in the quarters on that index"
+        )
+    edition = f"IoD2019 before {iod2025_from}, IoD2025 from it"
+    return {
+        "children": children,
+        "contacts": contacts,
+        "rule": rule,
+        "edition": edition,
+        "iod2025_from": iod2025_from,
+    }
 
 
-def _rules(run: pipeline.LoadRun) -> DeriveRules:
+def _rules(run: pipeline.LoadRun, iod2025_from: str) -> DeriveRules:
     def number(key: str) -> int:
         return int(setting(run.store, run.council_code, key))
 
     return DeriveRules(
-        number("hv_nbv_within_days"), number("hv_nbv_last_day"), number("hv_review_8w_last_day")
+        number("hv_nbv_within_days"),
+        number("hv_nbv_last_day"),
+        number("hv_review_8w_last_day"),
+        iod2025_from=iod2025_from,
     )
 
 
@@ -124,7 +141,7 @@ def _write(cur, run: pipeline.LoadRun, checked: dict) -> tuple[pipeline.LoadResu
     lookup = children.select("localpatientid", "child_key")
     contacts = checked["contacts"].join(lookup, on="localpatientid").drop("localpatientid")
     children = children.drop("localpatientid")
-    counts = derive_counts(children, contacts, _rules(run))
+    counts = derive_counts(children, contacts, _rules(run, checked["iod2025_from"]))
     load_id = pipeline.insert_load(
         cur,
         run,

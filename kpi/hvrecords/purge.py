@@ -1,7 +1,7 @@
 """Health visiting records purge: child and contact rows of old loads deleted, every derived figure kept.
 
 The derived KPIs (``hv_kpi_counts``) are written with the children (:mod:`kpi.hvrecords.load`), so
-:func:`purge_hv_records` can delete child-level rows (docs/methods.md section 9): it is audited and marks the loads
+:func:`purge_hv_records` can delete child-level rows (docs/methods.md section 10): it is audited and marks the loads
 it emptied.
 """
 

@@ -5,7 +5,7 @@ numerator and denominator, their differences (derived minus returned, counts of 
 percentage points. A cell is **flagged** when the values differ by more than the setting ``hv_reconcile_points``,
 or, where a value cannot be compared (a count KPI, or a cell only one side has), when the counts differ.
 ``children_behind`` is how many children at least are counted differently (the larger count difference): the
-children themselves are never listed (docs/methods.md section 9).
+children themselves are never listed (docs/methods.md section 10).
 """
 
 from __future__ import annotations

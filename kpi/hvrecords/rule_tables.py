@@ -3,7 +3,7 @@
 Row checks run over the extract's rows with the typed columns :mod:`kpi.hvrecords.checks` adds (``born``,
 ``start``, ``end``, ``died``, ``contact``, ``lsoa``, ``ethnic``, the codes). No message repeats a person id, a date
 or an LSOA (the report is shown, downloaded and stored); the list in docs/formats/hv-records.md is
-:data:`ALL_RULES` (docs/methods.md section 9).
+:data:`ALL_RULES` (docs/methods.md section 10).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 One row per care contact, the child's fields repeated on each (a child without contacts has one row with blank
 contact fields): docs/formats/hv-records.md. The code lists and the choices made where no national rule was found
-are docs/methods.md section 9.
+are docs/methods.md section 10.
 """
 
 from __future__ import annotations

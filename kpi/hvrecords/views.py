@@ -1,4 +1,4 @@
-"""What the pages read of the child-level records: a KPI by ethnic group (docs/methods.md section 9).
+"""What the pages read of the child-level records: a KPI by ethnic group (docs/methods.md section 10).
 
 The breakdown is of the counts derived when the extract was loaded (each provider's load current at ``as_at``),
 for the borough. Pages show a value where its denominator reaches the KPI's minimum (like any cell); public outputs

@@ -12,6 +12,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from kpi.core import deprivation
 from kpi.core.charts import BLACK, BLUE, ORANGE
 
 __all__ = ["quantile_sii_chart", "sii_trend_chart"]
@@ -82,12 +83,16 @@ def sii_trend_chart(table: pl.DataFrame, title: str, *, columns: int = 2) -> alt
     """The SII per period with its 95% CI and a zero line, one panel per area when there are several.
 
     ``table``: rated rows of :func:`kpi.inequality.views.sii_table` (area_name, period, period_index, sii_pts,
-    sii_lower_pts, sii_upper_pts).
+    sii_lower_pts, sii_upper_pts), and optionally ``deprivation_index`` (each period's index): the line is not drawn
+    across a change of index, which a dashed rule and a note mark (docs/methods.md section 7.1).
     """
+    if "deprivation_index" not in table.columns:
+        table = table.with_columns(pl.lit("").alias("deprivation_index"))
     data = table.select(
         "area_name",
         "period",
         "period_index",
+        "deprivation_index",
         pl.col("sii_pts").round(2).alias("sii"),
         pl.col("sii_lower_pts").round(2).alias("sii_lower"),
         pl.col("sii_upper_pts").round(2).alias("sii_upper"),
@@ -107,9 +112,27 @@ def sii_trend_chart(table: pl.DataFrame, title: str, *, columns: int = 2) -> alt
             alt.Tooltip("sii_upper:Q", title="upper 95% CI", format=".1f"),
         ],
     )
-    line = base.mark_line(color=BLUE, strokeWidth=1).encode(y="sii:Q")
+    line = base.mark_line(color=BLUE, strokeWidth=1).encode(y="sii:Q", detail="deprivation_index:N")
     zero = alt.Chart().mark_rule(color=BLACK, strokeDash=[4, 4]).encode(y=alt.datum(0))
-    layered = alt.layer(zero, bars, line, dots, data=data)
+    layers = [zero, bars, line, dots]
+    periods_on = table.select("period", "period_index", "deprivation_index").unique().sort("period_index")
+    changed = periods_on.filter(
+        (pl.col("deprivation_index") != pl.col("deprivation_index").shift(1))
+        & (pl.col("deprivation_index") != "")
+    )
+    if changed.height:
+        first = changed["period"][0]
+        layers.append(
+            base.mark_rule(color=BLACK, strokeDash=[2, 2])
+            .encode(x=alt.datum(first))
+            .transform_filter(alt.datum.period == first)
+        )
+        layers.append(
+            base.mark_text(align="left", baseline="top", dx=4, fontSize=11, color=BLACK)
+            .encode(x=alt.datum(first), y=alt.value(2), text=alt.value(deprivation.CHANGE_NOTE))
+            .transform_filter(alt.datum.period == first)
+        )
+    layered = alt.layer(*layers, data=data)
     if table["area_name"].n_unique() > 1:
         return layered.properties(width=320, height=200).facet(
             facet=alt.Facet("area_name:N", title=None), columns=columns, title=title

@@ -33,6 +33,7 @@ import polars as pl
 
 from kpi.access.principal import Principal
 from kpi.access.rules import require
+from kpi.core import deprivation
 from kpi.core import periods as periods
 from kpi.core.store import Store
 from kpi.inequality.area_sii import fitted_lines, sii_table, with_ranks
@@ -198,13 +199,24 @@ def window_label(period: str) -> str:
 def locality_quintiles(rolling: pl.DataFrame, kpi_code: str) -> pl.DataFrame:
     """A quantile frame of one KPI by locality: national quintiles 1-5 over the four quarters to each period.
 
-    ``rolling`` is :func:`rolling_quintiles`. A quintile row is unusable (``reason``) when the locality has no LSOA
-    in it, a quarter's return is missing from the window, or no children were counted in it.
+    ``rolling`` is :func:`rolling_quintiles`. A quintile row is unusable (``reason``) when the deprivation index
+    changed within the window (its quarters on the old index are left out, never joined to the new), the locality
+    has no LSOA in it, a quarter's return is missing from the window, or no children were counted in it.
     """
     rows = rolling.filter(pl.col("kpi_code") == kpi_code)
     deciles = pl.format("deciles {} and {}", pl.col("imd_quintile") * 2 - 1, pl.col("imd_quintile") * 2)
+    crossed = pl.col("crosses_index_change") if "crosses_index_change" in rows.columns else pl.lit(False)
     reason = (
-        pl.when(pl.col("quarters_in_window") < WINDOW_QUARTERS)
+        pl.when(crossed & (pl.col("quarters_in_window") < WINDOW_QUARTERS))
+        .then(
+            pl.format(
+                "{} in the four quarters to {}: only {} of them are on the new index (docs/methods.md 7.1)",
+                pl.lit(deprivation.CHANGE_NOTE),
+                pl.col("period"),
+                pl.col("quarters_in_window"),
+            )
+        )
+        .when(pl.col("quarters_in_window") < WINDOW_QUARTERS)
         .then(
             pl.format(
                 "only {} of the four quarters to {} have a return",

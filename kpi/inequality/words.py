@@ -173,12 +173,18 @@ def rii_sentence(table_row: dict) -> str:
 
 
 def quantile_explanation(
-    level: str, gaps: dict[str, list[int]] | None = None, names: dict | None = None, *, unit: str = "quarter"
+    level: str,
+    gaps: dict[str, list[int]] | None = None,
+    names: dict | None = None,
+    *,
+    unit: str = "quarter",
+    on: str = "IMD",
 ) -> str:
     """Which quantiles were used and why (Markdown), for ``level`` "borough" or "locality".
 
     ``gaps`` (:func:`missing_deciles`) and ``names`` (locality code to name) add the council's own gaps; ``unit``
-    is the borough's period ("quarter"; "academic year" for NCMP, "period" for an outcome measure).
+    is the borough's period ("quarter"; "academic year" for NCMP, "period" for an outcome measure); ``on`` names
+    the deprivation index of the period ("IMD 2025", docs/methods.md section 7.1).
     """
     method = (
         "The slope index of inequality (SII) is the gap between the most and the least deprived ends of a line "
@@ -194,7 +200,7 @@ def quantile_explanation(
     )
     if level == "borough":
         return (
-            f"**Borough: national IMD 2019 deciles, one {unit} at a time.** Decile 1 holds the 10% most deprived "
+            f"**Borough: national {on} deciles, one {unit} at a time.** Decile 1 holds the 10% most deprived "
             "LSOAs in England, decile 10 the 10% least deprived. National deciles make the borough comparable "
             f"with England and other councils; the SII needs all ten, and a {unit} missing one is not rated.\n\n"
             + method
@@ -209,14 +215,14 @@ def quantile_explanation(
             )
     own = (" In this council: " + "; ".join(lines) + ".") if lines else ""
     return (
-        "**Localities: national IMD 2019 quintiles over a rolling four quarters.** A locality often has no LSOA "
+        f"**Localities: national {on} quintiles over a rolling four quarters.** A locality often has no LSOA "
         "in some national deciles, and the SII needs every quantile, so deciles are paired into quintiles "
         "(quintile 1 = deciles 1-2, the most deprived, ... quintile 5 = deciles 9-10)."
         + own
         + " A locality's "
-        "quarterly counts per quintile are small, so each value sums the four quarters to the chosen one. A "
-        "locality missing a quintile (no LSOA, no children, or a quarter's return missing) is not rated.\n\n"
-        + method
+        "quarterly counts per quintile are small, so each value sums the four quarters to the chosen one (only those "
+        "on the chosen quarter's deprivation index). A locality missing a quintile (no LSOA, no children, or a "
+        "quarter's return missing) is not rated.\n\n" + method
     )
 
 

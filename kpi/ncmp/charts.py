@@ -11,6 +11,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from kpi.core import deprivation
 from kpi.core.charts import (
     BLACK,
     BLUE,
@@ -297,4 +298,28 @@ def gap_trend_chart(frame: pl.DataFrame, title: str) -> alt.LayerChart:
     points = base.mark_point(filled=True, size=90, color=BLUE, shape="square").encode(
         y="gap_points:Q", tooltip=tooltip
     )
-    return alt.layer(zero, bars, points).properties(title=title, height=260, width=520)
+    layers = [zero, bars, points, *_index_change(frame)]
+    return alt.layer(*layers).properties(title=title, height=260, width=520)
+
+
+def _index_change(frame: pl.DataFrame) -> list[alt.Chart]:
+    """A dashed rule and a note at the first year on a new deprivation index (docs/methods.md section 7.1).
+
+    The points are never joined by a line, so years on different indices are not drawn as one series.
+    """
+    if "deprivation_index" not in frame.columns or frame.is_empty():
+        return []
+    years = frame.select("academic_year", "deprivation_index").unique().sort("academic_year")
+    # the first row has no year before it (a null comparison): only a real change is kept
+    changes = years.filter(pl.col("deprivation_index") != pl.col("deprivation_index").shift(1))
+    changes = changes.filter(pl.col("deprivation_index") == deprivation.IOD2025)
+    if changes.is_empty():
+        return []
+    marks = changes.select("academic_year", pl.lit(deprivation.CHANGE_NOTE).alias("note")).to_pandas()
+    rule = alt.Chart(marks).mark_rule(color=BLACK, strokeDash=[4, 3]).encode(x="academic_year:O")
+    note = (
+        alt.Chart(marks)
+        .mark_text(align="left", baseline="top", dx=4, dy=4, fontSize=11, color=BLACK)
+        .encode(x="academic_year:O", y=alt.value(0), text="note:N")
+    )
+    return [rule, note]

@@ -26,6 +26,7 @@ from datetime import date
 
 import polars as pl
 
+from kpi.core import deprivation
 from kpi.ingest.report import Report
 from kpi.ingest.rules import check_rules
 from kpi.ncmp import rule_tables as checks
@@ -85,8 +86,12 @@ class NcmpContext:
 
     council_code: str
     today: date
-    known_lsoas: pl.Series  # LSOA codes of the national lookup (IoD2019)
+    known_lsoas: pl.Series  # LSOA codes of either vintage (2011: IoD2019, 2021: IoD2025)
     age_method: str = "exact"
+    #: index_code, lsoa_code, code_vintage, differing_deciles of the codes whose matching LSOAs on an index differ
+    #: in decile (kpi.core.deprivation.lsoa_deciles), and the first academic year on IoD2025
+    split_lsoas: pl.DataFrame | None = None
+    iod2025_from_year: str = "2025/26"
 
 
 @dataclass
@@ -257,7 +262,7 @@ def validate_children(frame: pl.DataFrame, report: Report, context: NcmpContext)
     frame = _typed(frame)
 
     year, year_rules, params = _academic_year(frame)
-    params |= _date_params(context, year)
+    params |= _date_params(context, year) | {"known_lsoas": context.known_lsoas}
     check_rules(frame, [*year_rules, *checks.CHILD_RULES], report, params)
     if not report.ok:
         return CheckedNcmp(report, year)
@@ -335,18 +340,15 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _flag(frame: pl.DataFrame, report: Report, context: NcmpContext, year: str) -> pl.DataFrame:
-    """Warnings (|z| > 4, |z| > 7, duplicates, unknown LSOAs) and the stored flags."""
+    """Warnings (|z| > 4, |z| > 7, duplicates, LSOAs split across deciles) and the stored flags."""
     z = pl.col("bmi_z").abs()
     improbable = (z > ncmp.Z_WARN) & (z <= ncmp.Z_EXCLUDE)
     implausible = (z > ncmp.Z_EXCLUDE) | pl.col("bmi_z").is_null()
-    unknown_lsoa = pl.col("lsoa_code").is_not_null() & ~pl.col("lsoa_code").is_in(
-        context.known_lsoas.implode()
-    )
     duplicate = pl.col("duplicate_of").is_not_null()
+    frame = _split_deciles(frame, context, year)
     frame = frame.with_columns(
         improbable.alias("_improbable"),
         implausible.alias("_implausible"),
-        unknown_lsoa.alias("_unknown_lsoa"),
         duplicate.alias("is_duplicate"),
     )
     check_rules(frame, checks.FLAG_RULES, report)
@@ -356,7 +358,7 @@ def _flag(frame: pl.DataFrame, report: Report, context: NcmpContext, year: str) 
             pl.when(pl.col("_improbable")).then(pl.lit("z beyond 4")),
             pl.when(pl.col("_implausible")).then(pl.lit("z beyond 7")),
             pl.when(pl.col("is_duplicate")).then(pl.lit("duplicate")),
-            pl.when(pl.col("_unknown_lsoa")).then(pl.lit("unknown LSOA")),
+            pl.when(pl.col("_split_deciles").is_not_null()).then(pl.lit("LSOA split across deciles")),
         ],
         separator="; ",
         ignore_nulls=True,
@@ -368,6 +370,12 @@ def _flag(frame: pl.DataFrame, report: Report, context: NcmpContext, year: str) 
         pl.when(flags == "").then(None).otherwise(flags).alias("flags"),
         pl.col("severe_obesity").alias("is_severely_obese"),
     ).select(*STORED_COLUMNS, "source_row")
+
+
+def _split_deciles(frame: pl.DataFrame, context: NcmpContext, year: str) -> pl.DataFrame:
+    """Add the year's index and the deciles a code of the other vintage matches when they differ (section 7.1)."""
+    index = deprivation.index_of_year(year, context.iod2025_from_year) if year else deprivation.IOD2019
+    return deprivation.with_split_deciles(frame, context.split_lsoas, index)
 
 
 # ---- eligible pupils ------------------------------------------------------------------------------------------

@@ -23,8 +23,9 @@ from typing import Any
 import polars as pl
 
 from kpi.access.principal import Principal
+from kpi.core import deprivation
 from kpi.core import periods as periods
-from kpi.core.councils import IMD_EDITION, localities
+from kpi.core.councils import localities
 from kpi.core.store import Store, sql_text
 from kpi.ingest import pipeline
 from kpi.ingest.report import Report, problem, problems_where
@@ -41,12 +42,20 @@ from kpi.ncmp.checks import (
 
 
 def ncmp_context(store: Store, council_code: str, age_method: str = "exact") -> NcmpContext:
-    """What a child-level return is checked against: today, the national LSOA codes, the age convention."""
+    """What a child-level return is checked against: today, LSOA codes, deprivation index, the age convention.
+
+    The LSOA codes are those of both vintages, with the codes whose matching LSOAs on an index differ in decile,
+    and the first academic year on IoD2025 (docs/methods.md section 7.1).
+    """
     if age_method not in ncmp.AGE_METHODS:
         raise ValueError(f"the age method must be exact or month, not '{age_method}'")
-    known = store.query("select lsoa_code from lsoa_reference")["lsoa_code"]
     return NcmpContext(
-        council_code=council_code, today=periods.today(), known_lsoas=known, age_method=age_method
+        council_code=council_code,
+        today=periods.today(),
+        known_lsoas=deprivation.known_codes(store),
+        age_method=age_method,
+        split_lsoas=deprivation.split_lsoas(store),
+        iod2025_from_year=deprivation.first_year(store, council_code),
     )
 
 
@@ -230,7 +239,7 @@ def _write_children(cur, run: pipeline.LoadRun, checked) -> tuple[pipeline.LoadR
         rows_excluded=excluded,
         dropped_columns=dropped_names,
         age_method=run.options.get("age_method", "exact"),
-        imd_edition=IMD_EDITION,
+        imd_edition=deprivation.index_for_year(run.store, council_code, year),
     )
     superseded = _supersede_parts(cur, load_id, council_code, DATASET, year, groups, at)
     with pipeline.registered(cur, "ncmp_child_frame", arrow):

@@ -102,7 +102,8 @@ _POSTCODE = _LSOA.str.contains(POSTCODE_PATTERN)
 #: A postcode shows its outward half only.
 _MASKED = pl.format("{} ***", _LSOA.str.extract(POSTCODE_PATTERN, 1))
 
-#: lsoa_code must be an LSOA code and ethnic_group an NHS ethnic category; neither value is ever repeated in full
+#: lsoa_code must be an English LSOA code of 2011 or 2021 (docs/methods.md section 7.1) and ethnic_group an NHS ethnic
+#: category; neither value is ever repeated in full
 #: (the report is shown, downloaded and stored).
 AREA_RULES = (
     Rule(
@@ -123,6 +124,16 @@ AREA_RULES = (
         "lsoa_code is not an LSOA code (E01, or W01 for Wales, and six digits, such as E01006074): give the child's "
         "LSOA code, or leave it blank if it is not known",
         value=_NO_VALUE,
+    ),
+    Rule(
+        "unknown_lsoa",
+        "error",
+        "lsoa_code",
+        lambda p: (
+            _LSOA.is_not_null() & _LSOA.str.contains(LSOA_PATTERN) & ~_LSOA.is_in(p["known_lsoas"].implode())
+        ),
+        "'{lsoa_code}' is not an English LSOA code of 2011 (IoD2019) or 2021 (IoD2025): check it, or leave it blank "
+        "if the child's LSOA is not known (the decile and home locality are then unknown)",
     ),
     Rule(
         "bad_ethnic_group",
@@ -251,7 +262,8 @@ _SEX_RULES = _blank_or_bad(
 CHILD_RULES = (*SCHOOL_RULES, *_SEX_RULES, *AREA_RULES, *DATE_RULES, *MEASURE_RULES)
 
 _Z_TEXT = pl.col("bmi_z").round(1).cast(pl.String)
-#: Warnings over the classified rows (``_improbable``, ``_implausible``, ``is_duplicate``, ``_unknown_lsoa``).
+#: Warnings over the classified rows (``_improbable``, ``_implausible``, ``is_duplicate``,
+#: ``_split_deciles``: a code of the other vintage than the year's index whose matching LSOAs differ in decile).
 FLAG_RULES = (
     Rule(
         "z_improbable",
@@ -282,12 +294,17 @@ FLAG_RULES = (
         value=pl.col("duplicate_of").cast(pl.String),
     ),
     Rule(
-        "unknown_lsoa",
+        "split_lsoa",
         "warning",
         "lsoa_code",
-        pl.col("_unknown_lsoa"),
-        "'{lsoa_code}' is not an LSOA (2011) code of the IoD2019 lookup (2021 codes are not supported yet): the "
-        "child's deprivation decile and home locality will be unknown; check it, or confirm",
+        pl.col("_split_deciles").is_not_null(),
+        "LSOA {lsoa_code} ({vintage}) matches {index} LSOAs in different deciles ({_split_deciles}): the child's "
+        "decile will be unknown (docs/methods.md section 7.1); give the child's {other} LSOA code, or confirm",
+        args={
+            "vintage": pl.format("{}", pl.col("_code_vintage")),
+            "index": pl.col("_index"),
+            "other": pl.when(pl.col("_code_vintage") == 2011).then(pl.lit("2021")).otherwise(pl.lit("2011")),
+        },
     ),
 )
 

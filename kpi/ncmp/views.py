@@ -25,6 +25,7 @@ import polars as pl
 
 from kpi.access.principal import Principal
 from kpi.access.rules import require
+from kpi.core import deprivation
 from kpi.core import periods as periods
 from kpi.core.store import ROOT, Store
 from kpi.inequality.words import decile_gap_sentence
@@ -157,6 +158,21 @@ def breakdown(data: NcmpData, year: str, group: str, category: str, breakdown_na
 def decile_gradient(data: NcmpData, year: str, group: str, category: str) -> pl.DataFrame:
     """Prevalence by national IMD decile 1 (most deprived) to 10; the unknown-LSOA row is left out."""
     return breakdown(data, year, group, category, "imd_decile").filter(pl.col("group_code") != "U")
+
+
+def decile_index(data: NcmpData, year: str) -> str | None:
+    """The deprivation index the year's deciles use (``IoD2019`` or ``IoD2025``; docs/methods.md section 7.1)."""
+    rows = data.prevalence.filter(pl.col("academic_year") == year)
+    return rows["deprivation_index"][0] if rows.height and "deprivation_index" in rows.columns else None
+
+
+def decile_index_label(data: NcmpData, year: str) -> str:
+    """How a decile figure of the year names its index (blank when the year has no children).
+
+    For example ``IMD 2025 (English Indices of Deprivation 2025, LSOAs 2021)``.
+    """
+    index = decile_index(data, year)
+    return deprivation.label(index) if index else ""
 
 
 def england_deciles(data: NcmpData, year: str, group: str, category: str) -> dict[str, float]:

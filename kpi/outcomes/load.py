@@ -312,10 +312,17 @@ def fingertips_py_transport(
 
 
 def default_indicator_ids() -> list[int]:
-    """The indicators the frameworks and the catalogue use (``config/fingertips_indicators.toml``, catalogue)."""
-    ids = set(load_fingertips_indicators()) | {
-        k.fingertips_id for k in load_catalogue().values() if k.fingertips_id
-    }
+    """The indicators the frameworks, the catalogue and the comparison with similar councils use.
+
+    ``config/fingertips_indicators.toml``, the catalogue's ``fingertips_id`` and ``config/kpi_fingertips.toml``.
+    """
+    from kpi.outcomes.neighbours import kpi_mappings
+
+    ids = (
+        set(load_fingertips_indicators())
+        | {k.fingertips_id for k in load_catalogue().values() if k.fingertips_id}
+        | {m.indicator_id for m in kpi_mappings().values()}
+    )
     return sorted(ids)
 
 

@@ -354,7 +354,7 @@ UNKNOWN_DECILE = Rule(
     & (pl.col("category") != "")
     & pl.col("imd_decile").is_null(),
     "'{category}' is not a deprivation decile label: expected 'Most deprived decile (IMD2019)' … 'Least deprived "
-    "decile (IMD2019)' or '1st decile' … '10th decile'",
+    "decile (IMD2019)' (or IMD2025) or '1st decile' … '10th decile'",
     value=pl.col("category"),
 )
 

@@ -288,12 +288,33 @@ def measure_detail(series: pl.DataFrame, measure_key: str) -> pl.DataFrame:
     ).sort("period_sortable", "area_role")
 
 
+def deprivation_index_expr() -> pl.Expr:
+    """The index a deprivation row's label names (``IoD2019`` for ``(IMD2019)``, ``IoD2025`` for ``(IMD2025)``).
+
+    Fingertips labels its decile categories and category types with the index (docs/methods.md section 7.1);
+    null when the label names none (a local measure's deciles, ``1st decile`` style without a type that says).
+    """
+    year = pl.coalesce(
+        pl.col("category").str.extract(r"(?i)IMD\s?(20[0-9]{2})"),
+        pl.col("category_type").str.extract(r"(?i)IMD\s?(20[0-9]{2})"),
+    )
+    return pl.when(year.is_not_null()).then(pl.format("IoD{}", year)).alias("deprivation_index")
+
+
 def deprivation_breakdown(series: pl.DataFrame, measure_key: str) -> pl.DataFrame:
-    """The latest deprivation-decile breakdown of a measure: the area's when it has one, else England's."""
+    """The latest deprivation-decile breakdown of a measure: the area's when it has one, else England's.
+
+    Rows on different indices (IMD2019 and IMD2025 labels) are kept apart: the newest index of the latest period is
+    shown, with its ``deprivation_index``.
+    """
     deciles = series.filter(pl.col("measure_key") == measure_key, pl.col("imd_decile").is_not_null())
+    deciles = deciles.with_columns(deprivation_index_expr())
     for role in ("area", "england"):
         chosen = deciles.filter(pl.col("area_role") == role)
         if chosen.height:
-            latest = chosen["period_sortable"].max()
-            return chosen.filter(pl.col("period_sortable") == latest).sort("imd_decile")
+            latest = chosen.filter(pl.col("period_sortable") == chosen["period_sortable"].max())
+            newest = latest["deprivation_index"].drop_nulls().max()
+            if newest is not None:
+                latest = latest.filter(pl.col("deprivation_index") == newest)
+            return latest.sort("imd_decile")
     return deciles.head(0)

@@ -127,7 +127,10 @@ def ncmp_section(
         )
         sentence = views.gap_sentence(views.gap(data, year, group, "obese"))
         if sentence:
-            blocks.append(Paragraph(f"{label}: {_strip_markdown(sentence)}"))
+            index = views.decile_index_label(
+                data, year
+            )  # docs/methods.md section 7.1: a decile names its index
+            blocks.append(Paragraph(f"{label}: {_strip_markdown(sentence)} Deciles of {index}."))
     return ExtraSection("Child measurement (NCMP)", "ncmp", blocks)
 
 

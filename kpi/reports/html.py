@@ -91,8 +91,12 @@ ol.numbered {{ list-style: none; margin: 0.3em 0 0.5em 0; padding: 0; }}
 """
 
 
-def render_html(document: Document) -> str:
-    """The whole document as one HTML page (each chart's accessible SVG drawn through the document's figure set)."""
+def render_html(document: Document, *, table_files: dict[int, str] | None = None) -> str:
+    """The whole document as one HTML page (each chart's accessible SVG drawn through the document's figure set).
+
+    ``table_files``: for a published site, the CSV of each table by the table's ``id()``, linked under the table.
+    """
+    links = table_files or {}
     figure_numbers: dict[str, int] = {}
     sheets, current, landscape = [], [], False
     for block in document.blocks:
@@ -101,6 +105,11 @@ def render_html(document: Document) -> str:
             current, landscape = [], block.landscape
             continue
         current.append(_block(block, document, figure_numbers))
+        if isinstance(block, Table) and id(block) in links:
+            href = escape(links[id(block)], quote=True)
+            current.append(
+                f'<p class="table-note"><a href="{href}" download>Download this table (CSV)</a></p>'
+            )
     sheets.append((landscape, current))
     parts = [
         f'<section class="sheet{" landscape" if wide else ""}">' + "\n".join(blocks) + "</section>"

@@ -90,7 +90,7 @@ def tag_row_headers(pdf: bytes, tables: list[list[bool]]) -> bytes:
                 if flagged and cells:
                     _as_row_header(cells[0])
         out = io.BytesIO()
-        document.save(out)
+        document.save(out, deterministic_id=True)  # the same PDF gives the same bytes (the same SHA-256)
     return out.getvalue()
 
 

@@ -30,7 +30,7 @@ ICON_PT = 10.5
 #: The widest a full-width chart is drawn (the HTML's 42 rem at 11 pt).
 CHART_MAX_PT = 462
 #: Cell padding of tables, and of the RAG summary's and the exceptions' tables (which must fit their page).
-_INSET, _TIGHT = "(x: 0.3em, y: 0.3em)", "(x: 0.25em, y: 0.2em)"
+_INSET, _TIGHT = "(x: 0.3em, y: 0.3em)", "(x: 0.25em, y: 0.15em)"
 #: Input-name prefixes of a chart's SVG and an SPC icon's SVG.
 FIGURE_INPUT, ICON_INPUT = "figure-", "icon-"
 

@@ -97,6 +97,14 @@ def validate_return(frame: pl.DataFrame, report: Report, context: ReturnContext)
 
     if context.kpis_for_period is not None:
         context.kpis = context.kpis_for_period(_file_period(frame) or periods.quarter_of(context.today))
+    if context.index_for_period is not None:  # the deciles' index and its cells (docs/methods.md section 7.1)
+        context.index_code = context.index_for_period(
+            _file_period(frame) or periods.quarter_of(context.today)
+        )
+        if context.cells_for_index is not None:
+            context.cells = context.cells_for_index(context.index_code)
+    if "imd_index" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("imd_index"))
     frame = _prepare(frame, context)
     period = _check_period(frame, report, context)
     locality_codes = list(context.localities)
@@ -105,6 +113,7 @@ def validate_return(frame: pl.DataFrame, report: Report, context: ReturnContext)
         "known_metrics": _codes_list(list(context.kpis)),
         "locality_codes": locality_codes,
         "localities": ", ".join(locality_codes),
+        "expected_index": context.index_code,
     }
     check_rules(frame, rules.ROW_RULES, report, params)
     _check_sums(frame, report)
@@ -128,6 +137,17 @@ def validate_return(frame: pl.DataFrame, report: Report, context: ReturnContext)
     return CheckedReturn(report, period, rows)
 
 
+#: ``imd_index`` as an index code: IoD2019 / IoD2025 (also written IMD2019, IMD 2025, any case); null otherwise.
+_INDEX_TEXT = (
+    pl.col("imd_index")
+    .str.to_uppercase()
+    .str.replace_all(r"[^A-Z0-9]", "")
+    .replace_strict(
+        {"IOD2019": "IoD2019", "IMD2019": "IoD2019", "IOD2025": "IoD2025", "IMD2025": "IoD2025"}, default=None
+    )
+)
+
+
 def _prepare(frame: pl.DataFrame, context: ReturnContext) -> pl.DataFrame:
     """The columns the rules read: codes as matched, the KPI's kind and breakdown, numbers' values, LSOA cells."""
     kpis = context.kpis
@@ -137,6 +157,7 @@ def _prepare(frame: pl.DataFrame, context: ReturnContext) -> pl.DataFrame:
         pl.col("locality_code").str.to_uppercase().alias("locality_upper"),
         pl.col("imd_decile").str.to_uppercase().str.strip_chars_start("0").alias("decile_text"),
         pl.col("provider_code").str.to_uppercase().alias("provider_upper"),
+        _INDEX_TEXT.alias("index_code"),
     )
     kind = pl.col("kpi_code").replace_strict({c: k.value_kind for c, k in kpis.items()}, default=None)
     breakdown = pl.col("kpi_code").replace_strict({c: k.breakdown for c, k in kpis.items()}, default=None)

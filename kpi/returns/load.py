@@ -18,6 +18,7 @@ import polars as pl
 
 from kpi.access.principal import Principal
 from kpi.access.rules import provider_scope, require
+from kpi.core import deprivation
 from kpi.core import periods as periods
 from kpi.core.catalogue_sync import catalogue_in_force
 from kpi.core.councils import localities, locality_cells
@@ -74,6 +75,13 @@ def return_context(
         provider_code=provider_code.upper(),
         kpis=catalogue_in_force(store, council_code, periods.quarter_of(when), source="return"),
         kpis_for_period=lambda period: catalogue_in_force(store, council_code, period, source="return"),
+        index_for_period=lambda period: deprivation.index_for_period(store, council_code, period),
+        cells_for_index=lambda index: {
+            (loc, int(dec))
+            for loc, dec in locality_cells(store, council_code, index_code=index)
+            .select("locality_code", "imd_decile")
+            .iter_rows()
+        },
         localities=dict(zip(locs["locality_code"].to_list(), locs["locality_name"].to_list(), strict=True)),
         cells={(loc, int(dec)) for loc, dec in cells.select("locality_code", "imd_decile").iter_rows()},
         today=when,

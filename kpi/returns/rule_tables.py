@@ -185,6 +185,22 @@ CODE_RULES = (
         "blank for all deciles",
     ),
     Rule(
+        "bad_index",
+        "error",
+        "imd_index",
+        pl.col("imd_index").is_not_null() & pl.col("index_code").is_null(),
+        "'{imd_index}' is not a deprivation index: write IoD2019 or IoD2025 (the index the deciles were assigned "
+        "on), or leave it blank for the period's ({expected_index})",
+    ),
+    Rule(
+        "wrong_index",
+        "warning",
+        "imd_index",
+        lambda p: pl.col("index_code").is_not_null() & (pl.col("index_code") != p["expected_index"]),
+        "the deciles are on {index_code} but {period} uses {expected_index} (docs/methods.md section 7.1): "
+        "assign the deciles on {expected_index}, or confirm",
+    ),
+    Rule(
         "decile_without_lsoa",
         "error",
         "imd_decile",

@@ -26,7 +26,9 @@ REQUIRED_COLUMNS = (
     "numerator",
     "denominator",
 )
-OPTIONAL_COLUMNS = ("comment",)
+#: ``imd_index``: the deprivation index the provider assigned the deciles on (IoD2019 or IoD2025); blank or absent,
+#: the period's (the setting ``deprivation_iod2025_from_quarter``, docs/methods.md section 7.1).
+OPTIONAL_COLUMNS = ("comment", "imd_index")
 #: The return's header row, in order.
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 #: Columns the template adds for people (the KPI's name, what to count); a return may keep them: they are ignored.
@@ -63,6 +65,11 @@ class ReturnContext:
     previous_values: Callable[[periods.Period], pl.DataFrame] | None = None
     #: Given the file's period, the catalogue in force for it (the database's); ``kpis`` when not given.
     kpis_for_period: Callable[[periods.Period], dict[str, Kpi]] | None = None
+    #: Given the file's period, the deprivation index its deciles use and that index's cells (``cells`` and
+    #: ``index_code`` when not given).
+    index_for_period: Callable[[periods.Period], str] | None = None
+    cells_for_index: Callable[[str], set[tuple[str, int]]] | None = None
+    index_code: str = "IoD2019"
     extra: dict = field(default_factory=dict)
 
 

@@ -20,6 +20,7 @@ import polars as pl
 
 from kpi.access.principal import Principal
 from kpi.access.rules import require
+from kpi.core import deprivation
 from kpi.core import periods as periods
 from kpi.core.catalogue_sync import catalogue_in_force
 from kpi.core.councils import localities, locality_cells
@@ -47,13 +48,19 @@ GUIDANCE = [
     ("numerator", "A whole number (decimals only for ratio KPIs such as WTE)."),
     ("denominator", "A whole number; leave blank for counts (e.g. C1)."),
     ("comment", "Optional: your explanation. It pre-fills the exception narrative of a red or amber KPI."),
+    (
+        "imd_index",
+        "The deprivation index of the deciles: IoD2019 (LSOAs 2011) or IoD2025 (LSOAs 2021), as filled in for the "
+        "quarter. Assign the deciles on that index; blank means the quarter's.",
+    ),
     ("kpi_name", "For you: the KPI's name. Not read by the checks; you may leave it or delete it."),
     ("what_to_count", "For you: what the numerator and denominator count. Not read by the checks."),
 ]
 HOW_TO = [
     "How to fill in this return",
     "1. Fill in numerator and, for percentages, denominator on every row: whole numbers, digits only.",
-    "2. Each locality has a row per IMD decile (1 = most deprived), a U row for children whose LSOA is unknown, and "
+    "2. Each locality has a row per IMD decile (1 = most deprived, on the index in column imd_index: IoD2019 or "
+    "IoD2025 as the quarter uses), a U row for children whose LSOA is unknown, and "
     "an all-deciles row (imd_decile blank). In this workbook the all-deciles row adds up the rows above it by "
     "formula (shaded): do not type over it. In the CSV template, enter the sum yourself.",
     "3. KPIs reported for the borough only have one row with locality ALL.",
@@ -86,7 +93,8 @@ def template_rows(
     code = periods.normalise_period(period)
     provider = provider_code.strip().upper()
     locs = localities(store, council_code)["locality_code"].to_list()
-    cells = locality_cells(store, council_code)
+    index = deprivation.index_for_period(store, council_code, code)  # docs/methods.md section 7.1
+    cells = locality_cells(store, council_code, index_code=index)
     deciles_of = {
         loc: sorted({int(d) for d in cells.filter(pl.col("locality_code") == loc)["imd_decile"].to_list()})
         for loc in locs
@@ -110,6 +118,7 @@ def template_rows(
                 "numerator": "",
                 "denominator": "",
                 "comment": "",
+                "imd_index": index if kpi.breakdown == "locality_decile" else "",
                 "kpi_name": kpi.name,
                 "what_to_count": ALL_DECILES_NOTE
                 if kpi.breakdown == "locality_decile" and decile == ""
@@ -209,6 +218,7 @@ _COLUMN_WIDTHS = {
     "numerator": 12,
     "denominator": 13,
     "comment": 40,
+    "imd_index": 11,
     "kpi_name": 34,
     "what_to_count": 70,
 }

@@ -160,11 +160,11 @@ def deprivation_outcomes() -> pl.DataFrame:
     )
 
 
-def locality_cells() -> pl.DataFrame:
-    """Locality x IMD decile cells that hold LSOAs."""
+def locality_cells(index_code: str | None = None) -> pl.DataFrame:
+    """Locality x IMD decile cells that hold LSOAs, on ``index_code`` (None: the latest ended quarter's index)."""
     from kpi.core.councils import locality_cells as cells
 
-    return cells(store(), council_code())
+    return cells(store(), council_code(), index_code=index_code)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -177,3 +177,50 @@ def _ncmp(council: str, version: int, who):
 def ncmp_data():
     """The NCMP marts (kpi.ncmp.views.NcmpData), cached until the next write."""
     return _ncmp(council_code(), data_version(), principal())
+
+
+# ---- the comparison with similar councils -----------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _kpi_comparison(council: str, version: int, kpi_code: str, period: str, who):
+    from kpi.outcomes import neighbours
+
+    values = _kpi_values(council, version, who)
+    return neighbours.kpi_comparison(store(), council, kpi_code, period, principal=who, kpi_values=values)
+
+
+def kpi_comparison(kpi_code: str, period: str):
+    """A KPI's quarter against similar councils (None: the KPI maps to no Fingertips indicator), cached."""
+    return _kpi_comparison(council_code(), data_version(), kpi_code, period, principal())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _indicator_comparison(
+    council: str, version: int, indicator_id: int, period: str, polarity: str, unit: str, who
+):
+    from kpi.outcomes import neighbours
+
+    return neighbours.indicator_comparison(
+        store(), council, indicator_id, period, polarity, principal=who, unit=unit
+    )
+
+
+def indicator_comparison(indicator_id: int, period: str, polarity: str, unit: str):
+    """A Fingertips outcome indicator's period against similar councils, cached until the next write."""
+    return _indicator_comparison(
+        council_code(), data_version(), indicator_id, period, polarity, unit, principal()
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _neighbour_summary(council: str, version: int, period: str, who) -> pl.DataFrame:
+    from kpi.outcomes import neighbours
+
+    values = _kpi_values(council, version, who)
+    return neighbours.neighbour_summary(store(), council, period, principal=who, kpi_values=values)
+
+
+def neighbour_summary(period: str) -> pl.DataFrame:
+    """Every mapped KPI against the first comparator group for a quarter (the Overview's line), cached."""
+    return _neighbour_summary(council_code(), data_version(), period, principal())

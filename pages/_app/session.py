@@ -38,10 +38,11 @@ def database_info() -> dict[str, str]:
 
 
 def data_version() -> int:
-    """Changes whenever anything is written (the audit log grows), so cached data refreshes after writes."""
+    """Changes whenever this council's data (or data every council shares) is written, so cached pages refresh
+    after a write; another council's load or a sign-in leaves them warm."""
     from kpi.core.store import data_version as version
 
-    return version(store())
+    return version(store(), council_code())
 
 
 def signed_in_email() -> str | None:

@@ -12,10 +12,13 @@ from pages._app.reads import (
     benchmarks,
     deprivation_outcomes,
     explanations,
+    indicator_comparison,
+    kpi_comparison,
     kpi_values,
     locality_cells,
     locality_names,
     ncmp_data,
+    neighbour_summary,
     outcome_series,
     pending,
     provider_names,
@@ -31,7 +34,13 @@ from pages._app.session import (
     store,
 )
 from pages._app.signin import account_sidebar, guard, navigation, sample_banner, sign_in, start_page
-from pages._app.widgets import chart_with_downloads, download_frame, exception_narratives, table
+from pages._app.widgets import (
+    chart_with_downloads,
+    comparison_section,
+    download_frame,
+    exception_narratives,
+    table,
+)
 
 __all__ = [
     "MATRIX_CSS",
@@ -40,6 +49,7 @@ __all__ = [
     "benchmarks",
     "chart_with_downloads",
     "column_words",
+    "comparison_section",
     "council_code",
     "database_info",
     "deprivation_outcomes",
@@ -47,12 +57,15 @@ __all__ = [
     "exception_narratives",
     "explanations",
     "guard",
+    "indicator_comparison",
     "json_words",
+    "kpi_comparison",
     "kpi_values",
     "locality_cells",
     "locality_names",
     "navigation",
     "ncmp_data",
+    "neighbour_summary",
     "outcome_series",
     "pending",
     "plain",

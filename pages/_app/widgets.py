@@ -97,3 +97,62 @@ def exception_narratives(period: str) -> None:
             f"Remedial action: {plain(row['remedial_action'])} Owner: {plain(row['owner'])}, "
             f"by {row['due_date']:%d %B %Y}."
         )
+
+
+def comparison_section(view, title: str, key: str) -> None:
+    """The council against similar councils (:class:`kpi.outcomes.neighbours.NeighbourView`): a table of groups,
+    every council's value with its interval (caterpillar chart) and the neighbours' trends beside the council's."""
+    from kpi.outcomes import charts as outcome_charts
+
+    st.subheader("Compared with similar councils")
+    if view is None:
+        st.caption(
+            "No Fingertips indicator publishes this measure for every council (config/kpi_fingertips.toml), so it "
+            "is not compared with other councils."
+        )
+        return
+    if view.empty:
+        st.caption(
+            "No other council's figures are loaded for this measure: load a Fingertips all-area export "
+            "(`hcp load fingertips FILE`) to compare with statistical neighbours, the region and all councils."
+        )
+        return
+    st.markdown(view.note)
+    for warning in view.warnings:
+        st.caption(warning)
+    shown = view.table.select(
+        pl.col("group_name").alias("Group"),
+        pl.col("n_members").alias("Councils"),
+        pl.col("average").round(1).alias("Group average"),
+        pl.col("method").alias("Average by"),
+        pl.col("words").alias("This council"),
+    )
+    table(shown, key=f"{key}_groups")
+    first = view.table.filter(pl.col("kind") == "comparator").head(1)
+    average = first["average"][0] if first.height else None
+    group = first["group_name"][0] if first.height else "no comparator group"
+    st.caption(
+        f"Every council's value with its 95% confidence interval, lowest to highest: this council an orange "
+        f"diamond, {group} blue circles (dashed line: their average), other councils grey squares."
+    )
+    chart_with_downloads(
+        outcome_charts.caterpillar_chart(
+            view.spread, f"{title}: every council, {view.period}", view.unit, average
+        ),
+        view.spread,
+        f"{key}_councils",
+        key=f"{key}_caterpillar",
+    )
+    if not view.trends.is_empty():
+        st.caption(
+            f"This council's series (thick orange line, diamonds) beside each member of {group} (thin grey lines) "
+            "and their average (dashed blue line)."
+        )
+        chart_with_downloads(
+            outcome_charts.neighbour_trend_chart(
+                view.trends, f"{title}: this council beside {group}", view.unit
+            ),
+            view.trends,
+            f"{key}_neighbour_trends",
+            key=f"{key}_trends",
+        )

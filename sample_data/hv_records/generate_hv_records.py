@@ -3,11 +3,12 @@
 Run from the repository root: ``uv run python sample_data/hv_records/generate_hv_records.py``. Deterministic (numpy
 RNG seeded with SEED): running it again rewrites a byte-identical file.
 
-Every child is synthetic. The extract is built so that the KPIs derived from it (docs/methods.md section 9) agree
+Every child is synthetic. The extract is built so that the KPIs derived from it (docs/methods.md section 10) agree
 exactly with provider ZZ1's 2026-27 Q2 return (../provider_returns/mandated_contacts_2026-27_Q2.csv) in every
-locality x decile cell of C1-C6viii, but one planted disagreement: in WEST decile 8 two new birth visits the
-return counts within 14 days were on day 15 (C2 27 of 30 derived against 29 returned; C3 3 against 1). For each
-cell the children of each cohort of the quarter are made with dates of birth that put them in that cohort:
+locality x decile cell of C1-C6viii, but one planted disagreement: in WEST decile 3 two new birth visits the
+return counts within 14 days were on day 15 (C2 20 of 24 derived against 22 returned; C3 4 against 2). For each
+cell the children of each cohort of the quarter are made with dates of birth that put them in that cohort, living
+in the cell's LSOAs (2021 codes, the sample's locality lookup; deciles on IoD2025, the index of 2026-27 Q2):
 
 * new birth visits: born 2 July - 1 September 2026 (the published Q2 window); those born by 5 August also turned
   8 weeks in the quarter and are the 6-8 week cohort; a 6-8 week cohort larger than the cell's new birth visit
@@ -35,13 +36,13 @@ import polars as pl
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 RETURN = ROOT / "sample_data" / "provider_returns" / "mandated_contacts_2026-27_Q2.csv"
-LOCALITIES = ROOT / "sample_data" / "reference" / "trafford_localities.csv"
-LOOKUP = ROOT / "reference" / "lsoa11_imd2019.parquet"
+LOCALITIES = ROOT / "sample_data" / "reference" / "trafford_localities_lsoa21.csv"
+LOOKUP = ROOT / "reference" / "lsoa21_imd2025.parquet"
 OUT = HERE / "hv_records_ZZ1.csv.gz"
 SEED = 20262
-PLANTED = ("WEST", "8", 2)  # locality, decile, NBVs on day 15 the return counted within 14 days
+PLANTED = ("WEST", "3", 2)  # locality, decile, NBVs on day 15 the return counted within 14 days
 HEADER = (
-    "LocalPatientId,DateOfBirth,Gender,EthnicCategory,LSOA2011,ReferralRequest_ReceivedDate,Discharge_Date,"
+    "LocalPatientId,DateOfBirth,Gender,EthnicCategory,LSOA2021,ReferralRequest_ReceivedDate,Discharge_Date,"
     "DateOfDeath,CareContactId,Contact_Date,ConsMechanism,Activity_LocationType,AttendanceStatus,Activity_Type,"
     "practitioner_role,BreastFeedingStatus,asq3_questionnaire,asq3_communication,asq3_gross_motor,"
     "asq3_fine_motor,asq3_problem_solving,asq3_personal_social"
@@ -73,7 +74,7 @@ class Extract:
             "DateOfBirth": born.isoformat(),
             "Gender": self.pick(["1", "2"]),
             "EthnicCategory": self.pick(ETHNIC),
-            "LSOA2011": lsoa,
+            "LSOA2021": lsoa,
             "ReferralRequest_ReceivedDate": start.isoformat() if start else "",
         }
 
@@ -129,7 +130,7 @@ def cells() -> dict[tuple[str, str], dict[str, tuple[int, int | None]]]:
 
 
 def lsoas() -> dict[tuple[str, str], list[str]]:
-    """The sample's LSOAs of each locality x decile."""
+    """The sample's LSOAs (2021) of each locality x IoD2025 decile, the index of 2026-27 Q2's cells."""
     frame = pl.read_csv(LOCALITIES).join(
         pl.read_parquet(LOOKUP).select("lsoa_code", "imd_decile"), on="lsoa_code"
     )

@@ -8,6 +8,9 @@ prevalence the files give when classified with kpi.ncmp.bmi (the calibration che
 Every child is synthetic. Schools are made up (URNs 99xxxx, "Sample ... Primary"), placed in Trafford's four real
 localities in proportion to the children aged 0-15 living there; each child's home LSOA is drawn from the school's
 locality (weighted by children 0-15, IoD2019), with about 3% from the neighbouring boroughs and 1% not recorded.
+From 2025/26 (the first year on the English Indices of Deprivation 2025 by default) the files give 2021 LSOA
+codes, as providers' record systems now do: each 2011 code is written as its 2021 LSOA (a split one as one of its
+parts, in turn, without drawing from the random stream), so earlier years' files stay byte-identical.
 Names, NHS numbers (999 test range), UPNs (Z prefix) and postcodes (ZZ99 pseudo-postcodes) are fake and are there to
 show that the loader drops them.
 
@@ -52,6 +55,7 @@ OUTSIDE_SHARE = 0.03
 UNKNOWN_LSOA_SHARE = 0.01
 OTHER_LOCALITY_SHARE = 0.08
 SCHOOLS = {"CENTRAL": 14, "NORTH": 13, "SOUTH": 20, "WEST": 15}
+FIRST_LSOA21_YEAR = "2025/26"  # files from this year give 2021 LSOA codes (IoD2025)
 LOW_PARTICIPATION_SCHOOL = 990207  # a school in NORTH whose participation falls (a story for the page)
 
 # England 2023/24 (docs/methods.md section 3), per cent: underweight, overweight, obese, severe obesity.
@@ -346,6 +350,7 @@ BAD_ROWS = [
     ("URN not 6 digits", {"school_urn": "99101"}),
     ("year group not R or 6", {"school_year": "3"}),
     ("academic year malformed", {"academic_year": "2024/26"}),
+    ("LSOA code of neither vintage (2011 or 2021)", {"lsoa_code": "E01999999"}),
 ]
 WARNING_ROWS = [
     ("valid row", {}),
@@ -353,7 +358,8 @@ WARNING_ROWS = [
     ("|z| above 7 (implausible, excluded)", {"weight_kg": "9.0"}),
     ("duplicate: same NHS number as the first row", {"nhs_number": "9990000001", "height_cm": "109.0"}),
     ("duplicate record: same child entered twice", {"nhs_number": ""}),
-    ("LSOA not in the IoD2019 lookup", {"lsoa_code": "E01999999", "height_cm": "111.0"}),
+    # a 2021 LSOA merged from 2011 LSOAs in IoD2019 deciles 1 and 2: unknown decile in 2024/25 (on IoD2019)
+    ("2021 LSOA whose 2011 LSOAs differ in decile", {"lsoa_code": "E01033879", "height_cm": "111.0"}),
 ]
 
 
@@ -413,6 +419,8 @@ def build(check_only: bool = False) -> None:
         summary.append(_prevalence(children, reference, year))
         if check_only:
             continue
+        if year >= FIRST_LSOA21_YEAR:
+            children = _on_lsoa21(children)
         _write_gzip(_extract(children, year, rng, offset), HERE / f"ncmp_{stem}.csv.gz")
         eligible.write_csv(HERE / f"ncmp_eligible_{stem}.csv")
         offset += children.height
@@ -427,6 +435,20 @@ def build(check_only: bool = False) -> None:
     )
     _example_rows(BAD_ROWS).write_csv(HERE / "ncmp_bad_examples.csv")
     _example_rows(WARNING_ROWS).write_csv(HERE / "ncmp_warning_examples.csv")
+
+
+def _on_lsoa21(children: pl.DataFrame) -> pl.DataFrame:
+    """The children with 2021 LSOA codes: the ONS exact-fit lookup's one 2021 LSOA of an unchanged or merged
+    2011 LSOA, and for a split one its parts in turn (row by row), with no draw from the random stream."""
+    pairs = pl.read_parquet(REPO / "reference" / "lsoa11_lsoa21.parquet").select("lsoa11_code", "lsoa21_code")
+    parts = pairs.group_by("lsoa11_code", maintain_order=True).agg(pl.col("lsoa21_code").sort())
+    out = children.with_row_index("_row").join(
+        parts, left_on="lsoa_code", right_on="lsoa11_code", how="left", maintain_order="left"
+    )
+    pick = pl.col("lsoa21_code").list.get(
+        (pl.col("_row") % pl.col("lsoa21_code").list.len().cast(pl.UInt32)).cast(pl.Int64), null_on_oob=True
+    )
+    return out.with_columns(pick.alias("lsoa_code")).drop("_row", "lsoa21_code")
 
 
 def _prevalence(children: pl.DataFrame, reference: pl.DataFrame, year: str) -> pl.DataFrame:

@@ -7,7 +7,11 @@
 -- numerator <= denominator: derived_numerator, derived_denominator
 -- parameters: $council_code, $as_at, $provider_code (optional scope)
 with derived as (
-    select provider_code, period, kpi_code, locality_code, imd_decile,
+    -- a child of decile U (LSOA unknown, or split across deciles on the quarter's index) is compared in UNKNOWN,
+    -- as the return's U rows are
+    select provider_code, period, kpi_code,
+           case when imd_decile = 'U' then 'UNKNOWN' else locality_code end as locality_code,
+           imd_decile,
            sum(derived_count)::double as numerator,
            sum(derived_base)::double as denominator
     from {{ ref('staging/stg_hv_kpi_counts') }}

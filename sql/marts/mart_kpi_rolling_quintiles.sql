@@ -3,7 +3,9 @@
 --        (period_index - 3 .. period_index) and every period with decile rows for the KPI ends a window
 -- keys: council_code, kpi_code, period, locality_code, imd_quintile
 -- numerator <= denominator: numerator, denominator
--- parameters: $council_code, $as_at (returns accepted, localities loaded and catalogue versions set by then)
+-- parameters: $council_code, $as_at (returns accepted, localities loaded and catalogue versions set by then),
+--   $iod2025_from_quarter_index (the first quarter on IoD2025: a window counts only the quarters on its last
+--   quarter's deprivation index, so a window across the change has fewer than 4 quarters; docs/methods.md 7.1)
 -- A quarter counts for a KPI when the catalogue version in force for it (staging/stg_kpis) has the KPI with a
 -- locality x decile breakdown; the window's value kind is the one in force for its last quarter.
 -- Quintile = (decile + 1) // 2 (quintile 1 = national deciles 1-2 ... quintile 5 = deciles 9-10); decile U is left
@@ -57,9 +59,10 @@ window_ends as (
 ),
 
 quintile_cells as (
-    select locality_code, (cast(imd_decile as integer) + 1) // 2 as imd_quintile, sum(lsoa_count) as lsoa_count
+    select index_code, locality_code, (cast(imd_decile as integer) + 1) // 2 as imd_quintile,
+           sum(lsoa_count) as lsoa_count
     from locality_cells
-    group by locality_code, (cast(imd_decile as integer) + 1) // 2
+    group by index_code, locality_code, (cast(imd_decile as integer) + 1) // 2
 ),
 
 quintiles as (
@@ -80,6 +83,7 @@ quarters_counted as (
     left join locality_quarters as lq
         on lq.kpi_code = g.kpi_code and lq.locality_code = g.locality_code
        and lq.period_index between g.period_index - 3 and g.period_index
+       and (lq.period_index >= $iod2025_from_quarter_index) = (g.period_index >= $iod2025_from_quarter_index)
     group by g.kpi_code, g.period_index, g.locality_code
 ),
 
@@ -91,6 +95,7 @@ summed as (
     left join quarter_quintiles as qq
         on qq.kpi_code = g.kpi_code and qq.locality_code = g.locality_code and qq.imd_quintile = g.imd_quintile
        and qq.period_index between g.period_index - 3 and g.period_index
+       and (qq.period_index >= $iod2025_from_quarter_index) = (g.period_index >= $iod2025_from_quarter_index)
     group by all
 ),
 
@@ -99,6 +104,10 @@ final as (
         s.council_code, s.kpi_code, k.kpi_name, k.sort_order, k.value_kind, k.polarity,
         s.period, s.period_index, s.period_index - 3 as first_period_index,
         s.locality_code, s.locality_name, s.locality_order, s.imd_quintile,
+        case when s.period_index >= $iod2025_from_quarter_index then 'IoD2025' else 'IoD2019' end
+            as deprivation_index,
+        s.period_index - 3 < $iod2025_from_quarter_index and s.period_index >= $iod2025_from_quarter_index
+            as crosses_index_change,
         cast(coalesce(c.lsoa_count, 0) as integer) as lsoa_count,
         qc.quarters_in_window,
         s.numerator, s.denominator,
@@ -113,7 +122,9 @@ final as (
        and (k.until_index is null or s.period_index < k.until_index)
     inner join quarters_counted as qc
         on qc.kpi_code = s.kpi_code and qc.period_index = s.period_index and qc.locality_code = s.locality_code
-    left join quintile_cells as c on c.locality_code = s.locality_code and c.imd_quintile = s.imd_quintile
+    left join quintile_cells as c
+        on c.locality_code = s.locality_code and c.imd_quintile = s.imd_quintile
+       and c.index_code = case when s.period_index >= $iod2025_from_quarter_index then 'IoD2025' else 'IoD2019' end
 )
 
 select * from final

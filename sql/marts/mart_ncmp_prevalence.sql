@@ -2,11 +2,12 @@
 --   breakdown: 'borough' (group 'ALL'), 'school_locality' (the school's locality from the eligible-pupils return;
 --   'UNKNOWN' when the school is not in it), 'home_locality' (the child's home LSOA's locality, 'OUTSIDE' the
 --   borough, 'UNKNOWN' not recorded), 'imd_decile' (national IMD decile of the home LSOA, '1'..'10', 'U'),
---   'ethnic_group' (as returned); category: underweight, healthy_weight, overweight, obese (including severe),
+--   'ethnic_group' (as returned); deprivation_index: the index the year's deciles use (IoD2019 or IoD2025, the
+--   setting deprivation_iod2025_from_year, docs/methods.md section 7.1); category: underweight, healthy_weight, overweight, obese (including severe),
 --   severely_obese, excess_weight (overweight + obese)
 -- keys: council_code, academic_year, school_year, breakdown, group_code, category
 -- numerator <= denominator: numerator, denominator; denominator, measured
--- parameters: $council_code, $as_at
+-- parameters: $council_code, $as_at, $iod2025_from_year
 -- Prevalence = children in the category / children measured with a valid BMI (excluding |z| > 7 and duplicates),
 -- with Wilson 95% limits (docs/methods.md sections 3 and 5). Borough figures are of the children measured in the
 -- council's schools (wherever they live).
@@ -60,7 +61,8 @@ by_school_locality as (
 lsoa_rows as (
     select c.*, h.home_locality_code, h.home_locality_name, h.home_sort_order, h.imd_decile
     from counts as c
-    left join home_areas as h on h.lsoa_code is not distinct from c.dimension_value
+    left join home_areas as h
+        on h.academic_year = c.academic_year and h.lsoa_code is not distinct from c.dimension_value
     where c.dimension = 'lsoa'
 ),
 
@@ -132,7 +134,8 @@ final as (
         100.0 * wilson_upper(numerator, valid, z95()) as upper_ci_pct,
         cast(measured as bigint) as measured,
         cast(excluded_z as bigint) as excluded_z,
-        cast(duplicates as bigint) as duplicates
+        cast(duplicates as bigint) as duplicates,
+        case when academic_year >= $iod2025_from_year then 'IoD2025' else 'IoD2019' end as deprivation_index
     from long
 )
 

@@ -39,6 +39,8 @@ def test_every_council_gets_localities_of_its_own_lsoas(generated):
 
 
 def test_the_synthetic_returns_pass_the_real_checks(generated, tmp_path, monkeypatch):
+    from kpi.contract.targets import set_setting
+    from kpi.core import deprivation
     from kpi.core.councils import add_provider, init_council, load_localities
     from kpi.core.store import Store
     from kpi.returns.load import CHECKED, load_return
@@ -58,6 +60,14 @@ def test_the_synthetic_returns_pass_the_real_checks(generated, tmp_path, monkeyp
             init_council(store, code, principal=local_principal("test"))
             add_provider(
                 store, code, national.PROVIDER, "Benchmark provider", "contract", principal=LOCAL_USER
+            )
+            # as bench/steps.py's step_init: the synthetic returns are on IoD2019 deciles in every quarter
+            set_setting(
+                store,
+                code,
+                deprivation.QUARTER_SETTING,
+                national.RETURNS_ON_IOD2019_UNTIL,
+                principal=local_principal("test"),
             )
             lookup = folder / f"{code}_localities.csv"
             assert load_localities(

@@ -32,7 +32,7 @@ def test_inequalities_page_states_the_gap_in_words(page, app_url):
         text,
     ), text
     page.get_by_role("heading", name="Which quantiles were used and why").wait_for(timeout=FIRST_LOAD_MS)
-    page.get_by_text("national IMD 2019 deciles").first.wait_for()
+    page.get_by_text("national IMD 2025 deciles").first.wait_for()  # 2026-27 Q2 is on IoD2025
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for()
 
 

@@ -193,6 +193,10 @@ def _localities_text() -> str:
     return (SAMPLE / "reference" / "trafford_localities.csv").read_text(encoding="utf-8")
 
 
+def _peers_text() -> str:
+    return "area_code,area_name,rank\nE08000007,Stockport,1\nE10000015,Hertfordshire,2\nE06000060,Buckinghamshire,3\n"
+
+
 def _zip_bomb() -> bytes:
     """A small .xlsx-looking archive whose one sheet expands 1,000-fold (64 MB of zeros in about 64 KB)."""
     buffer = io.BytesIO()
@@ -241,13 +245,14 @@ def _truncated(data: bytes) -> bytes:
 
 # ---- the cases ------------------------------------------------------------------------------------------------
 
-MC, LOC, NCMP, ELIG, FT, OM, HV = (
+MC, LOC, NCMP, ELIG, FT, OM, PEERS, HV = (
     "mandated-contacts",
     "localities",
     "ncmp",
     "ncmp-eligible",
     "fingertips",
     "outcome-measures",
+    "peers",
     "hv-records",
 )
 EMPTY = "the file is empty"
@@ -591,6 +596,23 @@ def cases() -> list[tuple[Case, bytes]]:
             ),
             _localities_sql(),
         ),
+        # -- a council's own comparator group -------------------------------------------------------------------
+        (Case("peers_empty.csv", PEERS, "rejected", EMPTY, "0 bytes"), b""),
+        (
+            Case(
+                "peers_wrong_columns.csv",
+                PEERS,
+                "rejected",
+                "the column 'area_code' is missing",
+                "a provider return given as a comparator group",
+            ),
+            text.encode("utf-8"),
+        ),
+        (Case("peers_nul_bytes.csv", PEERS, "rejected", NOT_TEXT, "NUL bytes"), _nul(_peers_text())),
+        (
+            Case("peers_semicolons.csv", PEERS, "rejected", "separated by semicolons", "semicolon-delimited"),
+            _semicolons(_peers_text()),
+        ),
         # -- NCMP child-level: dates in five formats, Excel serials ----------------------------------------------
         (
             Case("ncmp_dates_iso.csv", NCMP, "written", "loaded as NCMP load", "YYYY-MM-DD dates: read"),
@@ -718,8 +740,8 @@ def cases() -> list[tuple[Case, bytes]]:
             _hv_csv(20, drop="LocalPatientId"),
         ),
         (
-            Case("hv_postcode_as_lsoa.csv", HV, "rejected", "never a postcode", "a postcode in LSOA2011"),
-            _hv_csv(20, change=("LSOA2011", "M32 0JG")),
+            Case("hv_postcode_as_lsoa.csv", HV, "rejected", "never a postcode", "a postcode in LSOA2021"),
+            _hv_csv(20, change=("LSOA2021", "M32 0JG")),
         ),
         (
             Case("hv_impossible_birth_date.csv", HV, "rejected", "is not a real day", "31 February"),

@@ -48,7 +48,8 @@ def test_overview_defaults_to_latest_complete_period(app):
     at = app("pages/overview.py")
     assert at.selectbox(key="overview_period").value == "2026-27 Q2"
     assert not at.exception, [e.value for e in at.exception]
-    assert any("In this view (locality cells): ■ Red 4" in c.value for c in at.caption), [
+    # 4 red locality cells of the returned KPIs and 2 of A3 (derived from the sample's child-level records)
+    assert any("In this view (locality cells): ■ Red 6" in c.value for c in at.caption), [
         c.value for c in at.caption
     ]
 
@@ -73,9 +74,10 @@ def test_overview_counts_follow_the_view(app):
     at.radio(key="overview_view").set_value("Deprivation deciles").run()
     deciles = next(c.value for c in at.caption if c.value.startswith("In this view"))
     assert "locality cells" in localities and "borough decile cells" in deciles
-    # 4 red locality cells; 23 red decile cells: 19 of the returned KPIs and 4 of A3 (antenatal reviews by a SCPHN
-    # in the home, derived from the sample's child-level records: 95.7% against DHSC's 98%)
-    assert "■ Red 4 " in localities and "■ Red 23 " in deciles
+    # 6 red locality cells: 4 of the returned KPIs and 2 of A3 (antenatal reviews by a SCPHN in the home, derived
+    # from the sample's child-level records: NORTH 94.0%, WEST 88.6% against DHSC's 98%); 25 red decile cells on
+    # IoD2025: 19 of the returned KPIs and 6 of A3
+    assert "■ Red 6 " in localities and "■ Red 25 " in deciles
 
 
 def test_overview_shows_england_periods_and_says_which_are_out_of_date(app):
@@ -121,6 +123,46 @@ def test_mandated_contacts_offers_c1_and_shows_it_as_counts(app):
     assert any("count of children" in c.value for c in at.caption)
     assert not any("Gap between the most and least deprived decile" in m.value for m in at.markdown)
     assert any(h.value.startswith("By locality,") for h in at.subheader)
+
+
+def test_mandated_contacts_compares_c2_with_similar_councils(app):
+    at = app("pages/mandated_contacts.py")
+    at.selectbox(key="mc_kpi").set_value("C2").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Compared with similar councils" in [h.value for h in at.subheader]
+    groups = next(f.value for f in at.dataframe if "Group" in f.value.columns)
+    assert list(groups["Group"]) == [
+        "DfE statistical neighbours (May 2025)",
+        "NHS England peer group (2024)",
+        "North West councils",
+        "All English councils",
+    ]
+    assert any("Fingertips indicator 92444 for C2 is unverified" in c.value for c in at.caption)
+    at.selectbox(key="mc_kpi").set_value("SN1").run()
+    assert not at.exception
+    assert any("so it is not compared with other councils" in c.value for c in at.caption)
+
+
+def test_overview_says_how_the_kpis_compare_with_the_statistical_neighbours(app):
+    at = app("pages/overview.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(
+        m.value.startswith(
+            "**Compared with similar councils, 2026-27 Q2.** Against DfE statistical neighbours"
+        )
+        for m in at.markdown
+    )
+
+
+def test_outcomes_measure_detail_compares_with_similar_councils(app):
+    at = app("pages/outcomes.py")
+    at.selectbox(key="outcomes_measure").set_value("fingertips:20602").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Compared with similar councils" in [h.value for h in at.subheader]
+    assert any(
+        m.value == "Compared with other councils' 2022/23 figures; group averages by pooled counts."
+        for m in at.markdown
+    )
 
 
 def test_returns_page_lists_the_late_return(app):

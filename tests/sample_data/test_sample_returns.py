@@ -107,15 +107,33 @@ def current(manifest, returns) -> dict[str, list[dict[str, str]]]:
     return {period: returns[m["file"]] for period, m in latest.items()}
 
 
+#: The first quarter whose deciles are on IoD2025 (config/settings.toml's default; docs/methods.md section 7.1).
+IOD2025_FROM = "2025-26 Q3"
+
+
 @pytest.fixture(scope="module")
-def lsoa_deciles() -> dict[str, set[str]]:
-    imd = pl.read_parquet(REPO / "reference" / "lsoa11_imd2019.parquet")
-    loc = pl.read_csv(REFERENCE / "trafford_localities.csv")
-    cells = loc.join(imd, on="lsoa_code").select("locality_code", "imd_decile").unique()
-    out: dict[str, set[str]] = defaultdict(set)
-    for code, decile in cells.iter_rows():
-        out[code].add(str(decile))
-    return dict(out)
+def lsoa_deciles_on() -> dict[str, dict[str, set[str]]]:
+    """Each index's deciles per locality, from the reference files: IoD2019 on the 2011 lookup, IoD2025 on 2021."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for index, lookup, imd in (
+        ("IoD2019", "trafford_localities.csv", "lsoa11_imd2019.parquet"),
+        ("IoD2025", "trafford_localities_lsoa21.csv", "lsoa21_imd2025.parquet"),
+    ):
+        cells = (
+            pl.read_csv(REFERENCE / lookup)
+            .join(pl.read_parquet(REPO / "reference" / imd), on="lsoa_code")
+            .select("locality_code", "imd_decile")
+            .unique()
+        )
+        out[index] = defaultdict(set)
+        for code, decile in cells.iter_rows():
+            out[index][code].add(str(decile))
+    return out
+
+
+def deciles_for(rows, lsoa_deciles_on) -> dict[str, set[str]]:
+    """The deciles per locality of the index a return's quarter uses."""
+    return lsoa_deciles_on["IoD2025" if rows[0]["period"] >= IOD2025_FROM else "IoD2019"]
 
 
 def total_rows(rows, metric):
@@ -173,7 +191,7 @@ def test_each_file_is_one_period_of_provider_zz1(manifest, returns):
         assert {r["provider_code"] for r in rows} == {"ZZ1"}, m["file"]
 
 
-def test_rows_follow_the_catalogue_breakdown(returns, catalogue, lsoa_deciles):
+def test_rows_follow_the_catalogue_breakdown(returns, catalogue, lsoa_deciles_on):
     for name, rows in returns.items():
         keys = Counter((r["metric_code"], r["locality_code"], r["imd_decile"]) for r in rows)
         assert max(keys.values()) == 1, f"{name}: duplicate rows"
@@ -185,18 +203,27 @@ def test_rows_follow_the_catalogue_breakdown(returns, catalogue, lsoa_deciles):
             elif kpi["breakdown"] == "locality":
                 want = {(loc, "") for loc in LOCALITIES}
             else:  # a row for each decile the locality has LSOAs in, U, and the all-deciles row; no others
-                want = {(loc, d) for loc in LOCALITIES for d in lsoa_deciles[loc] | {"U", ""}}
+                held = deciles_for(rows, lsoa_deciles_on)
+                want = {(loc, d) for loc in LOCALITIES for d in held[loc] | {"U", ""}}
             assert got == want, f"{name} {code}"
 
 
-def test_no_decile_row_for_a_cell_without_lsoas(returns, lsoa_deciles):
-    assert lsoa_deciles["NORTH"].isdisjoint(
-        {"8", "10"}
-    )  # the reference files say so (docs/methods.md section 7)
+def test_no_decile_row_for_a_cell_without_lsoas(returns, lsoa_deciles_on):
+    # the reference files say so (docs/methods.md section 7): North has no LSOA in deciles 8 and 10 on IoD2019,
+    # and none in 10 on IoD2025; South none in 1 or 4 and West none in 2 or 4 on IoD2025
+    assert lsoa_deciles_on["IoD2019"]["NORTH"].isdisjoint({"8", "10"})
+    assert (
+        lsoa_deciles_on["IoD2025"]["NORTH"].isdisjoint({"10"}) and "8" in lsoa_deciles_on["IoD2025"]["NORTH"]
+    )
+    assert lsoa_deciles_on["IoD2025"]["SOUTH"].isdisjoint({"1", "4"})
+    on2025 = 0
     for name, rows in returns.items():
+        held = deciles_for(rows, lsoa_deciles_on)
+        on2025 += held is lsoa_deciles_on["IoD2025"]
         for r in rows:
             if r["imd_decile"] not in ("", "U"):
-                assert r["imd_decile"] in lsoa_deciles[r["locality_code"]], f"{name}: {r}"
+                assert r["imd_decile"] in held[r["locality_code"]], f"{name}: {r}"
+    assert on2025 == 5  # 2025-26 Q3 to 2026-27 Q2, with 2026-27 Q1's resubmission
 
 
 def test_decile_rows_sum_to_the_all_deciles_row(returns, catalogue):

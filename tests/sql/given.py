@@ -62,7 +62,8 @@ def council_with_localities(layout: list[tuple[int, str]]) -> Store:
     """An in-memory database with the sample council set up and one LSOA per (decile, locality) of ``layout``.
 
     Each entry takes the next unused LSOA of that national IMD decile in the council, so the localities hold the
-    deciles the test needs; loaded through the real localities loader.
+    deciles the test needs; loaded through the real localities loader. Only LSOAs in the same decile on IoD2019 and
+    IoD2025 are taken, so the cells are the same whichever index a quarter uses (docs/methods.md section 7.1).
     """
     from kpi.access.principal import local_principal
     from kpi.core.councils import init_council, load_localities
@@ -70,7 +71,9 @@ def council_with_localities(layout: list[tuple[int, str]]) -> Store:
     store = Store.open(":memory:")
     init_council(store, COUNCIL, principal=local_principal("test"))
     lookup = store.query(
-        "select lsoa_code, imd_decile from lsoa_reference where lad_code = ? order by lsoa_code", [COUNCIL]
+        "select lsoa_code, r.imd_decile from lsoa_reference as r inner join lsoa21_reference as n using (lsoa_code) "
+        "where r.lad_code = ? and n.imd_decile = r.imd_decile order by lsoa_code",
+        [COUNCIL],
     )
     lines, used = [], {}
     for decile, locality in layout:

@@ -52,6 +52,7 @@ def run(store: Store, relation: str) -> pl.DataFrame:
         first_period_index=periods.parse_period("2022-23 Q1").index,
         last_period_index=periods.parse_period("2026-27 Q2").index,
         max_age_quarters=4,
+        indicator_id=93436,
     )
     if "$load_id" not in (SQL_DIR / f"{relation}.sql").read_text(encoding="utf-8"):
         return store.run_sql(relation, **params)

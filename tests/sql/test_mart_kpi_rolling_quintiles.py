@@ -9,6 +9,9 @@ from datetime import datetime
 import polars as pl
 import pytest
 
+from kpi.access.principal import local_principal
+from kpi.contract.targets import set_setting
+from kpi.core import deprivation
 from kpi.core import periods as periods
 from kpi.inequality import views as inequalities
 from tests.sql.given import council_with_localities, load_return_lines
@@ -22,6 +25,17 @@ LAYOUT = [(d, "NORTH") for d in (1, 3, 5, 7, 9)] + [(d, "CENTRAL") for d in (1, 
 
 @pytest.fixture()
 def store(monkeypatch):
+    """Every quarter here on one deprivation index (IoD2025 from 2024-25 Q1), so windows never cross a change."""
+    monkeypatch.setenv("HCP_TODAY", "2026-11-23")
+    db = council_with_localities(LAYOUT)
+    set_setting(db, COUNCIL, deprivation.QUARTER_SETTING, "2024-25 Q1", principal=local_principal("test"))
+    yield db
+    db.close()
+
+
+@pytest.fixture()
+def default_store(monkeypatch):
+    """The default setting: IoD2025 from 2025-26 Q3."""
     monkeypatch.setenv("HCP_TODAY", "2026-11-23")
     db = council_with_localities(LAYOUT)
     yield db
@@ -114,3 +128,26 @@ def test_locality_missing_a_quintile_is_not_rated_with_the_reason(store):
         "only 3 of the four quarters to 2026-27 Q1 have a return"
         in one(early, area_code="NORTH")["not_rated_reason"]
     )
+
+
+def test_a_window_counts_only_the_quarters_on_its_last_quarters_index(default_store):
+    """2025-26 Q3 is the first quarter on IoD2025: a window across it is not joined (docs/methods.md section 7.1)."""
+    load(default_store, "2025-26 Q2", north_rows(10))
+    for i, quarter in enumerate(QUARTERS):
+        load(default_store, quarter, north_rows(i))
+    frame = mart(default_store).filter(pl.col("kpi_code") == "C2", pl.col("locality_code") == "NORTH")
+    before = one(frame, period="2025-26 Q2", imd_quintile=1)
+    assert (before["deprivation_index"], before["crosses_index_change"]) == ("IoD2019", False)
+    crossing = one(frame, period="2025-26 Q4", imd_quintile=1)
+    assert (crossing["deprivation_index"], crossing["crosses_index_change"]) == ("IoD2025", True)
+    assert crossing["quarters_in_window"] == 2  # 2025-26 Q3 and Q4; Q2 is on IoD2019 and left out
+    assert (crossing["numerator"], crossing["denominator"]) == (0 + 1 + 2 * 1, 2 * 21)
+    last = one(frame, period="2026-27 Q2", imd_quintile=1)  # all four quarters on IoD2025
+    assert (last["quarters_in_window"], last["crosses_index_change"]) == (4, False)
+    reasons = inequalities.locality_quintiles(mart(default_store), "C2").filter(
+        pl.col("period") == "2025-26 Q4", pl.col("area_code") == "NORTH"
+    )["reason"]
+    assert set(reasons) == {
+        "deprivation index changed: IoD2019 → IoD2025 in the four quarters to 2025-26 Q4: only 2 of them are on "
+        "the new index (docs/methods.md 7.1)"
+    }

@@ -10,7 +10,7 @@ What it says, for the headline KPIs (catalogue ``headline = true``) in a period,
 * **over time**: the same quarter a year earlier, the previous quarter, and Fingertips' recent-trend words on the
   last five quarters (:func:`kpi.stats.recent_trend`, chi-squared test for trend);
 * **inequality by deprivation**: the slope index of inequality (SII), the headline measure, in words
-  (:func:`kpi.reports.pack.frames.inequality_frame`, as in the pack), then percentages by national IMD 2019 decile, or by
+  (:func:`kpi.reports.pack.frames.inequality_frame`, as in the pack), then percentages by national IMD decile (named: IMD 2019 or 2025), or by
   quintile (pairs of deciles) when most decile figures would be too small to show, and the gap between the most and
   least deprived decile (or quintile) (:func:`kpi.inequality.views.decile_gap`);
 * **by locality**, and **what the provider is doing about red areas** (its explanation and remedial action);

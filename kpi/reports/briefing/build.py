@@ -14,9 +14,11 @@ import polars as pl
 from kpi.access.principal import Principal
 from kpi.access.rules import require
 from kpi.contract import values as overview
+from kpi.core import deprivation
 from kpi.core import periods as periods
 from kpi.core.councils import providers
 from kpi.core.store import Store, default_council, get_info
+from kpi.outcomes.neighbours import neighbour_summary
 from kpi.reports import words
 from kpi.reports.briefing.model import (
     DECILES,
@@ -85,12 +87,16 @@ def build_briefing(
     # the SII (headline measure of inequality) from the unrounded decile counts, exactly as the pack has it
     sii = inequality_frame(values.filter(pl.col("kpi_code").is_in(heads)), code)
     sii_rows = {row["kpi_code"]: row for row in sii.iter_rows(named=True)} if sii.height else {}
+    peers = _neighbour_phrases(store, council, code, at, principal, values)
     for kpi_code in heads:
         headline = _headline(values, england, disclosed, kpi_code, this, year_ago, previous, names)
         headline.sii = sii_rows.get(kpi_code)
+        if kpi_code in peers:
+            headline.neighbours = peers[kpi_code]
+            headline.message = message(headline)
         headlines.append(headline)
     red_areas, unnamed = _red_areas(reds, disclosed, this.index, names, narratives)
-    version = data_version(values, bench, narratives, names)
+    version = data_version(values, bench, narratives, names, sorted(peers.items()))
     cover = _cover(store, council, chosen, prov, code, at, version)
     return Briefing(
         cover,
@@ -101,7 +107,18 @@ def build_briefing(
         previous.code,
         groups=_groups(headlines),
         unnamed_reds=unnamed,
+        deciles_on=deprivation.short_label(deprivation.index_for_period(store, council, code, at)),
     )
+
+
+def _neighbour_phrases(store, council, code, at, principal, values) -> dict[str, tuple[str, str]]:
+    """KPI -> (group, phrase) where the borough differs significantly from its first comparator group.
+
+    docs/methods.md section 9: computed from the unrounded counts, like the England comparison; no figure printed.
+    """
+    summary = neighbour_summary(store, council, code, at, principal=principal, kpi_values=values)
+    chosen = summary.filter(pl.col("phrase").is_not_null())
+    return {row["kpi_code"]: (row["group_name"], row["phrase"]) for row in chosen.iter_rows(named=True)}
 
 
 def _red_areas(

@@ -133,7 +133,8 @@ def _group_table(b: Briefing, heads: list[Headline]) -> Table:
     c, group = b.cover, b.groups
     labels = DECILES if group == "decile" else QUINTILES
     return Table(
-        f"Per cent by national deprivation {group} (1 = most deprived), {c.period}",
+        f"Per cent by national deprivation {group} (1 = most deprived{'; ' + b.deciles_on if b.deciles_on else ''}), "
+        f"{c.period}",
         [group.capitalize(), *[h.kpi_code for h in heads]],
         [
             [

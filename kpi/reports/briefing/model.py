@@ -43,6 +43,9 @@ class Headline:
     #: the SII (the headline measure of inequality) from the unrounded decile counts: a row of
     #: :func:`kpi.reports.pack.frames.inequality_frame`, the pack's own computation (None without deciles)
     sii: dict | None = None
+    #: how the borough compares with similar councils, in words, where the difference is significant: (group name,
+    #: phrase), e.g. ("DfE statistical neighbours (May 2025)", "among the best quarter of similar councils")
+    neighbours: tuple[str, str] | None = None
 
 
 @dataclass
@@ -72,3 +75,5 @@ class Briefing:
     groups: str = "decile"
     #: red areas not named because their figures are hidden: (kpi_name, how many localities)
     unnamed_reds: list[tuple[str, int]] = field(default_factory=list)
+    #: the deprivation index of the period's deciles, as a figure names it ("IMD 2025"; docs/methods.md 7.1)
+    deciles_on: str = ""

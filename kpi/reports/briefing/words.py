@@ -41,7 +41,7 @@ GLOSSARY = [
         "significant: England's figure lies outside the range the borough's true figure is likely to be in (the 95% "
         "confidence interval). Otherwise the borough is similar to England. England's figure is for the period shown "
         "beside it: the same quarter, else that financial year, else a recent one; an older figure is out of date "
-        "and not compared.",
+        "and not compared. The same test compares the borough with similar councils (DfE's statistical neighbours).",
     ),
     (
         "95% confidence interval",
@@ -135,6 +135,9 @@ def message(h: Headline) -> str:
         looks = _looks_met(h.rate, h.target_pct, h.polarity)
         if looks is not None and looks != (h.rag == "green") and h.rag in ("green", "amber", "red"):
             text = text[:-1] + " (the percentage shown is rounded; the judgement uses the exact figure)."
+    if h.neighbours is not None:
+        group, phrase = h.neighbours
+        text += f" Against {group}, the borough is {phrase}."
     if h.year_ago is not None and h.year_ago.shown_pct is not None:
         text += f" A year earlier it was {h.year_ago.text()}."
     return text

@@ -16,9 +16,11 @@ from kpi.access.principal import Principal
 from kpi.access.rules import provider_scope
 from kpi.contract import meetings as meetings
 from kpi.contract import values as overview
+from kpi.core import deprivation
 from kpi.core import periods as periods
 from kpi.core.councils import providers
 from kpi.core.store import Store, default_council, get_info
+from kpi.outcomes.neighbours import neighbour_summary
 from kpi.reports import words
 from kpi.reports.extras import optional_sections, reconciliation_sections
 from kpi.reports.figures import FigureSet
@@ -90,7 +92,9 @@ def build_pack(
     narratives = narratives_frame(
         store, council, provider["provider_code"], code, at, values, principal=principal
     )
-    exceptions = exception_items(values, bench, code, names, narratives, figures)
+    # the deprivation index the quarter's decile rows use (docs/methods.md section 7.1), named on its decile figures
+    deciles_on = deprivation.short_label(deprivation.index_for_period(store, council, code, at))
+    exceptions = exception_items(values, bench, code, names, narratives, figures, deciles_on=deciles_on)
     timings["exceptions"] = time.perf_counter() - step
     # The council's NCMP and outcome sections (DuckDB and polars, which release the GIL) are read on a second
     # thread while this one fits the SII of the headline KPIs (numpy): the same figures, less time to wait.
@@ -99,10 +103,16 @@ def build_pack(
         later = (
             pool.submit(optional_sections, store, council, at, principal=principal) if council_wide else None
         )
+        peers = (
+            pool.submit(neighbour_summary, store, council, code, at, principal=principal, kpi_values=values)
+            if council_wide
+            else None
+        )
         step = time.perf_counter()
         gaps = inequality_frame(values, code, headlines=headline_codes(store, council, code, at))
         timings["inequalities"] = time.perf_counter() - step
         extras = later.result() if later is not None else []
+        summary = with_neighbours(summary, peers.result() if peers is not None else None)
     extras += reconciliation_sections(
         store, council, code, at, principal=principal, provider_code=provider["provider_code"]
     )
@@ -113,7 +123,7 @@ def build_pack(
     extra_figures = [repr(extra.blocks) for extra in extras]  # NCMP and outcome tables, as printed
     cover = _cover(store, council, provider, code, at, draft, since, previous, principal=principal)
     cover.data_version = data_version(
-        values, bench, narratives, carried, risk_log, quality, names, extra_figures
+        values, bench, narratives, carried, risk_log, quality, names, extra_figures, summary["vs_neighbours"]
     )
     cover.meeting_date = meeting_date or next_meeting_date(
         store, council, principal=principal, provider_code=provider["provider_code"]
@@ -134,6 +144,24 @@ def build_pack(
         risks=risk_log,
         figures=figures,
         timings=timings,
+    )
+
+
+def with_neighbours(summary: pl.DataFrame, peers: pl.DataFrame | None) -> pl.DataFrame:
+    """The summary with ``vs_neighbours``: each KPI against its first comparator group (docs/methods.md section 9).
+
+    "–" where the KPI has no comparison (no Fingertips indicator, no other council's figures, or a provider's pack,
+    which carries no council-wide figures).
+    """
+    if peers is None or peers.is_empty():
+        return summary.with_columns(
+            pl.lit("–").alias("vs_neighbours"), pl.lit(None, dtype=pl.String).alias("neighbours_group")
+        )
+    chosen = peers.select(
+        "kpi_code", pl.col("cell").alias("vs_neighbours"), pl.col("group_name").alias("neighbours_group")
+    )
+    return summary.join(chosen, on="kpi_code", how="left", maintain_order="left").with_columns(
+        pl.col("vs_neighbours").fill_null("–")
     )
 
 

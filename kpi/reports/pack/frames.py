@@ -84,8 +84,13 @@ def exception_items(
     names: dict[str, str],
     narratives: pl.DataFrame,
     figures: FigureSet,
+    *,
+    deciles_on: str = "",
 ) -> list[ExceptionItem]:
-    """Every KPI red or amber at borough or locality level in the period, in catalogue order, with its charts."""
+    """Every KPI red or amber at borough or locality level in the period, in catalogue order, with its charts.
+
+    ``deciles_on`` names the deprivation index of the period's decile rows (``IMD 2025``) on the decile figures.
+    """
     now = values.filter(pl.col("period") == period, pl.col("level").is_in(["borough", "locality"]))
     flagged_codes = now.filter(pl.col("rag").is_in(EXCEPTION_RAGS)).select("kpi_code", "sort_order").unique()
     out = []
@@ -130,13 +135,14 @@ def exception_items(
         shown_deciles = deciles.filter(pl.col("imd_decile") != "U")
         if shown_deciles.height and borough["value_kind"] != "count":
             decile_key = f"deciles-{_key(kpi_code)}"
-            title = f"{kpi_code} by national IMD decile (1 = most deprived), {period}"
+            on = f"; {deciles_on}" if deciles_on else ""  # docs/methods.md section 7.1
+            title = f"{kpi_code} by national IMD decile (1 = most deprived{on}), {period}"
             figures.add(
                 decile_key,
                 lambda d=shown_deciles, t=title, r=reference, g=target: charts.category_ci_chart(
                     d, "imd_decile", t, sort_field="decile_order", reference=r, target=g
                 ).properties(width=CHART_WIDTH, height=200),
-                title=f"{kpi_code} {name} by national IMD decile, {period}",
+                title=f"{kpi_code} {name} by national IMD decile{f' ({deciles_on})' if deciles_on else ''}, {period}",
                 alt=category_alt(shown_deciles, "imd_decile", name, period, target, prefix="decile "),
             )
         out.append(

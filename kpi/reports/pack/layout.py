@@ -201,6 +201,7 @@ def _summary(pack: Pack, blocks: list) -> None:
                 Cell(words.rag(row["rag"]), rag=row["rag"]),
                 Cell(words.change(row), numeric=True),
                 _england(row),
+                row.get("vs_neighbours") or "–",
                 Cell(row["variation_short"] or "", icon=("variation", row["variation"])),
                 Cell(row["assurance_short"] or "", icon=("assurance", row["assurance"])),
             ]
@@ -208,13 +209,38 @@ def _summary(pack: Pack, blocks: list) -> None:
     blocks.append(
         Table(
             f"Every KPI at borough level, {period}",
-            ["KPI", "Value", "Target", "RAG", "Change", "Compared with England", "Variation", "Assurance"],
+            [
+                "KPI",
+                "Value",
+                "Target",
+                "RAG",
+                "Change",
+                "Compared with England",
+                "vs neighbours",
+                "Variation",
+                "Assurance",
+            ],
             rows,
             key="summary",
-            note=LEGEND,
+            note=LEGEND + _neighbours_note(pack),
             # in millimetres of the landscape page: one line for figures, two at most for names and words
-            widths=(70, 15, 16, 21, 22, 58, 36, 34),
+            widths=(55, 15, 16, 21, 20, 55, 30, 33, 28),
         )
+    )
+
+
+def _neighbours_note(pack: Pack) -> str:
+    """What the "vs neighbours" column compares with (docs/methods.md section 9), or nothing without a comparison."""
+    groups = (
+        pack.summary["neighbours_group"].drop_nulls().unique().to_list()
+        if "neighbours_group" in pack.summary.columns
+        else []
+    )
+    if not groups:
+        return ""
+    return (
+        f" vs neighbours: against the average of {groups[0]} (pooled counts where published), Fingertips rule; "
+        "rank among them and this council, 1st = best."
     )
 
 
@@ -377,7 +403,7 @@ def _inequalities(pack: Pack, blocks: list) -> None:
             widths=(2.4, 1.4, 1.4, 1.1, 2.1, 1.7),
             note=(
                 "SII: slope index of inequality, the headline measure (the sentences below): the modelled gap "
-                "across all ten national IMD 2019 deciles (Low & Low 2004; PHEindicatormethods phe_sii), most "
+                "across all ten national IMD deciles of the quarter's index (Low & Low 2004; PHEindicatormethods phe_sii), most "
                 "deprived minus least deprived end of the fitted line, in points, 95% CI by simulation. Decile "
                 "gap: the gap between the most and least deprived decile, decile 1 minus decile 10, in "
                 "percentage points, from those two deciles only. "

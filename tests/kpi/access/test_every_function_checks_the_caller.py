@@ -182,6 +182,21 @@ TABLE: dict[str, Checked | Unscoped] = {
         ),
     ),
     "kpi.core.councils.localities": U(REFERENCE),
+    # ---- deprivation indices ------------------------------------------------------------------------------------
+    "kpi.core.deprivation.deciles": U("national reference data: an LSOA code's published decile on an index"),
+    "kpi.core.deprivation.ensure_indices": U(
+        f"{INFRA}: copies the national deprivation lookups shipped with the application (idempotent; no one's data)"
+    ),
+    "kpi.core.deprivation.first_quarter": U(f"{CONFIG}: a setting's value"),
+    "kpi.core.deprivation.first_year": U(f"{CONFIG}: a setting's value"),
+    "kpi.core.deprivation.index_for_period": U(f"{CONFIG}: which index a setting gives a period"),
+    "kpi.core.deprivation.index_for_year": U(f"{CONFIG}: which index a setting gives an academic year"),
+    "kpi.core.deprivation.known_codes": U("national reference data: the LSOA codes of both vintages"),
+    "kpi.core.deprivation.lsoa_deciles": U("national reference data: every LSOA code's decile on an index"),
+    "kpi.core.deprivation.sql_params": U(f"{CONFIG}: the deprivation settings as SQL parameters"),
+    "kpi.core.deprivation.split_lsoas": U(
+        "national reference data: the codes whose matching LSOAs differ in decile"
+    ),
     "kpi.core.councils.locality_cells": U(REFERENCE),
     "kpi.core.councils.providers": U(REFERENCE),
     # ---- data quality -------------------------------------------------------------------------------------------
@@ -393,6 +408,42 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, b"", "x.csv", council_code=COUNCIL, principal=w, check_only=True
         ),
     ),
+    "kpi.outcomes.neighbours.area_values": R(
+        COUNCIL_DATA, lambda s, w: _m("kpi.outcomes.neighbours").area_values(s, "NOPE", 1, principal=w)
+    ),
+    "kpi.outcomes.neighbours.indicator_comparison": R(
+        COUNCIL_DATA,
+        lambda s, w: _m("kpi.outcomes.neighbours").indicator_comparison(
+            s, "NOPE", 1, "2023/24", "high", principal=w
+        ),
+    ),
+    "kpi.outcomes.neighbours.kpi_comparison": R(
+        COUNCIL_DATA,
+        lambda s, w: _m("kpi.outcomes.neighbours").kpi_comparison(
+            s, "NOPE", "C2", PERIOD, kpi_values=pl.DataFrame(), principal=w
+        ),
+    ),
+    "kpi.outcomes.neighbours.neighbour_summary": R(
+        COUNCIL_DATA,
+        lambda s, w: _m("kpi.outcomes.neighbours").neighbour_summary(
+            s, "NOPE", PERIOD, kpi_values=pl.DataFrame(), principal=w
+        ),
+    ),
+    "kpi.outcomes.peers.chosen_group_codes": U(
+        f"{CONFIG} (the setting comparator_groups): group codes, no data"
+    ),
+    "kpi.outcomes.peers.comparator_groups": R(
+        COUNCIL_DATA, lambda s, w: _m("kpi.outcomes.peers").comparator_groups(s, "NOPE", principal=w)
+    ),
+    "kpi.outcomes.peers.ensure_reference_groups": W(
+        SET_UP, lambda s, w: _m("kpi.outcomes.peers").ensure_reference_groups(s, "NOPE", principal=w)
+    ),
+    "kpi.outcomes.peers.load_peers": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.outcomes.peers").load_peers(
+            s, b"", "x.csv", council_code=COUNCIL, group_name="x", principal=w, check_only=True
+        ),
+    ),
     "kpi.outcomes.series.measure_series": R(
         COUNCIL_DATA,
         lambda s, w: _m("kpi.outcomes.series").measure_series(
@@ -421,6 +472,12 @@ TABLE: dict[str, Checked | Unscoped] = {
     "kpi.reports.circulate": W(
         COMMISSIONER,
         lambda s, w: _m("kpi.reports").circulate(s, _built(), "nope", sent_to="", principal=w),
+    ),
+    "kpi.reports.site.publish": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.reports.site").publish(
+            s, _built("briefing"), Path("/nonexistent/site"), principal=w
+        ),
     ),
     "kpi.reports.briefing.build.build_briefing": R(
         COUNCIL_DATA,

@@ -37,7 +37,9 @@ def test_init_then_load_localities(tmp_path, capsys):
         assert store.query("select count(*) from locality_lsoas").item() == 138
         assert store.query("select count(*) from submissions").item() == 0
         actions = store.query("select action from audit_log order by audit_id")["action"].to_list()
-        assert actions == ["council created", "localities loaded"]
+        assert actions == ["council created", "comparator groups loaded", "localities loaded"]
+        groups = store.query("select group_code from comparator_group_loads order by group_code")
+        assert groups["group_code"].to_list() == ["dfe-sn", "nhse-peers"]
 
 
 def test_init_refuses_to_replace_a_database_without_force(db, capsys):

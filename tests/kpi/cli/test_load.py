@@ -149,7 +149,7 @@ def test_a_bad_localities_file_is_rejected_with_messages(tmp_path, capsys):
     assert hcp(db, "load", "localities", str(bad)) == 1
     out = capsys.readouterr().out
     assert (
-        "ERROR (row 3, column lsoa_code): 'E01999999' is not an English LSOA (2011) code: codes look like "
+        "ERROR (row 3, column lsoa_code): 'E01999999' is not an English LSOA code of 2011 or 2021: codes look like "
         in out
     )
     assert (
@@ -180,3 +180,36 @@ def test_load_localities_check_writes_nothing(db, capsys):
     before = counts(db)
     assert hcp(db, "load", "localities", str(LOCALITIES), "--check") == 0
     assert counts(db) == before
+
+
+def test_hcp_load_peers_and_hcp_peers_list(tmp_path, hcp_today, capsys):
+    """A council's own list through ``hcp load peers FILE --name NAME``; ``hcp peers list`` shows it by name."""
+    from kpi.cli import main
+
+    db = str(tmp_path / "hcp.duckdb")
+    assert main(["--db", db, "init", "--council", "E08000009"]) == 0
+    listing = tmp_path / "cipfa.csv"
+    listing.write_text("area_code,rank\nE08000007,1\nE08000002,2\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--db", db, "load", "peers", str(listing)]) == 1
+    assert "the group has no name: give one with --name" in capsys.readouterr().out
+    assert (
+        main(["--db", db, "load", "peers", str(listing), "--name", "CIPFA 2025", "--valid-from", "soon"]) == 2
+    )
+    assert "--valid-from takes a date such as 2025-05-01, not 'soon'" in capsys.readouterr().err
+    assert (
+        main(
+            ["--db", db, "load", "peers", str(listing), "--name", "CIPFA 2025", "--valid-from", "2026-01-01"]
+        )
+        == 0
+    )
+    assert "comparator group 'CIPFA 2025' loaded as 'cipfa-2025'" in capsys.readouterr().out
+    assert main(["--db", db, "peers", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "cipfa-2025: CIPFA 2025 (2 councils, from 2026-01-01; not chosen)" in out
+    assert (
+        "dfe-sn: DfE statistical neighbours (May 2025) (10 councils, from 2025-05-01; compared with)" in out
+    )
+    assert "  Stockport, Bury" in out
+    assert main(["--db", db, "peers", "reference"]) == 0
+    assert capsys.readouterr().out.strip() == "the reference groups are already loaded"

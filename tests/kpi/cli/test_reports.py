@@ -126,3 +126,16 @@ def test_hcp_pack_meeting_date_goes_on_the_cover(sample_db_copy, hcp_today, tmp_
         main([*briefing, "--meeting-date", "2027-01-14"])
     assert refused.value.code == 2
     assert "unrecognized arguments: --meeting-date" in capsys.readouterr().err
+
+
+def test_hcp_publish_writes_the_static_briefing_site(sample_db_copy, hcp_today, tmp_path, capsys):
+    out = tmp_path / "public" / "briefing"
+    args = ["--db", str(sample_db_copy), "publish", "--period", "2026-27 Q2", "--as-at", "2026-11-20T09:00"]
+    assert main([*args, "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert re.search(r"published .*briefing: scrutiny briefing for 2026-27 Q2, .* \d+ tables as CSV", said), (
+        said
+    )
+    assert (out / "index.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert (out / "briefing.pdf").read_bytes()[:5] == b"%PDF-"
+    assert _packs(sample_db_copy).filter(_packs(sample_db_copy)["format"] == "html").height == 1

@@ -1,4 +1,4 @@
-"""A small hand-made extract covering every cohort edge, with the KPIs counted by hand (docs/methods.md section 9).
+"""A small hand-made extract covering every cohort edge, with the KPIs counted by hand (docs/methods.md section 10).
 
 Today is 2026-11-23 (``HCP_TODAY``). Localities: NORTH holds a decile-1 LSOA, SOUTH a decile-5 LSOA.
 """

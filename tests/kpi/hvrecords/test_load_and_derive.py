@@ -180,7 +180,7 @@ def test_the_annex_a_kpis_are_catalogue_kpis_with_targets_and_rag(store):
     values = store.run_sql(
         "marts/mart_kpi_values",
         council_code=COUNCIL,
-        as_at=datetime(2026, 11, 23, 12),
+        as_at=datetime(2026, 11, 23, 23, 59),  # after the load, whatever the time of day it ran
         first_period_index=8000,
         last_period_index=8110,
     )

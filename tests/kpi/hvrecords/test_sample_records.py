@@ -34,7 +34,7 @@ def test_the_sample_agrees_with_the_q2_return_but_for_the_planted_cells(sample_r
         "returned_numerator",
         "children_behind",
     )
-    assert flagged.rows() == [("C2", "WEST", "8", 27.0, 29.0, 2.0), ("C3", "WEST", "8", 3.0, 1.0, 2.0)]
+    assert flagged.rows() == [("C2", "WEST", "3", 20.0, 22.0, 2.0), ("C3", "WEST", "3", 4.0, 2.0, 2.0)]
     assert frame.filter(pl.col("numerator_difference") != 0).height == 2
     assert frame.filter(pl.col("denominator_difference") != 0).is_empty()
 

@@ -174,3 +174,30 @@ def test_sii_trend_chart_has_a_zero_line_and_error_bars():
     text = json.dumps(spec)
     assert '"datum": 0' in text and '"y2": {"field": "sii_upper"' in text
     assert "trend" in charts.to_svg(charts_inequality.sii_trend_chart(table, "trend"))
+
+
+def test_sii_trend_chart_marks_a_change_of_index_and_does_not_join_across_it():
+    """docs/methods.md section 7.1: the line is split by index and the first period on the new index is marked."""
+    from kpi.core import deprivation
+
+    table = pl.DataFrame(
+        {
+            "area_name": ["Borough"] * 4,
+            "period": ["2025-26 Q1", "2025-26 Q2", "2025-26 Q3", "2025-26 Q4"],
+            "period_index": [1, 2, 3, 4],
+            "deprivation_index": ["IoD2019", "IoD2019", "IoD2025", "IoD2025"],
+            "sii_pts": [-5.0, -6.0, -7.0, -8.0],
+            "sii_lower_pts": [-9.0, -10.0, -11.0, -12.0],
+            "sii_upper_pts": [-1.0, -2.0, -3.0, -4.0],
+        }
+    )
+    spec = charts_inequality.sii_trend_chart(table, "trend").to_dict()
+    line = next(layer for layer in spec["layer"] if layer["mark"].get("type", layer["mark"]) == "line")
+    assert line["encoding"]["detail"]["field"] == "deprivation_index"  # one line per index, none across
+    text = json.dumps(spec, ensure_ascii=False)
+    assert deprivation.CHANGE_NOTE in text and '"datum": "2025-26 Q3"' in text
+    assert deprivation.CHANGE_NOTE in charts.to_svg(charts_inequality.sii_trend_chart(table, "trend"))
+    same = charts_inequality.sii_trend_chart(
+        table.with_columns(pl.lit("IoD2019").alias("deprivation_index")), "t"
+    )
+    assert deprivation.CHANGE_NOTE not in json.dumps(same.to_dict(), ensure_ascii=False)

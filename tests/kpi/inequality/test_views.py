@@ -66,11 +66,12 @@ def test_missing_deciles_and_the_explanation_name_the_councils_gaps():
     )
     gaps = iq.missing_deciles(cells)
     assert gaps == {"NORTH": [8, 10], "SOUTH": [2]}
-    text = iq.quantile_explanation("locality", gaps, {"NORTH": "North", "SOUTH": "South"})
+    text = iq.quantile_explanation("locality", gaps, {"NORTH": "North", "SOUTH": "South"}, on="IMD 2019")
     assert "North has no LSOA in deciles 8 and 10; South has no LSOA in decile 2." in text
     assert "quintile 1 = deciles 1-2" in text and "rolling four quarters" in text
     assert "most deprived minus least deprived" in text
-    assert "national IMD 2019 deciles" in iq.quantile_explanation("borough")
+    assert "national IMD 2019 deciles" in iq.quantile_explanation("borough", on="IMD 2019")
+    assert "national IMD 2025 quintiles" in iq.quantile_explanation("locality", gaps, on="IMD 2025")
 
 
 def test_window_label():

@@ -61,6 +61,7 @@ def test_the_corpus_is_what_the_script_makes(tmp_path):
             "ncmp-eligible",
             "fingertips",
             "outcome-measures",
+            "peers",
             "hv-records",
         }
     )

@@ -32,6 +32,7 @@ LOAD_TABLES = {
     "fingertips_values",
     "outcome_measure_values",
     "locality_loads",
+    "comparator_group_loads",
     "hv_loads",
 }
 
@@ -44,6 +45,7 @@ def test_the_registry_names_every_dataset_once_with_its_own_spec():
         "outcome-measures",
         "ncmp",
         "ncmp-eligible",
+        "peers",
         "hv-records",
     )
     specs = [dataset_spec(name) for name in DATASETS]

@@ -15,6 +15,7 @@ import pytest
 from kpi.core import locality_rules
 from kpi.ingest.rules import documented_section, rules_markdown
 from kpi.ncmp import rule_tables as ncmp_rules
+from kpi.outcomes import peer_rules
 from kpi.outcomes import rule_tables as outcome_rules
 from kpi.returns import rule_tables as return_rules
 
@@ -62,6 +63,14 @@ CASES = [
         {"missing_column", "empty", "bad_indicator_id", "blank_area_code", "blank_time_period"}
         | {"not_a_number", "blank_value_without_note", "ci_backwards", "negative", "bad_sort_key"}
         | {"bad_period", "unknown_decile", "duplicate_row"},
+        True,
+    ),
+    (
+        "peers.md",
+        peer_rules.all_rules,
+        "kpi.outcomes.peer_rules",
+        {"missing_column", "empty", "blank_name", "blank_code", "unknown_council", "own_council"}
+        | {"duplicate_council", "bad_rank", "duplicate_rank", "partial_rank"},
         True,
     ),
 ]

@@ -120,6 +120,13 @@ def test_a_valid_extract_checks_clean_and_lists_the_columns_it_drops(check):
 
 REJECTIONS = [
     (
+        {"lsoa_code": "E01999999"},
+        "unknown_lsoa",
+        "lsoa_code",
+        "'E01999999' is not an English LSOA code of 2011 (IoD2019) or 2021 (IoD2025): check it, or leave it blank "
+        "if the child's LSOA is not known (the decile and home locality are then unknown)",
+    ),
+    (
         {"sex": "X"},
         "bad_sex",
         "sex",
@@ -382,11 +389,14 @@ WARNINGS = [
         r"as row 3\): only the first row is counted; remove the repeat, or confirm",
     ),
     (
-        [child(1), child(2, lsoa_code="E01999999")],
-        "unknown_lsoa",
+        [
+            child(1),
+            child(2, lsoa_code="E01033879"),
+        ],  # 2021: merged from 2011 LSOAs in IoD2019 deciles 1 and 2
+        "split_lsoa",
         3,
-        r"'E01999999' is not an LSOA \(2011\) code of the IoD2019 lookup \(2021 codes are not supported yet\): the "
-        r"child's deprivation decile and home locality will be unknown; check it, or confirm",
+        r"LSOA E01033879 \(2021\) matches IoD2019 LSOAs in different deciles \(1, 2\): the child's decile will be "
+        r"unknown \(docs/methods.md section 7.1\); give the child's 2011 LSOA code, or confirm",
     ),
 ]
 
@@ -721,6 +731,7 @@ def test_the_sample_bad_examples_trip_every_rejection(check):
         "bad_urn",
         "bad_school_year",
         "bad_academic_year",
+        "unknown_lsoa",
     }
     assert set(report.errors["check"].to_list()) == expected
     source = pl.read_csv(SAMPLE_DIR / "ncmp" / "ncmp_bad_examples.csv", infer_schema_length=0)

@@ -246,6 +246,38 @@ def test_deprivation_rows_carry_their_decile():
     assert typed["imd_decile"].to_list() == [1, 7, None]
 
 
+def test_deciles_labelled_imd2019_and_imd2025_are_accepted_and_kept_apart():
+    from kpi.outcomes.series import deprivation_breakdown
+
+    words = ["Most deprived decile", "Second most deprived decile", "Third more deprived decile"]
+    rows = [
+        row(**{"Category Type": f"LSOA{v[2:]} deprivation deciles within area ({v})", "Category": f"{w} ({v})",
+               "Value": str(10 * (i + 1) + (v == "IMD2025"))})
+        for v in ("IMD2019", "IMD2025")
+        for i, w in enumerate(words)
+    ]  # fmt: skip
+    report, typed = check(export(rows))
+    assert report.ok, report.to_text()
+    assert typed["imd_decile"].to_list() == [1, 2, 3, 1, 2, 3]
+    assert typed.select("category_type", "category").is_unique().all()  # six rows, none overwriting another
+    series = typed.select(
+        pl.lit("fingertips:99001").alias("measure_key"),
+        pl.lit("area").alias("area_role"),
+        pl.col("time_period_sortable").alias("period_sortable"),
+        "category_type",
+        "category",
+        "imd_decile",
+        "value",
+    )
+    shown = deprivation_breakdown(series, "fingertips:99001")
+    assert shown["deprivation_index"].to_list() == ["IoD2025"] * 3
+    assert shown["value"].to_list() == [11.0, 21.0, 31.0]
+    older = deprivation_breakdown(
+        series.filter(pl.col("category").str.contains("IMD2019")), "fingertips:99001"
+    )
+    assert older["deprivation_index"].to_list() == ["IoD2019"] * 3
+
+
 # ---- malformed exports -----------------------------------------------------------------------------------------
 
 
@@ -472,13 +504,22 @@ def test_catalogue_kpis_mapped_to_fingertips_fill_the_benchmark_table(sample_sto
     assert history.rows() == [(79.9, False), (80.0, True)]
 
 
-def test_the_sample_export_loads_its_synthetic_indicators(sample_ro_store):
-    counts = sample_ro_store.query(
+def _sample_load_counts(store, file_name: str) -> tuple:
+    return store.query(
         "select count(distinct indicator_id) as indicators, count(distinct area_code) as areas, "
         "count(*) filter (where value is null) as suppressed, count(distinct imd_decile) as deciles "
-        "from fingertips_values"
+        "from fingertips_values where outcome_load_id in "
+        "(select outcome_load_id from outcome_loads where file_name = ?)",
+        [file_name],
     ).row(0)
+
+
+def test_the_sample_export_loads_its_synthetic_indicators(sample_ro_store):
+    counts = _sample_load_counts(sample_ro_store, "fingertips_trafford_synthetic.csv")
     assert counts == (11, 3, 2, 10)
+    # every other council's figures: 9 KPI indicators and the 11 outcome indicators (2 shared), 152 councils
+    others = _sample_load_counts(sample_ro_store, "fingertips_all_areas_synthetic.csv")
+    assert others == (18, 152, 0, 0)
     text = (SAMPLE_DIR / "fingertips" / "fingertips_trafford_synthetic.csv").read_text(encoding="utf-8")
     assert text.count("SYNTHETIC") == len(text.splitlines()) - 1
 

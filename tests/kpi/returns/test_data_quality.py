@@ -101,7 +101,8 @@ def test_the_xlsx_template_has_drop_down_lists(sample_ro_store, hcp_today):
     sheet = book["Return"]
     assert [c.value for c in sheet[1]] == return_template.TEMPLATE_COLUMNS
     assert [c.value for c in sheet[2]][:5] == ["2026-27 Q2", "ZZ1", "C1", "CENTRAL", "1"]
-    assert sheet["I2"].value == "Antenatal contacts at 28+ weeks" and sheet["J2"].value.startswith("Count: ")
+    assert sheet["I2"].value == "IoD2025"  # the quarter's deprivation index (docs/methods.md section 7.1)
+    assert sheet["J2"].value == "Antenatal contacts at 28+ weeks" and sheet["K2"].value.startswith("Count: ")
     # the header row is frozen and no column is narrower than its name
     assert sheet.freeze_panes == "D2"
     for cell in sheet[1]:
@@ -114,7 +115,7 @@ def test_the_xlsx_template_has_drop_down_lists(sample_ro_store, hcp_today):
     c1_number, c1_row = all_deciles[0]
     first = next(n for n, r in enumerate(rows, start=2) if r[2] == "C1" and r[3] == c1_row[3])
     assert c1_row[5] == f"=SUM(F{first}:F{c1_number - 1})" and c1_row[6] is None
-    assert c1_row[9] == return_template.ALL_DECILES_NOTE
+    assert c1_row[10] == return_template.ALL_DECILES_NOTE
     c2_number, c2_row = next((n, r) for n, r in all_deciles if r[2] == "C2")
     assert (
         c2_row[5].startswith("=SUM(F")

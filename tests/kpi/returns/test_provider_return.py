@@ -8,6 +8,7 @@ and message, including what the provider should do. The clock is fixed at 2026-1
 import io
 import zipfile
 
+import polars as pl
 import pytest
 
 from kpi.access.principal import local_principal
@@ -15,7 +16,7 @@ from kpi.returns.load import WRITTEN, load_return
 from kpi.returns.review import submission_rows
 from kpi.sample import COUNCIL_CODE, PROVIDER_CODE
 
-HEADER = "period,provider_code,metric_code,locality_code,imd_decile,numerator,denominator,comment"
+HEADER = "period,provider_code,metric_code,locality_code,imd_decile,numerator,denominator,comment,imd_index"
 
 
 def problems(report, check=None):
@@ -245,20 +246,77 @@ def test_decile_outside_1_to_10_or_u(return_rows, write_return, check_return, de
     )
 
 
-@pytest.mark.parametrize("decile", ["8", "10"])
-def test_decile_the_locality_has_no_lsoa_in(return_rows, write_return, check_return, sample_ro_store, decile):
+@pytest.mark.parametrize(
+    ("locality", "decile", "held"), [("NORTH", "10", "9"), ("SOUTH", "4", "3"), ("WEST", "2", "3")]
+)
+def test_decile_the_locality_has_no_lsoa_in(
+    return_rows, write_return, check_return, sample_ro_store, locality, decile, held
+):
     from kpi.core.councils import locality_cells
 
-    cells = locality_cells(sample_ro_store, COUNCIL_CODE)
-    north = cells.filter(cells["locality_code"] == "NORTH")["imd_decile"].to_list()
-    assert int(decile) not in north  # Trafford's North locality has no LSOA in deciles 8 and 10
-    row = set_cell(return_rows, ("C2", "NORTH", "9"), "imd_decile", decile)
+    # 2026-27 Q2 is on IoD2025 (LSOAs 2021): North has none in decile 10, South none in 1 or 4, West none in 2 or 4
+    cells = locality_cells(sample_ro_store, COUNCIL_CODE, index_code="IoD2025")
+    deciles = cells.filter(cells["locality_code"] == locality)["imd_decile"].to_list()
+    assert int(decile) not in deciles and int(held) in deciles
+    row = set_cell(return_rows, ("C2", locality, held), "imd_decile", decile)
     problem = only(check_return(write_return(return_rows)), "decile_without_lsoa")
     assert (problem["row"], problem["column"]) == (row, "imd_decile")
     assert problem["message"] == (
-        f"locality NORTH has no LSOA in decile {decile}: children there cannot be in that decile; check the decile "
-        "or locality"
+        f"locality {locality} has no LSOA in decile {decile}: children there cannot be in that decile; check the "
+        "decile or locality"
     )
+
+
+def test_the_cells_follow_the_quarters_index(return_rows, write_return, sample_store):
+    """On IoD2019 (the setting moved later), North has no LSOA in decile 8, which it has on IoD2025."""
+    from kpi.contract.targets import set_setting
+    from kpi.core import deprivation
+    from kpi.returns.load import CHECKED, load_return
+
+    def check():
+        result = load_return(sample_store, write_return(return_rows).read_bytes(), "return.csv",
+                             council_code=COUNCIL_CODE, provider_code="ZZ1", principal=local_principal("t"),
+                             check_only=True)  # fmt: skip
+        assert result.outcome == CHECKED
+        return result.report
+
+    north8 = return_rows.source_row("C2", "NORTH", "8")
+    assert not [p for p in check().problems.to_dicts() if p["row"] == north8]
+    set_setting(
+        sample_store, COUNCIL_CODE, deprivation.QUARTER_SETTING, "2027-28 Q1", principal=local_principal("t")
+    )
+    problems = check().problems.filter(pl.col("check") == "decile_without_lsoa")
+    assert north8 in problems["row"].to_list()
+
+
+@pytest.mark.parametrize("written", ["IoD2025", "iod2025", "IMD 2025", ""])
+def test_the_return_may_name_the_quarters_index(return_rows, write_return, check_return, written):
+    for row in return_rows:
+        row["imd_index"] = written
+    _assert_clean(check_return(write_return(return_rows, columns=HEADER.split(","))))
+
+
+def test_a_return_on_the_other_index_is_a_warning_the_commissioner_sees(
+    return_rows, write_return, check_return
+):
+    for row in return_rows:
+        row["imd_index"] = "IoD2019" if row["imd_decile"] else ""
+    report = check_return(write_return(return_rows, columns=HEADER.split(",")))
+    assert report.errors.is_empty()
+    warned = report.warnings.filter(pl.col("check") == "wrong_index")
+    assert warned.height == sum(1 for r in return_rows if r["imd_decile"])
+    assert set(warned["message"]) == {
+        "the deciles are on IoD2019 but 2026-27 Q2 uses IoD2025 (docs/methods.md section 7.1): assign the deciles "
+        "on IoD2025, or confirm"
+    }
+
+
+def test_an_unknown_index_is_an_error(return_rows, write_return, check_return):
+    row = set_cell(return_rows, ("C2", "NORTH", "9"), "imd_index", "IoD2015")
+    problem = only(check_return(write_return(return_rows, columns=HEADER.split(","))), "bad_index")
+    assert (problem["row"], problem["column"]) == (row, "imd_index")
+    assert problem["message"].startswith("'IoD2015' is not a deprivation index: write IoD2019 or IoD2025")
+    assert problem["message"].endswith("or leave it blank for the period's (IoD2025)")
 
 
 # ---- periods and provider -----------------------------------------------------------------------------------------
@@ -801,11 +859,11 @@ def test_every_problem_is_reported_at_once(return_rows, write_return, check_retu
     set_cell(return_rows, ("C1", "CENTRAL", "2"), "numerator", "2.5")
     set_cell(return_rows, ("C1", "CENTRAL", "3"), "numerator", "-3")
     set_cell(return_rows, ("C3", "CENTRAL", "1"), "metric_code", "C99")
-    set_cell(return_rows, ("C3", "SOUTH", "1"), "locality_code", "EAST")
+    set_cell(return_rows, ("C3", "SOUTH", "2"), "locality_code", "EAST")  # IoD2025: South has no 1
     set_cell(return_rows, ("C4", "WEST", "1"), "imd_decile", "11")
     set_cell(return_rows, ("C5", "WEST", "1"), "provider_code", "ZZ2")
-    set_cell(return_rows, ("C5", "WEST", "2"), "period", "2026-27 Q1")
-    set_cell(return_rows, ("C2", "NORTH", "9"), "imd_decile", "8")
+    set_cell(return_rows, ("C5", "WEST", "3"), "period", "2026-27 Q1")  # IoD2025: West has no 2
+    set_cell(return_rows, ("C2", "NORTH", "9"), "imd_decile", "10")  # North has none in 10
     set_cell(return_rows, ("FNP1", "ALL"), "locality_code", "NORTH")
     set_cell(return_rows, ("C8i", "SOUTH", "5"), "numerator", "999")
     set_cell(return_rows, ("C8ii", "WEST", "3"), "numerator", "0")  # decile rows no longer add up

@@ -76,3 +76,43 @@ def test_cells_of_the_lookup_current_at_an_earlier_time(lookups):
     # the new lookup counts from the moment it was loaded, the old one no longer
     assert rows(staging(lookups, as_at=datetime(2026, 1, 1)), *COLUMNS) == rows(staging(lookups), *COLUMNS)
     assert staging(lookups, as_at=datetime(2019, 12, 31)).is_empty()
+
+
+def test_a_lookup_of_either_vintage_counts_each_index_on_its_own_lsoas(store):
+    """A 2011 LSOA split in two (2021) in a lookup of 2011 codes: IoD2025 counts both parts, in its locality."""
+    given(store, "lsoa_reference", dict(lsoa_code="A11", imd_decile=2, children_0_15=40))
+    given(
+        store,
+        "lsoa21_reference",
+        dict(lsoa_code="A21", imd_decile=4, idaci_decile=1),
+        dict(lsoa_code="B21", imd_decile=2, idaci_decile=1),
+    )
+    given(
+        store,
+        "lsoa_changes",
+        dict(lsoa11_code="A11", lsoa21_code="A21", change="S"),
+        dict(lsoa11_code="A11", lsoa21_code="B21", change="S"),
+    )
+    given(
+        store,
+        "locality_loads",
+        dict(locality_load_id=1, council_code=COUNCIL, loaded_at=datetime(2020, 1, 1)),
+    )
+    given(
+        store,
+        "localities",
+        dict(locality_load_id=1, council_code=COUNCIL, locality_code="NORTH", sort_order=1),
+    )
+    for code in ("A11", "B21"):  # the same LSOA twice, once per vintage: counted once on each index
+        given(
+            store,
+            "locality_lsoas",
+            dict(locality_load_id=1, council_code=COUNCIL, lsoa_code=code, locality_code="NORTH"),
+        )
+    assert rows(
+        staging(store), "index_code", "locality_code", "imd_decile", "lsoa_count", "children_0_15"
+    ) == [
+        ("IoD2019", "NORTH", 2, 1, 40),
+        ("IoD2025", "NORTH", 2, 1, None),
+        ("IoD2025", "NORTH", 4, 1, None),
+    ]

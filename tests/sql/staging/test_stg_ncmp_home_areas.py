@@ -111,3 +111,51 @@ def test_the_locality_lookup_current_at_the_as_at_time(homes):
             None,
         ),  # only the earlier load was current then
     ]
+
+
+def test_a_code_of_either_vintage_finds_its_locality_and_the_year_index_decile(homes):
+    """L1 (2011) was split into M1 and M2 (2021); a child's code of either vintage finds L1's locality, and its
+    decile is on the index of the year (2024/25: IoD2019, 2025/26: IoD2025; docs/methods.md section 7.1)."""
+    given(
+        homes,
+        "lsoa21_reference",
+        dict(lsoa_code="M1", imd_decile=4),
+        dict(lsoa_code="M2", imd_decile=5),
+        idaci_decile=1,
+    )
+    given(
+        homes,
+        "lsoa_changes",
+        dict(lsoa11_code="L1", lsoa21_code="M1", change="S"),
+        dict(lsoa11_code="L1", lsoa21_code="M2", change="S"),
+    )
+    given(homes, "ncmp_load_parts", dict(load_id=2, school_year="R"), council_code=COUNCIL, dataset="ncmp",
+          academic_year="2025/26", loaded_at=datetime(2026, 1, 1))  # fmt: skip
+    given(
+        homes,
+        "ncmp_counts",
+        dict(dimension_value="L1"),
+        dict(dimension_value="M1"),
+        load_id=2,
+        school_year="R",
+        dimension="lsoa",
+        council_code=COUNCIL,
+        academic_year="2025/26",
+    )
+    given(homes, "ncmp_counts", dict(dimension_value="M2"), load_id=1, school_year="R", dimension="lsoa",
+          council_code=COUNCIL, academic_year="2024/25")  # fmt: skip
+    got = {
+        (r["academic_year"], r["lsoa_code"]): (
+            r["home_locality_code"],
+            r["imd_decile"],
+            r["deprivation_index"],
+        )
+        for r in staging(homes).iter_rows(named=True)
+        if r["lsoa_code"] in ("L1", "M1", "M2")
+    }
+    assert got == {
+        ("2024/25", "L1"): ("NORTH", "2", "IoD2019"),
+        ("2024/25", "M2"): ("NORTH", "2", "IoD2019"),  # mapped back to L1
+        ("2025/26", "L1"): ("NORTH", "U", "IoD2025"),  # split across deciles 4 and 5
+        ("2025/26", "M1"): ("NORTH", "4", "IoD2025"),
+    }

@@ -339,18 +339,23 @@ def test_over_time_follows_the_precision_rule_and_inequality_names_its_measures(
         pl.col("kpi_code") == "C2", pl.col("level") == "borough_quintile", pl.col("period") == PERIOD
     )
     by_quintile = {r["imd_quintile"]: r for r in quintiles.to_dicts()}
-    # quintile 1: 78 of 91, rounded 80 of 90: below 100, so no percentage (and so no gap)
+    # quintile 1 (IoD2025 deciles 1-2 in 2026-27 Q2): 73 of 86, rounded 75 of 85: below 100, so no percentage (and
+    # so no gap)
     assert groups[1][1] == "too few"
     five = by_quintile[5]
     assert groups[5][1] == expected_text(five["numerator"], five["denominator"]) == "about 95%"
     text = sample["pdf_text"]
     assert "The gap between the most and least deprived quintile (quintile 1 minus quintile 5) cannot" in text
-    # the SII: the headline measure, the pack's figures (C2: −13.9 points in the sample)
+    # the SII: the headline measure, the pack's figures (C2: −14.2 points in the sample, on IoD2025's deciles)
     sii = table(sample["docx"], ["Measure", "SII, points", "95% CI", "In words"])
     c2 = next(r for r in sii if r[0] == "New birth visits within 14 days")
-    assert c2[1] == "−13.9" and c2[3] == "Most deprived areas lower"
+    assert c2[1] == "−14.2" and c2[3] == "Most deprived areas lower"
     assert "The headline measure of inequality is the slope index of inequality (SII)" in text
     assert "Deprivation gap" not in text
+    # the quintiles name their deprivation index: 2026-27 Q2 is on IoD2025 (docs/methods.md section 7.1)
+    assert "Per cent by national deprivation quintile (1 = most deprived; IMD 2025), 2026-27 Q2" in " ".join(
+        text.split()
+    )
 
 
 def test_every_percentage_lies_within_its_precision_of_the_truth(sample, small):
@@ -607,4 +612,47 @@ def test_a_hidden_locality_is_not_named_in_the_red_list(small):
             "New birth visits within 14 days: also red in one more locality whose figures are too small"
         )
         for b in bullets
+    )
+
+
+def test_headlines_say_how_the_borough_compares_with_similar_councils_only_where_significant(
+    sample, reports_store
+):
+    # docs/methods.md section 9: the same comparison as the pack's "vs neighbours" column, from unrounded counts
+    from kpi.outcomes import neighbours as nb
+
+    summary = nb.neighbour_summary(reports_store, COUNCIL, PERIOD, AS_AT, principal=LOCAL_USER)
+    outcomes = dict(summary.select("kpi_code", "outcome").iter_rows())
+    checked = 0
+    for headline in sample["built"].data.headlines:
+        said = " Against DfE statistical neighbours (May 2025), the borough is " in headline.message
+        assert said == (outcomes.get(headline.kpi_code) in ("better", "worse")), headline.message
+        checked += said
+    assert checked >= 1
+
+
+def test_the_neighbours_sentence_in_words():
+    from kpi.reports.briefing.model import Headline
+    from kpi.reports.briefing.words import message
+    from kpi.reports.disclosure import Disclosed, disclose_rate
+
+    headline = Headline(
+        kpi_code="C2",
+        kpi_name="New birth visits within 14 days",
+        polarity="high",
+        rate=disclose_rate(Disclosed(900, 900), Disclosed(1000, 1000)),
+        target_pct=None,
+        england_pct=None,
+        england_period=None,
+        comparison="not compared",
+        year_ago=None,
+        previous=None,
+        trend="No significant change",
+        localities={},
+        deciles={},
+        message="",
+        neighbours=("DfE statistical neighbours (May 2025)", "among the best quarter of similar councils"),
+    )
+    assert message(headline).endswith(
+        "Against DfE statistical neighbours (May 2025), the borough is among the best quarter of similar councils."
     )

@@ -387,3 +387,27 @@ def test_the_first_pack_says_there_is_nothing_to_compare_with(built):
     for text in (built["pdf_text"], docx_text(built["docx"])):
         assert "What changed since the last pack" in text
         assert "No pack has been circulated before this one" in text
+
+
+def test_summary_sets_each_kpi_against_its_statistical_neighbours(built, reports_store):
+    # docs/methods.md section 9: the first comparator group (DfE statistical neighbours), the same comparison the
+    # Mandated contacts page shows; "–" for a KPI that no Fingertips indicator publishes (C1, local KPIs)
+    from kpi.outcomes import neighbours as nb
+    from kpi.outcomes.neighbour_words import ordinal
+
+    table = summary_table(built["docx"])
+    assert table[0][6] == "vs neighbours"
+    rows = {row[0].split(" ")[0]: row for row in table[1:]}
+    for code in ("C2", "C8ii"):
+        view = nb.kpi_comparison(reports_store, COUNCIL, code, PERIOD, AS_AT, principal=LOCAL_USER)
+        dfe = view.table.filter(pl.col("group_code") == "dfe-sn").row(0, named=True)
+        assert rows[code][6] == f"{dfe['outcome'].capitalize()} ({ordinal(dfe['rank'])} of 11)"
+    assert rows["C1"][6] == "–" and rows["HVVAC"][6] == "–"
+    assert "against the average of DfE statistical neighbours (May 2025)" in built["pdf_text"]
+
+
+def test_decile_figures_name_their_deprivation_index(built):
+    """2026-27 Q2's decile rows are on IoD2025 (docs/methods.md section 7.1), and its decile figures say so."""
+    titles = re.findall(r'<title id="[^"]+">([^<]+)</title>', built["html"])
+    deciles = [t for t in titles if "decile" in t and "gap" not in t.lower()]
+    assert deciles and all("IMD 2025" in t for t in deciles), deciles

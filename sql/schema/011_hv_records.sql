@@ -1,5 +1,5 @@
--- 009_hv_records: child-level health visiting records (a provider's CSDS extract), reduced to what the derivation
--- of the mandated-contact and Annex A KPIs needs (docs/methods.md section 9).
+-- 011_hv_records: child-level health visiting records (a provider's CSDS extract), reduced to what the derivation
+-- of the mandated-contact and Annex A KPIs needs (docs/methods.md section 10).
 --
 -- A load is one extract of one provider: every child the provider was responsible for, with their care contacts.
 -- A newer load of the same provider supersedes the older, which stays in history. The extract is personal data:
@@ -25,7 +25,7 @@ create table hv_loads (
     warnings_reason  varchar,
     dropped_columns  varchar,                   -- names (never contents) of the columns dropped before storing
     nbv_window_rule  varchar not null,          -- how the new birth visit cohort quarter was found
-    imd_edition      varchar not null,          -- the LSOA -> IMD lookup the children were mapped with
+    imd_edition      varchar not null,          -- the deprivation indices the children were mapped with, by quarter
     key_id           varchar not null,          -- which pseudonym key made child_key (never the key)
     report_json      varchar not null,
     superseded_at    timestamp,
@@ -43,7 +43,9 @@ create table hv_children (
     child_key        varchar not null,          -- HMAC-SHA256 of the pseudonymised person id, keyed
     sex              varchar not null,          -- 1 male, 2 female, 9 indeterminate, X not known
     ethnic_group     varchar not null,          -- 5 ONS groups, or 'Not stated'
-    imd_decile       varchar not null,          -- '1'..'10', or 'U' (LSOA unknown or not in the lookup)
+    imd_decile_iod2019 varchar not null,        -- on IoD2019: '1'..'10', or 'U' (LSOA unknown, or split across
+                                                --   deciles); the counts of a quarter use its index's decile
+    imd_decile_iod2025 varchar not null,        -- on IoD2025, likewise
     locality_code    varchar not null,          -- a locality, or 'UNKNOWN'
     birth_quarter    varchar not null,
     q_30d            varchar,                   -- new birth visit cohort (turned 30 days)
@@ -80,7 +82,7 @@ create table hv_contacts (
 );
 
 -- The KPIs derived from a load's children (kpi.hvrecords.derive), written with them so the purge keeps every
--- figure: per quarter x KPI x locality x IMD decile x ethnic group.
+-- figure: per quarter x KPI x locality x IMD decile (on the quarter's index) x ethnic group.
 create table hv_kpi_counts (
     load_id        integer not null,
     council_code   varchar not null,
