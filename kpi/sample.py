@@ -25,6 +25,8 @@ SAMPLE_DIR = ROOT / "sample_data"
 NCMP_DIR = SAMPLE_DIR / "ncmp"
 #: England's NCMP prevalence figures (:data:`kpi.ncmp.benchmarks.ENGLAND_COLUMNS`), loaded into the sample.
 NCMP_ENGLAND_FILE = NCMP_DIR / "england_ncmp.csv"
+#: The synthetic child-level health visiting records of provider ZZ1 (sample_data/hv_records/).
+HV_RECORDS_FILE = SAMPLE_DIR / "hv_records" / "hv_records_ZZ1.csv.gz"
 COUNCIL_CODE = "E08000009"
 REGION_CODE, REGION_NAME = "E12000002", "North West"
 PROVIDER_CODE = "ZZ1"
@@ -144,11 +146,15 @@ def _load_extras(store: Store) -> str:
     from kpi.contract import benchmarks as benchmarks
 
     loaded = benchmarks.seed_sample(store, COUNCIL_CODE, principal=PRINCIPAL)
+    hv = _load_file(
+        store, "hv-records", HV_RECORDS_FILE, datetime(2026, 11, 21, 9), provider_code=PROVIDER_CODE
+    )
     return (
         f", {loaded} England benchmark values"
         + _load_outcomes(store)
         + _load_ncmp(store)
         + _load_peers(store)
+        + f", {hv.message}"
     )
 
 
@@ -214,7 +220,7 @@ def _load_outcomes(store: Store) -> str:
     return f", {rows} outcome values (synthetic Fingertips export and local measures)"
 
 
-def _load_file(store: Store, dataset: str, path: Path, loaded_at: datetime) -> LoadResult:
+def _load_file(store: Store, dataset: str, path: Path, loaded_at: datetime, **options) -> LoadResult:
     """Load one sample file through the load pipeline as the ``hcp load`` dataset ``dataset`` would be.
 
     Raises:
@@ -231,6 +237,7 @@ def _load_file(store: Store, dataset: str, path: Path, loaded_at: datetime) -> L
         principal=PRINCIPAL,
         source="sample",
         loaded_at=loaded_at,
+        **options,
     )
     if result.outcome != WRITTEN:
         raise StoreError(f"the sample file {path.name} did not load:\n{result.report.to_text()}")

@@ -1,9 +1,10 @@
-"""Data quality: late and missing returns against the due-date setting, resubmissions, and warnings confirmed."""
+"""Data quality: late and missing returns, resubmissions, warnings confirmed, and the child-level records reconciled."""
 
 import polars as pl
 import streamlit as st
 
 from kpi.core.store import setting
+from kpi.hvrecords import reconcile as hv_reconcile
 from kpi.returns import timeliness as data_quality
 from pages._app import ui as _ui
 
@@ -64,3 +65,48 @@ if warned.is_empty():
 else:
     _ui.table(warned, key="dq_warnings")
     _ui.download_frame(warned, "warnings_confirmed", key="dq_warnings_csv")
+
+st.subheader("Child-level health visiting records against the return")
+reconciled = hv_reconcile.reconciliation(store, council, principal=who)
+compared = sorted(reconciled["period"].unique().to_list(), reverse=True)
+if compared:
+    quarter = st.selectbox("Quarter compared", compared, key="dq_hv_quarter")
+    reconciled = reconciled.filter(pl.col("period") == quarter)
+flagged = hv_reconcile.flagged_cells(reconciled)
+points = setting(store, council, "hv_reconcile_points")
+if reconciled.is_empty():
+    st.info(
+        "No quarter has both a provider's return and its child-level health visiting records "
+        "(hcp load hv-records, or Upload)."
+    )
+elif flagged.is_empty():
+    st.success(
+        f"The KPIs derived from the child-level records agree with the returns within {points} percentage points "
+        f"in every one of {reconciled.height} cells compared."
+    )
+else:
+    st.warning(
+        f"{flagged.height} of {reconciled.height} cells differ by more than {points} percentage points (the "
+        "hv_reconcile_points setting), or in their counts where no value can be compared. 'Children behind' is "
+        "how many children at least are counted differently: the provider can check them in its own records.",
+        icon=":material/compare_arrows:",
+    )
+    _ui.table(
+        flagged.select(
+            "provider_code",
+            pl.col("period").alias("Period"),
+            pl.col("kpi_code").alias("KPI"),
+            pl.col("locality_code").alias("Locality"),
+            pl.col("imd_decile").alias("Decile"),
+            pl.format("{} / {}", "derived_numerator", pl.col("derived_denominator").fill_null("–")).alias(
+                "Derived"
+            ),
+            pl.format("{} / {}", "returned_numerator", pl.col("returned_denominator").fill_null("–")).alias(
+                "Returned"
+            ),
+            pl.col("points_difference").round(1).alias("Difference (points)"),
+            pl.col("children_behind").alias("Children behind"),
+        ),
+        key="dq_hv_reconciliation",
+    )
+    _ui.download_frame(flagged, "hv_reconciliation", key="dq_hv_reconciliation_csv")

@@ -9,6 +9,7 @@ from kpi.contract import trajectory_status as trajectory_status
 from kpi.contract import values as overview
 from kpi.core import charts as charts
 from kpi.core import deprivation
+from kpi.hvrecords import views as hv_views
 from kpi.inequality import views as inequalities
 from kpi.inequality import words as inequality_words
 from kpi.spc import assurance as assurance
@@ -163,4 +164,25 @@ else:
         deciles.drop("comment"),
         f"{kpi_code}_{period}_deciles",
         key="mc_deciles",
+    )
+
+ethnic = hv_views.ethnic_breakdown(
+    _ui.store(), _ui.council_code(), kpi_code, period, principal=_ui.principal()
+)
+if ethnic["denominator"].sum() > 0:
+    st.subheader(f"By ethnic group, {period}")
+    st.caption(
+        "From the provider's child-level health visiting records (NHS ethnic category in the five ONS groups). "
+        "A percentage is shown where the group's denominator reaches the KPI's minimum; published tables suppress "
+        "small numbers (docs/methods.md section 6)."
+    )
+    _ui.table(
+        ethnic.with_columns(pl.col("value_pct").round(1)),
+        key="mc_ethnic",
+        labels={
+            "ethnic_group": "Ethnic group",
+            "numerator": "Numerator",
+            "denominator": "Denominator",
+            "value_pct": "Per cent",
+        },  # fmt: skip
     )

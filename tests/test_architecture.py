@@ -23,6 +23,7 @@ FLOORS = {
     "contract": 2,
     "returns": 2,
     "ncmp": 2,
+    "hvrecords": 2,
     "outcomes": 2,
     "inequality": 2,
     "spc": 2,

@@ -20,6 +20,7 @@ DATASETS: dict[str, tuple[str, str]] = {
     "ncmp": ("kpi.ncmp.load", "CHILDREN_SPEC"),
     "ncmp-eligible": ("kpi.ncmp.load", "ELIGIBLE_SPEC"),
     "peers": ("kpi.outcomes.peers", "PEERS_SPEC"),
+    "hv-records": ("kpi.hvrecords.load", "RECORDS_SPEC"),
 }
 
 

@@ -1,4 +1,4 @@
-"""``hcp load DATASET FILE`` for every dataset of the registry (:mod:`kpi.cli.datasets`), and ``hcp fingertips fetch``."""
+"""``hcp load DATASET FILE...`` for every dataset of the registry (:mod:`kpi.cli.datasets`), and ``hcp fingertips fetch``."""
 
 from __future__ import annotations
 
@@ -15,11 +15,15 @@ def cmd_load(args: argparse.Namespace) -> int:
     """Check and load a file into the dataset the registry names (:func:`kpi.ingest.pipeline.run_load`)."""
     from kpi.ingest.pipeline import run_load
 
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"there is no file at {path}", file=sys.stderr)
-        return 2
+    paths = [Path(name) for name in args.file]
+    for path in paths:
+        if not path.is_file():
+            print(f"there is no file at {path}", file=sys.stderr)
+            return 2
     spec = dataset_spec(args.dataset)
+    if len(paths) > 1 and "parts" not in spec.options:
+        print(f"{spec.name} loads one file at a time: give one FILE", file=sys.stderr)
+        return 2
     if args.valid_from:
         try:
             date.fromisoformat(args.valid_from)
@@ -33,13 +37,16 @@ def cmd_load(args: argparse.Namespace) -> int:
         )
         return 2
     options = _options(spec, args)
-    data = path.read_bytes()
+    parts = [(path.name, path.read_bytes()) for path in paths]
+    if len(parts) > 1:
+        options["parts"] = parts  # several monthly files loaded as one extract
+    data, name = b"".join(part for _, part in parts), " + ".join(n for n, _ in parts)
     with open_store(args) as store:
         result = run_load(
             store,
             spec,
             data,
-            path.name,
+            name,
             council_code=council_of(store, args),
             principal=local(args),
             check_only=args.check,
@@ -62,7 +69,10 @@ def _options(spec, args: argparse.Namespace) -> dict:
         "valid_from": lambda: date.fromisoformat(args.valid_from) if args.valid_from else None,
     }
     if args.mapping:
-        from kpi.ncmp.checks import read_mapping
+        if spec.name == "hv-records":
+            from kpi.hvrecords.load import read_hv_mapping as read_mapping
+        else:
+            from kpi.ncmp.checks import read_mapping
 
         given["mapping"] = lambda: read_mapping(Path(args.mapping).read_bytes(), args.mapping)
     return {name: value() for name, value in given.items() if name in spec.options}
@@ -103,14 +113,16 @@ def add_commands(sub) -> None:
     """Add this group's commands to the ``hcp`` parser's subcommands."""
     p = sub.add_parser("load", help="check and load a file")
     p.add_argument("dataset", choices=tuple(DATASETS))
-    p.add_argument("file")
-    p.add_argument("--provider", help="provider code (mandated-contacts)")
+    p.add_argument("file", nargs="+", help="the file (hv-records: one or more files loaded as one extract)")
+    p.add_argument("--provider", help="provider code (mandated-contacts, hv-records)")
     p.add_argument("--council", help="council code (default: the database's council)")
     p.add_argument("--check", action="store_true", help="validate only: write nothing")
     p.add_argument("--accept-warnings", action="store_true", help="load despite warnings (needs --reason)")
     p.add_argument("--reason", help="why the warnings are accepted (recorded in the audit log)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--mapping", help="ncmp: CSV source_column,target_column renaming the extract's headers")
+    p.add_argument(
+        "--mapping", help="ncmp, hv-records: CSV source_column,target_column renaming the extract's headers"
+    )
     p.add_argument(
         "--age-method", choices=("exact", "month"), default="exact", help="ncmp: UK90 age convention"
     )

@@ -26,6 +26,8 @@ CONFIG_DIR = data_dir("config")
 VALUE_KINDS = ("proportion", "count", "ratio")
 POLARITIES = ("high", "low", "none")
 BREAKDOWNS = ("locality_decile", "locality", "borough")
+#: Where a KPI's values come from: the provider's return, or the child-level health visiting records.
+SOURCES = ("return", "hv-records")
 
 
 class CatalogueError(ValueError):
@@ -51,6 +53,7 @@ class Kpi:
     numerator: str = ""
     denominator: str = ""
     fingertips_id: int | None = None
+    source: str = "return"
 
     @property
     def has_denominator(self) -> bool:
@@ -75,6 +78,8 @@ def _check_entry(entry: dict, position: int) -> Kpi:
         raise CatalogueError(f"{where}: polarity must be one of {', '.join(POLARITIES)}")
     if entry["breakdown"] not in BREAKDOWNS:
         raise CatalogueError(f"{where}: breakdown must be one of {', '.join(BREAKDOWNS)}")
+    if entry.get("source", "return") not in SOURCES:
+        raise CatalogueError(f"{where}: source must be one of {', '.join(SOURCES)}")
     if entry.get("target_pct") is not None and entry.get("amber_margin_pct") is None:
         raise CatalogueError(f"{where}: a target needs an amber_margin_pct")
 
@@ -98,6 +103,7 @@ def _check_entry(entry: dict, position: int) -> Kpi:
         numerator=str(entry.get("numerator", "")),
         denominator=str(entry.get("denominator", "")),
         fingertips_id=entry.get("fingertips_id"),
+        source=str(entry.get("source", "return")),
     )
 
 

@@ -61,6 +61,7 @@ ATTRIBUTES = (
     ("denominator", "denominator_definition"),
     ("fingertips_id", "fingertips_id"),
     ("sort_order", "sort_order"),
+    ("source", "source"),
 )
 
 
@@ -119,11 +120,17 @@ def _same(old: object, new: object) -> bool:
 
 
 def catalogue_in_force(
-    store: Store, council_code: str, period: str | periods.Period | None = None, as_at: datetime | None = None
+    store: Store,
+    council_code: str,
+    period: str | periods.Period | None = None,
+    as_at: datetime | None = None,
+    *,
+    source: str | None = None,
 ) -> dict[str, Kpi]:
     """The database's catalogue for a period (default the current open quarter) as known at ``as_at``.
 
-    KPIs by code in catalogue order. ``target_pct`` and ``amber_margin_pct`` are None: targets are dated rows of
+    KPIs by code in catalogue order; with ``source`` ("return" or "hv-records"), only the KPIs whose values come
+    from there. ``target_pct`` and ``amber_margin_pct`` are None: targets are dated rows of
     their own (:mod:`kpi.contract.targets`).
     """
     when = (period if isinstance(period, periods.Period) else _period(period)).quarter
@@ -131,6 +138,8 @@ def catalogue_in_force(
         (pl.col("effective_from_index") <= when.index)
         & (pl.col("until_index").is_null() | (pl.col("until_index") > when.index))
     )
+    if source is not None:
+        frame = frame.filter(pl.col("source") == source)
     kpis: dict[str, Kpi] = {}
     for row in frame.sort("current_sort_order").iter_rows(named=True):
         kpis[row["kpi_code"]] = Kpi(
@@ -147,6 +156,7 @@ def catalogue_in_force(
             numerator=row["numerator_definition"] or "",
             denominator=row["denominator_definition"] or "",
             fingertips_id=row["fingertips_id"],
+            source=row["source"],
         )
     return kpis
 

@@ -26,11 +26,17 @@ def normalise_header(name: str) -> str:
     return name.strip().strip("\ufeff").strip().lower().replace(" ", "_")
 
 
-def read_mapping(data: bytes, file_name: str = "mapping.csv") -> dict[str, str]:
+def read_mapping(
+    data: bytes,
+    file_name: str = "mapping.csv",
+    *,
+    allowed: tuple[str, ...] = SCHEMA_COLUMNS + IDENTIFIER_COLUMNS,
+    label: str = "the NCMP return",
+) -> dict[str, str]:
     r"""Read a column-mapping file (CSV ``source_column,target_column``): extract header -> schema column.
 
     Targets may be the return's columns (:data:`SCHEMA_COLUMNS`) or the identifiers used to find duplicates
-    (:data:`IDENTIFIER_COLUMNS`). Headers on both sides are compared as :func:`normalise_header` writes them.
+    (:data:`IDENTIFIER_COLUMNS`), or ``allowed`` for another extract (called ``label``). Headers on both sides are compared as :func:`normalise_header` writes them.
 
     Raises:
         MappingError: the file is unreadable, lacks the two columns, has blanks, an unknown target, or maps two
@@ -50,7 +56,6 @@ def read_mapping(data: bytes, file_name: str = "mapping.csv") -> dict[str, str]:
             f"the mapping file {file_name} must have the columns source_column,target_column "
             "(one row per extract column to rename)"
         )
-    allowed = SCHEMA_COLUMNS + IDENTIFIER_COLUMNS
     mapping: dict[str, str] = {}
     for row in frame.iter_rows(named=True):
         source, target = row["source_column"], row["target_column"]
@@ -61,7 +66,7 @@ def read_mapping(data: bytes, file_name: str = "mapping.csv") -> dict[str, str]:
         source, target = normalise_header(source), normalise_header(target)
         if target not in allowed:
             raise MappingError(
-                f"'{target}' (row {row['source_row']} of the mapping file) is not a column of the NCMP return: "
+                f"'{target}' (row {row['source_row']} of the mapping file) is not a column of {label}: "
                 f"map to one of {', '.join(allowed)}"
             )
         if target in mapping.values():

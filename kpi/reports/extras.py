@@ -191,3 +191,96 @@ def outcomes_section(
         ),
     ]
     return ExtraSection("Outcomes", "outcomes", blocks)
+
+
+def reconciliation_sections(
+    store: Store,
+    council_code: str,
+    period: str,
+    as_at: datetime,
+    *,
+    principal: Principal,
+    provider_code: str | None = None,
+) -> list[ExtraSection]:
+    """The cells where the KPIs derived from child-level records differ from the return (none: no section).
+
+    From :func:`kpi.hvrecords.reconcile.reconciliation` (the Data quality page's table); counts of children, never
+    the children.
+    """
+    require(principal, "read_submissions", provider_code)
+    if not table_exists(store, "hv_kpi_counts"):
+        return []
+    from kpi.hvrecords import reconcile
+
+    frame = reconcile.reconciliation(
+        store, council_code, principal=principal, provider_code=provider_code, period=period, as_at=as_at
+    )
+    flagged = reconcile.flagged_cells(frame)
+    if flagged.is_empty():
+        return []
+    rows = [
+        [
+            row["kpi_code"],
+            row["locality_code"],
+            row["imd_decile"],
+            Cell(f"{row['derived_numerator']} / {_dash(row['derived_denominator'])}", numeric=True),
+            Cell(f"{row['returned_numerator']} / {_dash(row['returned_denominator'])}", numeric=True),
+            Cell(
+                _dash(None if row["points_difference"] is None else round(row["points_difference"], 1)),
+                numeric=True,
+            ),
+            Cell(str(row["children_behind"]), numeric=True),
+        ]
+        for row in flagged.iter_rows(named=True)
+    ]
+    blocks = [
+        Paragraph(
+            f"{flagged.height} of {frame.height} cells of {period} differ between the KPIs derived from the "
+            "provider's child-level health visiting records and its return, by more than the hv_reconcile_points "
+            "setting (or in their counts where no value can be compared). 'Children behind' is how many children "
+            "at least are counted differently; the provider can check them in its own records."
+        ),
+        Table(
+            f"Child-level records against the return, {period}",
+            ["KPI", "Locality", "Decile", "Derived", "Returned", "Difference (points)", "Children behind"],
+            rows,
+            key="hv-reconciliation",
+            widths=(0.8, 1.2, 0.7, 1.1, 1.1, 1.2, 1.1),
+        ),
+    ]
+    return [ExtraSection("Child-level records against the return", "hv-reconciliation", blocks)]
+
+
+def _dash(value: object) -> str:
+    return "–" if value is None else str(value)
+
+
+def public_ethnic_rows(frame: pl.DataFrame) -> list[list[str]]:
+    """A KPI by ethnic group (:func:`kpi.hvrecords.views.ethnic_breakdown`) as a public table shows it.
+
+    Rows of group, numerator, denominator and percentage after the disclosure rules of docs/methods.md section 6:
+    counts of 1-7 suppressed, the rest rounded to 5, with secondary suppression against the total row (last);
+    percentages from the shown counts, at the precision their denominator allows.
+
+    Example:
+        >>> import polars as pl
+        >>> rows = public_ethnic_rows(pl.DataFrame({"ethnic_group": ["White", "Mixed", "Not stated"],
+        ...     "numerator": [90.0, 3.0, 9.0], "denominator": [100.0, 4.0, 12.0]}))
+        >>> [row[:3] for row in rows]
+        [['White', '90', '100'], ['Mixed', '*', '*'], ['Not stated', '*', '*'], ['All children', '100', '115']]
+
+    """
+    from kpi.reports.disclosure import disclose_counts, disclose_rate
+
+    groups = frame["ethnic_group"].to_list()
+    rows = list(frame.iter_rows(named=True))
+    raw = {("n", "ALL"): float(frame["numerator"].sum()), ("d", "ALL"): float(frame["denominator"].sum())}
+    raw |= {("n", r["ethnic_group"]): r["numerator"] for r in rows}
+    raw |= {("d", r["ethnic_group"]): r["denominator"] for r in rows}
+    relations = [(("n", "ALL"), [("n", g) for g in groups]), (("d", "ALL"), [("d", g) for g in groups])]
+    shown = disclose_counts(raw, relations)
+    out = []
+    for label, key in [*((g, g) for g in groups), ("All children", "ALL")]:
+        numerator, denominator = shown[("n", key)], shown[("d", key)]
+        out.append([label, numerator.text, denominator.text, disclose_rate(numerator, denominator).text()])
+    return out

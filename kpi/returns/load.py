@@ -73,8 +73,8 @@ def return_context(
     return ReturnContext(
         council_code=council_code,
         provider_code=provider_code.upper(),
-        kpis=catalogue_in_force(store, council_code, periods.quarter_of(when)),
-        kpis_for_period=lambda period: catalogue_in_force(store, council_code, period),
+        kpis=catalogue_in_force(store, council_code, periods.quarter_of(when), source="return"),
+        kpis_for_period=lambda period: catalogue_in_force(store, council_code, period, source="return"),
         index_for_period=lambda period: deprivation.index_for_period(store, council_code, period),
         cells_for_index=lambda index: {
             (loc, int(dec))

@@ -100,7 +100,8 @@ def template_rows(
         for loc in locs
     }
     rows = []
-    for kpi in sorted(catalogue_in_force(store, council_code, code).values(), key=lambda k: k.sort_order):
+    returned = catalogue_in_force(store, council_code, code, source="return")
+    for kpi in sorted(returned.values(), key=lambda k: k.sort_order):
         if kpi.breakdown == "borough":
             keys = [("ALL", "")]
         elif kpi.breakdown == "locality":
@@ -152,7 +153,7 @@ def template_xlsx(
     import xlsxwriter
 
     frame = template_rows(store, principal, council_code, provider_code, period)
-    catalogue = catalogue_in_force(store, council_code, period)
+    catalogue = catalogue_in_force(store, council_code, period, source="return")
     locs = localities(store, council_code)["locality_code"].to_list()
     lists = {
         "period": open_periods(today),

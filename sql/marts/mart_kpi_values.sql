@@ -11,7 +11,11 @@
 -- The catalogue is the database's as at $as_at, the version in force for each period (staging/stg_kpis): a KPI has
 -- rows only for periods it is in the catalogue, and its minimum denominator is the one in force for the period.
 with return_rows as (
+    -- a KPI's values come from the provider's return, or from its child-level records (catalogue source)
     select * from {{ ref('staging/stg_return_rows') }}
+    where kpi_code not in (select kpi_code from {{ ref('staging/stg_kpis') }} where source = 'hv-records')
+    union all by name
+    select * from {{ ref('staging/stg_hv_return_rows') }}
 ),
 
 kpi_catalogue as (

@@ -40,7 +40,7 @@ final as (
     select
         council_code, kpi_code, effective_from, effective_from_index, until_index, kpi_name, service, value_kind,
         polarity, breakdown, min_denominator, is_mandated, is_headline, numerator_definition,
-        denominator_definition, fingertips_id, sort_order, current_name, current_sort_order, set_at, set_by
+        denominator_definition, fingertips_id, sort_order, source, current_name, current_sort_order, set_at, set_by
     from runs
     where not is_retired
 )

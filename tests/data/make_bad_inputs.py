@@ -245,7 +245,7 @@ def _truncated(data: bytes) -> bytes:
 
 # ---- the cases ------------------------------------------------------------------------------------------------
 
-MC, LOC, NCMP, ELIG, FT, OM, PEERS = (
+MC, LOC, NCMP, ELIG, FT, OM, PEERS, HV = (
     "mandated-contacts",
     "localities",
     "ncmp",
@@ -253,6 +253,7 @@ MC, LOC, NCMP, ELIG, FT, OM, PEERS = (
     "fingertips",
     "outcome-measures",
     "peers",
+    "hv-records",
 )
 EMPTY = "the file is empty"
 NOT_TEXT = "is not a text CSV file"
@@ -723,7 +724,49 @@ def cases() -> list[tuple[Case, bytes]]:
             Case("outcomes_duplicate_header.csv", OM, "rejected", "appears twice", "the value column twice"),
             _duplicate_header(_outcomes_text(), "value"),
         ),
+        # -- child-level health visiting records: no identifier, date or LSOA is repeated in a message ------------
+        (
+            Case("hv_header_only.csv", HV, "rejected", "header but no data rows", "header, no rows"),
+            _hv_csv(0),
+        ),
+        (
+            Case(
+                "hv_no_person_id.csv",
+                HV,
+                "rejected",
+                "the column 'localpatientid' is missing",
+                "no id column",
+            ),
+            _hv_csv(20, drop="LocalPatientId"),
+        ),
+        (
+            Case("hv_postcode_as_lsoa.csv", HV, "rejected", "never a postcode", "a postcode in LSOA2021"),
+            _hv_csv(20, change=("LSOA2021", "M32 0JG")),
+        ),
+        (
+            Case("hv_impossible_birth_date.csv", HV, "rejected", "is not a real day", "31 February"),
+            _hv_csv(20, change=("DateOfBirth", "2026-02-31")),
+        ),
+        (
+            Case("hv_unknown_review_code.csv", HV, "rejected", "COMMUNITY CARE ACTIVITY TYPE", "code 55"),
+            _hv_csv(20, change=("Activity_Type", "55")),
+        ),
     ]
+
+
+def _hv_csv(count: int, *, drop: str | None = None, change: tuple[str, str] | None = None) -> bytes:
+    """The sample's health visiting records extract cut to its first ``count`` rows, a column dropped or changed."""
+    with gzip.open(SAMPLE / "hv_records" / "hv_records_ZZ1.csv.gz", "rt", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))[: count + 1]
+    header, body = rows[0], [list(r) for r in rows[1:]]
+    if change:
+        for row in body:
+            row[header.index(change[0])] = change[1]
+    if drop:
+        position = header.index(drop)
+        header = header[:position] + header[position + 1 :]
+        body = [r[:position] + r[position + 1 :] for r in body]
+    return _csv(header, body)
 
 
 def _words(iso: str) -> str:

@@ -48,7 +48,8 @@ def test_overview_defaults_to_latest_complete_period(app):
     at = app("pages/overview.py")
     assert at.selectbox(key="overview_period").value == "2026-27 Q2"
     assert not at.exception, [e.value for e in at.exception]
-    assert any("In this view (locality cells): ■ Red 4" in c.value for c in at.caption), [
+    # 4 red locality cells of the returned KPIs and 2 of A3 (derived from the sample's child-level records)
+    assert any("In this view (locality cells): ■ Red 6" in c.value for c in at.caption), [
         c.value for c in at.caption
     ]
 
@@ -73,7 +74,10 @@ def test_overview_counts_follow_the_view(app):
     at.radio(key="overview_view").set_value("Deprivation deciles").run()
     deciles = next(c.value for c in at.caption if c.value.startswith("In this view"))
     assert "locality cells" in localities and "borough decile cells" in deciles
-    assert "■ Red 4 " in localities and "■ Red 19 " in deciles  # 4 red locality cells; 19 red decile cells
+    # 6 red locality cells: 4 of the returned KPIs and 2 of A3 (antenatal reviews by a SCPHN in the home, derived
+    # from the sample's child-level records: NORTH 94.0%, WEST 88.6% against DHSC's 98%); 25 red decile cells on
+    # IoD2025: 19 of the returned KPIs and 6 of A3
+    assert "■ Red 6 " in localities and "■ Red 25 " in deciles
 
 
 def test_overview_shows_england_periods_and_says_which_are_out_of_date(app):

@@ -25,7 +25,7 @@ from kpi.core.councils import providers
 from kpi.core.store import Store, default_council, get_info
 from kpi.outcomes.neighbours import neighbour_summary
 from kpi.reports import words
-from kpi.reports.extras import optional_sections
+from kpi.reports.extras import optional_sections, reconciliation_sections
 from kpi.reports.figures import FigureSet
 from kpi.reports.pack.changes import Changes, changes_since, trajectory_breaches
 from kpi.reports.pack.frames import (
@@ -122,6 +122,9 @@ def build_pack(
         timings["inequalities"] = time.perf_counter() - step
         extras = later.result() if later is not None else []
         summary = with_neighbours(summary, peers.result() if peers is not None else None)
+    extras += reconciliation_sections(
+        store, council, code, at, principal=principal, provider_code=provider["provider_code"]
+    )
     quality = data_quality(store, council, code, at, since, principal=principal, provider_code=provider_code)
     carried = meetings.carried_actions(store, council, at, since, principal=principal)
     risk_log = meetings.risks(store, council, at, principal=principal, include_closed=False)

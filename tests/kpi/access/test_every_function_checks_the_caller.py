@@ -336,6 +336,29 @@ TABLE: dict[str, Checked | Unscoped] = {
             status="accepted",
         ),
     ),
+    "kpi.hvrecords.load.load_hv_records": W(
+        UPLOAD,
+        lambda s, w: _m("kpi.hvrecords.load").load_hv_records(
+            s, b"", "x.csv", council_code=COUNCIL, principal=w, check_only=True, provider_code=PROVIDER
+        ),
+    ),
+    "kpi.hvrecords.areas.lsoa_areas": U(
+        f"{REFERENCE}: the national LSOA lookup and the council's localities"
+    ),
+    "kpi.hvrecords.reconcile.reconciliation": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.hvrecords.reconcile").reconciliation(
+            s, COUNCIL, principal=w, provider_code=PROVIDER
+        ),
+    ),
+    "kpi.hvrecords.views.ethnic_breakdown": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.hvrecords.views").ethnic_breakdown(s, COUNCIL, "C2", PERIOD, principal=w),
+    ),
+    "kpi.hvrecords.purge.purge_hv_records": W(
+        LOAD_DATA,
+        lambda s, w: _m("kpi.hvrecords.purge").purge_hv_records(s, COUNCIL, "not a date", principal=w),
+    ),
     "kpi.ncmp.benchmarks.load_ncmp_benchmarks": W(
         LOAD_DATA,
         lambda s, w: _m("kpi.ncmp.benchmarks").load_ncmp_benchmarks(s, COUNCIL, pl.DataFrame(), principal=w),
@@ -464,6 +487,12 @@ TABLE: dict[str, Checked | Unscoped] = {
     ),
     "kpi.reports.extras.has_rows": U(
         f"{INFRA}: whether an optional table holds a row (a yes or no, no values)"
+    ),
+    "kpi.reports.extras.reconciliation_sections": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.reports.extras").reconciliation_sections(
+            s, COUNCIL, PERIOD, AS_AT, principal=w, provider_code=PROVIDER
+        ),
     ),
     "kpi.reports.extras.ncmp_section": R(
         COUNCIL_DATA, lambda s, w: _m("kpi.reports.extras").ncmp_section(s, "NOPE", AS_AT, principal=w)

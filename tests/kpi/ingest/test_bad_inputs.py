@@ -62,6 +62,7 @@ def test_the_corpus_is_what_the_script_makes(tmp_path):
             "fingertips",
             "outcome-measures",
             "peers",
+            "hv-records",
         }
     )
 

@@ -33,6 +33,7 @@ LOAD_TABLES = {
     "outcome_measure_values",
     "locality_loads",
     "comparator_group_loads",
+    "hv_loads",
 }
 
 
@@ -45,6 +46,7 @@ def test_the_registry_names_every_dataset_once_with_its_own_spec():
         "ncmp",
         "ncmp-eligible",
         "peers",
+        "hv-records",
     )
     specs = [dataset_spec(name) for name in DATASETS]
     assert [spec.name for spec in specs] == list(DATASETS)

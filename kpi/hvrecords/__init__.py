@@ -1,0 +1,1 @@
+"""Child-level health visiting records (a provider's CSDS extract): load, derive and reconcile the KPIs."""

@@ -1,0 +1,205 @@
+"""Health visiting records loads (``hcp load hv-records FILE --provider CODE``): one provider's CSDS extract.
+
+A load is the one lifecycle of :func:`kpi.ingest.pipeline.run_load` (:data:`RECORDS_SPEC`): the extract is read
+keeping only its columns (a mapping file renames an extract's headers first), checked with every problem at once
+(:mod:`kpi.hvrecords.checks`), reduced to what the derivation needs (:mod:`kpi.hvrecords.cohorts`) and written in
+**one transaction**: the load, its children (a keyed hash instead of the pseudonym: :mod:`kpi.hvrecords.keys`),
+their attended contacts, the KPIs derived from them (:mod:`kpi.hvrecords.derive`) and an audit entry. It
+supersedes the provider's previous load, which stays in history.
+
+Personal data (docs/methods.md section 10): the file is never archived; no person id, date of birth or LSOA is
+stored. A provider may load only its own extract.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from kpi.access.principal import Principal
+from kpi.core.store import Store, setting
+from kpi.hvrecords import schema as hv
+from kpi.hvrecords.areas import lsoa_areas
+from kpi.hvrecords.checks import HvContext, validate_records
+from kpi.hvrecords.cohorts import DECILE_COLUMNS, CohortRules, child_rows
+from kpi.hvrecords.derive import DeriveRules, derive_counts
+from kpi.hvrecords.keys import key_id, keyed_hashes, pseudonym_key
+from kpi.ingest import pipeline
+from kpi.ingest.files import ReadError
+from kpi.ncmp.read import read_mapping, read_ncmp_table
+
+
+def read_hv_mapping(data: bytes, file_name: str = "mapping.csv") -> dict[str, str]:
+    """A column-mapping file for an extract (``source_column,target_column``; targets are the extract's columns)."""
+    return read_mapping(
+        data, file_name, allowed=hv.SCHEMA_COLUMNS, label="the health visiting records extract"
+    )
+
+
+def load_hv_records(
+    store: Store, data: bytes, file_name: str, *, council_code: str, principal: Principal, **load: Any
+) -> pipeline.LoadResult:
+    """Check a provider's health visiting records extract and, unless ``check_only``, store it (one transaction).
+
+    ``load``: ``provider_code`` (required), ``mapping`` (:func:`read_hv_mapping`), ``parts`` (several files loaded
+    as one extract: ``[(name, bytes), ...]``, with ``data`` their bytes joined), ``source``, ``check_only``,
+    ``accept_warnings``, ``reason``, ``loaded_at`` (:func:`kpi.ingest.pipeline.run_load`).
+
+    Example:
+        >>> # load_hv_records(store, path.read_bytes(), path.name, council_code=c, principal=who, provider_code="ZZ1")
+
+    """
+    return pipeline.run_load(
+        store, RECORDS_SPEC, data, file_name, council_code=council_code, principal=principal, **load
+    )
+
+
+def _read(run: pipeline.LoadRun) -> pl.DataFrame:
+    provider = (run.options.get("provider_code") or "").strip().upper()
+    known = run.store.query(
+        "select provider_code from providers where council_code = ? and provider_code = ?",
+        [run.council_code, provider],
+    )
+    if known.is_empty():
+        raise ReadError(f"'{provider}' is not a provider of this council: give --provider with its code")
+    run.options["provider_code"] = provider
+    if len(run.data) > hv.MAX_BYTES:
+        raise ReadError(f"the files are over {hv.MAX_BYTES // 1024**3} GB: check you chose the right files")
+    parts = run.options.get("parts") or [(run.report.file_name, run.data)]
+    frames, dropped, offset = [], [], 0
+    for name, data in parts:
+        table = run.read_as(
+            read_ncmp_table(data, name, keep=hv.SCHEMA_COLUMNS, mapping=run.options.get("mapping"))
+        )
+        frame = table.frame.with_columns(pl.col("source_row") + offset)
+        if len(parts) > 1:
+            last = offset + (int(table.frame["source_row"].max()) if frame.height else 1)
+            run.report.notes.append(
+                f"rows {offset + 2}-{last} are from {name} (rows numbered across the files)"
+            )
+            offset = last - 1
+        frames.append(frame)
+        dropped += [c for c in table.dropped if c not in dropped]
+    run.options["dropped"] = dropped
+    if dropped:
+        run.report.notes.append(
+            "columns outside the extract were dropped before anything was stored: " + ", ".join(dropped)
+        )
+    return pl.concat(frames, how="diagonal")
+
+
+def _validate(run: pipeline.LoadRun, frame: pl.DataFrame):
+    from kpi.core import periods
+
+    rows = validate_records(frame, run.report, HvContext(today=periods.today()))
+    if rows is None:
+        return None
+    areas, iod2025_from = lsoa_areas(run.store, run.council_code, periods.now())
+    rule = str(setting(run.store, run.council_code, "hv_nbv_window_rule"))
+    children, contacts = child_rows(rows, areas, CohortRules(nbv_window_rule=rule))
+    unknown = pl.all_horizontal(pl.col(c) == "U" for c in DECILE_COLUMNS)
+    unmatched = children.filter(unknown).height
+    if unmatched:
+        run.report.notes.append(
+            f"{unmatched} children have no LSOA or one neither LSOA lookup (2011, 2021) has: counted in decile U"
+        )
+    split = children.filter(~unknown & pl.any_horizontal(pl.col(c) == "U" for c in DECILE_COLUMNS)).height
+    if split:
+        run.report.notes.append(
+            f"{split} children live in an LSOA whose parts lie in different deciles on one index: counted in decile "
+            "U in the quarters on that index"
+        )
+    edition = f"IoD2019 before {iod2025_from}, IoD2025 from it"
+    return {
+        "children": children,
+        "contacts": contacts,
+        "rule": rule,
+        "edition": edition,
+        "iod2025_from": iod2025_from,
+    }
+
+
+def _rules(run: pipeline.LoadRun, iod2025_from: str) -> DeriveRules:
+    def number(key: str) -> int:
+        return int(setting(run.store, run.council_code, key))
+
+    return DeriveRules(
+        number("hv_nbv_within_days"),
+        number("hv_nbv_last_day"),
+        number("hv_review_8w_last_day"),
+        iod2025_from=iod2025_from,
+    )
+
+
+def _write(cur, run: pipeline.LoadRun, checked: dict) -> tuple[pipeline.LoadResult, dict]:
+    """Store the load, its children, contacts and derived KPIs; supersede the provider's previous load."""
+    provider = run.options["provider_code"]
+    key = pseudonym_key(cur)
+    hashed = keyed_hashes(checked["children"]["localpatientid"], key).alias("child_key")
+    children = checked["children"].with_columns(hashed)
+    lookup = children.select("localpatientid", "child_key")
+    contacts = checked["contacts"].join(lookup, on="localpatientid").drop("localpatientid")
+    children = children.drop("localpatientid")
+    counts = derive_counts(children, contacts, _rules(run, checked["iod2025_from"]))
+    load_id = pipeline.insert_load(
+        cur,
+        run,
+        "hv_loads",
+        "load_id",
+        keep_file=False,  # personal data: never archived
+        provider_code=provider,
+        dataset=hv.DATASET,
+        rows_read=run.report.rows_read,
+        children=children.height,
+        contacts=contacts.height,
+        warnings_reason=run.warnings_reason,
+        dropped_columns=", ".join(run.options.get("dropped") or []) or None,
+        nbv_window_rule=checked["rule"],
+        imd_edition=checked["edition"],
+        key_id=key_id(key),
+    )
+    keys = {"council_code": run.council_code, "provider_code": provider}
+    superseded = pipeline.supersede_current(cur, "hv_loads", "load_id", keys, at=run.at, by=load_id)
+    scope = "?::integer as load_id, ?::varchar as council_code, ?::varchar as provider_code"
+    for table, frame in (("hv_children", children), ("hv_contacts", contacts), ("hv_kpi_counts", counts)):
+        with pipeline.registered(cur, f"{table}_frame", frame):
+            cur.execute(
+                f"insert into {table} by name select {scope}, * from {table}_frame",
+                [load_id, run.council_code, provider],
+            )
+    detail = {
+        "load_id": load_id,
+        "provider_code": provider,
+        "children": children.height,
+        "contacts": contacts.height,
+        "supersedes": superseded,
+        "sha256": run.report.sha256,
+    }
+    message = (
+        f"loaded as health visiting records load {load_id} ({provider}: {children.height} children, "
+        f"{contacts.height} attended contacts)"
+    )
+    if superseded:
+        message += f"; it supersedes load {', '.join(map(str, superseded))}, which stays in the history"
+    return pipeline.LoadResult(
+        pipeline.WRITTEN, run.report, load_id, superseded[0] if superseded else None, message
+    ), detail
+
+
+#: The health visiting records extract (``hcp load hv-records``): personal data, so the file is never kept.
+RECORDS_SPEC = pipeline.DatasetSpec(
+    name=hv.DATASET,
+    label="health visiting records",
+    loaded_action="health visiting records loaded",
+    read=_read,
+    validate=_validate,
+    write=_write,
+    supersedes=("hv_loads", ("council_code", "provider_code")),
+    duplicate=pipeline.same_file("hv_loads", "load_id", hv.DATASET),
+    duplicate_message="this file was already loaded as health visiting records load {id}: nothing changed",
+    stops_at_warnings=True,
+    permission="upload",
+    provider_option="provider_code",
+    options=("provider_code", "mapping", "parts"),
+)
