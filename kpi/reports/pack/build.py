@@ -105,10 +105,11 @@ def build_pack(
         values, bench, code, names, narratives, figures, controls, events, planned, deciles_on=deciles_on
     )
     timings["exceptions"] = time.perf_counter() - step
-    # The council's NCMP and outcome sections (DuckDB and polars, which release the GIL) are read on a second
-    # thread while this one fits the SII of the headline KPIs (numpy): the same figures, less time to wait.
+    # The council's NCMP and outcome sections and its comparison with similar councils (DuckDB and polars, which
+    # release the GIL) are read on two more threads while this one fits the SII of the headline KPIs (numpy): the
+    # same figures, less time to wait.
     council_wide = provider_scope(principal) is None
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         later = (
             pool.submit(optional_sections, store, council, at, principal=principal) if council_wide else None
         )
