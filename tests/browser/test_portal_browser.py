@@ -90,13 +90,15 @@ def _idle(page) -> None:
 
 
 def _upload(page, path, button: str) -> None:
-    page.locator("input[type=file]").set_input_files(str(path))
+    page.locator("input[type=file]").first.set_input_files(
+        str(path)
+    )  # the return's uploader (records come after)
     page.get_by_text(path.name).first.wait_for()
     # the upload's own rerun must start and finish before the button is pressed, or the click can be lost: give it
     # a moment to start, then wait until the app is idle
     page.wait_for_timeout(1_500)
     _idle(page)
-    page.get_by_role("button", name=button, exact=True).click()
+    page.get_by_role("button", name=button, exact=True).first.click()
     page.wait_for_timeout(500)
     _idle(page)
 

@@ -96,7 +96,7 @@ def _upload(page, app_url, path):
     page.goto(f"{app_url}/upload")
     page.get_by_role("heading", name="Upload a return").first.wait_for(timeout=SLOW)
     settle(page, timeout=SLOW)
-    page.locator("input[type=file]").set_input_files(str(path))
+    page.locator("input[type=file]").first.set_input_files(str(path))  # the return's uploader
     page.get_by_text("22.4KB").first.wait_for()  # the file, listed under a shortened name
     page.wait_for_timeout(1_500)
     settle(page, timeout=SLOW)
