@@ -4,7 +4,6 @@ beside England, with a decile view."""
 import polars as pl
 import streamlit as st
 
-from kpi.access import rules as access
 from kpi.access.rules import allowed
 from kpi.contract import charts as contract_charts
 from kpi.contract import exceptions_board as board
@@ -13,6 +12,7 @@ from kpi.contract import values as overview
 from kpi.core import deprivation
 from kpi.outcomes import neighbour_words
 from kpi.spc import assurance as assurance
+from pages import _plans_ui as _plans
 from pages import _what_changed_ui as _what_changed
 from pages._app import ui as _ui
 
@@ -36,15 +36,7 @@ if not waiting.is_empty():
         icon=":material/hourglass_top:",
     )
 
-if access.allowed(_ui.principal(), "control_spc"):
-    for flagged in _ui.rebase_prompts().iter_rows(named=True):
-        st.warning(
-            f"The {flagged['period']} return of {flagged['provider_code']} is flagged as from a changed record "
-            f"system ({_ui.plain(flagged['note'])}). Consider rebasing the XmR charts at {flagged['period']} "
-            "(Mandated contacts, SPC controls): limits are recalculated only at a recorded change, never "
-            "automatically.",
-            icon=":material/timeline:",
-        )
+_plans.rebase_prompts()
 
 names = _ui.locality_names()
 bench = _ui.benchmarks()
@@ -75,22 +67,7 @@ else:
     )
     _ui.download_frame(exceptions, f"exceptions_{period}", key="overview_board_csv")
 
-trajectories = _ui.trajectory_status(period, values)
-if not trajectories.is_empty():
-    st.subheader(f"Recovery trajectories, {period}")
-    off = trajectories.filter(pl.col("status") == "off trajectory").height
-    st.markdown(
-        f"**{off} of {trajectories.height}** recovery trajectories off trajectory in {period}. Each quarter's value "
-        "is judged against its planned value; assurance compares the planned value with the process limits."
-    )
-    st.html(_ui.MATRIX_CSS + trajectory_status.status_html(trajectories, f"Recovery trajectories, {period}"))
-    short = trajectories.filter(pl.col("ends_short"))
-    if short.height:
-        st.warning(
-            "A trajectory ends short of the contract target: "
-            + "; ".join(f"{r['kpi_code']} {r['where']}" for r in short.iter_rows(named=True))
-            + ". It plans to finish still failing the contract."
-        )
+_plans.trajectory_section(period, values)
 
 with st.expander(f"What changed, {period}", expanded=True):
     _what_changed.section(period)

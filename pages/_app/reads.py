@@ -75,43 +75,6 @@ def explanations(period: str, values: pl.DataFrame) -> pl.DataFrame:
     return narratives.explanations(store(), council_code(), period, values, principal=principal())
 
 
-def trajectory_status(period: str, values: pl.DataFrame) -> pl.DataFrame:
-    """Each recovery trajectory in force judged for ``period`` (kpi.contract.trajectory_status)."""
-    from kpi.contract import trajectory_status as trajectories
-
-    return trajectories.trajectory_board(
-        store(), council_code(), values, period, locality_names(), principal=principal()
-    )
-
-
-def trajectory_points() -> pl.DataFrame:
-    """The planned points of every recovery trajectory in force."""
-    from kpi.contract import trajectories
-
-    return trajectories.trajectory_points(store(), council_code(), principal=principal())
-
-
-def spc_controls() -> dict:
-    """The recorded SPC baselines and rebases per (KPI, place) (kpi.contract.spc_controls)."""
-    from kpi.contract import spc_controls as controls
-
-    return controls.spc_controls(store(), council_code(), principal=principal())
-
-
-def annotations() -> pl.DataFrame:
-    """The dated events drawn on the charts."""
-    from kpi.contract import spc_controls as controls
-
-    return controls.annotations(store(), council_code(), principal=principal())
-
-
-def rebase_prompts() -> pl.DataFrame:
-    """Returns flagged as from a changed record system with no rebase at their quarter yet."""
-    from kpi.contract import spc_controls as controls
-
-    return controls.rebase_prompts(store(), council_code(), principal=principal())
-
-
 # ---- outcomes ----------------------------------------------------------------------------------------------------
 
 
@@ -214,50 +177,3 @@ def _ncmp(council: str, version: int, who):
 def ncmp_data():
     """The NCMP marts (kpi.ncmp.views.NcmpData), cached until the next write."""
     return _ncmp(council_code(), data_version(), principal())
-
-
-# ---- the comparison with similar councils -----------------------------------------------------------------------
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _kpi_comparison(council: str, version: int, kpi_code: str, period: str, who):
-    from kpi.outcomes import neighbours
-
-    values = _kpi_values(council, version, who)
-    return neighbours.kpi_comparison(store(), council, kpi_code, period, principal=who, kpi_values=values)
-
-
-def kpi_comparison(kpi_code: str, period: str):
-    """A KPI's quarter against similar councils (None: the KPI maps to no Fingertips indicator), cached."""
-    return _kpi_comparison(council_code(), data_version(), kpi_code, period, principal())
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _indicator_comparison(
-    council: str, version: int, indicator_id: int, period: str, polarity: str, unit: str, who
-):
-    from kpi.outcomes import neighbours
-
-    return neighbours.indicator_comparison(
-        store(), council, indicator_id, period, polarity, principal=who, unit=unit
-    )
-
-
-def indicator_comparison(indicator_id: int, period: str, polarity: str, unit: str):
-    """A Fingertips outcome indicator's period against similar councils, cached until the next write."""
-    return _indicator_comparison(
-        council_code(), data_version(), indicator_id, period, polarity, unit, principal()
-    )
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _neighbour_summary(council: str, version: int, period: str, who) -> pl.DataFrame:
-    from kpi.outcomes import neighbours
-
-    values = _kpi_values(council, version, who)
-    return neighbours.neighbour_summary(store(), council, period, principal=who, kpi_values=values)
-
-
-def neighbour_summary(period: str) -> pl.DataFrame:
-    """Every mapped KPI against the first comparator group for a quarter (the Overview's line), cached."""
-    return _neighbour_summary(council_code(), data_version(), period, principal())

@@ -9,23 +9,23 @@ from __future__ import annotations
 from kpi.contract.values import MATRIX_CSS
 from kpi.core.tables import MISSING, column_words, json_words, plain, readable
 from pages._app.reads import (
-    annotations,
     benchmarks,
     deprivation_outcomes,
     explanations,
-    indicator_comparison,
-    kpi_comparison,
     kpi_values,
     locality_cells,
     locality_names,
     ncmp_data,
-    neighbour_summary,
     outcome_series,
     pending,
     provider_names,
     quantile_frame,
-    rebase_prompts,
     sii_table,
+)
+from pages._app.reads_peers import indicator_comparison, kpi_comparison, neighbour_summary
+from pages._app.reads_plans import (
+    annotations,
+    rebase_prompts,
     spc_controls,
     trajectory_points,
     trajectory_status,
