@@ -195,10 +195,14 @@ def kpi_comparison(
     *,
     principal: Principal,
     kpi_values: pl.DataFrame | None = None,
+    charts: bool = True,
+    groups: list[cmp.Group] | None = None,
 ) -> NeighbourView | None:
     """A contract KPI's quarter against similar councils (None when the KPI maps to no Fingertips indicator).
 
-    ``kpi_values`` (the KPI mart, when already at hand) saves reading it again. Council-wide figures.
+    ``kpi_values`` (the KPI mart, when already at hand) saves reading it again, as ``groups`` (the council's
+    comparison groups) does. ``charts=False`` leaves the chart frames (``spread``, ``trends``) empty: the table
+    alone, as the summary of every KPI needs it. Council-wide figures.
     """
     from kpi.contract.values import BENCHMARK_MAX_AGE_SETTING
     from kpi.contract.values import kpi_values as read_kpi_values
@@ -216,13 +220,14 @@ def kpi_comparison(
     council = _council_from_return(kpi_values, kpi_code, period, council_code)
     max_age = int(setting(store, council_code, BENCHMARK_MAX_AGE_SETTING, as_at))
     chosen, label, current = _choose_period(values, kpi_code, period, max_age)
-    groups = _groups(store, council_code, as_at, principal)
+    if groups is None:
+        groups = _groups(store, council_code, as_at, principal)
     own = kpi_values.filter(pl.col("kpi_code") == kpi_code, pl.col("level") == "borough").select(
         "period", pl.col("value_pct").alias("value")
     )
     # the trends are quarterly, as the returns are (an indicator may carry annual figures too)
     values = values.filter(pl.col("period").str.contains(" Q")) if values.height else values
-    view = _view(values, council, groups, polarity, chosen, label, current, own)
+    view = _view(values, council, groups, polarity, chosen, label, current, own, charts=charts)
     view.note = _kpi_note(period, label, current, view.note)
     view.warnings = _mapping_warnings(mapping, values)
     return view
@@ -254,8 +259,8 @@ def indicator_comparison(
     return view
 
 
-def _view(values, council, groups, polarity, chosen, label, current, own) -> NeighbourView:
-    """Compare, and gather the chart frames (shared by KPIs and outcome indicators)."""
+def _view(values, council, groups, polarity, chosen, label, current, own, *, charts=True) -> NeighbourView:
+    """Compare, and gather the chart frames unless ``charts`` is False (shared by KPIs and outcome indicators)."""
     if chosen is None:
         empty = pl.DataFrame()
         return NeighbourView(
@@ -268,8 +273,11 @@ def _view(values, council, groups, polarity, chosen, label, current, own) -> Nei
             "words", [group_words(row, polarity) for row in table.iter_rows(named=True)], dtype=pl.String
         )
     )
-    spread = _spread(cmp.with_council(now, council), groups, council["area_code"])
-    trends = _trends(values, own, groups, council["area_code"])
+    if charts:
+        spread = _spread(cmp.with_council(now, council), groups, council["area_code"])
+        trends = _trends(values, own, groups, council["area_code"])
+    else:
+        spread = trends = pl.DataFrame()
     method = table.filter(pl.col("kind") == "comparator")["method"].drop_nulls()
     how = f"group averages by {method[0]}" if method.len() else "group averages"
     return NeighbourView(table, spread, trends, label, current, how, polarity)
@@ -389,9 +397,18 @@ def neighbour_summary(
     if kpi_values is None:
         kpi_values = read_kpi_values(store, council_code, as_at, principal=principal)
     rows = []
+    groups = _groups(store, council_code, as_at, principal)
     for code in kpi_mappings():
         view = kpi_comparison(
-            store, council_code, code, period, as_at, principal=principal, kpi_values=kpi_values
+            store,
+            council_code,
+            code,
+            period,
+            as_at,
+            principal=principal,
+            kpi_values=kpi_values,
+            charts=False,
+            groups=groups,
         )
         if view is None or view.empty or view.table.is_empty():
             continue

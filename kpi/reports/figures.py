@@ -7,9 +7,12 @@ the PNG for DOCX (which python-docx can only embed as a bitmap) from that same S
 as the chart is placed, when that is given). The HTML preview, the PDF and the DOCX of one build share drawings, and
 the set counts them and the seconds they took (``bench/pack_bench.py`` reports the time spent on charts).
 
-Drawing is vl-convert (offline; ``kpi.core.charts``'s exporter), in the reports' font (:data:`REPORT_FONT`, which the
+Drawing is vl-convert (offline), in the reports' font (:data:`REPORT_FONT`, which the
 PDF and PNG are typeset in too, so text is measured and drawn in the same font). The Vega-Lite spec is made without
 Altair's schema validation, and each data frame shared by several layers converted once (:func:`vega_lite_spec`).
+A report that knows its charts early calls :meth:`FigureSet.draw_ahead`: their specs are written there and drawn
+by a separate drawing process (:mod:`kpi.core.chart_worker`; vl-convert holds the interpreter lock while it draws)
+while the report reads the rest of its data, and ``svg(key)`` then waits only for what is not drawn yet.
 Drawings are also kept in a small bounded cache for the process, keyed by the SHA-256 of the spec, so a pack built
 again with unchanged charts (for another viewer, or after data that left them unchanged) is not drawn twice;
 :func:`clear_chart_cache` empties it (the bench does, so that it times cold drawing). Element ids inside each SVG are
@@ -40,12 +43,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from html import escape
 
 import altair as alt
-import vl_convert as vlc
 
+from kpi.core import chart_worker
 from kpi.reports import engine
 from kpi.spc import icons as spc_icons
 
@@ -57,6 +61,8 @@ REPORT_FONT = "DejaVu Sans, sans-serif"
 CHART_WIDTH = 560
 #: Icons in DOCX tables: drawn at this many pixels and this many pixels per inch.
 ICON_PIXELS, ICON_PPI = 96, 400
+#: Seconds to wait for the drawing process before a chart is drawn in this process instead.
+DRAW_TIMEOUT_S = 60
 #: How many drawings (SVG by spec) the process keeps.
 CACHE_ENTRIES = 64
 #: Pixels an inch of an SVG's width and height as printed (a 720-pixel chart is 10 inches wide at its own size).
@@ -170,6 +176,7 @@ class FigureSet:
     _svg: dict[str, str] = field(default_factory=dict, repr=False)
     _png: dict[tuple[str, float | None], bytes] = field(default_factory=dict, repr=False)
     _icons: dict[tuple[str, str | None], bytes] = field(default_factory=dict, repr=False)
+    _pending: dict[str, tuple[str, Future]] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def add(
@@ -198,19 +205,57 @@ class FigureSet:
         self.renders[kind] += 1
         return out
 
-    def _draw(self, key: str) -> str:
+    def _spec(self, key: str) -> tuple[dict, str]:
+        """The chart's spec in the reports' font, and the SHA-256 it is cached by."""
         start = time.perf_counter()
         spec = vega_lite_spec(self.figures[key].chart)
         spec.setdefault("config", {}).setdefault("font", REPORT_FONT)
         self.spec_seconds += time.perf_counter() - start
-        digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+        return spec, hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+    def _draw(self, key: str) -> str:
+        pending = self._pending.pop(key, None)
+        if pending is not None:
+            digest, future = pending
+            try:
+                svg = future.result(timeout=DRAW_TIMEOUT_S)
+            except Exception:  # the drawing process could not draw it: drawn here, the same drawing
+                svg = chart_worker.svg_now(self._spec(key)[0])
+            _keep(digest, svg)
+            return svg
+        spec, digest = self._spec(key)
         svg = _cached(digest)
         if svg is None:
-            svg = vlc.vegalite_to_svg(spec)
+            svg = chart_worker.svg_now(spec)
             _keep(digest, svg)
         else:
             self.cached += 1
         return svg
+
+    def draw_ahead(self) -> int:
+        """Send every chart not yet drawn to the drawing process (:mod:`kpi.core.chart_worker`); how many were sent.
+
+        A report calls this as soon as its charts are registered and goes on reading the rest of its data; the
+        charts are drawn meanwhile, beside it, and :meth:`raw_svg` waits only for what is not drawn yet. Each chart's
+        spec is written here (in this thread); one the process has drawn before is taken from its cache.
+        """
+        with self._lock:
+            sent = 0
+            for key in self.figures:
+                if key in self._raw or key in self._pending:
+                    continue
+                start = time.perf_counter()
+                spec, digest = self._spec(key)
+                svg = _cached(digest)
+                if svg is not None:
+                    self.cached += 1
+                    self._raw[key] = svg
+                    self.renders["svg"] += 1
+                else:
+                    self._pending[key] = (digest, chart_worker.draw_svg(spec))
+                    sent += 1
+                self.seconds += time.perf_counter() - start
+            return sent
 
     def raw_svg(self, key: str) -> str:
         """The chart as vl-convert draws it (drawn on first use, then kept; the SVG and the PNG are made from it)."""

@@ -104,6 +104,8 @@ def build_pack(
     exceptions = exception_items(
         values, bench, code, names, narratives, figures, controls, events, planned, deciles_on=deciles_on
     )
+    # their charts are drawn in the drawing process while the rest is read (docs/performance.md, the pack)
+    figures.draw_ahead()
     timings["exceptions"] = time.perf_counter() - step
     # The council's NCMP and outcome sections and its comparison with similar councils (DuckDB and polars, which
     # release the GIL) are read on two more threads while this one fits the SII of the headline KPIs (numpy): the
@@ -141,6 +143,7 @@ def build_pack(
         controls=controls,
         events=events,
     )
+    figures.draw_ahead()
     changes = _changes(store, council, previous, values, code, names, provider_code, principal, plans.status)
     extra_figures = [repr(extra.blocks) for extra in extras]  # NCMP and outcome tables, as printed
     cover = _cover(store, council, provider, code, at, draft, since, previous, principal=principal)
