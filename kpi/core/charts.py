@@ -6,6 +6,8 @@ Charts are exported offline with vl-convert (its own fonts, no network). CSV exp
 
 from __future__ import annotations
 
+import textwrap
+
 import altair as alt
 import polars as pl
 import vl_convert as vlc
@@ -311,21 +313,52 @@ def category_ci_chart(
     if target is not None:
         lines[f"Target {target:.1f}%"] = target
     if lines:
-        # labels of lines close together (a target near England's figure) are moved apart, not drawn over each other
-        seen = [*data["lower_ci"].dropna(), *data["upper_ci"].dropna(), *lines.values()]
-        span = (max(seen) - min(seen)) or 1.0
-        placed = spread_labels(lines, span * 13 / (CATEGORY_HEIGHT * 0.85))
-        ref = pl.DataFrame(
-            {"label": list(lines), "level": list(lines.values()), "at": [placed[k] for k in lines]}
-        ).to_pandas()
-        rule = alt.Chart(ref)
-        layers.append(rule.mark_rule(strokeDash=[4, 4], color=ORANGE).encode(y=alt.Y("level:Q")))
-        layers.append(
-            rule.mark_text(align="left", dx=4, dy=-6, color=BLACK).encode(
-                y=alt.Y("at:Q"), text=alt.Text("label:N"), x=alt.XValue(0)
-            )
-        )
+        layers += _line_labels(lines, [*data["lower_ci"].dropna(), *data["upper_ci"].dropna()])
     return accessible(layered(*layers, title=title, height=CATEGORY_HEIGHT))
+
+
+#: Characters a line of a reference line's label holds, beside the plot.
+LABEL_CHARS = 18
+#: Height in pixels of one line of a reference line's label.
+LABEL_LINE_PX = 13
+
+
+def wrap_label(text: str, width: int = LABEL_CHARS) -> str:
+    """``text`` broken into lines of at most ``width`` characters at spaces (a word longer than that kept whole).
+
+    Example:
+        >>> wrap_label("England 2024-25 (out of date, not compared)").splitlines()
+        ['England 2024-25', '(out of date, not', 'compared)']
+    """
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)) or text
+
+
+def _line_labels(lines: dict[str, float], values: list[float]) -> list[alt.Chart]:
+    """Dashed rules at each level and their labels beside the plot, on its right, where no point or bar is.
+
+    Labels of lines close together (a target near England's figure) are moved apart, not drawn over each other;
+    each is wrapped into lines of :data:`LABEL_CHARS` characters.
+    """
+    wrapped = {label: wrap_label(label) for label in lines}
+    seen = [*values, *lines.values()]
+    span = (max(seen) - min(seen)) or 1.0
+    tallest = max(text.count("\n") + 1 for text in wrapped.values())
+    placed = spread_labels(lines, span * LABEL_LINE_PX * tallest / (CATEGORY_HEIGHT * 0.85))
+    ref = pl.DataFrame(
+        {
+            "label": list(lines),
+            "text": [wrapped[k] for k in lines],
+            "level": list(lines.values()),
+            "at": [placed[k] for k in lines],
+        }
+    ).to_pandas()
+    rule = alt.Chart(ref)
+    return [
+        rule.mark_rule(strokeDash=[4, 4], color=ORANGE).encode(y=alt.Y("level:Q")),
+        rule.mark_text(align="left", baseline="middle", dx=6, lineBreak="\n", color=BLACK).encode(
+            y=alt.Y("at:Q"), text=alt.Text("text:N"), x=alt.XValue("width")
+        ),
+    ]
 
 
 def category_count_chart(

@@ -95,3 +95,15 @@ def test_reference_and_target_labels_close_together_are_moved_apart():
     seen = [55.0, 92.0, 89.8, 90.0]  # the CI ends and the lines
     gap = (max(seen) - min(seen)) * 13 / (charts.CATEGORY_HEIGHT * 0.85)
     assert at["Target 90.0%"] - at["England 2024-25"] >= gap - 1e-6
+
+
+def test_reference_labels_sit_beside_the_plot_wrapped_not_over_the_bars():
+    spec = charts.category_ci_chart(
+        ci_frame(), "locality_name", "T", reference={"England 2024-25 (out of date, not compared)": 85.0}
+    ).to_dict()
+    text = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "text")
+    assert text["encoding"]["x"] == {"value": "width"}  # right of the plot, where no category is drawn
+    assert text["mark"]["align"] == "left" and text["mark"]["lineBreak"] == "\n"
+    rows = next(rows for rows in spec["datasets"].values() if rows and "text" in rows[0])
+    assert rows[0]["text"] == "England 2024-25\n(out of date, not\ncompared)"
+    assert max(len(line) for line in rows[0]["text"].splitlines()) <= charts.LABEL_CHARS
