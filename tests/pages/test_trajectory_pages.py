@@ -74,6 +74,32 @@ def test_bad_trajectory_lists_every_problem_then_a_good_one_is_judged_and_drawn(
     assert any("C2 North: XmR chart with its trajectory" in str(c.proto.spec) for c in charts), len(charts)
 
 
+def test_withdrawing_the_trajectory_on_the_targets_page_stops_judging_and_drawing_it(app):
+    at = app("pages/targets_settings.py")
+    (choice,) = at.selectbox(key="trajectory_withdraw_which").options
+    assert choice.startswith("C2 North (version 1: 2026-27 Q2 82%, 2026-27 Q3 85%"), choice
+    at.button(key="trajectory_withdraw").click().run()  # no reason: refused, nothing changes
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("not withdrawn" in e.value and "reason" in e.value for e in at.error), [
+        e.value for e in at.error
+    ]
+    at.text_input(key="trajectory_withdraw_reason").set_value("Replaced by the contract variation")
+    at.button(key="trajectory_withdraw").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(
+        "C2 North: trajectory withdrawn (version 2)" in s.value.replace("\\", "") for s in at.success
+    ), [s.value for s in at.success]
+    # the history keeps both versions, the newest (the withdrawal) first
+    history = next(d.value for d in at.dataframe if "Withdrawn" in d.value.columns)
+    assert history["Withdrawn"].tolist() == ["Yes", "No"] and history["Version"].tolist() == [2, 1]
+    at = app("pages/overview.py")
+    assert not any(h.value.startswith("Recovery trajectories") for h in at.subheader)
+    at = app("pages/mandated_contacts.py")
+    assert not any("Recovery trajectory: North" in m.value for m in at.markdown)
+    charts = at.get("vega_lite_chart")
+    assert not any("with its trajectory" in str(c.proto.spec) for c in charts)
+
+
 def test_spc_controls_on_mandated_contacts_rebase_and_annotate_the_chart(app):
     at = app("pages/mandated_contacts.py")
     at.text_input(key="spc_rebase_reason").set_value("")

@@ -619,6 +619,12 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, COUNCIL, "NOPE", "", reason="", principal=w
         ),
     ),
+    "kpi.contract.trajectories.withdraw_trajectory": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.trajectories").withdraw_trajectory(
+            s, COUNCIL, -1, reason="", principal=w
+        ),
+    ),
     "kpi.contract.trajectories.trajectory_points": R(
         EVERYONE_BUT_ADMIN,
         lambda s, w: _m("kpi.contract.trajectories").trajectory_points(s, COUNCIL, principal=w),
