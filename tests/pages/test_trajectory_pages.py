@@ -100,6 +100,37 @@ def test_withdrawing_the_trajectory_on_the_targets_page_stops_judging_and_drawin
     assert not any("with its trajectory" in str(c.proto.spec) for c in charts)
 
 
+def _rows(named) -> list[dict]:
+    """A chart dataset's rows (Streamlit sends each as Arrow IPC bytes)."""
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(named.data.data).read_all().to_pylist()
+
+
+def test_a_borough_trajectory_is_drawn_on_the_borough_xmr_chart_with_its_quarters_to_come_empty(app, db):
+    from kpi.access.principal import LOCAL_USER
+    from kpi.contract import trajectories
+    from pages._app import ui as _ui
+
+    store = _ui.store()
+    tid, _ = trajectories.set_trajectory(
+        store, "E08000009", "C2", "2026-27 Q2=86, 2026-27 Q3=88", reason="Borough plan", principal=LOCAL_USER
+    )
+    at = app("pages/mandated_contacts.py")
+    borough = next(c.proto for c in at.get("vega_lite_chart") if "C2 New birth" in c.proto.spec)
+    assert "XmR chart with its trajectory" in borough.spec
+    rows = [row for data in borough.datasets for row in _rows(data)]
+    by_period = {row["period"]: row for row in rows if "planned" in row}
+    assert by_period["2026-27 Q2"]["planned"] == 86.0 and by_period["2026-27 Q2"]["value"] is not None
+    assert by_period["2026-27 Q3"]["planned"] == 88.0 and by_period["2026-27 Q3"]["value"] is None
+    trajectories.withdraw_trajectory(
+        store, "E08000009", tid, reason="Borough plan ended", principal=LOCAL_USER
+    )
+    at = app("pages/mandated_contacts.py")
+    borough = next(c.proto for c in at.get("vega_lite_chart") if "C2 New birth" in c.proto.spec)
+    assert "with its trajectory" not in borough.spec and "2026-27 Q3" not in str(borough)
+
+
 def test_spc_controls_on_mandated_contacts_rebase_and_annotate_the_chart(app):
     at = app("pages/mandated_contacts.py")
     at.text_input(key="spc_rebase_reason").set_value("")
