@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("targets set needs CODE and --from PERIOD")
     if args.command == "trajectory" and args.action == "set" and (not args.code or not args.points):
         parser.error("trajectory set needs CODE and --points 'QUARTER=PERCENT, ...'")
+    if args.command == "trajectory" and args.action == "withdraw" and not args.code:
+        parser.error("trajectory withdraw needs CODE (and --locality, --deciles as it was set) and --reason")
     if args.command == "settings" and args.action == "set" and (not args.key or args.value is None):
         parser.error("settings set needs KEY and VALUE")
     if args.command == "users" and args.action != "list" and not args.email:

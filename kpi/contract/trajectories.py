@@ -253,6 +253,28 @@ def trajectory_points(
     )
 
 
+def trajectory_id_of(
+    store: Store,
+    council_code: str,
+    kpi_code: str,
+    *,
+    principal: Principal,
+    locality_code: str | None = None,
+    decile_group: str | None = None,
+) -> int | None:
+    """The id of the trajectory of a KPI, place and decile group (as :func:`set_trajectory` names them), if any."""
+    require(principal, "read_data")
+    place = (locality_code or "").strip().upper() or BOROUGH
+    bounds = decile_bounds(decile_group)
+    group = BOROUGH if bounds is None else f"{bounds[0]}-{bounds[1]}"
+    found = store.query(
+        "select distinct trajectory_id from trajectories where council_code = ? and upper(kpi_code) = ? "
+        "and locality_code = ? and decile_group = ?",
+        [council_code, kpi_code.strip().upper(), place, group],
+    )
+    return int(found.item()) if found.height else None
+
+
 def withdraw_trajectory(
     store: Store,
     council_code: str,

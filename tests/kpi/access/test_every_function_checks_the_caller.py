@@ -619,6 +619,10 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, COUNCIL, "NOPE", "", reason="", principal=w
         ),
     ),
+    "kpi.contract.trajectories.trajectory_id_of": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.trajectories").trajectory_id_of(s, COUNCIL, "C2", principal=w),
+    ),
     "kpi.contract.trajectories.withdraw_trajectory": W(
         COMMISSIONER,
         lambda s, w: _m("kpi.contract.trajectories").withdraw_trajectory(
