@@ -52,6 +52,9 @@ if access.allowed(who, "review"):
     )
     if st.button("Send the reminders now", key="alerts_due"):
         st.session_state["alerts_flash"] = _alerts.sent_words(
-            reminders.due_reminders(store, council, principal=who), store, council
+            reminders.due_reminders(store, council, principal=who),
+            store,
+            council,
+            "E-mail alerts: no new late return or action falling due (each is sent once).",
         )
         st.rerun()

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.kpi.alerts.conftest import smtp_server  # noqa: F401 (a real SMTP server on loopback, as a fixture)
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
@@ -179,3 +181,36 @@ def test_alerts_page_says_alerts_are_off_without_a_relay_and_saves_choices(app):
     assert at.checkbox(key="alerts_return_submitted").value is False
     at.button(key="alerts_due").click().run()
     assert any("alerts are off" in s.value for s in at.success)
+
+
+def test_the_reminders_button_sends_each_reminder_once(app, smtp_server):  # noqa: F811 (the imported fixture)
+    from kpi.access.principal import LOCAL_USER
+    from kpi.access.users import add_user
+    from kpi.contract.targets import set_setting
+    from pages._app import ui as _ui
+
+    inbox, port = smtp_server
+    store = _ui.store()
+    add_user(store, LOCAL_USER, "commissioner@council.gov.uk", "commissioner")
+    for key, value in (
+        ("smtp_host", "127.0.0.1"),
+        ("smtp_port", port),
+        ("smtp_tls", "none"),
+        ("smtp_sender", "hcp@council.gov.uk"),
+    ):
+        set_setting(store, "E08000009", key, value, principal=LOCAL_USER)
+    at = app("pages/alerts.py")
+    assert any("sends new ones every 60 minutes" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
+    at.button(key="alerts_due").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = [s.value.replace("\\", "") for s in at.success]
+    assert "E-mail alerts: 1 sent." in said, said
+    (message,) = inbox.messages
+    assert "2025-26 Q2 return late (due 28 Oct 2025)" in message.get_payload(decode=True).decode()
+    at.button(key="alerts_due").click().run()
+    assert any("no new late return or action falling due" in s.value for s in at.success), [
+        s.value for s in at.success
+    ]
+    assert len(inbox.messages) == 1
