@@ -4,6 +4,10 @@ Streamlit treats a ``pages/`` folder beside the entry script as a legacy multipa
 called ``st.navigation`` once; the first session after start would then run a page file directly, skipping
 app.py's guard and navigation. Telling Streamlit up front that this app does not use the legacy folder closes that
 gap. ``hcp serve`` runs this file; it takes the same arguments as ``streamlit``.
+
+This process is the one that holds the database for writing, so it also starts the thread that sends the
+time-based e-mail alerts (late returns, actions falling due) every ``alerts_check_minutes``
+(:mod:`kpi.alerts.schedule`); the app hands it its store when it opens it.
 """
 
 import sys
@@ -11,6 +15,9 @@ import sys
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
+from kpi.alerts import schedule
+
 if __name__ == "__main__":
     PagesManager.uses_pages_directory = False
+    schedule.start()
     sys.exit(cli.main(prog_name="streamlit"))  # click command: parses sys.argv

@@ -1,10 +1,11 @@
-"""The Overview's recovery-trajectory parts: the prompts to rebase after a record-system change, and the board of
-trajectories judged for the quarter (docs/methods.md sections 5.9 and 5.10)."""
+"""The recovery-trajectory parts of the Overview (the prompts to rebase after a record-system change, the board of
+trajectories judged for the quarter) and of the Targets page (withdrawing one) (docs/methods.md 5.9 and 5.10)."""
 
 import polars as pl
 import streamlit as st
 
 from kpi.access import rules as access
+from kpi.contract import trajectories as trajectories
 from kpi.contract import trajectory_status as trajectory_status
 from pages._app import ui as _ui
 
@@ -42,3 +43,41 @@ def trajectory_section(period: str, values: pl.DataFrame) -> None:
                 + "; ".join(f"{r['kpi_code']} {r['where']}" for r in short.iter_rows(named=True))
                 + ". It plans to finish still failing the contract."
             )
+
+
+def withdraw_form(in_force: pl.DataFrame, place_names: dict[str, str]) -> None:
+    """The Targets page's control to withdraw a trajectory in force (commissioners; the reason is required)."""
+    if in_force.is_empty():
+        return
+    who, council, store = _ui.principal(), _ui.council_code(), _ui.store()
+    labels = {
+        tid: (
+            f"{rows['kpi_code'][0]} {place_names.get(rows['locality_code'][0], rows['locality_code'][0])}"
+            + ("" if rows["decile_group"][0] == "ALL" else f", deciles {rows['decile_group'][0]}")
+            + f" (version {rows['version'][0]}: "
+            + ", ".join(f"{p} {v:g}%" for p, v in zip(rows["period"], rows["planned_pct"], strict=True))
+            + ")"
+        )
+        for (tid,), rows in in_force.group_by("trajectory_id", maintain_order=True)
+    }
+    with st.form(key="trajectory_withdraw_form"):
+        cols = st.columns([3, 2])
+        chosen = cols[0].selectbox(
+            "Withdraw a trajectory", list(labels), format_func=labels.get, key="trajectory_withdraw_which"
+        )
+        reason = cols[1].text_input("Why it is withdrawn", key="trajectory_withdraw_reason")
+        if st.form_submit_button("Withdraw the trajectory", key="trajectory_withdraw"):
+            try:
+                version = trajectories.withdraw_trajectory(
+                    store, council, chosen, reason=reason, principal=who
+                )
+                st.session_state["targets_flash"] = (
+                    f"{labels[chosen].split(' (version')[0]}: trajectory withdrawn (version {version}); "
+                    "its earlier versions stay in the history."
+                )
+                st.rerun()
+            except trajectories.TrajectoryError as exc:
+                st.error(
+                    "The trajectory was not withdrawn:\n\n"
+                    + "\n".join(f"- {_ui.plain(problem)}" for problem in exc.problems)
+                )

@@ -1,9 +1,10 @@
-"""Alerts: each user chooses which e-mail alerts they get; the SMTP relay's state; due reminders on demand."""
+"""Alerts: each user chooses which e-mail alerts they get; the SMTP relay's state; due reminders (also sent on a
+schedule) on demand."""
 
 import streamlit as st
 
 from kpi.access import rules as access
-from kpi.alerts import mail, notify, preferences
+from kpi.alerts import mail, preferences, reminders, schedule
 from pages import _alerts_ui as _alerts
 from pages._app import ui as _ui
 
@@ -39,9 +40,21 @@ with st.form(key="alerts_form"):
 
 if access.allowed(who, "review"):
     st.subheader("Reminders")
-    st.caption("Late returns (to commissioners) and open actions due within 7 days (to their providers).")
+    every = schedule.interval_minutes(store, council)
+    st.caption(
+        "Late returns (to commissioners) and open actions due within 7 days or overdue (to their providers), each "
+        "sent once. "
+        + (
+            f"The running dashboard sends new ones every {every} minutes (setting alerts_check_minutes)."
+            if every
+            else "The dashboard does not send them on its own (alerts_check_minutes is 0): use hcp alerts send-due."
+        )
+    )
     if st.button("Send the reminders now", key="alerts_due"):
         st.session_state["alerts_flash"] = _alerts.sent_words(
-            notify.due_reminders(store, council, principal=who), store, council
+            reminders.due_reminders(store, council, principal=who),
+            store,
+            council,
+            "E-mail alerts: no new late return or action falling due (each is sent once).",
         )
         st.rerun()

@@ -68,7 +68,8 @@ borough_plan = next((v.plan for v in views if v.where == "Borough"), None)
 _ui.chart_with_downloads(
     charts_spc.xmr_chart(
         spc_frame,
-        f"{kpi_code} {names[kpi_code]}: XmR chart",
+        f"{kpi_code} {names[kpi_code]}: XmR chart"
+        + (" with its trajectory" if borough_plan is not None else ""),
         y_title="Children" if is_count else "Per cent",
         count=is_count,
         trajectory=borough_plan,

@@ -9,6 +9,7 @@ from kpi.contract import targets as targets
 from kpi.contract import trajectories as trajectories
 from kpi.core import periods as periods
 from kpi.core.catalogue_sync import FIRST_PERIOD, catalogue_in_force
+from pages import _plans_ui as _plans
 from pages._app import portal as _portal
 from pages._app import ui as _ui
 
@@ -68,13 +69,12 @@ st.subheader("Recovery trajectories")
 st.caption(
     "Planned values per coming quarter agreed with the provider, for a KPI in the borough or one locality, "
     "optionally for a group of IMD deciles. Setting one again records a new version; the old one stays in the "
-    "history. Each quarter is judged on or off trajectory beside the contract RAG."
+    "history. Each quarter is judged on or off trajectory beside the contract RAG. A withdrawn trajectory is no "
+    "longer judged or drawn; its versions stay in the history."
 )
 if access.allowed(who, "read_data"):
-    _ui.table(
-        trajectories.trajectory_points(store, council, principal=who).drop("council_code", "trajectory_id"),
-        key="trajectories_table",
-    )
+    in_force = trajectories.trajectory_points(store, council, principal=who)
+    _ui.table(in_force.drop("council_code", "trajectory_id"), key="trajectories_table")
 if access.allowed(who, "set_target"):
     place_names = {"ALL": "Borough", **_ui.locality_names()}
     agreed = meetings.meetings(store, council, principal=who)
@@ -120,6 +120,7 @@ if access.allowed(who, "set_target"):
                     "The trajectory was not recorded:\n\n"
                     + "\n".join(f"- {_ui.plain(problem)}" for problem in exc.problems)
                 )
+    _plans.withdraw_form(in_force, place_names)
 if access.allowed(who, "read_data"):
     with st.expander("History of trajectories (every version)"):
         _ui.table(trajectories.trajectory_history(store, council, principal=who), key="trajectories_history")

@@ -55,6 +55,7 @@ class Principal:
 
     ``is_local`` marks the single user of an app without sign-in, and the command line: the person at this
     computer, who is the commissioner and also administers the installation (users, settings, backups).
+    ``is_system`` marks the program acting on its own (:data:`SCHEDULER`), never a person.
 
     Example:
         >>> Principal("lead@trust.nhs.uk", "provider", "ZZ1").roles
@@ -65,6 +66,7 @@ class Principal:
     role: str  # commissioner | provider | viewer | admin
     provider_code: str | None = None
     is_local: bool = False
+    is_system: bool = False
 
     @property
     def roles(self) -> frozenset[str]:
@@ -74,12 +76,17 @@ class Principal:
     @property
     def label(self) -> str:
         """How the principal is named to people and in the audit log."""
+        if self.is_system:
+            return f"{self.email} (system)"
         if self.role == "provider" and self.provider_code:
             return f"{self.email} (provider {self.provider_code})"
         return f"{self.email} ({self.role})"
 
 
 LOCAL_USER = Principal(email="local user", role="commissioner", is_local=True)
+#: The served app acting on its own: it sends the time-based alerts (late returns, actions falling due) every
+#: ``alerts_check_minutes`` (:mod:`kpi.alerts.schedule`). A commissioner's rights, named in the audit log as itself.
+SCHEDULER = Principal(email="hcp scheduler", role="commissioner", is_system=True)
 
 
 def local_principal(actor: str) -> Principal:

@@ -91,28 +91,27 @@ def send(store: Store, council_code: str, messages: list[Message], *, actor: str
 
     Without a relay nothing is sent (every message "skipped", nothing audited).
     """
+    outcomes = deliver(store, council_code, messages, actor=actor)
+    return {state: outcomes.count(state) for state in ("sent", "failed", "skipped")}
+
+
+def deliver(store: Store, council_code: str, messages: list[Message], *, actor: str) -> list[str]:
+    """Send each message as :func:`send` does; what became of each, in order: "sent", "failed" or "skipped"."""
     r = relay(store, council_code)
-    counts = {"sent": 0, "failed": 0, "skipped": 0}
     if r.problem or not messages:
-        counts["skipped"] = len(messages)
-        return counts
+        return ["skipped"] * len(messages)
     password = _password()
     try:
         server = _connect(r)
     except (OSError, smtplib.SMTPException) as exc:
-        for message in messages:
-            _audit(store, council_code, actor, message, f"{type(exc).__name__}: {exc}")
-        counts["failed"] = len(messages)
-        return counts
+        return _all_failed(store, council_code, actor, messages, exc)
+    outcomes = []
     with server:
         if r.user and password:
             try:
                 server.login(r.user, password)
             except (OSError, smtplib.SMTPException) as exc:
-                for message in messages:
-                    _audit(store, council_code, actor, message, f"{type(exc).__name__}: {exc}")
-                counts["failed"] = len(messages)
-                return counts
+                return _all_failed(store, council_code, actor, messages, exc)
         for message in messages:
             mail = EmailMessage()
             mail["From"], mail["To"], mail["Subject"] = r.sender, ", ".join(message.to), message.subject
@@ -120,11 +119,19 @@ def send(store: Store, council_code: str, messages: list[Message], *, actor: str
             try:
                 server.send_message(mail)
                 _audit(store, council_code, actor, message, None)
-                counts["sent"] += 1
+                outcomes.append("sent")
             except (OSError, smtplib.SMTPException) as exc:
                 _audit(store, council_code, actor, message, f"{type(exc).__name__}: {exc}")
-                counts["failed"] += 1
-    return counts
+                outcomes.append("failed")
+    return outcomes
+
+
+def _all_failed(
+    store: Store, council_code: str, actor: str, messages: list[Message], exc: Exception
+) -> list[str]:
+    for message in messages:
+        _audit(store, council_code, actor, message, f"{type(exc).__name__}: {exc}")
+    return ["failed"] * len(messages)
 
 
 def _audit(store: Store, council_code: str, actor: str, message: Message, error: str | None) -> None:

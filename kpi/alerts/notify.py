@@ -6,8 +6,8 @@ reds (:func:`kpi.reports.pack.changes.compare`, RAG moves into red), new special
 trajectory breaches (:func:`kpi.reports.pack.changes.trajectory_breaches`), worked out as the "What changed" view
 does, between the data just before the return was accepted and after. After a review (:func:`after_review`): the
 provider's users get "return accepted" or "return queried" (with the commissioner's comment), and commissioners get
-the data the accepted return brings. :func:`due_reminders` tells commissioners of late returns and providers of
-their actions falling due.
+the data the accepted return brings. Late returns and actions falling due are :mod:`kpi.alerts.reminders`.
+Providers are named by their names, not their codes.
 
 Messages carry KPI names, places and percentages only, never child-level data. Sending and its audit entries are
 :mod:`kpi.alerts.mail`; without a relay nothing is sent.
@@ -15,7 +15,7 @@ Messages carry KPI names, places and percentages only, never child-level data. S
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import polars as pl
 
@@ -40,6 +40,15 @@ def _submission(store: Store, council: str, submission_id: int) -> dict:
     if not found.height:
         raise LookupError(f"there is no submission {submission_id}")
     return found.row(0, named=True)
+
+
+def provider_name(store: Store, council: str, provider_code: str) -> str:
+    """The provider's name as the council recorded it (its code when it has none)."""
+    found = store.query(
+        "select provider_name from providers where council_code = ? and provider_code = ?",
+        [council, str(provider_code).upper()],
+    )
+    return found.item() if found.height and found.item() else str(provider_code)
 
 
 def data_events(store: Store, council: str, sub: dict, *, principal: Principal) -> dict[str, list[str]]:
@@ -91,6 +100,27 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}%"
 
 
+HEADS = {
+    "return_submitted": "Return submitted",
+    "new_red": "New reds",
+    "new_special_cause": "New special-cause signals (SPC)",
+    "trajectory_breach": "Trajectory breaches",
+    "return_accepted": "Return accepted",
+    "return_queried": "Return queried",
+    "return_late": "Late returns",
+    "action_due": "Actions falling due",
+}
+CLOSING = f"Open {PRODUCT} for the detail. You chose these alerts; change them on the Alerts page."
+
+
+def compose(opening: str, sections: list[tuple[str, list[str]]]) -> str:
+    """A message's body: the opening, each alert's heading and lines, and the closing words."""
+    parts = [opening, ""]
+    for alert, lines in sections:
+        parts += [f"{HEADS[alert]}:", *[f"- {line}" for line in lines], ""]
+    return "\n".join([*parts, CLOSING])
+
+
 def _batch(
     store: Store,
     alert_lines: dict[str, list[str]],
@@ -99,16 +129,6 @@ def _batch(
     provider_code: str | None = None,
 ) -> list[mail.Message]:
     """One message per recipient with every alert of the load they chose (alerts without lines are left out)."""
-    heads = {
-        "return_submitted": "Return submitted",
-        "new_red": "New reds",
-        "new_special_cause": "New special-cause signals (SPC)",
-        "trajectory_breach": "Trajectory breaches",
-        "return_accepted": "Return accepted",
-        "return_queried": "Return queried",
-        "return_late": "Late returns",
-        "action_due": "Actions falling due",
-    }
     by_person: dict[str, list[str]] = {}
     for alert, lines in alert_lines.items():
         if not lines:
@@ -117,31 +137,46 @@ def _batch(
             by_person.setdefault(email, []).append(alert)
     out = []
     for email, alerts in by_person.items():
-        parts = [opening, ""]
-        for alert in alerts:
-            parts += [f"{heads[alert]}:", *[f"- {line}" for line in alert_lines[alert]], ""]
-        parts.append(
-            f"Open {PRODUCT} for the detail. You chose these alerts; change them on the Alerts page."
-        )
-        out.append(mail.Message([email], subject, "\n".join(parts), alerts))
+        body = compose(opening, [(alert, alert_lines[alert]) for alert in alerts])
+        out.append(mail.Message([email], subject, body, alerts))
     return out
 
 
 def after_load(store: Store, council: str, submission_id: int, *, principal: Principal) -> dict[str, int]:
     """Alert commissioners about a return just loaded (one message each); counts of sent, failed, skipped."""
+    return after_loads(store, council, [submission_id], principal=principal)
+
+
+def after_loads(
+    store: Store, council: str, submission_ids: list[int], *, principal: Principal
+) -> dict[str, int]:
+    """Alert commissioners about the returns one load brought (several files of one command).
+
+    One message each covering them all; counts of sent, failed, skipped.
+    """
     require(principal, "upload")
-    sub = _submission(store, council, submission_id)
-    lines = {
-        "return_submitted": [
-            f"{sub['provider_code']}: {sub['period']} return received {sub['received_at']:%d %b %Y %H:%M} "
+    subs = [_submission(store, council, submission_id) for submission_id in submission_ids]
+    if not subs:
+        return {"sent": 0, "failed": 0, "skipped": 0}
+    names = [provider_name(store, council, sub["provider_code"]) for sub in subs]
+    lines: dict[str, list[str]] = {"return_submitted": []}
+    for sub, name in zip(subs, names, strict=True):
+        lines["return_submitted"].append(
+            f"{name}: {sub['period']} return received {sub['received_at']:%d %b %Y %H:%M} "
             f"({'accepted' if sub['accepted_at'] else 'waiting for review'})"
-        ],
-        **data_events(store, council, sub, principal=principal),
-    }
-    subject = f"{PRODUCT}: {sub['provider_code']} return for {sub['period']}"
-    messages = _batch(
-        store, lines, subject, f"The {sub['period']} return of {sub['provider_code']} was loaded."
-    )
+        )
+        for alert, found in data_events(store, council, sub, principal=principal).items():
+            said = [f"{name} {sub['period']}: {line}" for line in found] if len(subs) > 1 else found
+            lines.setdefault(alert, []).extend(said)
+    returns = [f"the {sub['period']} return of {name}" for sub, name in zip(subs, names, strict=True)]
+    if len(subs) == 1:
+        subject = f"{PRODUCT}: {names[0]} return for {subs[0]['period']}"
+        opening = f"The {subs[0]['period']} return of {names[0]} was loaded."
+    else:
+        subject = f"{PRODUCT}: {len(subs)} returns loaded ({', '.join(dict.fromkeys(names))})"
+        said = f"{', '.join(returns[:-1])} and {returns[-1]} were loaded."
+        opening = said[0].upper() + said[1:]
+    messages = _batch(store, lines, subject, opening)
     return mail.send(store, council, messages, actor=principal.email)
 
 
@@ -164,52 +199,7 @@ def after_review(
     )
     data = data_events(store, council, sub, principal=principal) if decision == "return_accepted" else {}
     if any(data.values()):
-        opening = f"The {sub['period']} return of {sub['provider_code']} was accepted."
-        messages += _batch(
-            store, data, f"{PRODUCT}: {sub['provider_code']} return for {sub['period']}", opening
-        )
+        name = provider_name(store, council, sub["provider_code"])
+        opening = f"The {sub['period']} return of {name} was accepted."
+        messages += _batch(store, data, f"{PRODUCT}: {name} return for {sub['period']}", opening)
     return mail.send(store, council, messages, actor=principal.email)
-
-
-def due_reminders(
-    store: Store, council: str, *, principal: Principal, within_days: int = 7
-) -> dict[str, int]:
-    """Tell commissioners of late returns and providers of open actions due within ``within_days`` (or overdue)."""
-    require(principal, "review")
-    from kpi.contract import actions
-    from kpi.reports.pack.frames import data_quality
-
-    today = periods.today()
-    latest = periods.latest_ended_quarter(today)
-    quality = data_quality(store, council, latest.code, periods.now(), None, principal=principal)
-    late = [
-        f"{r['provider_code']}: {r['period']} return late (due {r['due_date']})"
-        for r in pl.concat(
-            [quality.late.select("provider_code", "period", "due_date"), quality.missing],
-            how="diagonal_relaxed",
-        ).iter_rows(named=True)
-        if r["due_date"] is not None and r["due_date"] < today
-    ]
-    messages = _batch(store, {"return_late": late}, f"{PRODUCT}: late returns", "These returns are late.")
-    open_actions = actions.actions(store, council, periods.now(), principal=principal)
-    due = open_actions.filter(
-        pl.col("status") != "closed",
-        pl.col("due_date").is_not_null(),
-        pl.col("due_date") <= today + timedelta(days=within_days),
-    )
-    for provider, rows in due.group_by("provider_code"):
-        lines = [
-            f"{r['what']} (owner {r['owner']}), due {_day(r['due_date'])}" for r in rows.iter_rows(named=True)
-        ]
-        messages += _batch(
-            store,
-            {"action_due": lines},
-            f"{PRODUCT}: actions falling due",
-            "These actions fall due.",
-            provider[0],
-        )
-    return mail.send(store, council, messages, actor=principal.email)
-
-
-def _day(value: date | datetime) -> str:
-    return f"{value:%d %b %Y}"

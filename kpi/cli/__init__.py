@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from kpi.cli import database, hvrecords, load, ncmp, peers, reports, serve, settings, users
+from kpi.cli import alerts, database, hvrecords, load, ncmp, peers, reports, serve, settings, users
 from kpi.core import periods as periods
 from kpi.core.store import StoreError
 
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="who is acting, for the audit log (default: HCP_USER or your login)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (database, serve, load, ncmp, hvrecords, peers, settings, users, reports):
+    for group in (database, serve, load, ncmp, hvrecords, peers, settings, users, reports, alerts):
         group.add_commands(sub)
     return parser
 
@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("targets set needs CODE and --from PERIOD")
     if args.command == "trajectory" and args.action == "set" and (not args.code or not args.points):
         parser.error("trajectory set needs CODE and --points 'QUARTER=PERCENT, ...'")
+    if args.command == "trajectory" and args.action == "withdraw" and not args.code:
+        parser.error("trajectory withdraw needs CODE (and --locality, --deciles as it was set) and --reason")
     if args.command == "settings" and args.action == "set" and (not args.key or args.value is None):
         parser.error("settings set needs KEY and VALUE")
     if args.command == "users" and args.action != "list" and not args.email:

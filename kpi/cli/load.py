@@ -10,18 +10,19 @@ from pathlib import Path
 from kpi.cli.common import council_of, local, open_store, print_report
 from kpi.cli.datasets import DATASETS, dataset_spec
 
+#: The providers' quarterly returns: several files are several returns, alerted as one load.
+RETURNS = "mandated-contacts"
+
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Check and load a file into the dataset the registry names (:func:`kpi.ingest.pipeline.run_load`)."""
-    from kpi.ingest.pipeline import run_load
-
     paths = [Path(name) for name in args.file]
     for path in paths:
         if not path.is_file():
             print(f"there is no file at {path}", file=sys.stderr)
             return 2
     spec = dataset_spec(args.dataset)
-    if len(paths) > 1 and "parts" not in spec.options:
+    if len(paths) > 1 and "parts" not in spec.options and spec.name != RETURNS:
         print(f"{spec.name} loads one file at a time: give one FILE", file=sys.stderr)
         return 2
     if args.valid_from:
@@ -38,26 +39,77 @@ def cmd_load(args: argparse.Namespace) -> int:
         return 2
     options = _options(spec, args)
     parts = [(path.name, path.read_bytes()) for path in paths]
+    if spec.name == RETURNS:
+        return _load_returns(spec, args, parts, options)
     if len(parts) > 1:
         options["parts"] = parts  # several monthly files loaded as one extract
     data, name = b"".join(part for _, part in parts), " + ".join(n for n, _ in parts)
     with open_store(args) as store:
-        result = run_load(
-            store,
-            spec,
-            data,
-            name,
-            council_code=council_of(store, args),
-            principal=local(args),
-            check_only=args.check,
-            accept_warnings=args.accept_warnings,
-            reason=args.reason,
-            **options,
-        )
+        result = _run(store, spec, args, data, name, options, check_only=args.check)
         print_report(
             result.report, args, result.message, outcome=result.outcome, **{spec.id_name: result.load_id}
         )
         return result.exit_code
+
+
+def _run(store, spec, args: argparse.Namespace, data: bytes, name: str, options: dict, *, check_only: bool):
+    from kpi.ingest.pipeline import run_load
+
+    return run_load(
+        store,
+        spec,
+        data,
+        name,
+        council_code=council_of(store, args),
+        principal=local(args),
+        check_only=check_only,
+        accept_warnings=args.accept_warnings,
+        reason=args.reason,
+        **options,
+    )
+
+
+def _load_returns(spec, args: argparse.Namespace, parts: list[tuple[str, bytes]], options: dict) -> int:
+    """Providers' returns, one per file: all checked before any is written, then the after-load alerts.
+
+    The e-mail alerts cover the whole command: one message per person, as the Upload page sends for one file.
+    """
+    from kpi.alerts import notify
+    from kpi.ingest.pipeline import WRITTEN
+
+    with open_store(args) as store:
+        if len(parts) > 1 and not args.check:
+            checks = [_run(store, spec, args, data, name, options, check_only=True) for name, data in parts]
+            if not all(result.exit_code == 0 for result in checks):
+                for result in checks:
+                    print_report(result.report, args, result.message, outcome=result.outcome)
+                print("nothing was loaded: every file must pass before any is", file=sys.stderr)
+                return 1
+        results = [
+            _run(store, spec, args, data, name, options, check_only=args.check) for name, data in parts
+        ]
+        for result in results:
+            print_report(
+                result.report, args, result.message, outcome=result.outcome, submission=result.load_id
+            )
+        written = [r.submission_id for r in results if r.outcome == WRITTEN and r.submission_id is not None]
+        if written:
+            council = council_of(store, args)
+            counts = notify.after_loads(store, council, written, principal=local(args))
+            print(_alert_words(counts, store, council), file=sys.stderr if args.json else sys.stdout)
+        return max(result.exit_code for result in results)
+
+
+def _alert_words(counts: dict[str, int], store, council: str) -> str:
+    from kpi.alerts import mail
+
+    problem = mail.relay(store, council).problem
+    if problem:
+        return problem
+    if not counts["sent"] and not counts["failed"]:
+        return "E-mail alerts: nobody chose an alert for this load."
+    failed = f", {counts['failed']} failed (see the audit log)" if counts["failed"] else ""
+    return f"E-mail alerts: {counts['sent']} sent{failed}."
 
 
 def _options(spec, args: argparse.Namespace) -> dict:
@@ -113,7 +165,11 @@ def add_commands(sub) -> None:
     """Add this group's commands to the ``hcp`` parser's subcommands."""
     p = sub.add_parser("load", help="check and load a file")
     p.add_argument("dataset", choices=tuple(DATASETS))
-    p.add_argument("file", nargs="+", help="the file (hv-records: one or more files loaded as one extract)")
+    p.add_argument(
+        "file",
+        nargs="+",
+        help="the file (mandated-contacts: one or more returns; hv-records: one or more files loaded as one extract)",
+    )
     p.add_argument("--provider", help="provider code (mandated-contacts, hv-records)")
     p.add_argument("--council", help="council code (default: the database's council)")
     p.add_argument("--check", action="store_true", help="validate only: write nothing")

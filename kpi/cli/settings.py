@@ -43,13 +43,16 @@ def cmd_targets(args: argparse.Namespace) -> int:
 
 
 def cmd_trajectory(args: argparse.Namespace) -> int:
-    """List (in force, or every version with ``--history``) or set a recovery trajectory."""
+    """List (in force, or every version with ``--history``), set or withdraw a recovery trajectory."""
     from kpi.contract.trajectories import (
         TrajectoryError,
         set_trajectory,
         trajectory_history,
         trajectory_points,
     )
+
+    if args.action == "withdraw":
+        return _withdraw_trajectory(args)
 
     if args.action == "list":
         with open_store(args, read_only=True) as store:
@@ -92,6 +95,38 @@ def cmd_trajectory(args: argparse.Namespace) -> int:
     where = (args.locality or "borough").upper() if args.locality else "borough"
     group = f", deciles {args.deciles}" if args.deciles else ""
     print(f"{args.code.upper()} ({where}{group}): trajectory version {version} recorded")
+    return 0
+
+
+def _withdraw_trajectory(args: argparse.Namespace) -> int:
+    """Withdraw the trajectory of a KPI, place and decile group (its history is kept)."""
+    from kpi.contract.trajectories import TrajectoryError, trajectory_id_of, withdraw_trajectory
+
+    where = (args.locality or "borough").upper() + (f", deciles {args.deciles}" if args.deciles else "")
+    with open_store(args) as store:
+        council, who = council_of(store, args), local(args)
+        try:
+            tid = trajectory_id_of(
+                store,
+                council,
+                args.code,
+                locality_code=args.locality,
+                decile_group=args.deciles,
+                principal=who,
+            )
+            if tid is None:
+                raise TrajectoryError(
+                    [f"{args.code.upper()} ({where}) has no trajectory: see hcp trajectory list"]
+                )
+            version = withdraw_trajectory(
+                store, council, tid, reason=args.reason or "", meeting_id=args.meeting, principal=who
+            )
+        except TrajectoryError as exc:
+            print("the trajectory was not withdrawn:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  - {problem}", file=sys.stderr)
+            return 1
+    print(f"{args.code.upper()} ({where}): trajectory withdrawn (version {version}); its history is kept")
     return 0
 
 
@@ -154,13 +189,15 @@ def add_commands(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_targets)
 
-    p = sub.add_parser("trajectory", help="list or set a recovery trajectory (planned values per quarter)")
-    p.add_argument("action", choices=("list", "set"))
-    p.add_argument("code", nargs="?", help="KPI code (set)")
+    p = sub.add_parser(
+        "trajectory", help="list, set or withdraw a recovery trajectory (planned values per quarter)"
+    )
+    p.add_argument("action", choices=("list", "set", "withdraw"))
+    p.add_argument("code", nargs="?", help="KPI code (set, withdraw)")
     p.add_argument("--points", help="planned per cent per quarter, e.g. '2026-27 Q3=85, 2026-27 Q4=88'")
     p.add_argument("--locality", help="a locality code (default: the borough)")
     p.add_argument("--deciles", help="a group of national IMD deciles, e.g. 1-2 (default: all)")
-    p.add_argument("--reason", help="the agreed reason (required for set)")
+    p.add_argument("--reason", help="the agreed reason (required for set), or why it is withdrawn (withdraw)")
     p.add_argument("--meeting", type=int, help="the id of the recorded meeting that agreed it")
     p.add_argument("--history", action="store_true", help="list every version, newest first")
     p.add_argument("--council")

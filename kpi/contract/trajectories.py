@@ -6,9 +6,11 @@ meeting, that meeting. Trajectories are **append-only** (``sql/schema/011_trajec
 KPI, place and decile group that already has one records the next version with its own points, and the older
 version stays in the history; the trajectory in force as at any time is the latest version recorded by then
 (``sql/staging/stg_trajectory_points.sql``), so a pack rebuilt for an earlier as-at time shows the trajectory in
-force then.
+force then. A trajectory that no longer applies is withdrawn (:func:`withdraw_trajectory`): a new version marked
+withdrawn, with its reason and no points, so from then on nothing judges or draws it while every version before it
+stays in the history (and a pack rebuilt for an earlier time still shows it).
 
-Only commissioners set trajectories (they are contract terms, like targets); everyone who sees the KPI values sees
+Only commissioners set or withdraw trajectories (they are contract terms, like targets); everyone who sees the KPI values sees
 them. Every write is one transaction with an audit entry; bad input changes nothing and every problem is reported
 at once.
 
@@ -251,13 +253,112 @@ def trajectory_points(
     )
 
 
+def trajectory_id_of(
+    store: Store,
+    council_code: str,
+    kpi_code: str,
+    *,
+    principal: Principal,
+    locality_code: str | None = None,
+    decile_group: str | None = None,
+) -> int | None:
+    """The id of the trajectory of a KPI, place and decile group (as :func:`set_trajectory` names them), if any."""
+    require(principal, "read_data")
+    place = (locality_code or "").strip().upper() or BOROUGH
+    bounds = decile_bounds(decile_group)
+    group = BOROUGH if bounds is None else f"{bounds[0]}-{bounds[1]}"
+    found = store.query(
+        "select distinct trajectory_id from trajectories where council_code = ? and upper(kpi_code) = ? "
+        "and locality_code = ? and decile_group = ?",
+        [council_code, kpi_code.strip().upper(), place, group],
+    )
+    return int(found.item()) if found.height else None
+
+
+def withdraw_trajectory(
+    store: Store,
+    council_code: str,
+    trajectory_id: int,
+    *,
+    reason: str,
+    principal: Principal,
+    meeting_id: int | None = None,
+) -> int:
+    """Withdraw a trajectory in force: record a withdrawn version (no points) and return its number. Audited.
+
+    Commissioners only; the reason is required. Every problem (no such trajectory, already withdrawn, no reason, no
+    such meeting) is reported at once and nothing changes.
+    """
+    require(principal, "set_target")
+    problems: list[str] = []
+    found = store.query(
+        "select version, kpi_code, locality_code, decile_group, withdrawn from trajectories "
+        "where council_code = ? and trajectory_id = ? order by version desc limit 1",
+        [council_code, int(trajectory_id)],
+    )
+    if not found.height:
+        problems.append(f"there is no trajectory {trajectory_id} for this council: choose one in force")
+    elif found["withdrawn"][0]:
+        problems.append(f"trajectory {trajectory_id} is already withdrawn: set it again to bring it back")
+    if not (reason or "").strip():
+        problems.append("give the reason the trajectory is withdrawn: it cannot be blank")
+    if (
+        meeting_id is not None
+        and not store.query(
+            "select count(*) from meetings where meeting_id = ? and council_code = ?",
+            [int(meeting_id), council_code],
+        ).item()
+    ):
+        problems.append(f"there is no meeting {meeting_id} for this council: choose a recorded meeting")
+    if problems:
+        raise TrajectoryError(problems)
+    last = found.row(0, named=True)
+    version = int(last["version"]) + 1
+    with store.transaction() as cur:
+        cur.execute(
+            "insert into trajectories (trajectory_id, version, council_code, kpi_code, locality_code, decile_group, "
+            "reason, meeting_id, withdrawn, recorded_at, recorded_by) values (?, ?, ?, ?, ?, ?, ?, ?, true, ?, ?)",
+            [
+                int(trajectory_id),
+                version,
+                council_code,
+                last["kpi_code"],
+                last["locality_code"],
+                last["decile_group"],
+                reason.strip(),
+                meeting_id,
+                periods.now(),
+                principal.email,
+            ],
+        )
+        store.audit(
+            "trajectory withdrawn",
+            actor=principal.email,
+            council_code=council_code,
+            subject=last["kpi_code"],
+            cur=cur,
+            detail={
+                "trajectory_id": int(trajectory_id),
+                "version": version,
+                "locality_code": last["locality_code"],
+                "decile_group": last["decile_group"],
+                "reason": reason.strip(),
+                "meeting_id": meeting_id,
+            },
+        )
+    return version
+
+
 def trajectory_history(store: Store, council_code: str, *, principal: Principal) -> pl.DataFrame:
-    """Every version of every trajectory, newest first, with its points in words ("2026-27 Q3 84%; ...")."""
+    """Every version of every trajectory, newest first, with its points in words ("2026-27 Q3 84%; ...").
+
+    A withdrawn version has ``withdrawn`` true and no points.
+    """
     require(principal, "read_data")
     return store.query(
-        "select t.kpi_code, t.locality_code, t.decile_group, t.version, "
+        "select t.kpi_code, t.locality_code, t.decile_group, t.version, t.withdrawn, "
         "string_agg(p.period || ' ' || cast(p.planned_pct as varchar) || '%', '; ' order by p.period_index) "
-        "as points, t.reason, t.meeting_id, t.recorded_at, t.recorded_by "
+        "as points, t.reason, t.meeting_id, t.recorded_at, t.recorded_by, t.trajectory_id "
         "from trajectories t left join trajectory_points p on p.trajectory_id = t.trajectory_id "
         "and p.version = t.version and p.council_code = t.council_code where t.council_code = ? "
         "group by all order by t.kpi_code, t.locality_code, t.decile_group, t.version desc",

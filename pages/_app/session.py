@@ -15,6 +15,7 @@ from kpi.access.principal import (
     local_principal,
     request_refusal,
 )
+from kpi.alerts import schedule
 from kpi.core.store import Store, db_path, default_council, get_info
 
 #: The local single user's name in the audit log.
@@ -23,8 +24,11 @@ LOCAL_NAME = "local user"
 
 @st.cache_resource(show_spinner=False)
 def store() -> Store:
-    """The process's one read-write connection (queries take their own cursors)."""
-    return Store.open(db_path())
+    """The process's one read-write connection (queries take their own cursors), also handed to the thread that
+    sends the time-based alerts when ``hcp serve`` started one (:mod:`kpi.alerts.schedule`)."""
+    opened = Store.open(db_path())
+    schedule.offer_store(opened)
+    return opened
 
 
 def council_code() -> str:

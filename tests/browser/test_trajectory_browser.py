@@ -4,7 +4,8 @@ A commissioner sets a trajectory for North's new birth visits (C2) on the Target
 quarter's return (2026-27 Q3, the Q2 figures again: North 153 of 190 = 80.5% against a planned 85%). The Overview
 says "off trajectory" and the "What changed" view lists the breach; the XmR chart of North carries the trajectory
 and the annotation recorded before; the commissioner's alert arrives on a real SMTP server on loopback; the meeting
-pack preview shows the same.
+pack preview shows the same. Beside them the served app's own scheduler, with nobody pressing a button, tells the
+commissioner once of the return that came late (2025-26 Q2).
 """
 
 import email
@@ -13,6 +14,7 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
+from kpi.sample import PROVIDER_NAME
 from tests.browser.conftest import settle
 from tests.browser.test_pack_life_browser import _set_date
 from tests.serving import stop
@@ -159,13 +161,33 @@ def test_trajectory_from_agreement_to_alert(page, serve_app, tmp_path, monkeypat
         stop(process)
         controller.stop()
 
-    # the commissioner's alert, received by the loopback SMTP server: one message for the load
-    (message,) = inbox.messages
+    # the commissioner's alerts, received by the loopback SMTP server: one message for the load, and one from the
+    # app's scheduler (sent when the app opened the database) for the late return, once however long it ran
+    subjects = sorted(_subject(m) for m in inbox.messages)
+    assert subjects == sorted(
+        ["HCP Contract Monitor: late returns", f"HCP Contract Monitor: {PROVIDER_NAME} return for {PERIOD}"]
+    )
+    late = next(m for m in inbox.messages if _subject(m).endswith("late returns"))
+    assert (
+        f"- {PROVIDER_NAME}: 2025-26 Q2 return late (due 28 Oct 2025)"
+        in late.get_payload(decode=True).decode()
+    )
+    message = next(m for m in inbox.messages if m is not late)
     body = message.get_payload(decode=True).decode()
-    assert message["To"] == "commissioner@council.gov.uk"
-    assert message["Subject"] == f"HCP Contract Monitor: ZZ1 return for {PERIOD}"
+    assert all(m["To"] == "commissioner@council.gov.uk" for m in inbox.messages)
     assert "Trajectory breaches:" in body
     assert (
         f"C2 New birth visits within 14 days, North: off trajectory in {PERIOD} (80.5% against a planned 85.0%)"
         in body
     )
+    from kpi.core.store import Store
+
+    with Store.open(db, read_only=True) as store:
+        actors = store.query(
+            "select actor, subject from audit_log where action = 'alert sent' order by audit_id"
+        ).rows()
+    assert ("hcp scheduler", "HCP Contract Monitor: late returns") in actors and len(actors) == 2
+
+
+def _subject(message) -> str:
+    return message["Subject"].replace("\r\n", "").replace("\n", "")

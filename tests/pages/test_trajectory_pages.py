@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.kpi.alerts.conftest import smtp_server  # noqa: F401 (a real SMTP server on loopback, as a fixture)
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
@@ -74,6 +76,63 @@ def test_bad_trajectory_lists_every_problem_then_a_good_one_is_judged_and_drawn(
     assert any("C2 North: XmR chart with its trajectory" in str(c.proto.spec) for c in charts), len(charts)
 
 
+def test_withdrawing_the_trajectory_on_the_targets_page_stops_judging_and_drawing_it(app):
+    at = app("pages/targets_settings.py")
+    (choice,) = at.selectbox(key="trajectory_withdraw_which").options
+    assert choice.startswith("C2 North (version 1: 2026-27 Q2 82%, 2026-27 Q3 85%"), choice
+    at.button(key="trajectory_withdraw").click().run()  # no reason: refused, nothing changes
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("not withdrawn" in e.value and "reason" in e.value for e in at.error), [
+        e.value for e in at.error
+    ]
+    at.text_input(key="trajectory_withdraw_reason").set_value("Replaced by the contract variation")
+    at.button(key="trajectory_withdraw").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(
+        "C2 North: trajectory withdrawn (version 2)" in s.value.replace("\\", "") for s in at.success
+    ), [s.value for s in at.success]
+    # the history keeps both versions, the newest (the withdrawal) first
+    history = next(d.value for d in at.dataframe if "Withdrawn" in d.value.columns)
+    assert history["Withdrawn"].tolist() == ["Yes", "No"] and history["Version"].tolist() == [2, 1]
+    at = app("pages/overview.py")
+    assert not any(h.value.startswith("Recovery trajectories") for h in at.subheader)
+    at = app("pages/mandated_contacts.py")
+    assert not any("Recovery trajectory: North" in m.value for m in at.markdown)
+    charts = at.get("vega_lite_chart")
+    assert not any("with its trajectory" in str(c.proto.spec) for c in charts)
+
+
+def _rows(named) -> list[dict]:
+    """A chart dataset's rows (Streamlit sends each as Arrow IPC bytes)."""
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(named.data.data).read_all().to_pylist()
+
+
+def test_a_borough_trajectory_is_drawn_on_the_borough_xmr_chart_with_its_quarters_to_come_empty(app, db):
+    from kpi.access.principal import LOCAL_USER
+    from kpi.contract import trajectories
+    from pages._app import ui as _ui
+
+    store = _ui.store()
+    tid, _ = trajectories.set_trajectory(
+        store, "E08000009", "C2", "2026-27 Q2=86, 2026-27 Q3=88", reason="Borough plan", principal=LOCAL_USER
+    )
+    at = app("pages/mandated_contacts.py")
+    borough = next(c.proto for c in at.get("vega_lite_chart") if "C2 New birth" in c.proto.spec)
+    assert "XmR chart with its trajectory" in borough.spec
+    rows = [row for data in borough.datasets for row in _rows(data)]
+    by_period = {row["period"]: row for row in rows if "planned" in row}
+    assert by_period["2026-27 Q2"]["planned"] == 86.0 and by_period["2026-27 Q2"]["value"] is not None
+    assert by_period["2026-27 Q3"]["planned"] == 88.0 and by_period["2026-27 Q3"]["value"] is None
+    trajectories.withdraw_trajectory(
+        store, "E08000009", tid, reason="Borough plan ended", principal=LOCAL_USER
+    )
+    at = app("pages/mandated_contacts.py")
+    borough = next(c.proto for c in at.get("vega_lite_chart") if "C2 New birth" in c.proto.spec)
+    assert "with its trajectory" not in borough.spec and "2026-27 Q3" not in str(borough)
+
+
 def test_spc_controls_on_mandated_contacts_rebase_and_annotate_the_chart(app):
     at = app("pages/mandated_contacts.py")
     at.text_input(key="spc_rebase_reason").set_value("")
@@ -122,3 +181,36 @@ def test_alerts_page_says_alerts_are_off_without_a_relay_and_saves_choices(app):
     assert at.checkbox(key="alerts_return_submitted").value is False
     at.button(key="alerts_due").click().run()
     assert any("alerts are off" in s.value for s in at.success)
+
+
+def test_the_reminders_button_sends_each_reminder_once(app, smtp_server):  # noqa: F811 (the imported fixture)
+    from kpi.access.principal import LOCAL_USER
+    from kpi.access.users import add_user
+    from kpi.contract.targets import set_setting
+    from pages._app import ui as _ui
+
+    inbox, port = smtp_server
+    store = _ui.store()
+    add_user(store, LOCAL_USER, "commissioner@council.gov.uk", "commissioner")
+    for key, value in (
+        ("smtp_host", "127.0.0.1"),
+        ("smtp_port", port),
+        ("smtp_tls", "none"),
+        ("smtp_sender", "hcp@council.gov.uk"),
+    ):
+        set_setting(store, "E08000009", key, value, principal=LOCAL_USER)
+    at = app("pages/alerts.py")
+    assert any("sends new ones every 60 minutes" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
+    at.button(key="alerts_due").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = [s.value.replace("\\", "") for s in at.success]
+    assert "E-mail alerts: 1 sent." in said, said
+    (message,) = inbox.messages
+    assert "2025-26 Q2 return late (due 28 Oct 2025)" in message.get_payload(decode=True).decode()
+    at.button(key="alerts_due").click().run()
+    assert any("no new late return or action falling due" in s.value for s in at.success), [
+        s.value for s in at.success
+    ]
+    assert len(inbox.messages) == 1

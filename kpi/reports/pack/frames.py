@@ -139,13 +139,21 @@ def exception_items(
                 pl.col("locality_code") == "ALL",
                 pl.col("decile_group") == "ALL",
             ).select("period", "period_index", "planned_pct")
+        drawn = plan is not None and not plan.is_empty()
         figures.add(
             trend_key,
             lambda f=xmr, t=f"{kpi_code} {name}: XmR chart", c=count, n=notes, p=plan: spc_charts.xmr_chart(
                 f, t, y_title="Children" if c else "Per cent", count=c, annotations=n, trajectory=p
             ).properties(width=CHART_WIDTH, height=170),
-            title=f"{kpi_code} {name}: XmR chart of the borough series to {period}",
-            alt=f"XmR chart of {name} for the borough to {period}, with its mean and process limits. "
+            title=f"{kpi_code} {name}: XmR chart of the borough series to {period}"
+            + (" with its recovery trajectory" if drawn else ""),
+            alt=f"XmR chart of {name} for the borough to {period}, with its mean and process limits"
+            + (
+                " and its recovery trajectory as a dash-dot line, the quarters to come drawn empty"
+                if drawn
+                else ""
+            )
+            + ". "
             + assurance.xmr_summary(xmr),
         )
         localities = overview.by_locality(values, kpi_code, period, names)

@@ -619,6 +619,16 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, COUNCIL, "NOPE", "", reason="", principal=w
         ),
     ),
+    "kpi.contract.trajectories.trajectory_id_of": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.contract.trajectories").trajectory_id_of(s, COUNCIL, "C2", principal=w),
+    ),
+    "kpi.contract.trajectories.withdraw_trajectory": W(
+        COMMISSIONER,
+        lambda s, w: _m("kpi.contract.trajectories").withdraw_trajectory(
+            s, COUNCIL, -1, reason="", principal=w
+        ),
+    ),
     "kpi.contract.trajectories.trajectory_points": R(
         EVERYONE_BUT_ADMIN,
         lambda s, w: _m("kpi.contract.trajectories").trajectory_points(s, COUNCIL, principal=w),
@@ -715,8 +725,31 @@ TABLE: dict[str, Checked | Unscoped] = {
     "kpi.alerts.notify.after_review": W(
         COMMISSIONER, lambda s, w: _m("kpi.alerts.notify").after_review(s, COUNCIL, -1, principal=w)
     ),
-    "kpi.alerts.notify.due_reminders": W(
-        COMMISSIONER, lambda s, w: _m("kpi.alerts.notify").due_reminders(s, "NOPE", principal=w)
+    "kpi.alerts.notify.after_loads": W(
+        UPLOAD, lambda s, w: _m("kpi.alerts.notify").after_loads(s, COUNCIL, [-1], principal=w)
+    ),
+    "kpi.alerts.notify.provider_name": U(REFERENCE),
+    "kpi.alerts.mail.deliver": U(
+        "sends messages already composed by kpi.alerts.notify and kpi.alerts.reminders, whose functions check the "
+        "caller first"
+    ),
+    "kpi.alerts.reminders.late_returns": R(
+        COMMISSIONER, lambda s, w: _m("kpi.alerts.reminders").late_returns(s, COUNCIL, principal=w)
+    ),
+    "kpi.alerts.reminders.actions_due": R(
+        COMMISSIONER, lambda s, w: _m("kpi.alerts.reminders").actions_due(s, COUNCIL, principal=w)
+    ),
+    "kpi.alerts.schedule.offer_store": U(
+        INFRA + ": hands the app's store to the scheduler thread, reads nothing"
+    ),
+    "kpi.alerts.schedule.interval_minutes": U(CONFIG),
+    "kpi.alerts.schedule.run_due": U(
+        INFRA
+        + ": the scheduler acting as kpi.access.principal.SCHEDULER, a commissioner the checks see and the "
+        "audit log names"
+    ),
+    "kpi.alerts.reminders.due_reminders": W(
+        COMMISSIONER, lambda s, w: _m("kpi.alerts.reminders").due_reminders(s, "NOPE", principal=w)
     ),
     # ---- users --------------------------------------------------------------------------------------------------
     "kpi.access.users.add_user": W(

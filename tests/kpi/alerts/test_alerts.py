@@ -13,6 +13,7 @@ from kpi.alerts import mail, notify, preferences
 from kpi.contract import trajectories
 from kpi.contract.targets import set_setting
 from kpi.returns import review
+from kpi.sample import PROVIDER_NAME
 
 COUNCIL = "E08000009"
 TRUST = Principal("lead@trust.nhs.uk", "provider", "ZZ1")
@@ -28,6 +29,11 @@ def people(sample_store):
         sample_store, {"return_submitted": False}, principal=Principal("quiet@council.gov.uk", "commissioner")
     )
     return sample_store
+
+
+def _subject(message) -> str:
+    """The subject, unfolded (a long header is folded onto several lines)."""
+    return message["Subject"].replace("\r\n", "").replace("\n", "")
 
 
 def _relay(store, port):
@@ -89,17 +95,18 @@ def test_a_load_alerts_commissioners_once_each_and_the_review_alerts_the_provide
     # the quiet commissioner turned "return submitted" off; the return is not accepted yet, so nothing else
     (message,) = inbox.messages
     assert message["To"] == "commissioner@council.gov.uk" and message["From"] == "hcp@council.gov.uk"
-    assert message["Subject"] == "HCP Contract Monitor: ZZ1 return for 2026-27 Q2"
-    assert (
-        "Return submitted:" in message.get_payload(decode=True).decode()
-        and "waiting for review" in message.get_payload(decode=True).decode()
-    )
+    # providers by their names, not their codes, in the subject and the body
+    assert _subject(message) == f"HCP Contract Monitor: {PROVIDER_NAME} return for 2026-27 Q2"
+    body = message.get_payload(decode=True).decode()
+    assert "Return submitted:" in body and "waiting for review" in body
+    assert f"The 2026-27 Q2 return of {PROVIDER_NAME} was loaded." in body
+    assert f"- {PROVIDER_NAME}: 2026-27 Q2 return received" in body and "ZZ1" not in body
 
     review.accept_submission(people, BOSS, loaded.submission_id, "thanks")
     counts = notify.after_review(people, COUNCIL, loaded.submission_id, "thanks", principal=BOSS)
     provider_mail = [m for m in inbox.messages[1:] if m["To"] == "lead@trust.nhs.uk"]
     assert len(provider_mail) == 1
-    assert provider_mail[0]["Subject"] == "HCP Contract Monitor: your 2026-27 Q2 return was accepted"
+    assert _subject(provider_mail[0]) == "HCP Contract Monitor: your 2026-27 Q2 return was accepted"
     assert "The commissioner says: thanks" in provider_mail[0].get_payload(decode=True).decode()
     audit = people.query(
         "select action, detail_json from audit_log where action in ('alert sent', 'alert failed') order by audit_id"

@@ -163,3 +163,87 @@ def test_a_decile_group_is_judged_on_its_deciles_together(sample_store):
     row = _status(sample_store).row(0, named=True)
     assert row["where"] == "Borough, deciles 1-2"
     assert row["value"] == pytest.approx(expected) and row["status"] == "on trajectory"
+
+
+def test_a_withdrawn_trajectory_is_no_longer_judged_or_drawn_but_stays_in_the_history(
+    sample_store, monkeypatch
+):
+    from kpi.reports.figures import FigureSet
+    from kpi.reports.pack.trajectories import trajectory_section
+
+    tid, _ = trajectories.set_trajectory(
+        sample_store, COUNCIL, "C2", PLAN, reason="North recovery plan", locality_code="NORTH", principal=WHO
+    )
+    set_at = sample_store.query("select max(recorded_at) from trajectories").item()
+    # bad input: every problem at once, nothing recorded
+    with pytest.raises(trajectories.TrajectoryError) as caught:
+        trajectories.withdraw_trajectory(sample_store, COUNCIL, 999, reason=" ", meeting_id=99, principal=WHO)
+    assert caught.value.problems == [
+        "there is no trajectory 999 for this council: choose one in force",
+        "give the reason the trajectory is withdrawn: it cannot be blank",
+        "there is no meeting 99 for this council: choose a recorded meeting",
+    ]
+    with pytest.raises(AccessDenied):
+        trajectories.withdraw_trajectory(
+            sample_store,
+            COUNCIL,
+            tid,
+            reason="x",
+            principal=Principal("lead@trust.nhs.uk", "provider", "ZZ1"),
+        )
+    assert sample_store.query("select count(*) from trajectories").item() == 1
+    assert _status(sample_store).height == 1  # judged while in force
+
+    monkeypatch.setenv("HCP_TODAY", "2026-11-24")
+    version = trajectories.withdraw_trajectory(
+        sample_store, COUNCIL, tid, reason="Replaced by the contract variation", meeting_id=1, principal=WHO
+    )
+    assert version == 2
+    # no longer in force: not judged (Overview, pack, alerts) and not drawn (the pack's charts)
+    assert trajectories.trajectory_points(sample_store, COUNCIL, principal=WHO).is_empty()
+    assert _status(sample_store).is_empty()
+    values = overview.kpi_values(sample_store, COUNCIL, principal=WHO)
+    figures = FigureSet()
+    section = trajectory_section(
+        sample_store,
+        COUNCIL,
+        values,
+        PERIOD,
+        overview.locality_names(sample_store, COUNCIL),
+        sample_store.query("select max(recorded_at) from trajectories").item(),
+        figures,
+        principal=WHO,
+    )
+    assert section.status.is_empty() and section.figure_keys == []
+    # ... but as at a time before the withdrawal it was in force, and the history keeps both versions
+    assert trajectories.trajectory_points(sample_store, COUNCIL, set_at, principal=WHO).height == 4
+    history = trajectories.trajectory_history(sample_store, COUNCIL, principal=WHO)
+    assert history.select("version", "withdrawn", "points", "reason", "meeting_id").rows() == [
+        (2, True, None, "Replaced by the contract variation", 1),
+        (
+            1,
+            False,
+            "2026-27 Q2 82.0%; 2026-27 Q3 85.0%; 2026-27 Q4 88.0%; 2027-28 Q1 90.0%",
+            "North recovery plan",
+            None,
+        ),
+    ]
+    audit = sample_store.query(
+        "select actor, subject, detail_json from audit_log where action = 'trajectory withdrawn'"
+    )
+    assert audit.rows()[0][:2] == ("commissioner@council.gov.uk", "C2")
+    assert json.loads(audit["detail_json"][0]) == {
+        "trajectory_id": tid,
+        "version": 2,
+        "locality_code": "NORTH",
+        "decile_group": "ALL",
+        "reason": "Replaced by the contract variation",
+        "meeting_id": 1,
+    }
+    # withdrawing it again is refused; setting it again brings it back as the next version
+    with pytest.raises(trajectories.TrajectoryError, match="already withdrawn"):
+        trajectories.withdraw_trajectory(sample_store, COUNCIL, tid, reason="again", principal=WHO)
+    assert trajectories.set_trajectory(
+        sample_store, COUNCIL, "C2", PLAN, reason="Back", locality_code="NORTH", principal=WHO
+    ) == (tid, 3)
+    assert _status(sample_store).height == 1
