@@ -144,7 +144,7 @@ def step_init(work: Path) -> dict:
                 "join lsoa_reference r on r.lad_code = n.council_code",
                 [periods.now()],
             )
-            _clone_rows(cur, "kpis", national.FOCUS)
+            _clone_rows(cur, "kpi_versions", national.FOCUS, skip=("kpi_version_id",))
             _clone_rows(cur, "targets", national.FOCUS, skip=("target_id",))
             _clone_rows(cur, "providers", national.FOCUS)
             cur.unregister("new_councils")
