@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, logit
 
-from kpi.inequality.sii_exact_ranks import fast_expit, natural_limits_of_proportions
+from kpi.inequality.sii_exact_ranks import fast_weighted_expit, natural_limits_of_proportions
 from kpi.inequality.sii_inputs import RELIABILITY_SETS, SIIData, SIIOptions
 
 __all__ = ["derived_seed", "forward", "inverse", "positions", "simulated_limits"]
@@ -111,17 +111,21 @@ def _simulated_coefficients(
     k = mean.size
     blocks = _blocks(n_draws, k)
     out = np.empty((n_draws, 2))
-    buffer = np.empty((max(stop - start for start, stop in blocks), k))
+    rows = max(stop - start for start, stop in blocks)
+    buffer = np.empty((rows, k))
+    # the per-quantile factors as whole blocks: the same products and sums, without broadcasting row by row
+    sd_block, mean_block, sqrt_a_block = (np.tile(v, (rows, 1)) for v in (sd, mean, sqrt_a))
     for start, stop in blocks:
-        draws = buffer[: stop - start]
+        n = stop - start
+        draws = buffer[:n]
         rng.standard_normal(out=draws)
-        draws *= sd
-        draws += mean
+        draws *= sd_block[:n]
+        draws += mean_block[:n]
         if isinstance(back, np.ufunc):
             back(draws, out=draws)
         elif back is not None:
             draws = back(draws)
-        draws *= sqrt_a
+        draws *= sqrt_a_block[:n]
         np.matmul(draws, projection.T, out=out[start:stop])
     return out
 
@@ -134,32 +138,38 @@ def _logit_draws(
     sqrt_a: np.ndarray,
     n_draws: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A proportion's draws on the logit scale (draws x quantiles) and their coefficients with the fast inverse logit.
+    """A proportion's draws on the logit scale, negated (draws x quantiles), and their fast coefficients.
 
-    The draws are the same numbers, in the same blocks, as :func:`_simulated_coefficients` makes; the coefficients
-    are within the bound of :mod:`kpi.inequality.sii_exact_ranks` of the exact ones.
+    The draws are the same numbers, in the same blocks, as :func:`_simulated_coefficients` makes, kept negated
+    (z x (-sd) + (-mean) is exactly -(z x sd + mean)) for the exponential; the coefficients, from
+    sqrt(a) / (1 + exp(-draw)), are within the bound of :mod:`kpi.inequality.sii_exact_ranks` of the exact ones.
     """
     k = mean.size
     blocks = _blocks(n_draws, k)
-    draws = np.empty((n_draws, k))
+    negated = np.empty((n_draws, k))
     approx = np.empty((n_draws, 2))
-    buffer = np.empty((max(stop - start for start, stop in blocks), k))
+    rows = max(stop - start for start, stop in blocks)
+    buffer = np.empty((rows, k))
+    minus_sd, minus_mean, sqrt_a_block = (np.tile(v, (rows, 1)) for v in (-sd, -mean, sqrt_a))
     for start, stop in blocks:
-        block, mapped = draws[start:stop], buffer[: stop - start]
+        n = stop - start
+        block, mapped = negated[start:stop], buffer[:n]
         rng.standard_normal(out=block)
-        block *= sd
-        block += mean
-        fast_expit(block, out=mapped)
-        mapped *= sqrt_a
+        block *= minus_sd[:n]
+        block += minus_mean[:n]
+        fast_weighted_expit(block, sqrt_a_block[:n], out=mapped)
         np.matmul(mapped, projection.T, out=approx[start:stop])
-    return draws, approx
+    return negated, approx
 
 
-def _refitted(draws: np.ndarray, projection: np.ndarray, sqrt_a: np.ndarray) -> np.ndarray:
-    """Every draw (logit scale) refitted with the exact inverse logit, in the blocks of :func:`_simulated_coefficients`."""
-    out = np.empty((draws.shape[0], 2))
-    for start, stop in _blocks(*draws.shape):
-        block = expit(draws[start:stop])
+def _refitted(negated: np.ndarray, projection: np.ndarray, sqrt_a: np.ndarray) -> np.ndarray:
+    """Every draw (negated, logit scale) refitted with the exact inverse logit, as :func:`_simulated_coefficients`.
+
+    The same blocks and steps, so the same coefficients to the last digit.
+    """
+    out = np.empty((negated.shape[0], 2))
+    for start, stop in _blocks(*negated.shape):
+        block = expit(np.negative(negated[start:stop]))
         block *= sqrt_a
         np.matmul(block, projection.T, out=out[start:stop])
     return out
@@ -237,12 +247,12 @@ def simulated_limits(
     set_limits: list[list[Limits]] = []
     for _ in range(n_sets):
         if back is expit:  # a proportion without transform: fitted fast, exact where the limits are read
-            draws, approx = _logit_draws(rng, draw_mean, sd, projection, sqrt_a, reps)
+            negated, approx = _logit_draws(rng, draw_mean, sd, projection, sqrt_a, reps)
             per_level = natural_limits_of_proportions(
-                draws, approx, sqrt_a, projection, where, opts.multiplier
+                negated, approx, sqrt_a, projection, where, opts.multiplier
             )
             if per_level is None:
-                per_level = _natural_limits(_refitted(draws, projection, sqrt_a), where, opts.multiplier)
+                per_level = _natural_limits(_refitted(negated, projection, sqrt_a), where, opts.multiplier)
             set_limits.append(per_level)
             continue
         coef = _simulated_coefficients(rng, draw_mean, sd, projection, sqrt_a, back, reps)

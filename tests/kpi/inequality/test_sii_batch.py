@@ -101,9 +101,16 @@ def test_the_batch_gives_the_recorded_figures_whatever_the_threads(before, n_wor
     assert got == before
 
 
-def test_refitting_every_draw_exactly_gives_the_same_figures(before, monkeypatch) -> None:
-    """With the window of the fast path closed every proportion is refitted exactly: the figures do not move."""
-    monkeypatch.setattr(sii_exact_ranks, "_MAX_WINDOW", -1)
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("_MAX_WINDOW", -1),  # the window closed: every proportion refitted exactly
+        ("_bracket", lambda approx, r: None),  # no bracket from the sample: every value partitioned
+    ],
+)
+def test_the_slower_paths_give_the_same_figures(before, monkeypatch, name, value) -> None:
+    """The fast path's fallbacks (every draw refitted exactly; the ranks found by a full partition): no figure moves."""
+    monkeypatch.setattr(sii_exact_ranks, name, value)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         got = [_recorded(r) for r in sii_batch(_cases())]
@@ -184,9 +191,11 @@ def test_blocks_cover_every_draw_and_keep_a_lone_row_alone(n_draws, k) -> None:
 def test_fast_inverse_logit_is_within_the_bound_the_exact_ranks_assume() -> None:
     from scipy.special import expit
 
-    x = np.random.default_rng(4).standard_normal(1_000_000) * 6
-    fast = sii_exact_ranks.fast_expit(x, np.empty_like(x))
-    assert np.abs(fast - expit(x)).max() <= 2.3e-16
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((100_000, 10)) * 6
+    weight = np.tile(np.sqrt(rng.dirichlet(np.ones(10))), (x.shape[0], 1))
+    fast = sii_exact_ranks.fast_weighted_expit(-x, weight, np.empty_like(x))
+    assert np.abs(fast - expit(x) * weight).max() <= 4.5e-16
 
 
 def test_exact_ranks_find_the_exact_order_statistics_among_ties_and_near_ties() -> None:
