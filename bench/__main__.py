@@ -301,9 +301,11 @@ def _headline(name: str, figures: dict) -> str:
 
 
 def _loader_line(f: dict) -> str:
+    into_file = f.get("ratio_to_read_csv_into_database_file")
     return (
         f"{f['loader']}: {f['rows']:,} rows/{f['files']} files, {f['rows_per_s']:,} rows/s, "
         f"x{f['ratio_to_read_csv']} DuckDB read_csv"
+        + (f" (x{into_file} into a database file)" if into_file is not None else "")
     )
 
 
