@@ -63,7 +63,14 @@ LOCALITY_DECILE_KPIS = {
     "C6viii": (0.68, 0.82),
 }
 UNKNOWN_SHARE = 0.03
-ETHNIC_GROUPS = ["White", "Asian or Asian British", "Black or Black British", "Mixed", "Other", ""]
+ETHNIC_GROUPS = [
+    "White",
+    "Asian or Asian British",
+    "Black or Black British",
+    "Mixed",
+    "Any other ethnic group",
+    "",
+]
 ETHNIC_WEIGHTS = [0.70, 0.12, 0.06, 0.06, 0.03, 0.03]
 REGIONS = [f"E1200000{i}" for i in range(1, 10)]
 

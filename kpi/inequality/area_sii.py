@@ -37,13 +37,15 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from kpi.inequality.measures import MULTIPLIER, REPETITIONS
-from kpi.inequality.slope_index import sii
+from kpi.inequality.slope_index import SIIResult, sii_batch
 from kpi.inequality.words import not_rated_reason
 
-__all__ = ["fitted_lines", "sii_table", "with_ranks"]
+__all__ = ["fitted_lines", "sii_table", "sii_tables", "with_ranks"]
 
 #: The figures of a rated row of :func:`sii_table` (null when not rated).
 _FIGURES = (
@@ -67,6 +69,9 @@ def sii_table(
 ) -> pl.DataFrame:
     """SII and RII with 95% limits for every area and period of a quantile frame (see the module's method).
 
+    Every area and period is worked out in one batch (:func:`kpi.inequality.slope_index.sii_batch`, side by side on
+    the cores), each exactly as on its own.
+
     Args:
         frame: a quantile frame (:data:`kpi.inequality.views.QUANTILE_FRAME_COLUMNS`), e.g.
             :func:`kpi.inequality.views.borough_deciles`.
@@ -80,56 +85,84 @@ def sii_table(
         most_end_pct and least_end_pct (the fitted line at the most and least deprived ends), ci_scale.
         Unrated rows have null figures.
     """
+    (table,) = sii_tables(
+        [frame], n_quantiles=n_quantiles, repetitions=repetitions, quantile_word=quantile_word
+    )
+    return table
+
+
+def sii_tables(
+    frames: Sequence[pl.DataFrame],
+    *,
+    n_quantiles: int,
+    repetitions: int = REPETITIONS,
+    quantile_word: str | None = None,
+) -> list[pl.DataFrame]:
+    """:func:`sii_table` of each of several quantile frames (e.g. one per KPI), every area of every frame in one batch.
+
+    Each table is the one :func:`sii_table` gives for its frame, to the last digit.
+    """
     word = quantile_word or {10: "decile", 5: "quintile"}.get(n_quantiles, "quantile")
-    out = []
     keys = ["area_code", "area_name", "period", "period_index"]
-    for key, group in frame.group_by(keys, maintain_order=True):
-        record = dict(zip(keys, key, strict=True))
-        record.update(
-            population=float(group["population"].fill_null(0).sum()),
-            rated=False,
-            not_rated_reason=not_rated_reason(group, n_quantiles, word),
-            ci_scale=None,
-        )
-        record.update(dict.fromkeys(_FIGURES))
-        if record["not_rated_reason"] is None:
-            record.update(_one_sii(group.sort("quantile"), n_quantiles, repetitions))
-        out.append(record)
-    schema = {
-        "area_code": pl.String,
-        "area_name": pl.String,
-        "period": pl.String,
-        "period_index": pl.Int64,
-        "population": pl.Float64,
-        "rated": pl.Boolean,
-        "not_rated_reason": pl.String,
-        **dict.fromkeys(_FIGURES, pl.Float64),
-        "ci_scale": pl.String,
-    }
-    return pl.DataFrame(out, schema=schema).sort("period_index", "area_code")
+    records: list[list[dict[str, object]]] = []
+    pending: list[tuple[dict[str, object], tuple[dict[str, object], str]]] = []
+    for frame in frames:
+        records.append([])
+        for key, group in frame.group_by(keys, maintain_order=True):
+            record = dict(zip(keys, key, strict=True))
+            record.update(
+                population=float(group["population"].fill_null(0).sum()),
+                rated=False,
+                not_rated_reason=not_rated_reason(group, n_quantiles, word),
+                ci_scale=None,
+            )
+            record.update(dict.fromkeys(_FIGURES))
+            if record["not_rated_reason"] is None:
+                pending.append((record, _sii_call(group.sort("quantile"), n_quantiles, repetitions)))
+            records[-1].append(record)
+    results = sii_batch([call for _, (call, _) in pending])
+    for (record, (_, ci_scale)), result in zip(pending, results, strict=True):
+        record.update(_figures(result, ci_scale))
+    return [pl.DataFrame(out, schema=_SCHEMA).sort("period_index", "area_code") for out in records]
 
 
-def _one_sii(group: pl.DataFrame, n_quantiles: int, repetitions: int) -> dict[str, object]:
+_SCHEMA = {
+    "area_code": pl.String,
+    "area_name": pl.String,
+    "period": pl.String,
+    "period_index": pl.Int64,
+    "population": pl.Float64,
+    "rated": pl.Boolean,
+    "not_rated_reason": pl.String,
+    **dict.fromkeys(_FIGURES, pl.Float64),
+    "ci_scale": pl.String,
+}
+
+
+def _sii_call(group: pl.DataFrame, n_quantiles: int, repetitions: int) -> tuple[dict[str, object], str]:
+    """The arguments of one area's :func:`kpi.inequality.slope_index.sii`, and how its limits are simulated."""
     counted = group["numerator"].null_count() == 0
     value = (group["numerator"] / group["population"] if counted else group["value_pct"] / 100).to_numpy()
     lower = (group["lower_ci_pct"] / 100).to_numpy()
     upper = (group["upper_ci_pct"] / 100).to_numpy()
     on_edge = not counted or bool(((value <= 0) | (value >= 1)).any())
-    value_type = "other" if on_edge else "proportion"
-    try:
-        result = sii(
-            group["quantile"].to_list(),
-            group["population"].to_list(),
-            value,
-            value_type=value_type,
-            lower_ci=lower,
-            upper_ci=upper,
-            multiplier=MULTIPLIER,
-            repetitions=repetitions,
-            n_quantiles=n_quantiles,
-        )
-    except ValueError as exc:
-        return {"not_rated_reason": f"Not rated: {exc}"}
+    call = {
+        "quantile": group["quantile"].to_list(),
+        "population": group["population"].to_list(),
+        "value": value,
+        "value_type": "other" if on_edge else "proportion",
+        "lower_ci": lower,
+        "upper_ci": upper,
+        "multiplier": MULTIPLIER,
+        "repetitions": repetitions,
+        "n_quantiles": n_quantiles,
+    }
+    return call, "logit" if not on_edge else "natural (a quantile at 0% or 100%)" if counted else "natural"
+
+
+def _figures(result: SIIResult | ValueError, ci_scale: str) -> dict[str, object]:
+    if isinstance(result, ValueError):
+        return {"not_rated_reason": f"Not rated: {result}"}
     most = 100 * result.intercept
     return {
         "rated": True,
@@ -141,11 +174,7 @@ def _one_sii(group: pl.DataFrame, n_quantiles: int, repetitions: int) -> dict[st
         "rii_upper": result.rii_upper,
         "most_end_pct": most,
         "least_end_pct": most - result.sii,
-        "ci_scale": "logit"
-        if not on_edge
-        else "natural (a quantile at 0% or 100%)"
-        if counted
-        else "natural",
+        "ci_scale": ci_scale,
     }
 
 

@@ -7,8 +7,10 @@ draws are sorted and the limits are the draws at 1-based positions round(R x alp
 (R's round, half to even). With transform the draws stay on the transformed scale, and the slopes at those
 positions are turned back into natural units around the fitted value at rank 1/2 (h = c0 + c1/2: top =
 g^-1(h + s/2), bottom = g^-1(h - s/2); SII = (top - bottom) x multiplier, RII = top / bottom); with a negative
-multiplier the limits swap (the RII ones inverted). All draws are solved at once: a (repetitions x quantiles)
-matrix times the 2 x quantiles least-squares projection. ``seed=None`` derives the seed from the inputs, so the
+multiplier the limits swap (the RII ones inverted). The draws are solved a block at a time (a block of draws
+small enough for the core's cache): a (draws x quantiles) matrix times the 2 x quantiles least-squares projection.
+A proportion without transform is refitted with a fast inverse logit and made exact where the limits are read
+(:mod:`kpi.inequality.sii_exact_ranks`): the same limits, to the last digit. ``seed=None`` derives the seed from the inputs, so the
 same data always gives the same limits. Reliability statistics repeat the simulation
 :data:`~kpi.inequality.sii_inputs.RELIABILITY_SETS` times and report the mean absolute difference of the limits of
 sets 2-10 from set 1.
@@ -25,12 +27,15 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, logit
 
+from kpi.inequality.sii_exact_ranks import fast_weighted_expit, natural_limits_of_proportions
 from kpi.inequality.sii_inputs import RELIABILITY_SETS, SIIData, SIIOptions
 
 __all__ = ["derived_seed", "forward", "inverse", "positions", "simulated_limits"]
 
-#: Largest number of normal draws held in memory at once (rows x quantiles).
+#: Blocks of draws of this many elements (rows x quantiles) made a row of one: see :func:`_blocks`.
 _CHUNK_ELEMENTS = 4_000_000
+#: Normal draws worked on at once (rows x quantiles): 320 KB, within a core's cache.
+_BLOCK_ELEMENTS = 40_960
 
 #: Limits of one confidence level: (sii_lower, sii_upper, rii_lower, rii_upper).
 Limits = tuple[float, float, float, float]
@@ -72,6 +77,22 @@ def derived_seed(data: SIIData, opts: SIIOptions) -> int:
     return int.from_bytes(digest.digest()[:8], "little")
 
 
+def _blocks(n_draws: int, k: int) -> list[tuple[int, int]]:
+    """(start, stop) of the blocks of draws, each small enough to stay in the core's cache while it is worked on.
+
+    A product of one row takes BLAS's matrix-vector path, whose rounding is not the matrix-matrix one: a last block
+    of one row joins the block before it, and a row that blocks of :data:`_CHUNK_ELEMENTS` leave on its own (the
+    limits have always been worked out that way) stays on its own, so every row is fitted exactly as before.
+    """
+    alone = n_draws > 1 and n_draws % max(1, _CHUNK_ELEMENTS // k) == 1
+    end = n_draws - 1 if alone else n_draws
+    rows = max(2, _BLOCK_ELEMENTS // k)
+    blocks = [(start, min(start + rows, end)) for start in range(0, end, rows)]
+    if len(blocks) > 1 and blocks[-1][1] - blocks[-1][0] == 1:
+        blocks[-2:] = [(blocks[-2][0], end)]
+    return [*blocks, (end, n_draws)] if alone else blocks
+
+
 def _simulated_coefficients(
     rng: np.random.Generator,
     mean: np.ndarray,
@@ -81,25 +102,76 @@ def _simulated_coefficients(
     back: Any,
     n_draws: int,
 ) -> np.ndarray:
-    """Fit every draw at once: (draws x quantiles) values times the (quantiles x 2) projection.
+    """Fit every draw: (draws x quantiles) values times the (quantiles x 2) projection, a block at a time.
 
-    Each step works in place on the one block of draws (``mean + z * sd``, back-transformed, weighted): the same
-    numbers, bit for bit, as with a new array per step, without allocating and touching four of them.
+    Each step works in place on one block of draws (``mean + z * sd``, back-transformed, weighted) held in one
+    buffer small enough to stay in cache: the same numbers, bit for bit, as with a new array per step (the normals
+    come from the generator in the same order, and BLAS fits each row of at least two the same way).
     """
     k = mean.size
-    chunk = max(1, _CHUNK_ELEMENTS // k)
+    blocks = _blocks(n_draws, k)
     out = np.empty((n_draws, 2))
-    for start in range(0, n_draws, chunk):
-        rows = min(chunk, n_draws - start)
-        draws = rng.standard_normal((rows, k))
-        draws *= sd
-        draws += mean
+    rows = max(stop - start for start, stop in blocks)
+    buffer = np.empty((rows, k))
+    # the per-quantile factors as whole blocks: the same products and sums, without broadcasting row by row
+    sd_block, mean_block, sqrt_a_block = (np.tile(v, (rows, 1)) for v in (sd, mean, sqrt_a))
+    for start, stop in blocks:
+        n = stop - start
+        draws = buffer[:n]
+        rng.standard_normal(out=draws)
+        draws *= sd_block[:n]
+        draws += mean_block[:n]
         if isinstance(back, np.ufunc):
             back(draws, out=draws)
         elif back is not None:
             draws = back(draws)
-        draws *= sqrt_a
-        np.matmul(draws, projection.T, out=out[start : start + rows])
+        draws *= sqrt_a_block[:n]
+        np.matmul(draws, projection.T, out=out[start:stop])
+    return out
+
+
+def _logit_draws(
+    rng: np.random.Generator,
+    mean: np.ndarray,
+    sd: np.ndarray,
+    projection: np.ndarray,
+    sqrt_a: np.ndarray,
+    n_draws: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A proportion's draws on the logit scale, negated (draws x quantiles), and their fast coefficients.
+
+    The draws are the same numbers, in the same blocks, as :func:`_simulated_coefficients` makes, kept negated
+    (z x (-sd) + (-mean) is exactly -(z x sd + mean)) for the exponential; the coefficients, from
+    sqrt(a) / (1 + exp(-draw)), are within the bound of :mod:`kpi.inequality.sii_exact_ranks` of the exact ones.
+    """
+    k = mean.size
+    blocks = _blocks(n_draws, k)
+    negated = np.empty((n_draws, k))
+    approx = np.empty((n_draws, 2))
+    rows = max(stop - start for start, stop in blocks)
+    buffer = np.empty((rows, k))
+    minus_sd, minus_mean, sqrt_a_block = (np.tile(v, (rows, 1)) for v in (-sd, -mean, sqrt_a))
+    for start, stop in blocks:
+        n = stop - start
+        block, mapped = negated[start:stop], buffer[:n]
+        rng.standard_normal(out=block)
+        block *= minus_sd[:n]
+        block += minus_mean[:n]
+        fast_weighted_expit(block, sqrt_a_block[:n], out=mapped)
+        np.matmul(mapped, projection.T, out=approx[start:stop])
+    return negated, approx
+
+
+def _refitted(negated: np.ndarray, projection: np.ndarray, sqrt_a: np.ndarray) -> np.ndarray:
+    """Every draw (negated, logit scale) refitted with the exact inverse logit, as :func:`_simulated_coefficients`.
+
+    The same blocks and steps, so the same coefficients to the last digit.
+    """
+    out = np.empty((negated.shape[0], 2))
+    for start, stop in _blocks(*negated.shape):
+        block = expit(np.negative(negated[start:stop]))
+        block *= sqrt_a
+        np.matmul(block, projection.T, out=out[start:stop])
     return out
 
 
@@ -174,6 +246,15 @@ def simulated_limits(
     # set_limits[s][j] = (sii_lower, sii_upper, rii_lower, rii_upper) for set s, level j
     set_limits: list[list[Limits]] = []
     for _ in range(n_sets):
+        if back is expit:  # a proportion without transform: fitted fast, exact where the limits are read
+            negated, approx = _logit_draws(rng, draw_mean, sd, projection, sqrt_a, reps)
+            per_level = natural_limits_of_proportions(
+                negated, approx, sqrt_a, projection, where, opts.multiplier
+            )
+            if per_level is None:
+                per_level = _natural_limits(_refitted(negated, projection, sqrt_a), where, opts.multiplier)
+            set_limits.append(per_level)
+            continue
         coef = _simulated_coefficients(rng, draw_mean, sd, projection, sqrt_a, back, reps)
         if opts.transform:
             set_limits.append(_transformed_limits(coef, where, c0 + c1 / 2, g_inv, opts.multiplier))

@@ -24,9 +24,12 @@ The method of PHEindicatormethods ``phe_sii`` (Low & Low 2004), for one area at 
    at those positions are turned back into natural units around the fitted value at rank 1/2
    (h = c0 + c1/2: top = g^-1(h + s/2), bottom = g^-1(h - s/2); SII = (top - bottom) x multiplier,
    RII = top / bottom), and with a negative multiplier the limits swap (the RII ones inverted).
-   All draws are solved at once: a (repetitions x quantiles) matrix times the 2 x quantiles
-   least-squares projection (:mod:`kpi.inequality.sii_simulation`).
+   The draws are solved a block at a time: a (draws x quantiles) matrix times the 2 x quantiles
+   least-squares projection (:mod:`kpi.inequality.sii_simulation`; for proportions without transform the
+   inverse logit is worked out fast and made exact where the limits are read, :mod:`kpi.inequality.sii_exact_ranks`).
 6. ``seed=None`` derives the seed from the inputs, so the same data always gives the same limits.
+7. Many areas at once (:func:`sii_batch`): every area is checked and fitted, then the areas are simulated side by
+   side on the cores, each from its own seed, so each area's limits are the ones it has on its own.
 
 Checks follow the package's, in its order (first failure wins), with plain-English messages
 (:mod:`kpi.inequality.sii_checks`); its two warnings (more than 10 quantiles; an area without data for
@@ -60,10 +63,9 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -83,6 +85,7 @@ from kpi.inequality.sii_checks import (
     label_rows,
     warn_many,
 )
+from kpi.inequality.sii_fit import AreaFit, SIIResult, area_result, area_results, fit_area
 from kpi.inequality.sii_inputs import (
     MAX_QUANTILES,
     MIN_QUANTILES,
@@ -92,7 +95,6 @@ from kpi.inequality.sii_inputs import (
     SIIOptions,
     SIIWarning,
 )
-from kpi.inequality.sii_simulation import derived_seed, forward, inverse, simulated_limits
 
 __all__ = [
     "MAX_QUANTILES",
@@ -103,6 +105,7 @@ __all__ = [
     "Z_95",
     "quantiles",
     "sii",
+    "sii_batch",
     "sii_grouped",
 ]
 
@@ -118,92 +121,6 @@ _OPTION_ARGUMENTS = (
     "seed",
     "reliability_stat",
 )
-
-
-# --- result ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SIIResult:
-    """SII, RII and their confidence limits for one area.
-
-    ``sii_lower`` ... ``rii_upper`` are for the first confidence level; ``limits`` maps every level
-    (as a decimal, e.g. 0.95) to ``(sii_lower, sii_upper, rii_lower, rii_upper)``; ``reliability``
-    maps each level to ``(sii_mad, rii_mad)`` when reliability statistics were asked for. Item
-    access works too: ``result["sii"]``.
-    """
-
-    sii: float
-    rii: float
-    intercept: float
-    sii_lower: float
-    sii_upper: float
-    rii_lower: float
-    rii_upper: float
-    limits: Mapping[float, tuple[float, float, float, float]]
-    reliability: Mapping[float, tuple[float, float]] | None
-    confidence: tuple[float, ...]
-    value_type: str
-    transform: bool
-    multiplier: float
-    repetitions: int
-    n_quantiles: int
-    seed: int
-
-    def __getitem__(self, key: str) -> Any:
-        """Item access to the fields, e.g. ``result["rii_upper"]``."""
-        if key not in {f.name for f in fields(self)}:
-            raise KeyError(key)
-        return getattr(self, key)
-
-
-# --- the regression -------------------------------------------------------------------------------------
-def _compute(data: SIIData, opts: SIIOptions) -> SIIResult:
-    """SII for one area whose data has passed the checks (rows in any order)."""
-    order = np.argsort(data.quantile, kind="stable")
-    pop, value, sd = data.population[order], data.value[order], data.sd[order]
-    share = pop / pop.sum()
-    rank = np.cumsum(share) - share / 2
-    sqrt_a = np.sqrt(share)
-    design = np.column_stack([sqrt_a, rank * sqrt_a])
-    projection = np.linalg.solve(design.T @ design, design.T)  # 2 x k
-
-    g, g_inv = forward(opts.value_type), inverse(opts.value_type)
-    mult = opts.multiplier
-    fit_scale = g(value) if opts.transform else value
-    c0, c1 = projection @ (fit_scale * sqrt_a)
-    if opts.transform:
-        top, bottom = float(g_inv(c0 + c1)), float(g_inv(c0))
-        sii_point, rii_point, intercept = (top - bottom) * mult, top / bottom, bottom * abs(mult)
-    else:
-        sii_point, rii_point, intercept = c1 * mult, (c0 + c1) / c0, c0
-    if mult < 0:
-        rii_point = 1 / rii_point
-
-    if opts.seed is not None:
-        seed = opts.seed
-    else:  # from the data in quantile order, so the row order does not change the limits
-        seed = derived_seed(SIIData(data.quantile[order], pop, value, sd, []), opts)
-    limits, reliability = simulated_limits(
-        opts, seed=seed, value=value, sd=sd, projection=projection, sqrt_a=sqrt_a, c0=c0, c1=c1
-    )
-    first = limits[opts.confidence[0]]
-    return SIIResult(
-        sii=float(sii_point),
-        rii=float(rii_point),
-        intercept=float(intercept),
-        sii_lower=first[0],
-        sii_upper=first[1],
-        rii_lower=first[2],
-        rii_upper=first[3],
-        limits=MappingProxyType(limits),
-        reliability=None if reliability is None else MappingProxyType(reliability),
-        confidence=opts.confidence,
-        value_type=opts.value_type,
-        transform=opts.transform,
-        multiplier=mult,
-        repetitions=opts.repetitions,
-        n_quantiles=pop.size,
-        seed=seed,
-    )
 
 
 # --- the one path from arguments to results, for one area or many ----------------------------------------
@@ -233,10 +150,9 @@ def _results(
     for part in parts:
         check_area_quantiles(part, n_quantiles)
     warn_many(all_quantiles.size, stacklevel + 1)
-    return [
-        _compute(part, opts) if np.array_equal(np.unique(part.quantile), all_quantiles) else None
-        for part in parts
-    ]
+    rated = [np.array_equal(np.unique(part.quantile), all_quantiles) for part in parts]
+    results = iter(area_results([fit_area(part, opts) for part, ok in zip(parts, rated, strict=True) if ok]))
+    return [next(results) if ok else None for ok in rated]
 
 
 def sii(
@@ -297,20 +213,57 @@ def sii(
         >>> round(r.sii, 6), round(r.rii, 6)  # fitted 10.5 at the most deprived end, 5.5 at the least
         (-5.0, 0.52381)
     """
-    opts = _options(locals())
+    data, opts = _checked(locals(), stacklevel=3)
+    return area_result(fit_area(data, opts))
+
+
+def _checked(arguments: Mapping[str, Any], stacklevel: int) -> tuple[SIIData, SIIOptions]:
+    """The checked data and options of one :func:`sii` call (its parameters by name); warns at ``stacklevel``."""
+    opts = _options(arguments)
+    n_quantiles, quantile = arguments["n_quantiles"], arguments["quantile"]
     if n_quantiles is not None and (
         isinstance(n_quantiles, bool)
         or not isinstance(n_quantiles, int | np.integer)
         or not MIN_QUANTILES <= n_quantiles <= MAX_QUANTILES
     ):
         raise ValueError(MSG_N_QUANTILES_ARG.format(value=n_quantiles))
-    raw_q = quantile.to_list() if isinstance(quantile, pl.Series) else list(quantile)  # type: ignore[arg-type]
-    columns = {"quantile": raw_q, "population": population, "value": value, "count": count}
-    columns.update(lower_ci=lower_ci, upper_ci=upper_ci, se=se)
+    raw_q = quantile.to_list() if isinstance(quantile, pl.Series) else list(quantile)
+    columns = {name: arguments[name] for name in _DATA_ARGUMENTS} | {"quantile": raw_q}
     data = _data(opts, columns, None)
-    (result,) = _results(data, opts, [np.arange(data.quantile.size)], n_quantiles, stacklevel=3)
-    assert result is not None  # one area holds every quantile of the data
-    return result
+    check_area_quantiles(data, n_quantiles)
+    warn_many(np.unique(data.quantile).size, stacklevel + 1)
+    return data, opts
+
+
+def sii_batch(
+    calls: Sequence[Mapping[str, Any]], *, n_workers: int | None = None
+) -> list[SIIResult | ValueError]:
+    """:func:`sii` for many areas at once: each call's keyword arguments as :func:`sii` takes them.
+
+    Every call is checked first (a call that fails its checks gives its ``ValueError`` in its place, the others are
+    still worked out); the areas are then simulated side by side on ``n_workers`` threads (default: one per core;
+    :func:`kpi.inequality.sii_fit.area_results`). Each result is the one :func:`sii` gives for the same call, to
+    the last digit: every area draws from its own seed.
+
+    Example:
+        >>> calls = [dict(quantile=[1, 2, 3, 4, 5], population=[100] * 5, value=v, se=[0.5] * 5,
+        ...               repetitions=1000) for v in ([10.0, 9, 8, 7, 6], [6.0, 7, 8, 9, 10])]
+        >>> [round(r.sii, 6) for r in sii_batch(calls)]
+        [-5.0, 5.0]
+        >>> sii_batch(calls)[1] == sii(**calls[1])
+        True
+    """
+    signature = inspect.signature(sii)
+    prepared: list[AreaFit | ValueError] = []
+    for call in calls:
+        bound = signature.bind(**call)
+        bound.apply_defaults()
+        try:
+            prepared.append(fit_area(*_checked(bound.arguments, stacklevel=3)))
+        except ValueError as exc:
+            prepared.append(exc)
+    results = iter(area_results([p for p in prepared if isinstance(p, AreaFit)], n_workers))
+    return [next(results) if isinstance(p, AreaFit) else p for p in prepared]
 
 
 def _level_tag(level: float) -> str:

@@ -36,7 +36,7 @@ from kpi.access.rules import require
 from kpi.core import deprivation
 from kpi.core import periods as periods
 from kpi.core.store import Store
-from kpi.inequality.area_sii import fitted_lines, sii_table, with_ranks
+from kpi.inequality.area_sii import fitted_lines, sii_table, sii_tables, with_ranks
 from kpi.inequality.decile_gap import decile_gap
 from kpi.inequality.measures import (
     GAP_NAME,
@@ -84,6 +84,7 @@ __all__ = [
     "rii_sentence",
     "rolling_quintiles",
     "sii_table",
+    "sii_tables",
     "with_ranks",
     "window_label",
 ]

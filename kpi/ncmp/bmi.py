@@ -121,6 +121,8 @@ SEVERE_OBESITY_Z = _STANDARD_NORMAL.inv_cdf(0.996)
 CATEGORIES = ("underweight", "healthy weight", "overweight", "obese")
 """Category labels, lightest first."""
 _CATEGORY_ARRAY = np.array(CATEGORIES, dtype=object)
+#: The labels by index, then null (a missing z), as a polars column to gather from.
+_CATEGORY_LABELS = pl.Series("bmi_category", [*CATEGORIES, None], dtype=pl.String)
 
 
 def _check_age_method(age_method: str) -> None:
@@ -191,30 +193,47 @@ def _lms_by_sex(
     return lms_l, lms_m, lms_s
 
 
-def _z_from_whole_days(sex: pl.Series, days: pl.Series, bmi: pl.Series, age_method: str) -> pl.Series:
+def _z_from_whole_days(sex: pl.Series, days: pl.Series, bmi: np.ndarray, age_method: str) -> np.ndarray:
     """:func:`bmi_zscore` for ages in whole days, with L, M and S looked up in a table of every day of age.
 
     The children of an NCMP file are a few thousand days apart in age at most, however many there are, so L, M and S
     are interpolated once per sex and day between the youngest and the oldest child and each child's are then read
     by index: a national file's 1.2 million interpolations become a few thousand. The same L, M, S (at the same
     decimal age, days / 365.25) and the same formula as :func:`bmi_zscore`, so the z-scores agree with it to
-    floating-point rounding (differences below 1e-10 from numpy's vectorised powers).
+    floating-point rounding (differences below 1e-10 from numpy's vectorised powers). The product L x S is taken
+    once per day of the table (the same number as per child), and each step works in place on one array.
+    ``bmi`` is NaN where missing; returns z, NaN where missing.
     """
     codes = sex_codes(sex).astype(np.int64)
     whole = days.cast(pl.Int64)
     known = whole.is_not_null().to_numpy()
     values = whole.fill_null(0).to_numpy()
     if not known.any():
-        return finish_float(np.full(len(values), np.nan), "polars", "bmi_z")
+        return np.full(len(values), np.nan)
     first, last = int(values[known].min()), int(values[known].max())
     if last - first > MAX_DAY_TABLE:  # ages far apart (not an NCMP file): interpolate per child
-        return bmi_zscore(sex, whole.cast(pl.Float64) / DAYS_PER_YEAR, bmi, age_method=age_method)
+        z = bmi_zscore(sex, whole.cast(pl.Float64) / DAYS_PER_YEAR, bmi, age_method=age_method)
+        return z.fill_null(np.nan).to_numpy()
     span = last - first + 1
     grid_age = np.arange(first, last + 1, dtype=np.float64) / DAYS_PER_YEAR
-    table = _lms_by_sex(np.repeat(np.array([0, 1]), span), np.tile(grid_age, 2), age_method)
-    index = codes * span + np.where(known, values - first, 0)
-    lms = [np.where(known, column[index], np.nan) for column in table]
-    return finish_float(lms_z(as_float_array(bmi, "bmi"), *lms), "polars", "bmi_z")
+    lms_l, lms_m, lms_s = (
+        np.append(column, np.nan)  # the last row, NaN, is read for a missing age
+        for column in _lms_by_sex(np.repeat(np.array([0, 1]), span), np.tile(grid_age, 2), age_method)
+    )
+    index = codes * span + values - first
+    index[~known] = 2 * span
+    child_l = lms_l[index]
+    with np.errstate(all="ignore"):
+        z = np.divide(bmi, lms_m[index])
+        ratio = z.copy() if (child_l == 0).any() else None
+        np.power(z, child_l, out=z)
+        z -= 1.0
+        z /= (lms_l * lms_s)[index]
+        if ratio is not None:  # L = 0: ln(BMI/M)/S, as lms_z
+            zero = child_l == 0
+            z[zero] = np.log(ratio[zero]) / lms_s[index][zero]
+    z[~(np.isfinite(bmi) & (bmi > 0) & np.isfinite(z))] = np.nan
+    return z
 
 
 # --- Categories -----------------------------------------------------------------------------------------
@@ -363,17 +382,35 @@ def classify(frame: pl.DataFrame, *, age_method: str = "exact") -> pl.DataFrame:
     else:
         age = decimal_age(frame["date_of_birth"], frame["date_of_measurement"])
 
-    height_m = pl.col("height_cm").cast(pl.Float64) / 100.0
-    weight = pl.col("weight_kg").cast(pl.Float64)
-    bmi = weight / (height_m * height_m)
-    measurable = (height_m > 0) & (weight > 0) & bmi.is_finite() & (bmi > 0)
-    bmis = frame.select(pl.when(measurable).then(bmi).otherwise(None).alias("bmi")).to_series()
-
+    bmi = _bmi(frame["height_cm"], frame["weight_kg"])
     if "age_days" in frame.columns and frame["age_days"].dtype.is_integer():
-        z = _z_from_whole_days(frame["sex"], frame["age_days"], bmis, age_method)
+        z = _z_from_whole_days(frame["sex"], frame["age_days"], bmi, age_method)
     else:
-        z = bmi_zscore(frame["sex"], age, bmis, age_method=age_method)
-    return frame.with_columns(bmis, z).with_columns(
-        _category_expr(pl.col("bmi_z")).alias("bmi_category"),
-        _severe_expr(pl.col("bmi_z")).alias("severe_obesity"),
+        z = bmi_zscore(frame["sex"], age, bmi, age_method=age_method).fill_null(np.nan).to_numpy()
+    z_series = pl.Series("bmi_z", z, dtype=pl.Float64).fill_nan(None)
+    return frame.with_columns(
+        pl.Series("bmi", bmi, dtype=pl.Float64).fill_nan(None),
+        z_series,
+        _categories(z),
+        (z_series >= SEVERE_OBESITY_Z).alias("severe_obesity"),
     )
+
+
+def _bmi(height_cm: pl.Series, weight_kg: pl.Series) -> np.ndarray:
+    """BMI = weight / (height / 100)², NaN unless height and weight are positive and the BMI finite and positive."""
+    # height x (1 / 100): the metres polars worked out for this BMI (it divides by a constant so), to the last digit
+    height_m = height_cm.cast(pl.Float64).to_numpy() * (1.0 / 100.0)
+    weight = weight_kg.cast(pl.Float64).to_numpy()
+    with np.errstate(all="ignore"):
+        bmi = weight / (height_m * height_m)
+        bmi[~((height_m > 0) & (weight > 0) & np.isfinite(bmi) & (bmi > 0))] = np.nan
+    return bmi
+
+
+def _categories(z: np.ndarray) -> pl.Series:
+    """The category of each z (NaN: null), as :func:`bmi_category`: each label read by its index from one list."""
+    index = (z > UNDERWEIGHT_Z).astype(np.uint32)
+    index += z >= OVERWEIGHT_Z
+    index += z >= OBESE_Z
+    index[np.isnan(z)] = len(CATEGORIES)
+    return _CATEGORY_LABELS.gather(index)

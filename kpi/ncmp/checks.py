@@ -218,15 +218,37 @@ def _duplicates(frame: pl.DataFrame, identifiers: list[str]) -> pl.DataFrame:
     return frame.join(chosen, on="source_row", how="left", maintain_order="left")
 
 
-def _by_value(frame: pl.DataFrame, column: str, expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+def _by_value(frame: pl.DataFrame | _Distinct, column: str, expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """``expr`` (written over ``column``) worked out once per distinct value and mapped back to every row.
 
     A national file has 1.2 million rows but a few hundred distinct dates and a handful of sexes, year groups and
-    academic years: parsing the distinct values only keeps the checks fast. A null stays null.
+    academic years: parsing the distinct values only keeps the checks fast. A null stays null. Given a
+    :class:`_Distinct`, a column's distinct values are found once, however many expressions read them.
     """
-    values = frame.get_column(column).drop_nulls().unique()
+    values = (
+        frame.values(column)
+        if isinstance(frame, _Distinct)
+        else frame.get_column(column).drop_nulls().unique()
+    )
     results = pl.DataFrame({column: values}).select(expr.cast(dtype)).to_series()
     return pl.col(column).replace_strict(values, results, default=None, return_dtype=dtype)
+
+
+class _Distinct:
+    """The distinct non-null values of each column of one frame, found once per column however often asked."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+        self._values: dict[str, pl.Series] = {}
+
+    def get_column(self, column: str) -> pl.Series:
+        """The column itself (as a frame's ``get_column``)."""
+        return self.frame.get_column(column)
+
+    def values(self, column: str) -> pl.Series:
+        if column not in self._values:
+            self._values[column] = self.frame.get_column(column).drop_nulls().unique()
+        return self._values[column]
 
 
 def _blank_is_null(column: str) -> pl.Expr:
@@ -293,35 +315,36 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     Adds the academic year, URN, school year, sex, dates, height, weight, LSOA, ethnic group, measurement month
     and the age in days and years.
     """
+    distinct = _Distinct(frame)
     frame = frame.with_columns(
-        _by_value(frame, "academic_year", ncmp.academic_year_expr("academic_year"), pl.String).alias(
+        _by_value(distinct, "academic_year", ncmp.academic_year_expr("academic_year"), pl.String).alias(
             "year_value"
         ),
-        _by_value(frame, "school_urn", ncmp.urn_expr("school_urn"), pl.String).alias("urn"),
-        _by_value(frame, "school_year", ncmp.school_year_expr("school_year"), pl.String).alias("group"),
-        _by_value(frame, "sex", ncmp.sex_expr("sex"), pl.String).alias("sex_code"),
+        _by_value(distinct, "school_urn", ncmp.urn_expr("school_urn"), pl.String).alias("urn"),
+        _by_value(distinct, "school_year", ncmp.school_year_expr("school_year"), pl.String).alias("group"),
+        _by_value(distinct, "sex", ncmp.sex_expr("sex"), pl.String).alias("sex_code"),
         *[
             expr
             for column, name in (("date_of_birth", "born"), ("date_of_measurement", "measured"))
             for expr in (
-                _by_value(frame, column, ncmp.date_expr(column), pl.Date).alias(name),
+                _by_value(distinct, column, ncmp.date_expr(column), pl.Date).alias(name),
                 pl.when(pl.col(column).is_null())
                 .then(pl.lit("missing"))
-                .otherwise(_by_value(frame, column, ncmp.date_problem_expr(column), pl.String))
+                .otherwise(_by_value(distinct, column, ncmp.date_problem_expr(column), pl.String))
                 .alias(f"{column}_problem"),
             )
         ],
         *[
-            _by_value(frame, c, _number(c), pl.Float64).alias(f"{c}_value")
+            _by_value(distinct, c, _number(c), pl.Float64).alias(f"{c}_value")
             for c in ("height_cm", "weight_kg")
         ],
-        *[_by_value(frame, c, _blank_is_null(c), pl.String).alias(c) for c in ("height_cm", "weight_kg")],
-        _by_value(frame, "lsoa_code", _blank_is_null("lsoa_code").str.to_uppercase(), pl.String).alias(
+        *[_by_value(distinct, c, _blank_is_null(c), pl.String).alias(c) for c in ("height_cm", "weight_kg")],
+        _by_value(distinct, "lsoa_code", _blank_is_null("lsoa_code").str.to_uppercase(), pl.String).alias(
             "lsoa"
         ),
         _blank_is_null("ethnic_group").is_not_null().alias("_ethnic_given"),
         _by_value(
-            frame,
+            distinct,
             "ethnic_group",
             _blank_is_null("ethnic_group")
             .str.to_lowercase()
@@ -329,7 +352,7 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
             pl.String,
         ).alias("ethnicity"),
         _by_value(
-            frame,
+            distinct,
             "date_of_measurement",
             ncmp.date_expr("date_of_measurement").dt.strftime("%Y-%m"),
             pl.String,

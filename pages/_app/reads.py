@@ -130,18 +130,21 @@ def quantile_frame(level: str, kpi_code: str) -> pl.DataFrame:
     return _quantile_frame(council_code(), data_version(), level, kpi_code, principal())
 
 
-@st.cache_data(show_spinner=False, max_entries=4096)
-def _sii_period(council: str, version: int, level: str, kpi_code: str, period: str, who) -> pl.DataFrame:
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _sii_periods(
+    council: str, version: int, level: str, kpi_code: str, periods: tuple[str, ...], who
+) -> pl.DataFrame:
     from kpi.inequality import views as inequalities
 
-    frame = _quantile_frame(council, version, level, kpi_code, who).filter(pl.col("period") == period)
-    return inequalities.sii_table(frame, n_quantiles=inequalities.LEVELS.get(level, (None, 10))[1])
+    frame = _quantile_frame(council, version, level, kpi_code, who).filter(pl.col("period").is_in(periods))
+    table = inequalities.sii_table(frame, n_quantiles=inequalities.LEVELS.get(level, (None, 10))[1])
+    return pl.concat([table.filter(pl.col("period") == p) for p in periods])
 
 
 def sii_table(level: str, kpi_code: str, period_list: list[str]) -> pl.DataFrame:
-    """SII and RII per area for each period (100,000 draws each), cached per level, KPI and period."""
-    council, version, who = council_code(), data_version(), principal()
-    return pl.concat([_sii_period(council, version, level, kpi_code, p, who) for p in period_list])
+    """SII and RII per area for each period (100,000 draws each), every period in one batch, cached per level, KPI
+    and list of periods."""
+    return _sii_periods(council_code(), data_version(), level, kpi_code, tuple(period_list), principal())
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -295,18 +295,24 @@ def inequality_frame(
     Columns: kpi_code, kpi_name, polarity, most_deprived, least_deprived, most_pct, least_pct, gap_points, rated,
     not_rated_reason, sii_pts, sii_lower_pts, sii_upper_pts, rii, rii_lower, rii_upper, sentence.
     """
-    out = []
     present = set(values.filter(pl.col("level") == "borough_decile")["kpi_code"].unique().to_list())
+    found = []  # (kpi_code, deciles, quantile frame) of each headline KPI with deciles in the period
     for kpi_code in headline_codes() if headlines is None else headlines:
         if kpi_code not in present:
             continue
         deciles = overview.by_decile(values, kpi_code, period)
-        if deciles.is_empty():
-            continue
+        if not deciles.is_empty():
+            found.append((kpi_code, deciles, inequalities.borough_deciles(values, kpi_code)))
+    # every KPI's SII in one batch, side by side on the cores; each as sii_table gives it on its own
+    tables = inequalities.sii_tables(
+        [quantiles.filter(pl.col("period") == period) for _, _, quantiles in found],
+        n_quantiles=10,
+        repetitions=repetitions,
+    )
+    out = []
+    for (kpi_code, deciles, _), table in zip(found, tables, strict=True):
         first = deciles.row(0, named=True)
         gap = inequalities.decile_gap(deciles) or {}
-        quantiles = inequalities.borough_deciles(values, kpi_code).filter(pl.col("period") == period)
-        table = inequalities.sii_table(quantiles, n_quantiles=10, repetitions=repetitions)
         sii = table.row(0, named=True) if table.height else {"rated": False, "not_rated_reason": "no deciles"}
         out.append(
             {
