@@ -99,13 +99,15 @@ def table_of(file_name: str, columns: list[str]) -> str | None:
         'CYP001'
         >>> table_of("extract.csv", ["localpatientid", "dateofbirth", "carecontactid", "contact_date"]) is None
         True
+        >>> table_of("extract.csv", ["dateofbirth", "carecontactid", "contact_date"]) is None  # no id: still joined
+        True
 
     """
     named = re.search(r"cyp(\d{3})", file_name.lower())
     if named and f"CYP{named.group(1)}" in TABLES:
         return f"CYP{named.group(1)}"
     have = set(columns)
-    if {"localpatientid", "dateofbirth"} <= have:
+    if "dateofbirth" in have:
         return None  # the joined extract (or a person table given alone, which reads the same)
     for code, table in TABLES.items():
         if table.signature and table.signature <= have:
