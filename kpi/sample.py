@@ -27,6 +27,8 @@ NCMP_DIR = SAMPLE_DIR / "ncmp"
 NCMP_ENGLAND_FILE = NCMP_DIR / "england_ncmp.csv"
 #: The synthetic child-level health visiting records of provider ZZ1 (sample_data/hv_records/).
 HV_RECORDS_FILE = SAMPLE_DIR / "hv_records" / "hv_records_ZZ1.csv.gz"
+#: The same extract as a CSDS submission's separate tables (CYP001, CYP101, CYP201, CYP202, CYP610, CYP612, CYP901).
+HV_RECORDS_TABLES = SAMPLE_DIR / "hv_records" / "csds_tables"
 COUNCIL_CODE = "E08000009"
 REGION_CODE, REGION_NAME = "E12000002", "North West"
 PROVIDER_CODE = "ZZ1"

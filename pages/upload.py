@@ -6,11 +6,11 @@ from kpi.access import rules as access
 from kpi.alerts import notify as notify
 from kpi.contract import spc_controls as spc_controls
 from kpi.core.councils import providers
-from kpi.hvrecords import load as hv_records
 from kpi.ingest.files import MAX_FILE_BYTES, sha256
 from kpi.returns import review as submissions
 from kpi.returns import template as return_template
 from pages import _alerts_ui as _alerts
+from pages import _hv_records_ui as _hv_records
 from pages._app import portal as _portal
 from pages._app import ui as _ui
 
@@ -129,31 +129,4 @@ else:
                 st.error("Nothing was recorded:\n\n" + "\n".join(f"- {_ui.plain(p)}" for p in exc.problems))
 
 st.subheader("4. Child-level health visiting records")
-st.caption(
-    "Your CSDS extract of the children you are responsible for and their care contacts, pseudonymised (one row per "
-    "contact: see the extract format in the documentation, formats/hv-records.md). The file is checked and never "
-    "kept; person ids are replaced by keyed hashes, and dates of birth and LSOAs are not stored. A new extract "
-    "replaces your previous one."
-)
-records = st.file_uploader(
-    "Extract: CSV (optionally .gz) or Excel workbook", type=["csv", "gz", "xlsx", "txt"], key="hv_file"
-)
-cols = st.columns(2)
-hv_check = cols[0].button("Check only", key="hv_check", disabled=records is None)
-hv_load = cols[1].button("Load", key="hv_load", type="primary", disabled=records is None)
-if records is not None and (hv_check or hv_load):
-    loaded = hv_records.load_hv_records(
-        store,
-        records.getvalue(),
-        records.name,
-        council_code=council,
-        principal=who,
-        provider_code=provider,
-        source="portal",
-        check_only=hv_check,
-    )
-    if loaded.outcome == submissions.WRITTEN or loaded.would_write:
-        st.success(_ui.plain(_portal.sentence(loaded.message)), icon=":material/check_circle:")
-    else:
-        st.error(_ui.plain(_portal.sentence(loaded.message)), icon=":material/error:")
-    _portal.show_report(loaded.report, key="hv_report")
+_hv_records.records_section(store, council, provider, who)

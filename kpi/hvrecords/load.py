@@ -20,6 +20,7 @@ import polars as pl
 from kpi.access.principal import Principal
 from kpi.core.store import Store, setting
 from kpi.hvrecords import schema as hv
+from kpi.hvrecords import table_rows, tables
 from kpi.hvrecords.areas import lsoa_areas
 from kpi.hvrecords.checks import HvContext, validate_records
 from kpi.hvrecords.cohorts import DECILE_COLUMNS, CohortRules, child_rows
@@ -33,7 +34,10 @@ from kpi.ncmp.read import read_mapping, read_ncmp_table
 def read_hv_mapping(data: bytes, file_name: str = "mapping.csv") -> dict[str, str]:
     """A column-mapping file for an extract (``source_column,target_column``; targets are the extract's columns)."""
     return read_mapping(
-        data, file_name, allowed=hv.SCHEMA_COLUMNS, label="the health visiting records extract"
+        data,
+        file_name,
+        allowed=tuple(dict.fromkeys(hv.SCHEMA_COLUMNS + tables.TABLE_COLUMNS)),
+        label="the health visiting records extract or its CSDS tables",
     )
 
 
@@ -67,12 +71,17 @@ def _read(run: pipeline.LoadRun) -> pl.DataFrame:
     if len(run.data) > hv.MAX_BYTES:
         raise ReadError(f"the files are over {hv.MAX_BYTES // 1024**3} GB: check you chose the right files")
     parts = run.options.get("parts") or [(run.report.file_name, run.data)]
-    frames, dropped, offset = [], [], 0
+    keep = tuple(dict.fromkeys(hv.SCHEMA_COLUMNS + tables.TABLE_COLUMNS))
+    read = []
     for name, data in parts:
-        table = run.read_as(
-            read_ncmp_table(data, name, keep=hv.SCHEMA_COLUMNS, mapping=run.options.get("mapping"))
-        )
-        frame = table.frame.with_columns(pl.col("source_row") + offset)
+        table = run.read_as(read_ncmp_table(data, name, keep=keep, mapping=run.options.get("mapping")))
+        read.append((name, table))
+    if tables.is_table_form([(name, table.frame.columns) for name, table in read]):
+        return _read_tables(run, read)
+    frames, dropped, offset = [], [], 0
+    for name, table in read:
+        extra = [c for c in table.frame.columns if c not in hv.SCHEMA_COLUMNS and c != "source_row"]
+        frame = table.frame.drop(extra).with_columns(pl.col("source_row") + offset)
         if len(parts) > 1:
             last = offset + (int(table.frame["source_row"].max()) if frame.height else 1)
             run.report.notes.append(
@@ -80,19 +89,50 @@ def _read(run: pipeline.LoadRun) -> pl.DataFrame:
             )
             offset = last - 1
         frames.append(frame)
-        dropped += [c for c in table.dropped if c not in dropped]
+        dropped += [c for c in (*table.dropped, *extra) if c not in dropped]
+    _note_dropped(run, dropped)
+    return pl.concat(frames, how="diagonal")
+
+
+def _note_dropped(run: pipeline.LoadRun, dropped: list[str]) -> None:
     run.options["dropped"] = dropped
     if dropped:
         run.report.notes.append(
             "columns outside the extract were dropped before anything was stored: " + ", ".join(dropped)
         )
-    return pl.concat(frames, how="diagonal")
+
+
+def _read_tables(run: pipeline.LoadRun, read: list) -> pl.DataFrame:
+    """A submission's separate CSDS tables joined into the extract's rows (:mod:`kpi.hvrecords.tables`)."""
+    dropped: list[str] = []
+    for _, table in read:
+        dropped += [c for c in table.dropped if c not in dropped]
+    _note_dropped(run, dropped)
+    found = tables.gather([(name, table.frame) for name, table in read], run.report)
+    rows = tables.joined_rows(found, run.report) if found is not None else None
+    run.options["csds_tables"] = (found, rows, sum(table.frame.height for _, table in read))
+    if found is not None:
+        run.report.notes.append(
+            "read as CSDS tables: "
+            + "; ".join(f"{tables.TABLES[code].name} from {name}" for code, (name, _) in found.frames.items())
+        )
+    return rows if rows is not None else pl.DataFrame({"source_row": []})
 
 
 def _validate(run: pipeline.LoadRun, frame: pl.DataFrame):
     from kpi.core import periods
 
+    in_tables = run.options.get("csds_tables")
+    if in_tables is not None and in_tables[1] is None:
+        return None  # the tables' keys or links have problems (all reported)
+    before = run.report.problems.height
     rows = validate_records(frame, run.report, HvContext(today=periods.today()))
+    if in_tables is not None:
+        found, joined, read = in_tables
+        run.report.rows_read = read
+        new = table_rows.table_problems(run.report.problems.slice(before), joined, found)
+        run.report.problems = pl.concat([run.report.problems.head(before), new])
+        rows = table_rows.contact_grain(rows) if rows is not None else None
     if rows is None:
         return None
     areas, iod2025_from = lsoa_areas(run.store, run.council_code, periods.now())

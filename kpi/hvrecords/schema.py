@@ -112,6 +112,33 @@ ASQ_CUTOFFS = {
     "27": (24.02, 28.01, 18.42, 27.62, 25.31),
     "30": (33.30, 36.14, 19.25, 27.08, 32.01),
 }
+#: SNOMED CT findings of breastfeeding status in CYP202 (NHS England's CSDS derivation): 01 totally (its B1),
+#: 02 partially (B2), 03 not breastfed (B3).
+BREASTFEEDING_SNOMED = {
+    **dict.fromkeys(
+        ("169741004", "169745008", "169750002", "169751003", "169968005", "169973004", "230127002")
+        + ("412729005", "364991000000100"),
+        "01",
+    ),
+    **dict.fromkeys(
+        ("169743001", "169969002", "169974005", "733896006", "365091000000100", "491951000000103"), "02"
+    ),
+    **dict.fromkeys(
+        ("169744007", "169746009", "169747000", "169967000", "169972009", "268472006", "412728002")
+        + ("365171000000100",),
+        "03",
+    ),
+}
+#: CYP612's ASQ-3 SNOMED CT codes -> (questionnaire months, domain).
+ASQ_SNOMED = {
+    code: (months, domain)
+    for months, codes in {
+        "24": ("953211000000100", "953231000000108", "953221000000106", "953241000000104", "953251000000101"),
+        "27": ("953261000000103", "953281000000107", "953271000000105", "953291000000109", "953301000000108"),
+        "30": ("953311000000105", "953331000000102", "953321000000104", "953341000000106", "953351000000109"),
+    }.items()
+    for code, domain in zip(codes, ASQ_DOMAINS, strict=True)
+}
 LSOA_PATTERN = r"^[EW]01[0-9]{6}$"
 UNKNOWN_LOCALITY = "UNKNOWN"
 #: A national quarter's extract (about 10 million contact rows) fits well within this.

@@ -39,6 +39,9 @@ RETURN = ROOT / "sample_data" / "provider_returns" / "mandated_contacts_2026-27_
 LOCALITIES = ROOT / "sample_data" / "reference" / "trafford_localities_lsoa21.csv"
 LOOKUP = ROOT / "reference" / "lsoa21_imd2025.parquet"
 OUT = HERE / "hv_records_ZZ1.csv.gz"
+TABLES = HERE / "csds_tables"
+#: BREASTFEEDING STATUS -> a SNOMED CT finding of it (CYP202.CodedFinding)
+SNOMED_STATUS = {"01": "169741004", "02": "169743001", "03": "169746009"}
 SEED = 20262
 PLANTED = ("WEST", "3", 2)  # locality, decile, NBVs on day 15 the return counted within 14 days
 HEADER = (
@@ -265,7 +268,8 @@ def two_years(x: Extract, lsoa, cell: dict) -> None:
         x.alone(child)
 
 
-def generate() -> bytes:
+def build() -> Extract:
+    """Every child and contact of the sample, in the extract's rows."""
     x = Extract()
     areas = lsoas()
     for (locality, decile), cell in sorted(cells().items()):
@@ -279,13 +283,88 @@ def generate() -> bytes:
         antenatal(x, lsoa, cell)
         one_year(x, lsoa, cell)
         two_years(x, lsoa, cell)
+    return x
+
+
+def _gzip_csv(header, rows) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows(x.rows)
+    writer.writerow(header)
+    writer.writerows(rows)
     return gzip.compress(text.getvalue().encode(), mtime=0)
+
+
+def generate() -> bytes:
+    """The joined extract: one row per care contact, the child's fields repeated on each."""
+    return _gzip_csv(HEADER, build().rows)
+
+
+def generate_tables() -> dict[str, bytes]:
+    """The same children as a CSDS submission's separate tables (file name -> gzip CSV bytes).
+
+    CYP001 (person), CYP101 (one referral per child), CYP201 (care contacts), CYP202 (one care activity per
+    contact, its practitioner in CYP901), CYP610 (breastfeeding status) and CYP612 (ASQ-3, one row per domain).
+    The 6-8 week reviews of even-numbered contacts carry their breastfeeding status as a SNOMED CT finding in
+    CYP202 instead of a CYP610 row.
+    """
+    from kpi.hvrecords.schema import ASQ_DOMAINS, ASQ_SNOMED
+
+    asq_code = {value: code for code, value in ASQ_SNOMED.items()}
+    people, referrals, contacts, activities, statuses, scores, staff = {}, [], [], [], [], [], {}
+    for row in build().rows:
+        r = dict(zip(HEADER, row, strict=True))
+        child = r["LocalPatientId"]
+        if child not in people:
+            people[child] = [child, r["DateOfBirth"], r["Gender"], r["EthnicCategory"], r["LSOA2021"]]
+            people[child].append(r["DateOfDeath"])
+            referrals.append([f"R{child}", child, r["ReferralRequest_ReceivedDate"], r["Discharge_Date"]])
+        if not r["Contact_Date"]:
+            continue
+        contact = r["CareContactId"]
+        contacts.append([contact, child, f"R{child}", r["Contact_Date"], r["ConsMechanism"]])
+        contacts[-1] += [r["Activity_LocationType"], r["AttendanceStatus"]]
+        professional = f"HV-{r['practitioner_role']}"
+        staff[professional] = [professional, r["practitioner_role"]]
+        status = r["BreastFeedingStatus"]
+        coded = SNOMED_STATUS[status] if status and int(contact[1:]) % 2 == 0 else ""
+        activities.append([f"A{contact[1:]}", contact, r["Activity_Type"], professional, coded])
+        if status and not coded:
+            statuses.append([f"A{contact[1:]}", status])
+        if r["asq3_questionnaire"]:
+            for domain in ASQ_DOMAINS:
+                if r[f"asq3_{domain}"]:
+                    code = asq_code[(r["asq3_questionnaire"], domain)]
+                    scores.append([f"A{contact[1:]}", code, r[f"asq3_{domain}"]])
+    return {
+        "CYP001_ZZ1.csv.gz": _gzip_csv(
+            ["LocalPatientID", "DateOfBirth", "Gender", "EthnicCategory", "LSOA2021", "DateOfDeath"],
+            list(people.values()),
+        ),
+        "CYP101_ZZ1.csv.gz": _gzip_csv(
+            ["ServiceRequestID", "LocalPatientID", "ReferralRequest_ReceivedDate", "Discharge_Date"],
+            referrals,
+        ),
+        "CYP201_ZZ1.csv.gz": _gzip_csv(
+            ["CareContactID", "LocalPatientID", "ServiceRequestID", "Contact_Date", "ConsMechanism"]
+            + ["Activity_LocationType", "AttendanceStatus"],
+            contacts,
+        ),
+        "CYP202_ZZ1.csv.gz": _gzip_csv(
+            ["CareActivityID", "CareContactID", "Activity_Type", "CareProfessionalID_Local", "CodedFinding"],
+            activities,
+        ),
+        "CYP610_ZZ1.csv.gz": _gzip_csv(["CareActivityID", "BreastFeedingStatus"], statuses),
+        "CYP612_ZZ1.csv.gz": _gzip_csv(["CareActivityID", "SNOMED_ID", "Score"], scores),
+        "CYP901_ZZ1.csv.gz": _gzip_csv(
+            ["CareProfessionalID_Local", "practitioner_role"], list(staff.values())
+        ),
+    }
 
 
 if __name__ == "__main__":
     OUT.write_bytes(generate())
     print(f"wrote {OUT.relative_to(ROOT)}")
+    TABLES.mkdir(exist_ok=True)
+    for name, data in generate_tables().items():
+        (TABLES / name).write_bytes(data)
+        print(f"wrote {(TABLES / name).relative_to(ROOT)}")

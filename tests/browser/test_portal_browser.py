@@ -6,7 +6,8 @@ secrets file (``STREAMLIT_SECRETS_FILES``, Streamlit's own variable for ``secret
 browser context of their own (own cookies) by typing their e-mail as the subject on the mock's form.
 
 The story: provider ZZ1 uploads a broken return and sees its problems, uploads a good one and submits it; provider
-ZZ2 cannot see it; the commissioner accepts it; a stranger gets a polite refusal.
+ZZ2 cannot see it; the commissioner accepts it; a stranger gets a polite refusal; ZZ1 loads its child-level records
+as the separate tables of its CSDS submission.
 """
 
 import shutil
@@ -165,3 +166,24 @@ def test_a_stranger_is_refused_politely(sign_in, browser, portal_url):
         assert page.locator("[data-testid='stSidebarNav']").count() == 0
     finally:
         context.close()
+
+
+def test_a_provider_loads_its_csds_tables_through_the_records_uploader(sign_in, portal_url, tmp_path):
+    from kpi.sample import HV_RECORDS_TABLES
+
+    page = sign_in(ZZ1)
+    page.goto(f"{portal_url}/upload")
+    page.get_by_role("heading", name="Upload a return").wait_for()
+    page.get_by_text("Child-level health visiting records").wait_for()
+    files = sorted(HV_RECORDS_TABLES.iterdir())
+    page.locator("input[type=file]").nth(1).set_input_files([str(path) for path in files])  # the records'
+    page.get_by_text(files[-1].name).first.wait_for()
+    page.wait_for_timeout(1_500)
+    _idle(page)
+    page.get_by_role("button", name="Load", exact=True).last.click()
+    page.wait_for_timeout(500)
+    _idle(page)
+    page.get_by_text("3726 children").first.wait_for()
+    shot = tmp_path / "upload_csds_tables.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 0

@@ -2,9 +2,11 @@
 commissioner sees the reconciliation with the return on Data quality and a KPI by ethnic group (the upload, which
 supersedes the sample's extract, comes last)."""
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
-from tests.kpi.hvrecords.fixture import extract
+from tests.kpi.hvrecords.fixture import csds_tables, extract
 from tests.pages.test_portal_pages import portal_db, texts  # noqa: F401 - the portal's fixtures
 from tests.pages.test_portal_pages import signed_in as signed_in  # noqa: F401
 
@@ -52,8 +54,23 @@ def test_a_provider_checks_then_loads_its_extract_on_the_upload_page(signed_in):
     assert "not a real day" in report and "2025-02-31" not in report + texts(at)
 
 
-def _upload(at: AppTest, data: bytes, button: str) -> AppTest:
-    at.file_uploader(key="hv_file").set_value(("extract.csv", data, "text/csv"))
+def test_a_provider_loads_its_submissions_csds_tables_on_the_upload_page(signed_in):
+    at = signed_in("provider", "pages/upload.py")
+    parts = csds_tables(_sample_lsoas())
+    at = _upload(at, parts, "hv_load")
+    assert re.search(r"loaded as health visiting records load \d+ \\\(zz1\\: 17 children", texts(at).lower())
+    bad = [
+        (n, d.replace(b"2025-03-16", b"2025-03-36")) if n.startswith("CYP201") else (n, d) for n, d in parts
+    ]
+    at = _upload(at, bad, "hv_check")
+    assert "a load would be rejected" in texts(at).lower()
+    report = at.table[-1].value.to_csv().replace("\\", "")
+    assert "contact_date in CYP201_ZZ1.csv" in report and "2025-03-36" not in report + texts(at)
+
+
+def _upload(at: AppTest, data, button: str) -> AppTest:
+    files = data if isinstance(data, list) else [("extract.csv", data)]
+    at.file_uploader(key="hv_file").set_value([(name, body, "text/csv") for name, body in files])
     at.run()
     at.button(key=button).click()
     at.run()

@@ -13,7 +13,9 @@ What it says, for the headline KPIs (catalogue ``headline = true``) in a period,
   (:func:`kpi.reports.pack.frames.inequality_frame`, as in the pack), then percentages by national IMD decile (named: IMD 2019 or 2025), or by
   quintile (pairs of deciles) when most decile figures would be too small to show, and the gap between the most and
   least deprived decile (or quintile) (:func:`kpi.inequality.views.decile_gap`);
-* **by locality**, and **what the provider is doing about red areas** (its explanation and remedial action);
+* **by locality**, **by ethnic group** (the headline KPIs derived from child-level records, where the quarter has
+  them: :mod:`~kpi.reports.briefing.ethnicity`), and **what the provider is doing about red areas** (its
+  explanation and remedial action);
 * a **glossary** and a note on the figures.
 
 **Disclosure control** (docs/methods.md section 6, :mod:`kpi.reports.disclosure`, after NHS England's rule for

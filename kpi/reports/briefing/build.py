@@ -20,6 +20,7 @@ from kpi.core.councils import providers
 from kpi.core.store import Store, default_council, get_info
 from kpi.outcomes.neighbours import neighbour_summary
 from kpi.reports import words
+from kpi.reports.briefing.ethnicity import ethnic_tables
 from kpi.reports.briefing.model import (
     DECILES,
     QUINTILES,
@@ -98,8 +99,23 @@ def build_briefing(
         headlines.append(headline)
     red_areas, unnamed = _red_areas(reds, disclosed, this.index, names, narratives)
     plans = briefing_trajectories(store, council, values, code, names, at, principal=principal)
+    ethnic = ethnic_tables(
+        store,
+        council,
+        code,
+        [(h.kpi_code, h.kpi_name) for h in headlines],
+        at,
+        principal=principal,
+        provider_code=provider_code,
+    )
     version = data_version(
-        values, bench, narratives, names, sorted(peers.items()), *([plans] if plans else [])
+        values,
+        bench,
+        narratives,
+        names,
+        sorted(peers.items()),
+        *([plans] if plans else []),
+        *([ethnic] if ethnic else []),
     )
     cover = _cover(store, council, chosen, prov, code, at, version)
     return Briefing(
@@ -113,6 +129,7 @@ def build_briefing(
         unnamed_reds=unnamed,
         deciles_on=deprivation.short_label(deprivation.index_for_period(store, council, code, at)),
         trajectories=plans,
+        ethnic_groups=ethnic,
     )
 
 

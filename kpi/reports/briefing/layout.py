@@ -168,7 +168,7 @@ def briefing_document(b: Briefing) -> Document:
             f"data version {c.data_version}"
         ),
     )
-    for section in (_opening, _england, _over_time, _deprivation, _localities, _red_areas):
+    for section in (_opening, _england, _over_time, _deprivation, _localities, _ethnic_groups, _red_areas):
         section(b, doc.blocks)
     if b.trajectories:
         doc.blocks.extend(trajectory_blocks(b.trajectories, c.period))
@@ -291,6 +291,47 @@ def _localities(b: Briefing, blocks: list) -> None:
             widths=(2.8, 1.2, 1.0, 1.0, 1.0),
         )
     )
+
+
+def _ethnic_groups(b: Briefing, blocks: list) -> None:
+    """Per cent by ethnic group of each headline measure with child-level records (none: no section)."""
+    if not b.ethnic_groups:
+        return
+    c = b.cover
+    blocks.append(Heading("By ethnic group", 2, anchor="ethnic-groups"))
+    blocks.append(
+        Paragraph(
+            "From the provider's child-level health visiting records, which give each child's ethnic group: "
+            + "; ".join(_ethnic_sentence(t) for t in b.ethnic_groups)
+            + ". These are counted from the records, so they can differ a little from the return's figures above."
+        )
+    )
+    groups = [row[0] for row in b.ethnic_groups[0]["rows"]]
+    cells = {t["kpi_code"]: {row[0]: row[3] for row in t["rows"]} for t in b.ethnic_groups}
+    blocks.append(
+        Table(
+            f"Per cent by ethnic group, {c.period}",
+            ["Ethnic group", *[t["kpi_code"] for t in b.ethnic_groups]],
+            [
+                [group, *[Cell(cells[t["kpi_code"]][group], numeric=True) for t in b.ethnic_groups]]
+                for group in groups
+            ],
+            key="ethnic-groups",
+            total_rows=1,
+            widths=(2.0, *([1.0] * len(b.ethnic_groups))),
+            note="Columns: "
+            + "; ".join(f"{t['kpi_code']} {t['kpi_name']}" for t in b.ethnic_groups)
+            + f". Groups: the five ONS ethnic groups and Not stated. Counts of 1-{SMALL_MAX} are hidden (*) with "
+            f"any count that would reveal them, the rest rounded to the nearest {ROUND_TO}; percentages are "
+            "worked out from the rounded counts and hidden where they are.",
+        )
+    )
+
+
+def _ethnic_sentence(table: dict) -> str:
+    """The disclosed all-children row in words: "New birth visits within 14 days, 715 of 790 children"."""
+    _, children, of, _ = table["rows"][-1]
+    return f"{table['kpi_name']}, {children} of {of} children"
 
 
 def _red_areas(b: Briefing, blocks: list) -> None:

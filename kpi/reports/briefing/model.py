@@ -79,3 +79,6 @@ class Briefing:
     deciles_on: str = ""
     #: recovery trajectories in force (:func:`kpi.reports.briefing.trajectories.briefing_trajectories`)
     trajectories: list[dict] = field(default_factory=list)
+    #: headline KPIs derived from child-level records, by ethnic group, disclosed
+    #: (:func:`kpi.reports.briefing.ethnicity.ethnic_tables`); empty without records
+    ethnic_groups: list[dict] = field(default_factory=list)

@@ -649,6 +649,12 @@ TABLE: dict[str, Checked | Unscoped] = {
             s, COUNCIL, pl.DataFrame(), PERIOD, {}, AS_AT, None, principal=w
         ),
     ),
+    "kpi.reports.briefing.ethnicity.ethnic_tables": R(
+        EVERYONE_BUT_ADMIN,
+        lambda s, w: _m("kpi.reports.briefing.ethnicity").ethnic_tables(
+            s, COUNCIL, PERIOD, [("C2", "New birth visits")], AS_AT, principal=w
+        ),
+    ),
     "kpi.reports.briefing.trajectories.briefing_trajectories": R(
         EVERYONE_BUT_ADMIN,
         lambda s, w: _m("kpi.reports.briefing.trajectories").briefing_trajectories(

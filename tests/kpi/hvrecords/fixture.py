@@ -120,3 +120,64 @@ def extract(lsoas: dict[str, str]) -> bytes:
         cells[4] = lsoas.get(cells[4], cells[4])
         lines.append(",".join(cells))
     return ("\n".join(lines) + "\n").encode()
+
+
+def _csv(header: str, rows: list[list[str]]) -> bytes:
+    return ("\n".join([header, *(",".join(r) for r in rows)]) + "\n").encode()
+
+
+def csds_tables(lsoas: dict[str, str]) -> list[tuple[str, bytes]]:
+    """The same extract as a CSDS submission's separate tables (CYP001, CYP101, CYP201, CYP202, CYP610, CYP612,
+    CYP901): the 6-8 week breastfeeding statuses as CYP610 codes, but A's as a SNOMED CT finding in CYP202."""
+    from kpi.hvrecords.schema import ASQ_DOMAINS, ASQ_SNOMED
+
+    asq_code = {value: code for code, value in ASQ_SNOMED.items()}
+    people, referrals, contacts, activities, statuses, scores, staff = {}, [], [], [], [], [], {}
+    for line in ROWS:
+        cells = line.split(",")
+        child, born, gender, ethnic, lsoa, _, end, died, contact_id, contact = cells[:10]
+        people.setdefault(child, [child, born, gender, ethnic, lsoas.get(lsoa, lsoa), died])
+        if end and not any(r[1] == child for r in referrals):
+            referrals.append([f"R-{child}", child, "", end])
+        if not contact:
+            continue
+        medium, place, attended, activity, role, bf, *asq = cells[10:22]
+        contacts.append([contact_id, child, contact, medium, place, attended])
+        activity_id = f"ACT-{contact_id}"
+        finding = "169741004" if (child == "A" and bf == "01") else ""
+        activities.append([activity_id, contact_id, activity, f"P-{role}", finding])
+        staff[role] = [f"P-{role}", role]
+        if bf and not finding:
+            statuses.append([activity_id, bf])
+        if asq[0]:
+            for domain, score in zip(ASQ_DOMAINS, asq[1:], strict=True):
+                scores.append([activity_id, asq_code[(asq[0], domain)], score])
+    return [
+        (
+            "CYP001_ZZ1.csv",
+            _csv(
+                "LocalPatientID,DateOfBirth,Gender,EthnicCategory,LSOA2011,DateOfDeath", list(people.values())
+            ),
+        ),  # fmt: skip
+        (
+            "CYP101_ZZ1.csv",
+            _csv("ServiceRequestID,LocalPatientID,ReferralRequest_ReceivedDate,Discharge_Date", referrals),
+        ),  # fmt: skip
+        (
+            "CYP201_ZZ1.csv",
+            _csv(
+                "CareContactID,LocalPatientID,Contact_Date,ConsMechanism,Activity_LocationType,"
+                "AttendanceStatus",
+                contacts,
+            ),
+        ),  # fmt: skip
+        (
+            "CYP202_ZZ1.csv",
+            _csv(
+                "CareActivityID,CareContactID,Activity_Type,CareProfessionalID_Local,CodedFinding", activities
+            ),
+        ),  # fmt: skip
+        ("CYP610_ZZ1.csv", _csv("CareActivityID,BreastFeedingStatus", statuses)),
+        ("CYP612_ZZ1.csv", _csv("CareActivityID,SNOMED_ID,Score", scores)),
+        ("CYP901_ZZ1.csv", _csv("CareProfessionalID_Local,practitioner_role", list(staff.values()))),
+    ]

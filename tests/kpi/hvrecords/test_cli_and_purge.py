@@ -72,3 +72,14 @@ def test_two_files_with_a_mapping_load_as_one_extract_and_a_purge_keeps_the_coun
         )
         == 2
     )
+
+
+def test_the_sample_csds_tables_load_from_the_command_line(sample_db_copy, capsys):
+    from kpi.sample import HV_RECORDS_TABLES
+
+    files = [str(path) for path in sorted(HV_RECORDS_TABLES.iterdir())]
+    code = main(["--db", str(sample_db_copy), "load", "hv-records", *files, "--provider", "ZZ1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "read as CSDS tables: CYP001MPI from CYP001_ZZ1.csv.gz" in out
+    assert "3726 children" in out

@@ -8,8 +8,10 @@ import importlib.util
 import polars as pl
 
 from kpi.access.principal import local_principal
+from kpi.hvrecords.load import load_hv_records
 from kpi.hvrecords.reconcile import flagged_cells, reconciliation
-from kpi.sample import COUNCIL_CODE, HV_RECORDS_FILE
+from kpi.ingest.pipeline import WRITTEN
+from kpi.sample import COUNCIL_CODE, HV_RECORDS_FILE, HV_RECORDS_TABLES, PROVIDER_CODE
 
 WHO = local_principal("test")
 
@@ -21,6 +23,30 @@ def test_the_generator_rewrites_the_same_file():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.generate() == HV_RECORDS_FILE.read_bytes()
+    tables = module.generate_tables()
+    assert sorted(tables) == sorted(path.name for path in HV_RECORDS_TABLES.iterdir())
+    for name, data in tables.items():
+        assert data == (HV_RECORDS_TABLES / name).read_bytes(), name
+
+
+def test_the_sample_tables_derive_the_same_figures_as_the_joined_extract(sample_store):
+    counts = "select * exclude (load_id) from hv_kpi_counts where load_id = ? order by all"
+    store = sample_store
+    joined = store.query("select max(load_id) as id from hv_loads")["id"][0]
+    before = store.query(counts, [joined])
+    parts = [(path.name, path.read_bytes()) for path in sorted(HV_RECORDS_TABLES.iterdir())]
+    result = load_hv_records(
+        store,
+        b"".join(data for _, data in parts),
+        " + ".join(name for name, _ in parts),
+        council_code=COUNCIL_CODE,
+        principal=WHO,
+        provider_code=PROVIDER_CODE,
+        parts=parts,
+    )
+    assert result.outcome == WRITTEN, result.report.to_text()
+    assert result.load_id != joined
+    assert store.query(counts, [result.load_id]).equals(before)
 
 
 def test_the_sample_agrees_with_the_q2_return_but_for_the_planted_cells(sample_ro_store):
