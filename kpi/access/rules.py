@@ -10,7 +10,10 @@ a denial does not depend on a hidden button. The rules:
   with the principal's provider;
 * **viewer**: reads accepted data only (e.g. scrutiny officers);
 * **admin**: users, settings, backups and the audit log, and setting up a council (its providers and catalogue);
-* the **local user** (no sign-in configured, or the command line) is commissioner and admin.
+* the **local user** (no sign-in configured, or the command line) is commissioner and admin;
+* on a **read-only replica** (:mod:`kpi.core.replica`) nobody may do any of the :data:`WRITE_ACTIONS`: :func:`require`
+  refuses them with :class:`ReplicaRefused` whatever the role, :func:`allowed` says no (so pages hide their forms)
+  and only the :data:`REPLICA_PAGES` are offered.
 
 Example:
     >>> from kpi.access.principal import ROLES, Principal
@@ -23,6 +26,7 @@ Example:
 from __future__ import annotations
 
 from kpi.access.principal import ROLES, Principal
+from kpi.core.store import Store, open_replica, replica_message
 
 #: Who may do what: action -> roles, with the plain words a refusal uses.
 PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -71,6 +75,42 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     ),
 }
 
+#: The actions that change the database (or publish from it): refused on a read-only replica.
+WRITE_ACTIONS = frozenset(
+    {
+        "upload",
+        "review",
+        "set_target",
+        "control_spc",
+        "set_setting",
+        "write_narrative",
+        "agree_narrative",
+        "manage_users",
+        "backup",
+        "manage_meetings",
+        "update_action",
+        "circulate_pack",
+        "load_data",
+        "set_up",
+    }
+)
+#: The reading pages a replica offers (by URL path); the others (upload, review, meetings, packs, alerts, admin)
+#: are the writer's.
+REPLICA_PAGES = frozenset(
+    {
+        "overview",
+        "mandated-contacts",
+        "outcomes",
+        "inequalities",
+        "ncmp",
+        "returns",
+        "exceptions",
+        "data-quality",
+        "targets-settings",
+        "audit-log",
+    }
+)
+
 _ARTICLE = {
     "commissioner": "a commissioner",
     "provider": "a provider",
@@ -103,20 +143,36 @@ class AccessDenied(PermissionError):
     """The principal may not do this; the message says so in plain words."""
 
 
+class ReplicaRefused(AccessDenied):
+    """A write asked of a read-only replica: nobody may change anything there (nothing was changed)."""
+
+
+def require_writable(store: Store | None = None) -> None:
+    """Raise :class:`ReplicaRefused` when this process is a read-only replica (or ``store`` is one)."""
+    replica = store if store is not None and store.replica is not None else open_replica()
+    if replica is not None:
+        raise ReplicaRefused(replica_message(replica.replica.get("snapshot_at")))
+
+
 def allowed(principal: Principal, action: str) -> bool:
     """Whether the principal's role may do ``action`` at all (provider scope aside)."""
     if action not in PERMISSIONS:
         raise KeyError(f"unknown action '{action}': known actions are {', '.join(sorted(PERMISSIONS))}")
+    if action in WRITE_ACTIONS and open_replica() is not None:
+        return False
     return bool(PERMISSIONS[action][0] & principal.roles)
 
 
 def require(principal: Principal, action: str, provider_code: str | None = None) -> None:
     """Raise :class:`AccessDenied` unless the principal may do ``action`` (for ``provider_code``'s data).
 
-    A provider may act only on its own provider's data: asking about another provider is refused.
+    A provider may act only on its own provider's data: asking about another provider is refused. On a read-only
+    replica every write action is refused (:class:`ReplicaRefused`), whoever asks.
     """
     if principal is None or not isinstance(principal, Principal):
         raise AccessDenied("You are not signed in: sign in to use HCP Contract Monitor.")
+    if action in WRITE_ACTIONS:
+        require_writable()
     roles, words = PERMISSIONS.get(action, (frozenset(), action))
     if not roles & principal.roles:
         who = " or ".join(_ARTICLE[role] for role in ROLES if role in roles) or "nobody"
@@ -147,5 +203,7 @@ def accepted_only(principal: Principal) -> bool:
 
 
 def page_allowed(principal: Principal, url_path: str) -> bool:
-    """Whether the navigation offers the page at ``url_path`` to the principal."""
+    """Whether the navigation offers the page at ``url_path`` to the principal (a replica: reading pages only)."""
+    if open_replica() is not None and url_path not in REPLICA_PAGES:
+        return False
     return bool(PAGE_ROLES.get(url_path, frozenset({"commissioner"})) & principal.roles)

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 from kpi.access.principal import Principal
-from kpi.access.rules import require
+from kpi.access.rules import require, require_writable
 from kpi.core import periods as periods
 from kpi.core.store import Store
 
@@ -62,6 +62,7 @@ def choices(store: Store, *, principal: Principal) -> dict[str, bool]:
 def set_choices(store: Store, chosen: dict[str, bool], *, principal: Principal) -> None:
     """Record the principal's own choices (alert -> on or off); audited; every unknown alert is refused first."""
     require(principal, "read_data")
+    require_writable(store)
     mine = alerts_for(principal.role)
     wrong = [alert for alert in chosen if alert not in mine]
     if wrong:

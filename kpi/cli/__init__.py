@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from kpi.cli import alerts, database, hvrecords, load, ncmp, peers, reports, serve, settings, users
+from kpi.cli import alerts, database, hvrecords, load, ncmp, peers, replicas, reports, serve, settings, users
 from kpi.core import periods as periods
 from kpi.core.store import StoreError
 
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="who is acting, for the audit log (default: HCP_USER or your login)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (database, serve, load, ncmp, hvrecords, peers, settings, users, reports, alerts):
+    for group in (database, serve, replicas, load, ncmp, hvrecords, peers, settings, users, reports, alerts):
         group.add_commands(sub)
     return parser
 

@@ -1,4 +1,8 @@
-"""``hcp serve``: the dashboard, refused on a non-loopback address without sign-in."""
+"""``hcp serve``: the dashboard, refused on a non-loopback address without sign-in.
+
+``--replica DIR`` serves the newest snapshot read-only; ``--snapshots DIR`` makes the writer publish them
+(docs/operations.md, scaling).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from kpi.core.store import ROOT, db_path
+from kpi.core.store import ROOT, StoreError, db_path
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -32,14 +36,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    target = Path(args.db or db_path())
-    if not target.exists():
-        print(
-            f"there is no database at {target}: run 'hcp sample' (or 'hcp init --council CODE')",
-            file=sys.stderr,
-        )
+    env = _mode_env(args)
+    if env is None:
         return 2
-    env = dict(os.environ, HCP_DB=str(target.resolve()), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    target = env.get("HCP_REPLICA") or env["HCP_DB"]
     command = [
         sys.executable,
         str(ROOT / "serve.py"),
@@ -57,11 +57,48 @@ def cmd_serve(args: argparse.Namespace) -> int:
         *[part for host in hosts for part in ("--server.allowedHosts", host)],
     ]
     print(
-        f"serving HCP Contract Monitor on http://{address}:{args.port} (database {target}); Ctrl+C stops it"
+        f"serving HCP Contract Monitor on http://{address}:{args.port} "
+        f"({'read-only replica of the snapshots in' if args.replica else 'database'} {target}); Ctrl+C stops it"
     )
     os.chdir(ROOT)
     os.execvpe(command[0], command, env)
     return 0  # pragma: no cover
+
+
+def _mode_env(args: argparse.Namespace) -> dict | None:
+    """The app's environment: the database (a writer, perhaps publishing snapshots) or a replica's snapshots."""
+    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env.pop("HCP_REPLICA", None)
+    if args.replica:
+        from kpi.core.replica import manifest_of
+
+        try:
+            manifest = manifest_of(args.replica)
+        except StoreError as exc:
+            print(str(exc), file=sys.stderr)
+            return None
+        print(f"replica: serving the newest snapshot ({manifest['folder']}) and each newer one as it appears")
+        env["HCP_REPLICA"] = str(Path(args.replica).resolve())
+        env.pop("HCP_SNAPSHOT_DIR", None)
+        return env
+    target = Path(args.db or db_path())
+    if not target.exists():
+        print(
+            f"there is no database at {target}: run 'hcp sample' (or 'hcp init --council CODE')",
+            file=sys.stderr,
+        )
+        return None
+    env["HCP_DB"] = str(target.resolve())
+    if args.snapshots:
+        from kpi.core.snapshot import parse_every
+
+        parse_every(args.snapshot_every)  # a wrong interval stops here, not in the app
+        env.update(
+            HCP_SNAPSHOT_DIR=str(Path(args.snapshots).resolve()),
+            HCP_SNAPSHOT_EVERY=args.snapshot_every,
+            HCP_SNAPSHOT_KEEP=str(args.keep),
+        )
+    return env
 
 
 def add_commands(sub) -> None:
@@ -69,4 +106,15 @@ def add_commands(sub) -> None:
     p = sub.add_parser("serve", help="serve the dashboard (127.0.0.1:8501 by default)")
     p.add_argument("--address", default=os.environ.get("ADDRESS", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8501")))
+    p.add_argument(
+        "--replica", metavar="SNAPSHOT_DIR", help="serve the newest snapshot in SNAPSHOT_DIR read-only"
+    )
+    p.add_argument(
+        "--snapshots",
+        metavar="DIR",
+        default=os.environ.get("HCP_SNAPSHOT_DIR") or None,
+        help="the writer publishes snapshots for replicas into DIR (after every change, and --snapshot-every)",
+    )
+    p.add_argument("--snapshot-every", default=os.environ.get("HCP_SNAPSHOT_EVERY", "10m"))
+    p.add_argument("--keep", type=int, default=int(os.environ.get("HCP_SNAPSHOT_KEEP", "3")))
     p.set_defaults(func=cmd_serve)

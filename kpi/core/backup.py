@@ -130,6 +130,28 @@ def backup(source: Store | str | Path, directory: str | Path, *, principal: Prin
 
 
 def _backup_store(store: Store, directory: Path, actor: str) -> dict:
+    manifest = _copy_store(store, directory, actor)
+    if not store.read_only:
+        store.audit(
+            "backup made",
+            actor=actor,
+            subject=str(directory),
+            detail={
+                "sha256": manifest["sha256"],
+                "rows": sum(manifest["tables"].values()),
+                "method": manifest["method"],
+                "signed": "signature" in manifest,
+            },
+        )
+    return manifest
+
+
+def _copy_store(store: Store, directory: Path, actor: str) -> dict:
+    """The consistent copy and its signed manifest in ``directory``, without an audit entry; returns the manifest.
+
+    The common part of a backup (:func:`backup`, which checks the caller and audits) and a replica's snapshot
+    (:mod:`kpi.core.snapshot`, which checks the caller).
+    """
     if store.path == ":memory:":
         raise BackupError("an in-memory database cannot be backed up to a folder here")
     directory.mkdir(parents=True, exist_ok=True)
@@ -166,18 +188,6 @@ def _backup_store(store: Store, directory: Path, actor: str) -> dict:
     if key is not None:
         manifest = sign_manifest(manifest, key)
     write_manifest(directory, manifest)
-    if not store.read_only:
-        store.audit(
-            "backup made",
-            actor=actor,
-            subject=str(directory),
-            detail={
-                "sha256": manifest["sha256"],
-                "rows": sum(counts.values()),
-                "method": method,
-                "signed": "signature" in manifest,
-            },
-        )
     return manifest
 
 

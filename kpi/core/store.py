@@ -25,6 +25,7 @@ import json
 import os
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -55,6 +56,30 @@ _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 class StoreError(RuntimeError):
     """A problem with the database that the user can act on; the message says what to do."""
+
+
+class ReadOnlyReplica(StoreError):
+    """A write asked of a read-only replica (:mod:`kpi.core.replica`): nothing was changed."""
+
+
+def replica_message(snapshot_at: object) -> str:
+    """What a refused write on a replica says (docs/operations.md, scaling)."""
+    return (
+        f"This is a read-only replica of HCP Contract Monitor (data as at {snapshot_at}): nothing can be changed "
+        "here and nothing was changed. Make the change on the council's main dashboard (the writer); it reaches "
+        "the replicas with the next snapshot."
+    )
+
+
+#: The replica stores open in this process (kpi.core.replica): while there is one, the process is a replica and
+#: every write action is refused (kpi.access.rules.require).
+_REPLICAS: weakref.WeakSet = weakref.WeakSet()
+
+
+def open_replica() -> Store | None:
+    """A replica store open in this process (the newest snapshot's), or ``None`` when this process is no replica."""
+    stores = [store for store in list(_REPLICAS) if store.replica]
+    return max(stores, key=lambda store: str(store.replica.get("snapshot_at", "")), default=None)
 
 
 class DatabaseBusy(StoreError):
@@ -122,6 +147,15 @@ class Store:
         self._write_lock = threading.RLock()
         #: What opening changed in the database's catalogue (``kpi.core.catalogue_sync.SyncResult`` per council).
         self.catalogue_changes: list = []
+        #: A replica's snapshot manifest (``snapshot_at``, ``signin_log``...), ``None`` for an ordinary store.
+        self.replica: dict | None = None
+
+    def make_replica(self, manifest: dict) -> None:
+        """Mark this read-only store as a replica serving the snapshot ``manifest`` describes (kpi.core.replica)."""
+        if not self.read_only:
+            raise StoreError("only a database opened read-only can serve as a replica")
+        self.replica = dict(manifest)
+        _REPLICAS.add(self)
 
     # ---- opening -------------------------------------------------------------------------------------------
 
@@ -176,6 +210,7 @@ class Store:
 
     def close(self) -> None:
         """Close the connection (checkpointing the write-ahead log)."""
+        _REPLICAS.discard(self)
         self._con.close()
 
     def __enter__(self) -> Store:
@@ -252,6 +287,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write transaction under the store's lock: everything or nothing."""
+        if self.replica is not None:
+            raise ReadOnlyReplica(replica_message(self.replica.get("snapshot_at")))
         if self.read_only:
             raise StoreError(
                 "this database is open read-only: writes are made by the dashboard or a stopped app"
@@ -288,8 +325,17 @@ class Store:
         detail: dict | None = None,
         cur: duckdb.DuckDBPyConnection | None = None,
     ) -> None:
-        """Append one audit entry (inside ``cur``'s transaction when given, else on its own)."""
+        """Append one audit entry (inside ``cur``'s transaction when given, else on its own).
+
+        On a replica a sign-in's entry goes to the replica's sign-in log instead (:mod:`kpi.core.replica`), which the
+        writer moves into the audit log with its next snapshot; any other entry is refused with the write.
+        """
         row = [periods.now(), actor, action, council_code, subject, json.dumps(detail or {}, default=str)]
+        if self.replica is not None and action in NOT_DATA_ACTIONS and cur is None:
+            from kpi.core.replica import log_sign_in
+
+            log_sign_in(self, row)
+            return
         sql = (
             "insert into audit_log (event_at, actor, action, council_code, subject, detail_json) "
             "values (?, ?, ?, ?, ?, ?)"

@@ -5,6 +5,11 @@ Streamlit caching lives only in the app layer; every function below calls :mod:`
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import streamlit as st
 
 from kpi.access.principal import (
@@ -22,13 +27,76 @@ from kpi.core.store import Store, db_path, default_council, get_info
 LOCAL_NAME = "local user"
 
 
+_render = threading.local()
+
+
 @st.cache_resource(show_spinner=False)
-def store() -> Store:
-    """The process's one read-write connection (queries take their own cursors), also handed to the thread that
-    sends the time-based alerts when ``hcp serve`` started one (:mod:`kpi.alerts.schedule`)."""
-    opened = Store.open(db_path())
+def _writer_store() -> Store:
+    """The process's one read-write connection (queries take their own cursors): a writer publishing snapshots
+    (``hcp serve --snapshots DIR``) shares its publisher's (kpi.core.snapshot.start_publisher_from_env). It is
+    also handed to the thread that sends the time-based alerts when ``hcp serve`` started one
+    (:mod:`kpi.alerts.schedule`)."""
+    from kpi.core.snapshot import running_publisher
+
+    publisher = running_publisher()
+    if publisher is not None and publisher.store.path == str(db_path()):
+        opened = publisher.store
+    else:
+        opened = Store.open(db_path())
     schedule.offer_store(opened)
     return opened
+
+
+@st.cache_resource(show_spinner=False)
+def _replica():
+    """On a replica (``HCP_REPLICA``: ``hcp serve --replica DIR``), its snapshots (kpi.core.replica.Replica)."""
+    folder = os.environ.get("HCP_REPLICA", "").strip()
+    if not folder:
+        return None
+    from kpi.core.replica import Replica
+
+    return Replica(folder)
+
+
+def replica_mode() -> bool:
+    """Whether this app is a read-only replica."""
+    return bool(os.environ.get("HCP_REPLICA", "").strip())
+
+
+def store() -> Store:
+    """The store this render reads: the writer's one connection, or on a replica the snapshot pinned for this
+    render (:func:`render`), so a render that started on one snapshot ends on it even when a newer one appears."""
+    if not replica_mode():
+        return _writer_store()
+    pinned = getattr(_render, "store", None)
+    return pinned if pinned is not None else _replica().current()
+
+
+def _clear() -> None:
+    _writer_store.clear()
+    _replica.clear()
+
+
+store.clear = _clear  # type: ignore[attr-defined]  # tests start each app afresh
+
+
+@contextmanager
+def render() -> Iterator[None]:
+    """One render (app.py wraps the whole run): on a replica, pin the newest snapshot until the render ends."""
+    if not replica_mode():
+        yield
+        return
+    previous = getattr(_render, "store", None)
+    _render.store = _replica().current()
+    try:
+        yield
+    finally:
+        _render.store = previous
+
+
+def snapshot_at() -> str | None:
+    """On a replica, the time of the snapshot this render reads (``None`` on the writer)."""
+    return str(store().replica["snapshot_at"]) if replica_mode() else None
 
 
 def council_code() -> str:

@@ -13,7 +13,14 @@ import streamlit as st
 from kpi.access.principal import UNVERIFIED, Principal, auth_configured, email_verified
 from kpi.access.rules import page_allowed
 from pages._app.page_table import entry_titled
-from pages._app.session import database_info, principal, refuse_off_loopback, signed_in_email, store
+from pages._app.session import (
+    database_info,
+    principal,
+    refuse_off_loopback,
+    signed_in_email,
+    snapshot_at,
+    store,
+)
 
 SAMPLE_BANNER = (
     "Sample data: synthetic figures for a real borough (Trafford). No figure here describes a real service."
@@ -93,6 +100,17 @@ def sample_banner() -> None:
         st.info(SAMPLE_BANNER, icon=":material/science:")
 
 
+def replica_banner() -> None:
+    """On a read-only replica, the banner every page carries: the time of the data shown."""
+    at = snapshot_at()
+    if at is not None:
+        st.info(
+            f"Data as at {at.replace('T', ' ')}. This is a read-only copy of the dashboard: changes are made on "
+            "the main dashboard and appear here with its next snapshot.",
+            icon=":material/schedule:",
+        )
+
+
 def guard(title: str) -> Principal:
     """The gate every page script runs first, whatever started the server: the local-mode loopback rule, sign-in,
     and the page's roles (``kpi.access.rules.PAGE_ROLES``, by the page's URL path in the page table).
@@ -117,9 +135,10 @@ def guard(title: str) -> Principal:
 
 
 def start_page(title: str) -> Principal:
-    """Every page starts here: the guard (sign-in and roles), then its title and, on a sample database, the sample
-    banner. Returns the principal the page acts for."""
+    """Every page starts here: the guard (sign-in and roles), then its title, on a replica the time of its data and,
+    on a sample database, the sample banner. Returns the principal the page acts for."""
     who = guard(title)
     st.title(title)
+    replica_banner()
     sample_banner()
     return who

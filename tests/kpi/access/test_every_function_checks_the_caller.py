@@ -142,6 +142,20 @@ TABLE: dict[str, Checked | Unscoped] = {
             Path("/nonexistent/backup"), Path("/nonexistent/db"), principal=w
         ),
     ),
+    # ---- snapshots and replicas -------------------------------------------------------------------------------
+    "kpi.core.snapshot.publish_snapshot": W(
+        ADMIN,
+        lambda s, w: _m("kpi.core.snapshot").publish_snapshot(
+            s, Path("/nonexistent/snapshots"), principal=w, keep=0
+        ),
+    ),
+    "kpi.core.snapshot.start_publisher": U(
+        f"{INFRA}: the writer's own scheduled snapshots, configured by the operator (HCP_SNAPSHOT_DIR), no one's request"
+    ),
+    "kpi.core.replica.log_sign_in": U(
+        f"{INFRA}: the replica's side of Store.audit for a sign-in (kpi.access.users.record_sign_in)"
+    ),
+    "kpi.access.rules.require_writable": U("the access rules: the replica check itself"),
     # ---- benchmarks ---------------------------------------------------------------------------------------------
     "kpi.contract.benchmarks.load_benchmarks": W(
         LOAD_DATA,
