@@ -63,6 +63,11 @@ STEPS = [
         240,
     ),
     (
+        "cache_share",
+        "uncached page views, 150 councils, while 12 upload: one global data version vs one per council",
+        240,
+    ),
+    (
         "load_test",
         "1, 10 and 50 concurrent reader sessions (Streamlit's WebSocket protocol) against served apps, sample",
         420,
@@ -243,6 +248,12 @@ def _headline(name: str, figures: dict) -> str:
             return f"{f['submissions']:,} submissions, {f['return_rows']:,} rows in {f['seconds']} s"
         if name == "load_test":
             return load_test_headline(f)
+        if name == "cache_share":
+            return (
+                f"{f['page_views']:,} views of {f['councils']} councils' pages, {sum(f['uploads'].values())} uploads by "
+                f"{f['uploading_councils']} councils, {f['sign_ins']} sign-ins: uncached before (one global version) "
+                f"{f['uncached_share_pct']['before']}%, after (per council) {f['uncached_share_pct']['after']}%"
+            )
         if name.startswith("load_") and name != "load_ncmp":
             return _loader_line(f)
         if name == "load_ncmp":

@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from bench import load_test, national
+from bench.cache_share import step_cache_share
 from bench.common import ACTOR, ENGLAND, REASON, WHO, load_bench_return
 from bench.common import dataset as _dataset
 from bench.common import db as _db
@@ -144,7 +145,7 @@ def step_init(work: Path) -> dict:
                 "join lsoa_reference r on r.lad_code = n.council_code",
                 [periods.now()],
             )
-            _clone_rows(cur, "kpis", national.FOCUS)
+            _clone_rows(cur, "kpi_versions", national.FOCUS, skip=("kpi_version_id",))
             _clone_rows(cur, "targets", national.FOCUS, skip=("target_id",))
             _clone_rows(cur, "providers", national.FOCUS)
             cur.unregister("new_councils")
@@ -488,6 +489,7 @@ STEPS: dict[str, Callable[[Path], dict]] = {
     "backup_restore": step_backup_restore,
     "comparison": step_comparison,
     "load_test": lambda work: load_test.measure(work),
+    "cache_share": step_cache_share,
 }
 
 
