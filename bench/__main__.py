@@ -23,6 +23,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from bench.load_test import headline as load_test_headline
 from bench.report import write_performance
 from kpi.core import periods
 
@@ -60,6 +61,16 @@ STEPS = [
         "comparison",
         "comparison with similar councils: one council and one KPI out of 153 councils x 16 quarters, uncached",
         240,
+    ),
+    (
+        "cache_share",
+        "uncached page views, 150 councils, while 12 upload: one global data version vs one per council",
+        240,
+    ),
+    (
+        "load_test",
+        "1, 10 and 50 concurrent reader sessions (Streamlit's WebSocket protocol) against served apps, sample",
+        420,
     ),
 ]
 #: Steps that build the national database: when one fails, the rest cannot run.
@@ -235,6 +246,14 @@ def _headline(name: str, figures: dict) -> str:
             return f"{f['councils']} councils; init_council p50 {f['init_council']['p50_ms']:.0f} ms"
         if name == "bulk_returns":
             return f"{f['submissions']:,} submissions, {f['return_rows']:,} rows in {f['seconds']} s"
+        if name == "load_test":
+            return load_test_headline(f)
+        if name == "cache_share":
+            return (
+                f"{f['page_views']:,} views of {f['councils']} councils' pages, {sum(f['uploads'].values())} uploads by "
+                f"{f['uploading_councils']} councils, {f['sign_ins']} sign-ins: uncached before (one global version) "
+                f"{f['uncached_share_pct']['before']}%, after (per council) {f['uncached_share_pct']['after']}%"
+            )
         if name.startswith("load_") and name != "load_ncmp":
             return _loader_line(f)
         if name == "load_ncmp":

@@ -21,7 +21,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from bench import national
+from bench import load_test, national
+from bench.cache_share import step_cache_share
 from bench.common import ACTOR, ENGLAND, REASON, WHO, load_bench_return
 from bench.common import dataset as _dataset
 from bench.common import db as _db
@@ -508,6 +509,8 @@ STEPS: dict[str, Callable[[Path], dict]] = {
     "pack_national": lambda work: step_pack(work, runs=2),
     "backup_restore": step_backup_restore,
     "comparison": step_comparison,
+    "load_test": lambda work: load_test.measure(work),
+    "cache_share": step_cache_share,
 }
 
 

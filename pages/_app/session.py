@@ -112,9 +112,9 @@ def database_info() -> dict[str, str]:
 def data_version() -> int:
     """Changes whenever this council's data (or data every council shares) is written, so cached pages refresh
     after a write; another council's load or a sign-in leaves them warm."""
-    from kpi.core.store import data_version as version
+    from kpi.core.page_cache import page_cache_key
 
-    return version(store(), council_code())
+    return page_cache_key(store(), council_code())[1]
 
 
 def signed_in_email() -> str | None:

@@ -551,6 +551,9 @@ TABLE: dict[str, Checked | Unscoped] = {
     ),
     # ---- the store ----------------------------------------------------------------------------------------------
     "kpi.core.store.councils": U(REFERENCE),
+    "kpi.core.page_cache.page_cache_key": U(
+        f"{INFRA}: the council and its data version (the pages' cache key)"
+    ),
     "kpi.core.store.data_version": U(f"{INFRA}: a number that changes on every write (the app's cache key)"),
     "kpi.core.store.default_council": U(REFERENCE),
     "kpi.core.store.get_info": U(f"{INFRA}: the database's own facts (schema version, sample or not)"),

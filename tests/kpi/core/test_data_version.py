@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kpi.access.principal import Principal
 from kpi.access.users import record_sign_in
+from kpi.core.page_cache import page_cache_key
 from kpi.core.store import Store, data_version
 
 
@@ -26,3 +27,13 @@ def test_a_council_version_moves_with_its_own_writes_and_shared_ones_only():
         store.audit("user added", actor="admin@council.gov.uk", subject="c@council.gov.uk")
         assert data_version(store, "E08000009") > trafford
         assert data_version(store, "E08000003") == data_version(store) > before
+
+
+def test_the_pages_cache_key_is_the_council_and_its_own_version():
+    with Store.open(":memory:") as store:
+        store.audit("target set", actor="a@council.gov.uk", council_code="E08000009")
+        key = page_cache_key(store, "E08000009")
+        store.audit("mandated contacts loaded", actor="b@council.gov.uk", council_code="E08000003")
+        record_sign_in(store, "a@council.gov.uk", Principal("a@council.gov.uk", "commissioner"))
+        assert page_cache_key(store, "E08000009") == key == ("E08000009", data_version(store, "E08000009"))
+        assert page_cache_key(store, "E08000003")[1] > key[1]
