@@ -230,7 +230,17 @@ class Publisher:
                     version, due, self.last_error = current, time.monotonic() + self.every, None
             except Exception as exc:  # noqa: BLE001 - a failed snapshot is retried at the next poll
                 self.last_error = str(exc)
-            self._stop.wait(self.poll)
+            self._pause()
+
+    def _pause(self) -> None:
+        """Wait ``poll`` seconds, or less when stopped, in short relative sleeps.
+
+        No timed wait on an event: its deadline is read from the wall clock, and under a shifted clock it might
+        never come.
+        """
+        end = time.monotonic() + self.poll
+        while not self._stop.is_set() and time.monotonic() < end:
+            time.sleep(min(0.05, self.poll))
 
 
 _RUNNING: list[Publisher] = []

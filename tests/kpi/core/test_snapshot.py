@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -183,11 +184,10 @@ def test_the_writer_publishes_after_a_change(sample_store, tmp_path):
 
 
 def _wait(condition, seconds: float = 60) -> None:
-    event = threading.Event()
     for _ in range(int(seconds * 10)):
         if condition():
             return
-        event.wait(0.1)
+        time.sleep(0.1)
     raise AssertionError("timed out")
 
 
