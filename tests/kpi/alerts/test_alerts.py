@@ -14,6 +14,7 @@ from kpi.contract import trajectories
 from kpi.contract.targets import set_setting
 from kpi.returns import review
 from kpi.sample import PROVIDER_NAME
+from tests.kpi.alerts.relay import subject, use_relay
 
 COUNCIL = "E08000009"
 TRUST = Principal("lead@trust.nhs.uk", "provider", "ZZ1")
@@ -29,21 +30,6 @@ def people(sample_store):
         sample_store, {"return_submitted": False}, principal=Principal("quiet@council.gov.uk", "commissioner")
     )
     return sample_store
-
-
-def _subject(message) -> str:
-    """The subject, unfolded (a long header is folded onto several lines)."""
-    return message["Subject"].replace("\r\n", "").replace("\n", "")
-
-
-def _relay(store, port):
-    for key, value in (
-        ("smtp_host", "127.0.0.1"),
-        ("smtp_port", port),
-        ("smtp_tls", "none"),
-        ("smtp_sender", "hcp@council.gov.uk"),
-    ):
-        set_setting(store, COUNCIL, key, value, principal=LOCAL_USER)
 
 
 def _resubmit(store, return_rows, write_return, who=TRUST):
@@ -85,7 +71,7 @@ def test_a_load_alerts_commissioners_once_each_and_the_review_alerts_the_provide
     people, smtp_server, return_rows, write_return
 ):
     inbox, port = smtp_server
-    _relay(people, port)
+    use_relay(people, port)
     trajectories.set_trajectory(
         people, COUNCIL, "C2", "2026-27 Q2=99", reason="x", locality_code="NORTH", principal=LOCAL_USER
     )
@@ -96,7 +82,7 @@ def test_a_load_alerts_commissioners_once_each_and_the_review_alerts_the_provide
     (message,) = inbox.messages
     assert message["To"] == "commissioner@council.gov.uk" and message["From"] == "hcp@council.gov.uk"
     # providers by their names, not their codes, in the subject and the body
-    assert _subject(message) == f"HCP Contract Monitor: {PROVIDER_NAME} return for 2026-27 Q2"
+    assert subject(message) == f"HCP Contract Monitor: {PROVIDER_NAME} return for 2026-27 Q2"
     body = message.get_payload(decode=True).decode()
     assert "Return submitted:" in body and "waiting for review" in body
     assert f"The 2026-27 Q2 return of {PROVIDER_NAME} was loaded." in body
@@ -106,7 +92,7 @@ def test_a_load_alerts_commissioners_once_each_and_the_review_alerts_the_provide
     counts = notify.after_review(people, COUNCIL, loaded.submission_id, "thanks", principal=BOSS)
     provider_mail = [m for m in inbox.messages[1:] if m["To"] == "lead@trust.nhs.uk"]
     assert len(provider_mail) == 1
-    assert _subject(provider_mail[0]) == "HCP Contract Monitor: your 2026-27 Q2 return was accepted"
+    assert subject(provider_mail[0]) == "HCP Contract Monitor: your 2026-27 Q2 return was accepted"
     assert "The commissioner says: thanks" in provider_mail[0].get_payload(decode=True).decode()
     audit = people.query(
         "select action, detail_json from audit_log where action in ('alert sent', 'alert failed') order by audit_id"
@@ -119,7 +105,7 @@ def test_data_events_of_an_accepted_load_batched_in_one_message(
     people, smtp_server, return_rows, write_return
 ):
     inbox, port = smtp_server
-    _relay(people, port)
+    use_relay(people, port)
     trajectories.set_trajectory(
         people, COUNCIL, "C2", "2026-27 Q2=80", reason="x", locality_code="NORTH", principal=LOCAL_USER
     )

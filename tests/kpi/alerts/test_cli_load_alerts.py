@@ -8,16 +8,12 @@ import json
 from kpi.access.principal import LOCAL_USER, Principal
 from kpi.access.users import add_user
 from kpi.alerts import preferences
-from kpi.contract.targets import set_setting
 from kpi.core.store import Store
 from kpi.sample import PROVIDER_NAME
+from tests.kpi.alerts.relay import subject, use_relay
 from tests.kpi.cli.commands import copy_of, hcp
 
 COUNCIL = "E08000009"
-
-
-def _subject(message) -> str:
-    return message["Subject"].replace("\r\n", "").replace("\n", "")
 
 
 def _prepare(db, port: int) -> None:
@@ -28,13 +24,7 @@ def _prepare(db, port: int) -> None:
         preferences.set_choices(
             store, {"return_submitted": False}, principal=Principal("quiet@council.gov.uk", "commissioner")
         )
-        for key, value in (
-            ("smtp_host", "127.0.0.1"),
-            ("smtp_port", port),
-            ("smtp_tls", "none"),
-            ("smtp_sender", "hcp@council.gov.uk"),
-        ):
-            set_setting(store, COUNCIL, key, value, principal=LOCAL_USER)
+        use_relay(store, port)
 
 
 def test_two_returns_in_one_command_make_one_message_per_person(
@@ -56,7 +46,7 @@ def test_two_returns_in_one_command_make_one_message_per_person(
     # data the returns brought); the provider's lead gets no load alert (theirs: queried, accepted, actions)
     assert sorted(m["To"] for m in inbox.messages) == ["commissioner@council.gov.uk", "quiet@council.gov.uk"]
     for message in inbox.messages:
-        assert _subject(message) == f"HCP Contract Monitor: 2 returns loaded ({PROVIDER_NAME})"
+        assert subject(message) == f"HCP Contract Monitor: 2 returns loaded ({PROVIDER_NAME})"
         body = message.get_payload(decode=True).decode()
         assert body.startswith(
             f"The 2026-27 Q2 return of {PROVIDER_NAME} and the 2026-27 Q3 return of {PROVIDER_NAME} were loaded."

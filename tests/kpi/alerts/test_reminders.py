@@ -13,6 +13,7 @@ from kpi.alerts import reminders, schedule
 from kpi.contract import actions
 from kpi.contract.targets import set_setting
 from kpi.sample import PROVIDER_NAME
+from tests.kpi.alerts.relay import subject, use_relay
 from tests.kpi.cli.commands import hcp
 
 COUNCIL = "E08000009"
@@ -24,19 +25,8 @@ def people(sample_store, smtp_server):
     _, port = smtp_server
     add_user(sample_store, LOCAL_USER, "commissioner@council.gov.uk", "commissioner")
     add_user(sample_store, LOCAL_USER, "lead@trust.nhs.uk", "provider", provider_code="ZZ1")
-    for key, value in (
-        ("smtp_host", "127.0.0.1"),
-        ("smtp_port", port),
-        ("smtp_tls", "none"),
-        ("smtp_sender", "hcp@council.gov.uk"),
-    ):
-        set_setting(sample_store, COUNCIL, key, value, principal=LOCAL_USER)
+    use_relay(sample_store, port)
     return sample_store
-
-
-def _subject(message) -> str:
-    """The subject, unfolded (a long header is folded onto several lines)."""
-    return message["Subject"].replace("\r\n", "").replace("\n", "")
 
 
 def _body(message) -> str:
@@ -57,7 +47,7 @@ def test_a_late_return_is_alerted_once_and_a_new_one_again(people, smtp_server, 
     counts = reminders.due_reminders(people, COUNCIL, principal=SCHEDULER)
     assert counts == {"sent": 2, "failed": 0, "skipped": 0}  # the commissioner, and the provider's lead
     (message,) = [m for m in inbox.messages if m["To"] == "commissioner@council.gov.uk"]
-    assert _subject(message) == "HCP Contract Monitor: late returns"
+    assert subject(message) == "HCP Contract Monitor: late returns"
     assert f"- {PROVIDER_NAME}: 2025-26 Q2 return late (due 28 Oct 2025)" in _body(message)
     # the second run sends nothing new
     assert reminders.due_reminders(people, COUNCIL, principal=SCHEDULER) == {
@@ -107,7 +97,7 @@ def test_an_action_due_in_3_days_is_alerted_to_its_provider_once_then_once_overd
     assert reminders.due_reminders(people, COUNCIL, principal=BOSS) == {"sent": 1, "failed": 0, "skipped": 0}
     (message,) = inbox.messages[seen:]
     assert message["To"] == "lead@trust.nhs.uk"  # the provider's own users, not commissioners
-    assert _subject(message) == f"HCP Contract Monitor: {PROVIDER_NAME} actions falling due"
+    assert subject(message) == f"HCP Contract Monitor: {PROVIDER_NAME} actions falling due"
     assert "Recovery plan for C2 in North (owner Head of HV), due 26 Nov 2026" in _body(message)
     assert reminders.due_reminders(people, COUNCIL, principal=BOSS)["sent"] == 0
 
@@ -188,13 +178,7 @@ def test_hcp_alerts_send_due_sends_once(sample_db_copy, hcp_today, smtp_server, 
     assert hcp(sample_db_copy, "alerts", "send-due") == 0
     assert "E-mail alerts are off" in capsys.readouterr().out and inbox.messages == []
     with Store.open(sample_db_copy) as store:
-        for key, value in (
-            ("smtp_host", "127.0.0.1"),
-            ("smtp_port", port),
-            ("smtp_tls", "none"),
-            ("smtp_sender", "hcp@council.gov.uk"),
-        ):
-            set_setting(store, COUNCIL, key, value, principal=LOCAL_USER)
+        use_relay(store, port)
     monkeypatch.setenv("HCP_TODAY", "2027-02-01")
     assert hcp(sample_db_copy, "alerts", "send-due", "--council", COUNCIL) == 0
     assert "late-return and action reminders: 1 sent, 0 failed" in capsys.readouterr().out
