@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -86,11 +87,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _serve(db: Path, extra: list[str], log: Path) -> tuple[subprocess.Popen, str]:
-    """``hcp serve`` on a free loopback port (with ``extra`` options); the process and its base URL once healthy."""
+def _serve(db: Path, extra: list[str], log: Path, **more_env: str) -> tuple[subprocess.Popen, str]:
+    """``hcp serve`` on a free loopback port (with ``extra`` options and environment); the process and its base URL
+    once healthy."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, HCP_DB=str(db), HCP_TODAY=TODAY, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env = dict(
+        os.environ, HCP_DB=str(db), HCP_TODAY=TODAY, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **more_env
+    )
     with open(log, "ab") as handle:
         process = subprocess.Popen(
             [sys.executable, "-m", "kpi", "serve", "--port", str(port), *extra],
@@ -132,16 +136,34 @@ def replicas_supported() -> str | None:
 
 
 def start_writer_and_replicas(db: Path, work: Path, replicas: int = 2) -> Deployment:
-    """Deployment (b): one writer and ``replicas`` read replicas of ``db``; sessions are spread over all three.
+    """Deployment (b): one writer publishing snapshots and ``replicas`` read replicas serving them; sessions are
+    spread over all three.
 
-    Needs ``hcp serve --replica`` (see :func:`replicas_supported`); the options a replica takes are those of the
-    command's help once it exists, so check them here when replicas are merged.
+    The first snapshot is published with ``hcp snapshot`` before the writer starts (the database is free then);
+    the writer runs ``hcp serve --snapshots DIR`` and each replica ``hcp serve --replica DIR``, as
+    docs/operations.md describes.
     """
-    writer, base = _serve(db, [], work / "load_test_writer.log")
+    snapshots = work / "load_test_snapshots"
+    shutil.rmtree(snapshots, ignore_errors=True)
+    env = dict(os.environ, HCP_DB=str(db), HCP_TODAY=TODAY)
+    subprocess.run(
+        [sys.executable, "-m", "kpi", "snapshot", "--out", str(snapshots)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    writer, base = _serve(db, ["--snapshots", str(snapshots)], work / "load_test_writer.log")
     deployment = Deployment(f"one writer and {replicas} replicas", [base], [writer])
     try:
         for index in range(replicas):
-            process, url = _serve(db, ["--replica"], work / f"load_test_replica_{index}.log")
+            process, url = _serve(
+                db,
+                ["--replica", str(snapshots)],
+                work / f"load_test_replica_{index}.log",
+                HCP_REPLICA_NAME=f"replica-{index}",
+            )
             deployment.processes.append(process)
             deployment.base_urls.append(url)
     except Exception:
@@ -243,6 +265,7 @@ def measure(work: Path, levels: tuple[int, ...] = SESSIONS, seconds: float = SEC
     )
     for suffix in ("", ".wal"):
         Path(str(db) + suffix).unlink(missing_ok=True)
+    shutil.rmtree(work / "load_test_snapshots", ignore_errors=True)
     return figures
 
 
