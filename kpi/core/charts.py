@@ -14,6 +14,13 @@ import vl_convert as vlc
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+# Altair's debug mode checks every schema object against the Vega-Lite JSON schema as it is made (every encoding,
+# mark and inline dataset, once more each time a chart is copied): about half the time it takes to build a chart
+# and write its spec. The spec is checked once as a whole instead: by ``to_dict()``, which validates by default
+# (the chart tests call it), and by vl-convert, which compiles every spec it draws. Off for the process, as the
+# product is the only user of Altair in it.
+alt.utils.schemapi.DEBUG_MODE = False
+
 
 def escape_cell(text: str) -> str:
     """``text`` with a ``'`` in front when a spreadsheet would run it as a formula (it starts ``= + - @``, tab, CR).
@@ -61,6 +68,26 @@ def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     return vlc.vegalite_to_png(chart.to_dict(), scale=scale)
 
 
+class LiftedLayerChart(alt.LayerChart):
+    """A ``LayerChart`` whose layers were lifted once (by :func:`layered`), so its shallow copy copies only itself.
+
+    Altair makes a shallow copy of a chart by calling its class again with the same properties; for a
+    ``LayerChart`` that re-runs the lifting of shared data and parameters, which deep-copies every layer twice. A
+    chart is copied that way by ``to_dict`` and by every ``properties`` or :func:`accessible`, so an XmR chart of eight
+    layers was deep-copied several times over before its spec was written. Here a shallow copy is what it says: a
+    new chart holding the same layers (the spec it writes is the same dict).
+    """
+
+    def copy(self, deep=True, ignore=None):
+        """A deep copy as Altair makes it; a shallow copy (``deep=False``) without re-lifting the layers."""
+        if deep is not False:
+            return super().copy(deep=deep, ignore=ignore)
+        twin = object.__new__(type(self))
+        object.__setattr__(twin, "_args", self._args)
+        object.__setattr__(twin, "_kwds", dict(self._kwds))
+        return twin
+
+
 def layered(*layers: alt.Chart, **properties) -> alt.LayerChart:
     """The layers in one panel with top-level ``properties``: the chart ``alt.layer(*layers).properties(...)`` makes.
 
@@ -75,7 +102,7 @@ def layered(*layers: alt.Chart, **properties) -> alt.LayerChart:
         getattr(layer, name, alt.Undefined) is not alt.Undefined for layer in layers for name in lifted
     ):
         return alt.layer(*layers).properties(**properties)
-    chart = alt.LayerChart(**properties)
+    chart = LiftedLayerChart(**properties)
     shared = layers[0].data
     if shared is not alt.Undefined and all(layer.data is shared for layer in layers):
         chart.data = shared

@@ -108,14 +108,14 @@ def xmr_chart(
     events = _events(frame, annotations)
     if not events.is_empty():
         layers += _event_layers(events, x)
-    end_labels = _end_labels(data[data["value"].notna()], ends, x)
+    end_labels = _end_labels(data.filter(pl.col("value").is_not_null()), ends, x)
     if end_labels is not None:
         layers.append(end_labels)
     return accessible(layered(*layers, title=title, height=HEIGHT))
 
 
 def _chart_data(frame: pl.DataFrame, trajectory: pl.DataFrame | None):
-    """The chart's rows (pandas), with the trajectory's planned values and its quarters to come (no values)."""
+    """The chart's rows, with the trajectory's planned values and its quarters to come (no values)."""
     data = frame.select(
         "period",
         "period_index",
@@ -135,10 +135,11 @@ def _chart_data(frame: pl.DataFrame, trajectory: pl.DataFrame | None):
     segments = (
         frame["spc_segment"] if "spc_segment" in frame.columns else pl.repeat(0, frame.height, eager=True)
     )
-    data = data.with_columns(segments.cast(pl.Int64).alias("phase"))
+    # a value that is not a number is a gap, as a missing one is (Vega-Lite draws neither)
+    data = data.with_columns(segments.cast(pl.Int64).alias("phase"), pl.col(pl.Float64).fill_nan(None))
     planned = pl.lit(None, dtype=pl.Float64).alias("planned")
     if trajectory is None or trajectory.is_empty():
-        return data.with_columns(planned).to_pandas()
+        return data.with_columns(planned)
     plan = trajectory.select(
         "period",
         pl.col("period_index").cast(data["period_index"].dtype),
@@ -146,7 +147,7 @@ def _chart_data(frame: pl.DataFrame, trajectory: pl.DataFrame | None):
     )
     joined = data.join(plan.drop("period"), on="period_index", how="left")
     to_come = plan.filter(~pl.col("period_index").is_in(data["period_index"].implode()))
-    return pl.concat([joined, to_come], how="diagonal_relaxed").sort("period_index").to_pandas()
+    return pl.concat([joined, to_come], how="diagonal_relaxed").sort("period_index")
 
 
 def _events(frame: pl.DataFrame, annotations: pl.DataFrame | None) -> pl.DataFrame:
@@ -169,7 +170,7 @@ def _events(frame: pl.DataFrame, annotations: pl.DataFrame | None) -> pl.DataFra
 
 def _event_layers(events: pl.DataFrame, x: alt.X) -> list[alt.Chart]:
     """Each event as a thin vertical rule with its label at the top of the plot."""
-    data = events.to_pandas()
+    data = events
     rule = (
         alt.Chart(data)
         .mark_rule(color=OUTLINE, strokeDash=[1, 3], strokeWidth=1.2)
@@ -194,9 +195,9 @@ def _trajectory_layers(base: alt.Chart, data, x: alt.X, number: str) -> list[alt
         y=alt.Y("planned:Q"),
         tooltip=[alt.Tooltip("period"), alt.Tooltip("planned:Q", title="trajectory", format=number)],
     )
-    last = data[data["planned"].notna()].tail(1)
+    last = data.filter(pl.col("planned").is_not_null()).tail(1)
     label = (
-        alt.Chart(last.assign(label="Trajectory"))
+        alt.Chart(last.with_columns(pl.lit("Trajectory").alias("label")))
         .mark_text(align="left", dx=8, dy=-10, fontSize=11, color=TRAJECTORY_COLOUR)
         .encode(x=x, y=alt.Y("planned:Q"), text=alt.Text("label:N"))
     )
@@ -232,12 +233,12 @@ def _typed_points(base: alt.Chart, labels: list[str], number: str) -> alt.Chart:
 
 def _end_labels(data, ends: list[tuple[str, str]], x: alt.X) -> alt.Chart | None:
     """Each line labelled in words at its right end, moved apart where lines end close together; None if none."""
-    last = data.iloc[-1]
-    levels = {label: float(last[column]) for column, label in ends if last[column] == last[column]}
+    last = data.row(-1, named=True)
+    levels = {label: float(last[column]) for column, label in ends if last[column] is not None}
     if not levels:
         return None
     columns = ["value", "mean", "upper_limit", "lower_limit", "target"]
-    seen = [v for c in columns for v in data[c].dropna().tolist()]
+    seen = [v for c in columns for v in data[c].drop_nulls().to_list()]
     span = (max(seen) - min(seen)) or 1.0
     placed = spread_labels(levels, span * LABEL_GAP_PX / (HEIGHT * 0.85))
     ends_frame = pl.DataFrame(
@@ -247,7 +248,7 @@ def _end_labels(data, ends: list[tuple[str, str]], x: alt.X) -> alt.Chart | None
             "label": list(placed),
             "at": list(placed.values()),
         }
-    ).to_pandas()
+    )
     return (
         alt.Chart(ends_frame)
         .mark_text(align="left", dx=8, fontSize=11, color=OUTLINE)

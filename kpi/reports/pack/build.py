@@ -75,41 +75,10 @@ def build_pack(
     at = as_at or periods.now()
     code = periods.normalise_period(period)
     values = _values_with(store, council, code, at, provider_code, principal=principal)
-    bench = overview.benchmarks(store, council, at)
-    names = overview.locality_names(store, council, at)
-    provider = _provider(store, council, provider_code)
-    previous = meetings.previous_pack(
-        store, council, at, principal=principal, provider_code=provider["provider_code"]
-    )
-    since = (
-        previous["as_at"]
-        if previous
-        else datetime.combine(periods.parse_period(code).start, datetime.min.time())
-    )
-    timings = {"read": time.perf_counter() - started}
-
-    controls = spc_controls.spc_controls(store, council, at, principal=principal)
-    events = spc_controls.annotations(store, council, at, principal=principal)
-    step = time.perf_counter()
-    summary = summary_frame(values, bench, code, controls)
-    timings["summary"] = time.perf_counter() - step
-    figures = FigureSet()
-    step = time.perf_counter()
-    narratives = narratives_frame(
-        store, council, provider["provider_code"], code, at, values, principal=principal
-    )
-    # the deprivation index the quarter's decile rows use (docs/methods.md section 7.1), named on its decile figures
-    deciles_on = deprivation.short_label(deprivation.index_for_period(store, council, code, at))
-    planned = trajectories.trajectory_points(store, council, at, principal=principal)
-    exceptions = exception_items(
-        values, bench, code, names, narratives, figures, controls, events, planned, deciles_on=deciles_on
-    )
-    # their charts are drawn in the drawing process while the rest is read (docs/performance.md, the pack)
-    figures.draw_ahead()
-    timings["exceptions"] = time.perf_counter() - step
     # The council's NCMP and outcome sections and its comparison with similar councils (DuckDB and polars, which
-    # release the GIL) are read on two more threads while this one fits the SII of the headline KPIs (numpy): the
-    # same figures, less time to wait.
+    # release the GIL) are read on two more threads from here on, while this one reads the contract's own figures,
+    # writes the charts' specs and fits the SII of the headline KPIs (numpy): the same figures, less time to wait
+    # (docs/performance.md, the pack).
     council_wide = provider_scope(principal) is None
     with ThreadPoolExecutor(max_workers=2) as pool:
         later = (
@@ -120,6 +89,39 @@ def build_pack(
             if council_wide
             else None
         )
+        bench = overview.benchmarks(store, council, at)
+        names = overview.locality_names(store, council, at)
+        provider = _provider(store, council, provider_code)
+        previous = meetings.previous_pack(
+            store, council, at, principal=principal, provider_code=provider["provider_code"]
+        )
+        since = (
+            previous["as_at"]
+            if previous
+            else datetime.combine(periods.parse_period(code).start, datetime.min.time())
+        )
+        timings = {"read": time.perf_counter() - started}
+
+        controls = spc_controls.spc_controls(store, council, at, principal=principal)
+        events = spc_controls.annotations(store, council, at, principal=principal)
+        step = time.perf_counter()
+        summary = summary_frame(values, bench, code, controls)
+        timings["summary"] = time.perf_counter() - step
+        figures = FigureSet()
+        step = time.perf_counter()
+        narratives = narratives_frame(
+            store, council, provider["provider_code"], code, at, values, principal=principal
+        )
+        # the deprivation index the quarter's decile rows use (docs/methods.md section 7.1), named on its decile
+        # figures
+        deciles_on = deprivation.short_label(deprivation.index_for_period(store, council, code, at))
+        planned = trajectories.trajectory_points(store, council, at, principal=principal)
+        exceptions = exception_items(
+            values, bench, code, names, narratives, figures, controls, events, planned, deciles_on=deciles_on
+        )
+        # their charts are drawn in the drawing process while the rest is read (docs/performance.md, the pack)
+        figures.draw_ahead()
+        timings["exceptions"] = time.perf_counter() - step
         step = time.perf_counter()
         gaps = inequality_frame(values, code, headlines=headline_codes(store, council, code, at))
         timings["inequalities"] = time.perf_counter() - step

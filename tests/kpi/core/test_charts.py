@@ -107,3 +107,40 @@ def test_reference_labels_sit_beside_the_plot_wrapped_not_over_the_bars():
     rows = next(rows for rows in spec["datasets"].values() if rows and "text" in rows[0])
     assert rows[0]["text"] == "England 2024-25\n(out of date, not\ncompared)"
     assert max(len(line) for line in rows[0]["text"].splitlines()) <= charts.LABEL_CHARS
+
+
+def test_a_layered_chart_copies_only_itself_and_writes_the_spec_altair_writes():
+    import altair as alt
+
+    frame = ci_frame()
+    base = alt.Chart(frame)
+    layers = [
+        base.mark_bar().encode(x="locality_name:N", y="value_pct:Q"),
+        base.mark_rule().encode(x="locality_name:N", y="lower_ci_pct:Q", y2="upper_ci_pct:Q"),
+    ]
+    chart = charts.layered(*layers, title="C2", height=200)
+    assert isinstance(chart, charts.LiftedLayerChart)
+    twin = chart.copy(deep=False)
+    assert twin is not chart and twin.layer is chart.layer  # the layers are not copied again
+    twin.description = "named"
+    assert chart.description is alt.Undefined  # the copy's own properties are its own
+    expected = alt.layer(
+        base.mark_bar().encode(x="locality_name:N", y="value_pct:Q"),
+        base.mark_rule().encode(x="locality_name:N", y="lower_ci_pct:Q", y2="upper_ci_pct:Q"),
+    ).properties(title="C2", height=200)
+    assert chart.to_dict() == expected.to_dict()  # validated against the schema as a whole
+    assert charts.accessible(chart).to_dict()["description"] == "C2"
+
+
+def test_altair_checks_the_whole_spec_not_each_object_as_it_is_made():
+    import altair as alt
+    import pytest
+
+    assert alt.utils.schemapi.DEBUG_MODE is False
+    chart = (
+        alt.Chart(ci_frame())
+        .mark_bar()
+        .encode(x=alt.X("locality_name:N", axis=alt.Axis(labelAngle="slanted")))
+    )
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError):
+        chart.to_dict()  # a wrong property is still caught when the spec is written (and by vl-convert)
