@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -49,7 +50,31 @@ def cmd_load(args: argparse.Namespace) -> int:
         print_report(
             result.report, args, result.message, outcome=result.outcome, **{spec.id_name: result.load_id}
         )
+        _publish_after(store, args, written=_written(result))
         return result.exit_code
+
+
+def _written(result) -> bool:
+    from kpi.ingest.pipeline import WRITTEN
+
+    return result.outcome == WRITTEN
+
+
+def _publish_after(store, args: argparse.Namespace, *, written: bool) -> None:
+    """With ``--snapshots DIR`` (or ``HCP_SNAPSHOT_DIR``): a snapshot for the replicas once a load is written.
+
+    A load run from a scheduler, with no dashboard holding the database, so reaches the replicas at once rather than
+    at the next ``hcp snapshot --every``. Nothing is published when nothing was written.
+    """
+    if not written or not args.snapshots:
+        return
+    from kpi.core.snapshot import publish_snapshot
+
+    manifest = publish_snapshot(store, Path(args.snapshots), principal=local(args), keep=args.keep)
+    print(
+        f"published {Path(manifest['folder']).name} in {args.snapshots} for the replicas",
+        file=sys.stderr if args.json else sys.stdout,
+    )
 
 
 def _run(store, spec, args: argparse.Namespace, data: bytes, name: str, options: dict, *, check_only: bool):
@@ -97,6 +122,7 @@ def _load_returns(spec, args: argparse.Namespace, parts: list[tuple[str, bytes]]
             council = council_of(store, args)
             counts = notify.after_loads(store, council, written, principal=local(args))
             print(_alert_words(counts, store, council), file=sys.stderr if args.json else sys.stdout)
+        _publish_after(store, args, written=bool(written))
         return max(result.exit_code for result in results)
 
 
@@ -185,6 +211,18 @@ def add_commands(sub) -> None:
     p.add_argument("--name", help='peers: the comparator group\'s name, e.g. "CIPFA nearest neighbours 2025"')
     p.add_argument(
         "--valid-from", help="peers: the date the group is in force from (ISO 8601; default today)"
+    )
+    p.add_argument(
+        "--snapshots",
+        metavar="DIR",
+        default=os.environ.get("HCP_SNAPSHOT_DIR") or None,
+        help="publish a snapshot for read-only replicas into DIR once the load is written (default HCP_SNAPSHOT_DIR)",
+    )
+    p.add_argument(
+        "--keep",
+        type=int,
+        default=int(os.environ.get("HCP_SNAPSHOT_KEEP", "3")),
+        help="with --snapshots: how many snapshots to keep (default HCP_SNAPSHOT_KEEP, else 3)",
     )
     p.set_defaults(func=cmd_load)
 

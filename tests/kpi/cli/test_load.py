@@ -213,3 +213,36 @@ def test_hcp_load_peers_and_hcp_peers_list(tmp_path, hcp_today, capsys):
     assert "  Stockport, Bury" in out
     assert main(["--db", db, "peers", "reference"]) == 0
     assert capsys.readouterr().out.strip() == "the reference groups are already loaded"
+
+
+# ---- hcp load --snapshots: a load written reaches the replicas at once --------------------------------------------
+
+
+def test_a_load_written_publishes_a_snapshot_for_the_replicas_and_a_rejected_one_does_not(
+    db, new_return, bad_return, tmp_path, capsys
+):
+    from kpi.core.replica import manifest_of
+    from kpi.core.snapshot import snapshot_folders
+
+    out = tmp_path / "snapshots"
+    assert (
+        hcp(db, "load", "mandated-contacts", str(bad_return), "--provider", "ZZ1", "--snapshots", str(out))
+        == 1
+    )
+    assert not out.exists() or snapshot_folders(out) == []
+    assert (
+        hcp(db, "load", "mandated-contacts", str(new_return), "--provider", "ZZ1", "--snapshots", str(out))
+        == 0
+    )
+    assert "for the replicas" in capsys.readouterr().out
+    assert len(snapshot_folders(out)) == 1
+    manifest = manifest_of(out)
+    with Store.open(f"{manifest['folder']}/{manifest['file']}", read_only=True) as store:
+        newest = store.query("select max(submission_id) from submissions").item()
+    assert newest == 18  # the snapshot holds the return just loaded
+    # the same file again changes nothing, so nothing new is published
+    assert (
+        hcp(db, "load", "mandated-contacts", str(new_return), "--provider", "ZZ1", "--snapshots", str(out))
+        == 0
+    )
+    assert len(snapshot_folders(out)) == 1
