@@ -2,7 +2,8 @@
 
 See docs/operations.md, e-mail alerts.
 
-A late return is alerted once per recipient when it is late; an open action once when it falls due within the
+A late return is alerted once per recipient when it is late (one received late only while that is news,
+:data:`LATE_NEWS`); an open action once when it falls due within the
 window (``within_days``, default 7) and once more when it is overdue. What was sent is recorded in
 ``alert_reminders`` (one row per item, state and recipient, written only when the message carrying it was sent),
 so running :func:`due_reminders` again sends nothing new; a failed message is tried again on the next run. Every
@@ -37,14 +38,21 @@ class Item:
     provider_code: str | None = None
 
 
+#: A return that came late is news for this long after its first file arrived (about a quarter); after that it is
+#: history, shown on the Data quality page but not e-mailed (so switching alerts on does not send a list of returns
+#: that came late years ago). A return still not received is alerted whatever its age.
+LATE_NEWS = timedelta(days=92)
+
+
 def late_returns(store: Store, council: str, *, principal: Principal) -> list[Item]:
-    """Every return that is late today (received late, or not received and past its due date)."""
+    """Every return late today: not received and past its due date, or received late within :data:`LATE_NEWS`."""
     require(principal, "review")
     from kpi.reports.pack.frames import data_quality
 
     today = periods.today()
     latest = periods.latest_ended_quarter(today)
-    quality = data_quality(store, council, latest.code, periods.now(), None, principal=principal)
+    now = periods.now()
+    quality = data_quality(store, council, latest.code, now, now - LATE_NEWS, principal=principal)
     frame = pl.concat(
         [quality.late.select("provider_code", "period", "due_date"), quality.missing], how="diagonal_relaxed"
     )

@@ -55,6 +55,8 @@ def _prepare(db, smtp_port: int, tmp_path, monkeypatch):
     build_sample(db)
     with Store.open(db) as store:
         add_user(store, LOCAL_USER, "commissioner@council.gov.uk", "commissioner")
+        # the provider's lead, whose open actions (due 30 Nov 2026) are overdue: the scheduler's reminder
+        add_user(store, LOCAL_USER, "lead@trust.nhs.uk", "provider", provider_code="ZZ1")
         for key, value in (
             ("smtp_host", "127.0.0.1"),
             ("smtp_port", smtp_port),
@@ -161,20 +163,18 @@ def test_trajectory_from_agreement_to_alert(page, serve_app, tmp_path, monkeypat
         stop(process)
         controller.stop()
 
-    # the commissioner's alerts, received by the loopback SMTP server: one message for the load, and one from the
-    # app's scheduler (sent when the app opened the database) for the late return, once however long it ran
-    subjects = sorted(_subject(m) for m in inbox.messages)
-    assert subjects == sorted(
-        ["HCP Contract Monitor: late returns", f"HCP Contract Monitor: {PROVIDER_NAME} return for {PERIOD}"]
-    )
-    late = next(m for m in inbox.messages if _subject(m).endswith("late returns"))
-    assert (
-        f"- {PROVIDER_NAME}: 2025-26 Q2 return late (due 28 Oct 2025)"
-        in late.get_payload(decode=True).decode()
-    )
+    # the alerts, received by the loopback SMTP server: the commissioner's for the load, and the provider's lead's
+    # from the app's scheduler (sent when the app opened the database) for its overdue actions, once however long it
+    # ran; no late return (the sample's only late one came over a year before: history, not news)
+    subjects = sorted((m["To"], _subject(m)) for m in inbox.messages)
+    assert subjects == [
+        ("commissioner@council.gov.uk", f"HCP Contract Monitor: {PROVIDER_NAME} return for {PERIOD}"),
+        ("lead@trust.nhs.uk", f"HCP Contract Monitor: {PROVIDER_NAME} actions falling due"),
+    ], subjects
+    late = next(m for m in inbox.messages if _subject(m).endswith("actions falling due"))
+    assert "(overdue)" in late.get_payload(decode=True).decode()
     message = next(m for m in inbox.messages if m is not late)
     body = message.get_payload(decode=True).decode()
-    assert all(m["To"] == "commissioner@council.gov.uk" for m in inbox.messages)
     assert "Trajectory breaches:" in body
     assert (
         f"C2 New birth visits within 14 days, North: off trajectory in {PERIOD} (80.5% against a planned 85.0%)"
@@ -186,7 +186,8 @@ def test_trajectory_from_agreement_to_alert(page, serve_app, tmp_path, monkeypat
         actors = store.query(
             "select actor, subject from audit_log where action = 'alert sent' order by audit_id"
         ).rows()
-    assert ("hcp scheduler", "HCP Contract Monitor: late returns") in actors and len(actors) == 2
+    assert ("hcp scheduler", f"HCP Contract Monitor: {PROVIDER_NAME} actions falling due") in actors
+    assert len(actors) == 2
 
 
 def _subject(message) -> str:

@@ -183,7 +183,7 @@ def test_alerts_page_says_alerts_are_off_without_a_relay_and_saves_choices(app):
     assert any("alerts are off" in s.value for s in at.success)
 
 
-def test_the_reminders_button_sends_each_reminder_once(app, smtp_server):  # noqa: F811 (the imported fixture)
+def test_the_reminders_button_sends_each_reminder_once(app, smtp_server, monkeypatch):  # noqa: F811 (the imported fixture)
     from kpi.access.principal import LOCAL_USER
     from kpi.access.users import add_user
     from kpi.contract.targets import set_setting
@@ -199,6 +199,8 @@ def test_the_reminders_button_sends_each_reminder_once(app, smtp_server):  # noq
         ("smtp_sender", "hcp@council.gov.uk"),
     ):
         set_setting(store, "E08000009", key, value, principal=LOCAL_USER)
+    # 1 February 2027: 2026-27 Q3's return, due 28 January, has not come
+    monkeypatch.setenv("HCP_TODAY", "2027-02-01")
     at = app("pages/alerts.py")
     assert any("sends new ones every 60 minutes" in c.value for c in at.caption), [
         c.value for c in at.caption
@@ -208,7 +210,7 @@ def test_the_reminders_button_sends_each_reminder_once(app, smtp_server):  # noq
     said = [s.value.replace("\\", "") for s in at.success]
     assert "E-mail alerts: 1 sent." in said, said
     (message,) = inbox.messages
-    assert "2025-26 Q2 return late (due 28 Oct 2025)" in message.get_payload(decode=True).decode()
+    assert "2026-27 Q3 return late (due 28 Jan 2027)" in message.get_payload(decode=True).decode()
     at.button(key="alerts_due").click().run()
     assert any("no new late return or action falling due" in s.value for s in at.success), [
         s.value for s in at.success

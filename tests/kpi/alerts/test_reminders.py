@@ -43,12 +43,15 @@ def _audited(store) -> list[tuple[str, str, list[str]]]:
 
 def test_a_late_return_is_alerted_once_and_a_new_one_again(people, smtp_server, monkeypatch):
     inbox, _ = smtp_server
-    # 2026-11-23: the sample's 2025-26 Q2 return came late (due 28 Oct 2025); two open actions of ZZ1 fall due
+    # 2026-11-23: the sample's 2025-26 Q2 return came late a year ago (history, not news); two open actions of ZZ1
+    # fall due
     counts = reminders.due_reminders(people, COUNCIL, principal=SCHEDULER)
-    assert counts == {"sent": 2, "failed": 0, "skipped": 0}  # the commissioner, and the provider's lead
-    (message,) = [m for m in inbox.messages if m["To"] == "commissioner@council.gov.uk"]
-    assert subject(message) == "HCP Contract Monitor: late returns"
-    assert f"- {PROVIDER_NAME}: 2025-26 Q2 return late (due 28 Oct 2025)" in _body(message)
+    assert counts == {
+        "sent": 1,
+        "failed": 0,
+        "skipped": 0,
+    }  # the provider's lead; nothing for the commissioner
+    assert [m["To"] for m in inbox.messages] == ["lead@trust.nhs.uk"]
     # the second run sends nothing new
     assert reminders.due_reminders(people, COUNCIL, principal=SCHEDULER) == {
         "sent": 0,
@@ -56,19 +59,19 @@ def test_a_late_return_is_alerted_once_and_a_new_one_again(people, smtp_server, 
         "skipped": 0,
     }
     seen = len(inbox.messages)
-    assert seen == 2
 
     # 2027-02-01: 2026-27 Q3's return (due 28 Jan 2027, 20 working days after the quarter) has not come: late
     monkeypatch.setenv("HCP_TODAY", "2027-02-01")
     now_late = reminders.late_returns(people, COUNCIL, principal=BOSS)
-    assert [item.key for item in now_late] == ["ZZ1 2025-26 Q2", "ZZ1 2026-27 Q3"]
-    # the commissioner gets the new late return; the provider's lead action 1 (due 30 Nov 2026), now overdue
+    assert [item.key for item in now_late] == ["ZZ1 2026-27 Q3"]
+    # the commissioner gets the late return; the provider's lead action 1 (due 30 Nov 2026), now overdue
     assert reminders.due_reminders(people, COUNCIL, principal=SCHEDULER)["sent"] == 2
     (message,) = [m for m in inbox.messages[seen:] if m["To"] == "commissioner@council.gov.uk"]
+    assert subject(message) == "HCP Contract Monitor: late returns"
     body = _body(message)
-    assert f"{PROVIDER_NAME}: 2026-27 Q3 return late (due 28 Jan 2027)" in body
-    # only the new one: what was alerted before is not repeated
+    assert f"- {PROVIDER_NAME}: 2026-27 Q3 return late (due 28 Jan 2027)" in body
     assert body.count("return late") == 1 and "ZZ1" not in body
+    # once sent, not repeated
     assert reminders.due_reminders(people, COUNCIL, principal=SCHEDULER)["sent"] == 0
     assert len(inbox.messages) == seen + 2
     recorded = people.query(
@@ -77,6 +80,19 @@ def test_a_late_return_is_alerted_once_and_a_new_one_again(people, smtp_server, 
     assert recorded == [("ZZ1 2026-27 Q3", "late", "commissioner@council.gov.uk", "hcp scheduler")]
     # every message is in the audit log, sent by the scheduler
     assert _audited(people) == [("alert sent", "hcp scheduler", [m["To"]]) for m in inbox.messages]
+
+
+def test_a_return_that_came_late_is_news_for_92_days_after_it_came_then_history(people, monkeypatch):
+    # the sample's 2025-26 Q2 return was due 28 Oct 2025 and came on 11 Nov 2025 at 09:36
+    for now, expected in (
+        ("2025-12-01", ["ZZ1 2025-26 Q2"]),
+        ("2026-02-11T09:00:00", ["ZZ1 2025-26 Q2"]),  # 92 days less 36 minutes after it came
+        ("2026-02-11T10:00:00", []),
+        ("2026-11-23", []),
+    ):
+        monkeypatch.setenv("HCP_TODAY", now)
+        assert [item.key for item in reminders.late_returns(people, COUNCIL, principal=BOSS)] == expected, now
+    assert reminders.LATE_NEWS.days == 92
 
 
 def test_an_action_due_in_3_days_is_alerted_to_its_provider_once_then_once_overdue(
