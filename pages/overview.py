@@ -1,6 +1,8 @@
 """Overview: what needs attention (the exceptions board), the locality RAG map, RAG per KPI × locality and borough
 beside England, with a decile view."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -93,7 +95,7 @@ if boundaries and kpi_table.height:
     places = contract_charts.rag_map_frame(values, map_kpi, period, names)
     title = f"{kpi_labels[map_kpi]} by locality: RAG, {period}"
     _ui.chart_with_downloads(
-        contract_charts.rag_map(boundaries, places, title), places, f"map_{period}", "map"
+        partial(contract_charts.rag_map, boundaries, places, title), places, f"map_{period}", "map"
     )
     st.caption(contract_charts.MAP_ATTRIBUTION)
 
