@@ -13,7 +13,6 @@ from kpi.contract import trajectory_status as trajectory_status
 from kpi.contract import values as overview
 from kpi.core import deprivation
 from kpi.outcomes import neighbour_words
-from kpi.spc import assurance as assurance
 from pages import _plans_ui as _plans
 from pages import _what_changed_ui as _what_changed
 from pages._app import ui as _ui
@@ -47,8 +46,7 @@ if providers:
     st.caption("Provider: " + _ui.plain("; ".join(providers.values())))
 
 st.subheader(f"What needs attention, {period}")
-controls = _ui.spc_controls()
-exceptions = board.exceptions_board(values, bench, period, names, _ui.explanations(period, values), controls)
+exceptions = _ui.exceptions(period)
 if exceptions.is_empty():
     st.success(f"Nothing is red or amber in {period}.", icon=":material/check_circle:")
 else:
@@ -105,7 +103,7 @@ if view == "Localities":
     matrix = overview.overview_matrix(values, period, names)
     columns = {"target": "Target", **names, "borough": "Borough"}
     caption = f"Contract RAG by locality, {period}, with SPC variation and assurance of the borough series"
-    spc = assurance.spc_summary(values, period, controls=controls)
+    spc = _ui.spc_summary(period)
     level, cells = "locality", "locality cells"
 else:
     matrix = overview.decile_matrix(values, period)

@@ -22,6 +22,7 @@ from pages._app.reads import (
     quantile_frame,
     sii_table,
 )
+from pages._app.reads_overview import exceptions, last_circulated, spc_summary, what_changed
 from pages._app.reads_peers import indicator_comparison, kpi_comparison, neighbour_summary
 from pages._app.reads_plans import (
     annotations,
@@ -61,12 +62,14 @@ __all__ = [
     "deprivation_outcomes",
     "download_frame",
     "exception_narratives",
+    "exceptions",
     "explanations",
     "guard",
     "indicator_comparison",
     "json_words",
     "kpi_comparison",
     "kpi_values",
+    "last_circulated",
     "locality_cells",
     "locality_names",
     "navigation",
@@ -85,10 +88,12 @@ __all__ = [
     "sign_in",
     "signed_in_email",
     "sii_table",
+    "spc_summary",
     "spc_controls",
     "start_page",
     "store",
     "table",
     "trajectory_points",
     "trajectory_status",
+    "what_changed",
 ]
