@@ -4,7 +4,9 @@ formula cells escaped, PNG and SVG) and the Overview's exception narratives."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
+import pickle
 from collections.abc import Callable
 
 import altair as alt
@@ -96,7 +98,25 @@ def _cached_payload(build: functools.partial, frame: pl.DataFrame) -> tuple[dict
     if "<locals>" in func.__qualname__ or getattr(func, "__closure__", None):
         raise ValueError(f"{func.__qualname__}: a chart builder to cache must be a module-level function")
     name = f"{func.__module__}.{func.__qualname__}"
-    return _chart_payload(name, build.args, build.keywords, frame, build)
+    args = tuple(_digest(arg) for arg in build.args)
+    kwargs = {key: _digest(value) for key, value in build.keywords.items()}
+    return _chart_payload(name, args, kwargs, frame, build)
+
+
+def _digest(arg):
+    """A dict, list or tuple argument (a map's GeoJSON above all) stands in the cache key as the SHA-256 of its
+    pickle, which is made in C: Streamlit's own hashing walks it item by item in Python. Equal pickles mean equal
+    values; anything that does not pickle is left to Streamlit."""
+    if not isinstance(arg, dict | list | tuple):
+        return arg
+    try:
+        return (
+            "pickle-sha256",
+            type(arg).__name__,
+            hashlib.sha256(pickle.dumps(arg, protocol=5)).hexdigest(),
+        )
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return arg
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

@@ -114,3 +114,23 @@ def test_a_closure_is_not_cached():
 
     with pytest.raises(ValueError, match="module-level"):
         widgets._cached_payload(functools.partial(closure, frame), frame)
+
+
+def test_a_dict_or_list_argument_is_keyed_by_its_whole_value():
+    from pages._app import widgets
+
+    shape = {
+        "type": "FeatureCollection",
+        "features": [{"id": "N", "coordinates": [[0.1, 51.5], [0.2, 51.6]]}],
+    }
+    same = {"type": "FeatureCollection", "features": [{"id": "N", "coordinates": [[0.1, 51.5], [0.2, 51.6]]}]}
+    moved = {
+        "type": "FeatureCollection",
+        "features": [{"id": "N", "coordinates": [[0.1, 51.5], [0.2, 51.7]]}],
+    }
+    assert widgets._digest(shape) == widgets._digest(same)
+    assert widgets._digest(shape) != widgets._digest(moved)
+    assert widgets._digest([1, 2]) != widgets._digest((1, 2))
+    assert widgets._digest("North") == "North"
+    unpicklable = [lambda: None]
+    assert widgets._digest(unpicklable) is unpicklable  # left to Streamlit's hashing
