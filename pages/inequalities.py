@@ -128,8 +128,7 @@ with st.spinner("Working out the SII for every period…"):
     trend = _ui.sii_table(level, code, list(reversed(period_list)))
 # each period's deprivation index: the trend is not joined across a change (docs/methods.md section 7.1)
 if level in ("borough", "locality", "ncmp"):
-    index_of = deprivation.index_for_year if level == "ncmp" else deprivation.index_for_period
-    indices = {p: index_of(_ui.store(), _ui.council_code(), p) for p in period_list}
+    indices = _ui.deprivation_indices(period_list, yearly=level == "ncmp")
     trend = trend.with_columns(
         pl.col("period").replace_strict(indices, default="").alias("deprivation_index")
     )

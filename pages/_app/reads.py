@@ -147,6 +147,23 @@ def sii_table(level: str, kpi_code: str, period_list: list[str]) -> pl.DataFrame
     return _sii_periods(council_code(), data_version(), level, kpi_code, tuple(period_list), principal())
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _deprivation_indices(
+    council: str, version: int, yearly: bool, period_list: tuple[str, ...]
+) -> dict[str, str]:
+    from kpi.core import deprivation
+
+    index_of = deprivation.index_for_year if yearly else deprivation.index_for_period
+    return {p: index_of(store(), council, p) for p in period_list}
+
+
+def deprivation_indices(period_list: list[str], yearly: bool = False) -> dict[str, str]:
+    """The deprivation index each quarter's deciles use (``yearly``: each NCMP academic year's), as set now
+    (:func:`kpi.core.deprivation.index_for_period`, :func:`~kpi.core.deprivation.index_for_year`), cached until
+    the next write."""
+    return _deprivation_indices(council_code(), data_version(), yearly, tuple(period_list))
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _outcome_values(council: str, version: int, who) -> pl.DataFrame:
     from kpi.outcomes import series as outcomes

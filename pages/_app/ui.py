@@ -10,6 +10,7 @@ from kpi.contract.values import MATRIX_CSS
 from kpi.core.tables import MISSING, column_words, json_words, plain, readable
 from pages._app.reads import (
     benchmarks,
+    deprivation_indices,
     deprivation_outcomes,
     explanations,
     kpi_values,
@@ -59,6 +60,7 @@ __all__ = [
     "comparison_section",
     "council_code",
     "database_info",
+    "deprivation_indices",
     "deprivation_outcomes",
     "download_frame",
     "exception_narratives",
