@@ -11,7 +11,6 @@ from kpi.contract import trajectory_status as trajectory_status
 from kpi.contract import values as overview
 from kpi.core import charts as charts
 from kpi.core import deprivation
-from kpi.hvrecords import views as hv_views
 from kpi.inequality import views as inequalities
 from kpi.inequality import words as inequality_words
 from kpi.spc import assurance as assurance
@@ -177,9 +176,7 @@ else:
         key="mc_deciles",
     )
 
-ethnic = hv_views.ethnic_breakdown(
-    _ui.store(), _ui.council_code(), kpi_code, period, principal=_ui.principal()
-)
+ethnic = _ui.ethnic_breakdown(kpi_code, period)
 if ethnic["denominator"].sum() > 0:
     st.subheader(f"By ethnic group, {period}")
     st.caption(

@@ -1,5 +1,5 @@
-"""Cached computations of the Overview: the exceptions board, the SPC variation and assurance of every KPI, and
-what changed since the last circulated pack (or a chosen date).
+"""Cached computations of the Overview: the exceptions board, the SPC variation and assurance of every KPI, the
+exception narratives in force, and what changed since the last circulated pack (or a chosen date).
 
 Each is worked out from the cached reads of :mod:`pages._app.reads` and kept, like them, per council, data version
 and principal, and also per day (:func:`kpi.core.periods.today`), since what changed, which pack was the last
@@ -65,6 +65,19 @@ def exceptions(period: str) -> pl.DataFrame:
     """The red and amber KPI × place of ``period`` with their explanations and SPC variation
     (:func:`kpi.contract.exceptions_board.exceptions_board`), cached."""
     return _exceptions(*_key(), period)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _narratives(council: str, version: int, who, day: date, period: str) -> pl.DataFrame:
+    from kpi.contract import narratives
+
+    return narratives.overview_narratives(store(), who, council, period)
+
+
+def narratives(period: str) -> pl.DataFrame:
+    """The exception narratives in force for ``period`` as the Overview lists them
+    (:func:`kpi.contract.narratives.overview_narratives`), cached."""
+    return _narratives(*_key(), period)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -16,7 +16,7 @@ import streamlit as st
 from kpi.core import charts
 from kpi.core.tables import plain, readable
 from pages._app.reads import locality_names, provider_names
-from pages._app.session import council_code, principal, store
+from pages._app.reads_overview import narratives
 
 
 def table(frame: pl.DataFrame, key: str, labels: dict[str, str] | None = None, **kwargs) -> None:
@@ -140,9 +140,7 @@ def _svg(build: Callable[[], alt.TopLevelMixin]):
 
 def exception_narratives(period: str) -> None:
     """The exception narratives in force for a period (the overview's Exceptions section), shown as typed."""
-    from kpi.contract import narratives as exceptions
-
-    frame = exceptions.overview_narratives(store(), principal(), council_code(), period)
+    frame = narratives(period)
     if frame.is_empty():
         st.caption("No explanation has been recorded for this period yet (see the Exceptions page).")
         return
