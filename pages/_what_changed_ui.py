@@ -17,8 +17,7 @@ from pages._app import ui as _ui
 
 def section(period: str) -> since.WhatChanged:
     """Choose the date (default: the last circulated pack's) and show every change since it."""
-    who, council, store = _ui.principal(), _ui.council_code(), _ui.store()
-    last = since.last_circulated(store, council, periods.now(), principal=who)
+    last = _ui.last_circulated()
     chosen = st.date_input(
         "Changes since",
         value=last["as_at"].date() if last else periods.parse_period(period).start,
@@ -26,13 +25,7 @@ def section(period: str) -> since.WhatChanged:
         help="By default, since the last circulated meeting pack.",
     )
     use_pack = last is not None and chosen == last["as_at"].date()
-    found = since.what_changed(
-        store,
-        council,
-        period,
-        principal=who,
-        since=None if use_pack else datetime.combine(chosen, datetime.min.time()),
-    )
+    found = _ui.what_changed(period, None if use_pack else datetime.combine(chosen, datetime.min.time()))
     st.markdown(_ui.plain(since.summary_text(found)))
     c = found.changes
     tables = (

@@ -1,6 +1,8 @@
 """Inequalities: a KPI, NCMP category or outcome measure by deprivation quantile with the slope and relative index
 of inequality (the SII is the headline measure, as in the pack and the briefing), and the SII's trend."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -104,8 +106,12 @@ points = inequalities.with_ranks(frame.filter(pl.col("period") == period))
 lines = inequalities.fitted_lines(table)
 file_code = code.replace("|", "_")
 _ui.chart_with_downloads(
-    charts_inequality.quantile_sii_chart(
-        points, lines, f"{label} by national IMD {word}, {where_label}", prefix=prefix
+    partial(
+        charts_inequality.quantile_sii_chart,
+        points,
+        lines,
+        f"{label} by national IMD {word}, {where_label}",
+        prefix=prefix,
     ),
     points,
     f"{file_code}_{level}_{word}s_{period}".replace("/", "-"),
@@ -122,8 +128,7 @@ with st.spinner("Working out the SII for every period…"):
     trend = _ui.sii_table(level, code, list(reversed(period_list)))
 # each period's deprivation index: the trend is not joined across a change (docs/methods.md section 7.1)
 if level in ("borough", "locality", "ncmp"):
-    index_of = deprivation.index_for_year if level == "ncmp" else deprivation.index_for_period
-    indices = {p: index_of(_ui.store(), _ui.council_code(), p) for p in period_list}
+    indices = _ui.deprivation_indices(period_list, yearly=level == "ncmp")
     trend = trend.with_columns(
         pl.col("period").replace_strict(indices, default="").alias("deprivation_index")
     )
@@ -132,7 +137,7 @@ if rated.is_empty():
     st.info("No period has an SII yet: every area misses a quantile.")
 else:
     _ui.chart_with_downloads(
-        charts_inequality.sii_trend_chart(rated, f"{label}: slope index of inequality over time"),
+        partial(charts_inequality.sii_trend_chart, rated, f"{label}: slope index of inequality over time"),
         trend,
         f"{file_code}_{level}_sii_trend",
         key="ineq_trend",

@@ -1,5 +1,7 @@
 """Mandated contacts: one KPI's trend, this period by locality and by deprivation decile, beside England."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -9,7 +11,6 @@ from kpi.contract import trajectory_status as trajectory_status
 from kpi.contract import values as overview
 from kpi.core import charts as charts
 from kpi.core import deprivation
-from kpi.hvrecords import views as hv_views
 from kpi.inequality import views as inequalities
 from kpi.inequality import words as inequality_words
 from kpi.spc import assurance as assurance
@@ -66,7 +67,8 @@ views = trajectory_status.trajectory_views(
 )
 borough_plan = next((v.plan for v in views if v.where == "Borough"), None)
 _ui.chart_with_downloads(
-    charts_spc.xmr_chart(
+    partial(
+        charts_spc.xmr_chart,
         spc_frame,
         f"{kpi_code} {names[kpi_code]}: XmR chart"
         + (" with its trajectory" if borough_plan is not None else ""),
@@ -85,7 +87,8 @@ for number, view in enumerate(views):
         f"**Recovery trajectory: {view.where}** (XmR chart of {view.where}'s quarters up to {period})"
     )
     _ui.chart_with_downloads(
-        charts_spc.xmr_chart(
+        partial(
+            charts_spc.xmr_chart,
             view.chart,
             f"{kpi_code} {view.where}: XmR chart with its trajectory",
             trajectory=view.plan,
@@ -108,9 +111,15 @@ if this.height and not is_count and this["england_pct"].item() is not None:
 def breakdown_chart(frame: pl.DataFrame, category: str, title: str, sort_field: str | None = None):
     """Counts as bars; percentages as points with 95% CIs, England and the target."""
     if is_count:
-        return charts.category_count_chart(frame, category, title, sort_field=sort_field)
-    return charts.category_ci_chart(
-        frame, category, title, sort_field=sort_field, reference=reference, target=target
+        return partial(charts.category_count_chart, frame, category, title, sort_field=sort_field)
+    return partial(
+        charts.category_ci_chart,
+        frame,
+        category,
+        title,
+        sort_field=sort_field,
+        reference=reference,
+        target=target,
     )
 
 
@@ -167,9 +176,7 @@ else:
         key="mc_deciles",
     )
 
-ethnic = hv_views.ethnic_breakdown(
-    _ui.store(), _ui.council_code(), kpi_code, period, principal=_ui.principal()
-)
+ethnic = _ui.ethnic_breakdown(kpi_code, period)
 if ethnic["denominator"].sum() > 0:
     st.subheader(f"By ethnic group, {period}")
     st.caption(

@@ -1,5 +1,7 @@
 """Child measurement (NCMP): weight categories, deprivation gradient, localities, participation, England, years."""
 
+from functools import partial
+
 import streamlit as st
 
 from kpi.ncmp import charts as charts
@@ -43,7 +45,7 @@ st.caption(
     "interval (Wilson); diamonds: England for the same year where published, otherwise the latest, labelled."
 )
 cats = views.categories(data, year, group)
-show(charts.prevalence_chart(cats, f"Weight categories, {who}"), cats, "categories")
+show(partial(charts.prevalence_chart, cats, f"Weight categories, {who}"), cats, "categories")
 st.markdown("**Compared with England** (Fingertips rule: similar when England lies in the 95% interval)")
 _ui.table(views.england_table(cats), key="ncmp_england_table", width="content")
 
@@ -56,13 +58,14 @@ index_label = views.decile_index_label(data, year)
 title = f"{what} by national IMD decile (1 = most deprived), {who}, {index_label}"
 refs = views.england_deciles(data, year, group, category)
 show(
-    charts.category_ci_chart(deciles, "group_code", title, sort_field="sort_order", reference=refs),
+    partial(charts.category_ci_chart, deciles, "group_code", title, sort_field="sort_order", reference=refs),
     deciles,
     "deciles",
 )
 trend = views.gap_trend(data, group, category)
 show(
-    charts.gap_trend_chart(
+    partial(
+        charts.gap_trend_chart,
         trend,
         f"Gap between the most and least deprived decile by academic year, {what} "
         f"(each year on its own deprivation index)",
@@ -80,24 +83,35 @@ places = views.breakdown(data, year, group, category, basis)
 boundaries = views.locality_boundaries(data)
 if boundaries:
     show(
-        charts.locality_map(boundaries, places, f"{what} by locality ({bases[basis].lower()}), {who}"),
+        partial(
+            charts.locality_map, boundaries, places, f"{what} by locality ({bases[basis].lower()}), {who}"
+        ),
         places,
         "map",
     )
     st.caption(views.MAP_ATTRIBUTION)
 title = f"{what} by locality ({bases[basis].lower()}), {who}"
-show(charts.category_ci_chart(places, "group_name", title, sort_field="sort_order"), places, "localities")
+show(
+    partial(charts.category_ci_chart, places, "group_name", title, sort_field="sort_order"),
+    places,
+    "localities",
+)
 ethnic = views.breakdown(data, year, group, category, "ethnic_group")
 title = f"{what} by ethnic group, {who}"
-show(charts.category_ci_chart(ethnic, "group_name", title, sort_field="sort_order"), ethnic, "ethnic")
+show(
+    partial(charts.category_ci_chart, ethnic, "group_name", title, sort_field="sort_order"), ethnic, "ethnic"
+)
 
 st.subheader("Participation")
 quality = views.data_quality(data, year, group)
 for column, (label, value) in zip(st.columns(5), views.headline_metrics(quality), strict=True):
     column.metric(label, value)
 schools = views.participation(data, year, group, "school")
-chart = charts.participation_chart(
-    schools, f"Participation by school, {who}", borough_pct=quality["participation_pct"]
+chart = partial(
+    charts.participation_chart,
+    schools,
+    f"Participation by school, {who}",
+    borough_pct=quality["participation_pct"],
 )
 show(chart, schools, "participation")
 coverage = views.participation_coverage(data, year, group)
@@ -109,6 +123,6 @@ st.caption(
     "Run chart (fewer than 12 years: no process limits); letters mark special causes (shifts, trends)."
 )
 runs = views.run_chart(data, group, category)
-show(charts.run_chart(runs, f"{what}, {views.school_year_label(group)}"), runs, "years")
+show(partial(charts.run_chart, runs, f"{what}, {views.school_year_label(group)}"), runs, "years")
 with st.expander("Loads (child-level returns and eligible pupils)"):
     _ui.table(data.loads.drop("file_sha256"), key="ncmp_loads", width="content")

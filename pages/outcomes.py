@@ -1,5 +1,7 @@
 """Outcomes: each outcome statement's measures as a tartan rug beside England, with one measure's detail."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -67,7 +69,7 @@ st.caption(
     "dotted line and squares: the region. A gap is a suppressed or missing value."
 )
 _ui.chart_with_downloads(
-    outcome_charts.outcome_trend_chart(detail, choices[measure], unit),
+    partial(outcome_charts.outcome_trend_chart, detail, choices[measure], unit),
     detail,
     f"outcome_{measure.replace(':', '_')}_trend",
     key="outcomes_trend",
@@ -88,8 +90,11 @@ if not deciles.is_empty():
     on_index = f", {deprivation.label(index)}" if index else ""
     st.subheader(f"By deprivation decile: {where}, {period}")
     _ui.chart_with_downloads(
-        outcome_charts.decile_chart(
-            deciles, f"{choices[measure]} by national IMD decile, {where}, {period}{on_index}", unit
+        partial(
+            outcome_charts.decile_chart,
+            deciles,
+            f"{choices[measure]} by national IMD decile, {where}, {period}{on_index}",
+            unit,
         ),
         deciles,
         f"outcome_{measure.replace(':', '_')}_deciles",

@@ -1,6 +1,8 @@
 """Overview: what needs attention (the exceptions board), the locality RAG map, RAG per KPI × locality and borough
 beside England, with a decile view."""
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -11,7 +13,6 @@ from kpi.contract import trajectory_status as trajectory_status
 from kpi.contract import values as overview
 from kpi.core import deprivation
 from kpi.outcomes import neighbour_words
-from kpi.spc import assurance as assurance
 from pages import _plans_ui as _plans
 from pages import _what_changed_ui as _what_changed
 from pages._app import ui as _ui
@@ -45,8 +46,7 @@ if providers:
     st.caption("Provider: " + _ui.plain("; ".join(providers.values())))
 
 st.subheader(f"What needs attention, {period}")
-controls = _ui.spc_controls()
-exceptions = board.exceptions_board(values, bench, period, names, _ui.explanations(period, values), controls)
+exceptions = _ui.exceptions(period)
 if exceptions.is_empty():
     st.success(f"Nothing is red or amber in {period}.", icon=":material/check_circle:")
 else:
@@ -93,7 +93,7 @@ if boundaries and kpi_table.height:
     places = contract_charts.rag_map_frame(values, map_kpi, period, names)
     title = f"{kpi_labels[map_kpi]} by locality: RAG, {period}"
     _ui.chart_with_downloads(
-        contract_charts.rag_map(boundaries, places, title), places, f"map_{period}", "map"
+        partial(contract_charts.rag_map, boundaries, places, title), places, f"map_{period}", "map"
     )
     st.caption(contract_charts.MAP_ATTRIBUTION)
 
@@ -103,7 +103,7 @@ if view == "Localities":
     matrix = overview.overview_matrix(values, period, names)
     columns = {"target": "Target", **names, "borough": "Borough"}
     caption = f"Contract RAG by locality, {period}, with SPC variation and assurance of the borough series"
-    spc = assurance.spc_summary(values, period, controls=controls)
+    spc = _ui.spc_summary(period)
     level, cells = "locality", "locality cells"
 else:
     matrix = overview.decile_matrix(values, period)

@@ -6,10 +6,13 @@ Streamlit caching lives only in the app layer; every function below calls :mod:`
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 import streamlit as st
 
 from kpi.access.principal import Principal
+from kpi.core import periods
 from pages._app.session import council_code, data_version, principal, store
 
 
@@ -53,11 +56,29 @@ def pending() -> pl.DataFrame:
     return overview.pending(store(), council_code(), principal=who)
 
 
-def locality_names() -> dict[str, str]:
-    """Locality codes to names."""
+@st.cache_data(show_spinner=False, max_entries=8)
+def _locality_names(council: str, version: int, day: date) -> dict[str, str]:
     from kpi.contract import values as overview
 
-    return overview.locality_names(store(), council_code())
+    return overview.locality_names(store(), council)
+
+
+def locality_names() -> dict[str, str]:
+    """Locality codes to names (as at today), cached until the next write."""
+    return _locality_names(council_code(), data_version(), periods.today())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _ethnic_breakdown(council: str, version: int, who, day: date, kpi_code: str, period: str) -> pl.DataFrame:
+    from kpi.hvrecords import views as hv_views
+
+    return hv_views.ethnic_breakdown(store(), council, kpi_code, period, principal=who)
+
+
+def ethnic_breakdown(kpi_code: str, period: str) -> pl.DataFrame:
+    """A KPI's quarter per ethnic group from the child-level health visiting records
+    (:func:`kpi.hvrecords.views.ethnic_breakdown`, as at today), cached until the next write."""
+    return _ethnic_breakdown(council_code(), data_version(), principal(), periods.today(), kpi_code, period)
 
 
 def provider_names() -> dict[str, str]:
@@ -145,6 +166,23 @@ def sii_table(level: str, kpi_code: str, period_list: list[str]) -> pl.DataFrame
     """SII and RII per area for each period (100,000 draws each), every period in one batch, cached per level, KPI
     and list of periods."""
     return _sii_periods(council_code(), data_version(), level, kpi_code, tuple(period_list), principal())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _deprivation_indices(
+    council: str, version: int, yearly: bool, period_list: tuple[str, ...]
+) -> dict[str, str]:
+    from kpi.core import deprivation
+
+    index_of = deprivation.index_for_year if yearly else deprivation.index_for_period
+    return {p: index_of(store(), council, p) for p in period_list}
+
+
+def deprivation_indices(period_list: list[str], yearly: bool = False) -> dict[str, str]:
+    """The deprivation index each quarter's deciles use (``yearly``: each NCMP academic year's), as set now
+    (:func:`kpi.core.deprivation.index_for_period`, :func:`~kpi.core.deprivation.index_for_year`), cached until
+    the next write."""
+    return _deprivation_indices(council_code(), data_version(), yearly, tuple(period_list))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -82,16 +82,22 @@ store.clear = _clear  # type: ignore[attr-defined]  # tests start each app afres
 
 @contextmanager
 def render() -> Iterator[None]:
-    """One render (app.py wraps the whole run): on a replica, pin the newest snapshot until the render ends."""
-    if not replica_mode():
-        yield
-        return
-    previous = getattr(_render, "store", None)
-    _render.store = _replica().current()
+    """One render (app.py wraps the whole run): on a replica, pin the newest snapshot until the render ends; and
+    remember the council for the render (:func:`council_code`)."""
+    previous_council = getattr(_render, "council", None)
+    _render.council = {}
     try:
-        yield
+        if not replica_mode():
+            yield
+            return
+        previous = getattr(_render, "store", None)
+        _render.store = _replica().current()
+        try:
+            yield
+        finally:
+            _render.store = previous
     finally:
-        _render.store = previous
+        _render.council = previous_council
 
 
 def snapshot_at() -> str | None:
@@ -100,8 +106,15 @@ def snapshot_at() -> str | None:
 
 
 def council_code() -> str:
-    """The council this dashboard serves."""
-    return default_council(store())
+    """The council this dashboard serves, read once per render of the store the render reads (a page asks for it
+    a score of times; only ``hcp init`` and ``hcp sample`` set it)."""
+    current = store()
+    memo = getattr(_render, "council", None)
+    if memo is None:  # outside a render
+        return default_council(current)
+    if id(current) not in memo:
+        memo[id(current)] = (current, default_council(current))
+    return memo[id(current)][1]
 
 
 def database_info() -> dict[str, str]:

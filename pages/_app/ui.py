@@ -10,7 +10,9 @@ from kpi.contract.values import MATRIX_CSS
 from kpi.core.tables import MISSING, column_words, json_words, plain, readable
 from pages._app.reads import (
     benchmarks,
+    deprivation_indices,
     deprivation_outcomes,
+    ethnic_breakdown,
     explanations,
     kpi_values,
     locality_cells,
@@ -22,6 +24,7 @@ from pages._app.reads import (
     quantile_frame,
     sii_table,
 )
+from pages._app.reads_overview import exceptions, last_circulated, spc_summary, what_changed
 from pages._app.reads_peers import indicator_comparison, kpi_comparison, neighbour_summary
 from pages._app.reads_plans import (
     annotations,
@@ -58,15 +61,19 @@ __all__ = [
     "comparison_section",
     "council_code",
     "database_info",
+    "deprivation_indices",
     "deprivation_outcomes",
     "download_frame",
+    "ethnic_breakdown",
     "exception_narratives",
+    "exceptions",
     "explanations",
     "guard",
     "indicator_comparison",
     "json_words",
     "kpi_comparison",
     "kpi_values",
+    "last_circulated",
     "locality_cells",
     "locality_names",
     "navigation",
@@ -85,10 +92,12 @@ __all__ = [
     "sign_in",
     "signed_in_email",
     "sii_table",
+    "spc_summary",
     "spc_controls",
     "start_page",
     "store",
     "table",
     "trajectory_points",
     "trajectory_status",
+    "what_changed",
 ]

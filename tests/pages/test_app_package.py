@@ -16,7 +16,18 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "pages"
 APP = PAGES / "_app"
 #: The order the app layer's modules may import one another in: each only those before it.
-LAYERS = ("page_table", "session", "signin", "reads", "reads_peers", "reads_plans", "widgets", "portal", "ui")
+LAYERS = (
+    "page_table",
+    "session",
+    "signin",
+    "reads",
+    "reads_peers",
+    "reads_plans",
+    "reads_overview",
+    "widgets",
+    "portal",
+    "ui",
+)
 
 
 def _imported_modules(path: Path, top_only: bool = False) -> set[str]:
