@@ -23,7 +23,7 @@ from kpi.hvrecords import schema as hv
 from kpi.hvrecords import table_rows, tables
 from kpi.hvrecords.areas import lsoa_areas
 from kpi.hvrecords.checks import HvContext, validate_records
-from kpi.hvrecords.cohorts import DECILE_COLUMNS, CohortRules, child_rows
+from kpi.hvrecords.cohorts import DECILE_COLUMNS, ROW_COLUMNS, CohortRules, child_rows
 from kpi.hvrecords.derive import DeriveRules, derive_counts
 from kpi.hvrecords.keys import key_id, keyed_hashes, pseudonym_key
 from kpi.ingest import pipeline
@@ -126,7 +126,8 @@ def _validate(run: pipeline.LoadRun, frame: pl.DataFrame):
     if in_tables is not None and in_tables[1] is None:
         return None  # the tables' keys or links have problems (all reported)
     before = run.report.problems.height
-    rows = validate_records(frame, run.report, HvContext(today=periods.today()))
+    # one extract's text is not needed once read (the tables' joined rows are: their problems are moved to them)
+    rows = validate_records(frame, run.report, HvContext(today=periods.today()), release=in_tables is None)
     if in_tables is not None:
         found, joined, read = in_tables
         run.report.rows_read = read
@@ -137,7 +138,9 @@ def _validate(run: pipeline.LoadRun, frame: pl.DataFrame):
         return None
     areas, iod2025_from = lsoa_areas(run.store, run.council_code, periods.now())
     rule = str(setting(run.store, run.council_code, "hv_nbv_window_rule"))
+    rows = rows.select(ROW_COLUMNS)  # the checked text goes: only what the cohorts read is kept
     children, contacts = child_rows(rows, areas, CohortRules(nbv_window_rule=rule))
+    del rows
     unknown = pl.all_horizontal(pl.col(c) == "U" for c in DECILE_COLUMNS)
     unmatched = children.filter(unknown).height
     if unmatched:
@@ -176,12 +179,16 @@ def _write(cur, run: pipeline.LoadRun, checked: dict) -> tuple[pipeline.LoadResu
     """Store the load, its children, contacts and derived KPIs; supersede the provider's previous load."""
     provider = run.options["provider_code"]
     key = pseudonym_key(cur)
-    hashed = keyed_hashes(checked["children"]["localpatientid"], key).alias("child_key")
-    children = checked["children"].with_columns(hashed)
+    # the KPIs are derived with each child's position as its key (a number joins faster than a 64-character
+    # hash; one child, one position, so every count is the same), then the stored rows get the keyed hash
+    children = checked["children"].with_row_index("child_key")
     lookup = children.select("localpatientid", "child_key")
     contacts = checked["contacts"].join(lookup, on="localpatientid").drop("localpatientid")
     children = children.drop("localpatientid")
     counts = derive_counts(children, contacts, _rules(run, checked["iod2025_from"]))
+    hashed = keyed_hashes(checked["children"]["localpatientid"], key)
+    children = children.with_columns(hashed.alias("child_key"))
+    contacts = contacts.with_columns(hashed.gather(contacts["child_key"]).alias("child_key"))
     load_id = pipeline.insert_load(
         cur,
         run,
