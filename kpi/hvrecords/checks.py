@@ -1,6 +1,7 @@
 """Checking a health visiting records extract: every problem at once, then the typed rows.
 
-:func:`validate_records` trims every cell, reads the dates and codes (vectorised, one pass per rule table:
+:func:`validate_records` trims every cell, reads the dates and codes (each column's distinct cells once, mapped
+back to the rows: :func:`read_cells`), evaluates the rules (vectorised, one pass per rule table:
 :mod:`kpi.hvrecords.rule_tables`) and returns the typed rows, or None when the report has errors. Nothing is
 stored here; no message repeats a person id, a date of birth or an LSOA (docs/methods.md section 10).
 """
@@ -75,13 +76,22 @@ def _per_value(column: str, values: pl.Series) -> pl.DataFrame:
     return cells.with_columns(_trimmed(column)).with_columns(_read_from(column))
 
 
-def _typed(frame: pl.DataFrame, context: HvContext, *, release: bool = False) -> pl.DataFrame:
+def typed_rows(frame: pl.DataFrame, context: HvContext, *, release: bool = False) -> pl.DataFrame:
     """Every schema column trimmed (missing optional ones as null) and the columns the rules and derivation read.
+
+    :func:`read_cells`, then :func:`completed_rows`. ``release``: drop the text columns from ``frame`` (in place)
+    once they are read.
+    """
+    return completed_rows(read_cells(frame, release=release), context)
+
+
+def read_cells(frame: pl.DataFrame, *, release: bool = False) -> pl.DataFrame:
+    """The extract's columns trimmed and what is read from each (dates, their problems, ethnic group, scores).
 
     Each column's distinct cells are trimmed and read once (a national extract has millions of rows but a few
     thousand dates and a handful of codes per column) and mapped back to the rows by their position among the
     distinct cells: the result is the same as reading every cell, without holding a second copy of the text.
-    ``release``: drop the text columns from ``frame`` (in place) once their positions are known.
+    Columns the extract lacks are left to :func:`completed_rows` (so batches read apart can be joined first).
     """
     present = [c for c in hv.SCHEMA_COLUMNS if c in frame.columns]
     distinct = frame.select(pl.col(c).cast(pl.String).unique().drop_nulls().implode() for c in present).row(0)
@@ -94,30 +104,36 @@ def _typed(frame: pl.DataFrame, context: HvContext, *, release: bool = False) ->
         for c in present:
             frame.drop_in_place(c)
     columns = []
+    for c in present:
+        read = _per_value(c, distinct[c])
+        columns += [read[name].gather(positions[c]) for name in read.columns]
+    others = [c for c in frame.columns if c not in hv.SCHEMA_COLUMNS]
+    return frame.select(others).with_columns(columns)
+
+
+def completed_rows(frame: pl.DataFrame, context: HvContext) -> pl.DataFrame:
+    """:func:`read_cells`' rows with the columns the extract lacks (as a blank cell reads), today and the LSOA."""
+    columns = []
     for c in hv.SCHEMA_COLUMNS:
-        if c in present:
-            read = _per_value(c, distinct[c])
-            columns += [read[name].gather(positions[c]) for name in read.columns]
-        else:
+        if c not in frame.columns:
             read = _per_value(c, pl.Series([], dtype=pl.String))
             columns += [pl.lit(read[name][0], dtype=read[name].dtype).alias(name) for name in read.columns]
-    others = [c for c in frame.columns if c not in hv.SCHEMA_COLUMNS]
-    return (
-        frame.select(others)
-        .with_columns(columns)
-        .with_columns(pl.lit(context.today).alias("today"), pl.coalesce("lsoa2021", "lsoa2011").alias("lsoa"))
+    return frame.with_columns(columns).with_columns(
+        pl.lit(context.today).alias("today"), pl.coalesce("lsoa2021", "lsoa2011").alias("lsoa")
     )
 
 
 def _differing_fields(frame: pl.DataFrame) -> pl.DataFrame:
     """Rows whose child fields differ from another row of the same child, with the first such field's name.
 
-    Most extracts have none: when the distinct (child, fields) rows are as many as the children, no row differs
-    and the rows are not compared field by field.
+    Most extracts have none: when every child has one value of each field (counted per child first), the rows are
+    not compared field by field.
     """
-    named = frame.filter(pl.col("localpatientid").is_not_null())
-    fields = named.select("localpatientid", *hv.CHILD_FIELDS)
-    if fields.unique().height == fields["localpatientid"].n_unique():
+    named = frame.select("source_row", "localpatientid", *hv.CHILD_FIELDS).filter(
+        pl.col("localpatientid").is_not_null()
+    )
+    values = named.group_by("localpatientid").agg(pl.col(c).n_unique() for c in hv.CHILD_FIELDS)
+    if values.select(pl.all_horizontal(pl.col(c) == 1 for c in hv.CHILD_FIELDS).all()).item():
         return pl.DataFrame(schema={"source_row": named.schema["source_row"], "differs": pl.String})
     differs = [
         pl.when(pl.col(c).n_unique().over("localpatientid") > 1).then(pl.lit(c)) for c in hv.CHILD_FIELDS
@@ -126,12 +142,13 @@ def _differing_fields(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def validate_records(
-    frame: pl.DataFrame, report: Report, context: HvContext, *, release: bool = False
+    frame: pl.DataFrame, report: Report, context: HvContext, *, release: bool = False, typed: bool = False
 ) -> pl.DataFrame | None:
     """Check an extract's rows (text columns and ``source_row``); the typed rows, or None when there are errors.
 
     ``release``: the caller no longer needs the text, so its columns are dropped from ``frame`` as soon as they are
-    read (a national extract's text is the largest thing a load holds).
+    read (a national extract's text is the largest thing a load holds). ``typed``: ``frame`` is already
+    :func:`typed_rows` (an extract read in batches, each typed as it was read).
     """
     report.rows_read = frame.height
     missing = [c for c in hv.REQUIRED_COLUMNS if c not in frame.columns]
@@ -142,7 +159,7 @@ def validate_records(
     if frame.is_empty():
         report.add(rules.EMPTY.one())
         return None
-    typed = _typed(frame, context, release=release)
+    typed = frame if typed else typed_rows(frame, context, release=release)
     check_rules(typed, (*rules.DATE_RULES, *rules.ROW_RULES), report)
     check_rules(_differing_fields(typed), [rules.CHILD_RULE], report)
     return typed if report.ok else None
