@@ -49,6 +49,20 @@ ROW_COLUMNS = (
     "asq3_questionnaire",
     *(f"score_{d}" for d in hv.ASQ_DOMAINS),
 )
+#: What the attended contacts are found from (a contact needs none of the child's other fields).
+CONTACT_READS = (
+    "localpatientid",
+    "born",
+    "contact",
+    "attendancestatus",
+    "activity_type",
+    "consmechanism",
+    "activity_locationtype",
+    "practitioner_role",
+    "breastfeedingstatus",
+    "asq3_questionnaire",
+    *(f"score_{d}" for d in hv.ASQ_DOMAINS),
+)
 #: The stored deciles of a child's LSOA, one per deprivation index ('1'..'10', or 'U').
 DECILE_COLUMNS = ("imd_decile_iod2019", "imd_decile_iod2025")
 #: The first quarter on IoD2025 when no setting is given (``deprivation_iod2025_from_quarter``).
@@ -211,7 +225,7 @@ def child_rows(
     (:func:`kpi.hvrecords.areas.lsoa_areas`); a decile the lookups lack, or split across deciles, is ``U``.
     """
     rows = rows.select(ROW_COLUMNS)
-    contacts = attended_contacts(rows)
+    contacts = attended_contacts(rows.select(CONTACT_READS))
     children = rows.unique("localpatientid", keep="first").select(
         "localpatientid", "born", "start", "end", "died", "today", "gender", "ethnic", "lsoa"
     )

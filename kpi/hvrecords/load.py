@@ -228,12 +228,15 @@ def _write(cur, run: pipeline.LoadRun, checked: dict) -> tuple[pipeline.LoadResu
     key = pseudonym_key(cur)
     # the KPIs are derived with each child's position as its key (a number joins faster than a 64-character
     # hash; one child, one position, so every count is the same), then the stored rows get the keyed hash
-    children = checked["children"].with_row_index("child_key")
+    # (the checked rows are taken out of ``checked`` so that only one copy of the contacts is ever held)
+    children = checked.pop("children").with_row_index("child_key")
     lookup = children.select("localpatientid", "child_key")
-    contacts = checked["contacts"].join(lookup, on="localpatientid").drop("localpatientid")
+    contacts = checked.pop("contacts").join(lookup, on="localpatientid").drop("localpatientid")
+    ids = children["localpatientid"]
     children = children.drop("localpatientid")
     counts = derive_counts(children, contacts, _rules(run, checked["iod2025_from"]))
-    hashed = keyed_hashes(checked["children"]["localpatientid"], key)
+    hashed = keyed_hashes(ids, key)
+    del ids
     children = children.with_columns(hashed.alias("child_key"))
     contacts = contacts.with_columns(hashed.gather(contacts["child_key"]).alias("child_key"))
     load_id = pipeline.insert_load(
