@@ -68,6 +68,11 @@ STEPS = [
         240,
     ),
     (
+        "hv_records",
+        "health visiting records: a national quarter (600,000 children, 10 million rows) and a council year loaded",
+        420,
+    ),
+    (
         "load_test",
         "1, 10 and 50 concurrent reader sessions (Streamlit's WebSocket protocol) against served apps, sample",
         420,
@@ -312,11 +317,29 @@ def _headline(name: str, figures: dict) -> str:
                 f"p95 {f['view_with_kpi_mart']['p95_ms']:.0f} ms; every mapped KPI p50 "
                 f"{f['summary_every_kpi']['p50_ms']:.0f} ms"
             )
+        if name == "hv_records":
+            return _hv_records_line(f)
         if name == "backup_restore":
             return f"{f['database_mb']} MB: backup {f['backup_s']} s, restore {f['restore_s']} s"
     except (KeyError, TypeError, ValueError):
         pass
     return json.dumps(f)[:110]
+
+
+def _hv_records_line(f: dict) -> str:
+    """National quarter and council year loads, each beside the issue's target."""
+    targets, council = f["targets"], f["council_year"]
+    line = f"council year {council['load']['seconds']} s (target under {targets['council_s']:g} s)"
+    if "national_quarter" in f:
+        national = f["national_quarter"]
+        load = national["load"]
+        line = (
+            f"national quarter {national['rows']:,} rows {load['seconds']} s (target under {targets['national_s']:g} "
+            f"s), x{national['ratio_to_duckdb_into_database_file']} DuckDB read_csv into a database file "
+            f"(x{national['ratio_to_duckdb']} into memory; target x{targets['national_ratio']:g}), peak "
+            f"{load['peak_rss_mb']:,.0f} MB (target under {targets['national_peak_mb']:,.0f} MB); " + line
+        )
+    return line + f"; load average {f['load_average'][0]}"
 
 
 def _loader_line(f: dict) -> str:

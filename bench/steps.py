@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from bench import load_test, national
+from bench import hv_records_bench, load_test, national
 from bench.cache_share import step_cache_share
 from bench.common import ACTOR, ENGLAND, REASON, WHO, load_bench_return
 from bench.common import dataset as _dataset
@@ -511,6 +511,7 @@ STEPS: dict[str, Callable[[Path], dict]] = {
     "comparison": step_comparison,
     "load_test": lambda work: load_test.measure(work),
     "cache_share": step_cache_share,
+    "hv_records": lambda work: hv_records_bench.figures(work),
 }
 
 

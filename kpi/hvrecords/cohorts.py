@@ -28,6 +28,41 @@ class CohortRules:
     nbv_window_rule: str = "published"
 
 
+#: The checked rows' columns the cohorts and contacts are found from (:func:`child_rows`).
+ROW_COLUMNS = (
+    "localpatientid",
+    "born",
+    "start",
+    "end",
+    "died",
+    "today",
+    "gender",
+    "ethnic",
+    "lsoa",
+    "contact",
+    "attendancestatus",
+    "activity_type",
+    "consmechanism",
+    "activity_locationtype",
+    "practitioner_role",
+    "breastfeedingstatus",
+    "asq3_questionnaire",
+    *(f"score_{d}" for d in hv.ASQ_DOMAINS),
+)
+#: What the attended contacts are found from (a contact needs none of the child's other fields).
+CONTACT_READS = (
+    "localpatientid",
+    "born",
+    "contact",
+    "attendancestatus",
+    "activity_type",
+    "consmechanism",
+    "activity_locationtype",
+    "practitioner_role",
+    "breastfeedingstatus",
+    "asq3_questionnaire",
+    *(f"score_{d}" for d in hv.ASQ_DOMAINS),
+)
 #: The stored deciles of a child's LSOA, one per deprivation index ('1'..'10', or 'U').
 DECILE_COLUMNS = ("imd_decile_iod2019", "imd_decile_iod2025")
 #: The first quarter on IoD2025 when no setting is given (``deprivation_iod2025_from_quarter``).
@@ -130,27 +165,40 @@ def _asq_flags(contacts: pl.DataFrame) -> pl.DataFrame:
 
 
 def _review_facts(contacts: pl.DataFrame) -> pl.DataFrame:
-    """Per child: new birth visit and 6-8 week review days, 12-month and 2-2½ year review flags, breastfeeding."""
+    """Per child: new birth visit and 6-8 week review days, 12-month and 2-2½ year review flags, breastfeeding.
+
+    Breastfeeding is the status at the child's first 6-8 week review that records one (by contact date, rows of
+    one day in the extract's order); only those reviews are sorted.
+    """
     review = pl.col("review")
     face_to_face = pl.col("consmechanism") == hv.FACE_TO_FACE
-    first_bf = pl.col("breastfeedingstatus").filter(
-        (review == "6-8w") & pl.col("breastfeedingstatus").is_not_null()
-    )
     by = {
         "r12_by_12m": (review == "12m") & (pl.col("contact") <= pl.col("born").dt.offset_by("12mo")),
         "r12_by_15m": (review == "12m") & (pl.col("contact") <= pl.col("born").dt.offset_by("15mo")),
         "r2y_by_30m": (review == "2-2.5y") & (pl.col("contact") <= pl.col("born").dt.offset_by("30mo")),
     }
-    return (
-        contacts.sort("contact")
+    facts = (
+        contacts.select("localpatientid", "review", "consmechanism", "age_days", "contact", "born")
         .group_by("localpatientid")
         .agg(
             pl.col("age_days").filter((review == "nbv") & face_to_face).min().alias("nbv_day"),
             pl.col("age_days").filter(review == "6-8w").min().alias("r68_day"),
             *(condition.any().alias(name) for name, condition in by.items()),
-            first_bf.first().replace_strict(hv.BREASTFEEDING, default=None).alias("breastfeeding"),
         )
     )
+    feeding = (
+        contacts.filter((review == "6-8w") & pl.col("breastfeedingstatus").is_not_null())
+        .select("localpatientid", "contact", "breastfeedingstatus")
+        .sort("contact", maintain_order=True)
+        .group_by("localpatientid")
+        .agg(
+            pl.col("breastfeedingstatus")
+            .first()
+            .replace_strict(hv.BREASTFEEDING, default=None)
+            .alias("breastfeeding")
+        )
+    )
+    return facts.join(feeding, on="localpatientid", how="left")
 
 
 def _cohort(day: pl.Expr, today: pl.Expr) -> pl.Expr:
@@ -176,7 +224,8 @@ def child_rows(
     ``areas``: LSOA code -> ``imd_decile_iod2019``, ``imd_decile_iod2025`` and ``locality_code``
     (:func:`kpi.hvrecords.areas.lsoa_areas`); a decile the lookups lack, or split across deciles, is ``U``.
     """
-    contacts = attended_contacts(rows)
+    rows = rows.select(ROW_COLUMNS)
+    contacts = attended_contacts(rows.select(CONTACT_READS))
     children = rows.unique("localpatientid", keep="first").select(
         "localpatientid", "born", "start", "end", "died", "today", "gender", "ethnic", "lsoa"
     )

@@ -1,8 +1,9 @@
 """Health visiting records loads (``hcp load hv-records FILE --provider CODE``): one provider's CSDS extract.
 
 A load is the one lifecycle of :func:`kpi.ingest.pipeline.run_load` (:data:`RECORDS_SPEC`): the extract is read
-keeping only its columns (a mapping file renames an extract's headers first), checked with every problem at once
-(:mod:`kpi.hvrecords.checks`), reduced to what the derivation needs (:mod:`kpi.hvrecords.cohorts`) and written in
+keeping only its columns (a mapping file renames an extract's headers first; one plain CSV extract is read in
+batches of :data:`BATCH_ROWS` rows, each typed as it is read, so the file is never held as text at once), checked
+with every problem at once (:mod:`kpi.hvrecords.checks`), reduced to what the derivation needs (:mod:`kpi.hvrecords.cohorts`) and written in
 **one transaction**: the load, its children (a keyed hash instead of the pseudonym: :mod:`kpi.hvrecords.keys`),
 their attended contacts, the KPIs derived from them (:mod:`kpi.hvrecords.derive`) and an audit entry. It
 supersedes the provider's previous load, which stays in history.
@@ -22,13 +23,13 @@ from kpi.core.store import Store, setting
 from kpi.hvrecords import schema as hv
 from kpi.hvrecords import table_rows, tables
 from kpi.hvrecords.areas import lsoa_areas
-from kpi.hvrecords.checks import HvContext, validate_records
-from kpi.hvrecords.cohorts import DECILE_COLUMNS, CohortRules, child_rows
+from kpi.hvrecords.checks import HvContext, completed_rows, read_cells, validate_records
+from kpi.hvrecords.cohorts import DECILE_COLUMNS, ROW_COLUMNS, CohortRules, child_rows
 from kpi.hvrecords.derive import DeriveRules, derive_counts
 from kpi.hvrecords.keys import key_id, keyed_hashes, pseudonym_key
 from kpi.ingest import pipeline
 from kpi.ingest.files import ReadError
-from kpi.ncmp.read import read_mapping, read_ncmp_table
+from kpi.ncmp.read import csv_batches, read_mapping, read_ncmp_table
 
 
 def read_hv_mapping(data: bytes, file_name: str = "mapping.csv") -> dict[str, str]:
@@ -72,6 +73,10 @@ def _read(run: pipeline.LoadRun) -> pl.DataFrame:
         raise ReadError(f"the files are over {hv.MAX_BYTES // 1024**3} GB: check you chose the right files")
     parts = run.options.get("parts") or [(run.report.file_name, run.data)]
     keep = tuple(dict.fromkeys(hv.SCHEMA_COLUMNS + tables.TABLE_COLUMNS))
+    if len(parts) == 1:
+        typed = _read_typed(run, *parts[0], keep)
+        if typed is not None:
+            return typed
     read = []
     for name, data in parts:
         table = run.read_as(read_ncmp_table(data, name, keep=keep, mapping=run.options.get("mapping")))
@@ -92,6 +97,42 @@ def _read(run: pipeline.LoadRun) -> pl.DataFrame:
         dropped += [c for c in (*table.dropped, *extra) if c not in dropped]
     _note_dropped(run, dropped)
     return pl.concat(frames, how="diagonal")
+
+
+#: Rows read and checked at a time when one CSV extract is read in batches.
+BATCH_ROWS = 1_000_000
+
+
+def _read_typed(run: pipeline.LoadRun, name: str, data: bytes, keep: tuple[str, ...]) -> pl.DataFrame | None:
+    """One plain CSV extract read in batches, each typed as it is read (:func:`kpi.hvrecords.checks.read_cells`).
+
+    The same rows, columns and typed values as reading the file whole and typing it, without ever holding the whole
+    file as text. None (read it whole) for anything else: a workbook or other encoding, CSDS tables, a required
+    column missing, or a batch that cannot be read (reading it whole then says why).
+    """
+    from kpi.core import periods
+
+    found = csv_batches(data, name, keep=keep, mapping=run.options.get("mapping"), rows=BATCH_ROWS)
+    if found is None:
+        return None
+    names, dropped, batches = found
+    if tables.is_table_form([(name, names)]) or any(c not in names for c in hv.REQUIRED_COLUMNS):
+        return None
+    extra = [c for c in names if c not in hv.SCHEMA_COLUMNS]
+    try:
+        read = [read_cells(batch.drop(extra), release=True) for batch in batches]
+    except pl.exceptions.PolarsError:
+        return None
+    if not read:
+        return None
+    _note_dropped(run, list(dict.fromkeys((*dropped, *extra))))
+    run.options["typed"] = True
+    # the batches are joined a column at a time, each in one piece (so only one column is ever held twice); the
+    # columns the extract lacks are added once, after (they are constants)
+    joined = pl.DataFrame(
+        [pl.concat([batch.drop_in_place(name) for batch in read], rechunk=True) for name in read[0].columns]
+    )
+    return completed_rows(joined, HvContext(today=periods.today()))
 
 
 def _note_dropped(run: pipeline.LoadRun, dropped: list[str]) -> None:
@@ -126,7 +167,14 @@ def _validate(run: pipeline.LoadRun, frame: pl.DataFrame):
     if in_tables is not None and in_tables[1] is None:
         return None  # the tables' keys or links have problems (all reported)
     before = run.report.problems.height
-    rows = validate_records(frame, run.report, HvContext(today=periods.today()))
+    # one extract's text is not needed once read (the tables' joined rows are: their problems are moved to them)
+    rows = validate_records(
+        frame,
+        run.report,
+        HvContext(today=periods.today()),
+        release=in_tables is None,
+        typed=bool(run.options.get("typed")),
+    )
     if in_tables is not None:
         found, joined, read = in_tables
         run.report.rows_read = read
@@ -137,7 +185,9 @@ def _validate(run: pipeline.LoadRun, frame: pl.DataFrame):
         return None
     areas, iod2025_from = lsoa_areas(run.store, run.council_code, periods.now())
     rule = str(setting(run.store, run.council_code, "hv_nbv_window_rule"))
+    rows = rows.select(ROW_COLUMNS)  # the checked text goes: only what the cohorts read is kept
     children, contacts = child_rows(rows, areas, CohortRules(nbv_window_rule=rule))
+    del rows
     unknown = pl.all_horizontal(pl.col(c) == "U" for c in DECILE_COLUMNS)
     unmatched = children.filter(unknown).height
     if unmatched:
@@ -176,12 +226,19 @@ def _write(cur, run: pipeline.LoadRun, checked: dict) -> tuple[pipeline.LoadResu
     """Store the load, its children, contacts and derived KPIs; supersede the provider's previous load."""
     provider = run.options["provider_code"]
     key = pseudonym_key(cur)
-    hashed = keyed_hashes(checked["children"]["localpatientid"], key).alias("child_key")
-    children = checked["children"].with_columns(hashed)
+    # the KPIs are derived with each child's position as its key (a number joins faster than a 64-character
+    # hash; one child, one position, so every count is the same), then the stored rows get the keyed hash
+    # (the checked rows are taken out of ``checked`` so that only one copy of the contacts is ever held)
+    children = checked.pop("children").with_row_index("child_key")
     lookup = children.select("localpatientid", "child_key")
-    contacts = checked["contacts"].join(lookup, on="localpatientid").drop("localpatientid")
+    contacts = checked.pop("contacts").join(lookup, on="localpatientid").drop("localpatientid")
+    ids = children["localpatientid"]
     children = children.drop("localpatientid")
     counts = derive_counts(children, contacts, _rules(run, checked["iod2025_from"]))
+    hashed = keyed_hashes(ids, key)
+    del ids
+    children = children.with_columns(hashed.alias("child_key"))
+    contacts = contacts.with_columns(hashed.gather(contacts["child_key"]).alias("child_key"))
     load_id = pipeline.insert_load(
         cur,
         run,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import polars as pl
@@ -177,6 +178,63 @@ def read_ncmp_table(
     data, encoding = _csv_bytes(_decompress(data))
     (frame, dropped), encoding = _read_csv(data, mapping, keep, encoding)
     return NcmpTable(frame, dropped, encoding, "csv")
+
+
+def csv_batches(
+    data: bytes,
+    file_name: str,
+    *,
+    keep: tuple[str, ...] | None,
+    mapping: dict[str, str] | None = None,
+    rows: int = 1_000_000,
+) -> tuple[list[str], list[str], Iterator[pl.DataFrame]] | None:
+    """A plain UTF-8 CSV's kept rows in batches of about ``rows``, each as :func:`read_ncmp_table` gives its rows.
+
+    The kept names, the dropped names and the batches (text columns and ``source_row``, numbered across the file;
+    blank rows left out), so a large file need never be held as text at once. None when the file is anything else
+    (a workbook, gzip, a byte order mark, UTF-16, old Mac line ends, no header or no kept column): read it whole.
+    A batch that cannot be read raises :class:`polars.exceptions.PolarsError` (reading it whole says why).
+
+    Raises:
+        ReadError: the mapping does not fit the header (as :func:`read_ncmp_table`).
+    """
+    if (
+        not data[:65536].strip()
+        or len(data) > MAX_NCMP_BYTES
+        or data[:2] == b"\x1f\x8b"
+        or data[:4] == b"PK\x03\x04"
+    ):
+        return None
+    if file_name.lower().endswith((".xlsx", ".xlsm", ".xltm", ".xlsb", ".xls")):
+        return None
+    head = data[:65536]
+    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        return None
+    if b"\r" in head and b"\n" not in head:
+        return None
+    try:
+        headers = pl.read_csv(data, n_rows=0, infer_schema_length=0, raise_if_empty=False).columns
+    except pl.exceptions.PolarsError:
+        return None
+    if not headers:
+        return None
+    kept, dropped = _select_columns(headers, mapping, keep)
+    if not kept:
+        return None
+    names = list(kept.values())
+
+    def batches() -> Iterator[pl.DataFrame]:
+        scan = pl.scan_csv(
+            data, infer_schema=False, truncate_ragged_lines=False, raise_if_empty=False, encoding="utf8"
+        )
+        offset = 2
+        for batch in scan.select(list(kept)).collect_batches(chunk_size=rows):
+            frame = batch.rename(kept).with_row_index("source_row", offset=offset)
+            offset += batch.height
+            frame = frame.with_columns(pl.col("source_row").cast(pl.Int64))
+            yield frame.filter(~pl.all_horizontal(pl.col(names).is_null()))
+
+    return names, dropped, batches()
 
 
 def _read_csv(

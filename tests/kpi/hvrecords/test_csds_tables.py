@@ -168,3 +168,21 @@ def test_an_activity_with_two_activities_counts_once_with_the_review(store):
     assert result.outcome == WRITTEN, result.report.to_text()
     assert store.query("select review from hv_contacts")["review"].to_list() == ["6-8w"]
     assert _counts(store)[("2025-26 Q1", "C8ii")] == (1, 1)
+
+
+def test_a_staff_group_without_a_practitioner_category_counts_as_not_recorded(store):
+    parts = csds_tables(_lsoas(store))
+    staff = [line.split(",")[0] for line in parts[-1][1].decode().splitlines()[1:]]
+    # NWD staff group 03 (nursing and midwifery registered) holds SCPHNs and staff nurses alike: no role is guessed
+    parts[-1] = (
+        "CYP901_ZZ1.csv",
+        _csv("CareProfessionalID_Local,StaffGroup\n" + "\n".join(f"{s},03" for s in staff)),
+    )
+    result = _load(store, parts)
+    assert result.outcome == WRITTEN, result.report.to_text()
+    roles = store.query("select distinct role from hv_contacts")["role"].to_list()
+    assert roles == ["NOT_RECORDED"]
+    shares = store.query(
+        "select sum(numerator) as n, sum(denominator) as d from hv_kpi_counts where kpi_code = 'A1'"
+    )
+    assert shares.row(0)[0] == 0 and shares.row(0)[1] > 0
