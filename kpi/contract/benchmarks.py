@@ -18,6 +18,7 @@ from kpi.access.principal import Principal
 from kpi.access.rules import require
 from kpi.core import periods as periods
 from kpi.core.store import ROOT, Store
+from kpi.core.value_maps import map_distinct
 from kpi.ingest import pipeline
 
 SAMPLE_FILE = ROOT / "sample_data" / "benchmarks" / "england_health_visiting.csv"
@@ -55,10 +56,9 @@ def load_benchmarks(
     require(principal, "load_data")
     actor = principal.email
     at = loaded_at or periods.now()
-    rows = frame.with_columns(
-        pl.col("period").map_elements(normalise_benchmark_period, return_dtype=pl.String)
-    ).with_columns(
-        pl.col("period").map_elements(period_end_index, return_dtype=pl.Int64).alias("period_end_index"),
+    rows = frame.with_columns(map_distinct(frame["period"], normalise_benchmark_period, pl.String))
+    rows = rows.with_columns(
+        map_distinct(rows["period"], period_end_index, pl.Int64).alias("period_end_index"),
         *[pl.col(c).cast(pl.Float64) for c in ("value_pct", "numerator", "denominator")],
     )
     for name in ("lower_ci_pct", "upper_ci_pct"):

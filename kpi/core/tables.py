@@ -10,6 +10,8 @@ import json
 
 import polars as pl
 
+from kpi.core.value_maps import map_distinct
+
 #: Words for the database's column names that tables show (anything else: underscores become spaces).
 COLUMN_WORDS = {
     "kpi_code": "KPI",
@@ -112,9 +114,7 @@ def readable(
     labels = labels or {}
     frame = frame.drop([c for c in HIDDEN_COLUMNS if c in frame.columns])
     frame = frame.with_columns(
-        pl.col(c).map_elements(json_words, return_dtype=pl.String)
-        for c in frame.columns
-        if c.endswith("_json")
+        map_distinct(frame[c], json_words, pl.String) for c in frame.columns if c.endswith("_json")
     )
     frame = frame.rename({c: labels.get(c) or column_words(c) for c in frame.columns})
     config: dict[str, str] = {}
@@ -146,12 +146,12 @@ def readable(
             identifier = name.lower() in _IDENTIFIERS
             whole = dtype.is_integer() or (frame[name].drop_nulls() % 1 == 0).all()
             if _is_percent(name) or not whole:
-                fmt, text = "%.1f", col.round(1).map_elements(lambda v: f"{v:.1f}", return_dtype=pl.String)
+                fmt, text = "%.1f", map_distinct(frame[name].round(1), "{:.1f}".format, pl.String)
             elif identifier:
                 fmt, text = "%d", col.cast(pl.Int64).cast(pl.String)
             else:
                 fmt = "localized"
-                text = col.cast(pl.Int64).map_elements(lambda v: f"{v:,}", return_dtype=pl.String)
+                text = map_distinct(frame[name].cast(pl.Int64), "{:,}".format, pl.String)
             if frame[name].null_count():
                 columns.append(text.fill_null(MISSING).alias(name))
             else:

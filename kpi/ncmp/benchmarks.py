@@ -15,6 +15,7 @@ from kpi.access.principal import Principal
 from kpi.access.rules import require
 from kpi.core import periods as periods
 from kpi.core.store import Store
+from kpi.core.value_maps import map_distinct
 from kpi.ingest import pipeline
 from kpi.ncmp import rules as ncmp
 
@@ -48,7 +49,7 @@ def load_ncmp_benchmarks(
     if missing:
         raise ValueError(f"the NCMP benchmark file lacks the column(s) {', '.join(missing)}")
     rows = frame.with_columns(
-        pl.col("academic_year").map_elements(ncmp.normalise_academic_year, return_dtype=pl.String),
+        map_distinct(frame["academic_year"], ncmp.normalise_academic_year, pl.String),
         pl.col("imd_decile").cast(pl.Int32, strict=True),
         pl.col("value_pct").cast(pl.Float64, strict=True),
         *[

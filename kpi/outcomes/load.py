@@ -32,6 +32,7 @@ from kpi.core import periods as periods
 from kpi.core.catalogue import load_catalogue
 from kpi.core.councils import localities
 from kpi.core.store import Store
+from kpi.core.value_maps import map_distinct
 from kpi.ingest import pipeline
 from kpi.ingest.files import ReadError, read_text_table
 from kpi.outcomes import fingertips as ft
@@ -202,7 +203,7 @@ def _benchmark_rows(store: Store, council_code: str, rows: pl.DataFrame, file_na
     return chosen.select(
         pl.col("indicator_id").replace_strict(mapping, return_dtype=pl.String).alias("kpi_code"),
         "period",
-        pl.col("period").map_elements(period_end_index, return_dtype=pl.Int64).alias("period_end_index"),
+        map_distinct(chosen["period"], period_end_index, pl.Int64).alias("period_end_index"),
         pl.col("area_code").replace_strict(roles, return_dtype=pl.String).alias("comparator"),
         "area_code",
         pl.col("area_name").fill_null(pl.col("area_code")).alias("area_name"),

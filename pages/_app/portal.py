@@ -12,6 +12,7 @@ from kpi.access import users as users
 from kpi.access.principal import ROLES, auth_configured
 from kpi.core.councils import providers
 from kpi.core.tables import MISSING, plain
+from kpi.core.value_maps import map_distinct
 from kpi.ingest.report import Report
 from kpi.returns import review as submissions
 from pages._app import widgets
@@ -46,9 +47,7 @@ def show_report(report: Report, key: str) -> None:
                 pl.col("severity").alias("Severity"),
                 # st.table renders Markdown: a file's values in a message are shown as typed (kpi.core.tables.plain)
                 *(
-                    pl.col(name)
-                    .cast(pl.String)
-                    .map_elements(plain, return_dtype=pl.String)
+                    map_distinct(table[name].cast(pl.String), plain, pl.String)
                     .fill_null(MISSING)  # a problem of the whole file has no row or column
                     .alias(label)
                     for name, label in (("rows", "Rows"), ("column", "Column"), ("problem", "Problem"))
