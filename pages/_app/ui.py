@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from kpi.contract.values import MATRIX_CSS
 from kpi.core.tables import MISSING, column_words, json_words, plain, readable
+from pages._app.chart_widget import chart_with_downloads
 from pages._app.reads import (
     benchmarks,
-    deprivation_indices,
-    deprivation_outcomes,
     ethnic_breakdown,
     explanations,
     kpi_values,
-    locality_cells,
     locality_names,
-    ncmp_data,
     outcome_series,
     pending,
     provider_names,
+)
+from pages._app.reads_inequality import (
+    deprivation_indices,
+    deprivation_outcomes,
+    locality_cells,
+    ncmp_data,
     quantile_frame,
     sii_table,
 )
@@ -43,7 +46,6 @@ from pages._app.session import (
 )
 from pages._app.signin import account_sidebar, guard, navigation, sample_banner, sign_in, start_page
 from pages._app.widgets import (
-    chart_with_downloads,
     comparison_section,
     download_frame,
     exception_narratives,

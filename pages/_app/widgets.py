@@ -1,20 +1,16 @@
-"""Widgets the pages share: tables, downloads (every table and chart a page shows can be taken away: CSV with
-formula cells escaped, PNG and SVG) and the Overview's exception narratives."""
+"""Widgets the pages share: tables, CSV downloads (formula cells escaped), the Overview's exception narratives and
+the comparison with similar councils. Charts with their downloads: :mod:`pages._app.chart_widget`."""
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import io
-import pickle
-from collections.abc import Callable
 
-import altair as alt
 import polars as pl
 import streamlit as st
 
 from kpi.core import charts
 from kpi.core.tables import plain, readable
+from pages._app.chart_widget import chart_with_downloads
 from pages._app.reads import locality_names, provider_names
 from pages._app.reads_overview import narratives
 
@@ -37,105 +33,6 @@ def table(frame: pl.DataFrame, key: str, labels: dict[str, str] | None = None, *
 def download_frame(frame: pl.DataFrame, file_stem: str, key: str, label: str = "Download data (CSV)") -> None:
     """A CSV download of a frame, with formula-injection cells escaped."""
     st.download_button(label, charts.safe_csv(frame), file_name=f"{file_stem}.csv", mime="text/csv", key=key)
-
-
-def chart_with_downloads(
-    chart: alt.TopLevelMixin | functools.partial, frame: pl.DataFrame, file_stem: str, key: str
-) -> None:
-    """Show an Altair chart with its data as CSV and itself as PNG and SVG.
-
-    The chart fills the page's width at its own plot height (Streamlit's default "fit" would squeeze the plot into
-    the height left over by the title, axes and legend), and carries an accessible name: its description, else
-    its title.
-
-    ``chart`` is best given as its builder with the builder's arguments, ``functools.partial(builder, *args)``
-    (a module-level function, not a closure): then the chart is built, validated and turned into its Vega-Lite
-    spec once, and later views of the same arguments (the same data) send the cached spec and CSV
-    (:func:`_chart_payload`; docs/performance.md, "Pages"). What is drawn is the same either way.
-    """
-    if isinstance(chart, functools.partial):
-        spec, csv = _cached_payload(chart, frame)
-        build: Callable[[], alt.TopLevelMixin] = chart
-    else:
-        spec, csv = _payload(chart, frame)
-        build = functools.partial(lambda built: built, chart)
-    st.vega_lite_chart(spec=spec, width="stretch", key=f"{key}_chart")
-    cols = st.columns(3)
-    with cols[0]:
-        st.download_button(
-            "Download data (CSV)", csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv"
-        )
-    with cols[1]:
-        st.download_button(
-            "Chart (PNG)",
-            _png(build),
-            file_name=f"{file_stem}.png",
-            mime="image/png",
-            key=f"{key}_png",
-            on_click="ignore",
-        )
-    with cols[2]:
-        st.download_button(
-            "Chart (SVG)",
-            _svg(build),
-            file_name=f"{file_stem}.svg",
-            mime="image/svg+xml",
-            key=f"{key}_svg",
-            on_click="ignore",
-        )
-
-
-def _payload(chart: alt.TopLevelMixin, frame: pl.DataFrame) -> tuple[dict, bytes]:
-    """The Vega-Lite spec Streamlit's ``st.altair_chart`` would send for the chart as shown, and the CSV."""
-    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
-
-    shown = charts.accessible(chart).properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
-    return dict(_convert_altair_to_vega_lite_spec(shown)), charts.safe_csv(frame)
-
-
-def _cached_payload(build: functools.partial, frame: pl.DataFrame) -> tuple[dict, bytes]:
-    func = build.func
-    if "<locals>" in func.__qualname__ or getattr(func, "__closure__", None):
-        raise ValueError(f"{func.__qualname__}: a chart builder to cache must be a module-level function")
-    name = f"{func.__module__}.{func.__qualname__}"
-    args = tuple(_digest(arg) for arg in build.args)
-    kwargs = {key: _digest(value) for key, value in build.keywords.items()}
-    return _chart_payload(name, args, kwargs, frame, build)
-
-
-def _digest(arg):
-    """A dict, list or tuple argument (a map's GeoJSON above all) stands in the cache key as the SHA-256 of its
-    pickle, which is made in C: Streamlit's own hashing walks it item by item in Python. Equal pickles mean equal
-    values; anything that does not pickle is left to Streamlit."""
-    if not isinstance(arg, dict | list | tuple):
-        return arg
-    try:
-        return (
-            "pickle-sha256",
-            type(arg).__name__,
-            hashlib.sha256(pickle.dumps(arg, protocol=5)).hexdigest(),
-        )
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return arg
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def _chart_payload(
-    builder: str, args: tuple, kwargs: dict, frame: pl.DataFrame, _build
-) -> tuple[dict, bytes]:
-    """The spec and CSV of a chart, cached on its builder's name, its arguments and the data offered (Streamlit
-    hashes frames by their content), so nothing shown can be stale: other data is another entry."""
-    return _payload(_build(), frame)
-
-
-def _png(build: Callable[[], alt.TopLevelMixin]):
-    """The PNG, drawn only when the reader presses the button (drawing costs a Vega render)."""
-    return lambda: io.BytesIO(charts.to_png(charts.accessible(build()))).getvalue()
-
-
-def _svg(build: Callable[[], alt.TopLevelMixin]):
-    """The SVG, drawn only when the reader presses the button (drawing costs a Vega render)."""
-    return lambda: charts.to_svg(charts.accessible(build()))
 
 
 def exception_narratives(period: str) -> None:

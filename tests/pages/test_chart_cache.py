@@ -1,4 +1,4 @@
-"""A chart shown from its builder and arguments (pages/_app/widgets.py) sends exactly what ``st.altair_chart`` sends
+"""A chart shown from its builder and arguments (pages/_app/chart_widget.py) sends exactly what ``st.altair_chart`` sends
 for the chart built afresh, builds it once per data, and is rebuilt when the data changes."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _script():
     import streamlit as st
 
     from kpi.core import charts
-    from pages._app import widgets
+    from pages._app import chart_widget
     from tests.pages.test_chart_cache import _bars, bar_chart
 
     value = float(st.session_state.get("value", 1.0))
@@ -50,8 +50,8 @@ def _script():
     title = f"Bars at {value}"
     fitted = alt.AutoSizeParams(type="fit-x", contains="padding")
     st.altair_chart(charts.accessible(_bars(frame, title)).properties(autosize=fitted), width="stretch")
-    widgets.chart_with_downloads(functools.partial(bar_chart, frame, title), frame, "bars", key="bars")
-    widgets.chart_with_downloads(_bars(frame, title), frame, "plain", key="plain")
+    chart_widget.chart_with_downloads(functools.partial(bar_chart, frame, title), frame, "bars", key="bars")
+    chart_widget.chart_with_downloads(_bars(frame, title), frame, "plain", key="plain")
 
 
 @pytest.fixture()
@@ -95,16 +95,16 @@ def test_the_chart_is_built_once_per_data_and_rebuilt_when_it_changes(app):
 
 def test_the_csv_is_the_data_with_formulas_escaped():
     from kpi.core import charts
-    from pages._app import widgets
+    from pages._app import chart_widget
 
     frame = pl.DataFrame({"place": ["=North", "South"], "value": [1.0, -2.0]})
-    spec, csv = widgets._payload(_bars(frame, "Bars"), frame)
+    spec, csv = chart_widget._payload(_bars(frame, "Bars"), frame)
     assert csv == charts.safe_csv(frame) and csv.startswith(b"place,value\n'=North,1.0\n")
     assert spec["description"] == "Bars" and spec["autosize"] == {"type": "fit-x", "contains": "padding"}
 
 
 def test_a_closure_is_not_cached():
-    from pages._app import widgets
+    from pages._app import chart_widget
 
     frame = pl.DataFrame({"place": ["North"], "value": [1.0]})
     local = 3
@@ -113,11 +113,11 @@ def test_a_closure_is_not_cached():
         return _bars(frame, str(local))
 
     with pytest.raises(ValueError, match="module-level"):
-        widgets._cached_payload(functools.partial(closure, frame), frame)
+        chart_widget._cached_payload(functools.partial(closure, frame), frame)
 
 
 def test_a_dict_or_list_argument_is_keyed_by_its_whole_value():
-    from pages._app import widgets
+    from pages._app import chart_widget
 
     shape = {
         "type": "FeatureCollection",
@@ -128,9 +128,9 @@ def test_a_dict_or_list_argument_is_keyed_by_its_whole_value():
         "type": "FeatureCollection",
         "features": [{"id": "N", "coordinates": [[0.1, 51.5], [0.2, 51.7]]}],
     }
-    assert widgets._digest(shape) == widgets._digest(same)
-    assert widgets._digest(shape) != widgets._digest(moved)
-    assert widgets._digest([1, 2]) != widgets._digest((1, 2))
-    assert widgets._digest("North") == "North"
+    assert chart_widget._digest(shape) == chart_widget._digest(same)
+    assert chart_widget._digest(shape) != chart_widget._digest(moved)
+    assert chart_widget._digest([1, 2]) != chart_widget._digest((1, 2))
+    assert chart_widget._digest("North") == "North"
     unpicklable = [lambda: None]
-    assert widgets._digest(unpicklable) is unpicklable  # left to Streamlit's hashing
+    assert chart_widget._digest(unpicklable) is unpicklable  # left to Streamlit's hashing
