@@ -188,10 +188,9 @@ def _benchmark_rows(store: Store, council_code: str, rows: pl.DataFrame, file_na
     )
     if chosen.is_empty():
         return pl.DataFrame()
-    periods_map = {p: _fy_period(p) for p in chosen["time_period"].unique().to_list()}
     chosen = (
         chosen.with_columns(
-            pl.col("time_period").replace_strict(periods_map, return_dtype=pl.String).alias("period"),
+            map_distinct(chosen["time_period"], _fy_period, pl.String).alias("period"),
             (pl.col("sex") != "Persons").alias("_not_persons"),
         )
         .filter(pl.col("period").is_not_null())
