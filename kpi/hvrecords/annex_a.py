@@ -29,6 +29,15 @@ REVIEW_CODES = {"antenatal": "AN", "nbv": "NBV", "6-8w": "68W", "12m": "12M", "2
 COLUMNS = ["period", "kpi_code", *CELL, "numerator", "denominator"]
 
 
+def child_cells(children: pl.DataFrame) -> pl.DataFrame:
+    """Each child's key and cell columns (locality, ethnic group, both deciles), categorical.
+
+    Joined to millions of contacts, a categorical code costs a number per contact, not a copy of its text.
+    """
+    cells = ("locality_code", "ethnic_group", *DECILE_COLUMNS)
+    return children.select("child_key", *(pl.col(c).cast(pl.Categorical) for c in cells))
+
+
 def _share(frame: pl.DataFrame, code: pl.Expr, numerator: pl.Expr) -> pl.DataFrame:
     """Numerator and denominator per quarter x ``code`` x cell."""
     return (
@@ -42,7 +51,9 @@ def _role_shares(reviews: pl.DataFrame) -> pl.DataFrame:
     """``A1-<review>-<role>``: every role's share of each review, zero where a role did none in the cell."""
     totals = reviews.group_by("contact_quarter", "review", *CELL).agg(pl.len().alias("denominator"))
     roles = pl.DataFrame({"role": [*hv.ROLES, hv.UNKNOWN_ROLE]})
-    done = reviews.group_by("contact_quarter", "review", *CELL, "role").agg(pl.len().alias("numerator"))
+    done = reviews.group_by("contact_quarter", "review", *CELL, pl.col("role").cast(pl.String)).agg(
+        pl.len().alias("numerator")
+    )
     return (
         totals.join(roles, how="cross")
         .join(done, on=["contact_quarter", "review", *CELL, "role"], how="left")
@@ -90,9 +101,9 @@ def annex_a_counts(
 
     A child's decile is the one on the index of the contact's quarter (HVL: of the quarter of birth).
     """
-    located = contacts.join(
-        children.select("child_key", "locality_code", "ethnic_group", *DECILE_COLUMNS), on="child_key"
-    ).with_columns(decile_on("contact_quarter", iod2025_from))
+    located = contacts.join(child_cells(children), on="child_key").with_columns(
+        decile_on("contact_quarter", iod2025_from)
+    )
     reviews = located.filter(pl.col("review").is_in(list(REVIEW_CODES)))
     home = pl.col("place") == "home"
     antenatal = reviews.filter(pl.col("review") == "antenatal")
@@ -138,4 +149,4 @@ def annex_a_counts(
         per_child,
         _longitudinal(children, last_day, review_8w_last_day, iod2025_from),
     ]
-    return pl.concat([p.select(COLUMNS) for p in parts])
+    return pl.concat([p.select(COLUMNS).cast(dict.fromkeys(COLUMNS[:5], pl.String)) for p in parts])

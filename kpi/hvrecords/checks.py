@@ -30,6 +30,12 @@ class HvContext:
 _UPPER = ("gender", "ethniccategory", "lsoa2011", "lsoa2021", "activity_locationtype", "practitioner_role")
 #: two-digit codes lose their leading zero in spreadsheets: "1" is read as "01"
 _PADDED = ("consmechanism", "activity_type", "breastfeedingstatus")
+#: Codes checked against a pattern: the check is read once per distinct cell, as ``<column>_ok``.
+_PATTERNS = {
+    "lsoa2011": hv.LSOA_PATTERN,
+    "lsoa2021": hv.LSOA_PATTERN,
+    "activity_locationtype": hv.LOCATION_PATTERN,
+}
 _DATE_NAMES = {
     "dateofbirth": "born",
     "referralrequest_receiveddate": "start",
@@ -62,6 +68,8 @@ def _read_from(column: str) -> list[pl.Expr]:
     if column == "ethniccategory":
         key = pl.when(pl.col(column) == "99").then(pl.lit("99")).otherwise(pl.col(column).str.slice(0, 1))
         return [key.replace_strict(hv.ETHNIC_GROUPS, default=None, return_dtype=pl.String).alias("ethnic")]
+    if column in _PATTERNS:
+        return [pl.col(column).str.contains(_PATTERNS[column]).alias(f"{column}_ok")]
     if column.startswith("asq3_") and column != "asq3_questionnaire":
         score = pl.col(column).cast(pl.Float64, strict=False)
         return [pl.when(score.is_between(0, 60)).then(score).alias(f"score_{column.removeprefix('asq3_')}")]
@@ -69,11 +77,20 @@ def _read_from(column: str) -> list[pl.Expr]:
 
 
 def _per_value(column: str, values: pl.Series) -> pl.DataFrame:
-    """The trimmed cell and what is read from it, for each distinct cell ``values`` and for a blank cell (last)."""
+    """The trimmed cell and what is read from it, for each distinct cell ``values`` and for a blank cell (last).
+
+    Text is categorical (a number per row, the text once), except the pseudonym: one per child, and never kept in
+    polars' process-wide category list.
+    """
     cells = pl.DataFrame({column: values.cast(pl.String)}).extend(
         pl.DataFrame({column: [None]}, {column: pl.String})
     )
-    return cells.with_columns(_trimmed(column)).with_columns(_read_from(column))
+    read = cells.with_columns(_trimmed(column)).with_columns(_read_from(column))
+    return read.with_columns(
+        pl.col(name).cast(pl.Categorical)
+        for name, dtype in read.schema.items()
+        if dtype == pl.String and name != "localpatientid"
+    )
 
 
 def typed_rows(frame: pl.DataFrame, context: HvContext, *, release: bool = False) -> pl.DataFrame:
@@ -118,8 +135,11 @@ def completed_rows(frame: pl.DataFrame, context: HvContext) -> pl.DataFrame:
         if c not in frame.columns:
             read = _per_value(c, pl.Series([], dtype=pl.String))
             columns += [pl.lit(read[name][0], dtype=read[name].dtype).alias(name) for name in read.columns]
+    lsoa2021 = pl.col("lsoa2021").is_not_null()
     return frame.with_columns(columns).with_columns(
-        pl.lit(context.today).alias("today"), pl.coalesce("lsoa2021", "lsoa2011").alias("lsoa")
+        pl.lit(context.today).alias("today"),
+        pl.coalesce("lsoa2021", "lsoa2011").alias("lsoa"),
+        pl.when(lsoa2021).then(pl.col("lsoa2021_ok")).otherwise(pl.col("lsoa2011_ok")).alias("lsoa_ok"),
     )
 
 

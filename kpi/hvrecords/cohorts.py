@@ -122,22 +122,24 @@ def _responsible(day: pl.Expr) -> pl.Expr:
     )
 
 
-def attended_contacts(rows: pl.DataFrame) -> pl.DataFrame:
-    """The attended contacts of the checked rows, with their review and age in days."""
-    attended = pl.col("attendancestatus").is_null() | pl.col("attendancestatus").is_in(hv.ATTENDED)
-    review = (
+def _review(column: str = "activity_type") -> pl.Expr:
+    """A contact's review: antenatal when dated before the birth, else from its activity type (08-11), else other."""
+    return (
         pl.when(pl.col("contact") < pl.col("born"))
-        .then(pl.lit("antenatal"))
-        .otherwise(
-            pl.col("activity_type").replace_strict(hv.REVIEWS, default="other", return_dtype=pl.String)
-        )
+        .then(pl.lit("antenatal", dtype=pl.Categorical))
+        .otherwise(pl.col(column).replace_strict(hv.REVIEWS, default="other", return_dtype=pl.Categorical))
     )
+
+
+def attended_contacts(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """The attended contacts of the checked rows, with their review and age in days (a query: nothing is copied)."""
+    attended = pl.col("attendancestatus").is_null() | pl.col("attendancestatus").is_in(hv.ATTENDED)
     return rows.filter(pl.col("contact").is_not_null() & attended).with_columns(
-        review.alias("review"), (pl.col("contact") - pl.col("born")).dt.total_days().alias("age_days")
+        _review().alias("review"), (pl.col("contact") - pl.col("born")).dt.total_days().alias("age_days")
     )
 
 
-def _asq_flags(contacts: pl.DataFrame) -> pl.DataFrame:
+def _asq_flags(contacts: pl.LazyFrame) -> pl.LazyFrame:
     """Per child, ASQ-3 at its first 2-2½ year review by 2½ years: used, and each domain at or above threshold."""
     asq = contacts.filter(
         (pl.col("review") == "2-2.5y") & (pl.col("contact") <= pl.col("born").dt.offset_by("30mo"))
@@ -159,12 +161,12 @@ def _asq_flags(contacts: pl.DataFrame) -> pl.DataFrame:
     ]
     return (
         asq.filter(scored)
-        .group_by("localpatientid")
+        .group_by("child_key")
         .agg(pl.lit(True).alias("asq_used"), *(f.first() for f in flags))
     )
 
 
-def _review_facts(contacts: pl.DataFrame) -> pl.DataFrame:
+def _review_facts(contacts: pl.LazyFrame) -> pl.LazyFrame:
     """Per child: new birth visit and 6-8 week review days, 12-month and 2-2½ year review flags, breastfeeding.
 
     Breastfeeding is the status at the child's first 6-8 week review that records one (by contact date, rows of
@@ -177,20 +179,16 @@ def _review_facts(contacts: pl.DataFrame) -> pl.DataFrame:
         "r12_by_15m": (review == "12m") & (pl.col("contact") <= pl.col("born").dt.offset_by("15mo")),
         "r2y_by_30m": (review == "2-2.5y") & (pl.col("contact") <= pl.col("born").dt.offset_by("30mo")),
     }
-    facts = (
-        contacts.select("localpatientid", "review", "consmechanism", "age_days", "contact", "born")
-        .group_by("localpatientid")
-        .agg(
-            pl.col("age_days").filter((review == "nbv") & face_to_face).min().alias("nbv_day"),
-            pl.col("age_days").filter(review == "6-8w").min().alias("r68_day"),
-            *(condition.any().alias(name) for name, condition in by.items()),
-        )
+    facts = contacts.group_by("child_key").agg(
+        pl.col("age_days").filter((review == "nbv") & face_to_face).min().alias("nbv_day"),
+        pl.col("age_days").filter(review == "6-8w").min().alias("r68_day"),
+        *(condition.any().alias(name) for name, condition in by.items()),
     )
     feeding = (
         contacts.filter((review == "6-8w") & pl.col("breastfeedingstatus").is_not_null())
-        .select("localpatientid", "contact", "breastfeedingstatus")
+        .select("child_key", "contact", "breastfeedingstatus")
         .sort("contact", maintain_order=True)
-        .group_by("localpatientid")
+        .group_by("child_key")
         .agg(
             pl.col("breastfeedingstatus")
             .first()
@@ -198,7 +196,7 @@ def _review_facts(contacts: pl.DataFrame) -> pl.DataFrame:
             .alias("breastfeeding")
         )
     )
-    return facts.join(feeding, on="localpatientid", how="left")
+    return facts.join(feeding, on="child_key", how="left")
 
 
 def _cohort(day: pl.Expr, today: pl.Expr) -> pl.Expr:
@@ -216,26 +214,52 @@ def _quarter_end_cohort(day: pl.Expr, today: pl.Expr, reviewed: str) -> pl.Expr:
     return pl.when(in_cohort & (day <= today)).then(quarter_code(day))
 
 
+def quarter_codes(days: pl.Series) -> pl.Series:
+    """:func:`quarter_code` of many dates, each quarter formatted once (categorical: a contact table has millions).
+
+    Example:
+        >>> from datetime import date
+        >>> quarter_codes(pl.Series([date(2025, 3, 31), date(2025, 4, 1), None])).to_list()
+        ['2024-25 Q4', '2025-26 Q1', None]
+
+    """
+    key = days.dt.year().cast(pl.Int32) * 12 + days.dt.month().cast(pl.Int32) - 1
+    key = key - key % 3  # the first month of the calendar (and so financial) quarter
+    distinct = key.drop_nulls().unique()
+    first_days = pl.select(pl.date(distinct // 12, distinct % 12 + 1, 1)).to_series()
+    codes = pl.select(quarter_code(pl.lit(first_days))).to_series()
+    return key.replace_strict(distinct, codes, default=None, return_dtype=pl.Categorical).alias(days.name)
+
+
 def child_rows(
     rows: pl.DataFrame, areas: pl.DataFrame, rules: CohortRules
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One row per child (still keyed by ``localpatientid``) and its attended contacts, from the checked rows.
+    """One row per child and its attended contacts, from the checked rows, joined by an integer ``child_key``.
 
-    ``areas``: LSOA code -> ``imd_decile_iod2019``, ``imd_decile_iod2025`` and ``locality_code``
+    ``child_key`` is the child's position in ``children`` (0, 1, ...), whose ``localpatientid`` is the pseudonym
+    (for the keyed hash; nothing else here reads it): the contacts and every per-child step join on a number, not
+    on text. The contacts' codes are categorical (a national quarter has millions of contacts). ``areas``: LSOA
+    code -> ``imd_decile_iod2019``, ``imd_decile_iod2025`` and ``locality_code``
     (:func:`kpi.hvrecords.areas.lsoa_areas`); a decile the lookups lack, or split across deciles, is ``U``.
     """
-    rows = rows.select(ROW_COLUMNS)
-    contacts = attended_contacts(rows.select(CONTACT_READS))
-    children = rows.unique("localpatientid", keep="first").select(
-        "localpatientid", "born", "start", "end", "died", "today", "gender", "ethnic", "lsoa"
+    pseudonyms = rows["localpatientid"]
+    distinct = pseudonyms.unique()
+    keyed = (
+        rows.select(c for c in ROW_COLUMNS if c != "localpatientid")
+        .with_columns(pseudonyms.cast(pl.Enum(distinct)).to_physical().alias("child_key"))
+        .lazy()
     )
+    contacts = attended_contacts(keyed.select("child_key", *CONTACT_READS[1:]))
     children = (
-        children.join(_review_facts(contacts), on="localpatientid", how="left")
-        .join(_asq_flags(contacts), on="localpatientid", how="left")
-        .join(areas, left_on="lsoa", right_on="lsoa_code", how="left")
+        keyed.select("child_key", "born", "start", "end", "died", "today", "gender", "ethnic", "lsoa")
+        .unique("child_key", keep="first")
+        .join(_review_facts(contacts), on="child_key", how="left")
+        .join(_asq_flags(contacts), on="child_key", how="left")
+        .join(areas.lazy(), left_on=pl.col("lsoa").cast(pl.String), right_on="lsoa_code", how="left")
         .with_columns(
             pl.col(c).fill_null(False) for c in ("r12_by_12m", "r12_by_15m", "r2y_by_30m", "asq_used")
         )
+        .sort("child_key")
     )
     born, today = pl.col("born"), pl.col("today")
     children = children.with_columns(
@@ -250,20 +274,23 @@ def child_rows(
         _quarter_end_cohort(born.dt.offset_by("15mo"), today, "r12_by_15m").alias("q_15m"),
         _quarter_end_cohort(born.dt.offset_by("30mo"), today, "r2y_by_30m").alias("q_30m"),
     )
-    stored = [c for c in CHILD_COLUMNS if c != "child_key"]
     contact_rows = contacts.select(
-        "localpatientid",
+        "child_key",
         "review",
-        quarter_code(pl.col("contact")).alias("contact_quarter"),
+        "contact",
         pl.col("age_days").cast(pl.Int32),
-        pl.col("consmechanism").fill_null("NR").alias("medium"),
+        pl.col("consmechanism").fill_null("NR").cast(pl.Categorical).alias("medium"),
         pl.col("activity_locationtype")
-        .replace_strict(hv.PLACES, default="other", return_dtype=pl.String)
+        .replace_strict(hv.PLACES, default="other", return_dtype=pl.Categorical)
         .fill_null("not recorded")
         .alias("place"),
-        pl.col("practitioner_role").fill_null(hv.UNKNOWN_ROLE).alias("role"),
-    )
-    return children.select("localpatientid", *stored), contact_rows
+        pl.col("practitioner_role").fill_null(hv.UNKNOWN_ROLE).cast(pl.Categorical).alias("role"),
+    ).collect()
+    contact_rows = contact_rows.with_columns(
+        quarter_codes(contact_rows.drop_in_place("contact")).alias("contact_quarter")
+    ).select("child_key", "review", "contact_quarter", "age_days", "medium", "place", "role")
+    children = children.select(*CHILD_COLUMNS).collect()
+    return children.with_columns(distinct.alias("localpatientid")), contact_rows
 
 
 #: What is stored per child (hv_children, besides the load, council and provider).

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from kpi.hvrecords import schema as hv
-from kpi.hvrecords.annex_a import annex_a_counts
-from kpi.hvrecords.cohorts import DECILE_COLUMNS, IOD2025_FROM, decile_on
+from kpi.hvrecords.annex_a import annex_a_counts, child_cells
+from kpi.hvrecords.cohorts import IOD2025_FROM, decile_on
 
 CELL = ("locality_code", "imd_decile", "ethnic_group")
 DOMAIN_KPIS = dict(zip(hv.ASQ_DOMAINS, ("C6iii", "C6iv", "C6v", "C6vi", "C6vii"), strict=True))
@@ -91,7 +91,7 @@ def derive_counts(
         )
     antenatal = (
         contacts.filter(pl.col("review") == "antenatal")
-        .join(children.select("child_key", "locality_code", "ethnic_group", *DECILE_COLUMNS), on="child_key")
+        .join(child_cells(children), on="child_key")
         .with_columns(pl.col("contact_quarter").alias("period"))
         .with_columns(decile_on("period", rules.iod2025_from))
         .group_by("period", *CELL)
@@ -109,4 +109,5 @@ def derive_counts(
         review_8w_last_day=rules.review_8w_last_day,
         iod2025_from=rules.iod2025_from,
     )
-    return pl.concat([p.select(columns) for p in [*parts, antenatal, annex]]).sort(columns[:5])
+    text = dict.fromkeys(columns[:5], pl.String)
+    return pl.concat([p.select(columns).cast(text) for p in [*parts, antenatal, annex]]).sort(columns[:5])

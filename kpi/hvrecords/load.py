@@ -186,6 +186,9 @@ def _validate(run: pipeline.LoadRun, frame: pl.DataFrame):
     areas, iod2025_from = lsoa_areas(run.store, run.council_code, periods.now())
     rule = str(setting(run.store, run.council_code, "hv_nbv_window_rule"))
     rows = rows.select(ROW_COLUMNS)  # the checked text goes: only what the cohorts read is kept
+    if in_tables is None:
+        for name in frame.columns:  # the caller's frame is the same rows: empty it so that the rest is freed
+            frame.drop_in_place(name)
     children, contacts = child_rows(rows, areas, CohortRules(nbv_window_rule=rule))
     del rows
     unknown = pl.all_horizontal(pl.col(c) == "U" for c in DECILE_COLUMNS)
@@ -226,14 +229,13 @@ def _write(cur, run: pipeline.LoadRun, checked: dict) -> tuple[pipeline.LoadResu
     """Store the load, its children, contacts and derived KPIs; supersede the provider's previous load."""
     provider = run.options["provider_code"]
     key = pseudonym_key(cur)
-    # the KPIs are derived with each child's position as its key (a number joins faster than a 64-character
-    # hash; one child, one position, so every count is the same), then the stored rows get the keyed hash
-    # (the checked rows are taken out of ``checked`` so that only one copy of the contacts is ever held)
-    children = checked.pop("children").with_row_index("child_key")
-    lookup = children.select("localpatientid", "child_key")
-    contacts = checked.pop("contacts").join(lookup, on="localpatientid").drop("localpatientid")
-    ids = children["localpatientid"]
-    children = children.drop("localpatientid")
+    # the KPIs are derived with each child's position as its key (:func:`kpi.hvrecords.cohorts.child_rows`: a
+    # number joins faster than a 64-character hash; one child, one position, so every count is the same), then
+    # the stored rows get the keyed hash (the checked rows are taken out of ``checked`` so that only one copy of
+    # the contacts is ever held)
+    children = checked.pop("children")
+    contacts = checked.pop("contacts")
+    ids = children.drop_in_place("localpatientid")
     counts = derive_counts(children, contacts, _rules(run, checked["iod2025_from"]))
     hashed = keyed_hashes(ids, key)
     del ids

@@ -1,7 +1,8 @@
 """The health visiting records' checks, declared: one :class:`kpi.ingest.rules.Rule` per check and message.
 
 Row checks run over the extract's rows with the typed columns :mod:`kpi.hvrecords.checks` adds (``born``,
-``start``, ``end``, ``died``, ``contact``, ``lsoa``, ``ethnic``, the codes). No message repeats a person id, a date
+``start``, ``end``, ``died``, ``contact``, ``lsoa``, ``ethnic``, the codes, and ``lsoa_ok`` and
+``activity_locationtype_ok``: whether the code fits its pattern, read once per distinct cell). No message repeats a person id, a date
 or an LSOA (the report is shown, downloaded and stored); the list in docs/formats/hv-records.md is
 :data:`ALL_RULES` (docs/methods.md section 10).
 """
@@ -148,7 +149,7 @@ ROW_RULES = (
         "bad_lsoa",
         "error",
         "lsoa",
-        pl.col("lsoa").is_not_null() & ~pl.col("lsoa").str.contains(hv.LSOA_PATTERN),
+        pl.col("lsoa").is_not_null() & ~pl.col("lsoa_ok"),
         "the LSOA is not an LSOA code (E01 and six digits): give the LSOA of residence, never a postcode "
         "(the value is not repeated here)",
         value=_NO_VALUE,
@@ -164,8 +165,7 @@ ROW_RULES = (
         "bad_location",
         "error",
         "activity_locationtype",
-        pl.col("activity_locationtype").is_not_null()
-        & ~pl.col("activity_locationtype").str.contains(hv.LOCATION_PATTERN),
+        pl.col("activity_locationtype").is_not_null() & ~pl.col("activity_locationtype_ok"),
         "'{activity_locationtype}' is not an ACTIVITY LOCATION TYPE CODE: write a letter and two digits, "
         "e.g. A01 (patient's home)",
     ),
