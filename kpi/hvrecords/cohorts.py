@@ -280,9 +280,13 @@ def child_rows(
         "contact",
         pl.col("age_days").cast(pl.Int32),
         pl.col("consmechanism").fill_null("NR").cast(pl.Categorical).alias("medium"),
-        pl.col("activity_locationtype")
-        .replace_strict(hv.PLACES, default="other", return_dtype=pl.Categorical)
-        .fill_null("not recorded")
+        pl.when(pl.col("activity_locationtype").is_null())
+        .then(pl.lit("not recorded", dtype=pl.Categorical))
+        .otherwise(
+            pl.col("activity_locationtype").replace_strict(
+                hv.PLACES, default="other", return_dtype=pl.Categorical
+            )
+        )
         .alias("place"),
         pl.col("practitioner_role").fill_null(hv.UNKNOWN_ROLE).cast(pl.Categorical).alias("role"),
     ).collect()

@@ -75,6 +75,21 @@ def test_no_identifier_date_of_birth_or_lsoa_is_stored(store):
     assert audit.to_list() == ["health visiting records loaded"]
 
 
+def test_each_contact_is_stored_with_its_place_and_a_blank_location_as_not_recorded(store):
+    lines = extract(_lsoas(store)).decode().splitlines()
+    blanked = [
+        lines[0],
+        *(line.replace(",A01,", ",,") if i == 2 else line for i, line in enumerate(lines[1:], 1)),
+    ]
+    assert blanked[2] != lines[2]
+    assert _load(store, "\n".join(blanked).encode()).outcome == WRITTEN
+    places = store.query("select place, count(*) as n from hv_contacts group by place")
+    found = dict(places.iter_rows())
+    assert found.get("not recorded") == 1
+    assert set(found) <= {"home", "clinic", "gp", "hub", "other", "not recorded"}
+    assert found["home"] > 0 and found["hub"] > 0
+
+
 def test_a_new_load_supersedes_the_providers_previous_one_and_the_same_file_changes_nothing(store):
     data = extract(_lsoas(store))
     first = _load(store, data)
