@@ -34,35 +34,68 @@ def child_cells(children: pl.DataFrame) -> pl.DataFrame:
 
     Joined to millions of contacts, a categorical code costs a number per contact, not a copy of its text.
     """
-    cells = ("locality_code", "ethnic_group", *DECILE_COLUMNS)
-    return children.select("child_key", *(pl.col(c).cast(pl.Categorical) for c in cells))
+    return children.select("child_key", *(pl.col(c).cast(pl.Categorical) for c in CELL_SOURCE))
 
 
-def _share(frame: pl.DataFrame, code: pl.Expr, numerator: pl.Expr) -> pl.DataFrame:
-    """Numerator and denominator per quarter x ``code`` x cell."""
+#: What a child's cell is made of: its locality, ethnic group and decile on each index.
+CELL_SOURCE = ("locality_code", "ethnic_group", *DECILE_COLUMNS)
+
+
+def _by_cell(contacts: pl.DataFrame, children: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The contacts with their child's ``cell`` (a number per combination of :data:`CELL_SOURCE`), and the cells.
+
+    The counts are made per cell number (one small key instead of four text columns per contact) and given their
+    locality, decile and ethnic group at the end (:func:`_in_cells`).
+    """
+    cells = children.select(CELL_SOURCE).unique().with_row_index("cell")
+    child_cell = children.select("child_key", *CELL_SOURCE).join(
+        cells, on=list(CELL_SOURCE), nulls_equal=True
+    )
+    return contacts.join(child_cell.select("child_key", "cell"), on="child_key"), cells
+
+
+def _in_cells(counts: pl.DataFrame, cells: pl.DataFrame, iod2025_from: str) -> pl.DataFrame:
+    """Counts per period x KPI x cell number, summed into cells: locality x decile (the period's index) x group.
+
+    Two cell numbers that differ only on the other index's decile fall in one cell; their counts (of contacts, or
+    of distinct children, each child in one cell number) add up.
+    """
     return (
-        frame.group_by(pl.col("contact_quarter").alias("period"), code.alias("kpi_code"), *CELL)
-        .agg(numerator.sum().cast(pl.Int64).alias("numerator"), pl.len().cast(pl.Int64).alias("denominator"))
+        counts.join(cells, on="cell")
+        .with_columns(decile_on("period", iod2025_from))
+        .group_by("period", "kpi_code", *CELL)
+        .agg(pl.col("numerator").sum().cast(pl.Int64), pl.col("denominator").sum().cast(pl.Int64))
         .select(COLUMNS)
+    )
+
+
+def _share(frame: pl.DataFrame, code: pl.Expr, numerator: pl.Expr, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Numerator and denominator per quarter x ``code`` x cell number, from reviews counted in ``n``."""
+    n = pl.col("n")
+    return frame.group_by(pl.col("contact_quarter").alias("period"), "cell", *by).agg(
+        code.first().alias("kpi_code"),
+        n.filter(numerator).sum().alias("numerator"),
+        n.sum().alias("denominator"),
     )
 
 
 def _role_shares(reviews: pl.DataFrame) -> pl.DataFrame:
     """``A1-<review>-<role>``: every role's share of each review, zero where a role did none in the cell."""
-    totals = reviews.group_by("contact_quarter", "review", *CELL).agg(pl.len().alias("denominator"))
+    n = pl.col("n")
+    totals = reviews.group_by("contact_quarter", "review", "cell").agg(n.sum().alias("denominator"))
     roles = pl.DataFrame({"role": [*hv.ROLES, hv.UNKNOWN_ROLE]})
-    done = reviews.group_by("contact_quarter", "review", *CELL, pl.col("role").cast(pl.String)).agg(
-        pl.len().alias("numerator")
+    done = reviews.group_by("contact_quarter", "review", "cell", pl.col("role").cast(pl.String)).agg(
+        n.sum().alias("numerator")
     )
     return (
         totals.join(roles, how="cross")
-        .join(done, on=["contact_quarter", "review", *CELL, "role"], how="left")
+        .join(done, on=["contact_quarter", "review", "cell", "role"], how="left")
         .select(
             pl.col("contact_quarter").alias("period"),
             pl.format("A1-{}-{}", pl.col("review").replace_strict(REVIEW_CODES), "role").alias("kpi_code"),
-            *CELL,
-            pl.col("numerator").fill_null(0).cast(pl.Int64),
-            pl.col("denominator").cast(pl.Int64),
+            "cell",
+            pl.col("numerator").fill_null(0),
+            "denominator",
         )
     )
 
@@ -99,54 +132,60 @@ def annex_a_counts(
 ) -> pl.DataFrame:
     """The Annex A and longitudinal measures (columns as :func:`kpi.hvrecords.derive.derive_counts`).
 
-    A child's decile is the one on the index of the contact's quarter (HVL: of the quarter of birth).
+    A child's decile is the one on the index of the contact's quarter (HVL: of the quarter of birth). The reviews
+    are first counted per quarter x cell number x review x practitioner x home (a few thousand rows for millions of
+    contacts), and every share is summed from those counts.
     """
-    located = contacts.join(child_cells(children), on="child_key").with_columns(
-        decile_on("contact_quarter", iod2025_from)
+    located, cells = _by_cell(contacts, children)
+    reviews = (
+        located.filter(pl.col("review").is_in(list(REVIEW_CODES)))
+        .group_by("contact_quarter", "cell", "review", "role", (pl.col("place") == "home").alias("home"))
+        .agg(pl.len().alias("n"))
     )
-    reviews = located.filter(pl.col("review").is_in(list(REVIEW_CODES)))
-    home = pl.col("place") == "home"
-    antenatal = reviews.filter(pl.col("review") == "antenatal")
-    others = located.filter(pl.col("review") == "other")
-    remote = others.filter(~pl.col("medium").is_in([hv.FACE_TO_FACE, "NR"]))
+    home, scphn = pl.col("home"), pl.col("role") == "SCPHN"
+    review_code = pl.col("review").replace_strict(REVIEW_CODES, return_dtype=pl.String)
+    remote = (pl.col("review") == "other") & ~pl.col("medium").is_in([hv.FACE_TO_FACE, "NR"])
+    # per quarter and child: its remote (not face-to-face) contacts that are not reviews (a child is in one cell)
     per_child = (
-        located.group_by(pl.col("contact_quarter").alias("period"), *CELL)
-        .agg(pl.col("child_key").n_unique().cast(pl.Int64).alias("denominator"))
-        .join(
-            remote.group_by(pl.col("contact_quarter").alias("period"), *CELL).agg(
-                pl.len().cast(pl.Int64).alias("contacts"),
-                pl.col("child_key").n_unique().cast(pl.Int64).alias("children"),
-            ),
-            on=["period", *CELL],
-            how="left",
+        located.group_by(pl.col("contact_quarter").alias("period"), "cell", "child_key")
+        .agg(remote.sum().alias("remote"))
+        .group_by("period", "cell")
+        .agg(
+            pl.len().alias("denominator"),
+            pl.col("remote").sum().alias("contacts"),
+            (pl.col("remote") > 0).sum().alias("children"),
         )
-        .with_columns(pl.col("contacts", "children").fill_null(0))
-    )
-    per_child = pl.concat(
-        [
-            per_child.select(
-                "period",
-                pl.lit("A4R").alias("kpi_code"),
-                *CELL,
-                pl.col("contacts").alias("numerator"),
-                "denominator",
-            ),
-            per_child.select(
-                "period",
-                pl.lit("A4").alias("kpi_code"),
-                *CELL,
-                pl.col("children").alias("numerator"),
-                "denominator",
-            ),
-        ]
     )
     parts = [
-        _share(reviews, pl.lit("A1"), pl.col("role") == "SCPHN"),
+        _share(reviews, pl.lit("A1"), scphn),
         _share(reviews, pl.lit("A2"), home),
         _role_shares(reviews),
-        _share(reviews, pl.format("A2-{}", pl.col("review").replace_strict(REVIEW_CODES)), home),
-        _share(antenatal, pl.lit("A3"), home & (pl.col("role") == "SCPHN")),
-        per_child,
-        _longitudinal(children, last_day, review_8w_last_day, iod2025_from),
+        _share(reviews, pl.format("A2-{}", review_code), home, by=("review",)).drop("review"),
+        _share(reviews.filter(pl.col("review") == "antenatal"), pl.lit("A3"), home & scphn),
+        per_child.select(
+            "period",
+            pl.lit("A4R").alias("kpi_code"),
+            "cell",
+            pl.col("contacts").alias("numerator"),
+            "denominator",
+        ),
+        per_child.select(
+            "period",
+            pl.lit("A4").alias("kpi_code"),
+            "cell",
+            pl.col("children").alias("numerator"),
+            "denominator",
+        ),
     ]
-    return pl.concat([p.select(COLUMNS).cast(dict.fromkeys(COLUMNS[:5], pl.String)) for p in parts])
+    columns = ["period", "kpi_code", "cell", "numerator", "denominator"]
+    counts = pl.concat(
+        [
+            p.select(columns).cast(
+                {"period": pl.String, "kpi_code": pl.String, "numerator": pl.Int64, "denominator": pl.Int64}
+            )
+            for p in parts
+        ]
+    )
+    longitudinal = _longitudinal(children, last_day, review_8w_last_day, iod2025_from)
+    text = dict.fromkeys(COLUMNS[:5], pl.String)
+    return pl.concat([_in_cells(counts, cells, iod2025_from).cast(text), longitudinal.cast(text)])

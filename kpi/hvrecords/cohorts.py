@@ -167,22 +167,19 @@ def _asq_flags(contacts: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _review_facts(contacts: pl.LazyFrame) -> pl.LazyFrame:
-    """Per child: new birth visit and 6-8 week review days, 12-month and 2-2½ year review flags, breastfeeding.
+    """Per child: new birth visit and 6-8 week review days, first 12-month and 2-2½ year review dates, breastfeeding.
 
     Breastfeeding is the status at the child's first 6-8 week review that records one (by contact date, rows of
-    one day in the extract's order); only those reviews are sorted.
+    one day in the extract's order); only those reviews are sorted. The review dates are compared with the child's
+    birthday per child (:func:`child_rows`), not per contact.
     """
     review = pl.col("review")
     face_to_face = pl.col("consmechanism") == hv.FACE_TO_FACE
-    by = {
-        "r12_by_12m": (review == "12m") & (pl.col("contact") <= pl.col("born").dt.offset_by("12mo")),
-        "r12_by_15m": (review == "12m") & (pl.col("contact") <= pl.col("born").dt.offset_by("15mo")),
-        "r2y_by_30m": (review == "2-2.5y") & (pl.col("contact") <= pl.col("born").dt.offset_by("30mo")),
-    }
     facts = contacts.group_by("child_key").agg(
         pl.col("age_days").filter((review == "nbv") & face_to_face).min().alias("nbv_day"),
         pl.col("age_days").filter(review == "6-8w").min().alias("r68_day"),
-        *(condition.any().alias(name) for name, condition in by.items()),
+        pl.col("contact").filter(review == "12m").min().alias("first_12m"),
+        pl.col("contact").filter(review == "2-2.5y").min().alias("first_2y"),
     )
     feeding = (
         contacts.filter((review == "6-8w") & pl.col("breastfeedingstatus").is_not_null())
@@ -200,10 +197,12 @@ def _review_facts(contacts: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _cohort(day: pl.Expr, today: pl.Expr) -> pl.Expr:
-    return pl.when(_responsible(day) & (day <= today)).then(quarter_code(day))
+    """The day the child joins the cohort, when it is in it (its quarter is the cohort's: :func:`quarter_codes`)."""
+    return pl.when(_responsible(day) & (day <= today)).then(day)
 
 
 def _quarter_end_cohort(day: pl.Expr, today: pl.Expr, reviewed: str) -> pl.Expr:
+    """As :func:`_cohort`, for a cohort counted at the quarter's end (a child who died counts if reviewed)."""
     end = _quarter_end(day)
     in_cohort = _responsible(end) | (
         pl.col("died").is_not_null()
@@ -211,7 +210,7 @@ def _quarter_end_cohort(day: pl.Expr, today: pl.Expr, reviewed: str) -> pl.Expr:
         & _responsible(pl.col("died"))
         & pl.col(reviewed)
     )
-    return pl.when(in_cohort & (day <= today)).then(quarter_code(day))
+    return pl.when(in_cohort & (day <= today)).then(day)
 
 
 def quarter_codes(days: pl.Series) -> pl.Series:
@@ -256,18 +255,23 @@ def child_rows(
         .join(_review_facts(contacts), on="child_key", how="left")
         .join(_asq_flags(contacts), on="child_key", how="left")
         .join(areas.lazy(), left_on=pl.col("lsoa").cast(pl.String), right_on="lsoa_code", how="left")
-        .with_columns(
-            pl.col(c).fill_null(False) for c in ("r12_by_12m", "r12_by_15m", "r2y_by_30m", "asq_used")
-        )
         .sort("child_key")
     )
     born, today = pl.col("born"), pl.col("today")
+    by = {
+        "r12_by_12m": pl.col("first_12m") <= born.dt.offset_by("12mo"),
+        "r12_by_15m": pl.col("first_12m") <= born.dt.offset_by("15mo"),
+        "r2y_by_30m": pl.col("first_2y") <= born.dt.offset_by("30mo"),
+    }
     children = children.with_columns(
+        *(condition.fill_null(False).alias(name) for name, condition in by.items()),
+        pl.col("asq_used").fill_null(False),
+    ).with_columns(
         pl.col("gender").fill_null("X").alias("sex"),
         pl.col("ethnic").fill_null(hv.NOT_STATED).alias("ethnic_group"),
         *(pl.col(c).fill_null("U") for c in DECILE_COLUMNS),
         pl.col("locality_code").fill_null(hv.UNKNOWN_LOCALITY),
-        quarter_code(born).alias("birth_quarter"),
+        born.alias("birth_quarter"),
         _cohort(_nbv_date(rules.nbv_window_rule), today).alias("q_30d"),
         _cohort(born + pl.duration(days=56), today).alias("q_8w"),
         _cohort(born.dt.offset_by("12mo"), today).alias("q_12m"),
@@ -294,6 +298,8 @@ def child_rows(
         quarter_codes(contact_rows.drop_in_place("contact")).alias("contact_quarter")
     ).select("child_key", "review", "contact_quarter", "age_days", "medium", "place", "role")
     children = children.select(*CHILD_COLUMNS).collect()
+    quarters = ("birth_quarter", "q_30d", "q_8w", "q_12m", "q_15m", "q_30m")
+    children = children.with_columns(quarter_codes(children[c]) for c in quarters)
     return children.with_columns(distinct.alias("localpatientid")), contact_rows
 
 
