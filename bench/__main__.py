@@ -335,8 +335,8 @@ def _hv_records_line(f: dict) -> str:
         load = national["load"]
         line = (
             f"national quarter {national['rows']:,} rows {load['seconds']} s (target under {targets['national_s']:g} "
-            f"s), x{national['ratio_to_duckdb_into_database_file']} DuckDB read_csv into a database file "
-            f"(x{national['ratio_to_duckdb']} into memory; target x{targets['national_ratio']:g}), peak "
+            f"s), x{national['ratio_to_duckdb_into_database_file']} DuckDB read_csv into a database file (target "
+            f"x{targets['national_ratio']:g}; x{national['ratio_to_duckdb']} its all-text read into memory), peak "
             f"{load['peak_rss_mb']:,.0f} MB (target under {targets['national_peak_mb']:,.0f} MB); " + line
         )
     return line + f"; load average {f['load_average'][0]}"
