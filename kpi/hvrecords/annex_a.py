@@ -162,19 +162,11 @@ def annex_a_counts(
         _role_shares(reviews),
         _share(reviews, pl.format("A2-{}", review_code), home, by=("review",)).drop("review"),
         _share(reviews.filter(pl.col("review") == "antenatal"), pl.lit("A3"), home & scphn),
-        per_child.select(
-            "period",
-            pl.lit("A4R").alias("kpi_code"),
-            "cell",
-            pl.col("contacts").alias("numerator"),
-            "denominator",
-        ),
-        per_child.select(
-            "period",
-            pl.lit("A4").alias("kpi_code"),
-            "cell",
-            pl.col("children").alias("numerator"),
-            "denominator",
+        *(
+            per_child.select(
+                "period", pl.lit(code).alias("kpi_code"), "cell", pl.col(n).alias("numerator"), "denominator"
+            )
+            for code, n in (("A4R", "contacts"), ("A4", "children"))
         ),
     ]
     columns = ["period", "kpi_code", "cell", "numerator", "denominator"]
