@@ -12,7 +12,8 @@ or ``hcp snapshot``); any number of replicas serve reading pages from a snapshot
   keeps reading it (an open file outlives its name), and a replica only ever opens the newest;
 * before each snapshot the writer moves the replicas' sign-in logs (``signins/*.jsonl`` in the snapshot
   directory, :func:`kpi.core.replica.log_sign_in`) into its audit log, so every sign-in on a replica is audited in
-  the one audit log; how far each log was read is kept in ``database_info`` in the same transaction.
+  the one audit log; how far each log was read is kept in ``database_info`` in the same transaction. The log of a
+  replica that stopped is deleted once it is read to its end and idle for as long as the snapshots kept go back.
 
 Publishing is not itself an audit entry: it changes nothing in the database (the sign-ins it takes in are).
 
@@ -43,6 +44,9 @@ PARTIAL = ".partial-"
 #: Where replicas write their sign-ins, inside the snapshot directory.
 SIGNINS = "signins"
 _OFFSET_KEY = "replica sign-ins read: "
+#: How far a retired sign-in log was read (:func:`_retire_idle`), under its ``.retiring`` name.
+_RETIRED_KEY = "retired replica sign-ins read: "
+_RETIRING = ".retiring"
 
 
 def snapshot_folders(root: str | Path) -> list[Path]:
@@ -141,38 +145,97 @@ def prune(root: str | Path, keep: int) -> list[str]:
 def _ingest_sign_ins(store: Store, root: str | Path) -> int:
     """Move the replicas' new sign-in entries into the audit log (one transaction); how many were taken in.
 
-    Each log is read from where the last ingestion stopped, up to its last complete line.
+    Each log is read from where the last ingestion stopped, up to its last complete line. A log that is idle
+    (:func:`_retire_idle`) is renamed ``<name>.jsonl.retiring`` and read to its end; at the next ingestion it is read
+    once more from there (a line a replica was writing as it was renamed lands in it) and then deleted, with what
+    was kept of it. A replica that signs someone in again starts a new log of the same name, read from its start.
     """
-    logs = sorted((Path(root) / SIGNINS).glob("*.jsonl"))
-    if not logs:
+    folder = Path(root) / SIGNINS
+    if not folder.is_dir():
         return 0
     info = get_info(store)
-    rows, offsets = [], {}
-    for log in logs:
-        start = int(info.get(_OFFSET_KEY + log.name, "0"))
-        with open(log, "rb") as handle:
-            handle.seek(start)
-            data = handle.read()
-        complete = data[: data.rfind(b"\n") + 1]
-        if not complete:
-            continue
-        for line in complete.decode("utf-8").splitlines():
-            entry = json.loads(line)
-            detail = {**json.loads(entry["detail_json"]), "replica": entry["replica"]}
-            rows.append([entry["event_at"], entry["actor"], entry["action"], None, None, json.dumps(detail)])
-        offsets[log.name] = start + len(complete)
-    if not offsets:
-        return 0
-    with store.transaction() as cur:
-        for row in rows:
-            cur.execute(
-                "insert into audit_log (event_at, actor, action, council_code, subject, detail_json) "
-                "values (?, ?, ?, ?, ?, ?)",
-                row,
-            )
-        for name, offset in offsets.items():
-            set_info(cur, _OFFSET_KEY + name, str(offset))
+    earlier = sorted(
+        folder.glob(f"*.jsonl{_RETIRING}")
+    )  # retired at an earlier ingestion: looked at once more
+    retired = _retire_idle(folder, info, snapshot_folders(root))
+    rows: list[list] = []
+    offsets: dict[str, int] = {}
+    # what was kept of logs deleted at an earlier ingestion (deleted after its transaction, so never read twice)
+    forget = [
+        key
+        for key in info
+        if key.startswith(_RETIRED_KEY) and not (folder / key.removeprefix(_RETIRED_KEY)).exists()
+    ]
+    for log in earlier:
+        name = log.name.removesuffix(_RETIRING)
+        start = int(info.get(_RETIRED_KEY + log.name, info.get(_OFFSET_KEY + name, "0")))
+        entries, end = _entries(log, start)
+        rows += entries
+        offsets[_RETIRED_KEY + log.name] = end
+    for log in retired:
+        name = log.name.removesuffix(_RETIRING)
+        entries, end = _entries(log, int(info.get(_OFFSET_KEY + name, "0")))
+        rows += entries
+        offsets[_RETIRED_KEY + log.name] = end
+        forget.append(_OFFSET_KEY + name)
+    just_retired = {log.name.removesuffix(_RETIRING) for log in retired}
+    for log in sorted(folder.glob("*.jsonl")):
+        start = 0 if log.name in just_retired else int(info.get(_OFFSET_KEY + log.name, "0"))
+        entries, end = _entries(log, start)
+        rows += entries
+        if end != start:
+            offsets[_OFFSET_KEY + log.name] = end
+    forget = [key for key in forget if key not in offsets]
+    if rows or offsets or forget:
+        with store.transaction() as cur:
+            for row in rows:
+                cur.execute(
+                    "insert into audit_log (event_at, actor, action, council_code, subject, detail_json) "
+                    "values (?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+            for key, offset in offsets.items():
+                set_info(cur, key, str(offset))
+            for key in forget:
+                cur.execute("delete from database_info where info_key = ?", [key])
+    for log in earlier:
+        log.unlink(missing_ok=True)
     return len(rows)
+
+
+def _entries(log: Path, start: int) -> tuple[list[list], int]:
+    """The audit rows of a sign-in log's complete lines from byte ``start``, and where they end."""
+    with open(log, "rb") as handle:
+        handle.seek(start)
+        data = handle.read()
+    complete = data[: data.rfind(b"\n") + 1]
+    rows = []
+    for line in complete.decode("utf-8").splitlines():
+        entry = json.loads(line)
+        detail = {**json.loads(entry["detail_json"]), "replica": entry["replica"]}
+        rows.append([entry["event_at"], entry["actor"], entry["action"], None, None, json.dumps(detail)])
+    return rows, start + len(complete)
+
+
+def _retire_idle(folder: Path, info: dict[str, str], snapshots: list[Path]) -> list[Path]:
+    """Rename the idle sign-in logs to ``<name>.jsonl.retiring``; the renamed files.
+
+    Idle: read to its end, and not written to since the oldest snapshot kept was published (a replica's log is
+    named after its host and process, so the log of a replica that stopped is never written again). No clock is
+    read: the log's time is compared with the snapshot folder's.
+    """
+    if not snapshots:
+        return []
+    oldest = snapshots[0].stat().st_mtime
+    retired = []
+    for log in sorted(folder.glob("*.jsonl")):
+        target = log.with_name(log.name + _RETIRING)
+        stat = log.stat()
+        read_to_end = int(info.get(_OFFSET_KEY + log.name, "0")) == stat.st_size
+        if read_to_end and stat.st_mtime < oldest and not target.exists():
+            log.rename(target)
+            retired.append(target)
+    return retired
 
 
 def parse_every(text: str) -> float:

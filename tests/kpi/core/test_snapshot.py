@@ -195,3 +195,55 @@ def test_intervals():
     assert parse_every("10m") == 600
     with pytest.raises(BackupError, match="not an interval"):
         parse_every("ten minutes")
+
+
+def _older(path: Path, seconds: float) -> None:
+    """Make a file look ``seconds`` older than it is."""
+    stat = path.stat()
+    os.utime(path, (stat.st_atime - seconds, stat.st_mtime - seconds))
+
+
+def _sign_in_on_a_replica(root: Path, email: str) -> Path:
+    replica = Replica(root).current()
+    record_sign_in(replica, email, None)
+    log = Path(replica.replica["signin_log"])
+    replica.close()  # the replica is another process in service; this one is the writer again
+    return log
+
+
+def _sign_in_rows(store: Store) -> list[str]:
+    return store.query("select actor from audit_log where action = 'sign-in refused' order by audit_id")[
+        "actor"
+    ].to_list()
+
+
+def test_a_stopped_replicas_sign_in_log_is_deleted_once_read_and_idle_and_nothing_is_lost(
+    sample_store, tmp_path
+):
+    root = tmp_path / "snaps"
+    _publish(sample_store, root)
+    log = _sign_in_on_a_replica(root, "first@x.org")
+    _publish(sample_store, root)
+    _publish(sample_store, root)
+    assert log.exists()  # written since the oldest snapshot kept: its replica may still be serving
+    _older(log, 3600)  # the replica stopped an hour ago
+    _publish(sample_store, root)
+    retiring = log.with_name(log.name + ".retiring")
+    assert retiring.exists() and not log.exists()
+    late = {**json.loads(retiring.read_text().splitlines()[0]), "actor": "late@x.org"}
+    with open(retiring, "a", encoding="utf-8") as handle:  # a line being written as the log was renamed
+        handle.write(json.dumps(late) + "\n")
+    _publish(sample_store, root)
+    assert not retiring.exists()
+    assert _sign_in_rows(sample_store)[-2:] == ["first@x.org", "late@x.org"]
+    _publish(sample_store, root)  # nothing taken in twice, nothing of the log kept
+    assert _sign_in_rows(sample_store).count("first@x.org") == 1
+    info = sample_store.query("select info_key from database_info where info_key like '%" + log.name + "%'")
+    assert info.is_empty()
+    again = _sign_in_on_a_replica(
+        root, "again@x.org"
+    )  # a replica of the same name: a new log, read from its start
+    assert again == log and again.exists()
+    _publish(sample_store, root)
+    _publish(sample_store, root)
+    assert _sign_in_rows(sample_store)[-3:] == ["first@x.org", "late@x.org", "again@x.org"]
