@@ -79,8 +79,8 @@ def _read_from(column: str) -> list[pl.Expr]:
 def _per_value(column: str, values: pl.Series) -> pl.DataFrame:
     """The trimmed cell and what is read from it, for each distinct cell ``values`` and for a blank cell (last).
 
-    Text is categorical (a number per row, the text once), except the pseudonym: one per child, and never kept in
-    polars' process-wide category list.
+    Text is categorical (a number per row, the text once; polars keeps the text only while a column uses it),
+    except the pseudonym, which is one per child: nothing to share.
     """
     cells = pl.DataFrame({column: values.cast(pl.String)}).extend(
         pl.DataFrame({column: [None]}, {column: pl.String})

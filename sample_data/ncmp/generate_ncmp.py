@@ -37,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO))
 
+from kpi.core.value_maps import map_distinct  # noqa: E402
 from kpi.ncmp.bmi import (  # noqa: E402
     OBESE_Z,
     OVERWEIGHT_Z,
@@ -315,8 +316,7 @@ def _extract(children: pl.DataFrame, year: str, rng: np.random.Generator, offset
         pl.Series("nhs_number", ids["nhs_number"]),
         pl.Series("upn", ids["upn"]),
         pl.Series("postcode", ids["postcode"]),
-        pl.col("height_cm").map_elements(lambda v: f"{v:.1f}", return_dtype=pl.String),
-        pl.col("weight_kg").map_elements(lambda v: f"{v:.1f}", return_dtype=pl.String),
+        *(map_distinct(children[c], lambda v: f"{v:.1f}", pl.String) for c in ("height_cm", "weight_kg")),
     ).select(EXTRACT_COLUMNS)
     if style["headers"] == "title":
         frame = frame.rename({c: c.replace("_", " ").title() for c in frame.columns})
