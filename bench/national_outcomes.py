@@ -12,6 +12,7 @@ import polars as pl
 
 from bench.national import FINGERTIPS_YEARS, REGIONS, ROOT
 from kpi.outcomes.measures import COLUMNS as MEASURE_COLUMNS
+from kpi.outcomes.rule_tables import EXPORT_HEADER
 from kpi.stats import wilson_ci
 
 
@@ -104,34 +105,7 @@ def make_fingertips(councils: list[str], lookup: pl.DataFrame, rng: np.random.Ge
         (pl.col("Time period").str.slice(0, 4) + pl.lit("0000")).alias("Time period Sortable"),
         pl.lit("").alias("New data"),
         pl.lit("").alias("Compared to goal"),
-    ).select(
-        "Indicator ID",
-        "Indicator Name",
-        "Parent Code",
-        "Parent Name",
-        "Area Code",
-        "Area Name",
-        "Area Type",
-        "Sex",
-        "Age",
-        "Category Type",
-        "Category",
-        "Time period",
-        "Value",
-        "Lower CI 95.0 limit",
-        "Upper CI 95.0 limit",
-        "Lower CI 99.8 limit",
-        "Upper CI 99.8 limit",
-        "Count",
-        "Denominator",
-        "Value note",
-        "Recent Trend",
-        "Compared to England value or percentiles",
-        "Compared to Region value or percentiles",
-        "Time period Sortable",
-        "New data",
-        "Compared to goal",
-    )
+    ).select(EXPORT_HEADER[:-2])  # without the time period range and the notes
 
 
 def _measure_codes() -> list[str]:

@@ -222,6 +222,38 @@ SPACED = {
     "denominator": "Denominator",
     "time_period_sortable": "Time period Sortable",
 }
+#: Every column of a Fingertips data export, in its order (the reader takes those in :data:`SPACED`, the benchmark
+#: polarity and ``Indicator notes``; the sample's generators and the benchmark write exports with these headers).
+EXPORT_HEADER = (
+    "Indicator ID",
+    "Indicator Name",
+    "Parent Code",
+    "Parent Name",
+    "Area Code",
+    "Area Name",
+    "Area Type",
+    "Sex",
+    "Age",
+    "Category Type",
+    "Category",
+    "Time period",
+    "Value",
+    "Lower CI 95.0 limit",
+    "Upper CI 95.0 limit",
+    "Lower CI 99.8 limit",
+    "Upper CI 99.8 limit",
+    "Count",
+    "Denominator",
+    "Value note",
+    "Recent Trend",
+    "Compared to England value or percentiles",
+    "Compared to Region value or percentiles",
+    "Time period Sortable",
+    "New data",
+    "Compared to goal",
+    "Time period range",
+    "Indicator notes",
+)
 #: An export's number columns (our names).
 FINGERTIPS_NUMBERS = (
     "value",

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from generate_fingertips import INDICATORS  # noqa: E402
 
+from kpi.outcomes.rule_tables import EXPORT_HEADER  # noqa: E402
 from kpi.stats import byars_ci, wilson_ci  # noqa: E402
 
 SEED = 20250
@@ -45,30 +46,8 @@ COUNCIL = "E08000009"
 ENGLAND = "E92000001"
 NOTE = f"SYNTHETIC sample data (sample_data/fingertips/generate_all_areas.py, seed {SEED}): not OHID figures"
 AREA_TYPE = "Counties & UAs (from Apr 2023)"
-HEADER = [
-    "Indicator ID",
-    "Indicator Name",
-    "Parent Code",
-    "Parent Name",
-    "Area Code",
-    "Area Name",
-    "Area Type",
-    "Sex",
-    "Age",
-    "Category Type",
-    "Category",
-    "Time period",
-    "Value",
-    "Lower CI 95.0 limit",
-    "Upper CI 95.0 limit",
-    "Lower CI 99.8 limit",
-    "Upper CI 99.8 limit",
-    "Count",
-    "Denominator",
-    "Value note",
-    "Time period Sortable",
-    "Indicator notes",
-]
+#: An all-areas download's columns: the export's, without the comparison, trend and "new data" columns.
+HEADER = [*EXPORT_HEADER[:20], "Time period Sortable", "Indicator notes"]
 #: The sixteen quarters of the sample's returns, as Fingertips writes them, with their sort keys.
 QUARTERS = [
     (f"{y}/{(y + 1) % 100:02d} Q{q}", y * 10000 + q * 100) for y in range(2022, 2027) for q in range(1, 5)

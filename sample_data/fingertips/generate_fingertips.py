@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kpi.outcomes.rule_tables import EXPORT_HEADER
 from kpi.stats import byars_ci, compare_with_benchmark, recent_trend, wilson_ci
 
 SEED = 20240
@@ -121,36 +122,7 @@ def read_indicators(path: Path = HERE / "indicators.toml") -> list[Indicator]:
 
 INDICATORS = read_indicators()
 
-HEADER = [
-    "Indicator ID",
-    "Indicator Name",
-    "Parent Code",
-    "Parent Name",
-    "Area Code",
-    "Area Name",
-    "Area Type",
-    "Sex",
-    "Age",
-    "Category Type",
-    "Category",
-    "Time period",
-    "Value",
-    "Lower CI 95.0 limit",
-    "Upper CI 95.0 limit",
-    "Lower CI 99.8 limit",
-    "Upper CI 99.8 limit",
-    "Count",
-    "Denominator",
-    "Value note",
-    "Recent Trend",
-    "Compared to England value or percentiles",
-    "Compared to Region value or percentiles",
-    "Time period Sortable",
-    "New data",
-    "Compared to goal",
-    "Time period range",
-    "Indicator notes",
-]
+HEADER = list(EXPORT_HEADER)
 #: Our trend labels in Fingertips' export wording.
 TREND_WORDS = {
     "Increasing and getting better": "Increasing & getting better",
