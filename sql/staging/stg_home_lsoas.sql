@@ -7,11 +7,7 @@
 -- docs/methods.md section 7.1). The one place this rule is written: the health visiting records' areas
 -- (stg_lsoa_areas) and the NCMP home localities (stg_ncmp_home_areas) both read it.
 with current_load as (
-    select locality_load_id
-    from locality_loads
-    where council_code = $council_code
-      and loaded_at <= $as_at
-      and (superseded_at is null or superseded_at > $as_at)
+    select * from {{ ref('staging/stg_locality_load') }}
 ),
 
 council_lsoas as (

@@ -2,11 +2,7 @@
 -- keys: council_code, locality_code
 -- parameters: $council_code, $as_at
 with current_load as (
-    select locality_load_id
-    from locality_loads
-    where council_code = $council_code
-      and loaded_at <= $as_at
-      and (superseded_at is null or superseded_at > $as_at)
+    select * from {{ ref('staging/stg_locality_load') }}
 ),
 
 final as (

@@ -7,11 +7,7 @@
 -- whose parts lie in different localities is counted in the first in the council's order. children_0_15 is
 -- IoD2019's population (IoD2025 has none here: null).
 with current_load as (
-    select locality_load_id
-    from locality_loads
-    where council_code = $council_code
-      and loaded_at <= $as_at
-      and (superseded_at is null or superseded_at > $as_at)
+    select * from {{ ref('staging/stg_locality_load') }}
 ),
 
 lookup as (
