@@ -98,12 +98,8 @@ else:
             pl.col("kpi_code").alias("KPI"),
             pl.col("locality_code").alias("Locality"),
             pl.col("imd_decile").alias("Decile"),
-            pl.format("{} / {}", "derived_numerator", pl.col("derived_denominator").fill_null("–")).alias(
-                "Derived"
-            ),
-            pl.format("{} / {}", "returned_numerator", pl.col("returned_denominator").fill_null("–")).alias(
-                "Returned"
-            ),
+            pl.col("derived").alias("Derived"),
+            pl.col("returned").alias("Returned"),
             pl.col("points_difference").round(1).alias("Difference (points)"),
             pl.col("children_behind").alias("Children behind"),
         ),

@@ -50,7 +50,31 @@ def reconciliation(
         .otherwise(counts_differ)
     )
     behind = pl.max_horizontal(pl.col("numerator_difference").abs(), pl.col("denominator_difference").abs())
-    return frame.with_columns(flagged.alias("flagged"), behind.alias("children_behind"))
+    return frame.with_columns(
+        flagged.alias("flagged"),
+        behind.round().cast(pl.Int64).alias("children_behind"),
+        counts_text("derived").alias("derived"),
+        counts_text("returned").alias("returned"),
+    )
+
+
+def _whole(column: str) -> pl.Expr:
+    """A count as text: a whole number without decimals (the counts compared are of children), else one decimal."""
+    value = pl.col(column)
+    whole = value.round().cast(pl.Int64).cast(pl.String)
+    return pl.when(value == value.round()).then(whole).otherwise(value.round(1).cast(pl.String))
+
+
+def counts_text(side: str) -> pl.Expr:
+    """``numerator / denominator`` of one side (``derived`` or ``returned``), as the page and the pack show it.
+
+    Example:
+        >>> frame = pl.DataFrame({"derived_numerator": [20.0, 3.0], "derived_denominator": [24.0, None]})
+        >>> frame.select(counts_text("derived").alias("shown"))["shown"].to_list()
+        ['20 / 24', '3 / –']
+
+    """
+    return pl.format("{} / {}", _whole(f"{side}_numerator"), _whole(f"{side}_denominator").fill_null("–"))
 
 
 def flagged_cells(frame: pl.DataFrame) -> pl.DataFrame:

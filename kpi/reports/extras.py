@@ -223,8 +223,8 @@ def reconciliation_sections(
             row["kpi_code"],
             row["locality_code"],
             row["imd_decile"],
-            Cell(f"{row['derived_numerator']} / {_dash(row['derived_denominator'])}", numeric=True),
-            Cell(f"{row['returned_numerator']} / {_dash(row['returned_denominator'])}", numeric=True),
+            Cell(row["derived"], numeric=True),
+            Cell(row["returned"], numeric=True),
             Cell(
                 _dash(None if row["points_difference"] is None else round(row["points_difference"], 1)),
                 numeric=True,

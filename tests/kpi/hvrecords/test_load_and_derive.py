@@ -187,6 +187,11 @@ def test_the_pack_has_a_small_section_of_the_cells_that_differ(store):
     (section,) = [extra for extra in pack.extras if extra.anchor == "hv-reconciliation"]
     table = section.blocks[1]
     assert [row[:3] for row in table.rows] == [["C2", "SOUTH", "5"], ["C2", "UNKNOWN", "U"]]
+    shown = [[getattr(cell, "text", cell) for cell in row[3:]] for row in table.rows]
+    assert shown == [
+        ["0 / 1", "1 / 2", "-50.0", "1"],
+        ["0 / 1", "0 / –", "–", "1"],
+    ]  # counts of children: whole
     assert "2 of 3 cells of 2025-26 Q1 differ" in section.blocks[0].text
 
 

@@ -60,7 +60,11 @@ def test_the_sample_agrees_with_the_q2_return_but_for_the_planted_cells(sample_r
         "returned_numerator",
         "children_behind",
     )
-    assert flagged.rows() == [("C2", "WEST", "3", 20.0, 22.0, 2.0), ("C3", "WEST", "3", 4.0, 2.0, 2.0)]
+    assert flagged.rows() == [("C2", "WEST", "3", 20.0, 22.0, 2), ("C3", "WEST", "3", 4.0, 2.0, 2)]
+    assert flagged_cells(frame).select("derived", "returned").rows() == [
+        ("20 / 24", "22 / 24"),
+        ("4 / 24", "2 / 24"),
+    ]
     assert frame.filter(pl.col("numerator_difference") != 0).height == 2
     assert frame.filter(pl.col("denominator_difference") != 0).is_empty()
 
