@@ -127,8 +127,16 @@ def sii_trend_chart(table: pl.DataFrame, title: str, *, columns: int = 2) -> alt
             .encode(x=alt.datum(first))
             .transform_filter(alt.datum.period == first)
         )
+        # the note reads away from the nearer edge, so a change late in the series is not cut off at the right
+        late = periods_on["period"].to_list().index(first) > periods_on.height / 2
         layers.append(
-            base.mark_text(align="left", baseline="top", dx=4, fontSize=11, color=BLACK)
+            base.mark_text(
+                align="right" if late else "left",
+                baseline="top",
+                dx=-4 if late else 4,
+                fontSize=11,
+                color=BLACK,
+            )
             .encode(x=alt.datum(first), y=alt.value(2), text=alt.value(deprivation.CHANGE_NOTE))
             .transform_filter(alt.datum.period == first)
         )

@@ -201,3 +201,27 @@ def test_sii_trend_chart_marks_a_change_of_index_and_does_not_join_across_it():
         table.with_columns(pl.lit("IoD2019").alias("deprivation_index")), "t"
     )
     assert deprivation.CHANGE_NOTE not in json.dumps(same.to_dict(), ensure_ascii=False)
+
+
+def test_the_index_change_note_reads_away_from_the_nearer_edge():
+    """A change late in the series has its note to the left of the rule, so the chart's right edge does not cut it."""
+
+    def note_align(changed_at: int) -> str:
+        periods = [f"20{y}-{y + 1} Q{q}" for y in (23, 24, 25, 26) for q in (1, 2, 3, 4)]
+        table = pl.DataFrame(
+            {
+                "area_name": ["Borough"] * 16,
+                "period": periods,
+                "period_index": list(range(16)),
+                "deprivation_index": ["IoD2019"] * changed_at + ["IoD2025"] * (16 - changed_at),
+                "sii_pts": [-5.0] * 16,
+                "sii_lower_pts": [-9.0] * 16,
+                "sii_upper_pts": [-1.0] * 16,
+            }
+        )
+        spec = charts_inequality.sii_trend_chart(table, "trend").to_dict()
+        (note,) = [layer for layer in spec["layer"] if layer["mark"].get("type") == "text"]
+        return note["mark"]["align"]
+
+    assert note_align(3) == "left"
+    assert note_align(12) == "right"
