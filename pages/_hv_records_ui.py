@@ -8,6 +8,10 @@ from kpi.ncmp.read import MappingError
 from pages._app import portal as _portal
 from pages._app import ui as _ui
 
+#: The largest extract file the page takes (MB): a council's year is about 25 MB as CSV, a few MB gzipped; the
+#: server's ceiling (.streamlit/config.toml) and the reverse proxy's allow it.
+UPLOAD_MB = 200
+
 
 def records_section(store, council: str, provider: str, who) -> None:
     """Uploaders for the extract (one file, several monthly files or a submission's CSDS tables) and a mapping."""
@@ -19,13 +23,18 @@ def records_section(store, council: str, provider: str, who) -> None:
         "are not stored. A new extract replaces your previous one."
     )
     files = st.file_uploader(
-        "Extract or CSDS tables: CSV (optionally .gz) or Excel workbook",
+        f"Extract or CSDS tables: CSV (optionally .gz) or Excel workbook, up to {UPLOAD_MB} MB a file (gzip a "
+        "larger extract, or load it with hcp load hv-records)",
         type=["csv", "gz", "xlsx", "txt"],
         key="hv_file",
         accept_multiple_files=True,
+        max_upload_size=UPLOAD_MB,
     )
     mapping_file = st.file_uploader(
-        "Column mapping (optional): CSV source_column,target_column", type=["csv"], key="hv_mapping"
+        "Column mapping (optional): CSV source_column,target_column",
+        type=["csv"],
+        key="hv_mapping",
+        max_upload_size=1,
     )
     cols = st.columns(2)
     hv_check = cols[0].button("Check only", key="hv_check", disabled=not files)

@@ -57,6 +57,7 @@ upload = st.file_uploader(
     f"Return file: CSV or Excel workbook (.xlsx, data on sheet Return), up to {MAX_FILE_BYTES // 1_048_576} MB",
     type=["csv", "xlsx", "xlsm", "xls", "txt"],
     key="upload_file",
+    max_upload_size=MAX_FILE_BYTES // 1_048_576,
 )
 last = st.session_state.get("upload_last")
 data = upload.getvalue() if upload is not None else None

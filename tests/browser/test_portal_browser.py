@@ -187,3 +187,26 @@ def test_a_provider_loads_its_csds_tables_through_the_records_uploader(sign_in, 
     shot = tmp_path / "upload_csds_tables.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 0
+
+
+def test_the_records_uploader_takes_a_council_size_extract_the_return_uploader_refuses(
+    sign_in, portal_url, tmp_path
+):
+    """A council's year of child-level records is about 25 MB as CSV: over a return's 20 MB, within the records'."""
+    big = tmp_path / "hv_extract_25mb.csv"
+    row = "000000001,2025-03-02,1,A,E01000001,2025-05-01,01,A01,5,09,SCPHN\n"
+    with open(big, "w", encoding="utf-8") as handle:
+        handle.write("LocalPatientId,DateOfBirth,Gender,EthnicCategory,LSOA2011,Contact_Date,ConsMechanism,")
+        handle.write("Activity_LocationType,AttendanceStatus,Activity_Type,practitioner_role\n")
+        handle.write(row * (25 * 1024 * 1024 // len(row)))
+    page = sign_in(ZZ1)
+    page.goto(f"{portal_url}/upload")
+    page.get_by_text("Child-level health visiting records").wait_for()
+    page.locator("input[type=file]").nth(1).set_input_files(str(big))  # the records' uploader
+    page.get_by_text(big.name).first.wait_for()
+    page.locator("input[type=file]").first.set_input_files(str(big))  # the return's uploader
+    page.get_by_text("20.0MB or smaller").first.wait_for(timeout=15_000)
+    assert page.get_by_text("200.0MB or smaller").count() == 0
+    page.wait_for_timeout(1_500)
+    _idle(page)
+    assert page.get_by_role("button", name="Load", exact=True).last.is_enabled()  # the records took the file
