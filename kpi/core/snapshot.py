@@ -154,9 +154,8 @@ def _ingest_sign_ins(store: Store, root: str | Path) -> int:
     if not folder.is_dir():
         return 0
     info = get_info(store)
-    earlier = sorted(
-        folder.glob(f"*.jsonl{_RETIRING}")
-    )  # retired at an earlier ingestion: looked at once more
+    # logs retired at an earlier ingestion are looked at once more, then deleted
+    earlier = sorted(folder.glob(f"*.jsonl{_RETIRING}"))
     retired = _retire_idle(folder, info, snapshot_folders(root))
     rows: list[list] = []
     offsets: dict[str, int] = {}

@@ -29,23 +29,15 @@ REVIEW_CODES = {"antenatal": "AN", "nbv": "NBV", "6-8w": "68W", "12m": "12M", "2
 COLUMNS = ["period", "kpi_code", *CELL, "numerator", "denominator"]
 
 
-def child_cells(children: pl.DataFrame) -> pl.DataFrame:
-    """Each child's key and cell columns (locality, ethnic group, both deciles), categorical.
-
-    Joined to millions of contacts, a categorical code costs a number per contact, not a copy of its text.
-    """
-    return children.select("child_key", *(pl.col(c).cast(pl.Categorical) for c in CELL_SOURCE))
-
-
 #: What a child's cell is made of: its locality, ethnic group and decile on each index.
 CELL_SOURCE = ("locality_code", "ethnic_group", *DECILE_COLUMNS)
 
 
-def _by_cell(contacts: pl.DataFrame, children: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def by_cell(contacts: pl.DataFrame, children: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The contacts with their child's ``cell`` (a number per combination of :data:`CELL_SOURCE`), and the cells.
 
     The counts are made per cell number (one small key instead of four text columns per contact) and given their
-    locality, decile and ethnic group at the end (:func:`_in_cells`).
+    locality, decile and ethnic group at the end (:func:`in_cells`).
     """
     cells = children.select(CELL_SOURCE).unique().with_row_index("cell")
     child_cell = children.select("child_key", *CELL_SOURCE).join(
@@ -54,17 +46,24 @@ def _by_cell(contacts: pl.DataFrame, children: pl.DataFrame) -> tuple[pl.DataFra
     return contacts.join(child_cell.select("child_key", "cell"), on="child_key"), cells
 
 
-def _in_cells(counts: pl.DataFrame, cells: pl.DataFrame, iod2025_from: str) -> pl.DataFrame:
+def in_cells(counts: pl.DataFrame, cells: pl.DataFrame, iod2025_from: str) -> pl.DataFrame:
     """Counts per period x KPI x cell number, summed into cells: locality x decile (the period's index) x group.
 
     Two cell numbers that differ only on the other index's decile fall in one cell; their counts (of contacts, or
-    of distinct children, each child in one cell number) add up.
+    of distinct children, each child in one cell number) add up. A count without a denominator (C1) keeps none.
     """
+    denominator = pl.col("denominator")
     return (
         counts.join(cells, on="cell")
         .with_columns(decile_on("period", iod2025_from))
         .group_by("period", "kpi_code", *CELL)
-        .agg(pl.col("numerator").sum().cast(pl.Int64), pl.col("denominator").sum().cast(pl.Int64))
+        .agg(
+            pl.col("numerator").sum().cast(pl.Int64),
+            pl.when(denominator.is_not_null().any())
+            .then(denominator.sum())
+            .cast(pl.Int64)
+            .alias("denominator"),
+        )
         .select(COLUMNS)
     )
 
@@ -136,7 +135,7 @@ def annex_a_counts(
     are first counted per quarter x cell number x review x practitioner x home (a few thousand rows for millions of
     contacts), and every share is summed from those counts.
     """
-    located, cells = _by_cell(contacts, children)
+    located, cells = by_cell(contacts, children)
     reviews = (
         located.filter(pl.col("review").is_in(list(REVIEW_CODES)))
         .group_by("contact_quarter", "cell", "review", "role", (pl.col("place") == "home").alias("home"))
@@ -180,4 +179,4 @@ def annex_a_counts(
     )
     longitudinal = _longitudinal(children, last_day, review_8w_last_day, iod2025_from)
     text = dict.fromkeys(COLUMNS[:5], pl.String)
-    return pl.concat([_in_cells(counts, cells, iod2025_from).cast(text), longitudinal.cast(text)])
+    return pl.concat([in_cells(counts, cells, iod2025_from).cast(text), longitudinal.cast(text)])

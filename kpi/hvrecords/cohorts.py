@@ -122,12 +122,14 @@ def _responsible(day: pl.Expr) -> pl.Expr:
     )
 
 
-def _review(column: str = "activity_type") -> pl.Expr:
+def _review() -> pl.Expr:
     """A contact's review: antenatal when dated before the birth, else from its activity type (08-11), else other."""
     return (
         pl.when(pl.col("contact") < pl.col("born"))
         .then(pl.lit("antenatal", dtype=pl.Categorical))
-        .otherwise(pl.col(column).replace_strict(hv.REVIEWS, default="other", return_dtype=pl.Categorical))
+        .otherwise(
+            pl.col("activity_type").replace_strict(hv.REVIEWS, default="other", return_dtype=pl.Categorical)
+        )
     )
 
 

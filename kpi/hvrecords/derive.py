@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from kpi.hvrecords import schema as hv
-from kpi.hvrecords.annex_a import annex_a_counts, child_cells
+from kpi.hvrecords.annex_a import annex_a_counts, by_cell, in_cells
 from kpi.hvrecords.cohorts import IOD2025_FROM, decile_on
 
 CELL = ("locality_code", "imd_decile", "ethnic_group")
@@ -89,17 +89,15 @@ def derive_counts(
                 pl.len().cast(pl.Int64).alias("denominator"),
             )
         )
-    antenatal = (
-        contacts.filter(pl.col("review") == "antenatal")
-        .join(child_cells(children), on="child_key")
-        .with_columns(pl.col("contact_quarter").alias("period"))
-        .with_columns(decile_on("period", rules.iod2025_from))
-        .group_by("period", *CELL)
-        .agg(
+    located, cells = by_cell(contacts.filter(pl.col("review") == "antenatal"), children)
+    antenatal = in_cells(
+        located.group_by(pl.col("contact_quarter").alias("period"), "cell").agg(
             pl.lit("C1").alias("kpi_code"),
-            pl.col("child_key").n_unique().cast(pl.Int64).alias("numerator"),
+            pl.col("child_key").n_unique().alias("numerator"),
             pl.lit(None, dtype=pl.Int64).alias("denominator"),
-        )
+        ),
+        cells,
+        rules.iod2025_from,
     )
     columns = ["period", "kpi_code", *CELL, "numerator", "denominator"]
     annex = annex_a_counts(
