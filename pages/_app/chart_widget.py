@@ -42,24 +42,18 @@ def chart_with_downloads(
         st.download_button(
             "Download data (CSV)", csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv"
         )
-    with cols[1]:
-        st.download_button(
-            "Chart (PNG)",
-            _png(build),
-            file_name=f"{file_stem}.png",
-            mime="image/png",
-            key=f"{key}_png",
-            on_click="ignore",
-        )
-    with cols[2]:
-        st.download_button(
-            "Chart (SVG)",
-            _svg(build),
-            file_name=f"{file_stem}.svg",
-            mime="image/svg+xml",
-            key=f"{key}_svg",
-            on_click="ignore",
-        )
+    for col, (kind, draw, mime) in zip(
+        cols[1:], (("png", _png, "image/png"), ("svg", _svg, "image/svg+xml")), strict=True
+    ):
+        with col:
+            st.download_button(
+                f"Chart ({kind.upper()})",
+                draw(build),
+                file_name=f"{file_stem}.{kind}",
+                mime=mime,
+                key=f"{key}_{kind}",
+                on_click="ignore",
+            )
 
 
 def _payload(chart: alt.TopLevelMixin, frame: pl.DataFrame) -> tuple[dict, bytes]:
